@@ -1,0 +1,190 @@
+import minimist from 'minimist';
+import { posix as path } from 'node:path';
+import { Exit, SstError } from '../errors';
+
+export type Role = 'joiner' | 'donor';
+
+/** Layout options that mariadbd's own command line may override (spec §1.3). */
+export interface MysqldOverrides {
+  datadir?: string;
+  ariaLogDirPath?: string;
+  innodbDataHomeDir?: string;
+  innodbLogGroupHomeDir?: string;
+  innodbUndoDirectory?: string;
+  logBin?: string;
+  logBinIndex?: string;
+  logBasename?: string;
+}
+
+export interface SstArgs {
+  role: Role;
+  /** As given: joiner `host[:port]`, donor `[auth@]host:port/module[/...]`. */
+  address: string;
+  /** Absolute, normalised, without a trailing slash. */
+  datadir: string;
+  defaultsFile?: string;
+  defaultsExtraFile?: string;
+  defaultsGroupSuffix?: string;
+  parent?: number;
+  progress: boolean;
+  binlog?: string;
+  binlogIndex?: string;
+  logBasename?: string;
+  gtid?: string;
+  gtidDomainId?: string;
+  bypass: boolean;
+  localPort?: number;
+  socket?: string;
+  /** `--port`, only to detect a conflict with the address (spec §5.2). */
+  port?: number;
+  mysqld: MysqldOverrides;
+}
+
+export type Command =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'sst'; args: SstArgs };
+
+const STRING_OPTIONS = [
+  'role',
+  'address',
+  'datadir',
+  'defaults-file',
+  'defaults-extra-file',
+  'defaults-group-suffix',
+  'parent',
+  'progress',
+  'binlog',
+  'binlog-index',
+  'log-basename',
+  'gtid',
+  'gtid-domain-id',
+  'local-port',
+  'socket',
+  'port',
+  'host',
+  'user',
+  'password',
+  'auth',
+];
+
+/** Options of mariadbd's own argv that we extract (last one wins), by normalised name. */
+const MYSQLD_EXTRACTED: Record<string, keyof MysqldOverrides> = {
+  datadir: 'datadir',
+  'aria-log-dir-path': 'ariaLogDirPath',
+  'innodb-data-home-dir': 'innodbDataHomeDir',
+  'innodb-log-group-home-dir': 'innodbLogGroupHomeDir',
+  'innodb-undo-directory': 'innodbUndoDirectory',
+  'log-bin': 'logBin',
+  'log-bin-index': 'logBinIndex',
+  'log-basename': 'logBasename',
+};
+
+function lastString(value: unknown): string | undefined {
+  const v = Array.isArray(value) ? value[value.length - 1] : value;
+  if (v === undefined || v === null || typeof v === 'boolean') return undefined;
+  return String(v);
+}
+
+function parseInteger(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value.trim());
+  if (!Number.isInteger(n)) throw new SstError(Exit.BAD_CONFIG, `Invalid value for --${name}: '${value}'`);
+  return n;
+}
+
+/**
+ * Parses the tail after `--mysqld-args`: mariadbd's own argv, already unquoted
+ * by `sh`. Only the layout options matter to an rsync SST (spec §1.3).
+ */
+export function parseMysqldArgs(tokens: readonly string[]): MysqldOverrides {
+  const out: MysqldOverrides = {};
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] ?? '';
+    if (token === '-h' && i + 1 < tokens.length) {
+      out.datadir = tokens[++i];
+      continue;
+    }
+    if (token.startsWith('-h') && !token.startsWith('--')) {
+      out.datadir = token.slice(2);
+      continue;
+    }
+    if (!token.startsWith('--')) continue;
+    const eq = token.indexOf('=');
+    let name = (eq < 0 ? token.slice(2) : token.slice(2, eq)).replace(/_/g, '-');
+    if (name.startsWith('loose-')) name = name.slice('loose-'.length);
+    const key = MYSQLD_EXTRACTED[name];
+    if (!key) continue;
+    if (eq >= 0) {
+      out[key] = token.slice(eq + 1);
+    } else if (key !== 'logBin' && i + 1 < tokens.length && !(tokens[i + 1] ?? '').startsWith('-')) {
+      // `--log-bin` alone switches binary logging on with the default name; the
+      // others take the next token, as mariadbd's option parser does.
+      out[key] = tokens[++i];
+    }
+  }
+  return out;
+}
+
+/** A datadir as mariadbd passes it: absolute with a trailing `/`. We keep it without. */
+export function normaliseDir(dir: string, base = '/'): string {
+  return path.resolve(base, dir);
+}
+
+export function parseArgs(argv: readonly string[]): Command {
+  const split = argv.indexOf('--mysqld-args');
+  const own = split < 0 ? [...argv] : argv.slice(0, split);
+  const tail = split < 0 ? [] : argv.slice(split + 1);
+
+  const parsed = minimist(own, {
+    string: STRING_OPTIONS,
+    boolean: ['bypass', 'help', 'version'],
+    alias: { h: 'help', V: 'version' },
+  });
+  if (parsed.help) return { kind: 'help' };
+  if (parsed.version) return { kind: 'version' };
+
+  const role = lastString(parsed.role);
+  if (role !== 'joiner' && role !== 'donor') {
+    throw new SstError(Exit.BAD_CONFIG, `Unrecognized role: '${role ?? ''}'`);
+  }
+
+  const mysqld = parseMysqldArgs(tail);
+  const datadirArg = lastString(parsed.datadir) || mysqld.datadir;
+  if (!datadirArg) {
+    throw new SstError(Exit.NOT_FOUND, "The '--datadir' parameter must be passed to the SST script");
+  }
+
+  const address = (lastString(parsed.address) ?? '').trim();
+  if (!address) throw new SstError(Exit.BAD_CONFIG, "The '--address' parameter must be passed to the SST script");
+
+  const nonEmpty = (name: string): string | undefined => {
+    const v = lastString(parsed[name]);
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const progress = nonEmpty('progress');
+
+  return {
+    kind: 'sst',
+    args: {
+      role,
+      address,
+      datadir: normaliseDir(datadirArg),
+      defaultsFile: nonEmpty('defaults-file'),
+      defaultsExtraFile: nonEmpty('defaults-extra-file'),
+      defaultsGroupSuffix: nonEmpty('defaults-group-suffix'),
+      parent: parseInteger('parent', nonEmpty('parent')),
+      progress: progress !== undefined && progress !== '0',
+      binlog: nonEmpty('binlog') ?? mysqld.logBin,
+      binlogIndex: nonEmpty('binlog-index') ?? mysqld.logBinIndex,
+      logBasename: nonEmpty('log-basename') ?? mysqld.logBasename,
+      gtid: nonEmpty('gtid'),
+      gtidDomainId: nonEmpty('gtid-domain-id'),
+      bypass: parsed.bypass === true,
+      localPort: parseInteger('local-port', nonEmpty('local-port')),
+      socket: nonEmpty('socket'),
+      port: parseInteger('port', nonEmpty('port')),
+      mysqld,
+    },
+  };
+}

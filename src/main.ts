@@ -1,0 +1,35 @@
+import { parseArgs } from './cli/args';
+import { HELP_TEXT } from './cli/help';
+import { Exit, SstError } from './errors';
+import { log } from './log';
+import { PROGRAM, VERSION } from './version';
+import { runSst } from './sst/run';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const command = parseArgs(argv);
+  switch (command.kind) {
+    case 'help':
+      process.stdout.write(HELP_TEXT);
+      return Exit.OK;
+    case 'version':
+      process.stdout.write(`${PROGRAM} ${VERSION} (Node.js ${process.versions.node}, OpenSSL ${process.versions.openssl})\n`);
+      return Exit.OK;
+    case 'sst':
+      return runSst(command.args);
+  }
+}
+
+/** The one place that turns an error into a log line and an exit code. */
+function exitWith(error: unknown): number {
+  if (error instanceof SstError) {
+    log.error(error.message);
+    return error.code;
+  }
+  log.error(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return Exit.FAILED;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => process.exit(exitWith(error)),
+);
