@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { log } from '../log';
+
+export interface ChildSpec {
+  /** Short name for logs ("socat listener", "rsync pass 6 db1"). */
+  name: string;
+  command: string;
+  args: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface SupervisedChild {
+  readonly name: string;
+  readonly pid: number;
+  /** Resolves when the direct child exits; its process group may live on. */
+  readonly exited: Promise<ChildExit>;
+  running(): boolean;
+  /** The child's recent stderr lines, for telling failure causes apart. */
+  stderrTail(): string[];
+}
+
+const TAIL_LINES = 200;
+const TERM_GRACE_MS = 10_000;
+const KILL_GRACE_MS = 5_000;
+
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (e) {
+    // ESRCH: nobody left in the group. EPERM cannot happen for our own children.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (signalGroup(pgid, 0)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/**
+ * Owns every child process. Each child leads its own process group, so
+ * whatever it forks (socat's per-connection children, the rsync daemons they
+ * exec, the shell of RSYNC_CONNECT_PROG) is ended with it. Children never get
+ * our stdout: it belongs to the protocol with mariadbd.
+ */
+export class Supervisor {
+  private readonly groups = new Set<number>();
+
+  spawn(spec: ChildSpec): SupervisedChild {
+    const child: ChildProcess = spawn(spec.command, [...spec.args], {
+      detached: true,
+      stdio: ['ignore', 2, 'pipe'],
+      env: spec.env ?? process.env,
+      cwd: spec.cwd,
+    });
+    const tail: string[] = [];
+    const exited = new Promise<ChildExit>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      child.once('error', (err) => {
+        tail.push(`${spec.name}: ${err.message}`);
+        resolve({ code: 127, signal: null });
+      });
+    });
+    let alive = child.pid !== undefined;
+    void exited.then(() => {
+      alive = false;
+    });
+    const pid = child.pid ?? -1;
+    if (pid > 0) this.groups.add(pid);
+    this.forwardStderr(child, spec.name, tail);
+    return {
+      name: spec.name,
+      pid,
+      exited,
+      running: () => alive,
+      stderrTail: () => [...tail],
+    };
+  }
+
+  private forwardStderr(child: ChildProcess, name: string, tail: string[]): void {
+    let partial = '';
+    const emit = (line: string): void => {
+      if (!line.trim()) return;
+      tail.push(line);
+      if (tail.length > TAIL_LINES) tail.shift();
+      log.info(`${name}: ${line}`);
+    };
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      lines.forEach(emit);
+    });
+    child.stderr?.on('end', () => emit(partial));
+  }
+
+  /** TERM, then KILL, every process group we started; resolves when all are gone. */
+  async stop(child: SupervisedChild): Promise<void> {
+    await this.stopGroup(child.pid);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.groups].map((pgid) => this.stopGroup(pgid)));
+  }
+
+  private async stopGroup(pgid: number): Promise<void> {
+    if (!this.groups.has(pgid)) return;
+    if (signalGroup(pgid, 'SIGTERM') && !(await waitGroupGone(pgid, TERM_GRACE_MS))) {
+      log.warn(`process group ${pgid} ignored SIGTERM for ${TERM_GRACE_MS / 1000} s; sending SIGKILL`);
+      signalGroup(pgid, 'SIGKILL');
+      await waitGroupGone(pgid, KILL_GRACE_MS);
+    }
+    this.groups.delete(pgid);
+  }
+
+  /** Last resort on process exit, where nothing asynchronous can run. */
+  killAllNow(): void {
+    for (const pgid of this.groups) signalGroup(pgid, 'SIGKILL');
+    this.groups.clear();
+  }
+}

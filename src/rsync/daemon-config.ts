@@ -1,0 +1,59 @@
+import { Exit, SstError } from '../errors';
+import { MODULES } from './modules';
+
+export interface DaemonLayout {
+  datadir: string;
+  logDir: string;
+  dataHome: string;
+  undoDir: string;
+  ariaLog: string;
+  binlogStaging: string;
+}
+
+export interface DaemonConfigInput {
+  layout: DaemonLayout;
+  uid: number;
+  gid: number;
+  /** Seconds of I/O silence after which the daemon gives up (upstream: 300). */
+  timeout?: number;
+}
+
+/**
+ * rsyncd.conf values end at the line end, lose surrounding blanks, and
+ * expand %VAR% from the environment; a newline or a blank at an edge cannot
+ * be carried, a '%' is written as '%%'.
+ */
+export function rsyncdValue(value: string): string {
+  if (/[\n\r\0]/.test(value) || value !== value.trim()) {
+    throw new SstError(Exit.UNSAFE_VALUE, `path cannot be written into rsyncd.conf (newline or leading/trailing blank): ${JSON.stringify(value)}`);
+  }
+  return value.replace(/%/g, '%%');
+}
+
+function module(name: string, path: string, extra: string[] = []): string[] {
+  return [`[${name}]`, `path = ${rsyncdValue(path)}`, ...extra, ''];
+}
+
+/**
+ * The joiner's rsyncd.conf. uid/gid are explicit because a daemon started by
+ * root otherwise drops to `nobody` and cannot write the datadir (spec §7.24).
+ */
+export function renderDaemonConfig(input: DaemonConfigInput): string {
+  const { layout } = input;
+  const lines = [
+    '# Written by wsrep_sst_rsync_tunnel for one SST; removed when it ends.',
+    'use chroot = no',
+    'read only = no',
+    `timeout = ${input.timeout ?? 300}`,
+    `uid = ${input.uid}`,
+    `gid = ${input.gid}`,
+    '',
+    ...module(MODULES.data, layout.datadir, ['exclude = .zfs']),
+    ...module(MODULES.logDir, layout.logDir),
+    ...module(MODULES.dataHome, layout.dataHome),
+    ...module(MODULES.undoDir, layout.undoDir),
+    ...module(MODULES.ariaLog, layout.ariaLog),
+    ...module(MODULES.binlog, layout.binlogStaging),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,38 @@
+import { Exit, SstError } from '../errors';
+
+const TLS_PATTERNS = [
+  /certificate verify failed/i,
+  /commonName .*does not match/i,
+  /does not match.*(hostname|commonname|subjectAltName)/i,
+  /no peer certificate/i,
+  /alert (unknown ca|bad certificate|certificate unknown|certificate expired|handshake failure|decrypt error|access denied)/i,
+  /SSL_connect\(\)/,
+];
+const UNREACHABLE_PATTERNS = [/Connection refused/i, /No route to host/i, /Network is unreachable/i, /Name or service not known/i, /Connection timed out/i, /Temporary failure in name resolution/i];
+
+/** The most telling line of socat's or rsync's stderr for an error message. */
+function reason(lines: readonly string[], patterns: readonly RegExp[]): string {
+  const hit = lines.find((l) => patterns.some((p) => p.test(l)));
+  return (hit ?? lines[lines.length - 1] ?? '').replace(/^.*? E /, '').trim();
+}
+
+/**
+ * Turns a failed rsync into the exit code mariadbd should log (spec §7.23,
+ * issue's §8): socat's own stderr comes through rsync's, so TLS and
+ * reachability failures are told apart from rsync's protocol errors.
+ */
+export function classifyRsyncFailure(pass: string, rc: number | null, signal: string | null, stderr: readonly string[], firstPass: boolean): SstError {
+  if (stderr.some((l) => TLS_PATTERNS.some((p) => p.test(l)))) {
+    return new SstError(Exit.TLS_VERIFY, `TLS verification failed in ${pass}: ${reason(stderr, TLS_PATTERNS)}`);
+  }
+  if (stderr.some((l) => UNREACHABLE_PATTERNS.some((p) => p.test(l)))) {
+    return new SstError(Exit.UNREACHABLE, `joiner unreachable in ${pass}: ${reason(stderr, UNREACHABLE_PATTERNS)}`);
+  }
+  const status = signal ? `killed by ${signal}` : `rsync returned code ${rc}`;
+  if (firstPass && rc === 12) {
+    return new SstError(Exit.PROTOCOL, `rsync server on the other end has incompatible protocol (${pass}, ${status}). Make sure you have the same version of rsync on all nodes.`);
+  }
+  if (firstPass && rc === 22) return new SstError(Exit.NO_MEMORY, `rsync could not allocate memory in ${pass} (${status})`);
+  const detail = stderr.length ? `: ${reason(stderr, [])}` : '';
+  return new SstError(Exit.FAILED, `${pass} failed, ${status}${detail}`);
+}

@@ -1,0 +1,21 @@
+/** The module names on the wire, as the original script and upstream spell them (spec §3.3). */
+export const MODULE = 'rsync_tunnel_sst';
+
+export const MODULES = {
+  data: MODULE,
+  logDir: `${MODULE}-log_dir`,
+  dataHome: `${MODULE}-data_dir`,
+  undoDir: `${MODULE}-undo_dir`,
+  ariaLog: `${MODULE}-aria_log`,
+  /** Ours: binary logs arrive here and are moved into place after the marker. */
+  binlog: `${MODULE}-binlog`,
+} as const;
+
+/** Completion marker, as the original script names it (spec §2.6). */
+export const MARKER = 'rsync_tunnel_sst_complete';
+
+/** Joiner-side staging directory for binlogs, inside the datadir so a rename puts them in place. */
+export const BINLOG_STAGING = '.rsync_tunnel_sst_binlogs';
+
+/** The donor's ordered list of the binlogs it sent, travelling with them. */
+export const BINLOG_LIST = 'binlog.list';

@@ -1,0 +1,108 @@
+import { posix as path } from 'node:path';
+import { BINLOG_STAGING, MARKER, MODULES } from './modules';
+
+/** Flags every data pass uses, as 10.11's rsync method does (spec §3.3). */
+export const COMMON_FLAGS = [
+  '--owner',
+  '--group',
+  '--perms',
+  '--links',
+  '--specials',
+  '--ignore-times',
+  '--inplace',
+  '--quiet',
+  '--whole-file',
+] as const;
+
+/** Top-level entries that are never database directories (spec §7.32). */
+export const EXCLUDED_TOP_LEVEL = ['lost+found', '.zfs', '.snapshot', '.fseventsd', '.Trashes', BINLOG_STAGING] as const;
+
+export interface Pass {
+  /** Named in logs and in the error that ends a failed transfer. */
+  name: string;
+  args: string[];
+  /** Pass 1's rsync exit codes are told apart (spec §3.3); later passes fail with 255. */
+  first: boolean;
+}
+
+export interface PlanInput {
+  /** `rsync://host:port` of the joiner (the tunnel replaces the connection itself). */
+  target: string;
+  datadir: string;
+  dataHome: string;
+  logDir: string;
+  undoDir: string;
+  ariaLog: string;
+  /** Database directories (top-level directories of the datadir), sorted. */
+  databases: readonly string[];
+  /** Absolute binlog paths to send, oldest first; plus the list file that orders them. */
+  binlogs: readonly string[];
+  binlogList?: string;
+}
+
+const slash = (dir: string): string => (dir.endsWith('/') ? dir : `${dir}/`);
+const filters = (rules: readonly string[]): string[] => rules.flatMap((r) => ['-f', r]);
+
+function onlyFiles(name: string, source: string, target: string, patterns: readonly string[]): Pass {
+  return {
+    name,
+    first: false,
+    args: [...COMMON_FLAGS, '--dirs', '--delete', ...filters([...patterns.map((p) => `+ /${p}`), '- **']), slash(source), target],
+  };
+}
+
+/** Pure: the rsync passes of one SST, in the order the donor runs them. */
+export function transferPlan(input: PlanInput): { serial: Pass[]; databases: Pass[] } {
+  const url = (module: string): string => `${input.target}/${module}`;
+  const topLevel: Pass = {
+    name: 'pass 1 (top-level directories)',
+    first: true,
+    args: [
+      ...COMMON_FLAGS,
+      '--dirs',
+      '--delete',
+      ...filters([...EXCLUDED_TOP_LEVEL.map((e) => `- /${e}`), '+ /*/', '- /*']),
+      slash(input.datadir),
+      url(MODULES.data),
+    ],
+  };
+  const serial = [topLevel];
+  if (input.binlogs.length > 0) {
+    serial.push({
+      name: 'binary logs',
+      first: false,
+      args: [...COMMON_FLAGS, ...input.binlogs, ...(input.binlogList ? [input.binlogList] : []), `${url(MODULES.binlog)}/`],
+    });
+  }
+  serial.push(
+    onlyFiles('pass 2 (InnoDB system tablespace)', input.dataHome, url(MODULES.dataHome), ['ibdata*', 'ib_lru_dump']),
+    onlyFiles('pass 3 (InnoDB redo log)', input.logDir, url(MODULES.logDir), ['ib_logfile0']),
+    onlyFiles('pass 4 (InnoDB undo tablespaces)', input.undoDir, url(MODULES.undoDir), ['undo*']),
+    onlyFiles('pass 5 (Aria logs)', input.ariaLog, url(MODULES.ariaLog), ['aria_log_control', 'aria_log.*']),
+  );
+  const databases = input.databases.map<Pass>((db) => ({
+    name: `pass 6 (database directory '${db}')`,
+    first: false,
+    // `/./` anchors --relative so the joiner gets `<db>/`; the trailing slash
+    // follows a symlinked database directory (upstream uses find -L).
+    args: [...COMMON_FLAGS, '--recursive', '--delete', '--relative', `${slash(input.datadir)}./${db}/`, `${url(MODULES.data)}/`],
+  }));
+  return { serial, databases };
+}
+
+/** The last rsync: the marker, written by the receiver to a temp file and renamed, so it appears whole. */
+export function markerPass(target: string, markerFile: string): Pass {
+  return {
+    name: 'completion marker',
+    first: false,
+    args: ['--archive', '--quiet', '--checksum', markerFile, `${target}/${MODULES.data}/`],
+  };
+}
+
+export function isDatabaseDirName(name: string): boolean {
+  return !(EXCLUDED_TOP_LEVEL as readonly string[]).includes(name) && name !== MARKER && !name.includes('/');
+}
+
+export function joinUnder(datadir: string, p: string): string {
+  return path.resolve(datadir, p);
+}

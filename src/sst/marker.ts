@@ -1,0 +1,37 @@
+import { Exit, SstError } from '../errors';
+
+/** The completion marker's content (spec §3.5): state, then optional tags. */
+export interface Marker {
+  /** `UUID:seqno[ domain]`: what the joiner prints as its final line. */
+  state: string;
+  secret?: string;
+  bypass: boolean;
+}
+
+const STATE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}:-?\d+( \d+)?$/;
+
+export function isState(line: string): boolean {
+  return STATE.test(line);
+}
+
+export function renderMarker(m: Marker): string {
+  return [m.state, ...(m.secret ? [`secret ${m.secret}`] : []), ...(m.bypass ? ['bypass'] : [])].map((l) => `${l}\n`).join('');
+}
+
+/**
+ * A marker whose first line is not a state would make mariadbd fail to parse
+ * our final line; refusing it here gives the operator the real reason.
+ */
+export function parseMarker(text: string): Marker {
+  const lines = text.split('\n').map((l) => l.trim());
+  const state = lines[0] ?? '';
+  if (!isState(state)) {
+    throw new SstError(Exit.ABORTED, `the completion marker does not start with UUID:seqno: ${JSON.stringify(state.slice(0, 80))}`);
+  }
+  const secretLine = lines.find((l) => l.startsWith('secret '));
+  return {
+    state,
+    secret: secretLine?.slice('secret '.length).trim(),
+    bypass: lines.includes('bypass'),
+  };
+}

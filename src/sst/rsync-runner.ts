@@ -1,0 +1,58 @@
+import { log } from '../log';
+import type { Lifecycle } from '../proc/lifecycle';
+import { classifyRsyncFailure } from '../rsync/failure';
+import type { Pass } from '../rsync/plan';
+
+/**
+ * rsync runs RSYNC_CONNECT_PROG through `sh -c` (spec, architecture notes).
+ * This fixed text is all that shell ever parses: the socat path and address
+ * reach it as environment values, expanded as data inside double quotes.
+ */
+export const CONNECT_PROG = 'exec "$WSREP_SST_TUNNEL_SOCAT" - "$WSREP_SST_TUNNEL_ADDRESS"';
+
+/** Child environment: no secrets of mariadbd's, no rsync variables that would bypass the tunnel. */
+export function tunnelEnv(base: NodeJS.ProcessEnv, socat: string, address: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(base)) {
+    if (k.startsWith('RSYNC_') || k.startsWith('WSREP_SST_OPT_')) continue;
+    env[k] = v;
+  }
+  return { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, WSREP_SST_TUNNEL_SOCAT: socat, WSREP_SST_TUNNEL_ADDRESS: address };
+}
+
+export interface RsyncRunner {
+  run(pass: Pass): Promise<void>;
+}
+
+export function rsyncRunner(life: Lifecycle, rsync: string, env: NodeJS.ProcessEnv, cwd: string): RsyncRunner {
+  return {
+    async run(pass: Pass): Promise<void> {
+      log.info(`${pass.name}: ${rsync} ${pass.args.join(' ')}`);
+      const child = life.supervisor.spawn({ name: `rsync ${pass.name}`, command: rsync, args: pass.args, env, cwd });
+      const result = await life.race(child.exited);
+      await life.supervisor.stop(child);
+      if (result.code !== 0) throw classifyRsyncFailure(pass.name, result.code, result.signal, child.stderrTail(), pass.first);
+    },
+  };
+}
+
+/** Runs `passes` with at most `parallel` at once; the first failure stops the rest. */
+export async function runParallel(life: Lifecycle, runner: RsyncRunner, passes: readonly Pass[], parallel: number): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < passes.length) {
+      const pass = passes[next++];
+      if (!pass) break;
+      try {
+        await runner.run(pass);
+      } catch (e) {
+        failure ??= e;
+        // Stopping the others now keeps the donor's lock window short.
+        await life.supervisor.stopAll();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, passes.length)) }, worker));
+  if (failure !== undefined) throw failure;
+}

@@ -1,0 +1,92 @@
+import { posix as path } from 'node:path';
+import type { SstArgs } from '../cli/args';
+import { Exit, SstError } from '../errors';
+
+/** Reads one key from the option files: the first group set with a non-empty value wins. */
+export type Lookup = (groupSets: readonly (readonly string[])[], key: string) => string | undefined;
+
+export interface Layout {
+  datadir: string;
+  dataHome: string;
+  logDir: string;
+  undoDir: string;
+  ariaLog: string;
+}
+
+export interface BinlogSettings {
+  /** Directory of the binlog files, absolute. */
+  dir: string;
+  /** What the index lines are prefixed with: dirname of --binlog as given (`.` for a bare name). */
+  indexPrefix: string;
+  /** File name stem: `mysql-bin` for `mysql-bin.000001`. */
+  basename: string;
+  /** Index file, absolute. */
+  index: string;
+}
+
+/** Environment variables mariadbd or an operator may set for the layout (spec §1.4). */
+export interface LayoutEnv {
+  INNODB_DATA_HOME_DIR?: string;
+  INNODB_LOG_GROUP_HOME?: string;
+  INNODB_UNDO_DIR?: string;
+}
+
+const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());
+
+/**
+ * Where InnoDB and Aria keep their files, resolved the same way on both roles
+ * (10.11's donor forgets to, spec §3.3): mariadbd's command line first, then
+ * the environment, then the option files; relative paths are under the datadir.
+ */
+export function resolveLayout(args: SstArgs, lookup: Lookup, mysqld: readonly string[], env: LayoutEnv): Layout {
+  const datadir = args.datadir;
+  const pick = (override: string | undefined, envValue: string | undefined, key: string): string => {
+    const value = nonEmpty(override) ?? nonEmpty(envValue) ?? nonEmpty(lookup([mysqld], key));
+    return value === undefined ? datadir : path.resolve(datadir, value);
+  };
+  return {
+    datadir,
+    dataHome: pick(args.mysqld.innodbDataHomeDir, env.INNODB_DATA_HOME_DIR, 'innodb-data-home-dir'),
+    logDir: pick(args.mysqld.innodbLogGroupHomeDir, env.INNODB_LOG_GROUP_HOME, 'innodb-log-group-home-dir'),
+    undoDir: pick(args.mysqld.innodbUndoDirectory, env.INNODB_UNDO_DIR, 'innodb-undo-directory'),
+    ariaLog: pick(args.mysqld.ariaLogDirPath, undefined, 'aria-log-dir-path'),
+  };
+}
+
+const withIndexExtension = (name: string): string => (path.extname(name) ? name : `${name}.index`);
+
+/**
+ * Binary log names (spec §2.5): index = --binlog-index, else
+ * `<log-basename>-bin.index`, else `<binlog>.index`; all relative to the datadir.
+ */
+export function resolveBinlog(args: SstArgs, lookup: Lookup, mysqld: readonly string[]): BinlogSettings | undefined {
+  const binlog = nonEmpty(args.binlog) ?? nonEmpty(lookup([mysqld], 'log-bin'));
+  if (binlog === undefined) return undefined;
+  const indexName = nonEmpty(args.binlogIndex) ?? nonEmpty(lookup([mysqld], 'log-bin-index'));
+  const basenameOpt = nonEmpty(args.logBasename) ?? nonEmpty(lookup([mysqld], 'log-basename'));
+  const index = indexName ?? (basenameOpt ? `${basenameOpt}-bin` : binlog);
+  return {
+    dir: path.resolve(args.datadir, path.dirname(binlog)),
+    indexPrefix: path.dirname(binlog),
+    basename: path.basename(binlog),
+    index: path.resolve(args.datadir, withIndexExtension(index)),
+  };
+}
+
+/** `sst-max-binlogs`: default 1, 0 = none, negative = all (spec §3.4). */
+export function resolveMaxBinlogs(lookup: Lookup, mysqld: readonly string[]): number {
+  const raw = nonEmpty(lookup([mysqld, ['sst']], 'sst-max-binlogs'));
+  if (raw === undefined) return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n)) throw new SstError(Exit.BAD_CONFIG, `sst-max-binlogs must be an integer, not '${raw}'`);
+  return n;
+}
+
+/** Parallel rsyncs of pass 6: `backup-threads`, else the CPU count. */
+export function resolveBackupThreads(lookup: Lookup, mysqld: readonly string[], cpus: number): number {
+  const raw = nonEmpty(lookup([mysqld, ['sst']], 'backup-threads'));
+  if (raw === undefined) return Math.max(1, cpus);
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new SstError(Exit.BAD_CONFIG, `backup-threads must be a positive integer, not '${raw}'`);
+  return n;
+}

@@ -1,0 +1,83 @@
+/** Finds the processes a test started, by an environment tag every descendant inherits. */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { listeningSockets } from '../../src/proc/sockets';
+
+export interface Tagged {
+  pid: number;
+  cmdline: string;
+}
+
+export function taggedProcesses(tag: string): Tagged[] {
+  const needle = `SST_TEST_TAG=${tag}`;
+  const found: Tagged[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const env = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0');
+      if (!env.includes(needle)) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      found.push({ pid: Number(name), cmdline: readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').trim() });
+    } catch {
+      // Gone, or a kernel thread.
+    }
+  }
+  return found;
+}
+
+export async function waitNoTagged(tag: string, ms: number): Promise<Tagged[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = taggedProcesses(tag);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Test cleanup: SIGKILL whatever a failed test left behind (by PID, never by name). */
+export function killTagged(tag: string): void {
+  for (const p of taggedProcesses(tag)) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Ports on which a tagged process listens. */
+export function listeningPortsOf(tag: string): number[] {
+  const byInode = new Map(listeningSockets().map((s) => [s.inode, s.port]));
+  const ports = new Set<number>();
+  for (const p of taggedProcesses(tag)) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${p.pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${p.pid}/fd/${fd}`));
+        const port = m ? byInode.get(Number(m[1])) : undefined;
+        if (port !== undefined) ports.add(port);
+      } catch {
+        // Closed meanwhile.
+      }
+    }
+  }
+  return [...ports].sort();
+}
+
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
