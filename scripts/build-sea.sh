@@ -21,8 +21,11 @@ node_modules/.bin/esbuild src/main.ts \
   --outfile="$WORK/bundle.js" --log-level=warning
 
 # --jitless: V8 then needs no writable+executable memory, so SELinux may deny
-# execmem to mariadbd's domain. execArgvExtension "none": NODE_OPTIONS from
-# mariadbd's environment must never load foreign code into an SST.
+# execmem to mariadbd's domain. --no-expose-wasm: without it V8 warns on every
+# start (into mariadbd's error log) that --jitless disables wasm.
+# --disable-sigusr1: SIGUSR1 would otherwise open an unauthenticated inspector
+# on 127.0.0.1:9229. execArgvExtension "none": NODE_OPTIONS from mariadbd's
+# environment must never load foreign code into an SST.
 cat > "$WORK/sea-config.json" <<JSON
 {
   "main": "$WORK/bundle.js",
@@ -30,7 +33,7 @@ cat > "$WORK/sea-config.json" <<JSON
   "disableExperimentalSEAWarning": true,
   "useSnapshot": false,
   "useCodeCache": false,
-  "execArgv": ["--jitless", "--no-expose-wasm"],
+  "execArgv": ["--jitless", "--no-expose-wasm", "--disable-sigusr1"],
   "execArgvExtension": "none"
 }
 JSON
@@ -40,7 +43,8 @@ quiet "$NODE_BIN" --experimental-sea-config "$WORK/sea-config.json"
 cp "$NODE_BIN" "$WORK/base"
 # Strip before injection: stripping afterwards corrupts the injected blob.
 quiet strip --strip-all "$WORK/base"
-quiet node_modules/.bin/postject "$WORK/base" NODE_SEA_BLOB "$WORK/sea.blob" \
+# postject runs on the pinned Node too: the host may have no node at all.
+quiet "$NODE_BIN" node_modules/postject/dist/cli.js "$WORK/base" NODE_SEA_BLOB "$WORK/sea.blob" \
   --sentinel-fuse NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2
 chmod 0755 "$WORK/base"
 mv "$WORK/base" "$OUT"
