@@ -127,7 +127,7 @@ export function parseMysqldArgs(tokens: readonly string[]): MysqldOverrides {
 }
 
 /** A datadir as mariadbd passes it: absolute with a trailing `/`. We keep it without. */
-export function normaliseDir(dir: string, base = '/'): string {
+export function normaliseDir(dir: string, base = process.cwd()): string {
   return path.resolve(base, dir);
 }
 

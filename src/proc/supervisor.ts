@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { log } from '../log';
 
 export interface ChildSpec {
@@ -26,7 +27,8 @@ export interface SupervisedChild {
 }
 
 const TAIL_LINES = 200;
-const TERM_GRACE_MS = 10_000;
+/** socat 1.7.4 can hang in its SIGTERM handler (seen with gdb): do not wait long for it. */
+const TERM_GRACE_MS = 5_000;
 const KILL_GRACE_MS = 5_000;
 
 function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
@@ -39,9 +41,28 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/**
+ * kill(-pgid, 0) also succeeds for zombies; an orphaned one waits for PID 1
+ * to reap it, which may never come in a container. Count running members and
+ * our own not-yet-reaped child only.
+ */
+function groupHasLiveMembers(pgid: number): boolean {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid && (f[0] !== 'Z' || Number(f[1]) === process.pid)) return true;
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return false;
+}
+
 async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
-  while (signalGroup(pgid, 0)) {
+  while (signalGroup(pgid, 0) && groupHasLiveMembers(pgid)) {
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -19,15 +19,19 @@ export interface DaemonConfigInput {
 }
 
 /**
- * rsyncd.conf values end at the line end, lose surrounding blanks, and
- * expand %VAR% from the environment; a newline or a blank at an edge cannot
- * be carried, a '%' is written as '%%'.
+ * rsyncd.conf values end at the line end and lose surrounding blanks, so a
+ * newline or a blank at an edge cannot be carried. rsync also replaces
+ * %NAME% (NAME set in its environment) and has no escape for it ('%%' stays
+ * '%%'), so that one form is refused and everything else written verbatim.
  */
 export function rsyncdValue(value: string): string {
   if (/[\n\r\0]/.test(value) || value !== value.trim()) {
     throw new SstError(Exit.UNSAFE_VALUE, `path cannot be written into rsyncd.conf (newline or leading/trailing blank): ${JSON.stringify(value)}`);
   }
-  return value.replace(/%/g, '%%');
+  if (/%[A-Z][^%]*%/.test(value)) {
+    throw new SstError(Exit.UNSAFE_VALUE, `path cannot be written into rsyncd.conf (rsync would expand the %VAR% in it): ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 function module(name: string, path: string, extra: string[] = []): string[] {

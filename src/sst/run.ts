@@ -1,6 +1,24 @@
 import type { SstArgs } from '../cli/args';
-import { Exit, SstError } from '../errors';
+import { Exit } from '../errors';
+import { log } from '../log';
+import { Lifecycle } from '../proc/lifecycle';
+import { readStdinAuth } from '../protocol/stdin';
+import { PROGRAM, VERSION } from '../version';
+import { runDonor } from './donor';
+import { runJoiner } from './joiner';
 
+/** Runs one role; whatever happens, every child is stopped and our files are removed before we return. */
 export async function runSst(args: SstArgs): Promise<number> {
-  throw new SstError(Exit.FAILED, `role ${args.role} is not implemented yet`);
+  const life = new Lifecycle();
+  const stdinAuth = readStdinAuth();
+  log.info(`${PROGRAM} ${VERSION} starting as ${args.role} (PID ${process.pid}), address ${args.address.replace(/^.*@/, '')}, datadir ${args.datadir}`);
+  const started = Date.now();
+  try {
+    if (args.role === 'joiner') await runJoiner(args, life);
+    else await runDonor(args, life, stdinAuth);
+    log.info(`${args.role} finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return Exit.OK;
+  } finally {
+    await life.shutdown();
+  }
 }

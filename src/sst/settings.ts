@@ -64,12 +64,13 @@ export function resolveBinlog(args: SstArgs, lookup: Lookup, mysqld: readonly st
   if (binlog === undefined) return undefined;
   const indexName = nonEmpty(args.binlogIndex) ?? nonEmpty(lookup([mysqld], 'log-bin-index'));
   const basenameOpt = nonEmpty(args.logBasename) ?? nonEmpty(lookup([mysqld], 'log-basename'));
-  const index = indexName ?? (basenameOpt ? `${basenameOpt}-bin` : binlog);
+  // Only an explicit index name may carry its own extension; derived ones always get `.index`.
+  const index = indexName !== undefined ? withIndexExtension(indexName) : `${basenameOpt ? `${basenameOpt}-bin` : binlog}.index`;
   return {
     dir: path.resolve(args.datadir, path.dirname(binlog)),
     indexPrefix: path.dirname(binlog),
     basename: path.basename(binlog),
-    index: path.resolve(args.datadir, withIndexExtension(index)),
+    index: path.resolve(args.datadir, index),
   };
 }
 
@@ -78,7 +79,7 @@ export function resolveMaxBinlogs(lookup: Lookup, mysqld: readonly string[]): nu
   const raw = nonEmpty(lookup([mysqld, ['sst']], 'sst-max-binlogs'));
   if (raw === undefined) return 1;
   const n = Number(raw);
-  if (!Number.isInteger(n)) throw new SstError(Exit.BAD_CONFIG, `sst-max-binlogs must be an integer, not '${raw}'`);
+  if (!/^-?\d+$/.test(raw)) throw new SstError(Exit.BAD_CONFIG, `sst-max-binlogs must be an integer, not '${raw}'`);
   return n;
 }
 
@@ -87,6 +88,6 @@ export function resolveBackupThreads(lookup: Lookup, mysqld: readonly string[], 
   const raw = nonEmpty(lookup([mysqld, ['sst']], 'backup-threads'));
   if (raw === undefined) return Math.max(1, cpus);
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new SstError(Exit.BAD_CONFIG, `backup-threads must be a positive integer, not '${raw}'`);
+  if (!/^\d+$/.test(raw) || n < 1) throw new SstError(Exit.BAD_CONFIG, `backup-threads must be a positive integer, not '${raw}'`);
   return n;
 }

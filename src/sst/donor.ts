@@ -1,0 +1,170 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { posix as path } from 'node:path';
+import type { SstArgs } from '../cli/args';
+import { Exit, SstError } from '../errors';
+import { log } from '../log';
+import { formatHostPort, parseDonorAddress, type DonorTarget } from '../net/address';
+import type { Lifecycle } from '../proc/lifecycle';
+import { writeProtocolLine } from '../protocol/out';
+import { MARKER } from '../rsync/modules';
+import { EXCLUDED_TOP_LEVEL, markerPass, transferPlan } from '../rsync/plan';
+import { connectAddress } from '../tunnel/socat-address';
+import { binlogsToSend, writeBinlogList } from './binlogs';
+import { claimDatadir, FILES, inDatadir, removeQuietly } from './datadir-files';
+import { isState, renderMarker } from './marker';
+import { prepare, type Prepared } from './prepare';
+import { rsyncRunner, runParallel, tunnelEnv, type RsyncRunner } from './rsync-runner';
+import { tunnelTls } from './tunnel-tls';
+
+const POLL_MS = 200;
+const FLUSH_LOG_EVERY_MS = 30_000;
+
+/**
+ * The donor, step by step as spec §3.1: have mariadbd lock the tables, copy
+ * the datadir through the tunnel, let mariadbd go on, send the marker, done.
+ */
+export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promise<Map<string, string>>): Promise<void> {
+  const target = parseDonorAddress(args.address);
+  const prepared = prepare(args);
+  await claimDatadir(life, args.datadir);
+  const work = privateDir(life);
+
+  const socatAddress = connectAddress({
+    host: target.host,
+    port: target.port,
+    ipv6: target.ipv6,
+    zone: target.zone,
+    tls: tunnelTls(prepared, 'donor'),
+    sockopt: prepared.sockopt,
+  });
+  log.info(`tunnel to the joiner ${formatHostPort(target)}: ${prepared.tools.socat} - ${socatAddress}`);
+  const runner = rsyncRunner(life, prepared.tools.rsync, tunnelEnv(process.env, prepared.tools.socat, socatAddress), args.datadir);
+  const rsyncTarget = `rsync://${formatHostPort(target)}`;
+
+  let state: string;
+  if (args.bypass) {
+    state = bypassState(args);
+    log.info(`IST chosen: sending only the marker (state ${state})`);
+  } else {
+    state = await flushTables(life, args.datadir);
+    await transfer(life, runner, args, prepared, rsyncTarget, work);
+  }
+  writeProtocolLine('donor', 'continue');
+
+  const secret = await remoteSecret(target, stdinAuth);
+  if (secret === undefined) log.warn('no secret from the joiner in the request: the joiner will refuse this SST');
+  const marker = path.join(work, MARKER);
+  writeFileSync(marker, renderMarker({ state, secret, bypass: args.bypass }), { mode: 0o600 });
+  await runner.run(markerPass(rsyncTarget, marker));
+
+  await life.shutdown();
+  writeProtocolLine('donor', `done ${state}`);
+}
+
+function privateDir(life: Lifecycle): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'wsrep_sst_rsync_tunnel.'));
+  life.onCleanup(() => removeQuietly(dir));
+  return dir;
+}
+
+function bypassState(args: SstArgs): string {
+  const state = `${args.gtid ?? ''} ${args.gtidDomainId ?? '0'}`;
+  if (!isState(state)) throw new SstError(Exit.BAD_CONFIG, `--bypass needs --gtid UUID:seqno (got '${args.gtid ?? ''}')`);
+  return state;
+}
+
+/**
+ * `flush tables`, then wait (without limit, as upstream) for mariadbd to
+ * write tables_flushed, or sst_error when FTWRL failed (spec §3.1–3.2).
+ */
+async function flushTables(life: Lifecycle, datadir: string): Promise<string> {
+  const flushed = inDatadir(datadir, FILES.tablesFlushed);
+  const error = inDatadir(datadir, FILES.sstError);
+  removeQuietly(flushed);
+  removeQuietly(error);
+  // mariadbd writes tables_flushed twice; the second rename may land after we read the first.
+  life.onCleanup(() => removeQuietly(flushed));
+  writeProtocolLine('donor', 'flush tables');
+  const started = Date.now();
+  let nextLog = started + FLUSH_LOG_EVERY_MS;
+  for (;;) {
+    if (existsSync(error)) {
+      removeQuietly(error);
+      throw new SstError(Exit.FAILED, 'mariadbd failed to flush and lock tables (sst_error): SST aborted');
+    }
+    const line = readFirstLine(flushed);
+    if (line?.includes(':')) {
+      if (!isState(line)) throw new SstError(Exit.FAILED, `unexpected content in ${flushed}: ${JSON.stringify(line.slice(0, 80))}`);
+      removeQuietly(flushed);
+      log.info(`tables flushed and locked after ${((Date.now() - started) / 1000).toFixed(1)} s, state ${line}`);
+      return line;
+    }
+    if (Date.now() > nextLog) {
+      log.info(`still waiting for mariadbd to flush tables (${Math.round((Date.now() - started) / 1000)} s): long transactions delay FLUSH TABLES WITH READ LOCK`);
+      nextLog += FLUSH_LOG_EVERY_MS;
+    }
+    await life.sleep(POLL_MS);
+  }
+}
+
+function readFirstLine(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').split('\n')[0]?.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Top-level directories, following symlinks as upstream's `find -L` does (spec §7.32). */
+export function databaseDirectories(datadir: string): string[] {
+  return readdirSync(datadir, { withFileTypes: true })
+    .filter((e) => !(EXCLUDED_TOP_LEVEL as readonly string[]).includes(e.name))
+    .filter((e) => e.isDirectory() || (e.isSymbolicLink() && isDirectory(path.join(datadir, e.name))))
+    .map((e) => e.name)
+    .sort();
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function transfer(life: Lifecycle, runner: RsyncRunner, args: SstArgs, p: Prepared, rsyncTarget: string, work: string): Promise<void> {
+  const binlogs = p.binlog ? binlogsToSend(p.binlog, args.datadir, p.maxBinlogs) : [];
+  if (p.binlog) log.info(`binary logs to send: ${binlogs.length} (sst-max-binlogs ${p.maxBinlogs})`);
+  const plan = transferPlan({
+    target: rsyncTarget,
+    datadir: p.layout.datadir,
+    dataHome: p.layout.dataHome,
+    logDir: p.layout.logDir,
+    undoDir: p.layout.undoDir,
+    ariaLog: p.layout.ariaLog,
+    databases: databaseDirectories(args.datadir),
+    binlogs,
+    binlogList: binlogs.length > 0 ? writeBinlogList(work, binlogs) : undefined,
+  });
+  const started = Date.now();
+  for (const pass of plan.serial) await runner.run(pass);
+  await runParallel(life, runner, plan.databases, p.backupThreads);
+  log.info(`data copied in ${((Date.now() - started) / 1000).toFixed(1)} s (${plan.databases.length} database directories, ${p.backupThreads} in parallel)`);
+}
+
+/**
+ * The joiner's secret reaches us as the password of the request's auth part:
+ * in WSREP_SST_OPT_REMOTE_AUTH (10.5+), on stdin (newer servers), or still in
+ * --address (older servers that did not strip it).
+ */
+async function remoteSecret(target: DonorTarget, stdinAuth: Promise<Map<string, string>>): Promise<string | undefined> {
+  const clean = (v: string | undefined): string | undefined => (v === undefined || v === '' || v === '(null)' ? undefined : v);
+  const env = clean(process.env.WSREP_SST_OPT_REMOTE_AUTH);
+  if (env !== undefined) {
+    const colon = env.indexOf(':');
+    return colon < 0 ? undefined : clean(env.slice(colon + 1));
+  }
+  const stdin = clean((await stdinAuth).get('sst_remote_password'));
+  return stdin ?? clean(target.auth?.password);
+}

@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { posix as path } from 'node:path';
+import type { SstArgs } from '../cli/args';
+import { Exit, SstError } from '../errors';
+import { log } from '../log';
+import { formatHost, parseJoinerAddress, type HostPort } from '../net/address';
+import { localBindHost } from '../net/local';
+import type { Lifecycle } from '../proc/lifecycle';
+import { childrenOf, pidListensOn, portOwners } from '../proc/sockets';
+import type { SupervisedChild } from '../proc/supervisor';
+import { writeProtocolLine } from '../protocol/out';
+import { renderDaemonConfig } from '../rsync/daemon-config';
+import { BINLOG_STAGING, MODULE } from '../rsync/modules';
+import { execAddress, listenAddress } from '../tunnel/socat-address';
+import { installBinlogs, stagingHasBinlogs } from './binlogs';
+import { claimDatadir, FILES, inDatadir, removeQuietly, waitLingeringListener } from './datadir-files';
+import { parseMarker } from './marker';
+import { prepare, type Prepared } from './prepare';
+import { tunnelTls } from './tunnel-tls';
+
+const POLL_MS = 200;
+const LISTEN_TIMEOUT_MS = 30_000;
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * The joiner, step by step as spec §2.1: listen, say `ready`, wait for the
+ * donor's marker, check it, put binlogs in place, stop the listener, and only
+ * then print the state mariadbd will start from.
+ */
+export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
+  const address = parseJoinerAddress(args.address, args.port);
+  const prepared = prepare(args);
+  if (args.parent !== undefined) life.watchParent(args.parent);
+
+  await claimDatadir(life, args.datadir);
+  await waitLingeringListener(life, args.datadir);
+  removeStaleFiles(args.datadir);
+  createDirectories(prepared);
+  markInProgress(life, args.datadir);
+
+  const bindHost = await localBindHost(address.host);
+  log.info(bindHost ? `listening on ${formatHost(address)}:${address.port} only` : `${address.host} is not a local address: listening on all interfaces, port ${address.port}`);
+  await checkPortFree(address, bindHost);
+  const listener = await startListener(life, args, prepared, address, bindHost);
+
+  const secret = randomBytes(16).toString('hex');
+  writeProtocolLine('joiner', `ready ${readyName(prepared)}:${secret}@${formatHost(address)}:${address.port}/${MODULE}`);
+
+  const markerFile = await waitForMarker(life, args.datadir, listener);
+  await stopListener(life, listener);
+  const marker = parseMarker(readFileSync(markerFile, 'utf8'));
+  if (marker.secret !== secret) throw new SstError(Exit.ABORTED, 'Donor does not know my secret!');
+
+  handleBinlogs(args, prepared, marker.bypass);
+  await life.shutdown();
+  log.info(`${marker.bypass ? 'IST (bypass) completed' : 'SST completed'}: state ${marker.state}`);
+  writeProtocolLine('joiner', marker.state);
+}
+
+/** A stale marker would end this SST at once with old coordinates (spec §7.15). */
+function removeStaleFiles(datadir: string): void {
+  removeQuietly(inDatadir(datadir, FILES.marker));
+  removeQuietly(inDatadir(datadir, BINLOG_STAGING));
+}
+
+function createDirectories(p: Prepared): void {
+  for (const dir of [p.layout.datadir, p.layout.dataHome, p.layout.logDir, p.layout.undoDir, p.layout.ariaLog]) {
+    mkdirSync(dir, { recursive: true });
+  }
+}
+
+function markInProgress(life: Lifecycle, datadir: string): void {
+  const file = inDatadir(datadir, FILES.inProgress);
+  writeFileSync(file, '');
+  life.onCleanup(() => removeQuietly(file));
+  life.onCleanup(() => removeQuietly(inDatadir(datadir, FILES.marker)));
+  life.onCleanup(() => removeQuietly(inDatadir(datadir, BINLOG_STAGING)));
+}
+
+/** The name before `:secret@` must fit mariadbd's auth charset (spec §7.36). */
+function readyName(p: Prepared): string {
+  const cn = p.certificate.subjectCN ?? '';
+  return /^[A-Za-z0-9._-]{1,64}$/.test(cn) ? cn : 'joiner';
+}
+
+/** Tells "port taken by someone else" apart before socat's bind error would hide it (spec §7.13). */
+async function checkPortFree(address: HostPort, bindHost: string | undefined): Promise<void> {
+  const host = bindHost ?? (address.ipv6 ? '::' : '0.0.0.0');
+  const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    const probe = createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) => resolve(e));
+    probe.listen({ host, port: address.port, exclusive: true }, () => probe.close(() => resolve(undefined)));
+  });
+  if (!error) return;
+  if (error.code === 'EADDRINUSE') {
+    const owners = portOwners(address.port).map((o) => `PID: ${o.pid}, ${o.command}`);
+    throw new SstError(Exit.BUSY, `socat daemon port '${address.port}' has been taken by another program${owners.length ? ` (${owners.join('; ')})` : ''}`);
+  }
+  throw new SstError(Exit.BUSY, `cannot listen on ${host}:${address.port}: ${error.message}`);
+}
+
+/** A directory whose path socat's EXEC can carry: no blanks, commas or colons. */
+function privateDir(life: Lifecycle): string {
+  const base = /^[A-Za-z0-9_./-]+$/.test(tmpdir()) ? tmpdir() : '/tmp';
+  const dir = mkdtempSync(path.join(base, 'wsrep_sst_rsync_tunnel.'));
+  life.onCleanup(() => removeQuietly(dir));
+  return dir;
+}
+
+async function startListener(
+  life: Lifecycle,
+  args: SstArgs,
+  p: Prepared,
+  address: HostPort,
+  bindHost: string | undefined,
+): Promise<SupervisedChild> {
+  const dir = privateDir(life);
+  const staging = inDatadir(args.datadir, BINLOG_STAGING);
+  mkdirSync(staging, { recursive: true });
+  const conf = path.join(dir, 'rsyncd.conf');
+  const uid = process.geteuid?.() ?? 0;
+  const gid = process.getegid?.() ?? 0;
+  writeFileSync(
+    conf,
+    renderDaemonConfig({ layout: { ...p.layout, binlogStaging: staging }, uid, gid }),
+    { mode: 0o600 },
+  );
+
+  const socatArgs = [
+    listenAddress({
+      port: address.port,
+      bind: bindHost === undefined ? undefined : { host: bindHost, ipv6: address.ipv6, zone: address.zone },
+      ipv6: address.ipv6,
+      tls: tunnelTls(p, 'joiner'),
+      sockopt: p.sockopt,
+    }),
+    execAddress([p.tools.rsync, '--server', '--daemon', `--config=${conf}`, '.']),
+  ];
+  log.info(`starting: ${p.tools.socat} ${socatArgs.join(' ')}`);
+  const listener = life.supervisor.spawn({ name: 'socat listener', command: p.tools.socat, args: socatArgs, cwd: args.datadir });
+  const pidFile = inDatadir(args.datadir, FILES.listenerPid);
+  writeFileSync(pidFile, `${listener.pid}\n`);
+  life.onCleanup(() => removeQuietly(pidFile));
+
+  const deadline = Date.now() + LISTEN_TIMEOUT_MS;
+  while (!pidListensOn(listener.pid, address.port)) {
+    if (!listener.running()) {
+      throw new SstError(Exit.BUSY, `the socat listener (PID: ${listener.pid}) terminated unexpectedly: ${listener.stderrTail().slice(-3).join(' | ')}`);
+    }
+    if (Date.now() > deadline) throw new SstError(Exit.BUSY, `the socat listener (PID: ${listener.pid}) did not listen on port ${address.port} within ${LISTEN_TIMEOUT_MS / 1000} s`);
+    await life.sleep(50);
+  }
+  return listener;
+}
+
+/** Waits, without a timeout of its own (spec §7.42), for the marker, the listener's death or mariadbd's. */
+async function waitForMarker(life: Lifecycle, datadir: string, listener: SupervisedChild): Promise<string> {
+  const marker = inDatadir(datadir, FILES.marker);
+  for (;;) {
+    if (existsSync(marker)) return marker;
+    if (!listener.running()) {
+      throw new SstError(Exit.ABORTED, `rsync process ended without creating magic file (${marker}): the socat listener exited`);
+    }
+    await life.sleep(POLL_MS);
+  }
+}
+
+/**
+ * The marker is the donor's last rsync: let that connection finish before the
+ * listener goes, so the donor does not see its final transfer cut.
+ */
+async function stopListener(life: Lifecycle, listener: SupervisedChild): Promise<void> {
+  const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+  while (childrenOf(listener.pid).length > 0 && Date.now() < deadline) await life.sleep(50);
+  await life.supervisor.stop(listener);
+}
+
+function handleBinlogs(args: SstArgs, p: Prepared, bypass: boolean): void {
+  const staging = inDatadir(args.datadir, BINLOG_STAGING);
+  if (bypass) {
+    if (stagingHasBinlogs(staging)) log.warn('binary logs were transferred in IST (bypass) mode: left untouched');
+    return;
+  }
+  if (!p.binlog) {
+    if (stagingHasBinlogs(staging)) log.info('the donor sent binary logs but binary logging is off here: ignored');
+    return;
+  }
+  const count = installBinlogs(p.binlog, args.datadir, staging);
+  log.info(`binary logs: ${count} installed, index ${p.binlog.index}`);
+}

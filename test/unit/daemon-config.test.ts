@@ -1,0 +1,291 @@
+/**
+ * The joiner's rsyncd.conf (spec §5.4, §7.5, §7.24): modules, uid/gid, timeout,
+ * escaping. The last group feeds the rendered file to the real rsync in
+ * inetd-style `rsync --server --daemon` mode over a pipe: no port is opened.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderDaemonConfig, rsyncdValue, type DaemonLayout } from '../../src/rsync/daemon-config';
+import { MODULES } from '../../src/rsync/modules';
+import { SstError } from '../../src/errors';
+
+function throwsSst(fn: () => unknown, code: number, message?: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof SstError, `expected SstError, got ${String(e)}`);
+    assert.equal(e.code, code);
+    if (message) assert.match(e.message, message);
+    return true;
+  });
+}
+
+const LAYOUT: DaemonLayout = {
+  datadir: '/var/lib/mysql',
+  logDir: '/srv/redo',
+  dataHome: '/srv/ibdata',
+  undoDir: '/srv/undo',
+  ariaLog: '/srv/aria',
+  binlogStaging: '/var/lib/mysql/.rsync_tunnel_sst_binlogs',
+};
+
+/** Parses rsyncd.conf text into global settings and modules (name → settings). */
+function parseConf(text: string): { global: Map<string, string>; modules: Map<string, Map<string, string>>; order: string[] } {
+  const global = new Map<string, string>();
+  const modules = new Map<string, Map<string, string>>();
+  const order: string[] = [];
+  let current = global;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const section = /^\[(.*)\]$/.exec(line);
+    if (section) {
+      const name = section[1] ?? '';
+      assert.equal(modules.has(name), false, `module ${name} twice`);
+      current = new Map();
+      modules.set(name, current);
+      order.push(name);
+      continue;
+    }
+    const eq = line.indexOf('=');
+    assert.ok(eq > 0, `not a setting: ${raw}`);
+    current.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
+  }
+  return { global, modules, order };
+}
+
+describe('renderDaemonConfig', () => {
+  const text = renderDaemonConfig({ layout: LAYOUT, uid: 105, gid: 110 });
+  const conf = parseConf(text);
+
+  test('global settings: no chroot, writable, timeout 300, explicit numeric uid/gid', () => {
+    assert.deepEqual(
+      [...conf.global],
+      [
+        ['use chroot', 'no'],
+        ['read only', 'no'],
+        ['timeout', '300'],
+        ['uid', '105'],
+        ['gid', '110'],
+      ],
+    );
+  });
+
+  test('no listener settings at all (inetd style only): no port, address, pid file', () => {
+    for (const key of ['port', 'address', 'pid file', 'listen backlog', 'socket options']) {
+      assert.equal(conf.global.has(key), false, key);
+    }
+  });
+
+  test('every module is present, in order, with its path', () => {
+    assert.deepEqual(conf.order, [MODULES.data, MODULES.logDir, MODULES.dataHome, MODULES.undoDir, MODULES.ariaLog, MODULES.binlog]);
+    assert.equal(conf.modules.get(MODULES.data)?.get('path'), LAYOUT.datadir);
+    assert.equal(conf.modules.get(MODULES.logDir)?.get('path'), LAYOUT.logDir);
+    assert.equal(conf.modules.get(MODULES.dataHome)?.get('path'), LAYOUT.dataHome);
+    assert.equal(conf.modules.get(MODULES.undoDir)?.get('path'), LAYOUT.undoDir);
+    assert.equal(conf.modules.get(MODULES.ariaLog)?.get('path'), LAYOUT.ariaLog);
+    assert.equal(conf.modules.get(MODULES.binlog)?.get('path'), LAYOUT.binlogStaging);
+  });
+
+  test('module names are those of the wire protocol', () => {
+    assert.deepEqual(conf.order, [
+      'rsync_tunnel_sst',
+      'rsync_tunnel_sst-log_dir',
+      'rsync_tunnel_sst-data_dir',
+      'rsync_tunnel_sst-undo_dir',
+      'rsync_tunnel_sst-aria_log',
+      'rsync_tunnel_sst-binlog',
+    ]);
+  });
+
+  test('only the datadir module excludes .zfs', () => {
+    assert.equal(conf.modules.get(MODULES.data)?.get('exclude'), '.zfs');
+    for (const name of conf.order.filter((n) => n !== MODULES.data)) {
+      assert.equal(conf.modules.get(name)?.has('exclude'), false, name);
+    }
+  });
+
+  test('a custom timeout', () => {
+    assert.equal(parseConf(renderDaemonConfig({ layout: LAYOUT, uid: 0, gid: 0, timeout: 42 })).global.get('timeout'), '42');
+  });
+
+  test('uid/gid 0 (root) are written, not dropped', () => {
+    const g = parseConf(renderDaemonConfig({ layout: LAYOUT, uid: 0, gid: 0 })).global;
+    assert.equal(g.get('uid'), '0');
+    assert.equal(g.get('gid'), '0');
+  });
+
+  test('identical directories (all in the datadir) still give one module each', () => {
+    const same: DaemonLayout = { ...LAYOUT, logDir: LAYOUT.datadir, dataHome: LAYOUT.datadir, undoDir: LAYOUT.datadir, ariaLog: LAYOUT.datadir };
+    const c = parseConf(renderDaemonConfig({ layout: same, uid: 1, gid: 1 }));
+    assert.equal(c.order.length, 6);
+    assert.equal(c.modules.get(MODULES.undoDir)?.get('path'), LAYOUT.datadir);
+  });
+
+  test('paths with spaces are kept verbatim', () => {
+    const c = parseConf(renderDaemonConfig({ layout: { ...LAYOUT, datadir: '/srv/my data/mysql' }, uid: 1, gid: 1 }));
+    assert.equal(c.modules.get(MODULES.data)?.get('path'), '/srv/my data/mysql');
+  });
+
+  // rsync's loadparm.c expand_vars() replaces `%NAME%` (first letter upper case, NAME
+  // set in the environment) and has no escape: `%%` stays `%%`, whatever
+  // rsyncd.conf(5) says (checked with the real rsync below). So a lone `%` must be
+  // written as is, and a `%VAR%` sequence can only be refused.
+  test(
+    'a lone % is written unchanged (rsync has no %% escape)',
+    () => {
+      const c = parseConf(renderDaemonConfig({ layout: { ...LAYOUT, logDir: '/srv/100%/a%b' }, uid: 1, gid: 1 }));
+      assert.equal(c.modules.get(MODULES.logDir)?.get('path'), '/srv/100%/a%b');
+    },
+  );
+
+  test(
+    'a %VAR% sequence in a path → 21 (rsync would expand it from its environment)',
+    () => {
+      throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, logDir: '/srv/%HOME%/redo' }, uid: 1, gid: 1 }), 21);
+    },
+  );
+
+  test('a newline in a path → 21 (it would inject settings)', () => {
+    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, datadir: '/srv/x\nread only = no\n[evil]\npath = /' }, uid: 1, gid: 1 }), 21);
+  });
+
+  test('CR and NUL in a path → 21', () => {
+    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, undoDir: '/srv/x\r' }, uid: 1, gid: 1 }), 21);
+    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, ariaLog: '/srv/\0x' }, uid: 1, gid: 1 }), 21);
+  });
+
+  test('leading or trailing blanks → 21 (rsyncd would strip them)', () => {
+    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, dataHome: ' /srv/ibdata' }, uid: 1, gid: 1 }), 21, /leading\/trailing blank/);
+    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, dataHome: '/srv/ibdata ' }, uid: 1, gid: 1 }), 21);
+    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, binlogStaging: '/srv/b\t' }, uid: 1, gid: 1 }), 21);
+  });
+});
+
+describe('rsyncdValue', () => {
+  test('plain values are unchanged', () => {
+    assert.equal(rsyncdValue('/var/lib/mysql'), '/var/lib/mysql');
+    assert.equal(rsyncdValue('/a b/c'), '/a b/c');
+  });
+
+  test('lower-case or unpaired % sequences are not references and need no change', () => {
+    assert.equal(rsyncdValue('/srv/%home%/100%'), '/srv/%home%/100%');
+  });
+
+  test('# and ; inside a value are kept (only lines starting with them are comments)', () => {
+    assert.equal(rsyncdValue('/srv/a#b;c'), '/srv/a#b;c');
+  });
+});
+
+describe('the rendered config read by the real rsync (inetd mode over a pipe, no listener)', () => {
+  let dir = '';
+  let rsh = '';
+  const rsyncAvailable = spawnSync('rsync', ['--version']).status === 0;
+  const skip = !rsyncAvailable && 'rsync not installed';
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sst-rsyncd-'));
+    // rsync's "daemon over remote shell" mode runs this instead of ssh; it ignores
+    // the host and command rsync passes, and starts a single-use daemon on its stdio.
+    rsh = join(dir, 'rsh');
+    writeFileSync(rsh, '#!/bin/sh\nexec rsync --server --daemon --config="$SST_TEST_RSYNCD_CONF" .\n');
+    chmodSync(rsh, 0o755);
+  });
+
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Renders a config for directories named `names` (created under a fresh root). */
+  function setUp(root: string, names: Record<keyof DaemonLayout, string>): { layout: DaemonLayout; conf: string } {
+    const base = join(dir, root);
+    const layout = {} as DaemonLayout;
+    for (const key of Object.keys(names) as (keyof DaemonLayout)[]) {
+      layout[key] = join(base, names[key]);
+      mkdirSync(layout[key], { recursive: true });
+    }
+    const conf = join(base, 'rsyncd.conf');
+    writeFileSync(conf, renderDaemonConfig({ layout, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }));
+    return { layout, conf };
+  }
+
+  const rsync = (conf: string, args: string[]): { status: number | null; stdout: string; stderr: string } => {
+    const r = spawnSync('rsync', [`--rsh=${rsh}`, ...args], { encoding: 'utf8', env: { ...process.env, SST_TEST_RSYNCD_CONF: conf }, timeout: 20_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  const SPACED = { datadir: 'data dir', logDir: 'redo logs', dataHome: 'ib data', undoDir: 'undo', ariaLog: 'aria', binlogStaging: 'data dir/.rsync_tunnel_sst_binlogs' };
+
+  test('rsync accepts the file and lists every module', { skip }, () => {
+    const { conf } = setUp('list', SPACED);
+    const r = rsync(conf, ['rsync://localhost/']);
+    assert.equal(r.status, 0, r.stderr);
+    const listed = r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((n) => n);
+    assert.deepEqual(listed.sort(), Object.values(MODULES).sort());
+  });
+
+  test('files land in the module directories, blanks in paths included', { skip }, () => {
+    const { layout, conf } = setUp('spaces', SPACED);
+    const src = join(dir, 'spaces-src');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'ib_logfile0'), 'redo');
+    writeFileSync(join(src, 'ibdata1'), 'sys');
+    writeFileSync(join(src, 'top.txt'), 'data');
+    for (const [file, module] of [
+      ['ib_logfile0', MODULES.logDir],
+      ['ibdata1', MODULES.dataHome],
+      ['top.txt', MODULES.data],
+    ] as const) {
+      const r = rsync(conf, ['--quiet', join(src, file), `rsync://localhost/${module}/`]);
+      assert.equal(r.status, 0, `${module}: ${r.stderr}`);
+    }
+    assert.equal(readFileSync(join(layout.logDir, 'ib_logfile0'), 'utf8'), 'redo');
+    assert.equal(readFileSync(join(layout.dataHome, 'ibdata1'), 'utf8'), 'sys');
+    assert.equal(readFileSync(join(layout.datadir, 'top.txt'), 'utf8'), 'data');
+  });
+
+  test('real rsync keeps "%%" as two characters (why doubling % is wrong)', { skip }, () => {
+    // A hand-written config, independent of the code under test.
+    const base = join(dir, 'pct-proof');
+    mkdirSync(join(base, 'a%%b'), { recursive: true });
+    mkdirSync(join(base, 'a%b'), { recursive: true });
+    const conf = join(base, 'rsyncd.conf');
+    writeFileSync(conf, `use chroot = no\nread only = no\nuid = ${process.getuid?.() ?? 0}\ngid = ${process.getgid?.() ?? 0}\n[m]\npath = ${base}/a%%b\n`);
+    const src = join(base, 'f');
+    writeFileSync(src, 'x');
+    const r = rsync(conf, ['--quiet', src, 'rsync://localhost/m/']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(existsSync(join(base, 'a%%b', 'f')), true);
+    assert.equal(existsSync(join(base, 'a%b', 'f')), false);
+  });
+
+  test(
+    'a directory with % in its name receives files through the rendered config',
+    { skip },
+    () => {
+      const { layout, conf } = setUp('percent', { ...SPACED, logDir: 'redo 100%' });
+      const src = join(dir, 'percent-src');
+      mkdirSync(src, { recursive: true });
+      writeFileSync(join(src, 'ib_logfile0'), 'redo');
+      const r = rsync(conf, ['--quiet', join(src, 'ib_logfile0'), `rsync://localhost/${MODULES.logDir}/`]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(readFileSync(join(layout.logDir, 'ib_logfile0'), 'utf8'), 'redo');
+    },
+  );
+
+  test('the datadir module refuses .zfs (rsync reports 23, the directory is not created)', { skip }, () => {
+    const { layout, conf } = setUp('zfs', SPACED);
+    const src = join(dir, 'zfs-src');
+    mkdirSync(join(src, '.zfs'), { recursive: true });
+    mkdirSync(join(src, 'db1'), { recursive: true });
+    writeFileSync(join(src, '.zfs', 'snap'), 's');
+    writeFileSync(join(src, 'db1', 't.ibd'), 't');
+    const r = rsync(conf, ['--quiet', '--recursive', `${src}/`, `rsync://localhost/${MODULES.data}/`]);
+    assert.equal(r.status, 23, r.stderr);
+    assert.match(r.stderr, /daemon refused to receive directory "\.zfs"/);
+    assert.equal(existsSync(join(layout.datadir, '.zfs')), false);
+    assert.equal(readFileSync(join(layout.datadir, 'db1', 't.ibd'), 'utf8'), 't');
+  });
+});

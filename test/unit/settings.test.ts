@@ -1,0 +1,253 @@
+/**
+ * Layout and binlog settings (spec §1.3, §1.4, §2.5, §3.4, §4.2, §7.29, §7.30)
+ * with a fake option-file Lookup built from a map of groups.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import type { SstArgs } from '../../src/cli/args';
+import { resolveBackupThreads, resolveBinlog, resolveLayout, resolveMaxBinlogs, type Lookup } from '../../src/sst/settings';
+import { SstError } from '../../src/errors';
+
+const DATADIR = '/var/lib/mysql';
+const MYSQLD = ['mysqld', 'server', 'galera'] as const;
+
+function args(over: Partial<SstArgs> = {}): SstArgs {
+  return { role: 'joiner', address: '10.0.0.2:4444', datadir: DATADIR, progress: false, bypass: false, mysqld: {}, ...over };
+}
+
+interface FakeLookup {
+  lookup: Lookup;
+  calls: { groupSets: string[][]; key: string }[];
+}
+
+/**
+ * A fake of the option-file reader: `groups` maps a group name to its keys.
+ * Like the real one, group sets are tried in order and the first set with a
+ * non-empty value wins; inside a set the last group holding the key wins.
+ */
+function fakeLookup(groups: Record<string, Record<string, string>>): FakeLookup {
+  const calls: FakeLookup['calls'] = [];
+  const lookup: Lookup = (groupSets, key) => {
+    calls.push({ groupSets: groupSets.map((s) => [...s]), key });
+    for (const set of groupSets) {
+      let value: string | undefined;
+      for (const g of set) {
+        const v = groups[g]?.[key];
+        if (v !== undefined) value = v;
+      }
+      if (value !== undefined && value !== '') return value;
+    }
+    return undefined;
+  };
+  return { lookup, calls };
+}
+
+function throws22(fn: () => unknown, message: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof SstError);
+    assert.equal(e.code, 22);
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
+describe('resolveLayout', () => {
+  test('nothing configured → everything in the datadir', () => {
+    const { lookup } = fakeLookup({});
+    assert.deepEqual(resolveLayout(args(), lookup, MYSQLD, {}), {
+      datadir: DATADIR, dataHome: DATADIR, logDir: DATADIR, undoDir: DATADIR, ariaLog: DATADIR,
+    });
+  });
+
+  test('config values: relative → under the datadir, absolute kept', () => {
+    const { lookup } = fakeLookup({
+      mysqld: { 'innodb-data-home-dir': 'ibdata', 'innodb-log-group-home-dir': '/srv/redo', 'innodb-undo-directory': './undo/', 'aria-log-dir-path': '../aria' },
+    });
+    assert.deepEqual(resolveLayout(args(), lookup, MYSQLD, {}), {
+      datadir: DATADIR,
+      dataHome: `${DATADIR}/ibdata`,
+      logDir: '/srv/redo',
+      undoDir: `${DATADIR}/undo`,
+      ariaLog: '/var/lib/aria',
+    });
+  });
+
+  test('only the mysqld group set is consulted for the layout', () => {
+    const fake = fakeLookup({ sst: { 'innodb-data-home-dir': '/wrong' } });
+    assert.equal(resolveLayout(args(), fake.lookup, MYSQLD, {}).dataHome, DATADIR);
+    assert.ok(fake.calls.length > 0);
+    for (const c of fake.calls) assert.deepEqual(c.groupSets, [[...MYSQLD]]);
+    assert.deepEqual(fake.calls.map((c) => c.key).sort(), ['aria-log-dir-path', 'innodb-data-home-dir', 'innodb-log-group-home-dir', 'innodb-undo-directory']);
+  });
+
+  test('the environment beats the config', () => {
+    const { lookup } = fakeLookup({ mysqld: { 'innodb-data-home-dir': '/cfg/data', 'innodb-log-group-home-dir': '/cfg/log', 'innodb-undo-directory': '/cfg/undo' } });
+    const l = resolveLayout(args(), lookup, MYSQLD, { INNODB_DATA_HOME_DIR: '/env/data', INNODB_LOG_GROUP_HOME: 'envlog', INNODB_UNDO_DIR: '/env/undo' });
+    assert.equal(l.dataHome, '/env/data');
+    assert.equal(l.logDir, `${DATADIR}/envlog`);
+    assert.equal(l.undoDir, '/env/undo');
+  });
+
+  test('--mysqld-args beats the environment and the config', () => {
+    const { lookup } = fakeLookup({ mysqld: { 'innodb-data-home-dir': '/cfg/data', 'aria-log-dir-path': '/cfg/aria' } });
+    const a = args({ mysqld: { innodbDataHomeDir: '/cmd/data', innodbLogGroupHomeDir: 'cmdlog', innodbUndoDirectory: '/cmd/undo', ariaLogDirPath: '/cmd/aria' } });
+    const l = resolveLayout(a, lookup, MYSQLD, { INNODB_DATA_HOME_DIR: '/env/data', INNODB_LOG_GROUP_HOME: '/env/log', INNODB_UNDO_DIR: '/env/undo' });
+    assert.deepEqual(l, { datadir: DATADIR, dataHome: '/cmd/data', logDir: `${DATADIR}/cmdlog`, undoDir: '/cmd/undo', ariaLog: '/cmd/aria' });
+  });
+
+  test('there is no environment variable for the Aria directory', () => {
+    const { lookup } = fakeLookup({ mysqld: { 'aria-log-dir-path': '/cfg/aria' } });
+    const env = { INNODB_DATA_HOME_DIR: '/env/data' };
+    assert.equal(resolveLayout(args(), lookup, MYSQLD, env).ariaLog, '/cfg/aria');
+  });
+
+  test('blank values are treated as unset at every level, values are trimmed', () => {
+    const { lookup } = fakeLookup({ mysqld: { 'innodb-data-home-dir': '  /cfg/data  ' } });
+    const l = resolveLayout(args({ mysqld: { innodbDataHomeDir: '   ' } }), lookup, MYSQLD, { INNODB_DATA_HOME_DIR: '' });
+    assert.equal(l.dataHome, '/cfg/data');
+  });
+
+  test('a directory equal to the datadir, with or without trailing slash', () => {
+    const { lookup } = fakeLookup({ mysqld: { 'innodb-data-home-dir': `${DATADIR}/`, 'innodb-log-group-home-dir': './' } });
+    const l = resolveLayout(args(), lookup, MYSQLD, {});
+    assert.equal(l.dataHome, DATADIR);
+    assert.equal(l.logDir, DATADIR);
+  });
+
+  test('same resolution on both roles (10.11.19’s donor forgets it, spec §3.3)', () => {
+    const { lookup } = fakeLookup({ mysqld: { 'innodb-data-home-dir': '/srv/innodb/data', 'innodb-log-group-home-dir': '/srv/innodb/logs' } });
+    assert.deepEqual(resolveLayout(args({ role: 'donor' }), lookup, MYSQLD, {}), resolveLayout(args({ role: 'joiner' }), lookup, MYSQLD, {}));
+  });
+});
+
+describe('resolveBinlog', () => {
+  const none = fakeLookup({}).lookup;
+
+  test('binary logging off → undefined', () => {
+    assert.equal(resolveBinlog(args(), none, MYSQLD), undefined);
+  });
+
+  test('--binlog mysql-bin → datadir, prefix ".", default index <binlog>.index', () => {
+    assert.deepEqual(resolveBinlog(args({ binlog: 'mysql-bin' }), none, MYSQLD), {
+      dir: DATADIR, indexPrefix: '.', basename: 'mysql-bin', index: `${DATADIR}/mysql-bin.index`,
+    });
+  });
+
+  test('absolute binlog dir: files, prefix and default index there', () => {
+    assert.deepEqual(resolveBinlog(args({ binlog: '/var/log/mysql/mysql-bin' }), none, MYSQLD), {
+      dir: '/var/log/mysql', indexPrefix: '/var/log/mysql', basename: 'mysql-bin', index: '/var/log/mysql/mysql-bin.index',
+    });
+  });
+
+  test('relative sub-directory: prefix as given, dir under the datadir', () => {
+    assert.deepEqual(resolveBinlog(args({ binlog: 'binlogs/mysql-bin' }), none, MYSQLD), {
+      dir: `${DATADIR}/binlogs`, indexPrefix: 'binlogs', basename: 'mysql-bin', index: `${DATADIR}/binlogs/mysql-bin.index`,
+    });
+  });
+
+  test('--binlog-index without extension gets .index', () => {
+    assert.equal(resolveBinlog(args({ binlog: 'mysql-bin', binlogIndex: 'custom' }), none, MYSQLD)?.index, `${DATADIR}/custom.index`);
+    assert.equal(resolveBinlog(args({ binlog: 'mysql-bin', binlogIndex: '/idx/custom' }), none, MYSQLD)?.index, '/idx/custom.index');
+  });
+
+  test('--binlog-index with an extension is kept', () => {
+    assert.equal(resolveBinlog(args({ binlog: 'mysql-bin', binlogIndex: 'custom.idx' }), none, MYSQLD)?.index, `${DATADIR}/custom.idx`);
+    assert.equal(resolveBinlog(args({ binlog: 'mysql-bin', binlogIndex: '/var/log/mysql/mysql-bin.index' }), none, MYSQLD)?.index, '/var/log/mysql/mysql-bin.index');
+  });
+
+  test('a dot in a directory name is not an extension', () => {
+    assert.equal(resolveBinlog(args({ binlog: 'mysql-bin', binlogIndex: '/srv/my.sql/custom' }), none, MYSQLD)?.index, '/srv/my.sql/custom.index');
+  });
+
+  test('--log-basename → <log-basename>-bin.index in the datadir', () => {
+    const b = resolveBinlog(args({ binlog: 'node1-bin', logBasename: 'node1' }), none, MYSQLD);
+    assert.equal(b?.index, `${DATADIR}/node1-bin.index`);
+    assert.equal(b?.basename, 'node1-bin');
+  });
+
+  test('--binlog-index beats --log-basename', () => {
+    assert.equal(resolveBinlog(args({ binlog: 'b', binlogIndex: 'explicit', logBasename: 'node1' }), none, MYSQLD)?.index, `${DATADIR}/explicit.index`);
+  });
+
+  test('config fallbacks: log-bin, log-bin-index, log-basename from the mysqld groups', () => {
+    const fake = fakeLookup({ mysqld: { 'log-bin': '/var/log/mysql/cfg-bin' } });
+    assert.deepEqual(resolveBinlog(args(), fake.lookup, MYSQLD), {
+      dir: '/var/log/mysql', indexPrefix: '/var/log/mysql', basename: 'cfg-bin', index: '/var/log/mysql/cfg-bin.index',
+    });
+    for (const c of fake.calls) assert.deepEqual(c.groupSets, [[...MYSQLD]]);
+    assert.equal(resolveBinlog(args(), fakeLookup({ galera: { 'log-bin': 'b', 'log-bin-index': 'i' } }).lookup, MYSQLD)?.index, `${DATADIR}/i.index`);
+    assert.equal(resolveBinlog(args(), fakeLookup({ server: { 'log-bin': 'b', 'log-basename': 'lb' } }).lookup, MYSQLD)?.index, `${DATADIR}/lb-bin.index`);
+  });
+
+  test('the command line beats the config', () => {
+    const { lookup } = fakeLookup({ mysqld: { 'log-bin': 'cfg-bin', 'log-bin-index': 'cfg', 'log-basename': 'cfg' } });
+    const b = resolveBinlog(args({ binlog: 'cmd-bin', binlogIndex: 'cmd' }), lookup, MYSQLD);
+    assert.equal(b?.basename, 'cmd-bin');
+    assert.equal(b?.index, `${DATADIR}/cmd.index`);
+  });
+
+  test('the [sst] group is not a source of binlog settings', () => {
+    assert.equal(resolveBinlog(args(), fakeLookup({ sst: { 'log-bin': 'x' } }).lookup, MYSQLD), undefined);
+  });
+
+  test(
+    'a derived index name always gets .index, even when the binlog name contains a dot (upstream: "$WSREP_SST_OPT_BINLOG.index")',
+    () => {
+      assert.equal(resolveBinlog(args({ binlog: 'db.example-bin' }), none, MYSQLD)?.index, `${DATADIR}/db.example-bin.index`);
+      assert.equal(resolveBinlog(args({ binlog: 'b', logBasename: 'node.1' }), none, MYSQLD)?.index, `${DATADIR}/node.1-bin.index`);
+    },
+  );
+});
+
+describe('resolveMaxBinlogs', () => {
+  test('default 1', () => {
+    assert.equal(resolveMaxBinlogs(fakeLookup({}).lookup, MYSQLD), 1);
+  });
+
+  test('0, negative, positive, blanks around', () => {
+    assert.equal(resolveMaxBinlogs(fakeLookup({ sst: { 'sst-max-binlogs': '0' } }).lookup, MYSQLD), 0);
+    assert.equal(resolveMaxBinlogs(fakeLookup({ sst: { 'sst-max-binlogs': '-1' } }).lookup, MYSQLD), -1);
+    assert.equal(resolveMaxBinlogs(fakeLookup({ sst: { 'sst-max-binlogs': ' 5 ' } }).lookup, MYSQLD), 5);
+  });
+
+  test('the mysqld groups are tried before [sst]', () => {
+    const fake = fakeLookup({ mysqld: { 'sst-max-binlogs': '3' }, sst: { 'sst-max-binlogs': '9' } });
+    assert.equal(resolveMaxBinlogs(fake.lookup, MYSQLD), 3);
+    assert.deepEqual(fake.calls[0]?.groupSets, [[...MYSQLD], ['sst']]);
+  });
+
+  test('garbage → 22', () => {
+    for (const v of ['abc', '2.5', '1,5', '5x']) {
+      throws22(() => resolveMaxBinlogs(fakeLookup({ sst: { 'sst-max-binlogs': v } }).lookup, MYSQLD), /sst-max-binlogs must be an integer/);
+    }
+  });
+
+  test(
+    'hex and exponent forms are garbage too (upstream compares with [ -gt ])',
+    () => {
+      for (const v of ['0x10', '1e3']) {
+        throws22(() => resolveMaxBinlogs(fakeLookup({ sst: { 'sst-max-binlogs': v } }).lookup, MYSQLD), /sst-max-binlogs/);
+      }
+    },
+  );
+});
+
+describe('resolveBackupThreads', () => {
+  test('default: the CPU count, at least 1', () => {
+    assert.equal(resolveBackupThreads(fakeLookup({}).lookup, MYSQLD, 8), 8);
+    assert.equal(resolveBackupThreads(fakeLookup({}).lookup, MYSQLD, 0), 1);
+  });
+
+  test('configured value, mysqld groups before [sst]', () => {
+    assert.equal(resolveBackupThreads(fakeLookup({ sst: { 'backup-threads': '4' } }).lookup, MYSQLD, 8), 4);
+    const fake = fakeLookup({ mysqld: { 'backup-threads': '2' }, sst: { 'backup-threads': '6' } });
+    assert.equal(resolveBackupThreads(fake.lookup, MYSQLD, 8), 2);
+    assert.deepEqual(fake.calls[0]?.groupSets, [[...MYSQLD], ['sst']]);
+  });
+
+  test('0, negative, fractional or garbage → 22', () => {
+    for (const v of ['0', '-2', '1.5', 'many']) {
+      throws22(() => resolveBackupThreads(fakeLookup({ sst: { 'backup-threads': v } }).lookup, MYSQLD, 8), /backup-threads must be a positive integer/);
+    }
+  });
+});
