@@ -435,7 +435,14 @@ function verifyIssuer(
   result.infos.push(`Certificate issued by ${describeDn(chain.anchor.cert.subject)} from ${chain.anchor.origin}.`);
 }
 
-export function preflightTls(settings: TlsSettings, now: Date = new Date()): PreflightResult {
+export interface PreflightOptions {
+  /** False when nobody verifies the peer (ssl-mode=REQUIRED, sockopt verify=0): a foreign issuer is then only a warning. */
+  verifyPeer?: boolean;
+  now?: Date;
+}
+
+export function preflightTls(settings: TlsSettings, options: PreflightOptions = {}): PreflightResult {
+  const now = options.now ?? new Date();
   const certText = readTlsFile(settings.cert, 'certificate file');
   const [leaf, ...untrusted] = certificatesIn(certText, `the certificate file '${settings.cert}'`);
   if (leaf === undefined) {
@@ -459,6 +466,11 @@ export function preflightTls(settings: TlsSettings, now: Date = new Date()): Pre
     ],
   };
   checkDates(leaf, `The certificate '${settings.cert}'`, now, result.warnings);
-  verifyIssuer(leaf, untrusted, settings, now, result);
+  try {
+    verifyIssuer(leaf, untrusted, settings, now, result);
+  } catch (e) {
+    if (options.verifyPeer !== false || !(e instanceof SstError)) throw e;
+    result.warnings.push(`${e.message} Accepted because peer verification is off.`);
+  }
   return result;
 }

@@ -6,7 +6,7 @@ import { readRawTlsValues, resolveTls, type TlsSettings } from '../config/tls';
 import { preflightTls, type CertificateInfo } from '../config/tls-preflight';
 import { log } from '../log';
 import { locateTools, type Tools } from '../proc/tools';
-import { parseSockopt } from '../tunnel/socat-address';
+import { parseSockopt, sockoptDisablesVerify } from '../tunnel/socat-address';
 import { resolveBackupThreads, resolveBinlog, resolveLayout, resolveMaxBinlogs, type BinlogSettings, type Layout, type Lookup } from './settings';
 
 /** Everything both roles decide before they print their first protocol line. */
@@ -48,7 +48,9 @@ export function prepare(args: SstArgs): Prepared {
   tls.notes.forEach((n) => log.info(n));
   tls.warnings.forEach((w) => log.warn(w));
   const sockopt = parseSockopt(lookup([['sst']], 'sockopt'));
-  const preflight = preflightTls(tls);
+  const verifyPeer = tls.mode !== 'REQUIRED' && !sockoptDisablesVerify(sockopt);
+  if (!verifyPeer && tls.mode !== 'REQUIRED') log.warn('sockopt verify=0: the peer certificate is not verified; do not do this in production');
+  const preflight = preflightTls(tls, { verifyPeer });
   preflight.infos.forEach((n) => log.info(n));
   preflight.warnings.forEach((w) => log.warn(w));
   log.info(

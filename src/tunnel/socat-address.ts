@@ -16,12 +16,13 @@
  * Hence socatValue() puts `\` before every ASCII character that is not a letter, digit or one of
  * `/ . _ - + @ =`, and leaves other bytes alone (`\é` → `é`, harmless). Limits: a parameter holds at
  * most 511 bytes after unescaping (512 → `address … too long`), an option value 2047 (2048 →
- * `option too long`).
+ * `option too long`). Past socat, OpenSSL splits `capath` at `:` (see caPathOption), the one
+ * value that cannot carry a character at all.
  *
  * EXEC. socat unescapes the parameter, then splits it again at spaces with the same rules
- * (`EXEC:p a\\ b` → argv `a b`; runs of spaces collapse; `""` gives an empty argument; a bracket
- * left unescaped at the second level made socat fail with "internal: miscalculated string
- * lengths"). So each token is escaped once for the split, then the whole line once more, and the
+ * (`EXEC:p a\\ b` → argv `a b`; runs of spaces collapse; `""` gives an empty argument; an
+ * unescaped bracket holding an escape at the second level, `EXEC:p a[b\\ c]d`, made socat fail
+ * with "internal: miscalculated string lengths"). So each token is escaped once for the split, then the whole line once more, and the
  * 511-byte limit applies to the once-escaped line. No shell runs: `$(…)` stays literal text.
  *
  * Duplicate options are fatal, not "last wins": `verify=1,verify=0`, `commonname=a,commonname=b`,
@@ -46,7 +47,8 @@
  * certificate`) and verifies its chain against cafile/capath (the system store otherwise);
  * `commonname=<x>` additionally checks the client's CN, empty does nothing. The listener does
  * not check the client's name by default. Beware: with TLS 1.3 a client socat whose certificate
- * the server refused still exits 0 with no data, so only the payload (rsync) tells success.
+ * the server refused may still exit 0 with no data (seen for a client without certificate), so
+ * only the payload (rsync's own result) tells success.
  *
  * Addresses. `OPENSSL:[::1]:p` and `OPENSSL:[fe80::…%eth0]:p` connect (no pf needed); `::1`
  * without brackets → `OPENSSL: 2 parameters required`. OPENSSL-LISTEN is IPv4-only by default
@@ -58,8 +60,8 @@
  * listener on that port without it fails `bind(…): Address already in use`; with it the bind
  * works, while a second listener next to a live one still gets EADDRINUSE, so busy-port
  * detection keeps working. `fork`: without it the listener serves one connection and exits (the
- * second client gets `Connection refused`); rsync opens one connection per pass. It forks before
- * the TLS handshake, so each connection gets its own handshake and its own EXEC child.
+ * second client gets `Connection refused`); rsync opens one connection per pass. Each connection
+ * gets its own child, TLS handshake and EXEC (the fork comes before the handshake, socat docs).
  *
  * Signals. SIGTERM can hang socat 1.7.4.4: the handler calls exit(), whose atexit handler frees
  * the SSL_CTX; when the signal lands while socat is already freeing it, the process spins forever
@@ -234,6 +236,30 @@ export function parseSockopt(raw: string | undefined): string[] {
   return items;
 }
 
+/**
+ * An option value as socat hands it on: quotes dropped, `\x` read as x, except the C escapes
+ * (`\0` `\n` …), which become control characters and so can never spell a number.
+ */
+function decodedValue(item: string): string {
+  const raw = item.includes('=') ? item.slice(item.indexOf('=') + 1) : '';
+  return raw.replace(/\\([0abfnrtv])|\\(.)|['"]/gs, (_m, cEscape: string | undefined, plain: string | undefined) =>
+    cEscape !== undefined ? '\u0001' : (plain ?? ''),
+  );
+}
+
+/**
+ * socat reads a boolean with strtoul(…, 0) and refuses trailing text: `verify=0`, `00`, `0x0`,
+ * `-0`, `+0`, ` 0`, `'0'`, `"0"` and `\+0` all switched the check off in our runs, while `08`,
+ * `0x`, `0 `, `\0`, `no`, `false` and an empty value made socat exit with a parse error and a
+ * bare `verify` means 1.
+ */
+const ZERO = /^ *[+-]?0(?:[xX]0+|0*)$/;
+
+/** True when the user's options switch socat's peer verification off (`verify=0`). */
+export function sockoptDisablesVerify(sockopt: readonly string[]): boolean {
+  return sockopt.some((item) => canonicalName(item) === 'openssl-verify' && ZERO.test(decodedValue(item)));
+}
+
 /** Our options first, minus those the user sets (duplicates are fatal), then the user's. */
 function withUserOptions(head: string, ours: readonly string[], sockopt: readonly string[]): string {
   const user = parseSockopt(sockopt.join(','));
@@ -241,12 +267,27 @@ function withUserOptions(head: string, ours: readonly string[], sockopt: readonl
   return [head, ...ours.filter((o) => !overridden.has(canonicalName(o))), ...user].join(',');
 }
 
+/**
+ * OpenSSL reads a CA directory as a `:`-separated list: `capath=/x/cp\:x` makes it look for
+ * `/x/cp/<hash>.0` (strace) and verification fails, however socat is told. Refused here so the
+ * error names the cause instead of "certificate verify failed".
+ */
+function caPathOption(caPath: string): string {
+  if (caPath.includes(':')) {
+    throw new SstError(
+      Exit.UNSAFE_VALUE,
+      `Refusing CA directory ${JSON.stringify(caPath)}: OpenSSL reads ':' in it as a list separator; use a CA file or a directory without ':'`,
+    );
+  }
+  return option('capath', caPath);
+}
+
 function materialOptions(tls: TunnelTls): string[] {
   return [
     option('cert', tls.cert),
     ...(tls.key === undefined ? [] : [option('key', tls.key)]),
     ...(tls.caFile === undefined ? [] : [option('cafile', tls.caFile)]),
-    ...(tls.caPath === undefined ? [] : [option('capath', tls.caPath)]),
+    ...(tls.caPath === undefined ? [] : [caPathOption(tls.caPath)]),
     `verify=${tls.verify ? 1 : 0}`,
   ];
 }

@@ -2,7 +2,15 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Exit, SstError } from '../../src/errors';
-import { connectAddress, execAddress, listenAddress, parseSockopt, socatValue, type TunnelTls } from '../../src/tunnel/socat-address';
+import {
+  connectAddress,
+  execAddress,
+  listenAddress,
+  parseSockopt,
+  socatValue,
+  sockoptDisablesVerify,
+  type TunnelTls,
+} from '../../src/tunnel/socat-address';
 
 function assertSstError(fn: () => unknown, code: number, message?: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -168,6 +176,22 @@ describe('parseSockopt', () => {
   });
 });
 
+describe('sockoptDisablesVerify', () => {
+  const off = (raw: string): boolean => sockoptDisablesVerify(parseSockopt(raw));
+
+  test('every spelling socat 1.7.4 read as 0', () => {
+    for (const raw of ['verify=0', 'VERIFY=0', 'openssl-verify=0', 'verify=00', 'verify=0x0', 'verify=0X00', 'verify=-0', 'verify=+0', 'verify= 0', "verify='0'", 'verify="0"', 'verify=\\+0', 'cipher=HIGH,verify=0']) {
+      assert.ok(off(raw), raw);
+    }
+  });
+
+  test('values that keep verification on or that socat refuses to parse', () => {
+    for (const raw of ['verify', 'verify=1', 'verify=2', 'verify=08', 'verify=0x', 'verify=0abc', 'verify=\\0', 'verify=no', 'verify=false', 'verify=', 'cipher=0', 'commonname=0', 'nosni=0', '']) {
+      assert.ok(!off(raw), raw);
+    }
+  });
+});
+
 describe('listenAddress', () => {
   test('all options, IPv4 bind', () => {
     assert.equal(
@@ -225,10 +249,12 @@ describe('listenAddress', () => {
 
   test('hostile paths are escaped and come back unchanged', () => {
     for (const p of HOSTILE) {
-      const addr = listenAddress({ port: 1, ipv6: false, tls: { cert: p, key: p, caFile: p, caPath: p, verify: true }, sockopt: [] });
+      const dir = p.replace(/:/g, ';');
+      const addr = listenAddress({ port: 1, ipv6: false, tls: { cert: p, key: p, caFile: p, caPath: dir, verify: true }, sockopt: [] });
       const opts = splitUnescaped(addr, ',');
       assert.deepEqual(opts.map((o) => o.split('=', 1)[0]), ['OPENSSL-LISTEN:1', 'reuseaddr', 'fork', 'cert', 'key', 'cafile', 'capath', 'verify'], p);
-      for (const o of opts.slice(3, 7)) assert.equal(unescape(o.slice(o.indexOf('=') + 1)), p);
+      const values = opts.slice(3, 7).map((o) => unescape(o.slice(o.indexOf('=') + 1)));
+      assert.deepEqual(values, [p, p, p, dir]);
       assert.ok(!/(?<!\\)(?:\\\\)*!!/.test(addr));
     }
   });
@@ -264,6 +290,19 @@ describe('listenAddress', () => {
 
   test('control characters in a path: 21', () => {
     assertSstError(() => listenAddress({ port: 1, ipv6: false, tls: { cert: '/a\nb', verify: true }, sockopt: [] }), Exit.UNSAFE_VALUE, /cert=/);
+  });
+
+  test("a CA directory with ':' is refused: OpenSSL would split it", () => {
+    assertSstError(
+      () => listenAddress({ port: 1, ipv6: false, tls: { cert: '/c', caPath: '/etc/my:ssl/certs', verify: true }, sockopt: [] }),
+      Exit.UNSAFE_VALUE,
+      /list separator/,
+    );
+    assertSstError(
+      () => connectAddress({ host: 'db1', port: 1, ipv6: false, tls: { cert: '/c', caPath: '/a:b', verify: true }, sockopt: [] }),
+      Exit.UNSAFE_VALUE,
+      /list separator/,
+    );
   });
 
   test('option values socat cannot hold (2047 bytes) are refused', () => {

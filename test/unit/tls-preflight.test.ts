@@ -405,16 +405,16 @@ describe('preflightTls: validity dates', () => {
   it('judges dates at the given time', () => {
     const validTo = new X509Certificate(readFileSync(node1.cert)).validTo;
     const end = new Date(validTo).getTime();
-    assert.deepEqual(preflightTls(settings({ cert: node1.bundle }), new Date(end - 31 * DAY_MS)).warnings, []);
-    assert.equal(preflightTls(settings({ cert: node1.bundle }), new Date(end - 29 * DAY_MS)).warnings.length, 1);
-    assertBadConfig(() => preflightTls(settings({ cert: node1.bundle }), new Date(end + 1000)), /expired on/);
+    assert.deepEqual(preflightTls(settings({ cert: node1.bundle }), { now: new Date(end - 31 * DAY_MS) }).warnings, []);
+    assert.equal(preflightTls(settings({ cert: node1.bundle }), { now: new Date(end - 29 * DAY_MS) }).warnings.length, 1);
+    assertBadConfig(() => preflightTls(settings({ cert: node1.bundle }), { now: new Date(end + 1000) }), /expired on/);
   });
 
   it('rejects an expired CA certificate even while the node certificate is valid', () => {
     const longLived = issueCert(pki, { cn: 'long.example', days: 4000 });
     const caEnd = new Date(new X509Certificate(readFileSync(pki.caCert)).validTo).getTime();
     assertBadConfig(
-      () => preflightTls(settings({ cert: longLived.bundle, caFile: pki.caCert }), new Date(caEnd + DAY_MS)),
+      () => preflightTls(settings({ cert: longLived.bundle, caFile: pki.caCert }), { now: new Date(caEnd + DAY_MS) }),
       /The CA certificate 'CN=Test CA ca' in CA file '.*' expired on/,
     );
   });
@@ -516,5 +516,20 @@ describe('describeNames / describeCertificate / canonicalIp', () => {
     assert.equal(canonicalIp(' 10.0.0.1 '), '10.0.0.1');
     assert.equal(canonicalIp('node1'), undefined);
     assert.equal(canonicalIp('300.1.1.1'), undefined);
+  });
+});
+
+describe('peer verification off', () => {
+  it('a certificate the CA did not issue is only a warning when verifyPeer is false', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pf-off-'));
+    try {
+      const stranger = selfSigned(dir, 'stranger');
+      const s = settings({ cert: stranger.bundle, caFile: pki.caCert });
+      assertBadConfig(() => preflightTls(s), /not appear that the certificate was issued by the CA/);
+      const r = preflightTls(s, { verifyPeer: false });
+      assert.match(r.warnings.join('\n'), /issued by the CA.*Accepted because peer verification is off/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

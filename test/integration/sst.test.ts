@@ -1,0 +1,317 @@
+/**
+ * Donor→joiner SSTs with the real program, socat, rsync and certificates made
+ * for the test; a driver plays mariadbd. Nodes live on 127.0.0.2 (joiner) and
+ * 127.0.0.3 (donor), certificates name them by IP SAN.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { runSst, startRole, joinerArgv, splitReady, STATE_UUID, type NodeSide } from '../helpers/driver';
+import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
+import { createCa, issueCert, selfSigned, type NodeCert, type Pki } from '../helpers/pki';
+import { freePort, killTagged, listeningPortsOf, waitNoTagged } from '../helpers/procs';
+
+const JOINER_IP = '127.0.0.2';
+const DONOR_IP = '127.0.0.3';
+
+let root: string;
+let pki: Pki;
+let joinerCert: NodeCert;
+let donorCert: NodeCert;
+let tag: string;
+
+before(() => {
+  root = mkdtempSync(join(tmpdir(), 'sst-it-'));
+  pki = createCa(join(root, 'pki'));
+  joinerCert = issueCert(pki, { cn: JOINER_IP, ips: [JOINER_IP], name: 'joiner' });
+  donorCert = issueCert(pki, { cn: DONOR_IP, ips: [DONOR_IP], name: 'donor' });
+});
+
+after(() => rmSync(root, { recursive: true, force: true }));
+
+afterEach(() => killTagged(tag));
+
+interface Pair {
+  joiner: NodeSide;
+  donor: NodeSide;
+  address: string;
+  port: number;
+}
+
+function cnf(dir: string, sst: Record<string, string>, mysqld: Record<string, string> = {}): string {
+  const file = join(dir, 'my.cnf');
+  const body = (o: Record<string, string>): string => Object.entries(o).map(([k, v]) => `${k}=${v}\n`).join('');
+  writeFileSync(file, `[mysqld]\n${body(mysqld)}\n[sst]\n${body(sst)}`);
+  return file;
+}
+
+async function pair(name: string, o: {
+  joinerSst?: Record<string, string>;
+  donorSst?: Record<string, string>;
+  joinerMysqld?: Record<string, string>;
+  donorMysqld?: Record<string, string>;
+  joinerHost?: string;
+} = {}): Promise<Pair> {
+  tag = `${name}-${randomBytes(4).toString('hex')}`;
+  const base = join(root, tag);
+  const jdir = join(base, 'joiner');
+  const ddir = join(base, 'donor');
+  mkdirSync(jdir, { recursive: true });
+  mkdirSync(ddir, { recursive: true });
+  const host = o.joinerHost ?? JOINER_IP;
+  const port = await freePort(host.startsWith('[') ? '::1' : host);
+  const env = { SST_TEST_TAG: tag };
+  return {
+    joiner: { datadir: join(jdir, 'data'), cnf: cnf(jdir, o.joinerSst ?? { tca: pki.caCert, tcert: joinerCert.bundle }, o.joinerMysqld), env },
+    donor: { datadir: join(ddir, 'data'), cnf: cnf(ddir, o.donorSst ?? { tca: pki.caCert, tcert: donorCert.bundle }, o.donorMysqld), env },
+    address: `${host}:${port}`,
+    port,
+  };
+}
+
+const copied = (rel: string): boolean => !STAYS_HOME.test(rel);
+
+async function assertNothingLeft(p: Pair): Promise<void> {
+  const left = await waitNoTagged(tag, 15_000);
+  assert.deepEqual(left, [], 'no process of the SST may survive it');
+  for (const f of ['wsrep_sst.pid', 'sst_in_progress', 'rsync_tunnel_sst_complete', 'rsync_tunnel_sst-socat.pid', '.rsync_tunnel_sst_binlogs']) {
+    assert.equal(existsSync(join(p.joiner.datadir, f)), false, `joiner ${f} removed`);
+  }
+  for (const f of ['wsrep_sst.pid', 'rsync_tunnel_sst_complete', 'tables_flushed']) {
+    assert.equal(existsSync(join(p.donor.datadir, f)), false, `donor ${f} removed`);
+  }
+}
+
+async function assertGoodSst(p: Pair, o: Parameters<typeof runSst>[0] extends infer T ? Partial<T> : never = {}): Promise<void> {
+  const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address, ...o });
+  const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
+  assert.equal(r.donorCode, 0, detail);
+  assert.equal(r.joinerCode, 0, detail);
+  assert.deepEqual(r.donor?.lines, ['flush tables', 'continue', `done ${STATE_UUID}:42 0`], detail);
+  assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
+  assert.match(r.ready ?? '', /^ready [A-Za-z0-9._-]+:[0-9a-f]{32}@[^@]+\/rsync_tunnel_sst$/);
+  assert.deepEqual(treeDigest(p.joiner.datadir, copied), treeDigest(p.donor.datadir, copied));
+  assert.equal(existsSync(join(p.joiner.datadir, 'grastate.dat')), false, 'top-level files stay on the donor');
+  await assertNothingLeft(p);
+}
+
+describe('full SST through the tunnel', () => {
+  test('bundle certificate (key+cert in tcert): byte-identical copy', async () => {
+    const p = await pair('bundle');
+    makeDatadir(p.donor.datadir);
+    await assertGoodSst(p);
+  });
+
+  test('split tcert + tkey', async () => {
+    const p = await pair('split', {
+      joinerSst: { tca: pki.caCert, tcert: joinerCert.cert, tkey: joinerCert.key },
+      donorSst: { tca: pki.caCert, tcert: donorCert.cert, tkey: donorCert.key },
+    });
+    makeDatadir(p.donor.datadir);
+    await assertGoodSst(p);
+  });
+
+  test('self-signed certificates listed in tca (original README, scenario 1)', async () => {
+    const dir = join(root, 'selfsigned');
+    const j = selfSigned(dir, JOINER_IP, { ips: [JOINER_IP], name: 'j' });
+    const d = selfSigned(dir, DONOR_IP, { ips: [DONOR_IP], name: 'd' });
+    const all = join(dir, 'all-mysql.crt');
+    writeFileSync(all, readFileSync(j.cert, 'utf8') + readFileSync(d.cert, 'utf8'));
+    const p = await pair('selfsigned', { joinerSst: { tca: all, tcert: j.bundle }, donorSst: { tca: all, tcert: d.bundle } });
+    makeDatadir(p.donor.datadir);
+    await assertGoodSst(p);
+  });
+
+  test('sockopt="verify=0" accepts a peer that is not trusted', async () => {
+    const stranger = selfSigned(join(root, 'noverify'), 'somebody-else', { name: 's' });
+    const p = await pair('noverify', {
+      joinerSst: { tca: pki.caCert, tcert: stranger.bundle, sockopt: '"verify=0"' },
+      donorSst: { tca: pki.caCert, tcert: donorCert.bundle, sockopt: 'verify=0' },
+    });
+    makeDatadir(p.donor.datadir);
+    await assertGoodSst(p);
+  });
+
+  test('IPv6 [::1]', async () => {
+    const six = issueCert(pki, { cn: '::1', ips: ['::1'], name: 'six' });
+    const p = await pair('ipv6', { joinerHost: '[::1]', joinerSst: { tca: pki.caCert, tcert: six.bundle } });
+    makeDatadir(p.donor.datadir);
+    await assertGoodSst(p);
+  });
+
+  test('joiner datadir with old content: stale directories go, data is replaced', async () => {
+    const p = await pair('overwrite');
+    makeDatadir(p.donor.datadir);
+    makeDatadir(p.joiner.datadir, { bigTable: 1000 });
+    rmSync(join(p.joiner.datadir, 'grastate.dat'));
+    mkdirSync(join(p.joiner.datadir, 'dropped_db'));
+    writeFileSync(join(p.joiner.datadir, 'dropped_db', 't.ibd'), 'old');
+    await assertGoodSst(p);
+    assert.equal(existsSync(join(p.joiner.datadir, 'dropped_db')), false);
+  });
+
+  test('separate InnoDB and Aria directories on both nodes', async () => {
+    const layout = { 'innodb-data-home-dir': 'ibdata', innodb_log_group_home_dir: '../redo', 'innodb-undo-directory': 'undo', 'aria-log-dir-path': 'aria' };
+    const p = await pair('layout', { joinerMysqld: layout, donorMysqld: layout });
+    const d = p.donor.datadir;
+    makeDatadir(d, { dataHome: join(d, 'ibdata'), logDir: join(d, '..', 'redo'), undoDir: join(d, 'undo'), ariaLog: join(d, 'aria') });
+    await assertGoodSst(p);
+    const j = p.joiner.datadir;
+    assert.equal(readFileSync(join(j, '..', 'redo', 'ib_logfile0')).length, 128 * 1024);
+    for (const f of ['ibdata/ibdata1', 'undo/undo003', 'aria/aria_log_control']) assert.ok(existsSync(join(j, f)), f);
+  });
+});
+
+describe('binary logs and IST', () => {
+  test('the last sst-max-binlogs binlogs arrive with a rebuilt index; old ones are removed', async () => {
+    const p = await pair('binlog', { donorSst: { tca: pki.caCert, tcert: donorCert.bundle, 'sst-max-binlogs': '2' } });
+    makeDatadir(p.donor.datadir, { binlogs: 3 });
+    makeDatadir(p.joiner.datadir, { binlogs: 5 });
+    rmSync(join(p.joiner.datadir, 'grastate.dat'));
+    p.joiner.extraArgs = ['--binlog', 'mysql-bin'];
+    p.donor.extraArgs = ['--binlog', 'mysql-bin'];
+    await assertGoodSst(p);
+    const j = p.joiner.datadir;
+    assert.equal(readFileSync(join(j, 'mysql-bin.index'), 'utf8'), './mysql-bin.000002\n./mysql-bin.000003\n');
+    assert.deepEqual(readFileSync(join(j, 'mysql-bin.000003')), readFileSync(join(p.donor.datadir, 'mysql-bin.000003')));
+    for (const old of ['mysql-bin.000001', 'mysql-bin.000004', 'mysql-bin.000005']) assert.equal(existsSync(join(j, old)), false, old);
+  });
+
+  test('bypass (IST): only the marker travels, data and binlogs stay', async () => {
+    const p = await pair('bypass');
+    makeDatadir(p.donor.datadir);
+    makeDatadir(p.joiner.datadir, { binlogs: 2 });
+    const before = treeDigest(p.joiner.datadir);
+    const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address, bypass: true, seqno: 77 });
+    assert.equal(r.donorCode, 0, r.donor?.stderr());
+    assert.deepEqual(r.donor?.lines, ['continue', `done ${STATE_UUID}:77 0`]);
+    assert.equal(r.joinerFinal, `${STATE_UUID}:77 0`);
+    assert.equal(r.joinerCode, 0);
+    assert.deepEqual(treeDigest(p.joiner.datadir), before);
+    await assertNothingLeft(p);
+  });
+});
+
+describe('refusals', () => {
+  test('joiner certificate with the wrong name: donor exits 13 naming it, nothing copied', async () => {
+    const wrong = issueCert(pki, { cn: '127.0.0.9', ips: ['127.0.0.9'], name: 'wrong' });
+    const p = await pair('wrongcn', { joinerSst: { tca: pki.caCert, tcert: wrong.bundle } });
+    makeDatadir(p.donor.datadir);
+    const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
+    assert.equal(r.donorCode, 13, r.donor?.stderr());
+    assert.match(r.donor?.stderr() ?? '', /WSREP_SST: \[ERROR\] TLS verification failed in pass 1/);
+    assert.notEqual(r.joinerCode, 0);
+    assert.equal(existsSync(join(p.joiner.datadir, 'shop')), false);
+    await assertNothingLeft(p);
+  });
+
+  test('joiner certificate from an untrusted CA: donor exits 13', async () => {
+    const other = createCa(join(root, 'other-ca'), 'other');
+    const foreign = issueCert(other, { cn: JOINER_IP, ips: [JOINER_IP], name: 'foreign' });
+    const p = await pair('untrusted', { joinerSst: { tca: other.caCert, tcert: foreign.bundle } });
+    makeDatadir(p.donor.datadir);
+    const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
+    assert.equal(r.donorCode, 13, r.donor?.stderr());
+    assert.match(r.donor?.stderr() ?? '', /certificate verify failed|unknown ca/i);
+    await assertNothingLeft(p);
+  });
+
+  test('a CA-signed client that does not know the secret cannot complete an SST', async () => {
+    const p = await pair('stranger');
+    makeDatadir(p.donor.datadir);
+    // mariadbd would hand over the real secret; this donor, CA-signed too, guesses.
+    const res = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address, donorAuth: 'joiner:0123456789abcdef0123456789abcdef' });
+    assert.equal(res.joinerCode, 32, res.joiner.stderr());
+    assert.match(res.joiner.stderr(), /Donor does not know my secret!/);
+    assert.equal(res.joinerFinal, undefined, 'the joiner must not report a state');
+    await assertNothingLeft(p);
+  });
+
+  test('missing tcert: exit 22 before ready', async () => {
+    const p = await pair('notcert', { joinerSst: { tca: pki.caCert } });
+    const j = startRole(joinerArgv(p.joiner, p.address, process.pid), p.joiner.env);
+    assert.equal(await j.nextLine(), undefined);
+    assert.equal(await j.exit, 22);
+    assert.match(j.stderr(), /^WSREP_SST: \[ERROR\] .*tcert/m);
+    await assertNothingLeft(p);
+  });
+
+  test('port taken by another program: exit 16 naming its PID', async () => {
+    const p = await pair('porttaken');
+    const { createServer } = await import('node:net');
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(p.port, JOINER_IP, r));
+    try {
+      const j = startRole(joinerArgv(p.joiner, p.address, process.pid), p.joiner.env);
+      assert.equal(await j.nextLine(), undefined);
+      assert.equal(await j.exit, 16);
+      assert.match(j.stderr(), new RegExp(`port '${p.port}' has been taken by another program \\(PID: ${process.pid}`));
+    } finally {
+      squatter.close();
+    }
+    await assertNothingLeft(p);
+  });
+
+  test('parent death: joiner exits 32 within 2 s, nothing left', async () => {
+    const p = await pair('parent');
+    const { spawn } = await import('node:child_process');
+    const fakeParent = spawn('sleep', ['600'], { stdio: 'ignore' });
+    const j = startRole(joinerArgv(p.joiner, p.address, fakeParent.pid ?? 0), p.joiner.env);
+    assert.match((await j.nextLine()) ?? '', /^ready /);
+    const t0 = Date.now();
+    fakeParent.kill('SIGKILL');
+    assert.equal(await j.exit, 32);
+    assert.ok(Date.now() - t0 < 2000, `exit took ${Date.now() - t0} ms`);
+    assert.match(j.stderr(), /Parent mysqld process \(PID: \d+\) terminated unexpectedly/);
+    await assertNothingLeft(p);
+  });
+
+  test('a stale marker from an earlier run is not trusted', async () => {
+    const p = await pair('stalemarker');
+    makeDatadir(p.donor.datadir);
+    mkdirSync(p.joiner.datadir, { recursive: true });
+    writeFileSync(join(p.joiner.datadir, 'rsync_tunnel_sst_complete'), `${STATE_UUID}:1 0\n`);
+    await assertGoodSst(p);
+  });
+
+  test('during the transfer the only listening socket is the joiner TLS port', async () => {
+    const p = await pair('listeners');
+    makeDatadir(p.donor.datadir, { bigTable: 64 * 1024 * 1024 });
+    const seen = new Set<number>();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        for (const port of listeningPortsOf(tag)) seen.add(port);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    await assertGoodSst(p).finally(() => (sampling = false));
+    await sampler;
+    assert.deepEqual([...seen], [p.port]);
+  });
+
+  test('TLS on the wire: the first bytes to the joiner port are a TLS handshake, never @RSYNCD', async () => {
+    const p = await pair('wire');
+    const j = startRole(joinerArgv(p.joiner, p.address, process.pid), p.joiner.env);
+    const ready = (await j.nextLine()) ?? '';
+    assert.match(ready, /^ready /);
+    // A plaintext rsync client gets no rsync greeting from a TLS listener.
+    const greeting = await new Promise<string>((resolve) => {
+      const s = connect(p.port, JOINER_IP, () => s.write('@RSYNCD: 31.0\n'));
+      let got = '';
+      s.on('data', (d) => (got += d.toString('latin1')));
+      s.on('close', () => resolve(got));
+      s.on('error', () => resolve(got));
+      setTimeout(() => s.destroy(), 3000);
+    });
+    assert.doesNotMatch(greeting, /@RSYNCD/);
+    assert.deepEqual(splitReady(ready).address, `${p.address}/rsync_tunnel_sst`);
+    j.child.kill('SIGTERM');
+    assert.equal(await j.exit, 3);
+    await assertNothingLeft(p);
+  });
+});
