@@ -126,8 +126,13 @@ export class Supervisor {
     child.stderr?.on('end', () => emit(partial));
   }
 
-  /** TERM, then KILL, every process group we started; resolves when all are gone. */
-  async stop(child: SupervisedChild): Promise<void> {
+  /**
+   * Ends `child`'s process group: after `graceMs` for it to go by itself
+   * (rsync's tunnel socat finishes its TLS shutdown after rsync exits), TERM,
+   * then KILL.
+   */
+  async stop(child: SupervisedChild, graceMs = 0): Promise<void> {
+    if (graceMs > 0) await waitGroupGone(child.pid, graceMs);
     await this.stopGroup(child.pid);
   }
 
@@ -137,6 +142,10 @@ export class Supervisor {
 
   private async stopGroup(pgid: number): Promise<void> {
     if (!this.groups.has(pgid)) return;
+    if (!groupHasLiveMembers(pgid)) {
+      this.groups.delete(pgid);
+      return;
+    }
     if (signalGroup(pgid, 'SIGTERM') && !(await waitGroupGone(pgid, TERM_GRACE_MS))) {
       log.warn(`process group ${pgid} ignored SIGTERM for ${TERM_GRACE_MS / 1000} s; sending SIGKILL`);
       signalGroup(pgid, 'SIGKILL');

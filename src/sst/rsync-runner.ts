@@ -20,6 +20,9 @@ export function tunnelEnv(base: NodeJS.ProcessEnv, socat: string, address: strin
   return { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, WSREP_SST_TUNNEL_SOCAT: socat, WSREP_SST_TUNNEL_ADDRESS: address };
 }
 
+/** How long rsync's tunnel may take to close by itself once rsync has exited. */
+const GROUP_GRACE_MS = 2000;
+
 export interface RsyncRunner {
   run(pass: Pass): Promise<void>;
 }
@@ -30,7 +33,7 @@ export function rsyncRunner(life: Lifecycle, rsync: string, env: NodeJS.ProcessE
       log.info(`${pass.name}: ${rsync} ${pass.args.join(' ')}`);
       const child = life.supervisor.spawn({ name: `rsync ${pass.name}`, command: rsync, args: pass.args, env, cwd });
       const result = await life.race(child.exited);
-      await life.supervisor.stop(child);
+      await life.supervisor.stop(child, GROUP_GRACE_MS);
       if (result.code !== 0) throw classifyRsyncFailure(pass.name, result.code, result.signal, child.stderrTail(), pass.first);
     },
   };
