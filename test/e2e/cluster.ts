@@ -1,0 +1,199 @@
+/**
+ * A real MariaDB Galera cluster for end-to-end tests: mariadbd and galera-4
+ * from Debian, each node on its own loopback address 127.0.0.x with its own
+ * datadir, socket, ports and my.cnf, started with --defaults-file, and our
+ * single executable first on its PATH as `wsrep_sst_rsync_tunnel`.
+ * Everything a test starts carries SST_TEST_TAG in its environment, so the
+ * test can find and end it by PID whatever happens.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { binaryPath } from '../helpers/binary';
+import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
+import { freePort, killTagged, waitNoTagged } from '../helpers/procs';
+
+export const PROVIDER = '/usr/lib/galera/libgalera_smm.so';
+
+export interface NodeSpec {
+  name: string;
+  /** Loopback address (127.0.0.x or ::1). */
+  ip: string;
+  /** Extra [mysqld] settings. */
+  mysqld?: Record<string, string>;
+  /** [sst] settings; default: tca + tcert bundle. */
+  sst?: Record<string, string>;
+}
+
+export interface ClusterNode {
+  spec: NodeSpec;
+  dir: string;
+  datadir: string;
+  cnf: string;
+  socket: string;
+  port: number;
+  galeraPort: number;
+  istPort: number;
+  sstPort: number;
+  cert: NodeCert;
+  errorLog: string;
+  process?: ChildProcess;
+  exited?: Promise<number | null>;
+}
+
+function hostFor(ip: string): string {
+  return ip.includes(':') ? `[${ip}]` : ip;
+}
+
+export class Cluster {
+  readonly nodes: ClusterNode[] = [];
+  readonly pki: Pki;
+  readonly bin: string;
+
+  constructor(
+    readonly root: string,
+    readonly tag: string,
+  ) {
+    mkdirSync(root, { recursive: true });
+    this.pki = createCa(join(root, 'pki'));
+    // mariadbd finds SST programs by PATH: put ours first.
+    this.bin = join(root, 'bin');
+    mkdirSync(this.bin, { recursive: true });
+    symlinkSync(binaryPath(), join(this.bin, 'wsrep_sst_rsync_tunnel'));
+  }
+
+  async addNode(spec: NodeSpec): Promise<ClusterNode> {
+    const dir = join(this.root, spec.name);
+    mkdirSync(dir, { recursive: true });
+    const host = spec.ip.includes(':') ? '::1' : spec.ip;
+    const node: ClusterNode = {
+      spec,
+      dir,
+      datadir: join(dir, 'data'),
+      cnf: join(dir, 'my.cnf'),
+      socket: join(dir, 'mysqld.sock'),
+      port: await freePort(host),
+      galeraPort: await freePort(host),
+      istPort: await freePort(host),
+      sstPort: await freePort(host),
+      cert: issueCert(this.pki, { cn: spec.ip, ips: [spec.ip], name: spec.name }),
+      errorLog: join(dir, 'error.log'),
+    };
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** Writes every node's my.cnf; call after all nodes are added (the cluster address lists them all). */
+  writeConfigs(): void {
+    const members = this.nodes.map((n) => `${hostFor(n.spec.ip)}:${n.galeraPort}`).join(',');
+    for (const n of this.nodes) {
+      const h = hostFor(n.spec.ip);
+      const mysqld: Record<string, string> = {
+        user: 'root',
+        datadir: n.datadir,
+        socket: n.socket,
+        port: String(n.port),
+        bind_address: n.spec.ip,
+        'pid-file': join(n.dir, 'mysqld.pid'),
+        log_error: n.errorLog,
+        skip_name_resolve: 'ON',
+        innodb_buffer_pool_size: '64M',
+        innodb_log_file_size: '16M',
+        binlog_format: 'ROW',
+        default_storage_engine: 'InnoDB',
+        innodb_autoinc_lock_mode: '2',
+        wsrep_on: 'ON',
+        wsrep_provider: PROVIDER,
+        wsrep_cluster_name: `e2e-${this.tag}`,
+        wsrep_cluster_address: `gcomm://${members}`,
+        wsrep_node_address: `${h}:${n.galeraPort}`,
+        wsrep_node_name: n.spec.name,
+        wsrep_provider_options: `"gmcast.listen_addr=tcp://${h}:${n.galeraPort};ist.recv_addr=${h}:${n.istPort};gcache.size=64M"`,
+        wsrep_sst_receive_address: `${h}:${n.sstPort}`,
+        wsrep_sst_method: 'rsync_tunnel',
+        ...n.spec.mysqld,
+      };
+      const sst = n.spec.sst ?? { tca: this.pki.caCert, tcert: n.cert.bundle };
+      const body = (o: Record<string, string>): string => Object.entries(o).map(([k, v]) => `${k}=${v}\n`).join('');
+      writeFileSync(n.cnf, `[mysqld]\n${body(mysqld)}\n[sst]\n${body(sst)}`);
+    }
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    return { ...process.env, PATH: `${this.bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, SST_TEST_TAG: this.tag };
+  }
+
+  /** mariadb-install-db for a node that bootstraps the cluster. */
+  initialise(n: ClusterNode): void {
+    const r = spawnSync('mariadb-install-db', [`--defaults-file=${n.cnf}`, '--auth-root-authentication-method=socket', '--skip-test-db'], {
+      encoding: 'utf8',
+      env: this.env(),
+    });
+    if (r.status !== 0) throw new Error(`mariadb-install-db failed: ${r.stdout}\n${r.stderr}`);
+  }
+
+  start(n: ClusterNode, extra: string[] = []): void {
+    mkdirSync(n.datadir, { recursive: true });
+    const child = spawn('/usr/sbin/mariadbd', [`--defaults-file=${n.cnf}`, ...extra], { stdio: 'ignore', env: this.env() });
+    n.process = child;
+    n.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  }
+
+  sql(n: ClusterNode, query: string, timeoutMs = 60_000): string {
+    const r = spawnSync('mariadb', ['--no-defaults', `--socket=${n.socket}`, '-uroot', '-N', '-B', '-e', query], { encoding: 'utf8', timeout: timeoutMs });
+    if (r.status !== 0) throw new Error(`SQL on ${n.spec.name} failed (${r.status}): ${query}\n${r.stderr}`);
+    return r.stdout.trim();
+  }
+
+  status(n: ClusterNode, variable: string): string | undefined {
+    try {
+      const out = this.sql(n, `SHOW GLOBAL STATUS LIKE '${variable}'`, 5000);
+      return out.split('\t')[1];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Waits until the node reports Synced; fails early if mariadbd exits. */
+  async waitSynced(n: ClusterNode, timeoutMs = 240_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    void n.exited?.then(() => (exited = true));
+    for (;;) {
+      if (this.status(n, 'wsrep_local_state_comment') === 'Synced') return;
+      if (exited) throw new Error(`${n.spec.name}: mariadbd exited before Synced\n${this.tail(n)}`);
+      if (Date.now() > deadline) throw new Error(`${n.spec.name}: not Synced within ${timeoutMs / 1000} s\n${this.tail(n)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  tail(n: ClusterNode, lines = 60): string {
+    if (!existsSync(n.errorLog)) return '(no error log)';
+    return readFileSync(n.errorLog, 'utf8').split('\n').slice(-lines).join('\n');
+  }
+
+  log(n: ClusterNode): string {
+    return existsSync(n.errorLog) ? readFileSync(n.errorLog, 'utf8') : '';
+  }
+
+  /** Clean shutdown (SIGTERM, as systemd does), SIGKILL after the timeout. */
+  async stop(n: ClusterNode, timeoutMs = 60_000): Promise<void> {
+    if (!n.process || n.process.exitCode !== null || n.process.signalCode !== null) return;
+    n.process.kill('SIGTERM');
+    const timer = setTimeout(() => n.process?.kill('SIGKILL'), timeoutMs);
+    await n.exited;
+    clearTimeout(timer);
+  }
+
+  kill(n: ClusterNode): Promise<number | null> | undefined {
+    n.process?.kill('SIGKILL');
+    return n.exited;
+  }
+
+  /** Ends every node, then anything else the test started; returns what had to be killed. */
+  async destroy(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => this.stop(n, 30_000)));
+    killTagged(this.tag);
+    await waitNoTagged(this.tag, 10_000);
+  }
+}
