@@ -88,7 +88,10 @@ export class Cluster {
     const members = this.nodes.map((n) => `${hostFor(n.spec.ip)}:${n.galeraPort}`).join(',');
     for (const n of this.nodes) {
       const h = hostFor(n.spec.ip);
+      // log_basename changes the defaults of the options after it only: it goes first.
+      const basename = n.spec.mysqld?.log_basename;
       const mysqld: Record<string, string> = {
+        ...(basename === undefined ? {} : { log_basename: basename }),
         user: 'root',
         datadir: n.datadir,
         socket: n.socket,
@@ -114,7 +117,8 @@ export class Cluster {
         ...n.spec.mysqld,
       };
       const sst = n.spec.sst ?? { tca: this.pki.caCert, tcert: n.cert.bundle };
-      const body = (o: Record<string, string>): string => Object.entries(o).map(([k, v]) => `${k}=${v}\n`).join('');
+      // An empty value writes the bare key (`log_bin` alone switches binary logging on).
+      const body = (o: Record<string, string>): string => Object.entries(o).map(([k, v]) => (v === '' ? `${k}\n` : `${k}=${v}\n`)).join('');
       writeFileSync(n.cnf, `[mysqld]\n${body(mysqld)}\n[sst]\n${body(sst)}`);
     }
   }
