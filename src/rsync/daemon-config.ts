@@ -1,5 +1,5 @@
 import { Exit, SstError } from '../errors';
-import { MODULES } from './modules';
+import { AUTH_USER, MODULES } from './modules';
 
 export interface DaemonLayout {
   datadir: string;
@@ -12,6 +12,12 @@ export interface DaemonLayout {
 
 export interface DaemonConfigInput {
   layout: DaemonLayout;
+  /**
+   * File holding `<AUTH_USER>:<secret>`, mode 0600: every module then wants
+   * the per-SST secret, so a CA-signed stranger that reaches the port cannot
+   * write a single file, not only not complete the SST.
+   */
+  secretsFile: string;
   uid: number;
   gid: number;
   /** Seconds of I/O silence after which the daemon gives up (upstream: 300). */
@@ -42,6 +48,11 @@ function module(name: string, path: string, extra: string[] = []): string[] {
  * The joiner's rsyncd.conf. uid/gid are explicit because a daemon started by
  * root otherwise drops to `nobody` and cannot write the datadir (spec §7.24).
  */
+/** The rsyncd secrets file: one user, the per-SST secret. */
+export function renderSecrets(secret: string): string {
+  return `${AUTH_USER}:${secret}\n`;
+}
+
 export function renderDaemonConfig(input: DaemonConfigInput): string {
   const { layout } = input;
   const lines = [
@@ -51,6 +62,9 @@ export function renderDaemonConfig(input: DaemonConfigInput): string {
     `timeout = ${input.timeout ?? 300}`,
     `uid = ${input.uid}`,
     `gid = ${input.gid}`,
+    `auth users = ${AUTH_USER}`,
+    `secrets file = ${rsyncdValue(input.secretsFile)}`,
+    'strict modes = yes',
     '',
     ...module(MODULES.data, layout.datadir, ['exclude = .zfs']),
     ...module(MODULES.logDir, layout.logDir),

@@ -10,6 +10,10 @@ const TLS_PATTERNS = [
 ];
 const UNREACHABLE_PATTERNS = [/Connection refused/i, /No route to host/i, /Network is unreachable/i, /Name or service not known/i, /Connection timed out/i, /Temporary failure in name resolution/i];
 
+const AUTH_FAILED = /@ERROR: auth failed/;
+/** rsync daemon's own refusals say more than rsync's closing "error starting client-server protocol". */
+const DAEMON_ERROR = /@ERROR/;
+
 /** The most telling line of socat's or rsync's stderr for an error message. */
 function reason(lines: readonly string[], patterns: readonly RegExp[]): string {
   const hit = lines.find((l) => patterns.some((p) => p.test(l)));
@@ -25,6 +29,9 @@ export function classifyRsyncFailure(pass: string, rc: number | null, signal: st
   if (stderr.some((l) => TLS_PATTERNS.some((p) => p.test(l)))) {
     return new SstError(Exit.TLS_VERIFY, `TLS verification failed in ${pass}: ${reason(stderr, TLS_PATTERNS)}`);
   }
+  if (stderr.some((l) => AUTH_FAILED.test(l))) {
+    return new SstError(Exit.TLS_VERIFY, `the joiner refused our per-SST secret in ${pass} (${reason(stderr, [AUTH_FAILED])}): this donor was not the one the joiner asked for`);
+  }
   if (stderr.some((l) => UNREACHABLE_PATTERNS.some((p) => p.test(l)))) {
     return new SstError(Exit.UNREACHABLE, `joiner unreachable in ${pass}: ${reason(stderr, UNREACHABLE_PATTERNS)}`);
   }
@@ -33,6 +40,6 @@ export function classifyRsyncFailure(pass: string, rc: number | null, signal: st
     return new SstError(Exit.PROTOCOL, `rsync server on the other end has incompatible protocol (${pass}, ${status}). Make sure you have the same version of rsync on all nodes.`);
   }
   if (firstPass && rc === 22) return new SstError(Exit.NO_MEMORY, `rsync could not allocate memory in ${pass} (${status})`);
-  const detail = stderr.length ? `: ${reason(stderr, [])}` : '';
+  const detail = stderr.length ? `: ${reason(stderr, [DAEMON_ERROR])}` : '';
   return new SstError(Exit.FAILED, `${pass} failed, ${status}${detail}`);
 }

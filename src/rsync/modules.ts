@@ -11,6 +11,9 @@ export const MODULES = {
   binlog: `${MODULE}-binlog`,
 } as const;
 
+/** The rsync daemon user the donor authenticates as, with the joiner's per-SST secret as password. */
+export const AUTH_USER = 'sst';
+
 /** Completion marker, as the original script names it (spec §2.6). */
 export const MARKER = 'rsync_tunnel_sst_complete';
 

@@ -7,7 +7,7 @@ import { log } from '../log';
 import { formatHostPort, parseDonorAddress, type DonorTarget } from '../net/address';
 import type { Lifecycle } from '../proc/lifecycle';
 import { writeProtocolLine } from '../protocol/out';
-import { MARKER } from '../rsync/modules';
+import { AUTH_USER, MARKER } from '../rsync/modules';
 import { EXCLUDED_TOP_LEVEL, markerPass, transferPlan } from '../rsync/plan';
 import { connectAddress } from '../tunnel/socat-address';
 import { binlogsToSend, writeBinlogList } from './binlogs';
@@ -39,8 +39,14 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
     sockopt: prepared.sockopt,
   });
   log.info(`tunnel to the joiner ${formatHostPort(target)}: ${prepared.tools.socat} - ${socatAddress}`);
-  const runner = rsyncRunner(life, prepared.tools.rsync, tunnelEnv(process.env, prepared.tools.socat, socatAddress), args.datadir);
-  const rsyncTarget = `rsync://${formatHostPort(target)}`;
+  const secret = await remoteSecret(target, stdinAuth);
+  if (secret === undefined) {
+    throw new SstError(Exit.BAD_CONFIG, "no secret from the joiner in the request (WSREP_SST_OPT_REMOTE_AUTH, stdin or --address 'name:secret@'): the joiner would refuse this donor");
+  }
+  const passwordFile = path.join(work, 'rsync.password');
+  writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
+  const runner = rsyncRunner(life, prepared.tools.rsync, tunnelEnv(process.env, prepared.tools.socat, socatAddress), args.datadir, passwordFile);
+  const rsyncTarget = `rsync://${AUTH_USER}@${formatHostPort(target)}`;
 
   let state: string;
   if (args.bypass) {
@@ -52,8 +58,6 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
   }
   writeProtocolLine('donor', 'continue');
 
-  const secret = await remoteSecret(target, stdinAuth);
-  if (secret === undefined) log.warn('no secret from the joiner in the request: the joiner will refuse this SST');
   const marker = path.join(work, MARKER);
   writeFileSync(marker, renderMarker({ state, secret, bypass: args.bypass }), { mode: 0o600 });
   await runner.run(markerPass(rsyncTarget, marker));

@@ -12,7 +12,7 @@ import type { Lifecycle } from '../proc/lifecycle';
 import { childrenOf, pidListensOn, portOwners } from '../proc/sockets';
 import type { SupervisedChild } from '../proc/supervisor';
 import { writeProtocolLine } from '../protocol/out';
-import { renderDaemonConfig } from '../rsync/daemon-config';
+import { renderDaemonConfig, renderSecrets } from '../rsync/daemon-config';
 import { BINLOG_STAGING, MODULE } from '../rsync/modules';
 import { execAddress, listenAddress } from '../tunnel/socat-address';
 import { installBinlogs, stagingHasBinlogs } from './binlogs';
@@ -44,9 +44,9 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
   const bindHost = await localBindHost(address.host);
   log.info(bindHost ? `listening on ${formatHost(address)}:${address.port} only` : `${address.host} is not a local address: listening on all interfaces, port ${address.port}`);
   await checkPortFree(address, bindHost);
-  const listener = await startListener(life, args, prepared, address, bindHost);
-
   const secret = randomBytes(16).toString('hex');
+  const listener = await startListener(life, args, prepared, address, bindHost, secret);
+
   writeProtocolLine('joiner', `ready ${readyName(prepared)}:${secret}@${formatHost(address)}:${address.port}/${MODULE}`);
 
   const markerFile = await waitForMarker(life, args.datadir, listener);
@@ -116,8 +116,11 @@ async function startListener(
   p: Prepared,
   address: HostPort,
   bindHost: string | undefined,
+  secret: string,
 ): Promise<SupervisedChild> {
   const dir = privateDir(life);
+  const secretsFile = path.join(dir, 'rsyncd.secrets');
+  writeFileSync(secretsFile, renderSecrets(secret), { mode: 0o600 });
   const staging = inDatadir(args.datadir, BINLOG_STAGING);
   mkdirSync(staging, { recursive: true });
   const conf = path.join(dir, 'rsyncd.conf');
@@ -125,7 +128,7 @@ async function startListener(
   const gid = process.getegid?.() ?? 0;
   writeFileSync(
     conf,
-    renderDaemonConfig({ layout: { ...p.layout, binlogStaging: staging }, uid, gid }),
+    renderDaemonConfig({ layout: { ...p.layout, binlogStaging: staging }, uid, gid, secretsFile }),
     { mode: 0o600 },
   );
 

@@ -27,11 +27,13 @@ export interface RsyncRunner {
   run(pass: Pass): Promise<void>;
 }
 
-export function rsyncRunner(life: Lifecycle, rsync: string, env: NodeJS.ProcessEnv, cwd: string): RsyncRunner {
+/** Runs passes against the joiner's daemon, authenticated by the per-SST secret in `passwordFile`. */
+export function rsyncRunner(life: Lifecycle, rsync: string, env: NodeJS.ProcessEnv, cwd: string, passwordFile: string): RsyncRunner {
   return {
     async run(pass: Pass): Promise<void> {
-      log.info(`${pass.name}: ${rsync} ${pass.args.join(' ')}`);
-      const child = life.supervisor.spawn({ name: `rsync ${pass.name}`, command: rsync, args: pass.args, env, cwd });
+      const args = [`--password-file=${passwordFile}`, ...pass.args];
+      log.info(`${pass.name}: ${rsync} ${args.join(' ')}`);
+      const child = life.supervisor.spawn({ name: `rsync ${pass.name}`, command: rsync, args, env, cwd });
       const result = await life.race(child.exited);
       await life.supervisor.stop(child, GROUP_GRACE_MS);
       if (result.code !== 0) throw classifyRsyncFailure(pass.name, result.code, result.signal, child.stderrTail(), pass.first);

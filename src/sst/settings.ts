@@ -38,7 +38,7 @@ const nonEmpty = (v: string | undefined): string | undefined => (v === undefined
  * (10.11's donor forgets to, spec §3.3): mariadbd's command line first, then
  * the environment, then the option files; relative paths are under the datadir.
  */
-export function resolveLayout(args: SstArgs, lookup: Lookup, mysqld: readonly string[], env: LayoutEnv): Layout {
+export function resolveLayout(args: Pick<SstArgs, 'datadir' | 'mysqld'>, lookup: Lookup, mysqld: readonly string[], env: LayoutEnv): Layout {
   const datadir = args.datadir;
   const pick = (override: string | undefined, envValue: string | undefined, key: string): string => {
     const value = nonEmpty(override) ?? nonEmpty(envValue) ?? nonEmpty(lookup([mysqld], key));

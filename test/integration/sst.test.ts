@@ -220,14 +220,26 @@ describe('refusals', () => {
     await assertNothingLeft(p);
   });
 
-  test('a CA-signed client that does not know the secret cannot complete an SST', async () => {
+  test('a CA-signed client that does not know the secret cannot write a single file', async () => {
     const p = await pair('stranger');
     makeDatadir(p.donor.datadir);
     // mariadbd would hand over the real secret; this donor, CA-signed too, guesses.
     const res = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address, donorAuth: 'joiner:0123456789abcdef0123456789abcdef' });
-    assert.equal(res.joinerCode, 32, res.joiner.stderr());
-    assert.match(res.joiner.stderr(), /Donor does not know my secret!/);
+    assert.equal(res.donorCode, 13, res.donor?.stderr());
+    assert.match(res.donor?.stderr() ?? '', /WSREP_SST: \[ERROR\] the joiner refused our per-SST secret in pass 1 \(top-level directories\) \(@ERROR: auth failed/);
+    assert.notEqual(res.joinerCode, 0);
     assert.equal(res.joinerFinal, undefined, 'the joiner must not report a state');
+    assert.deepEqual(treeDigest(p.joiner.datadir, (rel) => !rel.startsWith('.')), new Map(), 'nothing written into the joiner datadir');
+    await assertNothingLeft(p);
+  });
+
+  test('a donor without the secret refuses before flush tables (exit 22)', async () => {
+    const p = await pair('nosecret');
+    makeDatadir(p.donor.datadir);
+    const res = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address, donorAuth: '' });
+    assert.equal(res.donorCode, 22, res.donor?.stderr());
+    assert.deepEqual(res.donor?.lines, []);
+    assert.match(res.donor?.stderr() ?? '', /no secret from the joiner/);
     await assertNothingLeft(p);
   });
 

@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderDaemonConfig, rsyncdValue, type DaemonLayout } from '../../src/rsync/daemon-config';
+import { renderDaemonConfig, renderSecrets, rsyncdValue, type DaemonLayout } from '../../src/rsync/daemon-config';
+
+const SECRETS = '/run/wsrep-test/rsyncd.secrets';
 import { MODULES } from '../../src/rsync/modules';
 import { SstError } from '../../src/errors';
 
@@ -57,10 +59,10 @@ function parseConf(text: string): { global: Map<string, string>; modules: Map<st
 }
 
 describe('renderDaemonConfig', () => {
-  const text = renderDaemonConfig({ layout: LAYOUT, uid: 105, gid: 110 });
+  const text = renderDaemonConfig({ layout: LAYOUT, uid: 105, gid: 110, secretsFile: SECRETS });
   const conf = parseConf(text);
 
-  test('global settings: no chroot, writable, timeout 300, explicit numeric uid/gid', () => {
+  test('global settings: no chroot, writable, timeout 300, explicit numeric uid/gid, every module behind the secret', () => {
     assert.deepEqual(
       [...conf.global],
       [
@@ -69,6 +71,9 @@ describe('renderDaemonConfig', () => {
         ['timeout', '300'],
         ['uid', '105'],
         ['gid', '110'],
+        ['auth users', 'sst'],
+        ['secrets file', SECRETS],
+        ['strict modes', 'yes'],
       ],
     );
   });
@@ -108,24 +113,24 @@ describe('renderDaemonConfig', () => {
   });
 
   test('a custom timeout', () => {
-    assert.equal(parseConf(renderDaemonConfig({ layout: LAYOUT, uid: 0, gid: 0, timeout: 42 })).global.get('timeout'), '42');
+    assert.equal(parseConf(renderDaemonConfig({ layout: LAYOUT, uid: 0, gid: 0, timeout: 42, secretsFile: SECRETS })).global.get('timeout'), '42');
   });
 
   test('uid/gid 0 (root) are written, not dropped', () => {
-    const g = parseConf(renderDaemonConfig({ layout: LAYOUT, uid: 0, gid: 0 })).global;
+    const g = parseConf(renderDaemonConfig({ layout: LAYOUT, uid: 0, gid: 0, secretsFile: SECRETS })).global;
     assert.equal(g.get('uid'), '0');
     assert.equal(g.get('gid'), '0');
   });
 
   test('identical directories (all in the datadir) still give one module each', () => {
     const same: DaemonLayout = { ...LAYOUT, logDir: LAYOUT.datadir, dataHome: LAYOUT.datadir, undoDir: LAYOUT.datadir, ariaLog: LAYOUT.datadir };
-    const c = parseConf(renderDaemonConfig({ layout: same, uid: 1, gid: 1 }));
+    const c = parseConf(renderDaemonConfig({ layout: same, uid: 1, gid: 1, secretsFile: SECRETS }));
     assert.equal(c.order.length, 6);
     assert.equal(c.modules.get(MODULES.undoDir)?.get('path'), LAYOUT.datadir);
   });
 
   test('paths with spaces are kept verbatim', () => {
-    const c = parseConf(renderDaemonConfig({ layout: { ...LAYOUT, datadir: '/srv/my data/mysql' }, uid: 1, gid: 1 }));
+    const c = parseConf(renderDaemonConfig({ layout: { ...LAYOUT, datadir: '/srv/my data/mysql' }, uid: 1, gid: 1, secretsFile: SECRETS }));
     assert.equal(c.modules.get(MODULES.data)?.get('path'), '/srv/my data/mysql');
   });
 
@@ -136,7 +141,7 @@ describe('renderDaemonConfig', () => {
   test(
     'a lone % is written unchanged (rsync has no %% escape)',
     () => {
-      const c = parseConf(renderDaemonConfig({ layout: { ...LAYOUT, logDir: '/srv/100%/a%b' }, uid: 1, gid: 1 }));
+      const c = parseConf(renderDaemonConfig({ layout: { ...LAYOUT, logDir: '/srv/100%/a%b' }, uid: 1, gid: 1, secretsFile: SECRETS }));
       assert.equal(c.modules.get(MODULES.logDir)?.get('path'), '/srv/100%/a%b');
     },
   );
@@ -144,23 +149,23 @@ describe('renderDaemonConfig', () => {
   test(
     'a %VAR% sequence in a path → 21 (rsync would expand it from its environment)',
     () => {
-      throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, logDir: '/srv/%HOME%/redo' }, uid: 1, gid: 1 }), 21);
+      throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, logDir: '/srv/%HOME%/redo' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
     },
   );
 
   test('a newline in a path → 21 (it would inject settings)', () => {
-    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, datadir: '/srv/x\nread only = no\n[evil]\npath = /' }, uid: 1, gid: 1 }), 21);
+    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, datadir: '/srv/x\nread only = no\n[evil]\npath = /' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
   });
 
   test('CR and NUL in a path → 21', () => {
-    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, undoDir: '/srv/x\r' }, uid: 1, gid: 1 }), 21);
-    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, ariaLog: '/srv/\0x' }, uid: 1, gid: 1 }), 21);
+    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, undoDir: '/srv/x\r' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
+    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, ariaLog: '/srv/\0x' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
   });
 
   test('leading or trailing blanks → 21 (rsyncd would strip them)', () => {
-    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, dataHome: ' /srv/ibdata' }, uid: 1, gid: 1 }), 21, /leading\/trailing blank/);
-    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, dataHome: '/srv/ibdata ' }, uid: 1, gid: 1 }), 21);
-    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, binlogStaging: '/srv/b\t' }, uid: 1, gid: 1 }), 21);
+    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, dataHome: ' /srv/ibdata' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21, /leading\/trailing blank/);
+    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, dataHome: '/srv/ibdata ' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
+    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, binlogStaging: '/srv/b\t' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
   });
 });
 
@@ -207,12 +212,17 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
       mkdirSync(layout[key], { recursive: true });
     }
     const conf = join(base, 'rsyncd.conf');
-    writeFileSync(conf, renderDaemonConfig({ layout, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }));
+    const secretsFile = join(base, 'rsyncd.secrets');
+    writeFileSync(secretsFile, renderSecrets('s3cret'), { mode: 0o600 });
+    writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
+    writeFileSync(conf, renderDaemonConfig({ layout, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, secretsFile }));
     return { layout, conf };
   }
 
-  const rsync = (conf: string, args: string[]): { status: number | null; stdout: string; stderr: string } => {
-    const r = spawnSync('rsync', [`--rsh=${rsh}`, ...args], { encoding: 'utf8', env: { ...process.env, SST_TEST_RSYNCD_CONF: conf }, timeout: 20_000 });
+  /** rsync as the donor runs it: user `sst`, the per-SST secret from a password file. */
+  const rsync = (conf: string, args: string[], password = join(conf, '..', 'password')): { status: number | null; stdout: string; stderr: string } => {
+    const withUser = args.map((a) => a.replace('rsync://localhost/', 'rsync://sst@localhost/'));
+    const r = spawnSync('rsync', [`--rsh=${rsh}`, `--password-file=${password}`, ...withUser], { encoding: 'utf8', env: { ...process.env, SST_TEST_RSYNCD_CONF: conf }, timeout: 20_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
 
@@ -224,6 +234,19 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
     assert.equal(r.status, 0, r.stderr);
     const listed = r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((n) => n);
     assert.deepEqual(listed.sort(), Object.values(MODULES).sort());
+  });
+
+  test('without the per-SST secret nothing can be written', { skip }, () => {
+    const { layout, conf } = setUp('auth', SPACED);
+    const src = join(dir, 'auth-src');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'evil.txt'), 'foreign');
+    const wrong = join(dir, 'wrong-password');
+    writeFileSync(wrong, 'guess\n', { mode: 0o600 });
+    const r = rsync(conf, ['--quiet', join(src, 'evil.txt'), `rsync://localhost/${MODULES.data}/`], wrong);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /auth failed/);
+    assert.equal(existsSync(join(layout.datadir, 'evil.txt')), false);
   });
 
   test('files land in the module directories, blanks in paths included', { skip }, () => {

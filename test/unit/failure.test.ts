@@ -137,3 +137,17 @@ describe('lines that must not be mistaken', () => {
     assert.equal(e.code, 255);
   });
 });
+
+describe('rsync daemon refusals', () => {
+  test('auth failed (wrong per-SST secret) → 13, naming the pass', () => {
+    const e = classifyRsyncFailure('pass 1 (top-level directories)', 5, null, ['@ERROR: auth failed on module rsync_tunnel_sst', 'rsync error: error starting client-server protocol (code 5) at main.c(1954) [sender=3.5.0]'], true);
+    assert.equal(e.code, 13);
+    assert.match(e.message, /refused our per-SST secret in pass 1 \(top-level directories\) \(@ERROR: auth failed on module rsync_tunnel_sst\)/);
+  });
+
+  test("other daemon errors are named in preference to rsync's closing line", () => {
+    const e = classifyRsyncFailure('pass 2 (InnoDB system tablespace)', 5, null, ['@ERROR: Unknown module \'x\'', 'rsync error: error starting client-server protocol (code 5)'], false);
+    assert.equal(e.code, 255);
+    assert.match(e.message, /@ERROR: Unknown module/);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * The configuration `check` judges, read exactly as the SST reads it (src/sst/prepare.ts): the
+ * same option-file reader, groups and TLS rules, so a PASS here means the SST sees the same.
+ */
+import { statSync } from 'node:fs';
+import { posix as path } from 'node:path';
+import type { Role } from '../cli/args';
+import { mysqldGroups, OptionFiles } from '../config/option-files';
+import { readRawTlsValues, resolveTls, type TlsSettings } from '../config/tls';
+import { parseSockopt, sockoptDisablesVerify } from '../tunnel/socat-address';
+import type { Lookup } from '../sst/settings';
+import type { AddressSettings } from './advertised';
+import type { CheckArgs } from './args';
+
+/** Debian's and upstream's compiled-in defaults. */
+export const DEFAULT_USER = 'mysql';
+export const DEFAULT_DATADIR = '/var/lib/mysql';
+
+export interface CheckConfig {
+  files: readonly string[];
+  warnings: readonly string[];
+  lookup: Lookup;
+  mysqld: readonly string[];
+  /** `user=` of the mysqld groups: whom mariadbd, and so the SST, runs as. */
+  user: string;
+  datadir: string;
+  /** Where the datadir came from, for the report. */
+  datadirSource: string;
+}
+
+/** Throws SstError (exit code as the SST would use) when the option files cannot be read. */
+export function loadConfig(args: CheckArgs): CheckConfig {
+  const options = OptionFiles.load({
+    defaultsFile: args.defaultsFile,
+    defaultsExtraFile: args.defaultsExtraFile,
+    defaultsGroupSuffix: args.defaultsGroupSuffix,
+  });
+  const lookup: Lookup = (sets, key) => options.get(sets, key);
+  const mysqld = mysqldGroups();
+  const fromFiles = lookup([mysqld], 'datadir');
+  const datadirText = args.datadir ?? fromFiles ?? DEFAULT_DATADIR;
+  return {
+    files: options.files,
+    warnings: options.warnings,
+    lookup,
+    mysqld,
+    user: lookup([mysqld], 'user') ?? DEFAULT_USER,
+    datadir: path.resolve(datadirText),
+    datadirSource: args.datadir !== undefined ? '--datadir' : fromFiles !== undefined ? 'datadir in the option files' : 'the default',
+  };
+}
+
+export function addressSettings(config: CheckConfig): AddressSettings {
+  const get = (key: string): string | undefined => config.lookup([config.mysqld], key);
+  return {
+    receiveAddress: get('wsrep-sst-receive-address'),
+    nodeAddress: get('wsrep-node-address'),
+    bindAddress: get('bind-address'),
+  };
+}
+
+export interface TlsContext {
+  settings: TlsSettings;
+  sockopt: string[];
+  /** False for ssl-mode=REQUIRED or sockopt verify=0: nobody checks the peer. */
+  verifyPeer: boolean;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The SST's TLS decisions for `role`; throws SstError with the SST's own message. */
+export function resolveCheckTls(config: CheckConfig, role: Role): TlsContext {
+  const settings = resolveTls(readRawTlsValues(config.lookup, config.mysqld), role, isDirectory, config.datadir);
+  const sockopt = parseSockopt(config.lookup([['sst']], 'sockopt'));
+  return { settings, sockopt, verifyPeer: settings.mode !== 'REQUIRED' && !sockoptDisablesVerify(sockopt) };
+}
+
+export function describeTls(tls: TlsContext): string {
+  const s = tls.settings;
+  const parts = [
+    `ssl-mode ${s.mode}`,
+    `certificate ${s.cert}`,
+    s.key !== undefined ? `key ${s.key}` : 'key in the certificate file',
+    `CA ${s.caFile ?? s.caPath ?? 'system default trust store'}`,
+  ];
+  if (tls.sockopt.length > 0) parts.push(`sockopt ${tls.sockopt.join(',')}`);
+  return parts.join('; ');
+}

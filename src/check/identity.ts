@@ -1,0 +1,74 @@
+/**
+ * Who mariadbd runs as, from /etc/passwd and /etc/group: `check` usually runs as root, so the
+ * kernel cannot simply be asked whether the mariadbd user may open a file; the answer is
+ * computed from the user's ids instead (see access.ts). Parsing is pure; NSS sources beyond
+ * the two files (LDAP, sssd) are not consulted, and such a user reads as unknown.
+ */
+
+export interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+export interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
+
+export interface Identity {
+  user: string;
+  uid: number;
+  /** Primary group first, then the supplementary groups, as initgroups() gives them. */
+  gids: number[];
+}
+
+function numeric(text: string | undefined): number | undefined {
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
+/** `name:password:uid:gid:gecos:home:shell`; comments, blank and malformed lines are skipped. */
+export function parsePasswd(text: string): PasswdEntry[] {
+  const out: PasswdEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const f = line.split(':');
+    const uid = numeric(f[2]);
+    const gid = numeric(f[3]);
+    if (!f[0] || uid === undefined || gid === undefined) continue;
+    out.push({ name: f[0], uid, gid });
+  }
+  return out;
+}
+
+/** `name:password:gid:member,member`. */
+export function parseGroup(text: string): GroupEntry[] {
+  const out: GroupEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const f = line.split(':');
+    const gid = numeric(f[2]);
+    if (!f[0] || gid === undefined) continue;
+    out.push({ name: f[0], gid, members: (f[3] ?? '').split(',').map((m) => m.trim()).filter((m) => m !== '') });
+  }
+  return out;
+}
+
+/**
+ * The ids mariadbd gets for `user=` (default `mysql`). Like mariadbd's my_check_user(), a name
+ * is looked up first and an all-digit value is then taken as a uid, which must exist too.
+ */
+export function resolveIdentity(user: string, passwd: readonly PasswdEntry[], groups: readonly GroupEntry[]): Identity | undefined {
+  const byName = passwd.find((p) => p.name === user);
+  const uid = numeric(user);
+  const entry = byName ?? (uid === undefined ? undefined : passwd.find((p) => p.uid === uid));
+  if (entry === undefined) return undefined;
+  const supplementary = groups.filter((g) => g.members.includes(entry.name)).map((g) => g.gid);
+  const gids = [entry.gid, ...supplementary.filter((g, i) => g !== entry.gid && supplementary.indexOf(g) === i)];
+  return { user: entry.name, uid: entry.uid, gids };
+}
+
+export function describeIdentity(id: Identity): string {
+  return `${id.user} (uid ${id.uid}, gid ${id.gids[0] ?? '?'}${id.gids.length > 1 ? `, groups ${id.gids.slice(1).join(',')}` : ''})`;
+}

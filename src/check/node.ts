@@ -1,0 +1,196 @@
+/**
+ * `check` without --listen/--peer: everything a joiner or donor on this node depends on, judged
+ * without touching data or the network beyond a bind probe.
+ */
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { SstError } from '../errors';
+import { formatHostPort } from '../net/address';
+import { resolveLayout, type Layout } from '../sst/settings';
+import { evaluateAccess, underProtectedHome, type Need } from './access';
+import { advertisedAddress, type Advertised, type InterfaceAddress } from './advertised';
+import type { CheckArgs } from './args';
+import { addressSettings, DEFAULT_USER, describeTls, loadConfig, resolveCheckTls, type CheckConfig, type TlsContext } from './config';
+import { describeIdentity, parseGroup, parsePasswd, resolveIdentity, type Identity } from './identity';
+import { accessQuery } from './inspect';
+import { portItem } from './port';
+import type { Report } from './render';
+import { item, type CheckItem } from './result';
+import { certificateItems, nameItem } from './tls-items';
+import { checkRsync, checkSocat } from './tools';
+
+/** The message of an expected failure; anything else is a bug and goes on up. */
+function message(e: unknown): string {
+  if (e instanceof SstError) return e.message;
+  throw e;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function interfaceAddresses(): InterfaceAddress[] {
+  return Object.entries(networkInterfaces()).flatMap(([name, list]) =>
+    (list ?? []).map((i) => ({ name, address: i.address, family: i.family, internal: i.internal })),
+  );
+}
+
+function identityItem(config: CheckConfig): { item: CheckItem; identity?: Identity } {
+  const identity = resolveIdentity(config.user, parsePasswd(readText('/etc/passwd')), parseGroup(readText('/etc/group')));
+  if (identity === undefined) {
+    return {
+      item: item('user', 'mariadbd user', 'WARN', `user '${config.user}' (user= in [mysqld], default ${DEFAULT_USER}) is not in /etc/passwd: file permissions cannot be checked for it`),
+    };
+  }
+  return { item: item('user', 'mariadbd user', 'PASS', `${describeIdentity(identity)}: mariadbd and its SST run as this user`), identity };
+}
+
+interface Access {
+  id: string;
+  label: string;
+  path: string;
+  need: Need;
+  /** A missing directory the joiner creates (mkdir -p) is fine when its parent allows it. */
+  createMissing: boolean;
+}
+
+function accessItem(a: Access, identity: Identity | undefined, user: string): CheckItem {
+  if (identity === undefined) return item(a.id, a.label, 'SKIP', `not checked: user '${user}' is unknown (${a.path})`);
+  const verdict = evaluateAccess(identity, accessQuery(a.path, a.createMissing), a.need);
+  if (!verdict.ok) return item(a.id, a.label, verdict.kind === 'unknown' ? 'WARN' : 'FAIL', verdict.detail);
+  if (a.need !== 'write-dir' && underProtectedHome(a.path)) {
+    return item(
+      a.id,
+      a.label,
+      'WARN',
+      `${verdict.detail}, but mariadb.service sets ProtectHome=true, which hides /home, /root and /run/user from mariadbd: move it (e.g. to /etc/mysql/ssl)`,
+    );
+  }
+  return item(a.id, a.label, 'PASS', verdict.detail);
+}
+
+function tlsFiles(tls: TlsContext, suffix: string): Access[] {
+  const s = tls.settings;
+  const tag = suffix ? `:${suffix.replace(/[^a-z]/g, '')}` : '';
+  const files: Access[] = [{ id: `readable:cert${tag}`, label: `cert readable${suffix}`, path: s.cert, need: 'read-file', createMissing: false }];
+  if (s.key !== undefined) files.push({ id: `readable:key${tag}`, label: `key readable${suffix}`, path: s.key, need: 'read-file', createMissing: false });
+  if (s.caFile !== undefined) files.push({ id: `readable:ca${tag}`, label: `CA file readable${suffix}`, path: s.caFile, need: 'read-file', createMissing: false });
+  if (s.caPath !== undefined) files.push({ id: `readable:capath${tag}`, label: `CA dir readable${suffix}`, path: s.caPath, need: 'read-dir', createMissing: false });
+  return files;
+}
+
+function sameMaterial(a: TlsContext, b: TlsContext): boolean {
+  const x = a.settings;
+  const y = b.settings;
+  return x.cert === y.cert && x.key === y.key && x.caFile === y.caFile && x.caPath === y.caPath;
+}
+
+/**
+ * TLS as a joiner (whose certificate donors verify) and, only when the ssl-server-/ssl-client-
+ * options make it differ, as a donor too.
+ */
+function tlsItems(config: CheckConfig, identity: Identity | undefined, advertised: Advertised | undefined, now: Date): CheckItem[] {
+  let joiner: TlsContext;
+  let donor: TlsContext;
+  try {
+    joiner = resolveCheckTls(config, 'joiner');
+    donor = resolveCheckTls(config, 'donor');
+  } catch (e) {
+    const skip = 'not checked: no usable TLS settings';
+    return [
+      item('tls', 'TLS settings', 'FAIL', message(e)),
+      item('key-match', 'cert and key', 'SKIP', skip),
+      item('ca', 'CA issued cert', 'SKIP', skip),
+      item('expiry', 'cert validity', 'SKIP', skip),
+      item('name', 'cert name for donors', 'SKIP', skip),
+    ];
+  }
+  const both = sameMaterial(joiner, donor) ? [{ tls: joiner, suffix: '' }] : [{ tls: joiner, suffix: ' (joiner)' }, { tls: donor, suffix: ' (donor)' }];
+  const problems = [...joiner.settings.warnings, ...(joiner.verifyPeer || joiner.settings.mode === 'REQUIRED' ? [] : ['sockopt verify=0: peers are not verified; do not do this in production.'])];
+  const items = [item('tls', 'TLS settings', problems.length > 0 ? 'WARN' : 'PASS', [describeTls(joiner), ...problems].join('. '))];
+  for (const { tls, suffix } of both) {
+    items.push(...tlsFiles(tls, suffix).map((a) => accessItem(a, identity, config.user)));
+    const certs = certificateItems(tls, now, suffix);
+    items.push(...certs.items);
+    if (tls !== joiner) continue;
+    if (certs.certificate === undefined) items.push(item('name', 'cert name for donors', 'SKIP', 'not checked: the certificate could not be read'));
+    else if (advertised !== undefined) items.push(nameItem(tls, certs.certificate, advertised));
+    else items.push(item('name', 'cert name for donors', 'SKIP', 'not checked: no usable SST address (see above)'));
+  }
+  return items;
+}
+
+const LAYOUT_LABELS: [key: 'dataHome' | 'logDir' | 'undoDir' | 'ariaLog', id: string, label: string][] = [
+  ['dataHome', 'innodb-data-home-dir', 'InnoDB data dir'],
+  ['logDir', 'innodb-log-group-home-dir', 'InnoDB redo log dir'],
+  ['undoDir', 'innodb-undo-directory', 'InnoDB undo dir'],
+  ['ariaLog', 'aria-log-dir-path', 'Aria log dir'],
+];
+
+/**
+ * The directories a joiner writes into. The environment (INNODB_DATA_HOME_DIR, …) is left out:
+ * ours is the operator's shell, not mariadbd's. Directories equal to the datadir are one line.
+ */
+function directoryItems(config: CheckConfig, identity: Identity | undefined): CheckItem[] {
+  let layout: Layout;
+  try {
+    layout = resolveLayout({ datadir: config.datadir, mysqld: {} }, config.lookup, config.mysqld, {});
+  } catch (e) {
+    return [item('writable:datadir', 'datadir writable', 'FAIL', message(e))];
+  }
+  const shared = LAYOUT_LABELS.filter(([key]) => layout[key] === layout.datadir).map(([, , label]) => label);
+  const datadir = accessItem(
+    { id: 'writable:datadir', label: 'datadir writable', path: layout.datadir, need: 'write-dir', createMissing: false },
+    identity,
+    config.user,
+  );
+  if (shared.length > 0 && datadir.status === 'PASS') datadir.detail += ` (also the ${shared.join(', ')})`;
+  const items = [datadir];
+  const seen = new Set([layout.datadir]);
+  for (const [key, id, label] of LAYOUT_LABELS) {
+    const dir = layout[key];
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    items.push(accessItem({ id: `writable:${id}`, label: `${label} writable`, path: dir, need: 'write-dir', createMissing: true }, identity, config.user));
+  }
+  return items;
+}
+
+export async function checkNode(args: CheckArgs, now = new Date()): Promise<Report> {
+  const items: CheckItem[] = [checkSocat().item, checkRsync().item];
+  const context: [string, string][] = [];
+  let config: CheckConfig;
+  try {
+    config = loadConfig(args);
+  } catch (e) {
+    items.push(item('config', 'option files', 'FAIL', message(e)));
+    items.push(item('rest', 'other checks', 'SKIP', 'not checked: they need the configuration'));
+    return { mode: 'node', context, items };
+  }
+  const files = config.files.length > 0 ? config.files.join(', ') : '(none found)';
+  context.push(['option files', files], ['datadir', `${config.datadir} (${config.datadirSource})`]);
+  items.push(item('config', 'option files', config.warnings.length > 0 ? 'WARN' : 'PASS', [`read ${files}`, ...config.warnings].join('; ')));
+
+  const who = identityItem(config);
+  items.push(who.item);
+  context.push(['mariadbd user', config.user]);
+
+  let advertised: Advertised | undefined;
+  let addressItem: CheckItem;
+  try {
+    advertised = advertisedAddress(addressSettings(config), interfaceAddresses());
+    addressItem = item('address', 'SST address', 'PASS', `a joiner here advertises ${formatHostPort(advertised)} (${advertised.source})`);
+    context.push(['SST address', `${advertised.host} port ${advertised.port}`]);
+  } catch (e) {
+    addressItem = item('address', 'SST address', 'FAIL', message(e));
+  }
+  items.push(addressItem);
+  items.push(...tlsItems(config, who.identity, advertised, now));
+  items.push(advertised !== undefined ? await portItem(advertised) : item('port', 'SST port free', 'SKIP', 'not checked: no usable SST address'));
+  items.push(...directoryItems(config, who.identity));
+  return { mode: 'node', context, items };
+}
