@@ -4,6 +4,7 @@ import { Exit, SstError } from './errors';
 import { log } from './log';
 import { PROGRAM, VERSION } from './version';
 import { runSst } from './sst/run';
+import { runCheck } from './check/run';
 
 async function main(argv: readonly string[]): Promise<number> {
   const command = parseArgs(argv);
@@ -16,6 +17,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return Exit.OK;
     case 'sst':
       return runSst(command.args);
+    case 'check':
+      return runCheck(command.args);
   }
 }
 

@@ -61,7 +61,7 @@ export function permits(id: Identity, stat: FileStat, want: Bits): boolean {
   return (!want.r || (t & 4) !== 0) && (!want.w || (t & 2) !== 0) && (!want.x || (t & 1) !== 0);
 }
 
-export function describeStat(stat: FileStat): string {
+function describeStat(stat: FileStat): string {
   return `owner ${stat.uid}:${stat.gid}, mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')}`;
 }
 

@@ -14,7 +14,7 @@ import type { CheckArgs } from './args';
 
 /** Debian's and upstream's compiled-in defaults. */
 export const DEFAULT_USER = 'mysql';
-export const DEFAULT_DATADIR = '/var/lib/mysql';
+const DEFAULT_DATADIR = '/var/lib/mysql';
 
 export interface CheckConfig {
   files: readonly string[];

@@ -12,7 +12,7 @@ function kindOf(s: Stats): FileStat['kind'] {
   return s.isFile() ? 'file' : 'other';
 }
 
-export function pathState(p: string): PathState {
+function pathState(p: string): PathState {
   try {
     const s = statSync(p);
     return { path: p, state: 'present', stat: { uid: s.uid, gid: s.gid, mode: s.mode, kind: kindOf(s) } };

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import type { CertificateInfo } from '../config/tls-preflight';
 import { SstError } from '../errors';
 import { formatHostPort } from '../net/address';
 import { resolveLayout, type Layout } from '../sst/settings';
@@ -89,6 +90,12 @@ function sameMaterial(a: TlsContext, b: TlsContext): boolean {
   return x.cert === y.cert && x.key === y.key && x.caFile === y.caFile && x.caPath === y.caPath;
 }
 
+function joinerNameItem(tls: TlsContext, certificate: CertificateInfo | undefined, advertised: Advertised | undefined): CheckItem {
+  if (certificate === undefined) return item('name', 'cert name for donors', 'SKIP', 'not checked: the certificate could not be read');
+  if (advertised === undefined) return item('name', 'cert name for donors', 'SKIP', 'not checked: no usable SST address (see above)');
+  return nameItem(tls, certificate, advertised);
+}
+
 /**
  * TLS as a joiner (whose certificate donors verify) and, only when the ssl-server-/ssl-client-
  * options make it differ, as a donor too.
@@ -109,17 +116,16 @@ function tlsItems(config: CheckConfig, identity: Identity | undefined, advertise
       item('name', 'cert name for donors', 'SKIP', skip),
     ];
   }
-  const both = sameMaterial(joiner, donor) ? [{ tls: joiner, suffix: '' }] : [{ tls: joiner, suffix: ' (joiner)' }, { tls: donor, suffix: ' (donor)' }];
-  const problems = [...joiner.settings.warnings, ...(joiner.verifyPeer || joiner.settings.mode === 'REQUIRED' ? [] : ['sockopt verify=0: peers are not verified; do not do this in production.'])];
+  const roles = sameMaterial(joiner, donor) ? [{ tls: joiner, suffix: '' }] : [{ tls: joiner, suffix: ' (joiner)' }, { tls: donor, suffix: ' (donor)' }];
+  const verifyOff = joiner.verifyPeer || joiner.settings.mode === 'REQUIRED' ? [] : ['sockopt verify=0: peers are not verified; do not do this in production.'];
+  const problems = [...joiner.settings.warnings, ...verifyOff];
   const items = [item('tls', 'TLS settings', problems.length > 0 ? 'WARN' : 'PASS', [describeTls(joiner), ...problems].join('. '))];
-  for (const { tls, suffix } of both) {
+  for (const { tls, suffix } of roles) {
     items.push(...tlsFiles(tls, suffix).map((a) => accessItem(a, identity, config.user)));
     const certs = certificateItems(tls, now, suffix);
     items.push(...certs.items);
-    if (tls !== joiner) continue;
-    if (certs.certificate === undefined) items.push(item('name', 'cert name for donors', 'SKIP', 'not checked: the certificate could not be read'));
-    else if (advertised !== undefined) items.push(nameItem(tls, certs.certificate, advertised));
-    else items.push(item('name', 'cert name for donors', 'SKIP', 'not checked: no usable SST address (see above)'));
+    // Donors verify the certificate this node presents as a joiner; the donor side has no name to match.
+    if (tls === joiner) items.push(joinerNameItem(tls, certs.certificate, advertised));
   }
   return items;
 }

@@ -43,12 +43,12 @@ export interface Handshake {
   errors: string[];
 }
 
-export function newHandshake(): Handshake {
+function newHandshake(): Handshake {
   return { errors: [] };
 }
 
 /** Folds one line into `h`; returns true when the line was about the handshake. */
-export function applyHandshakeLine(h: Handshake, l: SocatLine): boolean {
+function applyHandshakeLine(h: Handshake, l: SocatLine): boolean {
   const proto = /^SSL proto version used: (\S+)/.exec(l.text);
   const cipher = /^SSL connection using (\S+)/.exec(l.text);
   if (proto) h.protocol = proto[1];
@@ -59,7 +59,7 @@ export function applyHandshakeLine(h: Handshake, l: SocatLine): boolean {
   return true;
 }
 
-export function handshakeDone(h: Handshake): boolean {
+function handshakeDone(h: Handshake): boolean {
   return h.cipher !== undefined;
 }
 
@@ -118,14 +118,23 @@ export interface Connection {
   done: boolean;
 }
 
+/** Lines of processes not yet known to belong to a connection are kept, up to this many. */
+const MAX_ORPHAN_LINES = 10_000;
+
 /**
  * Follows a forking listener's log and tells which connection each line belongs to. Feed it
  * whole lines; it returns the connections a line completed.
+ *
+ * A connection's process may log before the listener has logged "forked off child process"
+ * for it (both write to one pipe, and a busy host may run the child first): such lines wait
+ * until their process is known.
  */
 export class ListenerLog {
   private parent: number | undefined;
   private pendingPeer = 'unknown peer';
   private readonly owners = new Map<number, Connection>();
+  private readonly orphans = new Map<number, SocatLine[]>();
+  private orphanLines = 0;
   private readonly all: Connection[] = [];
   /** Errors of the listening process itself (a bind failure, a bad certificate). */
   readonly listenerErrors: string[] = [];
@@ -134,18 +143,34 @@ export class ListenerLog {
     const l = parseSocatLine(line);
     if (l === undefined) return [];
     this.parent ??= l.pid;
-    if (l.pid === this.parent) {
-      this.fromListener(l);
-      return [];
-    }
+    if (l.pid === this.parent) return this.fromListener(l);
     const conn = this.owners.get(l.pid);
-    if (conn === undefined || conn.done) return [];
-    const child = /^forked off child process (\d+)/.exec(l.text);
-    if (child) {
-      // The EXEC child of this connection's process: same connection.
-      this.owners.set(Number(child[1]), conn);
+    if (conn === undefined) {
+      this.keepOrphan(l);
       return [];
     }
+    return this.fromConnection(conn, l);
+  }
+
+  private keepOrphan(l: SocatLine): void {
+    if (this.orphanLines >= MAX_ORPHAN_LINES) return;
+    this.orphanLines += 1;
+    this.orphans.set(l.pid, [...(this.orphans.get(l.pid) ?? []), l]);
+  }
+
+  /** `pid` now belongs to `conn`: its waiting lines are applied. */
+  private adopt(pid: number, conn: Connection): Connection[] {
+    this.owners.set(pid, conn);
+    const waiting = this.orphans.get(pid) ?? [];
+    this.orphans.delete(pid);
+    return waiting.flatMap((l) => this.fromConnection(conn, l));
+  }
+
+  private fromConnection(conn: Connection, l: SocatLine): Connection[] {
+    if (conn.done) return [];
+    const child = /^forked off child process (\d+)/.exec(l.text);
+    // The EXEC child of this connection's process: same connection.
+    if (child) return this.adopt(Number(child[1]), conn);
     if (/^(exiting with status|exit\()/.test(l.text)) {
       conn.done = true;
       return [conn];
@@ -154,18 +179,19 @@ export class ListenerLog {
     return [];
   }
 
-  private fromListener(l: SocatLine): void {
+  private fromListener(l: SocatLine): Connection[] {
     const accepted = /^accepting connection from AF=\d+ (\S+) on/.exec(l.text);
     const child = /^forked off child process (\d+)/.exec(l.text);
     if (accepted) {
       this.pendingPeer = accepted[1] ?? this.pendingPeer;
     } else if (child) {
       const conn: Connection = { peer: this.pendingPeer, handshake: newHandshake(), done: false };
-      this.owners.set(Number(child[1]), conn);
       this.all.push(conn);
+      return this.adopt(Number(child[1]), conn);
     } else if (l.level === 'E' || l.level === 'F') {
       this.listenerErrors.push(l.text);
     }
+    return [];
   }
 
   /** Connections still going on. */

@@ -1,5 +1,6 @@
 import minimist from 'minimist';
 import { posix as path } from 'node:path';
+import { parseCheckArgs, type CheckArgs } from '../check/args';
 import { Exit, SstError } from '../errors';
 
 export type Role = 'joiner' | 'donor';
@@ -43,7 +44,8 @@ export interface SstArgs {
 export type Command =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'sst'; args: SstArgs };
+  | { kind: 'sst'; args: SstArgs }
+  | { kind: 'check'; args: CheckArgs };
 
 const STRING_OPTIONS = [
   'role',
@@ -132,6 +134,11 @@ export function normaliseDir(dir: string, base = process.cwd()): string {
 }
 
 export function parseArgs(argv: readonly string[]): Command {
+  // An operator's subcommand; mariadbd's argv always starts with an option.
+  if (argv[0] === 'check') {
+    const check = parseCheckArgs(argv.slice(1));
+    return check === 'help' ? { kind: 'help' } : { kind: 'check', args: check };
+  }
   const split = argv.indexOf('--mysqld-args');
   const own = split < 0 ? [...argv] : argv.slice(0, split);
   const tail = split < 0 ? [] : argv.slice(split + 1);

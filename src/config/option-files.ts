@@ -157,12 +157,13 @@ export class OptionFiles {
 }
 
 /**
- * parse_cnf reads my_print_defaults' output line by line with awk, so a value holding a newline
- * (from `\n`) is cut there, and its rest is a line of its own that names no key.
+ * Like upstream's parse_cnf, but a value holding a newline (written `\n` in the file) is kept
+ * whole instead of being cut there as awk would: a silently shortened setting is worse than a
+ * refused one, and the callers refuse control characters (sockopt → 22, paths → 21).
  */
 function lastValue(printed: readonly string[], wanted: string): string | undefined {
   let value: string | undefined;
-  for (const raw of printed.join('\n').split('\n')) {
+  for (const raw of printed) {
     const line = raw.replace(/^--loose/, '-');
     const eq = line.indexOf('=');
     const name = (eq < 0 ? line : line.slice(0, eq)).replace(/_/g, '-');

@@ -111,7 +111,7 @@ export class Cluster {
         wsrep_cluster_address: `gcomm://${members}`,
         wsrep_node_address: `${h}:${n.galeraPort}`,
         wsrep_node_name: n.spec.name,
-        wsrep_provider_options: `"gmcast.listen_addr=tcp://${h}:${n.galeraPort};ist.recv_addr=${h}:${n.istPort};gcache.size=64M"`,
+        wsrep_provider_options: `"gmcast.listen_addr=tcp://${h}:${n.galeraPort};ist.recv_addr=${h}:${n.istPort};gcache.size=32M;gcache.dir=${n.dir}"`,
         wsrep_sst_receive_address: `${h}:${n.sstPort}`,
         wsrep_sst_method: 'rsync_tunnel',
         ...n.spec.mysqld,

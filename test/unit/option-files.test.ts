@@ -489,9 +489,9 @@ describe('get()', () => {
     assert.equal(f.get(mysqldOrSst, 'tca'), '/a b/ca.pem');
   });
 
-  test('a value holding a newline is cut there, as the line-based upstream reader cuts it', () => {
-    assert.equal(files('[sst]\ntca=/a\\n--tca=/b\n').get(mysqldOrSst, 'tca'), '/b');
-    assert.equal(files('[sst]\ntca=/a\\nb\n').get(mysqldOrSst, 'tca'), '/a');
+  test('a value holding a newline is kept whole (upstream cuts it), so callers can refuse it', () => {
+    assert.equal(files('[sst]\ntca=/a\\n--tca=/b\n').get(mysqldOrSst, 'tca'), '/a\n--tca=/b');
+    assert.equal(files('[sst]\ntca=/a\\nb\n').get(mysqldOrSst, 'tca'), '/a\nb');
   });
 
   test('suffixed groups take part', () => {

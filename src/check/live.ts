@@ -1,0 +1,249 @@
+/**
+ * `check --listen` and `check --peer`: one real TLS handshake between two nodes with exactly the
+ * socat addresses an SST uses (listenAddress/connectAddress with tunnelTls for the joiner and
+ * the donor role), so certificate, CA, name and cipher problems show up before an SST needs them.
+ *
+ * The listener answers every verified connection with a fixed line from /bin/echo through
+ * socat's EXEC (argv, no shell), in place of the SST's rsync daemon. That responder reads
+ * nothing and writes nothing that depends on the peer, so whatever gets through the TLS gate
+ * (which is the SST's own: socat verifies before it forks the EXEC) can do nothing with it.
+ * The listener also ends after --timeout seconds and serves at most MAX_CHILDREN connections at
+ * a time, so a forgotten or flooded listener costs little.
+ */
+import { Exit, SstError } from '../errors';
+import { DEFAULT_SST_PORT, formatHostPort, isIpLiteral, parseJoinerAddress, type HostPort } from '../net/address';
+import { localBindHost } from '../net/local';
+import { findProgram } from '../proc/find-program';
+import { pidListensOn, portOwners } from '../proc/sockets';
+import { tunnelTls } from '../sst/tunnel-tls';
+import { connectAddress, execAddress, listenAddress, type TunnelTls } from '../tunnel/socat-address';
+import { advertisedAddress } from './advertised';
+import type { CheckArgs } from './args';
+import { killTracked, spawnTracked, stopSignal, type Tracked } from './children';
+import { addressSettings, describeTls, loadConfig, resolveCheckTls, type CheckConfig, type TlsContext } from './config';
+import { interfaceAddresses } from './node';
+import type { Report } from './render';
+import { item, type CheckItem } from './result';
+import { connectionItem, ListenerLog, peerItem, summarizeClient } from './socat-log';
+import { checkSocat } from './tools';
+
+/** The responder's line; `--peer` takes it as proof that the listener accepted its certificate. */
+const RESPONSE = 'wsrep_sst_rsync_tunnel_check_ok';
+const MAX_CHILDREN = 16;
+const LISTEN_WAIT_MS = 10_000;
+const POLL_MS = 50;
+
+/** Where live results go as they happen (people) or nowhere until the end (--json). */
+export interface Sink {
+  item(i: CheckItem): void;
+  note(text: string): void;
+}
+
+function sstMessage(e: unknown): string {
+  if (e instanceof SstError) return e.message;
+  throw e;
+}
+
+interface Setup {
+  socat: string;
+  config: CheckConfig;
+  tls: TlsContext;
+}
+
+/** socat, option files and TLS settings, each reported; undefined when one of them fails. */
+function setup(args: CheckArgs, role: 'joiner' | 'donor', emit: (i: CheckItem) => void): Setup | undefined {
+  const socat = checkSocat();
+  emit(socat.item);
+  if (socat.path === undefined) return undefined;
+  let config: CheckConfig;
+  let tls: TlsContext;
+  try {
+    config = loadConfig(args);
+  } catch (e) {
+    emit(item('config', 'option files', 'FAIL', sstMessage(e)));
+    return undefined;
+  }
+  try {
+    tls = resolveCheckTls(config, role);
+  } catch (e) {
+    emit(item('tls', 'TLS settings', 'FAIL', sstMessage(e)));
+    return undefined;
+  }
+  return { socat: socat.path, config, tls };
+}
+
+function verificationText(t: TunnelTls, role: 'joiner' | 'donor', peerName: string, verifyPeer: boolean): string {
+  if (!verifyPeer) return 'verifies nothing about the peer (ssl-mode=REQUIRED or sockopt verify=0)';
+  if (role === 'joiner') return "verifies the connecting node's certificate chain, not its name, as a joiner does";
+  if (t.commonName === '') return "verifies the listener's certificate chain, not its name (ssl-mode=VERIFY_CA), as a donor does";
+  return `verifies the listener's certificate chain and the name '${peerName}', as a donor does`;
+}
+
+function tlsItem(tls: TlsContext, how: string): CheckItem {
+  const weak = !tls.verifyPeer;
+  return item('tls', 'TLS settings', weak ? 'WARN' : 'PASS', `${describeTls(tls)}; ${how}`);
+}
+
+/** `--bind` as given: a host name, an IPv4 address or an IPv6 address with or without brackets, no port. */
+function bindTarget(bind: string): HostPort {
+  const text = isIpLiteral(bind) === 6 ? `[${bind}]` : bind;
+  const parsed = parseJoinerAddress(text);
+  if (/\]:|^[^:[\]]+:/.test(text)) throw new SstError(Exit.BAD_CONFIG, `check: --bind takes a host without a port ('${bind}'); use --port`);
+  return parsed;
+}
+
+/** The user's sockopt may set its own limit; socat refuses the option twice. */
+function withChildLimit(sockopt: readonly string[]): string[] {
+  const has = sockopt.some((o) => /^(max-children|maxchildren)(=|$)/i.test(o));
+  return has ? [...sockopt] : [...sockopt, `max-children=${MAX_CHILDREN}`];
+}
+
+async function waitListening(t: Tracked, port: number): Promise<boolean> {
+  let exited = false;
+  void t.closed.then(() => {
+    exited = true;
+  });
+  const pid = t.child.pid ?? -1;
+  const deadline = Date.now() + LISTEN_WAIT_MS;
+  while (!exited && Date.now() < deadline) {
+    if (pidListensOn(pid, port)) return true;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return false;
+}
+
+function sleep(ms: number): { promise: Promise<void>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<void>((r) => {
+    timer = setTimeout(r, ms);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+export async function runListen(args: CheckArgs, sink: Sink): Promise<Report> {
+  const items: CheckItem[] = [];
+  const context: [string, string][] = [];
+  const emit = (i: CheckItem): void => {
+    items.push(i);
+    sink.item(i);
+  };
+  const report = (): Report => ({ mode: 'listen', context, items });
+  const s = setup(args, 'joiner', emit);
+  if (s === undefined) return report();
+
+  let bind: HostPort | undefined;
+  let port: number;
+  let socatArgs: string[];
+  const tunnel = tunnelTls({ tls: s.tls.settings }, 'joiner');
+  try {
+    // Where a joiner on this node would listen: its advertised host if that is local, else everywhere.
+    const advertised = args.bind !== undefined && args.port !== undefined ? undefined : advertisedAddress(addressSettings(s.config), interfaceAddresses());
+    if (advertised !== undefined) context.push(['SST address', `${formatHostPort(advertised)} (${advertised.source})`]);
+    if (args.bind !== undefined) {
+      bind = bindTarget(args.bind);
+    } else if (advertised !== undefined) {
+      const local = await localBindHost(advertised.host);
+      bind = local === undefined ? undefined : { host: local, ipv6: advertised.ipv6, zone: advertised.zone, port: advertised.port };
+    }
+    port = args.port ?? advertised?.port ?? DEFAULT_SST_PORT;
+    socatArgs = [
+      '-d',
+      '-d',
+      listenAddress({ port, bind, ipv6: bind?.ipv6 ?? advertised?.ipv6 ?? false, tls: tunnel, sockopt: withChildLimit(s.tls.sockopt) }),
+      execAddress([findProgram('echo'), RESPONSE]),
+    ];
+  } catch (e) {
+    emit(item('listener', 'TLS listener', 'FAIL', sstMessage(e)));
+    return report();
+  }
+  const where = bind === undefined ? `all interfaces, port ${port}` : formatHostPort({ ...bind, port });
+  context.push(['listening on', where]);
+  emit(tlsItem(s.tls, verificationText(tunnel, 'joiner', '', s.tls.verifyPeer)));
+
+  const stop = stopSignal();
+  const t = spawnTracked(s.socat, socatArgs);
+  const log = new ListenerLog();
+  t.onStderrLine((line) => log.feed(line).forEach((c) => emit(connectionItem(c))));
+  try {
+    if (!(await waitListening(t, port))) {
+      const owners = portOwners(port).map((o) => `PID ${o.pid} (${o.command})`);
+      const errors = log.listenerErrors.length > 0 ? log.listenerErrors.join(' | ') : 'it did not start listening';
+      emit(item('listener', 'TLS listener', 'FAIL', `socat: ${errors}${owners.length > 0 ? `; port ${port} is held by ${owners.join(', ')}` : ''}`));
+      return report();
+    }
+    const peerHint = bind === undefined ? `<this node's address>:${port}` : formatHostPort({ ...bind, port });
+    emit(item('listener', 'TLS listener', 'PASS', `listening on ${where} for ${args.timeoutSeconds} s (pid ${t.child.pid ?? '?'})`));
+    sink.note(`On another node run: wsrep_sst_rsync_tunnel check --peer ${peerHint}   (Ctrl-C ends this listener)`);
+    const timer = sleep(args.timeoutSeconds * 1000);
+    await Promise.race([timer.promise, stop.promise, t.closed]);
+    timer.cancel();
+  } finally {
+    stop.dispose();
+    await killTracked(t);
+  }
+  log.unfinished().forEach((c) => emit(connectionItem(c)));
+  if (log.connectionCount() === 0) {
+    emit(item('handshake', 'handshake', 'WARN', `no node connected to ${where} while the listener ran`));
+  }
+  return report();
+}
+
+export async function runPeer(args: CheckArgs, sink: Sink): Promise<Report> {
+  const items: CheckItem[] = [];
+  const context: [string, string][] = [];
+  const emit = (i: CheckItem): void => {
+    items.push(i);
+    sink.item(i);
+  };
+  const report = (): Report => ({ mode: 'peer', context, items });
+  const s = setup(args, 'donor', emit);
+  if (s === undefined) return report();
+
+  const given = args.peer ?? '';
+  let target: HostPort;
+  let socatArgs: string[];
+  const tunnel = tunnelTls({ tls: s.tls.settings }, 'donor');
+  try {
+    target = parseJoinerAddress(isIpLiteral(given) === 6 ? `[${given}]` : given);
+    socatArgs = ['-d', '-d', '-', connectAddress({ ...target, tls: tunnel, sockopt: s.tls.sockopt })];
+  } catch (e) {
+    emit(item('handshake', `handshake with ${given}`, 'FAIL', sstMessage(e)));
+    return report();
+  }
+  const shown = formatHostPort(target);
+  context.push(['peer', shown]);
+  emit(tlsItem(s.tls, verificationText(tunnel, 'donor', target.host, s.tls.verifyPeer)));
+
+  const stop = stopSignal();
+  const t = spawnTracked(s.socat, socatArgs);
+  const lines: string[] = [];
+  t.onStderrLine((line) => lines.push(line));
+  let timedOut = false;
+  let interrupted = false;
+  let code: number | null = null;
+  try {
+    const timer = sleep(args.timeoutSeconds * 1000);
+    const outcome = await Promise.race([
+      t.closed.then((c) => ({ kind: 'exit' as const, code: c })),
+      timer.promise.then(() => ({ kind: 'timeout' as const })),
+      stop.promise.then(() => ({ kind: 'signal' as const })),
+    ]);
+    timer.cancel();
+    if (outcome.kind === 'exit') code = outcome.code;
+    timedOut = outcome.kind === 'timeout';
+    interrupted = outcome.kind === 'signal';
+  } finally {
+    stop.dispose();
+    await killTracked(t);
+  }
+  emit(
+    peerItem(shown, args.timeoutSeconds, {
+      handshake: summarizeClient(lines),
+      answered: t.stdoutText().split('\n').includes(RESPONSE),
+      timedOut,
+      interrupted,
+      exitCode: code,
+    }),
+  );
+  return report();
+}
