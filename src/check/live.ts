@@ -175,8 +175,12 @@ export async function runListen(args: CheckArgs, sink: Sink): Promise<Report> {
     emit(item('listener', 'TLS listener', 'PASS', `listening on ${where} for ${args.timeoutSeconds} s (pid ${t.child.pid ?? '?'})`));
     sink.note(`On another node run: wsrep_sst_rsync_tunnel check --peer ${peerHint}   (Ctrl-C ends this listener)`);
     const timer = sleep(args.timeoutSeconds * 1000);
-    await Promise.race([timer.promise, stop.promise, t.closed]);
+    const ended = await Promise.race([timer.promise.then(() => false), stop.promise.then(() => false), t.closed.then(() => true)]);
     timer.cancel();
+    if (ended) {
+      const errors = log.listenerErrors.length > 0 ? `: socat: ${log.listenerErrors.join(' | ')}` : '';
+      emit(item('listener-exit', 'TLS listener', 'FAIL', `the socat listener ended before the time was up${errors}`));
+    }
   } finally {
     stop.dispose();
     await killTracked(t);

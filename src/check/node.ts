@@ -130,11 +130,11 @@ function tlsItems(config: CheckConfig, identity: Identity | undefined, advertise
   return items;
 }
 
-const LAYOUT_LABELS: [key: 'dataHome' | 'logDir' | 'undoDir' | 'ariaLog', id: string, label: string][] = [
-  ['dataHome', 'innodb-data-home-dir', 'InnoDB data dir'],
-  ['logDir', 'innodb-log-group-home-dir', 'InnoDB redo log dir'],
-  ['undoDir', 'innodb-undo-directory', 'InnoDB undo dir'],
-  ['ariaLog', 'aria-log-dir-path', 'Aria log dir'],
+const LAYOUT_LABELS: [key: 'dataHome' | 'logDir' | 'undoDir' | 'ariaLog', id: string, what: string, label: string][] = [
+  ['dataHome', 'innodb-data-home-dir', 'InnoDB data directory', 'InnoDB data writable'],
+  ['logDir', 'innodb-log-group-home-dir', 'InnoDB redo log directory', 'InnoDB redo writable'],
+  ['undoDir', 'innodb-undo-directory', 'InnoDB undo directory', 'InnoDB undo writable'],
+  ['ariaLog', 'aria-log-dir-path', 'Aria log directory', 'Aria log writable'],
 ];
 
 /**
@@ -148,20 +148,20 @@ function directoryItems(config: CheckConfig, identity: Identity | undefined): Ch
   } catch (e) {
     return [item('writable:datadir', 'datadir writable', 'FAIL', message(e))];
   }
-  const shared = LAYOUT_LABELS.filter(([key]) => layout[key] === layout.datadir).map(([, , label]) => label);
+  const shared = LAYOUT_LABELS.filter(([key]) => layout[key] === layout.datadir).map(([, , what]) => what);
   const datadir = accessItem(
     { id: 'writable:datadir', label: 'datadir writable', path: layout.datadir, need: 'write-dir', createMissing: false },
     identity,
     config.user,
   );
-  if (shared.length > 0 && datadir.status === 'PASS') datadir.detail += ` (also the ${shared.join(', ')})`;
+  if (shared.length > 0 && datadir.status === 'PASS') datadir.detail += ` (it is also the ${shared.join(', ')})`;
   const items = [datadir];
   const seen = new Set([layout.datadir]);
-  for (const [key, id, label] of LAYOUT_LABELS) {
+  for (const [key, id, , label] of LAYOUT_LABELS) {
     const dir = layout[key];
     if (seen.has(dir)) continue;
     seen.add(dir);
-    items.push(accessItem({ id: `writable:${id}`, label: `${label} writable`, path: dir, need: 'write-dir', createMissing: true }, identity, config.user));
+    items.push(accessItem({ id: `writable:${id}`, label, path: dir, need: 'write-dir', createMissing: true }, identity, config.user));
   }
   return items;
 }

@@ -41,7 +41,8 @@ Other commands:
   ${PROGRAM} check --peer HOST[:PORT] [--timeout S] [...]
     Connects to a --listen on another node as a donor would (its certificate
     must name HOST: give the address that node advertises) and reports the
-    negotiated protocol and cipher, or socat's exact verification error.
+    negotiated protocol and cipher, or socat's exact verification error,
+    waiting at most S seconds (default 20).
   check writes to stdout; --json prints one JSON object instead. Exit status:
   0 when nothing FAILs, 1 otherwise, 22 for a bad check command line.
 

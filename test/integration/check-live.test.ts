@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { childrenOf } from '../../src/proc/sockets';
 import { programCommand, run, startTracked, stopTracked, type RunResult } from '../helpers/binary';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
 import { freePort } from '../helpers/procs';
@@ -159,6 +160,21 @@ describe('check --listen / --peer', () => {
       const done = await finish(l);
       assert.equal(done.code, 1, done.output);
       assert.match(done.output, /^FAIL {2}handshake from \S+ +the donor's certificate was refused: socat: SSL_accept\(\): .*certificate verify failed$/m);
+    } finally {
+      await stopTracked(l.child);
+    }
+  });
+
+  test('a listener whose socat dies early says so and exits 1', async () => {
+    const l = await listen(joiner);
+    try {
+      const socat = childrenOf(l.child.pid ?? -1);
+      assert.equal(socat.length, 1, `expected one socat under the listener, got ${socat.join(', ')}`);
+      process.kill(socat[0] ?? -1, 'SIGKILL');
+      const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), WAIT_MS).unref());
+      const code = await Promise.race([l.exited, timeout]);
+      assert.equal(code, 1, l.output());
+      assert.match(l.output(), /^FAIL {2}TLS listener +the socat listener ended before the time was up/m);
     } finally {
       await stopTracked(l.child);
     }
