@@ -11,6 +11,7 @@ const TLS_PATTERNS = [
 const UNREACHABLE_PATTERNS = [/Connection refused/i, /No route to host/i, /Network is unreachable/i, /Name or service not known/i, /Connection timed out/i, /Temporary failure in name resolution/i];
 
 const AUTH_FAILED = /@ERROR: auth failed/;
+const BROKEN_CONNECTION = /Connection reset by peer|Broken pipe/i;
 /** rsync daemon's own refusals say more than rsync's closing "error starting client-server protocol". */
 const DAEMON_ERROR = /@ERROR/;
 
@@ -36,6 +37,10 @@ export function classifyRsyncFailure(pass: string, rc: number | null, signal: st
     return new SstError(Exit.UNREACHABLE, `joiner unreachable in ${pass}: ${reason(stderr, UNREACHABLE_PATTERNS)}`);
   }
   const status = signal ? `killed by ${signal}` : `rsync returned code ${rc}`;
+  // rsync says 12 ("protocol data stream") for a tunnel that broke as well as for a version mismatch.
+  if (stderr.some((l) => BROKEN_CONNECTION.test(l))) {
+    return new SstError(Exit.FAILED, `the connection to the joiner broke in ${pass} (${status}): ${reason(stderr, [BROKEN_CONNECTION])}`);
+  }
   if (firstPass && rc === 12) {
     return new SstError(Exit.PROTOCOL, `rsync server on the other end has incompatible protocol (${pass}, ${status}). Make sure you have the same version of rsync on all nodes.`);
   }

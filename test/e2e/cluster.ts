@@ -21,6 +21,8 @@ export interface NodeSpec {
   ip: string;
   /** Extra [mysqld] settings. */
   mysqld?: Record<string, string>;
+  /** Extra wsrep_provider_options, `;`-separated. */
+  provider?: string;
   /** [sst] settings; default: tca + tcert bundle. */
   sst?: Record<string, string>;
 }
@@ -111,7 +113,7 @@ export class Cluster {
         wsrep_cluster_address: `gcomm://${members}`,
         wsrep_node_address: `${h}:${n.galeraPort}`,
         wsrep_node_name: n.spec.name,
-        wsrep_provider_options: `"gmcast.listen_addr=tcp://${h}:${n.galeraPort};ist.recv_addr=${h}:${n.istPort};gcache.size=32M;gcache.dir=${n.dir}"`,
+        wsrep_provider_options: `"gmcast.listen_addr=tcp://${h}:${n.galeraPort};ist.recv_addr=${h}:${n.istPort};gcache.size=32M;gcache.dir=${n.dir}${n.spec.provider ? `;${n.spec.provider}` : ''}"`,
         wsrep_sst_receive_address: `${h}:${n.sstPort}`,
         wsrep_sst_method: 'rsync_tunnel',
         ...n.spec.mysqld,

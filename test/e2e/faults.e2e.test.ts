@@ -18,10 +18,7 @@ import type { Cluster, ClusterNode } from './cluster';
 import { bootstrap, destroyCluster, TABLES, waitFor } from './harness';
 
 const mounts: string[] = [];
-afterEach(async () => {
-  await destroyCluster();
-  for (const m of mounts.splice(0)) spawnSync('umount', ['-l', m]);
-});
+afterEach(() => destroyCluster(() => mounts.splice(0).forEach((m) => spawnSync('umount', ['-l', m]))));
 
 function checksums(c: Cluster, n: ClusterNode): string {
   return TABLES.map((t) => c.sql(n, `SELECT COUNT(*) FROM ${t}; CHECKSUM TABLE ${t}`)).join('\n');
@@ -81,7 +78,8 @@ async function expectFailedJoin(c: Cluster, n1: ClusterNode, n2: ClusterNode, e:
 }
 
 function twoNodes(name: string, joinerSst?: (c: Cluster, n2: ClusterNode) => Record<string, string>, octet = 100): Promise<{ c: Cluster; nodes: ClusterNode[] }> {
-  return bootstrap(name, [{ name: 'node1', ip: `127.0.1.${octet}` }, { name: 'node2', ip: `127.0.1.${octet + 1}` }], (c, ns) => {
+  // Weight 2: the donor keeps quorum alone when a test kills the joiner outright.
+  return bootstrap(name, [{ name: 'node1', ip: `127.0.1.${octet}`, provider: 'pc.weight=2' }, { name: 'node2', ip: `127.0.1.${octet + 1}` }], (c, ns) => {
     const n2 = ns[1]!;
     if (joinerSst) n2.spec.sst = joinerSst(c, n2);
   });
@@ -228,7 +226,8 @@ describe('fault matrix', { timeout: 1_800_000 }, () => {
     const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', n2.datadir]);
     assert.equal(r.status, 0, `mount tmpfs: ${r.stderr}`);
     mounts.push(n2.datadir);
-    report('joiner disk full', await expectFailedJoin(c, n1, n2, { side: 'donor', code: 255, message: /failed/ }));
+    report('joiner disk full', await expectFailedJoin(c, n1, n2, { side: 'donor', code: 255, message: /broke in pass|failed/ }));
+    assert.match(c.log(n2), /No space left on device/, "the joiner's log names the cause");
   });
 
   test('a CA-signed stranger pushing files to the joiner during an SST is refused; the SST completes with the donor data only', async () => {

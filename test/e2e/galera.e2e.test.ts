@@ -10,7 +10,7 @@ import { afterEach, describe, test } from 'node:test';
 import type { ClusterNode } from './cluster';
 import { assertReplicates, assertSameData, bootstrap, destroyCluster, sstLines, waitFor } from './harness';
 
-afterEach(destroyCluster);
+afterEach(() => destroyCluster());
 
 describe('Galera cluster with rsync_tunnel', { timeout: 900_000 }, () => {
   test('plain full SST, bundle certificate: node 2 joins with identical data', async () => {

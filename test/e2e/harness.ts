@@ -10,9 +10,10 @@ let cluster: Cluster | undefined;
 const roots: string[] = [];
 
 /** For afterEach: ends every process of the test's cluster, even after a failure, and removes its files. */
-export async function destroyCluster(): Promise<void> {
+export async function destroyCluster(beforeRemoval?: () => void): Promise<void> {
   await cluster?.destroy();
   cluster = undefined;
+  beforeRemoval?.();
   if (process.env.KEEP_E2E !== '1') for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
 }
 

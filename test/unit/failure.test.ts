@@ -151,3 +151,11 @@ describe('rsync daemon refusals', () => {
     assert.match(e.message, /@ERROR: Unknown module/);
   });
 });
+
+describe('a broken tunnel is not a protocol mismatch', () => {
+  test('rc 12 with "Connection reset by peer" → 255 naming the broken connection', () => {
+    const e = classifyRsyncFailure('pass 1 (top-level directories)', 12, null, ['rsync: [sender] safe_read failed to read 1 bytes: Connection reset by peer (104)', 'rsync error: error in rsync protocol data stream (code 12) at io.c(340) [sender=3.5.0]'], true);
+    assert.equal(e.code, 255);
+    assert.match(e.message, /connection to the joiner broke in pass 1/);
+  });
+});
