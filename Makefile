@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BIN := dist/wsrep_sst_rsync_tunnel
 NODE_TEST := node --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: deps build dist test test-unit test-integration test-dist demo clean
+.PHONY: deps build dist test test-unit test-integration test-dist test-e2e demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -25,9 +25,13 @@ test-integration: build
 test-dist: build dist
 	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/dist/
 
-# The whole suite; integration tests run the single executable, as mariadbd would.
+# A real MariaDB Galera cluster (mariadbd + galera-4 from Debian) on 127.0.0.x.
+test-e2e: build dist
+	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/e2e/
+
+# The whole suite; integration and e2e tests run the single executable, as mariadbd would.
 test: build dist
-	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/unit/ build/test/integration/ build/test/dist/
+	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/unit/ build/test/integration/ build/test/dist/ build/test/e2e/
 
 demo: build dist
 	@node build/scripts/demo.js

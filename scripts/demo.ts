@@ -1,75 +1,73 @@
 /**
- * `make demo`: one real donor→joiner SST through the TLS tunnel, with this
- * script playing the two mariadbd. It generates a CA, node certificates and a
- * datadir under ./demo-run (removed afterwards unless KEEP=1), runs the
- * single executable from dist/, and prints what happened.
+ * `make demo`: a two-node MariaDB Galera cluster on 127.0.0.11/12 (Debian's
+ * mariadbd and galera-4, own datadirs, ports and my.cnf under ./demo-run),
+ * node 2 joining through wsrep_sst_method=rsync_tunnel with the single
+ * executable from dist/. Prints the SST log lines mariadbd wrote, the size,
+ * the duration and the verification, then stops everything it started and
+ * removes ./demo-run (KEEP=1 keeps it).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { runSst, STATE_UUID } from '../test/helpers/driver';
-import { makeDatadir, STAYS_HOME, treeDigest } from '../test/helpers/datadir';
-import { createCa, issueCert } from '../test/helpers/pki';
-import { freePort, waitNoTagged } from '../test/helpers/procs';
+import { Cluster, type ClusterNode } from '../test/e2e/cluster';
+import { loadData, TABLES } from '../test/e2e/harness';
 
 const repo = resolve(__dirname, '..', '..');
 const work = join(repo, 'demo-run');
-const binary = join(repo, 'dist', 'wsrep_sst_rsync_tunnel');
 
-function cnf(dir: string, cert: string, ca: string): string {
-  const file = join(dir, 'my.cnf');
-  writeFileSync(file, `[mysqld]\nwsrep_sst_method=rsync_tunnel\n\n[sst]\ntca=${ca}\ntcert=${cert}\n`);
-  return file;
+function mib(dir: string): string {
+  return (Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]) / 1048576).toFixed(1);
 }
 
-function sizeOf(dir: string): number {
-  return Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
+function sstLog(c: Cluster, n: ClusterNode): string {
+  return c
+    .log(n)
+    .split('\n')
+    .filter((l) => l.startsWith('WSREP_SST:') || /WSREP: (Running: 'wsrep_sst|SST (received|succeeded|sent)|State transfer)/.test(l))
+    .join('\n');
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(binary)) throw new Error(`${binary} missing: run make dist`);
-  process.env.SST_TEST_BINARY = binary;
+  process.env.SST_TEST_BINARY = join(repo, 'dist', 'wsrep_sst_rsync_tunnel');
+  if (!existsSync(process.env.SST_TEST_BINARY)) throw new Error('dist/wsrep_sst_rsync_tunnel missing: run make dist');
   rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  const pki = createCa(join(work, 'pki'));
-  const joinerCert = issueCert(pki, { cn: '127.0.0.2', ips: ['127.0.0.2'], name: 'joiner' });
-  const donorCert = issueCert(pki, { cn: '127.0.0.3', ips: ['127.0.0.3'], name: 'donor' });
-  const donorDir = join(work, 'donor');
-  const joinerDir = join(work, 'joiner');
-  mkdirSync(donorDir, { recursive: true });
-  mkdirSync(joinerDir, { recursive: true });
-  makeDatadir(join(donorDir, 'data'), { bigTable: 48 * 1024 * 1024, binlogs: 2 });
-  const port = await freePort('127.0.0.2');
-  const tag = `demo-${process.pid}`;
-  const env = { SST_TEST_TAG: tag };
-
-  console.log(`donor datadir: ${join(donorDir, 'data')} (${(sizeOf(join(donorDir, 'data')) / 1048576).toFixed(1)} MiB)`);
-  console.log(`joiner datadir: ${join(joinerDir, 'data')} (empty), address 127.0.0.2:${port}`);
-  const t0 = Date.now();
-  const r = await runSst({
-    joiner: { datadir: join(joinerDir, 'data'), cnf: cnf(joinerDir, joinerCert.bundle, pki.caCert), env, extraArgs: ['--binlog', 'mysql-bin'] },
-    donor: { datadir: join(donorDir, 'data'), cnf: cnf(donorDir, donorCert.bundle, pki.caCert), env, extraArgs: ['--binlog', 'mysql-bin'] },
-    address: `127.0.0.2:${port}`,
-  });
-  const seconds = (Date.now() - t0) / 1000;
-  console.log('\n--- joiner stderr (what mariadbd would log) ---');
-  process.stdout.write(r.joiner.stderr());
-  console.log('--- donor stderr ---');
-  process.stdout.write(r.donor?.stderr() ?? '');
-  console.log('--- protocol ---');
-  console.log(`joiner stdout: ${JSON.stringify(r.joiner.lines)}`);
-  console.log(`donor stdout:  ${JSON.stringify(r.donor?.lines ?? [])}`);
-  const copied = (rel: string): boolean => !STAYS_HOME.test(rel);
-  const same = JSON.stringify([...treeDigest(join(joinerDir, 'data'), copied)]) === JSON.stringify([...treeDigest(join(donorDir, 'data'), copied)]);
-  const size = sizeOf(join(joinerDir, 'data'));
-  const left = await waitNoTagged(tag, 15_000);
-  console.log('--- result ---');
-  console.log(`exit codes: joiner ${r.joinerCode}, donor ${r.donorCode}; joiner reported ${r.joinerFinal ?? '(nothing)'}`);
-  console.log(`transferred ${(size / 1048576).toFixed(1)} MiB in ${seconds.toFixed(1)} s (${(size / 1048576 / seconds).toFixed(1)} MiB/s)`);
-  console.log(`joiner copy byte-identical to the donor: ${same ? 'yes' : 'NO'}; processes left: ${left.length}`);
-  const ok = r.joinerCode === 0 && r.donorCode === 0 && r.joinerFinal === `${STATE_UUID}:42 0` && same && left.length === 0;
-  if (process.env.KEEP !== '1') rmSync(work, { recursive: true, force: true });
-  console.log(ok ? 'DEMO OK' : 'DEMO FAILED');
+  const c = new Cluster(work, `demo-${process.pid}`);
+  let ok = false;
+  try {
+    const n1 = await c.addNode({ name: 'node1', ip: '127.0.0.11' });
+    const n2 = await c.addNode({ name: 'node2', ip: '127.0.0.12' });
+    c.writeConfigs();
+    console.log(`node1 127.0.0.11 (bootstraps the cluster), node2 127.0.0.12 (joins), configs in ${work}`);
+    c.initialise(n1);
+    c.start(n1, ['--wsrep-new-cluster']);
+    await c.waitSynced(n1);
+    loadData(c, n1, 200_000);
+    console.log(`node1 Synced with sample data: datadir ${mib(n1.datadir)} MiB`);
+    const t0 = Date.now();
+    c.start(n2);
+    await c.waitSynced(n2);
+    const seconds = (Date.now() - t0) / 1000;
+    console.log('\n--- donor (node1) error log, SST lines ---');
+    console.log(sstLog(c, n1));
+    console.log('\n--- joiner (node2) error log, SST lines ---');
+    console.log(sstLog(c, n2));
+    console.log('\n--- verification ---');
+    let same = true;
+    for (const t of TABLES) {
+      const q = `SELECT COUNT(*) FROM ${t}; CHECKSUM TABLE ${t}`;
+      const a = c.sql(n1, q).replace(/\s+/g, ' ');
+      const b = c.sql(n2, q).replace(/\s+/g, ' ');
+      same &&= a === b;
+      console.log(`${a === b ? 'same' : 'DIFFERENT'}  ${t}: ${b}`);
+    }
+    console.log(`cluster size ${c.status(n1, 'wsrep_cluster_size')}, state uuid equal: ${c.status(n1, 'wsrep_cluster_state_uuid') === c.status(n2, 'wsrep_cluster_state_uuid')}`);
+    console.log(`node2 joined in ${seconds.toFixed(1)} s (start to Synced); its datadir is ${mib(n2.datadir)} MiB`);
+    ok = same && c.status(n1, 'wsrep_cluster_size') === '2';
+  } finally {
+    await c.destroy();
+    if (process.env.KEEP !== '1') rmSync(work, { recursive: true, force: true });
+  }
+  console.log(ok ? 'DEMO OK: both nodes stopped, nothing left running' : 'DEMO FAILED');
   process.exitCode = ok ? 0 : 1;
 }
 
