@@ -180,6 +180,9 @@ export async function runListen(args: CheckArgs, sink: Sink): Promise<Report> {
     if (ended) {
       const errors = log.listenerErrors.length > 0 ? `: socat: ${log.listenerErrors.join(' | ')}` : '';
       emit(item('listener-exit', 'TLS listener', 'FAIL', `the socat listener ended before the time was up${errors}`));
+    } else {
+      // A peer that just finished may not have had its connection's end logged yet.
+      for (let i = 0; i < DRAIN_STEPS && log.unfinished().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
     stop.dispose();
@@ -191,6 +194,9 @@ export async function runListen(args: CheckArgs, sink: Sink): Promise<Report> {
   }
   return report();
 }
+
+/** Up to 3 s for handshakes in progress when the listener is told to stop. */
+const DRAIN_STEPS = 30;
 
 export async function runPeer(args: CheckArgs, sink: Sink): Promise<Report> {
   const items: CheckItem[] = [];

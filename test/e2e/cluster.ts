@@ -135,7 +135,7 @@ export class Cluster {
       encoding: 'utf8',
       env: this.env(),
     });
-    if (r.status !== 0) throw new Error(`mariadb-install-db failed: ${r.stdout}\n${r.stderr}`);
+    if (r.status !== 0) throw new Error(`mariadb-install-db failed (${r.status}): ${r.stderr}\n--- ${n.errorLog} ---\n${this.tail(n, 40)}`);
   }
 
   start(n: ClusterNode, extra: string[] = []): void {

@@ -245,7 +245,9 @@ describe('fault matrix', { timeout: 1_800_000 }, () => {
       timeout: 60_000,
     });
     assert.notEqual(push.status, 0, 'the stranger must be refused');
-    assert.match(push.stderr, /auth failed/);
+    // It races the real donor: refused by the secret while the SST runs, or cut off when the
+    // SST ends and the listener goes; the integration suite pins the auth refusal down alone.
+    assert.match(push.stderr, /auth failed|didn't get server startup line|connection unexpectedly closed|Connection (refused|reset)/);
     await c.waitSynced(n2);
     assert.equal(existsSync(join(n2.datadir, 'evil.txt')), false, 'no foreign file in the joiner datadir');
     assert.equal(checksums(c, n2), checksums(c, n1));

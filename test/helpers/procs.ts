@@ -81,3 +81,39 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
     });
   });
 }
+
+export interface Listener {
+  pid: number;
+  /** The executable, so a fork not yet exec'ed (still the parent's program) can be told apart. */
+  exe: string;
+  cmdline: string;
+  port: number;
+}
+
+/** Each (tagged process, port) pair where the process holds a listening TCP socket. */
+export function listenersOf(tag: string): Listener[] {
+  const byInode = new Map(listeningSockets().map((s) => [s.inode, s.port]));
+  const found: Listener[] = [];
+  for (const p of taggedProcesses(tag)) {
+    let fds: string[] = [];
+    let exe = '';
+    try {
+      fds = readdirSync(`/proc/${p.pid}/fd`);
+      exe = readlinkSync(`/proc/${p.pid}/exe`);
+    } catch {
+      // Exited meanwhile: it listens on nothing any more.
+    }
+    const ports = new Set<number>();
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${p.pid}/fd/${fd}`));
+        const port = m ? byInode.get(Number(m[1])) : undefined;
+        if (port !== undefined) ports.add(port);
+      } catch {
+        // Closed meanwhile.
+      }
+    }
+    for (const port of ports) found.push({ pid: p.pid, exe, cmdline: p.cmdline, port });
+  }
+  return found;
+}
