@@ -282,6 +282,36 @@ describe('refusals', () => {
     await assertNothingLeft(p);
   });
 
+  test('a previous SST still running: wait up to 30 s, then exit 114 before ready', { timeout: 90_000 }, async () => {
+    const p = await pair('previous');
+    mkdirSync(p.joiner.datadir, { recursive: true });
+    const { spawn } = await import('node:child_process');
+    const previous = spawn('sleep', ['600'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), `${previous.pid}\n`);
+      const t0 = Date.now();
+      const j = startRole(joinerArgv(p.joiner, p.address, process.pid), p.joiner.env);
+      assert.equal(await j.nextLine(60_000), undefined);
+      assert.equal(await j.exit, 114);
+      assert.ok(Date.now() - t0 >= 29_000, `gave up after ${Date.now() - t0} ms`);
+      assert.match(j.stderr(), /WSREP_SST: \[ERROR\] previous SST script still running \(PID: \d+/);
+      assert.equal(readFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), 'utf8'), `${previous.pid}\n`, "the other SST's pid file is not ours to remove");
+    } finally {
+      previous.kill('SIGKILL');
+    }
+    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
+  });
+
+  test('a previous SST that ends during the wait lets this one go on', async () => {
+    const p = await pair('previousends');
+    makeDatadir(p.donor.datadir);
+    mkdirSync(p.joiner.datadir, { recursive: true });
+    const { spawn } = await import('node:child_process');
+    const previous = spawn('sleep', ['2'], { stdio: 'ignore' });
+    writeFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), `${previous.pid}\n`);
+    await assertGoodSst(p);
+  });
+
   test('a stale marker from an earlier run is not trusted', async () => {
     const p = await pair('stalemarker');
     makeDatadir(p.donor.datadir);
