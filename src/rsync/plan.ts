@@ -1,5 +1,4 @@
-import { posix as path } from 'node:path';
-import { BINLOG_STAGING, MARKER, MODULES } from './modules';
+import { BINLOG_STAGING, MODULES } from './modules';
 
 /** Flags every data pass uses, as 10.11's rsync method does (spec §3.3). */
 export const COMMON_FLAGS = [
@@ -97,12 +96,4 @@ export function markerPass(target: string, markerFile: string): Pass {
     first: false,
     args: ['--archive', '--quiet', '--checksum', markerFile, `${target}/${MODULES.data}/`],
   };
-}
-
-export function isDatabaseDirName(name: string): boolean {
-  return !(EXCLUDED_TOP_LEVEL as readonly string[]).includes(name) && name !== MARKER && !name.includes('/');
-}
-
-export function joinUnder(datadir: string, p: string): string {
-  return path.resolve(datadir, p);
 }

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMMON_FLAGS, EXCLUDED_TOP_LEVEL, isDatabaseDirName, joinUnder, markerPass, transferPlan, type Pass, type PlanInput } from '../../src/rsync/plan';
+import { COMMON_FLAGS, EXCLUDED_TOP_LEVEL, markerPass, transferPlan, type Pass, type PlanInput } from '../../src/rsync/plan';
 import { BINLOG_STAGING, MARKER, MODULES } from '../../src/rsync/modules';
 
 const TARGET = 'rsync://10.0.0.2:4444';
@@ -219,26 +219,6 @@ describe('marker pass', () => {
       args: ['--archive', '--quiet', '--checksum', `/var/lib/mysql/${MARKER}`, `${TARGET}/${MODULES.data}/`],
     });
     assert.equal(p.args.includes('--inplace'), false);
-  });
-});
-
-describe('isDatabaseDirName / joinUnder', () => {
-  test('ordinary and encoded database names are databases', () => {
-    for (const n of ['mysql', 'shop', 'sales@002d2024', '-dash', 'with space', 'performance_schema']) assert.equal(isDatabaseDirName(n), true, n);
-  });
-
-  test('excluded top-level names, the staging dir and the marker are not', () => {
-    for (const n of [...EXCLUDED_TOP_LEVEL, BINLOG_STAGING, MARKER]) assert.equal(isDatabaseDirName(n), false, n);
-  });
-
-  test('names with a slash are not', () => {
-    assert.equal(isDatabaseDirName('a/b'), false);
-  });
-
-  test('joinUnder resolves relative paths under the datadir and keeps absolute ones', () => {
-    assert.equal(joinUnder('/var/lib/mysql', 'x/y'), '/var/lib/mysql/x/y');
-    assert.equal(joinUnder('/var/lib/mysql', '/abs'), '/abs');
-    assert.equal(joinUnder('/var/lib/mysql', '../logs'), '/var/lib/logs');
   });
 });
 
