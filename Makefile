@@ -38,3 +38,20 @@ demo: build dist
 
 clean:
 	rm -rf build dist
+
+# Packages, offline after `npm ci` and apt (scripts/packaging/ holds the metadata).
+.PHONY: deb rpm man test-packages
+
+deb: dist
+	@scripts/package-deb.sh
+
+rpm: dist
+	@scripts/package-rpm.sh
+
+man: deps
+	@scripts/package-man.sh
+
+# Builds both packages twice each (reproducibility), lints, installs the rpm into a
+# throw-away root: several minutes.
+test-packages: build dist
+	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/packages/
