@@ -29,9 +29,10 @@ test-dist: build dist
 test-e2e: build dist
 	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/e2e/
 
-# The whole suite; integration and e2e tests run the single executable, as mariadbd would.
+# The whole suite (about 15 minutes on 2 cores); integration, e2e and package tests run the
+# single executable, as mariadbd would.
 test: build dist
-	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/unit/ build/test/integration/ build/test/dist/ build/test/e2e/
+	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/unit/ build/test/integration/ build/test/dist/ build/test/e2e/ build/test/packages/
 
 demo: build dist
 	@node build/scripts/demo.js

@@ -52,16 +52,21 @@ export class Cluster {
   readonly pki: Pki;
   readonly bin: string;
 
+  /**
+   * `sstProgram: 'installed'` leaves PATH alone, so mariadbd runs the packaged
+   * /usr/bin/wsrep_sst_rsync_tunnel as it would on a real node.
+   */
   constructor(
     readonly root: string,
     readonly tag: string,
+    sstProgram: 'dist' | 'installed' = 'dist',
   ) {
     mkdirSync(root, { recursive: true });
     this.pki = createCa(join(root, 'pki'));
     // mariadbd finds SST programs by PATH: put ours first.
     this.bin = join(root, 'bin');
     mkdirSync(this.bin, { recursive: true });
-    symlinkSync(binaryPath(), join(this.bin, 'wsrep_sst_rsync_tunnel'));
+    if (sstProgram === 'dist') symlinkSync(binaryPath(), join(this.bin, 'wsrep_sst_rsync_tunnel'));
   }
 
   async addNode(spec: NodeSpec): Promise<ClusterNode> {
