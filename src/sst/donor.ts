@@ -9,6 +9,7 @@ import type { Lifecycle } from '../proc/lifecycle';
 import { writeProtocolLine } from '../protocol/out';
 import { AUTH_USER, MARKER } from '../rsync/modules';
 import { EXCLUDED_TOP_LEVEL, markerPass, transferPlan } from '../rsync/plan';
+import { peerCertificateNames } from '../tunnel/peer-certificate';
 import { connectAddress } from '../tunnel/socat-address';
 import { binlogsToSend, writeBinlogList } from './binlogs';
 import { claimDatadir, FILES, inDatadir, removeQuietly } from './datadir-files';
@@ -39,6 +40,7 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
     sockopt: prepared.sockopt,
   });
   log.info(`tunnel to the joiner ${formatHostPort(target)}: ${prepared.tools.socat} - ${socatAddress}`);
+  if (prepared.tls.mode === 'VERIFY_IDENTITY') log.info(`the joiner's certificate must name '${target.host}' (CN or subjectAltName)`);
   const secret = await remoteSecret(target, stdinAuth);
   if (secret === undefined) {
     throw new SstError(Exit.BAD_CONFIG, "no secret from the joiner in the request (WSREP_SST_OPT_REMOTE_AUTH, stdin or --address 'name:secret@'): the joiner would refuse this donor");
@@ -54,7 +56,9 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
     log.info(`IST chosen: sending only the marker (state ${state})`);
   } else {
     state = await flushTables(life, args.datadir);
-    await transfer(life, runner, args, prepared, rsyncTarget, work);
+    await transfer(life, runner, args, prepared, rsyncTarget, work).catch(async (e: unknown) => {
+      throw await withPeerNames(e, target, prepared);
+    });
   }
   writeProtocolLine('donor', 'continue');
 
@@ -64,6 +68,14 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
 
   await life.shutdown();
   writeProtocolLine('donor', `done ${state}`);
+}
+
+/** A failed name check says which names the joiner's certificate has, next to the one we expected. */
+async function withPeerNames(e: unknown, target: DonorTarget, p: Prepared): Promise<unknown> {
+  if (!(e instanceof SstError) || e.code !== Exit.TLS_VERIFY || !/does not match|verify failed/i.test(e.message)) return e;
+  const names = await peerCertificateNames({ host: target.host, port: target.port, cert: p.tls.cert, key: p.tls.key });
+  if (names === undefined) return e;
+  return new SstError(e.code, `${e.message}; expected the joiner's certificate to name '${target.host}', it has ${names}`);
 }
 
 function privateDir(life: Lifecycle): string {
