@@ -1,7 +1,7 @@
 /** Finds the processes a test started, by an environment tag every descendant inherits. */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { listeningSockets } from '../../src/proc/sockets';
+import { listeningSockets, socketInodesOf } from '../../src/proc/sockets';
 
 export interface Tagged {
   pid: number;
@@ -48,26 +48,7 @@ export function killTagged(tag: string): void {
 
 /** Ports on which a tagged process listens. */
 export function listeningPortsOf(tag: string): number[] {
-  const byInode = new Map(listeningSockets().map((s) => [s.inode, s.port]));
-  const ports = new Set<number>();
-  for (const p of taggedProcesses(tag)) {
-    let fds: string[] = [];
-    try {
-      fds = readdirSync(`/proc/${p.pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${p.pid}/fd/${fd}`));
-        const port = m ? byInode.get(Number(m[1])) : undefined;
-        if (port !== undefined) ports.add(port);
-      } catch {
-        // Closed meanwhile.
-      }
-    }
-  }
-  return [...ports].sort();
+  return [...new Set(listenersOf(tag).map((l) => l.port))].sort();
 }
 
 export function freePort(host = '127.0.0.1'): Promise<number> {
@@ -95,24 +76,13 @@ export function listenersOf(tag: string): Listener[] {
   const byInode = new Map(listeningSockets().map((s) => [s.inode, s.port]));
   const found: Listener[] = [];
   for (const p of taggedProcesses(tag)) {
-    let fds: string[] = [];
     let exe = '';
     try {
-      fds = readdirSync(`/proc/${p.pid}/fd`);
       exe = readlinkSync(`/proc/${p.pid}/exe`);
     } catch {
       // Exited meanwhile: it listens on nothing any more.
     }
-    const ports = new Set<number>();
-    for (const fd of fds) {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${p.pid}/fd/${fd}`));
-        const port = m ? byInode.get(Number(m[1])) : undefined;
-        if (port !== undefined) ports.add(port);
-      } catch {
-        // Closed meanwhile.
-      }
-    }
+    const ports = new Set([...socketInodesOf(p.pid)].flatMap((inode) => byInode.get(inode) ?? []));
     for (const port of ports) found.push({ pid: p.pid, exe, cmdline: p.cmdline, port });
   }
   return found;
