@@ -56,3 +56,8 @@ man: deps
 # throw-away root: several minutes.
 test-packages: build dist
 	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/packages/
+
+# Not part of `make test`: ~5 min on 2 CPUs, as root. BENCH_SIZES_GB=1,2 BENCH_ROUNDS=3 KEEP=1.
+.PHONY: bench
+bench: build dist
+	@node build/scripts/bench.js

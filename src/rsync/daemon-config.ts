@@ -18,8 +18,13 @@ export interface DaemonConfigInput {
    * write a single file, not only not complete the SST.
    */
   secretsFile: string;
-  uid: number;
-  gid: number;
+  /**
+   * Written only for a root joiner: a daemon started by root otherwise drops
+   * to `nobody` and cannot write the datadir (spec §7.24), while one started
+   * by `mysql` fails with "setgroups failed" when given a gid.
+   */
+  uid?: number;
+  gid?: number;
   /** Seconds of I/O silence after which the daemon gives up (upstream: 300). */
   timeout?: number;
 }
@@ -44,15 +49,12 @@ function module(name: string, path: string, extra: string[] = []): string[] {
   return [`[${name}]`, `path = ${rsyncdValue(path)}`, ...extra, ''];
 }
 
-/**
- * The joiner's rsyncd.conf. uid/gid are explicit because a daemon started by
- * root otherwise drops to `nobody` and cannot write the datadir (spec §7.24).
- */
 /** The rsyncd secrets file: one user, the per-SST secret. */
 export function renderSecrets(secret: string): string {
   return `${AUTH_USER}:${secret}\n`;
 }
 
+/** The joiner's rsyncd.conf. */
 export function renderDaemonConfig(input: DaemonConfigInput): string {
   const { layout } = input;
   const lines = [
@@ -60,8 +62,8 @@ export function renderDaemonConfig(input: DaemonConfigInput): string {
     'use chroot = no',
     'read only = no',
     `timeout = ${input.timeout ?? 300}`,
-    `uid = ${input.uid}`,
-    `gid = ${input.gid}`,
+    ...(input.uid === undefined ? [] : [`uid = ${input.uid}`]),
+    ...(input.gid === undefined ? [] : [`gid = ${input.gid}`]),
     `auth users = ${AUTH_USER}`,
     `secrets file = ${rsyncdValue(input.secretsFile)}`,
     'strict modes = yes',

@@ -19,6 +19,7 @@ import { installBinlogs, stagingHasBinlogs } from './binlogs';
 import { claimDatadir, FILES, inDatadir, removeQuietly, waitLingeringListener } from './datadir-files';
 import { parseMarker } from './marker';
 import { prepare, type Prepared } from './prepare';
+import { SOCAT_BUFFER } from './rsync-runner';
 import { tunnelTls } from './tunnel-tls';
 
 const POLL_MS = 200;
@@ -124,15 +125,16 @@ async function startListener(
   const staging = inDatadir(args.datadir, BINLOG_STAGING);
   mkdirSync(staging, { recursive: true });
   const conf = path.join(dir, 'rsyncd.conf');
-  const uid = process.geteuid?.() ?? 0;
-  const gid = process.getegid?.() ?? 0;
+  const asRoot = process.geteuid?.() === 0 ? { uid: 0, gid: process.getegid?.() ?? 0 } : {};
   writeFileSync(
     conf,
-    renderDaemonConfig({ layout: { ...p.layout, binlogStaging: staging }, uid, gid, secretsFile }),
+    renderDaemonConfig({ layout: { ...p.layout, binlogStaging: staging }, ...asRoot, secretsFile }),
     { mode: 0o600 },
   );
 
   const socatArgs = [
+    '-b',
+    String(SOCAT_BUFFER),
     listenAddress({
       port: address.port,
       bind: bindHost === undefined ? undefined : { host: bindHost, ipv6: address.ipv6, zone: address.zone },

@@ -116,6 +116,12 @@ describe('renderDaemonConfig', () => {
     assert.equal(parseConf(renderDaemonConfig({ layout: LAYOUT, uid: 0, gid: 0, timeout: 42, secretsFile: SECRETS })).global.get('timeout'), '42');
   });
 
+  test('without uid/gid (a joiner not running as root) neither line is written', () => {
+    const g = parseConf(renderDaemonConfig({ layout: LAYOUT, secretsFile: SECRETS })).global;
+    assert.equal(g.has('uid'), false);
+    assert.equal(g.has('gid'), false);
+  });
+
   test('uid/gid 0 (root) are written, not dropped', () => {
     const g = parseConf(renderDaemonConfig({ layout: LAYOUT, uid: 0, gid: 0, secretsFile: SECRETS })).global;
     assert.equal(g.get('uid'), '0');
