@@ -205,7 +205,7 @@ describe('fault matrix', { timeout: 1_800_000 }, () => {
     const { c, nodes } = await twoNodes('f-killsocat', undefined, 140);
     const [n1, n2] = nodes as [ClusterNode, ClusterNode];
     report('donor socat killed', await expectFailedJoin(c, n1, n2, { side: 'donor', message: /failed|unreachable/ }, async () => {
-      await killWhenSeen(c, /socat - OPENSSL:/);
+      await killWhenSeen(c, /socat -b \d+ - OPENSSL:/);
     }));
   });
 
