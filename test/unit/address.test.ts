@@ -1,7 +1,7 @@
 /** `--address` parsing and formatting (sst-protocol.md §2.2, §5.2, §7 items 3, 34, 36, 41). */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Exit, SstError } from '../../src/errors';
+import { Exit } from '../../src/errors';
 import {
   ADDRESS_CHARSET,
   AUTH_CHARSET,
@@ -15,15 +15,8 @@ import {
   parseDonorAddress,
   parseJoinerAddress,
 } from '../../src/net/address';
+import { assertSstError } from '../helpers/assert-sst';
 
-function assertSstError(fn: () => unknown, code: number, message?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof SstError, `expected SstError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 describe('parseJoinerAddress: IPv4 and host names', () => {
   test('IPv4 with port', () => {

@@ -9,7 +9,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { parseArgs, parseMysqldArgs, normaliseDir, type Command, type SstArgs } from '../../src/cli/args';
-import { SstError } from '../../src/errors';
+import { assertSstError } from '../helpers/assert-sst';
 
 /** Lets the real sh split a command line the way mariadbd's `sh -c` does. */
 function sh(commandLine: string): string[] {
@@ -32,15 +32,6 @@ function sst(argv: readonly string[]): SstArgs {
   return c.args;
 }
 
-function throwsSst(fn: () => unknown, code: number, message: RegExp | string): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof SstError, `expected SstError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else assert.match(e.message, message);
-    return true;
-  });
-}
 
 const JOINER_BASE = ['--role', 'joiner', '--address', '10.0.0.2:4444', '--datadir', '/var/lib/mysql/'];
 
@@ -302,29 +293,29 @@ describe('--bypass', () => {
 
 describe('--role (spec §7.1)', () => {
   test('missing role → 22', () => {
-    throwsSst(() => parseArgs(['--address', 'h', '--datadir', '/d']), 22, "Unrecognized role: ''");
+    assertSstError(() => parseArgs(['--address', 'h', '--datadir', '/d']), 22, "Unrecognized role: ''");
   });
 
   test('bad role → 22 Unrecognized role', () => {
-    throwsSst(() => parseArgs(['--role', 'receiver', '--address', 'h', '--datadir', '/d']), 22, "Unrecognized role: 'receiver'");
+    assertSstError(() => parseArgs(['--role', 'receiver', '--address', 'h', '--datadir', '/d']), 22, "Unrecognized role: 'receiver'");
   });
 
   test('role is case-sensitive like upstream (JOINER is not a role)', () => {
-    throwsSst(() => parseArgs(['--role', 'JOINER', '--address', 'h', '--datadir', '/d']), 22, /Unrecognized role: 'JOINER'/);
+    assertSstError(() => parseArgs(['--role', 'JOINER', '--address', 'h', '--datadir', '/d']), 22, /Unrecognized role: 'JOINER'/);
   });
 
   test('--role with no value → 22', () => {
-    throwsSst(() => parseArgs(['--address', 'h', '--datadir', '/d', '--role']), 22, /Unrecognized role/);
+    assertSstError(() => parseArgs(['--address', 'h', '--datadir', '/d', '--role']), 22, /Unrecognized role/);
   });
 });
 
 describe('--datadir (spec §7.2)', () => {
   test('missing → 2 with the upstream message', () => {
-    throwsSst(() => parseArgs(['--role', 'joiner', '--address', 'h']), 2, "The '--datadir' parameter must be passed to the SST script");
+    assertSstError(() => parseArgs(['--role', 'joiner', '--address', 'h']), 2, "The '--datadir' parameter must be passed to the SST script");
   });
 
   test('empty → 2', () => {
-    throwsSst(() => parseArgs(['--role', 'joiner', '--address', 'h', '--datadir', '']), 2, /--datadir/);
+    assertSstError(() => parseArgs(['--role', 'joiner', '--address', 'h', '--datadir', '']), 2, /--datadir/);
   });
 
   test('the trailing / is normalised away, and so are // and /./', () => {
@@ -354,11 +345,11 @@ describe('--datadir (spec §7.2)', () => {
 
 describe('--address, --parent, --port validation', () => {
   test('missing --address → 22', () => {
-    throwsSst(() => parseArgs(['--role', 'joiner', '--datadir', '/d']), 22, /--address/);
+    assertSstError(() => parseArgs(['--role', 'joiner', '--datadir', '/d']), 22, /--address/);
   });
 
   test('blank --address → 22', () => {
-    throwsSst(() => parseArgs(['--role', 'joiner', '--datadir', '/d', '--address', '  ']), 22, /--address/);
+    assertSstError(() => parseArgs(['--role', 'joiner', '--datadir', '/d', '--address', '  ']), 22, /--address/);
   });
 
   test('--address is trimmed', () => {
@@ -366,12 +357,12 @@ describe('--address, --parent, --port validation', () => {
   });
 
   test('non-numeric --parent → 22', () => {
-    throwsSst(() => parseArgs([...JOINER_BASE, '--parent', 'abc']), 22, "Invalid value for --parent: 'abc'");
+    assertSstError(() => parseArgs([...JOINER_BASE, '--parent', 'abc']), 22, "Invalid value for --parent: 'abc'");
   });
 
   test('non-numeric --local-port / --port → 22', () => {
-    throwsSst(() => parseArgs([...JOINER_BASE, '--local-port', '33x']), 22, /--local-port/);
-    throwsSst(() => parseArgs([...JOINER_BASE, '--port', '1.5']), 22, /--port/);
+    assertSstError(() => parseArgs([...JOINER_BASE, '--local-port', '33x']), 22, /--local-port/);
+    assertSstError(() => parseArgs([...JOINER_BASE, '--port', '1.5']), 22, /--port/);
   });
 
   test('--port is parsed (conflicts are checked by the address code)', () => {

@@ -13,16 +13,8 @@ import { renderDaemonConfig, renderSecrets, rsyncdValue, type DaemonLayout } fro
 
 const SECRETS = '/run/wsrep-test/rsyncd.secrets';
 import { MODULES } from '../../src/rsync/modules';
-import { SstError } from '../../src/errors';
+import { assertSstError } from '../helpers/assert-sst';
 
-function throwsSst(fn: () => unknown, code: number, message?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof SstError, `expected SstError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 const LAYOUT: DaemonLayout = {
   datadir: '/var/lib/mysql',
@@ -155,23 +147,23 @@ describe('renderDaemonConfig', () => {
   test(
     'a %VAR% sequence in a path → 21 (rsync would expand it from its environment)',
     () => {
-      throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, logDir: '/srv/%HOME%/redo' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
+      assertSstError(() => renderDaemonConfig({ layout: { ...LAYOUT, logDir: '/srv/%HOME%/redo' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
     },
   );
 
   test('a newline in a path → 21 (it would inject settings)', () => {
-    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, datadir: '/srv/x\nread only = no\n[evil]\npath = /' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
+    assertSstError(() => renderDaemonConfig({ layout: { ...LAYOUT, datadir: '/srv/x\nread only = no\n[evil]\npath = /' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
   });
 
   test('CR and NUL in a path → 21', () => {
-    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, undoDir: '/srv/x\r' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
-    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, ariaLog: '/srv/\0x' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
+    assertSstError(() => renderDaemonConfig({ layout: { ...LAYOUT, undoDir: '/srv/x\r' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
+    assertSstError(() => renderDaemonConfig({ layout: { ...LAYOUT, ariaLog: '/srv/\0x' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
   });
 
   test('leading or trailing blanks → 21 (rsyncd would strip them)', () => {
-    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, dataHome: ' /srv/ibdata' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21, /leading\/trailing blank/);
-    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, dataHome: '/srv/ibdata ' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
-    throwsSst(() => renderDaemonConfig({ layout: { ...LAYOUT, binlogStaging: '/srv/b\t' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
+    assertSstError(() => renderDaemonConfig({ layout: { ...LAYOUT, dataHome: ' /srv/ibdata' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21, /leading\/trailing blank/);
+    assertSstError(() => renderDaemonConfig({ layout: { ...LAYOUT, dataHome: '/srv/ibdata ' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
+    assertSstError(() => renderDaemonConfig({ layout: { ...LAYOUT, binlogStaging: '/srv/b\t' }, uid: 1, gid: 1, secretsFile: SECRETS }), 21);
   });
 });
 

@@ -18,7 +18,8 @@ import {
   SST_GROUPS,
   SYSTEM_OPTION_FILES,
 } from '../../src/config/option-files';
-import { Exit, SstError } from '../../src/errors';
+import { Exit } from '../../src/errors';
+import { assertSstError } from '../helpers/assert-sst';
 
 let root = '';
 let counter = 0;
@@ -60,15 +61,6 @@ function printed(content: string | Buffer, groups: readonly string[] = ['sst']):
   return loadFile(content).print(groups);
 }
 
-function assertSstError(fn: () => unknown, code: number, message: string | RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof SstError, `expected SstError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
-}
 
 describe('groups', () => {
   test('only the asked groups, in file order rather than group order', () => {

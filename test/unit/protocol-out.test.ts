@@ -9,16 +9,8 @@ import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkProtocolLine, LINE_LIMIT, writeProtocolLine } from '../../src/protocol/out';
-import { SstError } from '../../src/errors';
+import { assertSstError } from '../helpers/assert-sst';
 
-function throwsSst(fn: () => unknown, code: number, message?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof SstError, `expected SstError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 let dir = '';
 before(() => {
@@ -36,12 +28,12 @@ describe('line limits', () => {
 
   test('donor: 126 ASCII bytes pass, 128 are rejected with 255', () => {
     checkProtocolLine('donor', 'a'.repeat(126));
-    throwsSst(() => checkProtocolLine('donor', 'a'.repeat(128)), 255, /longer than \d+ bytes for the donor/);
+    assertSstError(() => checkProtocolLine('donor', 'a'.repeat(128)), 255, /longer than \d+ bytes for the donor/);
   });
 
   test('joiner: 510 ASCII bytes pass, 512 are rejected with 255', () => {
     checkProtocolLine('joiner', 'a'.repeat(510));
-    throwsSst(() => checkProtocolLine('joiner', 'a'.repeat(512)), 255, /longer than \d+ bytes for the joiner/);
+    assertSstError(() => checkProtocolLine('joiner', 'a'.repeat(512)), 255, /longer than \d+ bytes for the joiner/);
   });
 
   test('the longest real donor line fits: done <UUID>:<max int64> <max uint32>', () => {
@@ -55,15 +47,15 @@ describe('line limits', () => {
   test('a line the joiner may print is too long for the donor', () => {
     const line = `ready ${'x'.repeat(200)}`;
     checkProtocolLine('joiner', line);
-    throwsSst(() => checkProtocolLine('donor', line), 255);
+    assertSstError(() => checkProtocolLine('donor', line), 255);
   });
 
   test('the limit counts UTF-8 bytes, not characters', () => {
     checkProtocolLine('donor', 'é'.repeat(63)); // 126 bytes
-    throwsSst(() => checkProtocolLine('donor', 'é'.repeat(64)), 255); // 64 characters, 128 bytes
+    assertSstError(() => checkProtocolLine('donor', 'é'.repeat(64)), 255); // 64 characters, 128 bytes
     checkProtocolLine('joiner', '€'.repeat(170)); // 510 bytes
-    throwsSst(() => checkProtocolLine('joiner', '€'.repeat(171)), 255); // 513 bytes
-    throwsSst(() => checkProtocolLine('donor', '😀'.repeat(32)), 255); // 128 bytes in 64 UTF-16 units
+    assertSstError(() => checkProtocolLine('joiner', '€'.repeat(171)), 255); // 513 bytes
+    assertSstError(() => checkProtocolLine('donor', '😀'.repeat(32)), 255); // 128 bytes in 64 UTF-16 units
   });
 
   // mariadbd reads with fgets(buf, 128) on the donor and fgets(buf, 512) on the
@@ -73,14 +65,14 @@ describe('line limits', () => {
   test(
     'donor: a 127-byte line is rejected (fgets(buf, 128) would leave its newline for a bogus empty line)',
     () => {
-      throwsSst(() => checkProtocolLine('donor', 'a'.repeat(127)), 255);
+      assertSstError(() => checkProtocolLine('donor', 'a'.repeat(127)), 255);
     },
   );
 
   test(
     'joiner: a 511-byte line is rejected (fgets(buf, 512) would leave its newline for a bogus empty line)',
     () => {
-      throwsSst(() => checkProtocolLine('joiner', 'a'.repeat(511)), 255);
+      assertSstError(() => checkProtocolLine('joiner', 'a'.repeat(511)), 255);
     },
   );
 
@@ -96,9 +88,9 @@ describe('control characters', () => {
     ['\\0', '\0'],
   ] as const) {
     test(`${name} anywhere in a line is rejected with 255`, () => {
-      throwsSst(() => checkProtocolLine('joiner', `ready 127.0.0.1:4444/m${ch}`), 255, /control character/);
-      throwsSst(() => checkProtocolLine('donor', `${ch}continue`), 255, /control character/);
-      throwsSst(() => checkProtocolLine('donor', `done a${ch}b`), 255, /control character/);
+      assertSstError(() => checkProtocolLine('joiner', `ready 127.0.0.1:4444/m${ch}`), 255, /control character/);
+      assertSstError(() => checkProtocolLine('donor', `${ch}continue`), 255, /control character/);
+      assertSstError(() => checkProtocolLine('donor', `done a${ch}b`), 255, /control character/);
     });
   }
 
@@ -106,8 +98,8 @@ describe('control characters', () => {
     const file = join(dir, 'rejected.out');
     const fd = openSync(file, 'w');
     try {
-      throwsSst(() => writeProtocolLine('donor', 'flush tables\ncontinue', fd), 255);
-      throwsSst(() => writeProtocolLine('donor', 'x'.repeat(200), fd), 255);
+      assertSstError(() => writeProtocolLine('donor', 'flush tables\ncontinue', fd), 255);
+      assertSstError(() => writeProtocolLine('donor', 'x'.repeat(200), fd), 255);
     } finally {
       closeSync(fd);
     }
@@ -171,7 +163,7 @@ describe('mariadbd gone', () => {
     const writer = openSync(fifo, constants.O_WRONLY);
     try {
       closeSync(reader);
-      throwsSst(() => writeProtocolLine('joiner', 'ready 127.0.0.1:4444/m', writer), 32, /EPIPE/);
+      assertSstError(() => writeProtocolLine('joiner', 'ready 127.0.0.1:4444/m', writer), 32, /EPIPE/);
     } finally {
       closeSync(writer);
     }
@@ -180,7 +172,7 @@ describe('mariadbd gone', () => {
   test('a closed file descriptor (EBADF) → SstError 32 as well', () => {
     const fd = openSync(join(dir, 'closed.out'), 'w');
     closeSync(fd);
-    throwsSst(() => writeProtocolLine('donor', 'continue', fd), 32);
+    assertSstError(() => writeProtocolLine('donor', 'continue', fd), 32);
   });
 
   test('EPIPE on the real stdout of a child whose reader is gone → exit path gets 32', async () => {

@@ -1,7 +1,7 @@
 /** socat address builders (sst-protocol.md §5.1, §7 items 5, 35); socat itself runs in test/integration/socat-tunnel. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Exit, SstError } from '../../src/errors';
+import { Exit } from '../../src/errors';
 import {
   connectAddress,
   execAddress,
@@ -11,15 +11,8 @@ import {
   sockoptDisablesVerify,
   type TunnelTls,
 } from '../../src/tunnel/socat-address';
+import { assertSstError } from '../helpers/assert-sst';
 
-function assertSstError(fn: () => unknown, code: number, message?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof SstError, `expected SstError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 /**
  * socat's lexer as measured on 1.7.4.4 (see socat-address.ts), for what our output can contain:
