@@ -1,5 +1,6 @@
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
+import { expectedSocatWarning } from '../tunnel/socat-messages';
 import { Supervisor } from './supervisor';
 
 type Cleanup = () => void | Promise<void>;
@@ -29,7 +30,7 @@ export function isProcessAlive(pid: number): boolean {
  * them wherever they are.
  */
 export class Lifecycle {
-  readonly supervisor = new Supervisor();
+  readonly supervisor = new Supervisor(expectedSocatWarning);
   private readonly cleanups: Cleanup[] = [];
   private abortError: SstError | undefined;
   private readonly abortListeners = new Set<(e: SstError) => void>();
@@ -94,6 +95,8 @@ export class Lifecycle {
   async shutdown(): Promise<void> {
     if (this.parentTimer) clearInterval(this.parentTimer);
     await this.supervisor.stopAll();
+    const quieted = this.supervisor.takeQuietedSummary();
+    if (quieted !== undefined) log.info(`socat: ${quieted}`);
     while (this.cleanups.length > 0) {
       const fn = this.cleanups.pop();
       try {

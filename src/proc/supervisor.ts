@@ -77,6 +77,20 @@ async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
  */
 export class Supervisor {
   private readonly groups = new Set<number>();
+  /** Kinds of expected stderr lines kept out of the log, with their counts. */
+  private readonly quieted = new Map<string, number>();
+
+  /** `quiet` names the kind of a stderr line that is expected and not worth a log line of its own. */
+  constructor(private readonly quiet: (line: string) => string | undefined = () => undefined) {}
+
+  /** One line for all the quieted stderr lines so far, then the count starts again. */
+  takeQuietedSummary(): string | undefined {
+    if (this.quieted.size === 0) return undefined;
+    const total = [...this.quieted.values()].reduce((a, b) => a + b, 0);
+    const kinds = [...this.quieted].map(([kind, n]) => `${kind} ×${n}`).join(', ');
+    this.quieted.clear();
+    return `${total} expected warnings not logged one by one (${kinds})`;
+  }
 
   spawn(spec: ChildSpec): SupervisedChild {
     const child: ChildProcess = spawn(spec.command, [...spec.args], {
@@ -115,7 +129,9 @@ export class Supervisor {
       if (!line.trim()) return;
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
-      log.info(`${name}: ${line}`);
+      const kind = this.quiet(line);
+      if (kind === undefined) log.info(`${name}: ${line}`);
+      else this.quieted.set(kind, (this.quieted.get(kind) ?? 0) + 1);
     };
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {

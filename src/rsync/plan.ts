@@ -34,6 +34,8 @@ export interface PlanInput {
   ariaLog: string;
   /** Database directories (top-level directories of the datadir), sorted. */
   databases: readonly string[];
+  /** Those of `databases` that are symlinks to a directory elsewhere. */
+  symlinkedDatabases?: readonly string[];
   /** Absolute binlog paths to send, oldest first; plus the list file that orders them. */
   binlogs: readonly string[];
   binlogList?: string;
@@ -48,6 +50,16 @@ function onlyFiles(name: string, source: string, target: string, patterns: reado
     first: false,
     args: [...COMMON_FLAGS, '--dirs', '--delete', ...filters([...patterns.map((p) => `+ /${p}`), '- **']), slash(source), target],
   };
+}
+
+/**
+ * `/./` anchors --relative so the joiner gets `<db>/`; the trailing slash follows a symlinked
+ * database directory (upstream uses find -L). But rsync 3.5.0 without the 3.5.1 fix refuses a
+ * --relative source through a symlink ("Too many levels of symbolic links"), so a symlinked one
+ * goes without --relative, into `<module>/<db>/`: the same result on every rsync version.
+ */
+function databaseCopy(datadir: string, db: string, symlink: boolean, module: string): string[] {
+  return symlink ? [`${slash(datadir)}${db}/`, `${module}/${db}/`] : ['--relative', `${slash(datadir)}./${db}/`, `${module}/`];
 }
 
 /** Pure: the rsync passes of one SST, in the order the donor runs them. */
@@ -79,12 +91,11 @@ export function transferPlan(input: PlanInput): { serial: Pass[]; databases: Pas
     onlyFiles('pass 4 (InnoDB undo tablespaces)', input.undoDir, url(MODULES.undoDir), ['undo*']),
     onlyFiles('pass 5 (Aria logs)', input.ariaLog, url(MODULES.ariaLog), ['aria_log_control', 'aria_log.*']),
   );
+  const symlinked = new Set(input.symlinkedDatabases ?? []);
   const databases = input.databases.map<Pass>((db) => ({
     name: `pass 6 (database directory '${db}')`,
     first: false,
-    // `/./` anchors --relative so the joiner gets `<db>/`; the trailing slash
-    // follows a symlinked database directory (upstream uses find -L).
-    args: [...COMMON_FLAGS, '--recursive', '--delete', '--relative', `${slash(input.datadir)}./${db}/`, `${url(MODULES.data)}/`],
+    args: [...COMMON_FLAGS, '--recursive', '--delete', ...databaseCopy(input.datadir, db, symlinked.has(db), url(MODULES.data))],
   }));
   return { serial, databases };
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { posix as path } from 'node:path';
 import type { SstArgs } from '../cli/args';
@@ -141,6 +141,14 @@ export function databaseDirectories(datadir: string): string[] {
     .sort();
 }
 
+function isSymlink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 function isDirectory(p: string): boolean {
   try {
     return statSync(p).isDirectory();
@@ -152,6 +160,7 @@ function isDirectory(p: string): boolean {
 async function transfer(life: Lifecycle, runner: RsyncRunner, args: SstArgs, p: Prepared, rsyncTarget: string, work: string): Promise<void> {
   const binlogs = p.binlog ? binlogsToSend(p.binlog, args.datadir, p.maxBinlogs) : [];
   if (p.binlog) log.info(`binary logs to send: ${binlogs.length} (sst-max-binlogs ${p.maxBinlogs})`);
+  const databases = databaseDirectories(args.datadir);
   const plan = transferPlan({
     target: rsyncTarget,
     datadir: p.layout.datadir,
@@ -159,7 +168,8 @@ async function transfer(life: Lifecycle, runner: RsyncRunner, args: SstArgs, p: 
     logDir: p.layout.logDir,
     undoDir: p.layout.undoDir,
     ariaLog: p.layout.ariaLog,
-    databases: databaseDirectories(args.datadir),
+    databases,
+    symlinkedDatabases: databases.filter((db) => isSymlink(path.join(args.datadir, db))),
     binlogs,
     binlogList: binlogs.length > 0 ? writeBinlogList(work, binlogs) : undefined,
   });

@@ -70,6 +70,7 @@
  */
 import { Exit, SstError } from '../errors';
 import { formatHost, isIpLiteral, isZoneId } from '../net/address';
+import type { SocatFeatures } from '../proc/tool-features';
 
 export interface TunnelTls {
   /** Certificate, or key+certificate bundle. */
@@ -294,7 +295,9 @@ function materialOptions(tls: TunnelTls): string[] {
 
 /**
  * The joiner's listener. `ipv6` selects `pf=ip6` (needed for an IPv6 bind and for an IPv6 joiner
- * listening on all interfaces); the client name is checked only for a non-empty commonName.
+ * listening on all interfaces); the client name is checked only for a non-empty commonName. An
+ * empty `commonname=` otherwise: without any, socat 1.7.4.0/1.7.4.1 listeners crash on a client
+ * certificate with an IPv6 subjectAltName (src/proc/tool-features.ts); it changes nothing else.
  */
 export function listenAddress(o: {
   port: number;
@@ -310,14 +313,15 @@ export function listenAddress(o: {
     ...(o.bind === undefined ? [] : [`bind=${hostText(o.bind, 'bind address')}`]),
     ...(v6 ? ['pf=ip6'] : []),
     ...materialOptions(o.tls),
-    ...(o.tls.verify && o.tls.commonName ? [option('commonname', o.tls.commonName)] : []),
+    ...(o.tls.verify ? [o.tls.commonName ? option('commonname', o.tls.commonName) : 'commonname='] : []),
   ];
   return withUserOptions(`OPENSSL-LISTEN:${portParam(o.port)}`, ours, o.sockopt);
 }
 
-function nameCheck(o: { host: string; ipv6: boolean; tls: TunnelTls }): string[] {
+/** socat 1.7.3 knows no `nosni`; sending no SNI at all, it skips the name check on an empty commonname. */
+function nameCheck(o: { host: string; ipv6: boolean; tls: TunnelTls; socat: Pick<SocatFeatures, 'noSni'> }): string[] {
   if (!o.tls.verify) return [];
-  if (o.tls.commonName === '') return ['commonname=', 'nosni=1'];
+  if (o.tls.commonName === '') return o.socat.noSni ? ['commonname=', 'nosni=1'] : ['commonname='];
   if (o.tls.commonName !== undefined) return [option('commonname', o.tls.commonName)];
   // socat would compare a CN with "[::1]"; the bare address matches both CN and SAN IP.
   return o.ipv6 || isIpLiteral(o.host) === 6 ? [option('commonname', o.host)] : [];
@@ -331,9 +335,11 @@ export function connectAddress(o: {
   zone?: string;
   tls: TunnelTls;
   sockopt: readonly string[];
+  /** What the socat that will run this address can do; socat 1.7.4 or later when not given. */
+  socat?: Pick<SocatFeatures, 'noSni'>;
 }): string {
   const head = `OPENSSL:${hostText(o, 'joiner host')}:${portParam(o.port)}`;
-  return withUserOptions(head, [...materialOptions(o.tls), ...nameCheck(o)], o.sockopt);
+  return withUserOptions(head, [...materialOptions(o.tls), ...nameCheck({ ...o, socat: o.socat ?? { noSni: true } })], o.sockopt);
 }
 
 /** One argv token for EXEC's second split: escaped, and `""` for an empty one. */

@@ -197,6 +197,11 @@ describe('pass 6: database directories', () => {
     assert.deepEqual(databases[1]?.args, [...COMMON_FLAGS, '--recursive', '--delete', '--relative', '/var/lib/mysql/./shop/', `${TARGET}/${MODULES.data}/`]);
   });
 
+  test('a symlinked database directory: no --relative (rsync 3.5.0 refuses the link), into <module>/<db>/', () => {
+    const [linked] = transferPlan({ ...INPUT, databases: ['linked'], symlinkedDatabases: ['linked'] }).databases;
+    assert.deepEqual(linked?.args, [...COMMON_FLAGS, '--recursive', '--delete', '/var/lib/mysql/linked/', `${TARGET}/${MODULES.data}/linked/`]);
+  });
+
   test('odd names stay one argument each and never look like options', () => {
     const args = databases.map((p) => p.args.at(-2));
     assert.deepEqual(args, ['/var/lib/mysql/./mysql/', '/var/lib/mysql/./shop/', '/var/lib/mysql/./sales@002d2024/', '/var/lib/mysql/./-dash/', '/var/lib/mysql/./with space/']);
@@ -254,13 +259,14 @@ describe('what the filters select, checked with the real rsync (local copy, no d
   /** Runs a pass with its remote target replaced by a local directory. */
   function runLocally(pass: Pass, dest: string): void {
     mkdirSync(dest, { recursive: true });
-    const args = [...pass.args.slice(0, -1), `${dest}/`];
+    // The module URL stands for dest; a symlinked database's pass names `<db>/` below it.
+    const args = [...pass.args.slice(0, -1), (pass.args.at(-1) ?? '').replace(/^rsync:\/\/[^/]+\/[^/]+/, dest)];
     const r = spawnSync('rsync', args, { encoding: 'utf8' });
     assert.equal(r.status, 0, `${pass.name}: ${r.stderr}`);
   }
 
   const plan = (): ReturnType<typeof transferPlan> =>
-    transferPlan({ target: TARGET, datadir: src, dataHome: src, logDir: src, undoDir: src, ariaLog: src, databases: ['shop', 'linked_db'], binlogs: [] });
+    transferPlan({ target: TARGET, datadir: src, dataHome: src, logDir: src, undoDir: src, ariaLog: src, databases: ['shop', 'linked_db'], symlinkedDatabases: ['linked_db'], binlogs: [] });
 
   test('pass 1 creates the database directories (empty) and no top-level file, no excluded dir', { skip }, () => {
     const dest = join(dir, 'p1');

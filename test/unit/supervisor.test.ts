@@ -149,6 +149,17 @@ describe('Supervisor stdio (fixture process)', () => {
     assert.deepEqual(result.tail, ['to-stderr cwd=/tmp foo=bar baz', 'partial-no-newline']);
   });
 
+  test('expected lines (the quiet classifier) are counted for one summary, kept in the tail, not logged', async () => {
+    const r = await runFixture('supervisor-fixture.js', 'supervisor', ['quiet']);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout) as { tail: string[]; summary: string; again: string | null };
+    assert.doesNotMatch(r.stderr, /harmless/);
+    assert.match(r.stderr, LOG_LINE('INFO', 'noisy: x E real'));
+    assert.deepEqual(result.tail, ['x W harmless', 'x W harmless', 'x E real']);
+    assert.equal(result.summary, '2 expected warnings not logged one by one (harmless ×2)');
+    assert.equal(result.again, null);
+  });
+
   test('the stderr tail keeps the last 200 lines', async () => {
     const r = await runFixture('supervisor-fixture.js', 'supervisor', ['tail']);
     assert.equal(r.code, 0, r.stderr);

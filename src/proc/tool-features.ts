@@ -1,0 +1,72 @@
+/**
+ * What the installed socat and rsync can do, decided once per run from their versions and, where
+ * a version cannot tell (distributions backport options), from socat's own option list
+ * (`socat -hhh`). Pure: text in, features out. Established with the builds in
+ * ../shared/compat/bin (RHEL 8/9/10, Debian 12/13, Ubuntu, upstream):
+ *
+ * - socat 1.7.3 has no `nosni` option and, as a client, compares only the certificate's CN with
+ *   the host: IP subjectAltName entries are not read (1.7.4.0 added SNI and SAN IP checks). An
+ *   empty `commonname=` alone skips its name check while the chain is still verified, which is
+ *   how VERIFY_CA is expressed there.
+ * - socat 1.7.4.0 and 1.7.4.1 listeners crash (SIGSEGV) on a client certificate with an IPv6
+ *   subjectAltName unless the listener has a `commonname` option (fixed in 1.7.4.2); an empty
+ *   one avoids it and is harmless on every version above.
+ * - socat 1.8 prints warnings by default: each connection writes expected `W` lines.
+ * - rsync 3.5.0 daemons refuse a module path with a symlink owned by someone other than root or
+ *   the daemon's user (`@ERROR: chdir failed`).
+ */
+
+export interface SocatFeatures {
+  version: string;
+  /** The `nosni` option exists (1.7.4+, or a backport `socat -hhh` lists). */
+  noSni: boolean;
+  /** A client checks subjectAltName IP entries, not only the CN (1.7.4+). */
+  checksIpSan: boolean;
+}
+
+export interface RsyncFeatures {
+  version: string;
+  /** Its daemon refuses module paths through symlinks owned by other users (3.5.0+). */
+  refusesForeignSymlinks: boolean;
+}
+
+/** `1.7.4.1` → [1, 7, 4, 1]; anything unreadable → undefined. */
+export function versionParts(version: string): number[] | undefined {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(version);
+  if (!m) return undefined;
+  return m.slice(1).map((p) => (p === undefined ? 0 : Number(p)));
+}
+
+/** True when `version` is at least `floor`; an unreadable version counts as new (today's tools). */
+export function atLeast(version: string, floor: string): boolean {
+  const v = versionParts(version);
+  const f = versionParts(floor) ?? [];
+  if (!v) return true;
+  for (let i = 0; i < f.length; i++) {
+    const a = v[i] ?? 0;
+    const b = f[i] ?? 0;
+    if (a !== b) return a > b;
+  }
+  return true;
+}
+
+export function socatFeatures(version: string, optionList: string): SocatFeatures {
+  return {
+    version,
+    noSni: /\bopenssl-no-sni\b/.test(optionList) || (optionList === '' && atLeast(version, '1.7.4')),
+    checksIpSan: atLeast(version, '1.7.4'),
+  };
+}
+
+export function rsyncFeatures(version: string): RsyncFeatures {
+  return { version, refusesForeignSymlinks: atLeast(version, '3.5.0') };
+}
+
+/** One log line naming what the run adapts to, or undefined when nothing is special. */
+export function describeFeatures(s: SocatFeatures, r: RsyncFeatures): string | undefined {
+  const notes: string[] = [];
+  if (!s.noSni) notes.push(`socat ${s.version} has no nosni option: VERIFY_CA is expressed with an empty commonname`);
+  if (!s.checksIpSan) notes.push(`socat ${s.version} checks only a certificate's CN, not its subjectAltName IP entries`);
+  if (r.refusesForeignSymlinks) notes.push(`rsync ${r.version} refuses module paths through symlinks owned by other users`);
+  return notes.length > 0 ? `tool features: ${notes.join('; ')}` : undefined;
+}
