@@ -171,9 +171,9 @@ async function transfer(life: Lifecycle, runner: RsyncRunner, args: SstArgs, p: 
 
 /**
  * The joiner's secret reaches us as the password of the request's auth part:
- * in WSREP_SST_OPT_REMOTE_AUTH (10.5 to 11.4), on stdin as sst_remote_password
- * (servers that write auth to stdin, 11.8), or still in --address (a server
- * that did not strip it).
+ * in WSREP_SST_OPT_REMOTE_AUTH (seen in 10.5.29 and 10.11.19), on stdin as
+ * sst_remote_password (11.8.9), or still in --address (a server that did not
+ * strip it).
  */
 async function remoteSecret(target: DonorTarget, stdinAuth: Promise<Map<string, string>>): Promise<string | undefined> {
   const env = process.env.WSREP_SST_OPT_REMOTE_AUTH;
