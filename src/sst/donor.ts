@@ -181,16 +181,30 @@ async function transfer(life: Lifecycle, runner: RsyncRunner, args: SstArgs, p: 
 
 /**
  * The joiner's secret reaches us as the password of the request's auth part:
- * in WSREP_SST_OPT_REMOTE_AUTH (10.5+), on stdin (newer servers), or still in
- * --address (older servers that did not strip it).
+ * in WSREP_SST_OPT_REMOTE_AUTH (seen in 10.5.29 and 10.11.19), on stdin as
+ * sst_remote_password (11.8.9), or still in --address (a server that did not
+ * strip it).
  */
 async function remoteSecret(target: DonorTarget, stdinAuth: Promise<Map<string, string>>): Promise<string | undefined> {
-  const clean = (v: string | undefined): string | undefined => (v === undefined || v === '' || v === '(null)' ? undefined : v);
-  const env = clean(process.env.WSREP_SST_OPT_REMOTE_AUTH);
+  const env = process.env.WSREP_SST_OPT_REMOTE_AUTH;
+  return joinerSecret(env, usable(env) === undefined ? await stdinAuth : new Map(), target.auth?.password);
+}
+
+/** Upstream reads the literal `(null)` as empty (spec §7.43). */
+function usable(v: string | undefined): string | undefined {
+  return v === undefined || v === '' || v === '(null)' ? undefined : v;
+}
+
+/**
+ * Picks the secret from the channels in the order a server uses them: the
+ * remote-auth environment variable (`name:secret`, cut at the first `:` as
+ * mariadbd does), else the stdin lines, else the address's own auth part.
+ */
+export function joinerSecret(remoteAuthEnv: string | undefined, stdinAuth: ReadonlyMap<string, string>, addressPassword: string | undefined): string | undefined {
+  const env = usable(remoteAuthEnv);
   if (env !== undefined) {
     const colon = env.indexOf(':');
-    return colon < 0 ? undefined : clean(env.slice(colon + 1));
+    return colon < 0 ? undefined : usable(env.slice(colon + 1));
   }
-  const stdin = clean((await stdinAuth).get('sst_remote_password'));
-  return stdin ?? clean(target.auth?.password);
+  return usable(stdinAuth.get('sst_remote_password')) ?? usable(addressPassword);
 }
