@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BIN := dist/wsrep_sst_rsync_tunnel
 NODE_TEST := node --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: deps build dist test test-unit test-integration test-dist test-e2e demo clean
+.PHONY: deps build dist test test-unit test-integration test-dist test-compat test-e2e demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -25,6 +25,11 @@ test-integration: build
 test-dist: build dist
 	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/dist/
 
+# socat and rsync of other distributions (SST_COMPAT_BIN, default ../shared/compat/bin), pairwise:
+# the regression gate, first in `make test`.
+test-compat: build dist
+	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/compat/
+
 # A real MariaDB Galera cluster (mariadbd + galera-4 from Debian) on 127.0.0.x.
 test-e2e: build dist
 	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/e2e/
@@ -32,7 +37,7 @@ test-e2e: build dist
 # The whole suite (about 15 minutes on 2 cores); integration, e2e and package tests run the
 # single executable, as mariadbd would.
 test: build dist
-	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/unit/ build/test/integration/ build/test/dist/ build/test/e2e/ build/test/packages/
+	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/compat/ build/test/unit/ build/test/integration/ build/test/dist/ build/test/e2e/ build/test/packages/
 
 demo: build dist
 	@node build/scripts/demo.js
