@@ -7,10 +7,14 @@ import { PROGRAM, VERSION } from '../version';
 import { runDonor } from './donor';
 import { runJoiner } from './joiner';
 
+const DONOR_STDIN_WAIT_MS = 30_000;
+
 /** Runs one role; whatever happens, every child is stopped and our files are removed before we return. */
 export async function runSst(args: SstArgs): Promise<number> {
   const life = new Lifecycle();
-  const stdinAuth = readStdinAuth();
+  // 11.8 donors write the joiner's secret to stdin only after creating a temporary SQL user, and
+  // then close it; the donor waits only when the environment did not carry the secret.
+  const stdinAuth = readStdinAuth(args.role === 'donor' ? DONOR_STDIN_WAIT_MS : undefined);
   log.info(`${PROGRAM} ${VERSION} starting as ${args.role} (PID ${process.pid}), address ${args.address.replace(/^.*@/, '')}, datadir ${args.datadir}`);
   const started = Date.now();
   try {
