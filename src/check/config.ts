@@ -4,9 +4,8 @@
  */
 import { statSync } from 'node:fs';
 import { posix as path } from 'node:path';
-import type { Role } from '../cli/args';
 import { mysqldGroups, OptionFiles } from '../config/option-files';
-import { readRawTlsValues, resolveTls, type TlsSettings } from '../config/tls';
+import { readRawTlsValues, resolveTls, type Role, type TlsSettings } from '../config/tls';
 import { parseSockopt, sockoptDisablesVerify } from '../tunnel/socat-address';
 import type { Lookup } from '../sst/settings';
 import type { AddressSettings } from './advertised';
