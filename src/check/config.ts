@@ -1,14 +1,13 @@
 /**
- * The configuration `check` judges, read exactly as the SST reads it (src/sst/prepare.ts): the
- * same option-file reader, groups and TLS rules, so a PASS here means the SST sees the same.
+ * The configuration `check` judges, read by the SST's own loader (src/config/load.ts): the same
+ * option-file reader, groups and TLS rules, so a PASS here means the SST sees the same.
  */
 import { statSync } from 'node:fs';
 import { posix as path } from 'node:path';
-import type { Role } from '../cli/args';
-import { mysqldGroups, OptionFiles } from '../config/option-files';
-import { readRawTlsValues, resolveTls, type TlsSettings } from '../config/tls';
+import { loadServerConfig, type ServerConfig } from '../config/load';
+import { installedServerVersion } from '../config/server-version';
+import { readRawTlsValues, resolveTls, type Role, type TlsSettings } from '../config/tls';
 import { parseSockopt, sockoptDisablesVerify } from '../tunnel/socat-address';
-import type { Lookup } from '../sst/settings';
 import type { AddressSettings } from './advertised';
 import type { CheckArgs } from './args';
 
@@ -16,11 +15,7 @@ import type { CheckArgs } from './args';
 export const DEFAULT_USER = 'mysql';
 const DEFAULT_DATADIR = '/var/lib/mysql';
 
-export interface CheckConfig {
-  files: readonly string[];
-  warnings: readonly string[];
-  lookup: Lookup;
-  mysqld: readonly string[];
+export interface CheckConfig extends ServerConfig {
   /** `user=` of the mysqld groups: whom mariadbd, and so the SST, runs as. */
   user: string;
   datadir: string;
@@ -28,26 +23,24 @@ export interface CheckConfig {
   datadirSource: string;
 }
 
-/** Throws SstError (exit code as the SST would use) when the option files cannot be read. */
+function datadirOf(args: CheckArgs, config: ServerConfig): { datadir: string; source: string } {
+  const fromFiles = config.lookup([config.mysqld], 'datadir');
+  const text = args.datadir ?? fromFiles ?? DEFAULT_DATADIR;
+  const source = args.datadir !== undefined ? '--datadir' : fromFiles !== undefined ? 'datadir in the option files' : 'the default';
+  return { datadir: path.resolve(text), source };
+}
+
+/**
+ * Throws SstError (exit code as the SST would use) when the option files cannot be read. No
+ * server started us, so the version comes from the installed mariadbd, else from the datadir's
+ * mysql_upgrade_info; that datadir is first looked up in the unversioned groups.
+ */
 export function loadConfig(args: CheckArgs): CheckConfig {
-  const options = OptionFiles.load({
-    defaultsFile: args.defaultsFile,
-    defaultsExtraFile: args.defaultsExtraFile,
-    defaultsGroupSuffix: args.defaultsGroupSuffix,
-  });
-  const lookup: Lookup = (sets, key) => options.get(sets, key);
-  const mysqld = mysqldGroups();
-  const fromFiles = lookup([mysqld], 'datadir');
-  const datadirText = args.datadir ?? fromFiles ?? DEFAULT_DATADIR;
-  return {
-    files: options.files,
-    warnings: options.warnings,
-    lookup,
-    mysqld,
-    user: lookup([mysqld], 'user') ?? DEFAULT_USER,
-    datadir: path.resolve(datadirText),
-    datadirSource: args.datadir !== undefined ? '--datadir' : fromFiles !== undefined ? 'datadir in the option files' : 'the default',
-  };
+  const sources = { defaultsFile: args.defaultsFile, defaultsExtraFile: args.defaultsExtraFile, defaultsGroupSuffix: args.defaultsGroupSuffix };
+  const unversioned = loadServerConfig(sources, { source: 'not looked up yet' });
+  const config = loadServerConfig(sources, installedServerVersion(datadirOf(args, unversioned).datadir));
+  const { datadir, source } = datadirOf(args, config);
+  return { ...config, user: config.lookup([config.mysqld], 'user') ?? DEFAULT_USER, datadir, datadirSource: source };
 }
 
 export function addressSettings(config: CheckConfig): AddressSettings {

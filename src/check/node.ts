@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { describeGroups } from '../config/load';
 import type { CertificateInfo } from '../config/tls-preflight';
 import { SstError } from '../errors';
 import { formatHostPort } from '../net/address';
@@ -178,7 +179,7 @@ export async function checkNode(args: CheckArgs, now = new Date()): Promise<Repo
     return { mode: 'node', context, items };
   }
   const files = config.files.length > 0 ? config.files.join(', ') : '(none found)';
-  context.push(['option files', files], ['datadir', `${config.datadir} (${config.datadirSource})`]);
+  context.push(['option files', files], ['option groups', describeGroups(config)], ['datadir', `${config.datadir} (${config.datadirSource})`]);
   items.push(item('config', 'option files', config.warnings.length > 0 ? 'WARN' : 'PASS', [`read ${files}`, ...config.warnings].join('; ')));
 
   const who = identityItem(config);

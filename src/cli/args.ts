@@ -1,9 +1,11 @@
 import minimist from 'minimist';
 import { posix as path } from 'node:path';
 import { parseCheckArgs, type CheckArgs } from '../check/args';
+import type { Role } from '../config/tls';
 import { Exit, SstError } from '../errors';
 
-export type Role = 'joiner' | 'donor';
+/** Defined with the TLS rules it selects; the command line names it too. */
+export type { Role };
 
 /** Layout options that mariadbd's own command line may override (spec §1.3). */
 export interface MysqldOverrides {

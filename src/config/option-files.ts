@@ -79,14 +79,15 @@ export function optionFileEnv(env: NodeJS.ProcessEnv = process.env): OptionFileE
 }
 
 /**
- * The groups `my_print_defaults --mysqld` reads (spec §4.1). The versioned ones follow the
- * reading program's "major.minor"; without a usable version only the plain groups remain.
+ * The groups `my_print_defaults --mysqld` and the server read (spec §4.1), in their order. The
+ * versioned ones follow the server's "major.minor" (src/config/server-version.ts); without a
+ * usable version only the plain groups remain.
  */
 export function mysqldGroups(serverVersion?: string): string[] {
   const m = /^(\d+)\.(\d+)/.exec(serverVersion ?? '');
   const v = m ? `-${m[1]}.${m[2]}` : undefined;
   const withVersion = (g: string): string[] => (v ? [g, g + v] : [g]);
-  return ['client-server', 'server', ...withVersion('mysqld'), ...withVersion('mariadb'), ...withVersion('mariadbd'), 'galera'];
+  return ['mysqld', 'server', ...(v ? [`mysqld${v}`] : []), ...withVersion('mariadb'), ...withVersion('mariadbd'), 'client-server', 'galera'];
 }
 
 /** Upstream's group spec (`'--mysqld|sst'`) as group sets for OptionFiles.get(). */
@@ -150,7 +151,8 @@ export class OptionFiles {
     return undefined;
   }
 
-  private withSuffix(groups: readonly string[]): string[] {
+  /** The groups read for `groups`: each one, then each with the group suffix. */
+  withSuffix(groups: readonly string[]): string[] {
     const suffix = this.groupSuffix;
     return suffix ? [...groups, ...groups.map((g) => g + suffix)] : [...groups];
   }

@@ -10,9 +10,9 @@
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { Exit, SstError } from '../errors';
+import { canonicalIp } from '../net/address';
 import type { TlsSettings } from './tls';
 
 export interface CertificateInfo {
@@ -137,23 +137,6 @@ function subjectAltNames(san: string | undefined): { type: string; value: string
     entries.push({ type: m[1] ?? '', value: raw.startsWith('"') ? (JSON.parse(raw) as string) : raw });
   }
   return entries;
-}
-
-/**
- * One spelling per address, so `::1`, `0:0:0:0:0:0:0:1` and `[::1]` compare equal. Zone ids
- * (`fe80::1%eth0`) are dropped: certificates cannot carry them. Undefined for non-addresses.
- */
-export function canonicalIp(text: string): string | undefined {
-  const bare = text.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
-  switch (isIP(bare)) {
-    case 4:
-      return bare;
-    case 6:
-      // The WHATWG URL parser prints IPv6 hosts in the RFC 5952 form.
-      return new URL(`http://[${bare}]/`).hostname.slice(1, -1);
-    default:
-      return undefined;
-  }
 }
 
 export function describeCertificate(cert: X509Certificate): CertificateInfo {

@@ -10,8 +10,10 @@
  * of the socat address builder.
  */
 import { resolve } from 'node:path';
-import type { Role } from '../cli/args';
 import { Exit, SstError } from '../errors';
+
+/** The SST role, which is also the TLS side: the joiner listens (TLS server), the donor connects. */
+export type Role = 'joiner' | 'donor';
 
 /** First group set with a non-empty value wins (provided by the option-file reader). */
 export type ConfigLookup = (groupSets: readonly (readonly string[])[], key: string) => string | undefined;

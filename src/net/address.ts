@@ -206,17 +206,25 @@ export function formatHostPort(h: HostPort): string {
 }
 
 /**
- * One spelling per address, so `0:0::1` and `::1` compare equal: the WHATWG URL parser
- * compresses IPv6, and IPv4-mapped IPv6 is compared as the IPv4 it carries.
+ * One spelling per address, so `::1`, `0:0:0:0:0:0:0:1` and `[::1]` compare equal (the WHATWG
+ * URL parser prints IPv6 in the RFC 5952 form). The zone (`fe80::1%eth0`) is dropped.
+ * Undefined for anything that is not an IP address.
  */
-function canonicalIp(ip: string): string | undefined {
-  const bare = ip.replace(/%.*$/, '');
+export function canonicalIp(text: string): string | undefined {
+  const bare = text.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
   const kind = isIpLiteral(bare);
   if (kind === 4) return bare;
   if (kind === 0) return undefined;
-  const compressed = new URL(`http://[${bare}]/`).hostname.slice(1, -1);
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(compressed);
-  if (!mapped) return compressed;
+  return new URL(`http://[${bare}]/`).hostname.slice(1, -1);
+}
+
+/**
+ * For "is this one of our addresses" only: an IPv4-mapped IPv6 address reaches the IPv4 address
+ * it carries. (Certificates compare the bytes, so there `::ffff:10.0.0.1` stays an IPv6 address.)
+ */
+function localIdentity(ip: string): string {
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(ip);
+  if (!mapped) return ip;
   const hi = parseInt(mapped[1] ?? '0', 16);
   const lo = parseInt(mapped[2] ?? '0', 16);
   return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join('.');
@@ -236,10 +244,14 @@ export function isLocalHost(
   host: string,
   ctx: { interfaceAddresses: readonly string[]; hostnames: readonly string[] },
 ): boolean {
-  const ip = canonicalIp(host);
-  if (ip === undefined) {
+  const canonical = canonicalIp(host);
+  if (canonical === undefined) {
     return sameName(host, 'localhost') || ctx.hostnames.some((name) => sameName(host, name));
   }
+  const ip = localIdentity(canonical);
   if (ip === '::1' || /^127\./.test(ip)) return true;
-  return ctx.interfaceAddresses.some((a) => canonicalIp(a) === ip);
+  return ctx.interfaceAddresses.some((a) => {
+    const own = canonicalIp(a);
+    return own !== undefined && localIdentity(own) === ip;
+  });
 }

@@ -9,32 +9,70 @@ export interface Tools {
   rsyncVersion: string;
 }
 
+export interface Tool {
+  path: string;
+  version: string;
+}
+
+/**
+ * Why a tool cannot serve: `missing` (not where the SST looks) or `unusable` (found, but not
+ * one that can carry an SST). `check` words its advice from this; the SST exits 2 either way.
+ */
+export class ToolError extends SstError {
+  constructor(
+    readonly tool: 'socat' | 'rsync',
+    readonly problem: 'missing' | 'unusable',
+    message: string,
+  ) {
+    super(Exit.NOT_FOUND, message);
+  }
+}
+
 function versionText(program: string, flag: string): string {
   const r = spawnSync(program, [flag], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
   return `${r.stdout ?? ''}${r.stderr ?? ''}`;
 }
 
 /** Pure: socat -V prints its feature list; without OpenSSL there is no tunnel (spec §7.8). */
-export function socatHasOpenssl(versionOutput: string): boolean {
+function socatHasOpenssl(versionOutput: string): boolean {
   return /#define WITH_OPENSSL 1/.test(versionOutput);
 }
 
-export function firstMatch(text: string, re: RegExp): string {
+function firstMatch(text: string, re: RegExp): string {
   return re.exec(text)?.[1] ?? 'unknown';
 }
 
-/** Finds socat and rsync the way upstream does and refuses a socat that cannot do TLS. */
-export function locateTools(envPath = process.env.PATH): Tools {
-  const socat = findProgram('socat', envPath);
-  const rsync = findProgram('rsync', envPath);
-  const socatText = versionText(socat, '-V');
-  if (!socatHasOpenssl(socatText)) {
-    throw new SstError(Exit.NOT_FOUND, `${socat} was built without OpenSSL support: it cannot carry an encrypted SST`);
+function find(tool: 'socat' | 'rsync', envPath: string | undefined): string {
+  try {
+    return findProgram(tool, envPath);
+  } catch (e) {
+    if (e instanceof SstError) throw new ToolError(tool, 'missing', e.message);
+    throw e;
   }
-  return {
-    socat,
-    rsync,
-    socatVersion: firstMatch(socatText, /socat version (\S+)/),
-    rsyncVersion: firstMatch(versionText(rsync, '--version'), /rsync\s+version\s+(\S+)/),
-  };
+}
+
+/** socat as the SST finds it (PATH plus upstream's fallback directories), refused without OpenSSL. */
+export function locateSocat(envPath = process.env.PATH): Tool {
+  const path = find('socat', envPath);
+  const text = versionText(path, '-V');
+  const version = firstMatch(text, /socat version (\S+)/);
+  if (!socatHasOpenssl(text)) {
+    throw new ToolError('socat', 'unusable', `socat ${version} (${path}) was built without OpenSSL: it cannot carry an encrypted SST`);
+  }
+  return { path, version };
+}
+
+/** rsync as the SST finds it; a program that does not answer --version like rsync is refused. */
+export function locateRsync(envPath = process.env.PATH): Tool {
+  const path = find('rsync', envPath);
+  const version = firstMatch(versionText(path, '--version'), /rsync\s+version\s+(\S+)/);
+  if (version === 'unknown') throw new ToolError('rsync', 'unusable', `${path} does not answer --version like rsync`);
+  return { path, version };
+}
+
+/** Both tools, or the first one's ToolError. */
+export function locateTools(envPath = process.env.PATH): Tools {
+  const socat = locateSocat(envPath);
+  const rsync = locateRsync(envPath);
+  return { socat: socat.path, rsync: rsync.path, socatVersion: socat.version, rsyncVersion: rsync.version };
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { posix as path } from 'node:path';
 import type { SstArgs } from '../cli/args';
@@ -8,8 +7,9 @@ import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { formatHost, parseJoinerAddress, type HostPort } from '../net/address';
 import { localBindHost } from '../net/local';
+import { probeListenPort } from '../net/port-probe';
 import type { Lifecycle } from '../proc/lifecycle';
-import { childrenOf, pidListensOn, portOwners } from '../proc/sockets';
+import { childrenOf, pidListensOn } from '../proc/sockets';
 import type { SupervisedChild } from '../proc/supervisor';
 import { writeProtocolLine } from '../protocol/out';
 import { renderDaemonConfig, renderSecrets } from '../rsync/daemon-config';
@@ -89,18 +89,13 @@ function readyName(p: Prepared): string {
 
 /** Tells "port taken by someone else" apart before socat's bind error would hide it (spec §7.13). */
 async function checkPortFree(address: HostPort, bindHost: string | undefined): Promise<void> {
-  const host = bindHost ?? (address.ipv6 ? '::' : '0.0.0.0');
-  const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
-    const probe = createServer();
-    probe.once('error', (e: NodeJS.ErrnoException) => resolve(e));
-    probe.listen({ host, port: address.port, exclusive: true }, () => probe.close(() => resolve(undefined)));
-  });
-  if (!error) return;
-  if (error.code === 'EADDRINUSE') {
-    const owners = portOwners(address.port).map((o) => `PID: ${o.pid}, ${o.command}`);
+  const busy = await probeListenPort(address.port, bindHost, address.ipv6);
+  if (busy === undefined) return;
+  if (busy.inUse) {
+    const owners = busy.owners.map((o) => `PID: ${o.pid}, ${o.command}`);
     throw new SstError(Exit.BUSY, `socat daemon port '${address.port}' has been taken by another program${owners.length ? ` (${owners.join('; ')})` : ''}`);
   }
-  throw new SstError(Exit.BUSY, `cannot listen on ${host}:${address.port}: ${error.message}`);
+  throw new SstError(Exit.BUSY, `cannot listen on ${busy.host}:${address.port}: ${busy.message}`);
 }
 
 /** A directory whose path socat's EXEC can carry: no blanks, commas or colons. */

@@ -1,13 +1,14 @@
 import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { SstArgs } from '../cli/args';
-import { mysqldGroups, OptionFiles } from '../config/option-files';
+import { describeGroups, loadServerConfig } from '../config/load';
+import { runningServerVersion } from '../config/server-version';
 import { readRawTlsValues, resolveTls, type TlsSettings } from '../config/tls';
 import { preflightTls, type CertificateInfo } from '../config/tls-preflight';
 import { log } from '../log';
 import { locateTools, type Tools } from '../proc/tools';
 import { parseSockopt, sockoptDisablesVerify } from '../tunnel/socat-address';
-import { resolveBackupThreads, resolveBinlog, resolveLayout, resolveMaxBinlogs, type BinlogSettings, type Layout, type Lookup } from './settings';
+import { resolveBackupThreads, resolveBinlog, resolveLayout, resolveMaxBinlogs, type BinlogSettings, type Layout } from './settings';
 
 /** Everything both roles decide before they print their first protocol line. */
 export interface Prepared {
@@ -35,14 +36,15 @@ function isDirectory(p: string): boolean {
  * `flush tables`, so mariadbd never waits on a transfer that cannot work.
  */
 export function prepare(args: SstArgs): Prepared {
-  const options = OptionFiles.load({
-    defaultsFile: args.defaultsFile,
-    defaultsExtraFile: args.defaultsExtraFile,
-    defaultsGroupSuffix: args.defaultsGroupSuffix,
-  });
-  log.info(`option files read: ${options.files.length > 0 ? options.files.join(', ') : '(none)'}`);
-  const lookup: Lookup = (sets, key) => options.get(sets, key);
-  const mysqld = mysqldGroups();
+  // The joiner names mariadbd with --parent; the donor's mariadbd is its parent (spec §1.5).
+  const server = runningServerVersion(args.parent ?? process.ppid, args.datadir);
+  const config = loadServerConfig(
+    { defaultsFile: args.defaultsFile, defaultsExtraFile: args.defaultsExtraFile, defaultsGroupSuffix: args.defaultsGroupSuffix },
+    server,
+  );
+  log.info(`option files read: ${config.files.length > 0 ? config.files.join(', ') : '(none)'}`);
+  log.info(`option groups read: ${describeGroups(config)}`);
+  const { lookup, mysqld } = config;
 
   const tls = resolveTls(readRawTlsValues(lookup, mysqld), args.role, isDirectory, args.datadir);
   tls.notes.forEach((n) => log.info(n));

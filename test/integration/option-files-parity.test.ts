@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { mysqldGroups, OptionFileEnv, OptionFiles, OptionFileSources } from '../../src/config/option-files';
+import { installedServerVersion, versionInBinary } from '../../src/config/server-version';
 import { SstError } from '../../src/errors';
 
 const MY_PRINT_DEFAULTS = findProgram('my_print_defaults');
@@ -35,7 +36,7 @@ const KEYS = [
   'tca', 'tcapath', 'tcert', 'tkey', 'sockopt', 'encrypt', 'ssl-ca', 'ssl-cert', 'ssl-key', 'ssl-mode', 'ssl_mode',
   'tmpdir', 'datadir', 'innodb-data-home-dir', 'innodb_log_group_home_dir', 'log-bin', 'backup-threads',
   'sst-max-binlogs', 'wsrep-sst-method', 'loose-tca', 'skip-name-resolve', 'file', 'sst-file', 'from-first',
-  'newline', 'space', 'long-value', 'utf8', 'semi', 'quoted',
+  'newline', 'space', 'long-value', 'utf8', 'semi', 'quoted', 'versioned',
 ];
 
 function findProgram(name: string): string | undefined {
@@ -52,9 +53,12 @@ function fixturesDir(): string {
   return candidates.find((d) => existsSync(d)) ?? candidates[0] ?? '';
 }
 
-/** --version names no server version; the binary holds its versioned group names. */
+/**
+ * --version names no server version; the binary holds its versioned group names, read the way
+ * the SST reads the server's (src/config/server-version.ts).
+ */
 function readerVersion(program: string): string | undefined {
-  return /mariadbd-(\d+\.\d+)\0/.exec(readFileSync(program).toString('latin1'))?.[1];
+  return versionInBinary(readFileSync(program));
 }
 
 interface Run {
@@ -151,6 +155,15 @@ describe('my_print_defaults parity: corpus', { skip: SKIP }, () => {
   test('the corpus has at least 15 cases and the reader version is known', () => {
     assert.ok(fixtureNames().length >= 15, `only ${fixtureNames().length} fixtures in ${FIXTURES}`);
     assert.match(VERSION ?? '', /^\d+\.\d+$/);
+  });
+
+  test("the installed server's version, as check finds it, is my_print_defaults' (so the groups compared are the server's)", (t) => {
+    const server = installedServerVersion(undefined);
+    if (server.version === undefined) {
+      t.skip(`no server version here: ${server.source}`);
+      return;
+    }
+    assert.equal(server.version, VERSION, server.source);
   });
 
   for (const name of existsSync(FIXTURES) ? fixtureNames() : []) {

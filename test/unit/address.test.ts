@@ -5,6 +5,7 @@ import { Exit } from '../../src/errors';
 import {
   ADDRESS_CHARSET,
   AUTH_CHARSET,
+  canonicalIp,
   DEFAULT_MODULE,
   DEFAULT_SST_PORT,
   formatHost,
@@ -229,6 +230,19 @@ describe('isIpLiteral / isZoneId', () => {
   test('zone ids', () => {
     for (const z of ['eth0', '2', 'br-lan.10', 'wlp0s20f3']) assert.ok(isZoneId(z), z);
     for (const z of ['', 'eth 0', 'eth0,x', 'a'.repeat(16), 'eth0]', 'x%y']) assert.ok(!isZoneId(z), z);
+  });
+});
+
+describe('canonicalIp', () => {
+  test('one spelling per address, as certificates are compared', () => {
+    assert.equal(canonicalIp('::1'), '::1');
+    assert.equal(canonicalIp('[0:0:0:0:0:0:0:1]'), '::1');
+    assert.equal(canonicalIp('2001:DB8:0::1'), '2001:db8::1');
+    assert.equal(canonicalIp('fe80::1%eth0'), 'fe80::1');
+    assert.equal(canonicalIp(' 10.0.0.1 '), '10.0.0.1');
+    assert.equal(canonicalIp('::ffff:10.0.0.1'), '::ffff:a00:1');
+    assert.equal(canonicalIp('node1'), undefined);
+    assert.equal(canonicalIp('300.1.1.1'), undefined);
   });
 });
 

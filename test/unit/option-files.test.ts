@@ -498,11 +498,11 @@ describe('get()', () => {
 });
 
 describe('group lists', () => {
-  test('mysqldGroups() with and without a version', () => {
-    const plain = ['client-server', 'server', 'mysqld', 'mariadb', 'mariadbd', 'galera'];
+  test('mysqldGroups() with and without a version, in my_print_defaults --mysqld order', () => {
+    const plain = ['mysqld', 'server', 'mariadb', 'mariadbd', 'client-server', 'galera'];
     assert.deepEqual(mysqldGroups(), plain);
     assert.deepEqual(mysqldGroups('not a version'), plain);
-    const v1011 = ['client-server', 'server', 'mysqld', 'mysqld-10.11', 'mariadb', 'mariadb-10.11', 'mariadbd', 'mariadbd-10.11', 'galera'];
+    const v1011 = ['mysqld', 'server', 'mysqld-10.11', 'mariadb', 'mariadb-10.11', 'mariadbd', 'mariadbd-10.11', 'client-server', 'galera'];
     assert.deepEqual(mysqldGroups('10.11'), v1011);
     assert.deepEqual(mysqldGroups('10.11.19-MariaDB'), v1011);
   });

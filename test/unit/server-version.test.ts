@@ -1,0 +1,170 @@
+/** Which server version's option groups apply (src/config/server-version.ts), with a fake /proc. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { describeGroups, loadServerConfig } from '../../src/config/load';
+import {
+  describeServerVersion,
+  installedServerVersion,
+  parseProcStat,
+  runningServerVersion,
+  skipShells,
+  versionInBinary,
+  versionInUpgradeInfo,
+  type ServerVersionIo,
+} from '../../src/config/server-version';
+
+/** A server binary as far as we look at it: C strings, among them its versioned group names. */
+function binary(...strings: string[]): Buffer {
+  return Buffer.from(['\x7fELF', ...strings, 'tail'].join('\0'), 'latin1');
+}
+
+const MARIADBD_1011 = binary('mysqld', 'server', 'mysqld-10.11', 'mariadb', 'mariadb-10.11', 'mariadb-5.3', 'mariadbd-10.11');
+
+function stat(pid: number, comm: string, ppid: number): string {
+  return `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 1 2 3`;
+}
+
+/** /proc and files as a map: a missing entry cannot be read. */
+function fakeIo(files: Record<string, Buffer | string>, links: Record<string, string> = {}, programs: Record<string, string> = {}): ServerVersionIo {
+  return {
+    readFile: (f) => {
+      const v = files[f];
+      return v === undefined ? undefined : Buffer.isBuffer(v) ? v : Buffer.from(v, 'latin1');
+    },
+    readLink: (l) => links[l],
+    findProgram: (n) => programs[n],
+  };
+}
+
+describe('parsing', () => {
+  test('/proc/<pid>/stat: comm with blanks and parentheses, parent PID', () => {
+    assert.deepEqual(parseProcStat(stat(42, 'sh', 7)), { comm: 'sh', ppid: 7 });
+    assert.deepEqual(parseProcStat(stat(42, 'a b) (c', 9)), { comm: 'a b) (c', ppid: 9 });
+    assert.equal(parseProcStat(''), undefined);
+    assert.equal(parseProcStat('42 (x'), undefined);
+  });
+
+  test('the version in a server binary is its mysqld-X.Y group name', () => {
+    assert.equal(versionInBinary(MARIADBD_1011), '10.11');
+    assert.equal(versionInBinary(binary('mysqld-11.4', 'mariadbd-11.4')), '11.4');
+    assert.equal(versionInBinary(binary('node', 'v20.0.0')), undefined);
+    assert.equal(versionInBinary(binary('mysqld-10.11', 'mysqld-11.4')), undefined, 'two versions tell nothing');
+    assert.equal(versionInBinary(binary('mysqld-10.11x', 'xmysqld-10.6')), undefined);
+    assert.equal(versionInBinary(Buffer.from('\0mysqld-10.11', 'latin1')), undefined, 'not a terminated C string');
+  });
+
+  test('mysql_upgrade_info', () => {
+    assert.equal(versionInUpgradeInfo('10.11.19-MariaDB'), '10.11');
+    assert.equal(versionInUpgradeInfo('11.4.2-MariaDB-log\n'), '11.4');
+    assert.equal(versionInUpgradeInfo(''), undefined);
+    assert.equal(versionInUpgradeInfo('10.11'), undefined);
+  });
+});
+
+describe('skipShells', () => {
+  const procs: Record<number, string> = { 30: stat(30, 'sh', 20), 20: stat(20, 'bash', 10), 10: stat(10, 'mariadbd', 1) };
+  const read = (pid: number): string | undefined => procs[pid];
+
+  test('sh -c and bash -c between mariadbd and us are skipped', () => {
+    assert.equal(skipShells(30, read), 10);
+    assert.equal(skipShells(10, read), 10);
+  });
+
+  test('an unreadable process is taken as it is', () => {
+    assert.equal(skipShells(99, read), 99);
+  });
+
+  test('at most three shells', () => {
+    const chain: Record<number, string> = { 5: stat(5, 'sh', 4), 4: stat(4, 'sh', 3), 3: stat(3, 'sh', 2), 2: stat(2, 'sh', 1) };
+    assert.equal(skipShells(5, (p) => chain[p]), 2);
+  });
+});
+
+describe('runningServerVersion (the SST)', () => {
+  test('from the parent mariadbd, through an sh -c', () => {
+    const io = fakeIo(
+      { '/proc/30/stat': stat(30, 'sh', 10), '/proc/10/stat': stat(10, 'mariadbd', 1), '/proc/10/exe': MARIADBD_1011, '/data/mysql_upgrade_info': '11.4.2-MariaDB' },
+      { '/proc/10/exe': '/usr/sbin/mariadbd' },
+    );
+    const v = runningServerVersion(30, '/data', io);
+    assert.deepEqual(v, { version: '10.11', source: '/proc/10/exe (/usr/sbin/mariadbd)' });
+    assert.equal(describeServerVersion(v), 'server version 10.11 from /proc/10/exe (/usr/sbin/mariadbd)');
+  });
+
+  test('a binary replaced by an upgrade is still the one that runs', () => {
+    const io = fakeIo({ '/proc/10/stat': stat(10, 'mysqld', 1), '/proc/10/exe': MARIADBD_1011 }, { '/proc/10/exe': '/usr/libexec/mysqld (deleted)' });
+    assert.equal(runningServerVersion(10, '/data', io).version, '10.11');
+  });
+
+  test('a parent that is not a server: mysql_upgrade_info, and the log says why', () => {
+    const io = fakeIo({ '/proc/10/stat': stat(10, 'node', 1), '/data/mysql_upgrade_info': '10.11.19-MariaDB' }, { '/proc/10/exe': '/usr/bin/node' });
+    assert.deepEqual(runningServerVersion(10, '/data', io), {
+      version: '10.11',
+      source: '/data/mysql_upgrade_info (PID 10 runs /usr/bin/node, not a MariaDB server)',
+    });
+  });
+
+  test('nothing known: no version, and why', () => {
+    const v = runningServerVersion(10, '/data', fakeIo({}));
+    assert.deepEqual(v, { source: '/proc/10/exe is not readable; no /data/mysql_upgrade_info' });
+    assert.equal(describeServerVersion(v), 'no server version: /proc/10/exe is not readable; no /data/mysql_upgrade_info');
+  });
+
+  test('a server binary without a version, a broken mysql_upgrade_info', () => {
+    const io = fakeIo({ '/proc/10/exe': binary('mysqld'), '/data/mysql_upgrade_info': 'garbage' }, { '/proc/10/exe': '/opt/mariadbd' });
+    assert.deepEqual(runningServerVersion(10, '/data', io), {
+      source: '/proc/10/exe (/opt/mariadbd) names no server version; /data/mysql_upgrade_info names no version',
+    });
+  });
+});
+
+describe('installedServerVersion (check)', () => {
+  test('the mariadbd the SST would find, else mysqld', () => {
+    assert.deepEqual(installedServerVersion('/data', fakeIo({ '/usr/sbin/mariadbd': MARIADBD_1011 }, {}, { mariadbd: '/usr/sbin/mariadbd' })), {
+      version: '10.11',
+      source: '/usr/sbin/mariadbd',
+    });
+    assert.equal(installedServerVersion('/data', fakeIo({ '/usr/libexec/mysqld': MARIADBD_1011 }, {}, { mysqld: '/usr/libexec/mysqld' })).version, '10.11');
+  });
+
+  test('no server installed: the datadir decides', () => {
+    assert.deepEqual(installedServerVersion('/data', fakeIo({ '/data/mysql_upgrade_info': '10.6.1-MariaDB' })), {
+      version: '10.6',
+      source: '/data/mysql_upgrade_info (no mariadbd or mysqld installed)',
+    });
+    assert.deepEqual(installedServerVersion(undefined, fakeIo({})), { source: 'no mariadbd or mysqld installed' });
+  });
+});
+
+describe('loadServerConfig: the versioned groups are read', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'server-config-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const cnf = join(dir, 'my.cnf');
+  writeFileSync(cnf, '[mysqld]\ndatadir=/plain\n[mariadb-10.11]\ndatadir=/v1011\n[mariadbd-11.4]\ndatadir=/v114\n[sst.n2]\ntcert=/n2.crt\n');
+
+  test('10.11 reads [mariadb-10.11], not [mariadbd-11.4]', () => {
+    const c = loadServerConfig({ defaultsFile: cnf }, { version: '10.11', source: 'test' }, { cwd: dir });
+    assert.equal(c.lookup([c.mysqld], 'datadir'), '/v1011');
+    assert.deepEqual(c.files, [cnf]);
+  });
+
+  test('without a version only the plain groups', () => {
+    const c = loadServerConfig({ defaultsFile: cnf }, { source: 'none' }, { cwd: dir });
+    assert.equal(c.lookup([c.mysqld], 'datadir'), '/plain');
+  });
+
+  test('the log line lists every group read, suffixed ones too, and where the version came from', () => {
+    const c = loadServerConfig({ defaultsFile: cnf, defaultsGroupSuffix: '.n2' }, { version: '11.4', source: '/proc/1/exe (/usr/sbin/mariadbd)' }, { cwd: dir });
+    assert.equal(c.lookup([c.mysqld], 'datadir'), '/v114');
+    assert.equal(c.lookup([['sst']], 'tcert'), '/n2.crt');
+    assert.equal(
+      describeGroups(c),
+      'mysqld, server, mysqld-11.4, mariadb, mariadb-11.4, mariadbd, mariadbd-11.4, client-server, galera, sst, ' +
+        'mysqld.n2, server.n2, mysqld-11.4.n2, mariadb.n2, mariadb-11.4.n2, mariadbd.n2, mariadbd-11.4.n2, client-server.n2, galera.n2, sst.n2 ' +
+        '(server version 11.4 from /proc/1/exe (/usr/sbin/mariadbd))',
+    );
+  });
+});
