@@ -4,6 +4,8 @@
  */
 export const Exit = {
   OK: 0,
+  /** EPERM: the joiner's rsync would refuse a path of ours (a symlink owned by another user). */
+  NOT_PERMITTED: 1,
   /** ENOENT: a program, the datadir option or a required file is missing. */
   NOT_FOUND: 2,
   /** ESRCH by upstream convention: INT/QUIT/TERM received. */

@@ -72,3 +72,9 @@ export function resolveIdentity(user: string, passwd: readonly PasswdEntry[], gr
 export function describeIdentity(id: Identity): string {
   return `${id.user} (uid ${id.uid}, gid ${id.gids[0] ?? '?'}${id.gids.length > 1 ? `, groups ${id.gids.slice(1).join(',')}` : ''})`;
 }
+
+/** `name (uid N)` from /etc/passwd, or `uid N` alone, for messages about file owners. */
+export function describeUid(uid: number, passwd: readonly PasswdEntry[]): string {
+  const name = passwd.find((p) => p.uid === uid)?.name;
+  return name === undefined ? `uid ${uid}` : `${name} (uid ${uid})`;
+}

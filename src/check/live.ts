@@ -26,6 +26,7 @@ import type { Report } from './render';
 import { item, type CheckItem } from './result';
 import { connectionItem, ListenerLog, peerItem, summarizeClient } from './socat-log';
 import { checkSocat } from './tools';
+import type { SocatFeatures } from '../proc/tool-features';
 
 /** The responder's line; `--peer` takes it as proof that the listener accepted its certificate. */
 const RESPONSE = 'wsrep_sst_rsync_tunnel_check_ok';
@@ -46,6 +47,7 @@ function sstMessage(e: unknown): string {
 
 interface Setup {
   socat: string;
+  socatFeatures: SocatFeatures;
   config: CheckConfig;
   tls: TlsContext;
 }
@@ -54,7 +56,7 @@ interface Setup {
 function setup(args: CheckArgs, role: 'joiner' | 'donor', emit: (i: CheckItem) => void): Setup | undefined {
   const socat = checkSocat();
   emit(socat.item);
-  if (socat.path === undefined) return undefined;
+  if (socat.tool === undefined) return undefined;
   let config: CheckConfig;
   let tls: TlsContext;
   try {
@@ -69,7 +71,7 @@ function setup(args: CheckArgs, role: 'joiner' | 'donor', emit: (i: CheckItem) =
     emit(item('tls', 'TLS settings', 'FAIL', sstMessage(e)));
     return undefined;
   }
-  return { socat: socat.path, config, tls };
+  return { socat: socat.tool.path, socatFeatures: socat.tool.features, config, tls };
 }
 
 function verificationText(t: TunnelTls, role: 'joiner' | 'donor', peerName: string, verifyPeer: boolean): string {
@@ -215,7 +217,7 @@ export async function runPeer(args: CheckArgs, sink: Sink): Promise<Report> {
   const tunnel = tunnelTls({ tls: s.tls.settings }, 'donor');
   try {
     target = parseJoinerAddress(isIpLiteral(given) === 6 ? `[${given}]` : given);
-    socatArgs = ['-d', '-d', '-', connectAddress({ ...target, tls: tunnel, sockopt: s.tls.sockopt })];
+    socatArgs = ['-d', '-d', '-', connectAddress({ ...target, tls: tunnel, sockopt: s.tls.sockopt, socat: s.socatFeatures })];
   } catch (e) {
     emit(item('handshake', `handshake with ${given}`, 'FAIL', sstMessage(e)));
     return report();

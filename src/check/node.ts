@@ -8,12 +8,14 @@ import { describeGroups } from '../config/load';
 import type { CertificateInfo } from '../config/tls-preflight';
 import { SstError } from '../errors';
 import { formatHostPort } from '../net/address';
+import type { RsyncTool } from '../proc/tools';
+import { foreignSymlinkProblem, systemLinkFs } from '../rsync/module-symlinks';
 import { resolveLayout, type Layout } from '../sst/settings';
 import { evaluateAccess, underProtectedHome, type Need } from './access';
 import { advertisedAddress, type Advertised, type InterfaceAddress } from './advertised';
 import type { CheckArgs } from './args';
 import { addressSettings, DEFAULT_USER, describeTls, loadConfig, resolveCheckTls, type CheckConfig, type TlsContext } from './config';
-import { describeIdentity, parseGroup, parsePasswd, resolveIdentity, type Identity } from './identity';
+import { describeIdentity, describeUid, parseGroup, parsePasswd, resolveIdentity, type Identity } from './identity';
 import { accessQuery } from './inspect';
 import { portItem } from './port';
 import type { Report } from './render';
@@ -167,8 +169,28 @@ function directoryItems(config: CheckConfig, identity: Identity | undefined): Ch
   return items;
 }
 
+/** rsync 3.5.0+ daemons refuse module paths through other users' symlinks: the joiner would fail before `ready`. */
+function symlinkItem(config: CheckConfig, rsync: RsyncTool | undefined, identity: Identity | undefined): CheckItem {
+  const label = 'symlinks in SST paths';
+  if (rsync === undefined) return item('symlinks', label, 'SKIP', 'not checked: no usable rsync');
+  if (!rsync.features.refusesForeignSymlinks) return item('symlinks', label, 'PASS', `rsync ${rsync.version} does not restrict symlinks in module paths`);
+  let layout: Layout;
+  try {
+    layout = resolveLayout({ datadir: config.datadir, mysqld: {} }, config.lookup, config.mysqld, {});
+  } catch (e) {
+    return item('symlinks', label, 'SKIP', `not checked: ${message(e)}`);
+  }
+  // The joiner's daemon runs as root when mariadbd's SST runs as root, else as the mariadbd user.
+  const owners = identity === undefined ? [0] : [0, identity.uid];
+  const passwd = parsePasswd(readText('/etc/passwd'));
+  const dirs = [...new Set([layout.datadir, layout.dataHome, layout.logDir, layout.undoDir, layout.ariaLog])];
+  const problem = foreignSymlinkProblem(dirs, owners, rsync.version, systemLinkFs, (uid) => describeUid(uid, passwd));
+  return problem === undefined ? item('symlinks', label, 'PASS', `no symlink owned by another user on the way to ${dirs.join(', ')}`) : item('symlinks', label, 'FAIL', problem);
+}
+
 export async function checkNode(args: CheckArgs, now = new Date()): Promise<Report> {
-  const items: CheckItem[] = [checkSocat().item, checkRsync().item];
+  const rsync = checkRsync();
+  const items: CheckItem[] = [checkSocat().item, rsync.item];
   const context: [string, string][] = [];
   let config: CheckConfig;
   try {
@@ -199,5 +221,6 @@ export async function checkNode(args: CheckArgs, now = new Date()): Promise<Repo
   items.push(...tlsItems(config, who.identity, advertised, now));
   items.push(advertised !== undefined ? await portItem(advertised) : item('port', 'SST port free', 'SKIP', 'not checked: no usable SST address'));
   items.push(...directoryItems(config, who.identity));
+  items.push(symlinkItem(config, rsync.tool, who.identity));
   return { mode: 'node', context, items };
 }

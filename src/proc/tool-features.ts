@@ -32,7 +32,7 @@ export interface RsyncFeatures {
 
 /** `1.7.4.1` → [1, 7, 4, 1]; anything unreadable → undefined. */
 export function versionParts(version: string): number[] | undefined {
-  const m = /^(\d+)\.(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(version);
+  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(version);
   if (!m) return undefined;
   return m.slice(1).map((p) => (p === undefined ? 0 : Number(p)));
 }
@@ -50,10 +50,12 @@ export function atLeast(version: string, floor: string): boolean {
   return true;
 }
 
+/** `optionList`: what `socat -hhh` printed; when it lists no OpenSSL option at all, the version decides. */
 export function socatFeatures(version: string, optionList: string): SocatFeatures {
+  const listed = /\bopenssl-commonname\b/.test(optionList);
   return {
     version,
-    noSni: /\bopenssl-no-sni\b/.test(optionList) || (optionList === '' && atLeast(version, '1.7.4')),
+    noSni: listed ? /\bopenssl-no-sni\b/.test(optionList) : atLeast(version, '1.7.4'),
     checksIpSan: atLeast(version, '1.7.4'),
   };
 }
@@ -69,4 +71,17 @@ export function describeFeatures(s: SocatFeatures, r: RsyncFeatures): string | u
   if (!s.checksIpSan) notes.push(`socat ${s.version} checks only a certificate's CN, not its subjectAltName IP entries`);
   if (r.refusesForeignSymlinks) notes.push(`rsync ${r.version} refuses module paths through symlinks owned by other users`);
   return notes.length > 0 ? `tool features: ${notes.join('; ')}` : undefined;
+}
+
+/**
+ * Why a socat older than 1.7.4 may refuse a joiner whose certificate names its IP address only in
+ * a subjectAltName, and what to do; undefined when that cannot happen (a DNS name, a newer socat).
+ */
+export function cnOnlyAdvice(socat: SocatFeatures, host: string, hostIsIp: boolean): string | undefined {
+  if (socat.checksIpSan || !hostIsIp) return undefined;
+  return (
+    `socat ${socat.version} (older than 1.7.4) checks only the certificate's CN against '${host}', not its subjectAltName IP entries: ` +
+    `give the joiner a certificate with CN=${host}, or have it advertise a host name its certificate holds (wsrep_sst_receive_address), ` +
+    'or install socat 1.7.4 or later on the donor'
+  );
 }

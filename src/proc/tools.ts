@@ -1,17 +1,28 @@
 import { spawnSync } from 'node:child_process';
 import { Exit, SstError } from '../errors';
 import { findProgram } from './find-program';
+import { rsyncFeatures, socatFeatures, type RsyncFeatures, type SocatFeatures } from './tool-features';
 
 export interface Tools {
   socat: string;
   rsync: string;
   socatVersion: string;
   rsyncVersion: string;
+  socatFeatures: SocatFeatures;
+  rsyncFeatures: RsyncFeatures;
 }
 
 export interface Tool {
   path: string;
   version: string;
+}
+
+export interface SocatTool extends Tool {
+  features: SocatFeatures;
+}
+
+export interface RsyncTool extends Tool {
+  features: RsyncFeatures;
 }
 
 /**
@@ -52,27 +63,35 @@ function find(tool: 'socat' | 'rsync', envPath: string | undefined): string {
 }
 
 /** socat as the SST finds it (PATH plus upstream's fallback directories), refused without OpenSSL. */
-export function locateSocat(envPath = process.env.PATH): Tool {
+export function locateSocat(envPath = process.env.PATH): SocatTool {
   const path = find('socat', envPath);
   const text = versionText(path, '-V');
   const version = firstMatch(text, /socat version (\S+)/);
   if (!socatHasOpenssl(text)) {
     throw new ToolError('socat', 'unusable', `socat ${version} (${path}) was built without OpenSSL: it cannot carry an encrypted SST`);
   }
-  return { path, version };
+  // `-hhh` lists every option socat knows: a backported `nosni` shows there, whatever the version.
+  return { path, version, features: socatFeatures(version, versionText(path, '-hhh')) };
 }
 
 /** rsync as the SST finds it; a program that does not answer --version like rsync is refused. */
-export function locateRsync(envPath = process.env.PATH): Tool {
+export function locateRsync(envPath = process.env.PATH): RsyncTool {
   const path = find('rsync', envPath);
   const version = firstMatch(versionText(path, '--version'), /rsync\s+version\s+(\S+)/);
   if (version === 'unknown') throw new ToolError('rsync', 'unusable', `${path} does not answer --version like rsync`);
-  return { path, version };
+  return { path, version, features: rsyncFeatures(version) };
 }
 
-/** Both tools, or the first one's ToolError. */
+/** Both tools with what they can do (src/proc/tool-features.ts), or the first one's ToolError. */
 export function locateTools(envPath = process.env.PATH): Tools {
   const socat = locateSocat(envPath);
   const rsync = locateRsync(envPath);
-  return { socat: socat.path, rsync: rsync.path, socatVersion: socat.version, rsyncVersion: rsync.version };
+  return {
+    socat: socat.path,
+    rsync: rsync.path,
+    socatVersion: socat.version,
+    rsyncVersion: rsync.version,
+    socatFeatures: socat.features,
+    rsyncFeatures: rsync.features,
+  };
 }

@@ -4,8 +4,9 @@ import { posix as path } from 'node:path';
 import type { SstArgs } from '../cli/args';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
-import { formatHostPort, parseDonorAddress, type DonorTarget } from '../net/address';
+import { formatHostPort, isIpLiteral, parseDonorAddress, type DonorTarget } from '../net/address';
 import type { Lifecycle } from '../proc/lifecycle';
+import { cnOnlyAdvice } from '../proc/tool-features';
 import { writeProtocolLine } from '../protocol/out';
 import { AUTH_USER, MARKER } from '../rsync/modules';
 import { EXCLUDED_TOP_LEVEL, markerPass, transferPlan } from '../rsync/plan';
@@ -38,9 +39,13 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
     zone: target.zone,
     tls: tunnelTls(prepared, 'donor'),
     sockopt: prepared.sockopt,
+    socat: prepared.tools.socatFeatures,
   });
   log.info(`tunnel to the joiner ${formatHostPort(target)}: ${prepared.tools.socat} - ${socatAddress}`);
-  if (prepared.tls.mode === 'VERIFY_IDENTITY') log.info(`the joiner's certificate must name '${target.host}' (CN or subjectAltName)`);
+  if (prepared.tls.mode === 'VERIFY_IDENTITY') {
+    const cnOnly = cnOnlyAdvice(prepared.tools.socatFeatures, target.host, isIpLiteral(target.host) !== 0);
+    log.info(cnOnly === undefined ? `the joiner's certificate must name '${target.host}' (CN or subjectAltName)` : `the joiner's certificate must have CN=${target.host}: ${cnOnly}`);
+  }
   const secret = await remoteSecret(target, stdinAuth);
   if (secret === undefined) {
     throw new SstError(Exit.BAD_CONFIG, "no secret from the joiner in the request (WSREP_SST_OPT_REMOTE_AUTH, stdin or --address 'name:secret@'): the joiner would refuse this donor");
@@ -70,12 +75,18 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
   writeProtocolLine('donor', `done ${state}`);
 }
 
-/** A failed name check says which names the joiner's certificate has, next to the one we expected. */
+/**
+ * A failed name check says which names the joiner's certificate has, next to the one we expected,
+ * and why a socat older than 1.7.4 did not see an IP subjectAltName.
+ */
 async function withPeerNames(e: unknown, target: DonorTarget, p: Prepared): Promise<unknown> {
   if (!(e instanceof SstError) || e.code !== Exit.TLS_VERIFY || !/does not match|verify failed/i.test(e.message)) return e;
   const names = await peerCertificateNames({ host: target.host, port: target.port, cert: p.tls.cert, key: p.tls.key });
-  if (names === undefined) return e;
-  return new SstError(e.code, `${e.message}; expected the joiner's certificate to name '${target.host}', it has ${names}`);
+  const cnOnly = /does not match/i.test(e.message) ? cnOnlyAdvice(p.tools.socatFeatures, target.host, isIpLiteral(target.host) !== 0) : undefined;
+  const parts = [e.message];
+  if (names !== undefined) parts.push(`expected the joiner's certificate to name '${target.host}', it has ${names}`);
+  if (cnOnly !== undefined) parts.push(cnOnly);
+  return parts.length === 1 ? e : new SstError(e.code, parts.join('; '));
 }
 
 function privateDir(life: Lifecycle): string {

@@ -12,8 +12,10 @@ import type { Lifecycle } from '../proc/lifecycle';
 import { childrenOf, pidListensOn } from '../proc/sockets';
 import type { SupervisedChild } from '../proc/supervisor';
 import { writeProtocolLine } from '../protocol/out';
+import { describeUid, parsePasswd } from '../check/identity';
 import { renderDaemonConfig, renderSecrets } from '../rsync/daemon-config';
 import { BINLOG_STAGING, MODULE } from '../rsync/modules';
+import { foreignSymlinkProblem, systemLinkFs } from '../rsync/module-symlinks';
 import { execAddress, listenAddress } from '../tunnel/socat-address';
 import { installBinlogs, stagingHasBinlogs } from './binlogs';
 import { claimDatadir, FILES, inDatadir, removeQuietly, waitLingeringListener } from './datadir-files';
@@ -40,6 +42,7 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
   await waitLingeringListener(life, args.datadir);
   removeStaleFiles(args.datadir);
   createDirectories(prepared);
+  refuseForeignSymlinks(prepared);
   markInProgress(life, args.datadir);
 
   const bindHost = await localBindHost(address.host);
@@ -70,6 +73,25 @@ function removeStaleFiles(datadir: string): void {
 function createDirectories(p: Prepared): void {
   for (const dir of [p.layout.datadir, p.layout.dataHome, p.layout.logDir, p.layout.undoDir, p.layout.ariaLog]) {
     mkdirSync(dir, { recursive: true });
+  }
+}
+
+/** rsync 3.5.0+ would refuse such a path only when the donor connects: say so now, before `ready`. */
+function refuseForeignSymlinks(p: Prepared): void {
+  if (!p.tools.rsyncFeatures.refusesForeignSymlinks) return;
+  const { datadir, dataHome, logDir, undoDir, ariaLog } = p.layout;
+  // The daemon runs as root for a root joiner (rsyncd.conf uid = 0), else as we do.
+  const owners = [0, process.geteuid?.() ?? 0];
+  const passwd = parsePasswd(readTextOrEmpty('/etc/passwd'));
+  const problem = foreignSymlinkProblem([datadir, dataHome, logDir, undoDir, ariaLog], owners, p.tools.rsyncVersion, systemLinkFs, (uid) => describeUid(uid, passwd));
+  if (problem !== undefined) throw new SstError(Exit.NOT_PERMITTED, problem);
+}
+
+function readTextOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }
 

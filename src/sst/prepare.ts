@@ -6,6 +6,7 @@ import { runningServerVersion } from '../config/server-version';
 import { readRawTlsValues, resolveTls, type TlsSettings } from '../config/tls';
 import { preflightTls, type CertificateInfo } from '../config/tls-preflight';
 import { log } from '../log';
+import { describeFeatures } from '../proc/tool-features';
 import { locateTools, type Tools } from '../proc/tools';
 import { parseSockopt, sockoptDisablesVerify } from '../tunnel/socat-address';
 import { resolveBackupThreads, resolveBinlog, resolveLayout, resolveMaxBinlogs, type BinlogSettings, type Layout } from './settings';
@@ -62,6 +63,8 @@ export function prepare(args: SstArgs): Prepared {
 
   const tools = locateTools();
   log.info(`using socat ${tools.socatVersion} (${tools.socat}) and rsync ${tools.rsyncVersion} (${tools.rsync})`);
+  const adaptations = describeFeatures(tools.socatFeatures, tools.rsyncFeatures);
+  if (adaptations !== undefined) log.info(adaptations);
 
   return {
     tools,

@@ -37,7 +37,7 @@ describe('locateSocat / locateRsync / locateTools', () => {
 
   test('a socat with OpenSSL: path and version', () => {
     const bin = fake('socat', 'socat version 1.8.0.0 on 01 Jan 2024\n  #define WITH_OPENSSL 1');
-    assert.deepEqual(locateSocat(bin), { path: join(bin, 'socat'), version: '1.8.0.0' });
+    assert.deepEqual(locateSocat(bin), { path: join(bin, 'socat'), version: '1.8.0.0', features: { version: '1.8.0.0', noSni: true, checksIpSan: true } });
   });
 
   test('an rsync that does not answer --version like rsync is refused', () => {
@@ -50,7 +50,7 @@ describe('locateSocat / locateRsync / locateTools', () => {
 
   test('rsync 3.2 spells its version with a v', () => {
     const bin = fake('rsync', 'rsync  version v3.2.7  protocol version 31');
-    assert.deepEqual(locateRsync(bin), { path: join(bin, 'rsync'), version: 'v3.2.7' });
+    assert.deepEqual(locateRsync(bin), { path: join(bin, 'rsync'), version: 'v3.2.7', features: { version: 'v3.2.7', refusesForeignSymlinks: false } });
   });
 });
 
