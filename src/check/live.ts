@@ -17,7 +17,7 @@ import { findProgram } from '../proc/find-program';
 import { pidListensOn, portOwners } from '../proc/sockets';
 import { tunnelTls } from '../sst/tunnel-tls';
 import { connectAddress, execAddress, listenAddress, type TunnelTls } from '../tunnel/socat-address';
-import { advertisedAddress } from './advertised';
+import { advertisedAddress, sockoptCommonName } from './advertised';
 import type { CheckArgs } from './args';
 import { killTracked, spawnTracked, stopSignal, type Tracked } from './children';
 import { addressSettings, describeTls, loadConfig, resolveCheckTls, type CheckConfig, type TlsContext } from './config';
@@ -165,7 +165,8 @@ export async function runListen(args: CheckArgs, sink: Sink): Promise<Report> {
   const stop = stopSignal();
   const t = spawnTracked(s.socat, socatArgs);
   const log = new ListenerLog();
-  t.onStderrLine((line) => log.feed(line).forEach((c) => emit(connectionItem(c))));
+  const namesClient = tunnel.verify && (Boolean(tunnel.commonName) || sockoptCommonName(s.tls.sockopt) !== undefined);
+  t.onStderrLine((line) => log.feed(line).forEach((c) => emit(connectionItem(c, namesClient))));
   try {
     if (!(await waitListening(t, port))) {
       const owners = portOwners(port).map((o) => `PID ${o.pid} (${o.command})`);
@@ -190,7 +191,7 @@ export async function runListen(args: CheckArgs, sink: Sink): Promise<Report> {
     stop.dispose();
     await killTracked(t);
   }
-  log.unfinished().forEach((c) => emit(connectionItem(c)));
+  log.unfinished().forEach((c) => emit(connectionItem(c, namesClient)));
   if (log.connectionCount() === 0) {
     emit(item('handshake', 'handshake', 'WARN', `no node connected to ${where} while the listener ran`));
   }

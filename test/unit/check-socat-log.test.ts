@@ -91,7 +91,7 @@ describe('listener side (--listen)', () => {
     const log = new ListenerLog();
     const finished = LISTENER.flatMap((line) => log.feed(line));
     assert.deepEqual(finished.map((c) => c.peer), ['[::1]:53364', '127.0.0.1:60838', '127.0.0.1:55258']);
-    const [refused, ok, closed] = finished.map(connectionItem);
+    const [refused, ok, closed] = finished.map((c) => connectionItem(c, false));
     assert.equal(ok?.status, 'PASS');
     assert.equal(ok?.id, 'handshake:127.0.0.1:60838');
     assert.equal(ok?.detail, 'TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, no check of commonName; answered');
@@ -102,7 +102,7 @@ describe('listener side (--listen)', () => {
     assert.equal(log.connectionCount(), 4);
     const open = log.unfinished();
     assert.deepEqual(open.map((c) => c.peer), ['127.0.0.1:55300']);
-    assert.equal(connectionItem(open[0] ?? { peer: '', handshake: { errors: [] }, done: false }).status, 'WARN');
+    assert.equal(connectionItem(open[0] ?? { peer: '', handshake: { errors: [] }, done: false }, false).status, 'WARN');
     assert.deepEqual(log.listenerErrors, []);
   });
 
@@ -127,6 +127,29 @@ describe('listener side: a connection that logs before the listener names it', (
     ];
     const done = lines.flatMap((l) => log.feed(l));
     assert.equal(done.length, 1);
-    assert.equal(connectionItem(done[0] ?? { peer: '', handshake: { errors: [] }, done: false }).detail, 'TLSv1.3, cipher TLS_AES_128_GCM_SHA256; donor certificate accepted; answered');
+    assert.equal(connectionItem(done[0] ?? { peer: '', handshake: { errors: [] }, done: false }, false).detail, 'TLSv1.3, cipher TLS_AES_128_GCM_SHA256; donor certificate accepted; answered');
+  });
+});
+
+describe('listener side: the empty commonname of a listener that checks no client name', () => {
+  const lines = [
+    '2026/12/06 10:36:36 socat[300] N accepting connection from AF=2 127.0.0.1:1000 on AF=2 127.0.0.2:45557',
+    '2026/12/06 10:36:36 socat[300] N forked off child process 301',
+    '2026/12/06 10:36:37 socat[301] N SSL proto version used: TLSv1.3',
+    '2026/12/06 10:36:37 socat[301] N SSL connection using TLS_AES_256_GCM_SHA384',
+    '2026/12/06 10:36:37 socat[301] N trusting certificate, commonName matches',
+    '2026/12/06 10:36:37 socat[301] N exiting with status 0',
+  ];
+  const connection = (): Parameters<typeof connectionItem>[0] => {
+    const log = new ListenerLog();
+    return lines.flatMap((l) => log.feed(l))[0] ?? { peer: '', handshake: { errors: [] }, done: false };
+  };
+
+  test('socat says "commonName matches" for it: reported as no check of the name', () => {
+    assert.equal(connectionItem(connection(), false).detail, 'TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, no check of commonName; answered');
+  });
+
+  test('a listener given a client name (sockopt commonname=…) keeps socat\'s words', () => {
+    assert.equal(connectionItem(connection(), true).detail, 'TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, commonName matches; answered');
   });
 });
