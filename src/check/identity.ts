@@ -4,6 +4,7 @@
  * computed from the user's ids instead (see access.ts). Parsing is pure; NSS sources beyond
  * the two files (LDAP, sssd) are not consulted, and such a user reads as unknown.
  */
+import { readFileSync } from 'node:fs';
 
 export interface PasswdEntry {
   name: string;
@@ -71,6 +72,15 @@ export function resolveIdentity(user: string, passwd: readonly PasswdEntry[], gr
 
 export function describeIdentity(id: Identity): string {
   return `${id.user} (uid ${id.uid}, gid ${id.gids[0] ?? '?'}${id.gids.length > 1 ? `, groups ${id.gids.slice(1).join(',')}` : ''})`;
+}
+
+/** The entries of /etc/passwd; none when it cannot be read. */
+export function systemPasswd(): PasswdEntry[] {
+  try {
+    return parsePasswd(readFileSync('/etc/passwd', 'utf8'));
+  } catch {
+    return [];
+  }
 }
 
 /** `name (uid N)` from /etc/passwd, or `uid N` alone, for messages about file owners. */

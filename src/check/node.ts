@@ -15,7 +15,7 @@ import { evaluateAccess, underProtectedHome, type Need } from './access';
 import { advertisedAddress, type Advertised, type InterfaceAddress } from './advertised';
 import type { CheckArgs } from './args';
 import { addressSettings, DEFAULT_USER, describeTls, loadConfig, resolveCheckTls, type CheckConfig, type TlsContext } from './config';
-import { describeIdentity, describeUid, parseGroup, parsePasswd, resolveIdentity, type Identity } from './identity';
+import { describeIdentity, describeUid, parseGroup, parsePasswd, resolveIdentity, systemPasswd, type Identity } from './identity';
 import { accessQuery } from './inspect';
 import { portItem } from './port';
 import type { Report } from './render';
@@ -182,7 +182,7 @@ function symlinkItem(config: CheckConfig, rsync: RsyncTool | undefined, identity
   }
   // The joiner's daemon runs as root when mariadbd's SST runs as root, else as the mariadbd user.
   const owners = identity === undefined ? [0] : [0, identity.uid];
-  const passwd = parsePasswd(readText('/etc/passwd'));
+  const passwd = systemPasswd();
   const dirs = [...new Set([layout.datadir, layout.dataHome, layout.logDir, layout.undoDir, layout.ariaLog])];
   const problem = foreignSymlinkProblem(dirs, owners, rsync.version, systemLinkFs, (uid) => describeUid(uid, passwd));
   return problem === undefined ? item('symlinks', label, 'PASS', `no symlink owned by another user on the way to ${dirs.join(', ')}`) : item('symlinks', label, 'FAIL', problem);

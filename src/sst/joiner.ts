@@ -12,7 +12,7 @@ import type { Lifecycle } from '../proc/lifecycle';
 import { childrenOf, pidListensOn } from '../proc/sockets';
 import type { SupervisedChild } from '../proc/supervisor';
 import { writeProtocolLine } from '../protocol/out';
-import { describeUid, parsePasswd } from '../check/identity';
+import { describeUid, systemPasswd } from '../check/identity';
 import { renderDaemonConfig, renderSecrets } from '../rsync/daemon-config';
 import { BINLOG_STAGING, MODULE } from '../rsync/modules';
 import { foreignSymlinkProblem, systemLinkFs } from '../rsync/module-symlinks';
@@ -82,17 +82,9 @@ function refuseForeignSymlinks(p: Prepared): void {
   const { datadir, dataHome, logDir, undoDir, ariaLog } = p.layout;
   // The daemon runs as root for a root joiner (rsyncd.conf uid = 0), else as we do.
   const owners = [0, process.geteuid?.() ?? 0];
-  const passwd = parsePasswd(readTextOrEmpty('/etc/passwd'));
+  const passwd = systemPasswd();
   const problem = foreignSymlinkProblem([datadir, dataHome, logDir, undoDir, ariaLog], owners, p.tools.rsyncVersion, systemLinkFs, (uid) => describeUid(uid, passwd));
   if (problem !== undefined) throw new SstError(Exit.NOT_PERMITTED, problem);
-}
-
-function readTextOrEmpty(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 function markInProgress(life: Lifecycle, datadir: string): void {
