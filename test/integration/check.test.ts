@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, lchownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -230,6 +230,21 @@ describe('check: each broken node fails on its cause', () => {
     const { r, report } = await checkJson(cnf);
     failsOn(r, report, ['name']);
     assert.match(byId(report, 'name').detail, /donors verify '127\.0\.0\.2' \(wsrep_sst_receive_address=127\.0\.0\.2:\d+\), which the certificate does not name \(CN=wrong\.example, DNS:wrong\.example\)/);
+  });
+
+  test('datadir behind a symlink owned by another user: rsync 3.5.0 would refuse it', async () => {
+    const { cnf, dir } = node(GOOD_SST());
+    const link = join(dir, 'link');
+    symlinkSync(join(dir, 'data'), link);
+    const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
+    lchownSync(link, nobody, nobody);
+    const { r, report } = await checkJson(cnf);
+    assert.equal(byId(report, 'symlinks').status, 'PASS', r.stdout);
+    const linked = join(dir, 'linked.cnf');
+    writeFileSync(linked, `[mysqld]\nuser=root\ndatadir=${link}/\nwsrep_sst_receive_address=${HOST}:${port}\n[sst]\ntca=${ca.caCert}\ntcert=${good.cert}\ntkey=${good.key}\n`);
+    const bad = await checkJson(linked);
+    failsOn(bad.r, bad.report, ['symlinks']);
+    assert.match(byId(bad.report, 'symlinks').detail, new RegExp(`rsync 3\\.5\\.0 refuses the path .*: it goes through the symlink ${link.replace(/\./g, '\\.')}, owned by nobody \\(uid ${nobody}\\)`));
   });
 
   test('SST port held by another program', async () => {
