@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BIN := dist/wsrep_sst_rsync_tunnel
 NODE_TEST := node --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: deps build dist test test-unit test-integration test-dist test-e2e demo clean
+.PHONY: deps build dist test test-unit test-integration test-dist test-e2e test-mtr demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -33,6 +33,11 @@ test-e2e: build dist
 # single executable, as mariadbd would.
 test: build dist
 	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/unit/ build/test/integration/ build/test/dist/ build/test/e2e/ build/test/packages/
+	SST_TEST_BINARY=$(abspath $(BIN)) node build/scripts/mtr.js
+
+# MariaDB's own galera MTR tests of wsrep_sst_method=rsync, as rsync_tunnel twins (mariadb-test).
+test-mtr: build dist
+	SST_TEST_BINARY=$(abspath $(BIN)) node build/scripts/mtr.js
 
 demo: build dist
 	@node build/scripts/demo.js
