@@ -116,7 +116,7 @@ export function twinTest(text: string): string {
  * mariadbd gives about a `localhost` receive address, as the suite has for `127.0.0.1`.
  */
 export function twinSuitePm(text: string, binDir: string): string {
-  const anchor = /^return wsrep_not_ok\(\) if wsrep_not_ok\(\);\s*$/m;
+  const anchor = /^return wsrep_not_ok\(\) if wsrep_not_ok\(\);[ \t]*$/m;
   if (!/^package My::Suite::Galera;$/m.test(text) || !anchor.test(text)) {
     throw new Error('galera suite.pm has changed: no package line or wsrep_not_ok() check to anchor on');
   }
