@@ -23,7 +23,15 @@ const FAILURE_CLUES: readonly RegExp[] = [
   /^\+\+\+ .*\.reject.*/,
 ];
 
+/** mariadbd's error lines quote whole command lines: the start says enough, the log has the rest. */
+const REASON_MAX = 300;
+
 function failureReason(details: readonly string[]): string {
+  const reason = bestClue(details);
+  return reason.length > REASON_MAX ? `${reason.slice(0, REASON_MAX)}…` : reason;
+}
+
+function bestClue(details: readonly string[]): string {
   const lines = details.map((l) => l.trim()).filter((l) => l !== '');
   for (const clue of FAILURE_CLUES) {
     const hit = lines.find((l) => clue.test(l));

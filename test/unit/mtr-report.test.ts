@@ -41,6 +41,12 @@ describe('parseMtrOutput', () => {
     assert.deepEqual(results[2], { test: 'galera_sst_rsync_encrypt_with_key', outcome: 'SKIP', reason: "MTR: Test requires: 'debug'" });
   });
 
+  test('a reason quoting a whole command line is cut at 300 characters', () => {
+    const out = parseMtrOutput([`${S}.t1 [ fail ]`, `mysqltest: ${'x'.repeat(400)}`].join('\n'), S);
+    assert.equal(out[0]?.reason?.length, 301);
+    assert.ok(out[0]?.reason?.endsWith('x…'));
+  });
+
   test('a result diff is named as such', () => {
     const out = parseMtrOutput([`${S}.t1 [ fail ]`, '--- /x/r/t1.result', '+++ /x/r/t1.reject', '@@ -1 +1 @@'].join('\n'), S);
     assert.equal(out[0]?.reason, 'result differs from the .result file (/x/r/t1.reject)');
