@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(socat rsync binutils openssl mariadb-client mariadb-server galera-4 iproute2 util-linux procps time tcpdump dpkg-dev lintian rpm man-db)
+APT_PACKAGES=(socat rsync binutils openssl mariadb-client mariadb-server galera-4 iproute2 util-linux procps time tcpdump dpkg-dev lintian rpm man-db mariadb-test mariadb-backup)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -60,7 +60,7 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
 
   handleBinlogs(args, prepared, marker.bypass);
   await life.shutdown();
-  log.info(`${marker.bypass ? 'IST (bypass) completed' : 'SST completed'}: state ${marker.state}`);
+  log.info(`rsync ${marker.bypass ? 'IST' : 'SST'} completed on joiner, state ${marker.state}`);
   writeProtocolLine('joiner', marker.state);
 }
 

@@ -11,6 +11,6 @@ test('make demo: a real two-node cluster joins through rsync_tunnel and is clean
   const r = spawnSync(process.execPath, [join(root, 'build', 'scripts', 'demo.js')], { encoding: 'utf8', timeout: 580_000, env: { ...process.env, KEEP: '' } });
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /DEMO OK/);
-  assert.match(r.stdout, /WSREP_SST: \[INFO\] SST completed/);
+  assert.match(r.stdout, /WSREP_SST: \[INFO\] rsync SST completed on joiner/);
   assert.equal(existsSync(join(root, 'demo-run')), false, 'the demo removes its working directory');
 });

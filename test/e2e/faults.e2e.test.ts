@@ -62,7 +62,7 @@ async function expectFailedJoin(c: Cluster, n1: ClusterNode, n2: ClusterNode, e:
     await waitFor(() => exitCodeLogged(c, failing, e.side) !== undefined, 30_000).catch(() => undefined);
     assert.equal(exitCodeLogged(c, failing, e.side), e.code, c.tail(failing, 40));
   }
-  assert.doesNotMatch(c.log(n2), /SST completed|SST succeeded/, 'the joiner must never report success');
+  assert.doesNotMatch(c.log(n2), /(SST|IST) completed|SST succeeded/, 'the joiner must never report success');
   const nodePids = new Set(c.nodes.map((n) => n.process?.pid));
   const deadline = Date.now() + 15_000;
   let left = taggedProcesses(c.tag).filter((p) => !nodePids.has(p.pid));

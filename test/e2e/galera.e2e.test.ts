@@ -94,7 +94,7 @@ describe('Galera cluster with rsync_tunnel', { timeout: 900_000 }, () => {
     c.start(n2);
     await c.waitSynced(n2);
     assertSameData(c, n1, n2);
-    assert.ok(sstLines(c, n2).slice(before).some((l) => /IST \(bypass\) completed/.test(l)), c.tail(n2));
+    assert.ok(sstLines(c, n2).slice(before).some((l) => /rsync IST completed on joiner/.test(l)), c.tail(n2));
     assert.ok(sstLines(c, n1).some((l) => /IST chosen: sending only the marker/.test(l)), c.tail(n1));
   });
 

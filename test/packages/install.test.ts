@@ -42,7 +42,7 @@ test('dpkg -i, one real-cluster SST with the installed program, dpkg -r', { time
     await c.waitSynced(n2);
     assertSameData(c, n1 as ClusterNode, n2 as ClusterNode);
     assert.match(c.log(n2), /WSREP_SST: \[INFO\] wsrep_sst_rsync_tunnel [\d.]+ starting as joiner/);
-    assert.match(c.log(n2), /WSREP_SST: \[INFO\] SST completed/);
+    assert.match(c.log(n2), /WSREP_SST: \[INFO\] rsync SST completed on joiner/);
   } finally {
     await cluster?.destroy();
     spawnSync('dpkg', ['-r', PKG_NAME]);
