@@ -10,6 +10,7 @@ import { cnOnlyAdvice } from '../proc/tool-features';
 import { writeProtocolLine } from '../protocol/out';
 import { AUTH_USER, MARKER } from '../rsync/modules';
 import { EXCLUDED_TOP_LEVEL, markerPass, transferPlan } from '../rsync/plan';
+import { sockoptCommonName } from '../check/advertised';
 import { peerCertificateNames } from '../tunnel/peer-certificate';
 import { connectAddress } from '../tunnel/socat-address';
 import { binlogsToSend, writeBinlogList } from './binlogs';
@@ -43,8 +44,9 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
   });
   log.info(`tunnel to the joiner ${formatHostPort(target)}: ${prepared.tools.socat} - ${socatAddress}`);
   if (prepared.tls.mode === 'VERIFY_IDENTITY') {
-    const cnOnly = cnOnlyAdvice(prepared.tools.socatFeatures, target.host, isIpLiteral(target.host) !== 0);
-    log.info(cnOnly === undefined ? `the joiner's certificate must name '${target.host}' (CN or subjectAltName)` : `the joiner's certificate must have CN=${target.host}: ${cnOnly}`);
+    const name = expectedName(target, prepared);
+    const cnOnly = cnOnlyAdvice(prepared.tools.socatFeatures, name, isIpLiteral(name) !== 0);
+    log.info(cnOnly === undefined ? `the joiner's certificate must name '${name}' (CN or subjectAltName)` : `the joiner's certificate must have CN=${name}: ${cnOnly}`);
   }
   const secret = await remoteSecret(target, stdinAuth);
   if (secret === undefined) {
@@ -82,11 +84,17 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
 async function withPeerNames(e: unknown, target: DonorTarget, p: Prepared): Promise<unknown> {
   if (!(e instanceof SstError) || e.code !== Exit.TLS_VERIFY || !/does not match|verify failed/i.test(e.message)) return e;
   const names = await peerCertificateNames({ host: target.host, port: target.port, cert: p.tls.cert, key: p.tls.key });
-  const cnOnly = /does not match/i.test(e.message) ? cnOnlyAdvice(p.tools.socatFeatures, target.host, isIpLiteral(target.host) !== 0) : undefined;
+  const name = expectedName(target, p);
+  const cnOnly = /does not match/i.test(e.message) ? cnOnlyAdvice(p.tools.socatFeatures, name, isIpLiteral(name) !== 0) : undefined;
   const parts = [e.message];
-  if (names !== undefined) parts.push(`expected the joiner's certificate to name '${target.host}', it has ${names}`);
+  if (names !== undefined) parts.push(`expected the joiner's certificate to name '${name}', it has ${names}`);
   if (cnOnly !== undefined) parts.push(cnOnly);
   return parts.length === 1 ? e : new SstError(e.code, parts.join('; '));
+}
+
+/** The name socat checks: the joiner's host, unless sockopt's `commonname=` replaces it. */
+function expectedName(target: DonorTarget, p: Prepared): string {
+  return sockoptCommonName(p.sockopt) ?? target.host;
 }
 
 function privateDir(life: Lifecycle): string {
