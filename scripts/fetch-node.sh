@@ -34,7 +34,7 @@ if [ ! -f "$tgz" ] || [ "$(sha512_of "$tgz")" != "$integrity" ]; then
   pack=$(mktemp -d "$CACHE/pack.XXXXXX")
   trap 'rm -rf "$pack"' EXIT
   echo "fetch-node: npm pack $name@$version" >&2
-  (cd "$pack" && npm pack "$name@$version" --silent >/dev/null) || die "npm pack $name@$version failed"
+  (cd "$pack" && npm pack "$name@$version" --prefer-offline --silent >/dev/null) || die "npm pack $name@$version failed"
   got=$(sha512_of "$pack/$name-$version.tgz")
   [ "$got" = "$integrity" ] || die "$name@$version from the registry has $got, but $PINS pins $integrity"
   mv -f "$pack/$name-$version.tgz" "$tgz"
