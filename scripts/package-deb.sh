@@ -29,9 +29,11 @@ cp "$PKG_META/debian/lintian-overrides" "$STAGE/usr/share/lintian/overrides/$PKG
 # project links it against glibc 2.28, and dpkg-shlibdeps on a newer Debian would
 # demand that Debian's own minimum for some symbols (2.34 on Debian 12 for sysconf),
 # which would shut out Debian 11 and Ubuntu 20.04 for no reason. libstdc++6 and
-# libgcc-s1 come from dpkg-shlibdeps, or the values it gives for Node.js 22 when it
-# cannot run (a foreign-architecture binary).
-glibc=$(objdump -p "$PKG_BINARY" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/^GLIBC_//' | sort -uV | tail -n 1)
+# libgcc-s1 come from dpkg-shlibdeps or, when it cannot run (a foreign-architecture
+# binary: arm64 on an amd64 host), from the symbol versions the binary asks for, as
+# Debian's symbols files of those libraries map them.
+max_version() { objdump -p "$PKG_BINARY" | grep -o "$1[0-9][0-9.]*" | sed "s/^$1//" | sort -uV | tail -n 1; }
+glibc=$(max_version GLIBC_)
 [ -n "$glibc" ] || pkg_die "no GLIBC_ version reference in $PKG_BINARY"
 needed=$(objdump -p "$PKG_BINARY" | awk '$1 == "NEEDED" { print $2 }' | sort | tr '\n' ' ')
 for lib in $needed; do
@@ -40,18 +42,33 @@ for lib in $needed; do
     *) pkg_die "$PKG_BINARY links $lib, which the Depends of this script do not cover: add its package" ;;
   esac
 done
-cxx='libgcc-s1 (>= 3.4), libstdc++6 (>= 5.2)'
+# Without dpkg-shlibdeps: GCC_x.y[.0] is libgcc-s1 x.y, and libstdc++6 5.2 provides up
+# to GLIBCXX_3.4.21 and CXXABI_1.3.9, which is all that Node.js 22 asks for.
+cxx_from_symbols() {
+  local gcc limit prefix newest
+  gcc=$(max_version GCC_ | cut -d. -f1-2)
+  [ -n "$gcc" ] || pkg_die "no GCC_ version reference in $PKG_BINARY"
+  for limit in GLIBCXX_3.4.21 CXXABI_1.3.9; do
+    prefix=${limit%%[0-9]*}
+    newest=$(max_version "$prefix")
+    [ "$(printf '%s\n' "$newest" "${limit#"$prefix"}" | sort -V | tail -n 1)" = "${limit#"$prefix"}" ] ||
+      pkg_die "$PKG_BINARY needs $prefix$newest, newer than $limit: raise the libstdc++6 (>= 5.2) of this script"
+  done
+  echo "libgcc-s1 (>= $gcc), libstdc++6 (>= 5.2)"
+}
+cxx=
 if command -v dpkg-shlibdeps >/dev/null && [ "$(dpkg --print-architecture 2>/dev/null)" = "$PKG_DEB_ARCH" ]; then
   mkdir -p "$WORK/shlibs/debian"
   printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$PKG_NAME" "$PKG_NAME" > "$WORK/shlibs/debian/control"
   if shlibs=$(cd "$WORK/shlibs" && dpkg-shlibdeps -O -e"$STAGE/usr/bin/$PKG_PROGRAM" 2>"$WORK/shlibs.log"); then
     cxx=$(printf '%s\n' "${shlibs#shlibs:Depends=}" | tr ',' '\n' | sed 's/^ *//' | grep -v '^libc6\( \|$\)' | sort | paste -sd ',' | sed 's/,/, /g')
   else
-    pkg_note "dpkg-shlibdeps failed ($(tail -n 1 "$WORK/shlibs.log")); using '$cxx'"
+    pkg_note "dpkg-shlibdeps failed ($(tail -n 1 "$WORK/shlibs.log")); using the binary's symbol versions"
   fi
 else
-  pkg_note "dpkg-shlibdeps unavailable for $PKG_DEB_ARCH; using '$cxx'"
+  pkg_note "dpkg-shlibdeps unavailable for $PKG_DEB_ARCH; using the binary's symbol versions"
 fi
+[ -n "$cxx" ] || cxx=$(cxx_from_symbols)
 depends="socat, rsync, libc6 (>= $glibc), $cxx"
 
 pkg_normalise_tree "$STAGE"

@@ -29,6 +29,7 @@ import {
   snapshotBinary,
   TEST_SOURCE_DATE_EPOCH,
 } from '../helpers/packages';
+import { assertDependsMatchBinary } from './floor';
 
 const DOC = `./usr/share/doc/${PKG_NAME}`;
 
@@ -102,6 +103,11 @@ describe('Debian package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
     // glibc 2.28 is what the Node.js binary asks for: Debian 11 and Ubuntu 20.04 must fit.
     assert.ok(depends.includes('libc6 (>= 2.28)'), `Depends: ${depends.join(', ')}`);
     assert.match(control, /^Description: .+\n( .+\n)+/m);
+  });
+
+  it("declares the floor of the executable it carries: libc6, libstdc++6, libgcc-s1 from its symbol versions, within RHEL 8's", async () => {
+    const control = await runOk('dpkg-deb', ['-f', deb]);
+    await assertDependsMatchBinary(controlField(control, 'Depends'), binary);
   });
 
   it('contains exactly the program, the man page, the docs and the lintian overrides, root-owned, with fixed modes and times', async () => {

@@ -24,6 +24,7 @@ import {
   snapshotBinary,
   TEST_SOURCE_DATE_EPOCH,
 } from '../helpers/packages';
+import { assertRequiresMatchBinary } from './floor';
 
 const PROGDIR = `/usr/libexec/${PKG_NAME}`;
 const LINK = `/usr/bin/${PROGRAM}`;
@@ -132,6 +133,10 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
     const glibc = requires.flatMap((r) => [...r.matchAll(/GLIBC_(\d+)\.(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])] as const));
     assert.ok(glibc.length > 0, 'no GLIBC_ symbol versions: automatic requirements are off');
     for (const [major, minor] of glibc) assert.ok(major < 2 || (major === 2 && minor <= 28), `needs GLIBC_${major}.${minor}`);
+  });
+
+  it("requires exactly the symbol versions the executable asks for, within RHEL 8's", async () => {
+    await assertRequiresMatchBinary((await runOk('rpm', ['-qpR', rpmFile])).trim().split('\n'), binary);
   });
 
   it('runs alternatives-setup from its scriptlets and triggers on mariadb-server-galera', async () => {
