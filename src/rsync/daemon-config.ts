@@ -61,6 +61,11 @@ export function renderDaemonConfig(input: DaemonConfigInput): string {
     '# Written by wsrep_sst_rsync_tunnel for one SST; removed when it ends.',
     'use chroot = no',
     'read only = no',
+    // A secret holder may write database files and nothing more: nothing leaves through the
+    // daemon, and no setuid/setgid bit or other-write permission arrives (devices: daemon-user.ts).
+    'write only = yes',
+    'list = no',
+    'incoming chmod = Do-w,Fo-w,ug-s',
     `timeout = ${input.timeout ?? 300}`,
     ...(input.uid === undefined ? [] : [`uid = ${input.uid}`]),
     ...(input.gid === undefined ? [] : [`gid = ${input.gid}`]),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { posix as path } from 'node:path';
 import type { SstArgs } from '../cli/args';
@@ -15,9 +15,11 @@ import { writeProtocolLine } from '../protocol/out';
 import { describeUid, systemPasswd } from '../check/identity';
 import { renderDaemonConfig, renderSecrets } from '../rsync/daemon-config';
 import { BINLOG_STAGING, MODULE } from '../rsync/modules';
+import { daemonUser, symlinkOwners, type DaemonUser } from '../rsync/daemon-user';
 import { foreignSymlinkProblem, systemLinkFs } from '../rsync/module-symlinks';
 import { execAddress, listenAddress } from '../tunnel/socat-address';
 import { installBinlogs, stagingHasBinlogs } from './binlogs';
+import { removeDeviceFiles } from './device-sweep';
 import { claimDatadir, FILES, inDatadir, removeQuietly, waitLingeringListener } from './datadir-files';
 import { parseMarker } from './marker';
 import { prepare, type Prepared } from './prepare';
@@ -41,15 +43,16 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
   await claimDatadir(life, args.datadir);
   await waitLingeringListener(life, args.datadir);
   removeStaleFiles(args.datadir);
-  createDirectories(prepared);
-  refuseForeignSymlinks(prepared);
+  const user = chooseDaemonUser(args.datadir);
+  createDirectories(prepared, user);
+  refuseForeignSymlinks(prepared, user);
   markInProgress(life, args.datadir);
 
   const bindHost = await localBindHost(address.host);
   log.info(bindHost ? `listening on ${formatHost(address)}:${address.port} only` : `${address.host} is not a local address: listening on all interfaces, port ${address.port}`);
   await checkPortFree(address, bindHost);
   const secret = randomBytes(16).toString('hex');
-  const listener = await startListener(life, args, prepared, address, bindHost, secret);
+  const listener = await startListener(life, args, prepared, address, bindHost, secret, user);
 
   writeProtocolLine('joiner', `ready ${readyName(prepared)}:${secret}@${formatHost(address)}:${address.port}/${MODULE}`);
 
@@ -58,6 +61,7 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
   const marker = parseMarker(readFileSync(markerFile, 'utf8'));
   if (marker.secret !== secret) throw new SstError(Exit.ABORTED, 'Donor does not know my secret!');
 
+  if (user.root) refuseDeviceFiles(prepared, inDatadir(args.datadir, BINLOG_STAGING));
   handleBinlogs(args, prepared, marker.bypass);
   await life.shutdown();
   log.info(`rsync ${marker.bypass ? 'IST' : 'SST'} completed on joiner, state ${marker.state}`);
@@ -70,18 +74,45 @@ function removeStaleFiles(datadir: string): void {
   removeQuietly(inDatadir(datadir, BINLOG_STAGING));
 }
 
-function createDirectories(p: Prepared): void {
-  for (const dir of [p.layout.datadir, p.layout.dataHome, p.layout.logDir, p.layout.undoDir, p.layout.ariaLog]) {
-    mkdirSync(dir, { recursive: true });
+function chooseDaemonUser(datadir: string): DaemonUser {
+  const euid = process.geteuid?.() ?? 0;
+  const owner = statSync(datadir);
+  const user = daemonUser(euid, owner);
+  if (user.root) {
+    log.warn(`the datadir ${datadir} is owned by root: the SST's rsync daemon keeps root, so only our checks after the transfer keep device files out; make the mariadbd user own the datadir`);
+  } else if (euid === 0) {
+    log.info(`the SST's rsync daemon runs as the datadir's owner (uid ${owner.uid}, gid ${owner.gid}), not as root`);
+  }
+  return user;
+}
+
+function refuseDeviceFiles(p: Prepared, staging: string): void {
+  const { datadir, dataHome, logDir, undoDir, ariaLog } = p.layout;
+  const removed = removeDeviceFiles([datadir, dataHome, logDir, undoDir, ariaLog, staging]);
+  if (removed.length > 0) {
+    throw new SstError(Exit.ABORTED, `the donor pushed device files (removed): ${removed.slice(0, 5).join(', ')}${removed.length > 5 ? `, … (${removed.length})` : ''}`);
   }
 }
 
+/** Directories we create as root must be writable by the daemon that fills them. */
+function createDirectories(p: Prepared, user: DaemonUser): void {
+  for (const dir of [p.layout.datadir, p.layout.dataHome, p.layout.logDir, p.layout.undoDir, p.layout.ariaLog]) {
+    makeDirectory(dir, user);
+  }
+}
+
+function makeDirectory(dir: string, user: DaemonUser): void {
+  const created = mkdirSync(dir, { recursive: true });
+  if (created === undefined || user.uid === undefined || user.root) return;
+  // mkdir -p returns the first directory it made: hand that one and those below it to the daemon.
+  for (let d = dir; d.length >= created.length; d = path.dirname(d)) chownSync(d, user.uid, user.gid ?? -1);
+}
+
 /** rsync 3.5.0+ would refuse such a path only when the donor connects: say so now, before `ready`. */
-function refuseForeignSymlinks(p: Prepared): void {
+function refuseForeignSymlinks(p: Prepared, user: DaemonUser): void {
   if (!p.tools.rsyncFeatures.refusesForeignSymlinks) return;
   const { datadir, dataHome, logDir, undoDir, ariaLog } = p.layout;
-  // The daemon runs as root for a root joiner (rsyncd.conf uid = 0), else as we do.
-  const owners = [0, process.geteuid?.() ?? 0];
+  const owners = symlinkOwners(process.geteuid?.() ?? 0, user);
   const passwd = systemPasswd();
   const problem = foreignSymlinkProblem([datadir, dataHome, logDir, undoDir, ariaLog], owners, p.tools.rsyncVersion, systemLinkFs, (uid) => describeUid(uid, passwd));
   if (problem !== undefined) throw new SstError(Exit.NOT_PERMITTED, problem);
@@ -127,17 +158,18 @@ async function startListener(
   address: HostPort,
   bindHost: string | undefined,
   secret: string,
+  user: DaemonUser,
 ): Promise<SupervisedChild> {
+  // rsync reads its configuration and the secrets as the joiner, before it changes user.
   const dir = privateDir(life);
   const secretsFile = path.join(dir, 'rsyncd.secrets');
   writeFileSync(secretsFile, renderSecrets(secret), { mode: 0o600 });
   const staging = inDatadir(args.datadir, BINLOG_STAGING);
-  mkdirSync(staging, { recursive: true });
+  makeDirectory(staging, user);
   const conf = path.join(dir, 'rsyncd.conf');
-  const asRoot = process.geteuid?.() === 0 ? { uid: 0, gid: process.getegid?.() ?? 0 } : {};
   writeFileSync(
     conf,
-    renderDaemonConfig({ layout: { ...p.layout, binlogStaging: staging }, ...asRoot, secretsFile }),
+    renderDaemonConfig({ layout: { ...p.layout, binlogStaging: staging }, uid: user.uid, gid: user.gid, secretsFile }),
     { mode: 0o600 },
   );
 

@@ -6,7 +6,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderDaemonConfig, renderSecrets, rsyncdValue, type DaemonLayout } from '../../src/rsync/daemon-config';
@@ -54,12 +54,15 @@ describe('renderDaemonConfig', () => {
   const text = renderDaemonConfig({ layout: LAYOUT, uid: 105, gid: 110, secretsFile: SECRETS });
   const conf = parseConf(text);
 
-  test('global settings: no chroot, writable, timeout 300, explicit numeric uid/gid, every module behind the secret', () => {
+  test('global settings: no chroot, writable but write only and unlisted, no setuid/other-write, timeout 300, explicit numeric uid/gid, every module behind the secret', () => {
     assert.deepEqual(
       [...conf.global],
       [
         ['use chroot', 'no'],
         ['read only', 'no'],
+        ['write only', 'yes'],
+        ['list', 'no'],
+        ['incoming chmod', 'Do-w,Fo-w,ug-s'],
         ['timeout', '300'],
         ['uid', '105'],
         ['gid', '110'],
@@ -226,12 +229,38 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
 
   const SPACED = { datadir: 'data dir', logDir: 'redo logs', dataHome: 'ib data', undoDir: 'undo', ariaLog: 'aria', binlogStaging: 'data dir/.rsync_tunnel_sst_binlogs' };
 
-  test('rsync accepts the file and lists every module', { skip }, () => {
+  test('rsync accepts the file; the modules are not listed', { skip }, () => {
     const { conf } = setUp('list', SPACED);
     const r = rsync(conf, ['rsync://localhost/']);
     assert.equal(r.status, 0, r.stderr);
-    const listed = r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((n) => n);
-    assert.deepEqual(listed.sort(), Object.values(MODULES).sort());
+    assert.equal(r.stdout.trim(), '');
+  });
+
+  test('with the secret, no file content can be read back from any module', { skip }, () => {
+    const { layout, conf } = setUp('read', SPACED);
+    writeFileSync(join(layout.datadir, 'private.key'), 'secret key');
+    const out = join(dir, 'read-out');
+    for (const module of Object.values(MODULES)) {
+      const r = rsync(conf, ['--quiet', '--recursive', `rsync://localhost/${module}/`, `${out}/`]);
+      assert.notEqual(r.status, 0, module);
+      assert.match(r.stderr, /module is write only/, module);
+    }
+    assert.equal(existsSync(join(out, 'private.key')), false);
+  });
+
+  test('with the secret, setuid/setgid bits and other-write permissions do not arrive', { skip }, () => {
+    const { layout, conf } = setUp('modes', SPACED);
+    const src = join(dir, 'modes-src');
+    mkdirSync(join(src, 'db'), { recursive: true });
+    writeFileSync(join(src, 'db', 'suid'), 'x');
+    chmodSync(join(src, 'db', 'suid'), 0o6777);
+    chmodSync(join(src, 'db'), 0o777);
+    chmodSync(src, 0o777);
+    const r = rsync(conf, ['--quiet', '--recursive', '--perms', `${src}/`, `rsync://localhost/${MODULES.data}/`]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(statSync(join(layout.datadir, 'db', 'suid')).mode & 0o7777, 0o775);
+    assert.equal(statSync(join(layout.datadir, 'db')).mode & 0o777, 0o775);
+    assert.equal(statSync(layout.datadir).mode & 0o002, 0);
   });
 
   test('without the per-SST secret nothing can be written', { skip }, () => {
