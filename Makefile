@@ -9,7 +9,7 @@ ARM64_BIN := dist/arm64/wsrep_sst_rsync_tunnel
 ARCH_BIN := $(if $(filter arm64,$(ARCH)),$(ARM64_BIN),$(BIN))
 NODE_TEST := node --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: deps build dist dist-arm64 test test-unit test-integration test-dist test-arm64 test-compat test-e2e test-mtr demo clean
+.PHONY: deps build dist dist-arm64 test test-unit test-integration test-dist test-arm64 test-compat test-previous test-e2e test-mtr demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -41,6 +41,10 @@ test-arm64: build dist-arm64
 # the regression gate, first in `make test`.
 test-compat: build dist
 	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/compat/
+
+# Only the previous release (scripts/previous-release, built from git history) against this tree, both ways.
+test-previous: build dist
+	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/compat/previous-release.test.js
 
 # A real MariaDB Galera cluster (mariadbd + galera-4 from Debian) on 127.0.0.x.
 test-e2e: build dist

@@ -21,8 +21,9 @@ export interface RoleRun {
   exit: Promise<number | null>;
 }
 
-export function startRole(argv: readonly string[], env: NodeJS.ProcessEnv = {}, stdin: 'ignore' | 'pipe' = 'ignore'): RoleRun {
-  const { command, args } = programCommand();
+/** `binary` runs another build of the program (the previous release) instead of programCommand()'s. */
+export function startRole(argv: readonly string[], env: NodeJS.ProcessEnv = {}, stdin: 'ignore' | 'pipe' = 'ignore', binary?: string): RoleRun {
+  const { command, args } = binary === undefined ? programCommand() : { command: binary, args: [] };
   const child = spawn(command, [...args, ...argv], { stdio: [stdin, 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const lines: string[] = [];
   const waiting: ((l: string | undefined) => void)[] = [];
@@ -60,6 +61,8 @@ export interface NodeSide {
   cnf: string;
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
+  /** This node's executable when it is not the program under test (a node one release behind). */
+  binary?: string;
 }
 
 export function joinerArgv(j: NodeSide, address: string, parent: number): string[] {
@@ -123,7 +126,7 @@ export interface SstOptions {
 /** One SST, donor→joiner, the way two mariadbd would run it. */
 export async function runSst(o: SstOptions): Promise<SstResult> {
   const seqno = o.seqno ?? 42;
-  const joiner = startRole(joinerArgv(o.joiner, o.address, o.parent ?? process.pid), o.joiner.env);
+  const joiner = startRole(joinerArgv(o.joiner, o.address, o.parent ?? process.pid), o.joiner.env, 'ignore', o.joiner.binary);
   const ready = await joiner.nextLine(120_000);
   if (!ready?.startsWith('ready ')) {
     return { joiner, joinerCode: await joiner.exit, ready };
@@ -133,6 +136,8 @@ export async function runSst(o: SstOptions): Promise<SstResult> {
   const donor = startRole(
     donorArgv(o.donor, o.donorAddress ? o.donorAddress(address) : address, seqno, o.bypass),
     { ...o.donor.env, WSREP_SST_OPT_REMOTE_AUTH: o.donorAuth ?? auth ?? '' },
+    'ignore',
+    o.donor.binary,
   );
   const state = `${STATE_UUID}:${seqno} 0`;
   for (;;) {
