@@ -5,6 +5,15 @@ import { log } from './log';
 import { PROGRAM, VERSION } from './version';
 import { runSst } from './sst/run';
 import { runCheck } from './check/run';
+import { runGuard } from './proc/guard';
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   const command = parseArgs(argv);
@@ -19,6 +28,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runSst(command.args);
     case 'check':
       return runCheck(command.args);
+    case 'guard':
+      return runGuard(process.stdin, killGroup);
   }
 }
 

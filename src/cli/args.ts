@@ -1,6 +1,7 @@
 import minimist from 'minimist';
 import { posix as path } from 'node:path';
 import { parseCheckArgs, type CheckArgs } from '../check/args';
+import { GUARD_COMMAND } from '../proc/guard';
 import type { Role } from '../config/tls';
 import { Exit, SstError } from '../errors';
 
@@ -47,7 +48,9 @@ export type Command =
   | { kind: 'help' }
   | { kind: 'version' }
   | { kind: 'sst'; args: SstArgs }
-  | { kind: 'check'; args: CheckArgs };
+  | { kind: 'check'; args: CheckArgs }
+  /** Internal: the guard an SST run starts (src/proc/guard.ts). */
+  | { kind: 'guard' };
 
 const STRING_OPTIONS = [
   'role',
@@ -137,6 +140,7 @@ export function normaliseDir(dir: string, base = process.cwd()): string {
 
 export function parseArgs(argv: readonly string[]): Command {
   // An operator's subcommand; mariadbd's argv always starts with an option.
+  if (argv[0] === GUARD_COMMAND && argv.length === 1) return { kind: 'guard' };
   if (argv[0] === 'check') {
     const check = parseCheckArgs(argv.slice(1));
     return check === 'help' ? { kind: 'help' } : { kind: 'check', args: check };

@@ -12,6 +12,7 @@
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { posix as path } from 'node:path';
+import { skipShells } from '../proc/ancestors';
 import { findProgram } from '../proc/find-program';
 
 export interface ServerVersion {
@@ -47,32 +48,8 @@ function attempt<T>(read: () => T): T | undefined {
 
 export const UPGRADE_INFO = 'mysql_upgrade_info';
 
-/** mariadbd starts us through `sh -c`, which need not exec (spec §1.5): these are skipped. */
-const SHELLS = new Set(['sh', 'bash', 'dash']);
-/** More nested shells than this are not mariadbd's doing. */
-const MAX_SHELLS = 3;
 /** Server executables: `mariadbd`, and `mysqld` (a link to it, or RHEL's /usr/libexec/mysqld). */
 const SERVER_NAME = /^(mariadbd|mysqld)/;
-
-/** `comm` and parent PID from /proc/<pid>/stat. comm may hold spaces and `)`, so the last `)` ends it. */
-export function parseProcStat(text: string): { comm: string; ppid: number } | undefined {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return undefined;
-  const ppid = Number(text.slice(close + 2).split(' ')[1]);
-  return Number.isInteger(ppid) && ppid > 0 ? { comm: text.slice(open + 1, close), ppid } : undefined;
-}
-
-/** `pid`, or the first ancestor of it that is not a shell. */
-export function skipShells(pid: number, readStat: (pid: number) => string | undefined): number {
-  let current = pid;
-  for (let hops = 0; hops < MAX_SHELLS; hops++) {
-    const stat = parseProcStat(readStat(current) ?? '');
-    if (stat === undefined || !SHELLS.has(stat.comm)) break;
-    current = stat.ppid;
-  }
-  return current;
-}
 
 /**
  * "major.minor" of a MariaDB server executable: the `mysqld-X.Y` group name it holds as a C

@@ -1,6 +1,7 @@
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { expectedSocatWarning } from '../tunnel/socat-messages';
+import type { GroupRegistry } from './guard';
 import { Supervisor } from './supervisor';
 
 type Cleanup = () => void | Promise<void>;
@@ -30,13 +31,15 @@ export function isProcessAlive(pid: number): boolean {
  * them wherever they are.
  */
 export class Lifecycle {
-  readonly supervisor = new Supervisor(expectedSocatWarning);
+  readonly supervisor: Supervisor;
   private readonly cleanups: Cleanup[] = [];
   private abortError: SstError | undefined;
   private readonly abortListeners = new Set<(e: SstError) => void>();
   private parentTimer: NodeJS.Timeout | undefined;
 
-  constructor() {
+  /** `guard`: where the supervisor registers its groups so they die with us (guard.ts); SST runs pass one. */
+  constructor(options: { guard?: GroupRegistry } = {}) {
+    this.supervisor = new Supervisor(expectedSocatWarning, options.guard);
     for (const signal of Object.keys(EXIT_ON_SIGNAL) as NodeJS.Signals[]) {
       process.on(signal, () => this.abort(new SstError(EXIT_ON_SIGNAL[signal] ?? Exit.ABORTED, `Received ${signal}: aborting the SST.`)));
     }

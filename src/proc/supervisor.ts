@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { log } from '../log';
+import type { GroupRegistry } from './guard';
 
 export interface ChildSpec {
   /** Short name for logs ("socat listener", "rsync pass 6 db1"). */
@@ -80,8 +81,14 @@ export class Supervisor {
   /** Kinds of expected stderr lines kept out of the log, with their counts. */
   private readonly quieted = new Map<string, number>();
 
-  /** `quiet` names the kind of a stderr line that is expected and not worth a log line of its own. */
-  constructor(private readonly quiet: (line: string) => string | undefined = () => undefined) {}
+  /**
+   * `quiet` names the kind of a stderr line that is expected and not worth a log line of its own;
+   * `registry` (the guard, guard.ts) learns each group we start and each we have ended.
+   */
+  constructor(
+    private readonly quiet: (line: string) => string | undefined = () => undefined,
+    private readonly registry?: GroupRegistry,
+  ) {}
 
   /** One line for all the quieted stderr lines so far, then the count starts again. */
   takeQuietedSummary(): string | undefined {
@@ -112,7 +119,10 @@ export class Supervisor {
       alive = false;
     });
     const pid = child.pid ?? -1;
-    if (pid > 0) this.groups.add(pid);
+    if (pid > 0) {
+      this.groups.add(pid);
+      this.registry?.add(pid);
+    }
     this.forwardStderr(child, spec.name, tail);
     return {
       name: spec.name,
@@ -158,21 +168,24 @@ export class Supervisor {
 
   private async stopGroup(pgid: number): Promise<void> {
     if (!this.groups.has(pgid)) return;
-    if (!groupHasLiveMembers(pgid)) {
-      this.groups.delete(pgid);
-      return;
-    }
-    if (signalGroup(pgid, 'SIGTERM') && !(await waitGroupGone(pgid, TERM_GRACE_MS))) {
+    if (groupHasLiveMembers(pgid) && signalGroup(pgid, 'SIGTERM') && !(await waitGroupGone(pgid, TERM_GRACE_MS))) {
       log.warn(`process group ${pgid} ignored SIGTERM for ${TERM_GRACE_MS / 1000} s; sending SIGKILL`);
       signalGroup(pgid, 'SIGKILL');
       await waitGroupGone(pgid, KILL_GRACE_MS);
     }
+    this.forget(pgid);
+  }
+
+  private forget(pgid: number): void {
     this.groups.delete(pgid);
+    this.registry?.remove(pgid);
   }
 
   /** Last resort on process exit, where nothing asynchronous can run. */
   killAllNow(): void {
-    for (const pgid of this.groups) signalGroup(pgid, 'SIGKILL');
-    this.groups.clear();
+    for (const pgid of [...this.groups]) {
+      signalGroup(pgid, 'SIGKILL');
+      this.forget(pgid);
+    }
   }
 }

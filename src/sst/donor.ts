@@ -5,6 +5,7 @@ import type { SstArgs } from '../cli/args';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { formatHostPort, isIpLiteral, parseDonorAddress, type DonorTarget } from '../net/address';
+import { serverProcess } from '../proc/ancestors';
 import type { Lifecycle } from '../proc/lifecycle';
 import { cnOnlyAdvice } from '../proc/tool-features';
 import { writeProtocolLine } from '../protocol/out';
@@ -30,6 +31,8 @@ const FLUSH_LOG_EVERY_MS = 30_000;
 export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promise<Map<string, string>>): Promise<void> {
   const target = parseDonorAddress(args.address);
   const prepared = prepare(args);
+  // No --parent for a donor: mariadbd is our parent, or the one past its `sh -c`.
+  life.watchParent(serverProcess());
   await claimDatadir(life, args.datadir);
   const work = privateDir(life);
 

@@ -1,6 +1,7 @@
 import type { SstArgs } from '../cli/args';
 import { Exit } from '../errors';
 import { log } from '../log';
+import { startGuard } from '../proc/guard';
 import { Lifecycle } from '../proc/lifecycle';
 import { readStdinAuth } from '../protocol/stdin';
 import { PROGRAM, VERSION } from '../version';
@@ -11,7 +12,7 @@ const DONOR_STDIN_WAIT_MS = 30_000;
 
 /** Runs one role; whatever happens, every child is stopped and our files are removed before we return. */
 export async function runSst(args: SstArgs): Promise<number> {
-  const life = new Lifecycle();
+  const life = new Lifecycle({ guard: startGuard() });
   // 11.8 donors write the joiner's secret to stdin only after creating a temporary SQL user, and
   // then close it; the donor waits only when the environment did not carry the secret.
   const stdinAuth = readStdinAuth(args.role === 'donor' ? DONOR_STDIN_WAIT_MS : undefined);

@@ -8,13 +8,12 @@ import { describeGroups, loadServerConfig } from '../../src/config/load';
 import {
   describeServerVersion,
   installedServerVersion,
-  parseProcStat,
   runningServerVersion,
-  skipShells,
   versionInBinary,
   versionInUpgradeInfo,
   type ServerVersionIo,
 } from '../../src/config/server-version';
+import { parseProcStat, skipShells } from '../../src/proc/ancestors';
 
 /** A server binary as far as we look at it: C strings, among them its versioned group names. */
 function binary(...strings: string[]): Buffer {
