@@ -151,7 +151,7 @@ export async function runListen(args: CheckArgs, sink: Sink): Promise<Report> {
     socatArgs = [
       '-d',
       '-d',
-      listenAddress({ port, bind, ipv6: bind?.ipv6 ?? advertised?.ipv6 ?? false, tls: tunnel, sockopt: withChildLimit(s.tls.sockopt) }),
+      listenAddress({ port, bind, ipv6: bind?.ipv6 ?? advertised?.ipv6 ?? false, tls: tunnel, sockopt: withChildLimit(s.tls.sockopt), socat: s.socatFeatures }),
       execAddress([findProgram('echo'), RESPONSE]),
     ];
   } catch (e) {

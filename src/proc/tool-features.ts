@@ -10,7 +10,9 @@
  *   how VERIFY_CA is expressed there.
  * - socat 1.7.4.0 and 1.7.4.1 listeners crash (SIGSEGV) on a client certificate with an IPv6
  *   subjectAltName unless the listener has a `commonname` option (fixed in 1.7.4.2); an empty
- *   one avoids it and is harmless on every version above.
+ *   one avoids it on IPv4 listeners. On IPv6 listeners (pf=ip6) every version from 1.7.4 tries to
+ *   resolve that empty name against such a certificate and refuses it, so nothing makes 1.7.4.0/1
+ *   accept an IPv6-SAN client on IPv6: the joiner warns (ipv6ListenerAdvice).
  * - socat 1.8 prints warnings by default: each connection writes expected `W` lines.
  * - rsync 3.5.0 daemons refuse a module path with a symlink owned by someone other than root or
  *   the daemon's user (`@ERROR: chdir failed`).
@@ -22,6 +24,12 @@ export interface SocatFeatures {
   noSni: boolean;
   /** A client checks subjectAltName IP entries, not only the CN (1.7.4+). */
   checksIpSan: boolean;
+  /**
+   * 1.7.4.0 and 1.7.4.1: a listener without a `commonname` option crashes on a client certificate
+   * with an IPv6 subjectAltName. An empty one avoids that on IPv4 listeners; it must not be given
+   * to other versions, whose IPv6 listeners then try to resolve "" against such a certificate.
+   */
+  listenerNeedsCommonName: boolean;
 }
 
 export interface RsyncFeatures {
@@ -57,6 +65,7 @@ export function socatFeatures(version: string, optionList: string): SocatFeature
     version,
     noSni: listed ? /\bopenssl-no-sni\b/.test(optionList) : atLeast(version, '1.7.4'),
     checksIpSan: atLeast(version, '1.7.4'),
+    listenerNeedsCommonName: atLeast(version, '1.7.4') && !atLeast(version, '1.7.4.2'),
   };
 }
 
@@ -71,6 +80,15 @@ export function describeFeatures(s: SocatFeatures, r: RsyncFeatures): string | u
   if (!s.checksIpSan) notes.push(`socat ${s.version} checks only a certificate's CN, not its subjectAltName IP entries`);
   if (r.refusesForeignSymlinks) notes.push(`rsync ${r.version} refuses module paths through symlinks owned by other users`);
   return notes.length > 0 ? `tool features: ${notes.join('; ')}` : undefined;
+}
+
+/** The warning for a 1.7.4.0/1.7.4.1 joiner listening on IPv6; undefined when it does not apply. */
+export function ipv6ListenerAdvice(socat: SocatFeatures, ipv6: boolean): string | undefined {
+  if (!ipv6 || !socat.listenerNeedsCommonName) return undefined;
+  return (
+    `socat ${socat.version} listening on IPv6 cannot accept a donor certificate that has an IPv6 subjectAltName ` +
+    '(1.7.4.0/1.7.4.1 crash on it, fixed in 1.7.4.2): give donors certificates without IPv6 addresses, or install socat 1.7.4.2 or later'
+  );
 }
 
 /**

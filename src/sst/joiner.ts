@@ -9,6 +9,7 @@ import { formatHost, parseJoinerAddress, type HostPort } from '../net/address';
 import { localBindHost } from '../net/local';
 import { probeListenPort } from '../net/port-probe';
 import type { Lifecycle } from '../proc/lifecycle';
+import { ipv6ListenerAdvice } from '../proc/tool-features';
 import { childrenOf, pidListensOn } from '../proc/sockets';
 import type { SupervisedChild } from '../proc/supervisor';
 import { writeProtocolLine } from '../protocol/out';
@@ -51,6 +52,8 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
   const bindHost = await localBindHost(address.host);
   log.info(bindHost ? `listening on ${formatHost(address)}:${address.port} only` : `${address.host} is not a local address: listening on all interfaces, port ${address.port}`);
   await checkPortFree(address, bindHost);
+  const ipv6Advice = ipv6ListenerAdvice(prepared.tools.socatFeatures, address.ipv6 || bindHost?.includes(':') === true);
+  if (ipv6Advice !== undefined) log.warn(ipv6Advice);
   const secret = randomBytes(16).toString('hex');
   const listener = await startListener(life, args, prepared, address, bindHost, secret, user);
 
@@ -182,6 +185,7 @@ async function startListener(
       ipv6: address.ipv6,
       tls: tunnelTls(p, 'joiner'),
       sockopt: p.sockopt,
+      socat: p.tools.socatFeatures,
     }),
     execAddress([p.tools.rsync, '--server', '--daemon', `--config=${conf}`, '.']),
   ];

@@ -295,9 +295,9 @@ function materialOptions(tls: TunnelTls): string[] {
 
 /**
  * The joiner's listener. `ipv6` selects `pf=ip6` (needed for an IPv6 bind and for an IPv6 joiner
- * listening on all interfaces); the client name is checked only for a non-empty commonName. An
- * empty `commonname=` otherwise: without any, socat 1.7.4.0/1.7.4.1 listeners crash on a client
- * certificate with an IPv6 subjectAltName (src/proc/tool-features.ts); it changes nothing else.
+ * listening on all interfaces); the client name is checked only for a non-empty commonName. For
+ * socat 1.7.4.0/1.7.4.1 an empty `commonname=` otherwise: without any, their listeners crash on a
+ * client certificate with an IPv6 subjectAltName (src/proc/tool-features.ts).
  */
 export function listenAddress(o: {
   port: number;
@@ -305,6 +305,7 @@ export function listenAddress(o: {
   ipv6: boolean;
   tls: TunnelTls;
   sockopt: readonly string[];
+  socat?: Pick<SocatFeatures, 'listenerNeedsCommonName'>;
 }): string {
   const v6 = o.ipv6 || o.bind?.ipv6 === true;
   const ours = [
@@ -313,7 +314,8 @@ export function listenAddress(o: {
     ...(o.bind === undefined ? [] : [`bind=${hostText(o.bind, 'bind address')}`]),
     ...(v6 ? ['pf=ip6'] : []),
     ...materialOptions(o.tls),
-    ...(o.tls.verify ? [o.tls.commonName ? option('commonname', o.tls.commonName) : 'commonname='] : []),
+    ...(o.tls.verify && o.tls.commonName ? [option('commonname', o.tls.commonName)] : []),
+    ...(o.tls.verify && !o.tls.commonName && o.socat?.listenerNeedsCommonName ? ['commonname='] : []),
   ];
   return withUserOptions(`OPENSSL-LISTEN:${portParam(o.port)}`, ours, o.sockopt);
 }

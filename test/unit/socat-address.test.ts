@@ -196,7 +196,7 @@ describe('listenAddress', () => {
         sockopt: [],
       }),
       'OPENSSL-LISTEN:4444,reuseaddr,fork,bind=10.0.0.2,cert=/etc/mysql/cert.pem,key=/etc/mysql/key.pem,' +
-        'cafile=/etc/mysql/ca.pem,capath=/etc/mysql/cas,verify=1,commonname=',
+        'cafile=/etc/mysql/ca.pem,capath=/etc/mysql/cas,verify=1',
     );
   });
 
@@ -210,18 +210,18 @@ describe('listenAddress', () => {
   test('IPv6 bind: brackets, zone and pf=ip6', () => {
     assert.equal(
       listenAddress({ port: 4444, bind: { host: '::1', ipv6: true }, ipv6: true, tls: { cert: '/c', verify: true }, sockopt: [] }),
-      'OPENSSL-LISTEN:4444,reuseaddr,fork,bind=[::1],pf=ip6,cert=/c,verify=1,commonname=',
+      'OPENSSL-LISTEN:4444,reuseaddr,fork,bind=[::1],pf=ip6,cert=/c,verify=1',
     );
     assert.equal(
       listenAddress({ port: 4444, bind: { host: 'fe80::1', zone: 'eth0', ipv6: true }, ipv6: false, tls: { cert: '/c', verify: true }, sockopt: [] }),
-      'OPENSSL-LISTEN:4444,reuseaddr,fork,bind=[fe80::1%eth0],pf=ip6,cert=/c,verify=1,commonname=',
+      'OPENSSL-LISTEN:4444,reuseaddr,fork,bind=[fe80::1%eth0],pf=ip6,cert=/c,verify=1',
     );
   });
 
   test('IPv6 joiner on all interfaces: pf=ip6 without bind', () => {
     assert.equal(
       listenAddress({ port: 4444, ipv6: true, tls: { cert: '/c', verify: true }, sockopt: [] }),
-      'OPENSSL-LISTEN:4444,reuseaddr,fork,pf=ip6,cert=/c,verify=1,commonname=',
+      'OPENSSL-LISTEN:4444,reuseaddr,fork,pf=ip6,cert=/c,verify=1',
     );
   });
 
@@ -235,9 +235,13 @@ describe('listenAddress', () => {
   test('client name check only for a non-empty commonName with verify', () => {
     const base = { port: 1, ipv6: false, sockopt: [] };
     assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: true, commonName: 'donor.example' } }), /,verify=1,commonname=donor\.example$/);
+    assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: true, commonName: '' } }), /,verify=1$/);
+    assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: true } }), /,verify=1$/);
     // An empty commonname keeps socat 1.7.4.0/1.7.4.1 from crashing on a client certificate with an IPv6 SAN.
-    assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: true, commonName: '' } }), /,verify=1,commonname=$/);
-    assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: true } }), /,verify=1,commonname=$/);
+    const crashes = { listenerNeedsCommonName: true };
+    assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: true }, socat: crashes }), /,verify=1,commonname=$/);
+    assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: true, commonName: 'd' }, socat: crashes }), /,verify=1,commonname=d$/);
+    assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: false }, socat: crashes }), /,verify=0$/);
     assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: false, commonName: 'x' } }), /,verify=0$/);
   });
 
@@ -246,7 +250,7 @@ describe('listenAddress', () => {
       const dir = p.replace(/:/g, ';');
       const addr = listenAddress({ port: 1, ipv6: false, tls: { cert: p, key: p, caFile: p, caPath: dir, verify: true }, sockopt: [] });
       const opts = splitUnescaped(addr, ',');
-      assert.deepEqual(opts.map((o) => o.split('=', 1)[0]), ['OPENSSL-LISTEN:1', 'reuseaddr', 'fork', 'cert', 'key', 'cafile', 'capath', 'verify', 'commonname'], p);
+      assert.deepEqual(opts.map((o) => o.split('=', 1)[0]), ['OPENSSL-LISTEN:1', 'reuseaddr', 'fork', 'cert', 'key', 'cafile', 'capath', 'verify'], p);
       const values = opts.slice(3, 7).map((o) => unescape(o.slice(o.indexOf('=') + 1)));
       assert.deepEqual(values, [p, p, p, dir]);
       assert.ok(!/(?<!\\)(?:\\\\)*!!/.test(addr));

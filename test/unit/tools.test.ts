@@ -37,7 +37,7 @@ describe('locateSocat / locateRsync / locateTools', () => {
 
   test('a socat with OpenSSL: path and version', () => {
     const bin = fake('socat', 'socat version 1.8.0.0 on 01 Jan 2024\n  #define WITH_OPENSSL 1');
-    assert.deepEqual(locateSocat(bin), { path: join(bin, 'socat'), version: '1.8.0.0', features: { version: '1.8.0.0', noSni: true, checksIpSan: true } });
+    assert.deepEqual(locateSocat(bin), { path: join(bin, 'socat'), version: '1.8.0.0', features: { version: '1.8.0.0', noSni: true, checksIpSan: true, listenerNeedsCommonName: false } });
   });
 
   test('an rsync that does not answer --version like rsync is refused', () => {
