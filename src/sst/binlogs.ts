@@ -203,7 +203,7 @@ export function planBinlogInstall(binlog: BinlogSettings, datadir: string, stagi
 
   const remove = new Set(previous.files);
   const indexKind = fs.kind(binlog.index);
-  const indexText = indexKind === 'file' ? fs.read(binlog.index) : undefined;
+  const indexText = indexKind === 'missing' ? undefined : fs.read(binlog.index);
   if (indexKind !== previous.index.kind || indexText !== previous.index.text) {
     // Only the donor writes here during an SST: what it pushed is checked like its list.
     if (indexKind !== 'file' && indexKind !== 'missing') refuse(`binlog index ${binlog.index} was replaced during the transfer by a ${indexKind}`);

@@ -536,6 +536,16 @@ describe('installBinlogs (joiner)', () => {
     nothingDeleted(victim);
   });
 
+  test('the node’s own index kept as a symlink, unchanged by the transfer: accepted, replaced by a file', () => {
+    put(join(datadir, 'mysql-bin.000001'), 'old');
+    put(join(root, 'real.index'), './mysql-bin.000001\n');
+    symlinkSync(join(root, 'real.index'), join(datadir, 'mysql-bin.index'));
+    assert.equal(joinerRun(settings('mysql-bin'), () => receive(['mysql-bin.000002']))(), 1);
+    assert.equal(readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), './mysql-bin.000002\n');
+    assert.equal(readFileSync(join(root, 'real.index'), 'utf8'), './mysql-bin.000001\n', 'never written through the link');
+    assert.equal(existsSync(join(datadir, 'mysql-bin.000001')), false);
+  });
+
   test('a valid index pushed by the donor: its binlogs go too', () => {
     oldBinlogs();
     const run = joinerRun(settings('mysql-bin'), () => {
