@@ -19,7 +19,7 @@ import { BINLOG_STAGING, MODULE } from '../rsync/modules';
 import { daemonUser, symlinkOwners, type DaemonUser } from '../rsync/daemon-user';
 import { foreignSymlinkProblem, systemLinkFs } from '../rsync/module-symlinks';
 import { execAddress, listenAddress } from '../tunnel/socat-address';
-import { installBinlogs, stagingHasBinlogs } from './binlogs';
+import { installBinlogs, readPreviousBinlogs, stagingHasBinlogs, systemBinlogFs, type PreviousBinlogs } from './binlogs';
 import { removeDeviceFiles } from './device-sweep';
 import { claimDatadir, FILES, inDatadir, removeQuietly, waitLingeringListener } from './datadir-files';
 import { parseMarker } from './marker';
@@ -48,6 +48,7 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
   createDirectories(prepared, user);
   refuseForeignSymlinks(prepared, user);
   markInProgress(life, args.datadir);
+  const previousBinlogs = readOwnBinlogs(args, prepared);
 
   const bindHost = await localBindHost(address.host);
   log.info(bindHost ? `listening on ${formatHost(address)}:${address.port} only` : `${address.host} is not a local address: listening on all interfaces, port ${address.port}`);
@@ -65,7 +66,7 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
   if (marker.secret !== secret) throw new SstError(Exit.ABORTED, 'Donor does not know my secret!');
 
   if (user.root) refuseDeviceFiles(prepared, inDatadir(args.datadir, BINLOG_STAGING));
-  handleBinlogs(args, prepared, marker.bypass);
+  handleBinlogs(args, prepared, marker.bypass, previousBinlogs);
   await life.shutdown();
   log.info(`rsync ${marker.bypass ? 'IST' : 'SST'} completed on joiner, state ${marker.state}`);
   writeProtocolLine('joiner', marker.state);
@@ -228,16 +229,21 @@ async function stopListener(life: Lifecycle, listener: SupervisedChild): Promise
   await life.supervisor.stop(listener);
 }
 
-function handleBinlogs(args: SstArgs, p: Prepared, bypass: boolean): void {
+/** Before listening: once the donor can write, the index on disk is no longer ours to trust. */
+function readOwnBinlogs(args: SstArgs, p: Prepared): PreviousBinlogs | undefined {
+  return p.binlog ? readPreviousBinlogs(p.binlog, args.datadir, systemBinlogFs) : undefined;
+}
+
+function handleBinlogs(args: SstArgs, p: Prepared, bypass: boolean, previous: PreviousBinlogs | undefined): void {
   const staging = inDatadir(args.datadir, BINLOG_STAGING);
   if (bypass) {
     if (stagingHasBinlogs(staging)) log.warn('binary logs were transferred in IST (bypass) mode: left untouched');
     return;
   }
-  if (!p.binlog) {
+  if (!p.binlog || !previous) {
     if (stagingHasBinlogs(staging)) log.info('the donor sent binary logs but binary logging is off here: ignored');
     return;
   }
-  const count = installBinlogs(p.binlog, args.datadir, staging);
+  const count = installBinlogs(p.binlog, args.datadir, staging, previous);
   log.info(`binary logs: ${count} installed, index ${p.binlog.index}`);
 }

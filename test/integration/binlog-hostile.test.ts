@@ -1,0 +1,140 @@
+/**
+ * Binary logs from a donor that cannot be trusted (issue 9 §2), with the real
+ * program, socat and rsync; a driver plays mariadbd. The joiner must refuse
+ * a list or index that names anything but `<stem>.<digits>` in its binlog
+ * directory with exit 32 naming the entry, before deleting a single file.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
+import { makeDatadir } from '../helpers/datadir';
+import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
+import { freePort, killTagged, waitNoTagged } from '../helpers/procs';
+
+const JOINER_IP = '127.0.0.2';
+const DONOR_IP = '127.0.0.3';
+
+let root: string;
+let pki: Pki;
+let joinerCert: NodeCert;
+let donorCert: NodeCert;
+let tag: string;
+
+before(() => {
+  root = mkdtempSync(join(tmpdir(), 'sst-binlog-'));
+  pki = createCa(join(root, 'pki'));
+  joinerCert = issueCert(pki, { cn: JOINER_IP, ips: [JOINER_IP], name: 'joiner' });
+  donorCert = issueCert(pki, { cn: DONOR_IP, ips: [DONOR_IP], name: 'donor' });
+});
+
+after(() => rmSync(root, { recursive: true, force: true }));
+
+afterEach(() => killTagged(tag));
+
+interface Pair {
+  base: string;
+  joiner: NodeSide;
+  donor: NodeSide;
+  address: string;
+}
+
+async function pair(name: string, sstMaxBinlogs = '1'): Promise<Pair> {
+  tag = `${name}-${randomBytes(4).toString('hex')}`;
+  const base = join(root, tag);
+  const side = (role: string, cert: NodeCert): NodeSide => {
+    const dir = join(base, role);
+    mkdirSync(dir, { recursive: true });
+    const cnf = join(dir, 'my.cnf');
+    writeFileSync(cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\nsst-max-binlogs=${sstMaxBinlogs}\n`);
+    return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag } };
+  };
+  const joiner = side('joiner', joinerCert);
+  const donor = side('donor', donorCert);
+  return { base, joiner, donor, address: `${JOINER_IP}:${await freePort(JOINER_IP)}` };
+}
+
+const binlog = (n: number, stem = 'mysql-bin'): string => `${stem}.${String(n).padStart(6, '0')}`;
+
+/** The joiner's old binlogs, each with its own content, to prove none was touched. */
+function assertOldBinlogsKept(datadir: string, count: number): void {
+  for (let n = 1; n <= count; n++) assert.ok(existsSync(join(datadir, binlog(n))), `old ${binlog(n)} kept`);
+}
+
+async function refusedWith32(p: Pair, entry: RegExp): Promise<string> {
+  const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
+  const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
+  assert.equal(r.donorCode, 0, detail);
+  assert.equal(r.joinerCode, 32, detail);
+  assert.equal(r.joinerFinal, undefined, 'the joiner must not report a state');
+  assert.match(r.joiner.stderr(), entry, detail);
+  assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
+  return r.joiner.stderr();
+}
+
+describe('binary logs from a hostile donor', () => {
+  test('an index pushed into the joiner (index in a datadir subdirectory) naming a file outside: 32, nothing deleted', async () => {
+    const p = await pair('pushedindex');
+    const victim = join(p.base, 'victim.txt');
+    writeFileSync(victim, 'victim');
+    const args = ['--binlog', 'mysql-bin', '--binlog-index', 'idx/mysql-bin.index'];
+    p.joiner.extraArgs = args;
+    p.donor.extraArgs = args;
+    makeDatadir(p.donor.datadir, { binlogs: 3 });
+    makeDatadir(p.joiner.datadir, { binlogs: 5 });
+    rmSync(join(p.joiner.datadir, 'grastate.dat'));
+    mkdirSync(join(p.joiner.datadir, 'idx'));
+    renameSync(join(p.joiner.datadir, 'mysql-bin.index'), join(p.joiner.datadir, 'idx', 'mysql-bin.index'));
+    // The donor's pass 6 copies idx/ like a database directory: its index replaces the joiner's.
+    mkdirSync(join(p.donor.datadir, 'idx'));
+    writeFileSync(join(p.donor.datadir, 'idx', 'mysql-bin.index'), `${victim}\n../victim\n./${binlog(3)}\n`);
+
+    const stderr = await refusedWith32(p, /WSREP_SST: \[ERROR\] binlog index .*idx\/mysql-bin\.index received from the donor: entry ".*\/victim\.txt" refused: it is not inside the binlog directory/);
+    assert.doesNotMatch(stderr, /binary logs: \d+ installed/);
+    assert.equal(readFileSync(victim, 'utf8'), 'victim');
+    assertOldBinlogsKept(p.joiner.datadir, 5);
+  });
+
+  test('a donor list naming a file that is not <stem>.<digits>: 32 naming it, nothing deleted or installed', async () => {
+    const p = await pair('hostilelist');
+    const args = ['--binlog', 'mysql-bin'];
+    p.joiner.extraArgs = args;
+    p.donor.extraArgs = args;
+    makeDatadir(p.donor.datadir, { binlogs: 2 });
+    makeDatadir(p.joiner.datadir, { binlogs: 4 });
+    rmSync(join(p.joiner.datadir, 'grastate.dat'));
+    // The donor sends what its index names, under its base name: here a file outside its binlog directory.
+    const outside = join(p.base, 'victim.txt');
+    writeFileSync(outside, 'victim');
+    writeFileSync(join(p.donor.datadir, 'mysql-bin.index'), `./${binlog(1)}\n./${binlog(2)}\n${outside}\n`);
+
+    await refusedWith32(p, /WSREP_SST: \[ERROR\] binlog list from the donor: entry "victim\.txt" refused: it is not <stem>\.<digits>; no binary log was deleted/);
+    assertOldBinlogsKept(p.joiner.datadir, 4);
+    assert.equal(existsSync(join(p.joiner.datadir, 'victim.txt')), false);
+    assert.equal(readFileSync(join(p.joiner.datadir, 'mysql-bin.index'), 'utf8'), [1, 2, 3, 4].map((n) => `./${binlog(n)}\n`).join(''));
+  });
+
+  test('per-node log-bin names: the donor’s names are installed under the joiner’s index, its own old ones go', async () => {
+    const p = await pair('pernode', '2');
+    p.donor.extraArgs = ['--binlog', 'mysql-bin'];
+    p.joiner.extraArgs = ['--binlog', 'node2-bin'];
+    makeDatadir(p.donor.datadir, { binlogs: 3 });
+    makeDatadir(p.joiner.datadir);
+    rmSync(join(p.joiner.datadir, 'grastate.dat'));
+    for (const n of [7, 8]) writeFileSync(join(p.joiner.datadir, binlog(n, 'node2-bin')), 'old');
+    writeFileSync(join(p.joiner.datadir, 'node2-bin.index'), `./${binlog(7, 'node2-bin')}\n`);
+
+    const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
+    const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
+    assert.equal(r.joinerCode, 0, detail);
+    assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
+    const j = p.joiner.datadir;
+    assert.equal(readFileSync(join(j, 'node2-bin.index'), 'utf8'), `./${binlog(2)}\n./${binlog(3)}\n`);
+    assert.deepEqual(readFileSync(join(j, binlog(3))), readFileSync(join(p.donor.datadir, binlog(3))));
+    for (const n of [7, 8]) assert.equal(existsSync(join(j, binlog(n, 'node2-bin'))), false, binlog(n, 'node2-bin'));
+    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
+  });
+});
