@@ -222,7 +222,9 @@ function trimItem(item: string): string {
  * address; line breaks and NUL would corrupt argv or logs. Shell syntax means nothing here (no
  * shell runs), so `$(…)` reaches socat as text and socat rejects it as an option or value. A
  * leading `-` cannot become a socat flag either (it sits after `OPENSSL…:`), but it is not an
- * option name, so it is refused here with a clearer message than socat's.
+ * option name, so it is refused here with a clearer message than socat's. What the items mean
+ * for peer verification, and the C escapes socat would decode into control characters, are
+ * judged by sockopt-policy.ts.
  */
 export function parseSockopt(raw: string | undefined): string[] {
   if (raw === undefined) return [];
