@@ -7,7 +7,7 @@ import { posix as path } from 'node:path';
 import { loadServerConfig, type ServerConfig } from '../config/load';
 import { installedServerVersion } from '../config/server-version';
 import { readRawTlsValues, resolveTls, type Role, type TlsSettings } from '../config/tls';
-import { parseSockopt, sockoptDisablesVerify } from '../tunnel/socat-address';
+import { describeWeakening, resolveSockopt } from '../tunnel/sockopt-policy';
 import type { AddressSettings } from './advertised';
 import type { CheckArgs } from './args';
 
@@ -57,6 +57,8 @@ export interface TlsContext {
   sockopt: string[];
   /** False for ssl-mode=REQUIRED or sockopt verify=0: nobody checks the peer. */
   verifyPeer: boolean;
+  /** One sentence per sockopt item that weakens peer verification, as the SST logs it. */
+  weakens: string[];
 }
 
 function isDirectory(p: string): boolean {
@@ -70,8 +72,8 @@ function isDirectory(p: string): boolean {
 /** The SST's TLS decisions for `role`; throws SstError with the SST's own message. */
 export function resolveCheckTls(config: CheckConfig, role: Role): TlsContext {
   const settings = resolveTls(readRawTlsValues(config.lookup, config.mysqld), role, isDirectory, config.datadir);
-  const sockopt = parseSockopt(config.lookup([['sst']], 'sockopt'));
-  return { settings, sockopt, verifyPeer: settings.mode !== 'REQUIRED' && !sockoptDisablesVerify(sockopt) };
+  const { items, verdict } = resolveSockopt(config.lookup([['sst']], 'sockopt'), settings);
+  return { settings, sockopt: items, verifyPeer: settings.mode !== 'REQUIRED' && !verdict.verifyOff, weakens: verdict.weakens.map(describeWeakening) };
 }
 
 export function describeTls(tls: TlsContext): string {

@@ -120,9 +120,9 @@ function tlsItems(config: CheckConfig, identity: Identity | undefined, advertise
     ];
   }
   const roles = sameMaterial(joiner, donor) ? [{ tls: joiner, suffix: '' }] : [{ tls: joiner, suffix: ' (joiner)' }, { tls: donor, suffix: ' (donor)' }];
-  const verifyOff = joiner.verifyPeer || joiner.settings.mode === 'REQUIRED' ? [] : ['sockopt verify=0: peers are not verified; do not do this in production.'];
-  const problems = [...joiner.settings.warnings, ...verifyOff];
-  const items = [item('tls', 'TLS settings', problems.length > 0 ? 'WARN' : 'PASS', [describeTls(joiner), ...problems].join('. '))];
+  const problems = [...joiner.settings.warnings, ...joiner.weakens];
+  const sentences = [describeTls(joiner), ...problems].map((t) => t.replace(/\.$/, ''));
+  const items = [item('tls', 'TLS settings', problems.length > 0 ? 'WARN' : 'PASS', sentences.join('. '))];
   for (const { tls, suffix } of roles) {
     items.push(...tlsFiles(tls, suffix).map((a) => accessItem(a, identity, config.user)));
     const certs = certificateItems(tls, now, suffix);

@@ -260,7 +260,22 @@ function resolveCa(material: Material, datadir: string, isDirectory: (p: string)
   return { caPath: caAbs, notes };
 }
 
-function modeNotes(parsed: ParsedMode, hasCa: boolean): { notes: string[]; warnings: string[] } {
+/**
+ * Without a CA, OpenSSL verifies against the system trust store: every public CA in it may issue
+ * a certificate this node accepts. The joiner (TLS server) checks no client name, so any such
+ * certificate reaches the rsync daemon, where only the per-SST secret still stops it.
+ */
+function noCaWarning(mode: 'VERIFY_IDENTITY' | 'VERIFY_CA', role: Role): string {
+  const accepted =
+    role === 'joiner'
+      ? 'the joiner accepts a donor certificate from any CA in the system trust store, public CAs included'
+      : mode === 'VERIFY_CA'
+        ? 'the donor accepts a joiner certificate from any CA in the system trust store, public CAs included, whatever name it holds'
+        : "the donor accepts a certificate for the joiner's name from any CA in the system trust store, public CAs included";
+  return `No CA configured (tca, tcapath, ssl-ca or ssl-capath): ${accepted}. Set tca to the CA that issues the cluster's certificates.`;
+}
+
+function modeNotes(parsed: ParsedMode, hasCa: boolean, role: Role): { notes: string[]; warnings: string[] } {
   const notes: string[] = [];
   const warnings: string[] = [];
   if (!parsed.explicit) {
@@ -272,9 +287,7 @@ function modeNotes(parsed: ParsedMode, hasCa: boolean): { notes: string[]; warni
         'so anyone who can reach the SST port can pose as the peer. Use VERIFY_CA or VERIFY_IDENTITY.',
     );
   } else if (!hasCa) {
-    notes.push(
-      `No CA configured (tca/tcapath): ssl-mode=${parsed.mode} verifies the peer against the system default trust store.`,
-    );
+    warnings.push(noCaWarning(parsed.mode, role));
   }
   return { notes, warnings };
 }
@@ -294,7 +307,7 @@ export function resolveTls(
   if (material.cert === undefined) throw missingCertificate(material);
 
   const cas = resolveCa(material, datadir, isDirectory);
-  const byMode = modeNotes(parsed, cas.caFile !== undefined || cas.caPath !== undefined);
+  const byMode = modeNotes(parsed, cas.caFile !== undefined || cas.caPath !== undefined, role);
   const keyNotes =
     material.key === undefined
       ? [`No private key option set: the key is expected in ${material.cert.option}='${material.cert.value}' (key+certificate bundle).`]

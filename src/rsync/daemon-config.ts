@@ -31,13 +31,18 @@ export interface DaemonConfigInput {
 
 /**
  * rsyncd.conf values end at the line end and lose surrounding blanks, so a
- * newline or a blank at an edge cannot be carried. rsync also replaces
+ * newline or a blank at an edge cannot be carried. A `\` at the end of a line joins the next
+ * line to it (measured: `path = /x/a\` swallowed the following `[module]` header, and that
+ * module's `path` then became this module's), so a value cannot end with one. rsync also replaces
  * %NAME% (NAME set in its environment) and has no escape for it ('%%' stays
  * '%%'), so that one form is refused and everything else written verbatim.
  */
 export function rsyncdValue(value: string): string {
   if (/[\n\r\0]/.test(value) || value !== value.trim()) {
     throw new SstError(Exit.UNSAFE_VALUE, `path cannot be written into rsyncd.conf (newline or leading/trailing blank): ${JSON.stringify(value)}`);
+  }
+  if (value.endsWith('\\')) {
+    throw new SstError(Exit.UNSAFE_VALUE, `path cannot be written into rsyncd.conf (rsync would read its trailing backslash as a line continuation): ${JSON.stringify(value)}`);
   }
   if (/%[A-Z][^%]*%/.test(value)) {
     throw new SstError(Exit.UNSAFE_VALUE, `path cannot be written into rsyncd.conf (rsync would expand the %VAR% in it): ${JSON.stringify(value)}`);

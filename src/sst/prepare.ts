@@ -8,7 +8,7 @@ import { preflightTls, type CertificateInfo } from '../config/tls-preflight';
 import { log } from '../log';
 import { describeFeatures } from '../proc/tool-features';
 import { locateTools, type Tools } from '../proc/tools';
-import { parseSockopt, sockoptDisablesVerify } from '../tunnel/socat-address';
+import { describeWeakening, resolveSockopt } from '../tunnel/sockopt-policy';
 import { resolveBackupThreads, resolveBinlog, resolveLayout, resolveMaxBinlogs, type BinlogSettings, type Layout } from './settings';
 
 /** Everything both roles decide before they print their first protocol line. */
@@ -50,9 +50,9 @@ export function prepare(args: SstArgs): Prepared {
   const tls = resolveTls(readRawTlsValues(lookup, mysqld), args.role, isDirectory, args.datadir);
   tls.notes.forEach((n) => log.info(n));
   tls.warnings.forEach((w) => log.warn(w));
-  const sockopt = parseSockopt(lookup([['sst']], 'sockopt'));
-  const verifyPeer = tls.mode !== 'REQUIRED' && !sockoptDisablesVerify(sockopt);
-  if (!verifyPeer && tls.mode !== 'REQUIRED') log.warn('sockopt verify=0: the peer certificate is not verified; do not do this in production');
+  const { items: sockopt, verdict } = resolveSockopt(lookup([['sst']], 'sockopt'), tls);
+  verdict.weakens.forEach((w) => log.warn(describeWeakening(w)));
+  const verifyPeer = tls.mode !== 'REQUIRED' && !verdict.verifyOff;
   const preflight = preflightTls(tls, { verifyPeer });
   preflight.infos.forEach((n) => log.info(n));
   preflight.warnings.forEach((w) => log.warn(w));

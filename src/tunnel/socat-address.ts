@@ -160,7 +160,8 @@ const CANONICAL = new Map<string, string>([
   ['reuseaddr', 'so-reuseaddr'],
 ]);
 
-function canonicalName(item: string): string {
+/** The canonical name of a sockopt item (`VERIFY=0` → openssl-verify), as socat matches duplicates. */
+export function canonicalName(item: string): string {
   const name = (item.split('=', 1)[0] ?? '').toLowerCase();
   return CANONICAL.get(name) ?? name;
 }
@@ -221,7 +222,9 @@ function trimItem(item: string): string {
  * address; line breaks and NUL would corrupt argv or logs. Shell syntax means nothing here (no
  * shell runs), so `$(…)` reaches socat as text and socat rejects it as an option or value. A
  * leading `-` cannot become a socat flag either (it sits after `OPENSSL…:`), but it is not an
- * option name, so it is refused here with a clearer message than socat's.
+ * option name, so it is refused here with a clearer message than socat's. What the items mean
+ * for peer verification, and the C escapes socat would decode into control characters, are
+ * judged by sockopt-policy.ts.
  */
 export function parseSockopt(raw: string | undefined): string[] {
   if (raw === undefined) return [];
@@ -235,30 +238,6 @@ export function parseSockopt(raw: string | undefined): string[] {
     if (!OPTION_NAME.test(name)) throw badSockopt(raw, `'${name}' is not a socat option name`);
   }
   return items;
-}
-
-/**
- * An option value as socat hands it on: quotes dropped, `\x` read as x, except the C escapes
- * (`\0` `\n` …), which become control characters and so can never spell a number.
- */
-function decodedValue(item: string): string {
-  const raw = item.includes('=') ? item.slice(item.indexOf('=') + 1) : '';
-  return raw.replace(/\\([0abfnrtv])|\\(.)|['"]/gs, (_m, cEscape: string | undefined, plain: string | undefined) =>
-    cEscape !== undefined ? '\u0001' : (plain ?? ''),
-  );
-}
-
-/**
- * socat reads a boolean with strtoul(…, 0) and refuses trailing text: `verify=0`, `00`, `0x0`,
- * `-0`, `+0`, ` 0`, `'0'`, `"0"` and `\+0` all switched the check off in our runs, while `08`,
- * `0x`, `0 `, `\0`, `no`, `false` and an empty value made socat exit with a parse error and a
- * bare `verify` means 1.
- */
-const ZERO = /^ *[+-]?0(?:[xX]0+|0*)$/;
-
-/** True when the user's options switch socat's peer verification off (`verify=0`). */
-export function sockoptDisablesVerify(sockopt: readonly string[]): boolean {
-  return sockopt.some((item) => canonicalName(item) === 'openssl-verify' && ZERO.test(decodedValue(item)));
 }
 
 /** Our options first, minus those the user sets (duplicates are fatal), then the user's. */

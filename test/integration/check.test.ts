@@ -168,6 +168,44 @@ describe('check: ssl-server-*/ssl-client-* give the joiner and the donor differe
   });
 });
 
+describe('check: sockopt and CA settings that weaken peer verification (issue 9 §5, §6)', () => {
+  test('each weakening sockopt item is named in a WARN; nothing fails', async () => {
+    const { cnf } = node({ ...GOOD_SST(), sockopt: `cipher=HIGH:!aNULL,CN=${HOST},cafile=${join(root, 'other-ca.pem')},VERIFY=0` });
+    const { r, report } = await checkJson(cnf);
+    const tls = byId(report, 'tls');
+    assert.equal(tls.status, 'WARN', tls.detail);
+    assert.match(tls.detail, new RegExp(`sockopt CN=${HOST.replace(/\./g, '\\.')} weakens peer verification: donors accept any certificate from the CA that names`));
+    assert.match(tls.detail, /sockopt cafile=\S+other-ca\.pem weakens peer verification: peers are verified against the CA file/);
+    assert.match(tls.detail, /sockopt VERIFY=0 weakens peer verification: the peer certificate is not verified at all/);
+    assert.doesNotMatch(tls.detail, /cipher=HIGH:!aNULL weakens/);
+    assert.equal(r.code, 0, JSON.stringify(report.items, null, 1));
+  });
+
+  test('a cipher list, nosni or a protocol floor stays silent', async () => {
+    const { cnf } = node({ ...GOOD_SST(), sockopt: 'cipher=HIGH:!aNULL,nosni=1,min-version=TLS1.2' });
+    const { r, report } = await checkJson(cnf);
+    assert.equal(byId(report, 'tls').status, 'PASS', byId(report, 'tls').detail);
+    assert.equal(r.code, 0);
+  });
+
+  test("verify=\\t0 (socat: verify=0) is refused as the SST refuses it (22's message)", async () => {
+    // The option file reader turns `\\` into one backslash: sockopt reaches us as `verify=\t0`.
+    const { cnf } = node({ ...GOOD_SST(), sockopt: 'verify=\\\\t0' });
+    const { r, report } = await checkJson(cnf);
+    failsOn(r, report, ['tls']);
+    assert.match(byId(report, 'tls').detail, /^Invalid sockopt item "verify=\\\\t0": socat decodes \\t into a control character/);
+  });
+
+  test('no CA configured: the TLS settings WARN that public CAs are trusted', async () => {
+    const { cnf } = node({ tcert: good.cert, tkey: good.key });
+    const { report } = await checkJson(cnf);
+    const tls = byId(report, 'tls');
+    assert.equal(tls.status, 'WARN', tls.detail);
+    assert.match(tls.detail, /No CA configured \(tca, tcapath, ssl-ca or ssl-capath\): the joiner accepts a donor certificate from any CA in the system trust store, public CAs included/);
+    assert.equal(byId(report, 'ca').status, 'WARN');
+  });
+});
+
 describe('check: each broken node fails on its cause', () => {
   test('tcert not configured', async () => {
     const { cnf } = node({ tca: ca.caCert });

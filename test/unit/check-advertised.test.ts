@@ -96,6 +96,7 @@ describe('nameItem', () => {
     settings: { cert: '/c', mode, source: 'tca/tcert/tkey', notes: [], warnings: [] },
     sockopt: [],
     verifyPeer: mode !== 'REQUIRED',
+    weakens: [],
   });
   const adv = advertisedAddress({ receiveAddress: '127.0.0.2:4444' }, IFACES);
 

@@ -88,10 +88,10 @@ describe('resolveTls: tca/tcert/tkey', () => {
     assert.equal(s.caPath, undefined);
     assert.equal(s.mode, 'VERIFY_IDENTITY');
     assert.equal(s.source, 'tca/tcert/tkey');
-    assert.deepEqual(s.warnings, []);
+    assert.equal(s.warnings.length, 1);
+    assert.match(s.warnings[0] ?? '', /^No CA configured .*system trust store, public CAs included/);
     assert.ok(s.notes.some((n) => /bundle/.test(n) && n.includes('/tls/mysql.pem')), s.notes.join('\n'));
     assert.ok(s.notes.some((n) => /ssl-mode is not set: using VERIFY_IDENTITY/.test(n)));
-    assert.ok(s.notes.some((n) => /system default trust store/.test(n)));
   });
 
   it('uses tcert, tkey and a tca file', () => {
@@ -272,15 +272,35 @@ describe('resolveTls: ssl-mode', () => {
     assert.ok(!s.notes.some((n) => /trust store/.test(n)));
   });
 
-  it('does not warn for the verifying modes', () => {
+  it('does not warn for the verifying modes with a CA', () => {
     for (const mode of ['VERIFY_CA', 'VERIFY_IDENTITY', undefined]) {
-      assert.deepEqual(resolve({ tcert: '/c', sslMode: mode }).warnings, []);
+      for (const ca of [{ tcert: '/c', tca: '/ca.pem' }, { tcert: '/c', tcapath: '/cadir' }, { sslCert: '/c', sslCa: '/ca.pem' }, { sslCert: '/c', sslCapath: '/cadir' }, { sslCert: '/c', sslServerCa: '/ca.pem' }]) {
+        assert.deepEqual(resolve({ sslMode: mode, ...ca }).warnings, [], JSON.stringify(ca));
+      }
     }
   });
 
-  it('notes the system trust store for VERIFY_* without a CA', () => {
-    const s = resolve({ tcert: '/c', sslMode: 'verify_ca' });
-    assert.ok(s.notes.some((n) => /ssl-mode=VERIFY_CA verifies the peer against the system default trust store/.test(n)));
+  it('warns on both roles about the system trust store for VERIFY_* without a CA', () => {
+    const table: [mode: string | undefined, role: Role, text: RegExp][] = [
+      [undefined, 'joiner', /the joiner accepts a donor certificate from any CA in the system trust store, public CAs included/],
+      ['VERIFY_IDENTITY', 'joiner', /the joiner accepts a donor certificate from any CA/],
+      ['verify_ca', 'joiner', /the joiner accepts a donor certificate from any CA/],
+      [undefined, 'donor', /the donor accepts a certificate for the joiner's name from any CA in the system trust store, public CAs included/],
+      ['VERIFY_CA', 'donor', /the donor accepts a joiner certificate from any CA .*, whatever name it holds/],
+    ];
+    for (const [mode, role, text] of table) {
+      const s = resolve({ tcert: '/c', sslMode: mode }, role);
+      assert.equal(s.warnings.length, 1, `${mode} ${role}`);
+      assert.match(s.warnings[0] ?? '', /^No CA configured \(tca, tcapath, ssl-ca or ssl-capath\): /);
+      assert.match(s.warnings[0] ?? '', text, `${mode} ${role}`);
+      assert.match(s.warnings[0] ?? '', /Set tca to the CA that issues the cluster's certificates\.$/);
+      assert.ok(!s.notes.some((n) => /trust store/.test(n)));
+    }
+  });
+
+  it('the ssl-* CA of the other role does not count', () => {
+    assert.equal(resolve({ sslCert: '/c', sslClientCa: '/ca.pem' }, 'joiner').warnings.length, 1);
+    assert.deepEqual(resolve({ sslCert: '/c', sslClientCa: '/ca.pem' }, 'donor').warnings, []);
   });
 
   for (const disabled of ['DISABLED', 'disabled', ' Disabled ']) {
