@@ -12,7 +12,7 @@
  * `nodejs_conf` section, and SSL_CERT_FILE/SSL_CERT_DIR only with
  * --use-openssl-ca, which the executable is not built with.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { Exit, SstError } from '../errors';
 
 const RUNTIME_PREFIXES = ['NODE_', 'UV_'] as const;
@@ -22,8 +22,29 @@ export function isRuntimeVariable(name: string): boolean {
 }
 
 /** The names of the runtime variables present, sorted: empty when no restart is needed. */
-export function runtimeVariables(env: NodeJS.ProcessEnv): string[] {
-  return Object.keys(env).filter(isRuntimeVariable).sort();
+export function runtimeVariables(env: NodeJS.ProcessEnv, startNames: readonly string[] = []): string[] {
+  return [...new Set([...Object.keys(env), ...startNames])].filter(isRuntimeVariable).sort();
+}
+
+/** The names in a NUL-separated NAME=value list, as /proc/<pid>/environ holds it. */
+export function environNames(environ: string): string[] {
+  return environ
+    .split('\0')
+    .map((entry) => entry.slice(0, entry.indexOf('=')))
+    .filter((name) => name !== '');
+}
+
+/**
+ * The names the process was started with. Node obeys NODE_CHANNEL_FD and
+ * NODE_UNIQUE_ID, then deletes them from process.env before our code runs.
+ */
+export function startEnvironmentNames(read: (file: string) => string = (file) => readFileSync(file, 'utf8')): string[] {
+  try {
+    return environNames(read('/proc/self/environ'));
+  } catch {
+    // No /proc: process.env is all we can know.
+    return [];
+  }
 }
 
 export function withoutRuntimeVariables(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -36,6 +57,8 @@ export function withoutRuntimeVariables(env: NodeJS.ProcessEnv): Record<string, 
 
 export interface RestartHost {
   env: NodeJS.ProcessEnv;
+  /** Names in the environment the process started with (startEnvironmentNames). */
+  startNames: readonly string[];
   /** Only the single executable restarts: under a plain Node, the tsc build is a developer's script. */
   isSea: boolean;
   execPath: string;
@@ -59,7 +82,7 @@ export interface RestartHost {
  * none of them, so it never restarts again.
  */
 export function restartWithoutRuntimeVariables(host: RestartHost): void {
-  const present = runtimeVariables(host.env);
+  const present = runtimeVariables(host.env, host.startNames);
   if (!host.isSea || present.length === 0) return;
   const why = `cannot restart without the Node.js runtime variables ${present.join(', ')}`;
   if (host.execve === undefined) throw new SstError(Exit.FAILED, `${why}: this Node.js has no process.execve`);

@@ -6,11 +6,12 @@ import { isSea } from 'node:sea';
 import { stopCoverage } from 'node:v8';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
-import { checkExecutable, restartWithoutRuntimeVariables } from './clean-env';
+import { checkExecutable, restartWithoutRuntimeVariables, startEnvironmentNames } from './clean-env';
 
 try {
   restartWithoutRuntimeVariables({
     env: process.env,
+    startNames: startEnvironmentNames(),
     isSea: isSea(),
     execPath: process.execPath,
     argv0: process.argv0,

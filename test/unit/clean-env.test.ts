@@ -6,9 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   checkExecutable,
+  environNames,
   isRuntimeVariable,
   restartWithoutRuntimeVariables,
   runtimeVariables,
+  startEnvironmentNames,
   withoutRuntimeVariables,
   type RestartHost,
 } from '../../src/proc/clean-env';
@@ -36,6 +38,7 @@ function recordingHost(env: NodeJS.ProcessEnv, overrides: Partial<RestartHost> =
   const stops: number[] = [];
   const host: RestartHost = {
     env,
+    startNames: Object.keys(env),
     isSea: true,
     execPath: '/usr/bin/wsrep_sst_rsync_tunnel',
     argv0: 'wsrep_sst_rsync_tunnel',
@@ -65,6 +68,25 @@ describe('which variables are the runtime\'s', () => {
     assert.deepEqual(runtimeVariables(KEPT), []);
   });
 
+  test('a name only in the start environment counts: Node deleted it from process.env after obeying it', () => {
+    assert.deepEqual(runtimeVariables(KEPT, ['PATH', 'NODE_CHANNEL_FD', 'NODE_UNIQUE_ID']), ['NODE_CHANNEL_FD', 'NODE_UNIQUE_ID']);
+  });
+
+  test('environNames reads /proc/<pid>/environ: NUL-separated, values may hold = and newlines', () => {
+    assert.deepEqual(environNames('A=1\0NODE_CHANNEL_FD=3\0B=x=y\nz\0EMPTY=\0'), ['A', 'NODE_CHANNEL_FD', 'B', 'EMPTY']);
+    assert.deepEqual(environNames(''), []);
+  });
+
+  test('startEnvironmentNames reads this process\'s start environment, and is empty without /proc', () => {
+    assert.ok(startEnvironmentNames().includes('PATH'));
+    assert.deepEqual(
+      startEnvironmentNames(() => {
+        throw new Error('ENOENT');
+      }),
+      [],
+    );
+  });
+
   test('withoutRuntimeVariables keeps OPENSSL_*, SSL_CERT_* and everything else as it was', () => {
     assert.deepEqual(withoutRuntimeVariables({ ...KEPT, NODE_EXTRA_CA_CERTS: '/x', UV_USE_IO_URING: '0', EMPTY: '' }), { ...KEPT, EMPTY: '' });
   });
@@ -91,7 +113,7 @@ describe('restartWithoutRuntimeVariables', () => {
     restartWithoutRuntimeVariables(first.host);
     const [exec] = first.execs;
     assert.ok(exec);
-    const second = recordingHost(exec.env, { args: exec.args.slice(1) });
+    const second = recordingHost(exec.env, { args: exec.args.slice(1), startNames: Object.keys(exec.env) });
     restartWithoutRuntimeVariables(second.host);
     assert.deepEqual(second.execs, []);
   });
@@ -101,6 +123,12 @@ describe('restartWithoutRuntimeVariables', () => {
     restartWithoutRuntimeVariables(host);
     assert.equal(execs.length, 1);
     assert.deepEqual(stops, [0]);
+  });
+
+  test('a variable Node already deleted from process.env still causes the restart', () => {
+    const { host, execs } = recordingHost({ ...KEPT }, { startNames: [...Object.keys(KEPT), 'NODE_UNIQUE_ID'] });
+    restartWithoutRuntimeVariables(host);
+    assert.deepEqual(execs.map((e) => e.env), [KEPT]);
   });
 
   test('under a plain Node (the tsc build) nothing restarts', () => {
