@@ -68,13 +68,14 @@ export function readDatadirFile(file: string, exitCode: number = Exit.FAILED): s
 /**
  * Creates `file` with `content`, never through a symlink: the stale entry is
  * removed first (unlink removes a link, not its target), and O_EXCL refuses
- * whatever appears in between instead of writing into it.
+ * whatever appears in between instead of writing into it. Mode 0666 less the
+ * umask, as before.
  */
 export function createDatadirFile(file: string, content: string): void {
   removeQuietly(file);
   let fd: number;
   try {
-    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
   } catch (error) {
     throw new SstError(Exit.FAILED, `cannot create ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
