@@ -1,9 +1,11 @@
 /**
  * The single executable must not obey the Node.js runtime's own environment
- * variables: NODE_V8_COVERAGE and NODE_COMPILE_CACHE write files, NODE_DEBUG
- * prints into mariadbd's error log, UV_THREADPOOL_SIZE sizes libuv's pool, and
- * so on. Node reads several of them before any of our code runs, so the only
- * way out is to start again without them: execve of our own executable.
+ * variables: NODE_V8_COVERAGE writes files, NODE_DEBUG prints into mariadbd's
+ * error log, UV_THREADPOOL_SIZE sizes libuv's pool, and so on. Node reads them
+ * before any of our code runs, so the only way out is to start again without
+ * them: execve of our own executable. What Node does before our first line
+ * stays done: NODE_COMPILE_CACHE has created its directory by then, and its
+ * cache is written by the exit hooks that Node runs inside execve.
  *
  * The rule is by prefix, NODE_ and UV_, so a variable a later Node adds is
  * covered too; none of them means anything to socat, rsync or mariadbd.
