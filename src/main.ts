@@ -1,3 +1,5 @@
+// First: it restarts the executable without Node.js runtime variables before any other module runs.
+import './proc/early-restart';
 import { parseArgs } from './cli/args';
 import { HELP_TEXT } from './cli/help';
 import { Exit, SstError } from './errors';

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
@@ -21,9 +21,75 @@ export function inDatadir(datadir: string, name: string): string {
   return path.join(datadir, name);
 }
 
+/** What we read of a datadir file: they all hold a line or two. */
+export const READ_LIMIT = 4096;
+
+function errnoCode(error: unknown): string | undefined {
+  return error instanceof Error && 'code' in error ? String((error as NodeJS.ErrnoException).code) : undefined;
+}
+
+/** lstat, not stat: a dangling symlink is an entry too. */
+export function entryExists(file: string): boolean {
+  return lstatSync(file, { throwIfNoEntry: false }) !== undefined;
+}
+
+/**
+ * A datadir file's content, or undefined when there is none. Opened without
+ * following a symlink, which could make us read (and log) any file on the
+ * host; O_NONBLOCK so that a FIFO planted there cannot hang the open. Anything
+ * but a regular file of at most READ_LIMIT bytes is refused with `exitCode`.
+ */
+export function readDatadirFile(file: string, exitCode: number = Exit.FAILED): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new SstError(exitCode, `${file} is a symbolic link: refused`);
+    throw new SstError(exitCode, `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new SstError(exitCode, `${file} is not a regular file: refused`);
+    const buffer = Buffer.alloc(READ_LIMIT + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    if (length > READ_LIMIT) throw new SstError(exitCode, `${file} is larger than ${READ_LIMIT} bytes: refused`);
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Creates `file` with `content`, never through a symlink: the stale entry is
+ * removed first (unlink removes a link, not its target), and O_EXCL refuses
+ * whatever appears in between instead of writing into it. Mode 0666 less the
+ * umask, as before.
+ */
+export function createDatadirFile(file: string, content: string): void {
+  removeQuietly(file);
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
+  } catch (error) {
+    throw new SstError(Exit.FAILED, `cannot create ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The PID a pid file names; undefined when it names none, is missing, or is not a plain file of ours. */
 export function readPid(file: string): number | undefined {
   try {
-    const pid = Number(readFileSync(file, 'utf8').trim().split(/\s+/)[0]);
+    const pid = Number((readDatadirFile(file) ?? '').trim().split(/\s+/)[0]);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
@@ -55,7 +121,7 @@ export async function claimDatadir(life: Lifecycle, datadir: string): Promise<vo
   mkdirSync(datadir, { recursive: true });
   const pidFile = inDatadir(datadir, FILES.sstPid);
   await waitForPidFile(life, pidFile, 'previous SST script', process.pid);
-  writeFileSync(pidFile, `${process.pid}\n`);
+  createDatadirFile(pidFile, `${process.pid}\n`);
   life.onCleanup(() => {
     if (readPid(pidFile) === process.pid) removeQuietly(pidFile);
   });

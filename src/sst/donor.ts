@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { posix as path } from 'node:path';
 import type { SstArgs } from '../cli/args';
@@ -15,7 +15,7 @@ import { sockoptCommonName } from '../check/advertised';
 import { peerCertificateNames } from '../tunnel/peer-certificate';
 import { connectAddress } from '../tunnel/socat-address';
 import { binlogsToSend, writeBinlogList } from './binlogs';
-import { claimDatadir, FILES, inDatadir, removeQuietly } from './datadir-files';
+import { claimDatadir, entryExists, FILES, inDatadir, readDatadirFile, removeQuietly } from './datadir-files';
 import { isState, renderMarker } from './marker';
 import { prepare, type Prepared } from './prepare';
 import { rsyncRunner, runParallel, tunnelEnv, type RsyncRunner } from './rsync-runner';
@@ -127,13 +127,14 @@ async function flushTables(life: Lifecycle, datadir: string): Promise<string> {
   const started = Date.now();
   let nextLog = started + FLUSH_LOG_EVERY_MS;
   for (;;) {
-    if (existsSync(error)) {
+    if (entryExists(error)) {
       removeQuietly(error);
       throw new SstError(Exit.FAILED, 'mariadbd failed to flush and lock tables (sst_error): SST aborted');
     }
-    const line = readFirstLine(flushed);
+    const line = readDatadirFile(flushed)?.split('\n')[0]?.trim();
     if (line?.includes(':')) {
-      if (!isState(line)) throw new SstError(Exit.FAILED, `unexpected content in ${flushed}: ${JSON.stringify(line.slice(0, 80))}`);
+      // Not quoted: what failed validation must not reach the log.
+      if (!isState(line)) throw new SstError(Exit.FAILED, `unexpected content in ${flushed}: its first line (${line.length} characters) is not UUID:seqno`);
       removeQuietly(flushed);
       log.info(`tables flushed and locked after ${((Date.now() - started) / 1000).toFixed(1)} s, state ${line}`);
       return line;
@@ -143,14 +144,6 @@ async function flushTables(life: Lifecycle, datadir: string): Promise<string> {
       nextLog += FLUSH_LOG_EVERY_MS;
     }
     await life.sleep(POLL_MS);
-  }
-}
-
-function readFirstLine(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8').split('\n')[0]?.trim();
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { posix as path } from 'node:path';
 import type { SstArgs } from '../cli/args';
@@ -21,7 +21,7 @@ import { foreignSymlinkProblem, systemLinkFs } from '../rsync/module-symlinks';
 import { execAddress, listenAddress } from '../tunnel/socat-address';
 import { installBinlogs, readPreviousBinlogs, stagingHasBinlogs, systemBinlogFs, type PreviousBinlogs } from './binlogs';
 import { removeDeviceFiles } from './device-sweep';
-import { claimDatadir, FILES, inDatadir, removeQuietly, waitLingeringListener } from './datadir-files';
+import { claimDatadir, createDatadirFile, entryExists, FILES, inDatadir, readDatadirFile, removeQuietly, waitLingeringListener } from './datadir-files';
 import { parseMarker } from './marker';
 import { prepare, type Prepared } from './prepare';
 import { SOCAT_BUFFER } from './rsync-runner';
@@ -62,7 +62,7 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
 
   const markerFile = await waitForMarker(life, args.datadir, listener);
   await stopListener(life, listener);
-  const marker = parseMarker(readFileSync(markerFile, 'utf8'));
+  const marker = parseMarker(readDatadirFile(markerFile, Exit.ABORTED) ?? '');
   if (marker.secret !== secret) throw new SstError(Exit.ABORTED, 'Donor does not know my secret!');
 
   if (user.root) refuseDeviceFiles(prepared, inDatadir(args.datadir, BINLOG_STAGING));
@@ -124,7 +124,7 @@ function refuseForeignSymlinks(p: Prepared, user: DaemonUser): void {
 
 function markInProgress(life: Lifecycle, datadir: string): void {
   const file = inDatadir(datadir, FILES.inProgress);
-  writeFileSync(file, '');
+  createDatadirFile(file, '');
   life.onCleanup(() => removeQuietly(file));
   life.onCleanup(() => removeQuietly(inDatadir(datadir, FILES.marker)));
   life.onCleanup(() => removeQuietly(inDatadir(datadir, BINLOG_STAGING)));
@@ -193,7 +193,7 @@ async function startListener(
   log.info(`starting: ${p.tools.socat} ${socatArgs.join(' ')}`);
   const listener = life.supervisor.spawn({ name: 'socat listener', command: p.tools.socat, args: socatArgs, cwd: args.datadir });
   const pidFile = inDatadir(args.datadir, FILES.listenerPid);
-  writeFileSync(pidFile, `${listener.pid}\n`);
+  createDatadirFile(pidFile, `${listener.pid}\n`);
   life.onCleanup(() => removeQuietly(pidFile));
 
   const deadline = Date.now() + LISTEN_TIMEOUT_MS;
@@ -211,7 +211,7 @@ async function startListener(
 async function waitForMarker(life: Lifecycle, datadir: string, listener: SupervisedChild): Promise<string> {
   const marker = inDatadir(datadir, FILES.marker);
   for (;;) {
-    if (existsSync(marker)) return marker;
+    if (entryExists(marker)) return marker;
     if (!listener.running()) {
       throw new SstError(Exit.ABORTED, `rsync process ended without creating magic file (${marker}): the socat listener exited`);
     }

@@ -20,13 +20,14 @@ export function renderMarker(m: Marker): string {
 
 /**
  * A marker whose first line is not a state would make mariadbd fail to parse
- * our final line; refusing it here gives the operator the real reason.
+ * our final line; refusing it here gives the operator the real reason. The
+ * refused line is not quoted: whatever is in the file must not reach the log.
  */
 export function parseMarker(text: string): Marker {
   const lines = text.split('\n').map((l) => l.trim());
   const state = lines[0] ?? '';
   if (!isState(state)) {
-    throw new SstError(Exit.ABORTED, `the completion marker does not start with UUID:seqno: ${JSON.stringify(state.slice(0, 80))}`);
+    throw new SstError(Exit.ABORTED, `the completion marker does not start with UUID:seqno (its first line has ${state.length} characters)`);
   }
   const secretLine = lines.find((l) => l.startsWith('secret '));
   return {

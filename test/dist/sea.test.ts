@@ -179,10 +179,17 @@ let fifoCount = 0;
 
 /**
  * Holds a process still, after V8 and the script have run, by giving it a full
- * pipe as stdout and stderr, then reads its memory map. No ptrace, no code in
- * the program under test: its first synchronous write simply blocks.
+ * pipe as stdout and stderr, then reads what `inspect` takes from /proc. No
+ * ptrace, no code in the program under test: its first synchronous write
+ * simply blocks.
  */
-async function mapsWhileBlockedInWrite(dir: string, command: string, args: readonly string[]): Promise<string> {
+async function whileBlockedInWrite<T>(
+  dir: string,
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  inspect: (pid: number) => T,
+): Promise<T> {
   const fifo = join(dir, `full-${++fifoCount}.fifo`);
   const made = await run('mkfifo', [fifo]);
   assert.equal(made.code, 0, made.stderr);
@@ -198,15 +205,19 @@ async function mapsWhileBlockedInWrite(dir: string, command: string, args: reado
     fds.push(out);
     const err = openSync(fifo, constants.O_WRONLY);
     fds.push(err);
-    child = startTracked(command, args, { stdio: ['ignore', out, err], env: cleanEnv() });
+    child = startTracked(command, args, { stdio: ['ignore', out, err], env });
     const pid = child.pid;
     assert.ok(pid !== undefined, `could not start ${command}`);
     await waitUntilBlockedInWrite(child, pid);
-    return readFileSync(`/proc/${pid}/maps`, 'utf8');
+    return inspect(pid);
   } finally {
     if (child !== undefined) await stopTracked(child);
     for (const fd of fds) closeSync(fd);
   }
+}
+
+function mapsWhileBlockedInWrite(dir: string, command: string, args: readonly string[]): Promise<string> {
+  return whileBlockedInWrite(dir, command, args, cleanEnv(), (pid) => readFileSync(`/proc/${pid}/maps`, 'utf8'));
 }
 
 /** Mappings that are executable and backed by no file: where a JIT puts its code. */
@@ -267,7 +278,6 @@ function otherNodeVariables(dir: string): Record<string, string> {
     NODE_EXTRA_CA_CERTS: join(dir, 'garbage.pem'),
     NODE_DEBUG: '*',
     NODE_DEBUG_NATIVE: '*',
-    NODE_V8_COVERAGE: join(dir, 'coverage'),
     NODE_COMPILE_CACHE: join(dir, 'compile-cache'),
     NODE_ICU_DATA: dir,
     NODE_REDIRECT_WARNINGS: join(dir, 'warnings.txt'),
@@ -345,6 +355,135 @@ describe('NODE_OPTIONS and other NODE_* variables are not obeyed', () => {
     rmSync(marker, { force: true });
     await runBinary(['--version'], cleanEnv({ NODE_REPL_EXTERNAL_MODULE: join(dir, 'evil.js') }));
     assert.equal(existsSync(marker), false, 'NODE_REPL_EXTERNAL_MODULE was loaded');
+  });
+});
+
+// ---------------------------------------------------------------- restart without runtime variables
+
+/**
+ * Runtime variables whose run can be held still (the NODE_* ones above, and
+ * more): the executable must restart without each. NODE_V8_COVERAGE has its
+ * own test: Node prints to stderr during the restart, which a full pipe would
+ * block. NODE_REPL_EXTERNAL_MODULE makes Node exit before any JS (tested above).
+ */
+function heldRuntimeVariables(dir: string): Record<string, string> {
+  return {
+    ...otherNodeVariables(dir),
+    NODE_OPTIONS: '--trace-exit',
+    NODE_NO_WARNINGS: '1',
+    NODE_DISABLE_COLORS: '1',
+    NODE_PRESERVE_SYMLINKS: '1',
+    NODE_SKIP_PLATFORM_CHECK: '1',
+    NODE_UNIQUE_ID: '1',
+    UV_THREADPOOL_SIZE: '128',
+    UV_USE_IO_URING: '1',
+  };
+}
+
+/** The NUL-separated NAME=value list of /proc/<pid>/environ, or `env` output (one per line). */
+function parseEnvironment(text: string, separator: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of text.split(separator)) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
+function without(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && !names.includes(name)) kept[name] = value;
+  }
+  return kept;
+}
+
+/** What Node prints when the coverage it was told to collect was stopped before its exit hook took it. */
+const COVERAGE_COMPLAINT = /^Failed to get 'result' from coverage profile response:\n\{[^\n]*Precise coverage has not been started[^\n]*\}\n/m;
+
+describe('Node.js runtime variables: the executable restarts without them', () => {
+  let dir = '';
+  let cnf = '';
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sst-sea-restart-'));
+    writeEvilScripts(dir, join(dir, 'loaded.marker'));
+    writeFileSync(join(dir, 'openssl.cnf'), '# nothing: only its path matters\n');
+    cnf = join(dir, 'my.cnf');
+    writeFileSync(cnf, `[mysqld]\ndatadir=${join(dir, 'data')}\n`);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** What admins set for socat (FIPS, trust stores): the restarted program and its children keep it. */
+  function keptForSocat(): Record<string, string> {
+    return {
+      OPENSSL_CONF: join(dir, 'openssl.cnf'),
+      OPENSSL_MODULES: join(dir, 'ossl-modules'),
+      SSL_CERT_FILE: join(dir, 'ca.pem'),
+      SSL_CERT_DIR: dir,
+      SST_TEST_UNRELATED: 'a value with spaces = and more',
+    };
+  }
+
+  it('runs without each one, with every other variable and its command line as they were', TEST_TIMEOUT, async (t) => {
+    for (const [name, value] of Object.entries(heldRuntimeVariables(dir))) {
+      await t.test(`${name}=${value}`, async () => {
+        const env = cleanEnv({ ...keptForSocat(), [name]: value });
+        const args = ['--role', 'probe-for-environment'];
+        // Held in its error log line: the restart (an execve, same PID) has happened by then.
+        const seen = await whileBlockedInWrite(dir, BIN, args, env, (pid) => ({
+          environ: readFileSync(`/proc/${pid}/environ`, 'utf8'),
+          cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
+        }));
+        assert.deepEqual(parseEnvironment(seen.environ, '\0'), without(env, [name]));
+        assert.deepEqual(seen.cmdline.split('\0'), [BIN, ...args, '']);
+      });
+    }
+  });
+
+  it('NODE_V8_COVERAGE: no coverage file, the same output; stderr adds only Node\'s complaint', TEST_TIMEOUT, async () => {
+    // Control: a plain Node writes coverage there.
+    const controlDir = join(dir, 'coverage-control');
+    const control = await run(process.execPath, ['-e', '0'], { env: cleanEnv({ NODE_V8_COVERAGE: controlDir }) });
+    assert.equal(control.code, 0, control.stderr);
+    assert.notDeepEqual(existsSync(controlDir) ? readdirSync(controlDir) : [], [], 'control: a plain Node wrote no coverage');
+
+    const coverage = join(dir, 'coverage');
+    for (const args of [['--version'], ['--help']]) {
+      const seen = observed(await runBinary(args, cleanEnv({ NODE_V8_COVERAGE: coverage })));
+      assert.deepEqual(existsSync(coverage) ? readdirSync(coverage) : [], [], `${args.join(' ')} wrote coverage`);
+      assert.match(seen.stderr, COVERAGE_COMPLAINT);
+      assert.deepEqual({ ...seen, stderr: seen.stderr.replace(COVERAGE_COMPLAINT, '') }, await baseline(args));
+    }
+  });
+
+  it('NODE_DEBUG: no debug lines from the program\'s own child processes', TEST_TIMEOUT, async () => {
+    const args = ['check', '--defaults-file', cnf];
+    const env = cleanEnv({ NODE_DEBUG: 'child_process' });
+    // Control: the same program as the tsc build under a plain Node (no restart there) obeys it.
+    const control = await run(process.execPath, [join(repoRoot(), 'build', 'src', 'main.js'), ...args], { env, timeoutMs: 20_000 });
+    assert.match(control.stderr, /^CHILD_PROCESS \d+: spawnSync/m, 'control: the check spawns nothing that NODE_DEBUG shows');
+    const r = await runBinary(args, env);
+    assert.match(r.stdout, /^PASS +rsync /m, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stderr, /CHILD_PROCESS/);
+  });
+
+  it('children get OPENSSL_* and SSL_CERT_* as given, and none of the runtime variables', TEST_TIMEOUT, async () => {
+    const rsync = findOnPath('rsync');
+    assert.ok(rsync !== undefined, 'rsync is not installed');
+    // rsync first on PATH, as the check runs it (`rsync --version`), records its environment.
+    const fakeBin = join(dir, 'fake-bin');
+    mkdirSync(fakeBin, { recursive: true });
+    const dump = join(dir, 'rsync.env');
+    writeFileSync(join(fakeBin, 'rsync'), `#!/bin/sh\nenv > '${dump}'\nexec '${rsync}' "$@"\n`, { mode: 0o755 });
+    const runtime = { ...heldRuntimeVariables(dir), NODE_V8_COVERAGE: join(dir, 'coverage-children') };
+    const env = cleanEnv({ ...keptForSocat(), ...runtime, PATH: `${fakeBin}:${process.env.PATH ?? ''}` });
+    rmSync(dump, { force: true });
+    const r = await runBinary(['check', '--defaults-file', cnf], env);
+    assert.ok(existsSync(dump), `the check did not run rsync: ${r.stdout}${r.stderr}`);
+    const seen = parseEnvironment(readFileSync(dump, 'utf8'), '\n');
+    for (const [name, value] of Object.entries(keptForSocat())) assert.equal(seen[name], value, name);
+    assert.deepEqual(Object.keys(seen).filter((name) => /^(NODE|UV)_/.test(name)), []);
   });
 });
 

@@ -47,6 +47,16 @@ describe('round trip', () => {
 });
 
 describe('parseMarker', () => {
+  test('a refused first line is not quoted: only its length reaches the log', () => {
+    const line = 'root:x:0:0:root:/root:/bin/bash';
+    assert.throws(() => parseMarker(`${line}\nsecret ${SECRET}\n`), (e: unknown) => {
+      assert.ok(e instanceof SstError);
+      assert.equal(e.code, 32);
+      assert.equal(e.message, `the completion marker does not start with UUID:seqno (its first line has ${line.length} characters)`);
+      return true;
+    });
+  });
+
   test('secret and bypass are found whatever their order', () => {
     assert.deepEqual(parseMarker(`${UUID}:5 1\nbypass\nsecret ${SECRET}\n`), { state: `${UUID}:5 1`, secret: SECRET, bypass: true });
   });
