@@ -2,7 +2,8 @@ import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSy
 import { posix as path } from 'node:path';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
-import { isProcessAlive, type Lifecycle } from '../proc/lifecycle';
+import { identityText, judgeSstPid, parseIdentity, selfStartTime, viewProcess } from '../proc/identity';
+import type { Lifecycle } from '../proc/lifecycle';
 import { MARKER } from '../rsync/modules';
 
 /** Files we create or read in the datadir (spec §2.6, §3.1). */
@@ -101,34 +102,44 @@ export function removeQuietly(file: string): void {
 }
 
 /**
- * Waits up to 30 s for a process named by a pid file to go away, then gives
- * up with 114 (spec §7.12–13). A pid file naming a dead process is stale.
+ * Waits for the SST program a wsrep_sst.pid names, if it is really one of ours still running
+ * (PID and start time match, or, for a file of an older release, its command line): up to 30 s,
+ * then 114 (spec §7.12). A file naming a dead process is stale; one naming somebody else (a
+ * reused PID, PID 1) is reported and ignored, never waited for.
  */
-async function waitForPidFile(life: Lifecycle, file: string, what: string, ignorePid?: number): Promise<void> {
+async function waitPreviousSst(life: Lifecycle, file: string): Promise<void> {
   for (let second = 0; ; second++) {
-    const pid = readPid(file);
-    if (pid === undefined || pid === ignorePid || !isProcessAlive(pid)) return;
-    if (second >= PREVIOUS_WAIT_SECONDS) {
-      throw new SstError(Exit.ALREADY_RUNNING, `${what} still running (PID: ${pid}, pid file ${file})...`);
+    const recorded = parseIdentity(readQuietly(file) ?? '');
+    if (recorded === undefined || recorded.pid === process.pid) return;
+    const verdict = judgeSstPid(recorded, viewProcess(recorded.pid), process.execPath);
+    if (verdict === 'gone') return;
+    if (verdict === 'someone-else') {
+      log.warn(`${file} names PID ${recorded.pid}, which is not an SST program of ours (a stale file whose PID was reused): ignored`);
+      return;
     }
-    if (second === 0) log.info(`waiting up to ${PREVIOUS_WAIT_SECONDS} s for ${what} (PID: ${pid}) to finish`);
+    if (second >= PREVIOUS_WAIT_SECONDS) {
+      throw new SstError(Exit.ALREADY_RUNNING, `previous SST script still running (PID: ${recorded.pid}, pid file ${file})...`);
+    }
+    if (second === 0) log.info(`waiting up to ${PREVIOUS_WAIT_SECONDS} s for the previous SST script (PID: ${recorded.pid}) to finish`);
     await life.sleep(1000);
   }
 }
 
-/** Guards the datadir against two SSTs at once, then claims it with our PID. */
+function readQuietly(file: string): string | undefined {
+  try {
+    return readDatadirFile(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Guards the datadir against two SSTs at once, then claims it with our PID and start time. */
 export async function claimDatadir(life: Lifecycle, datadir: string): Promise<void> {
   mkdirSync(datadir, { recursive: true });
   const pidFile = inDatadir(datadir, FILES.sstPid);
-  await waitForPidFile(life, pidFile, 'previous SST script', process.pid);
-  createDatadirFile(pidFile, `${process.pid}\n`);
+  await waitPreviousSst(life, pidFile);
+  createDatadirFile(pidFile, `${identityText(process.pid, selfStartTime())}\n`);
   life.onCleanup(() => {
     if (readPid(pidFile) === process.pid) removeQuietly(pidFile);
   });
-}
-
-export async function waitLingeringListener(life: Lifecycle, datadir: string): Promise<void> {
-  const file = inDatadir(datadir, FILES.listenerPid);
-  await waitForPidFile(life, file, 'socat listener of a previous SST');
-  removeQuietly(file);
 }

@@ -8,6 +8,7 @@ import { log } from '../log';
 import { formatHost, parseJoinerAddress, type HostPort } from '../net/address';
 import { localBindHost } from '../net/local';
 import { probeListenPort } from '../net/port-probe';
+import { identityText, OWNER_ENV, selfStartTime } from '../proc/identity';
 import type { Lifecycle } from '../proc/lifecycle';
 import { ipv6ListenerAdvice } from '../proc/tool-features';
 import { childrenOf, pidListensOn } from '../proc/sockets';
@@ -21,7 +22,8 @@ import { foreignSymlinkProblem, systemLinkFs } from '../rsync/module-symlinks';
 import { execAddress, listenAddress } from '../tunnel/socat-address';
 import { installBinlogs, readPreviousBinlogs, stagingHasBinlogs, systemBinlogFs, type PreviousBinlogs } from './binlogs';
 import { removeDeviceFiles } from './device-sweep';
-import { claimDatadir, createDatadirFile, entryExists, FILES, inDatadir, readDatadirFile, removeQuietly, waitLingeringListener } from './datadir-files';
+import { claimDatadir, createDatadirFile, entryExists, FILES, inDatadir, readDatadirFile, removeQuietly } from './datadir-files';
+import { clearOrphansAmong, clearPreviousListener } from './leftovers';
 import { parseMarker } from './marker';
 import { prepare, type Prepared } from './prepare';
 import { SOCAT_BUFFER } from './rsync-runner';
@@ -42,7 +44,7 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
   if (args.parent !== undefined) life.watchParent(args.parent);
 
   await claimDatadir(life, args.datadir);
-  await waitLingeringListener(life, args.datadir);
+  await clearPreviousListener(life, args.datadir);
   removeStaleFiles(args.datadir);
   const user = chooseDaemonUser(args.datadir);
   createDirectories(prepared, user);
@@ -52,7 +54,7 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
 
   const bindHost = await localBindHost(address.host);
   log.info(bindHost ? `listening on ${formatHost(address)}:${address.port} only` : `${address.host} is not a local address: listening on all interfaces, port ${address.port}`);
-  await checkPortFree(address, bindHost);
+  await checkPortFree(life, address, bindHost);
   const ipv6Advice = ipv6ListenerAdvice(prepared.tools.socatFeatures, address.ipv6 || bindHost?.includes(':') === true);
   if (ipv6Advice !== undefined) log.warn(ipv6Advice);
   const secret = randomBytes(16).toString('hex');
@@ -137,8 +139,10 @@ function readyName(p: Prepared): string {
 }
 
 /** Tells "port taken by someone else" apart before socat's bind error would hide it (spec §7.13). */
-async function checkPortFree(address: HostPort, bindHost: string | undefined): Promise<void> {
-  const busy = await probeListenPort(address.port, bindHost, address.ipv6);
+async function checkPortFree(life: Lifecycle, address: HostPort, bindHost: string | undefined): Promise<void> {
+  let busy = await probeListenPort(address.port, bindHost, address.ipv6);
+  // A wiped datadir loses the pid file, not the orphan listener of a killed SST that holds the port.
+  if (busy?.inUse && (await clearOrphansAmong(life, busy.owners.map((o) => o.pid)))) busy = await probeListenPort(address.port, bindHost, address.ipv6);
   if (busy === undefined) return;
   if (busy.inUse) {
     const owners = busy.owners.map((o) => `PID: ${o.pid}, ${o.command}`);
@@ -191,7 +195,9 @@ async function startListener(
     execAddress([p.tools.rsync, '--server', '--daemon', `--config=${conf}`, '.']),
   ];
   log.info(`starting: ${p.tools.socat} ${socatArgs.join(' ')}`);
-  const listener = life.supervisor.spawn({ name: 'socat listener', command: p.tools.socat, args: socatArgs, cwd: args.datadir });
+  // The owner tag lets a later SST tell this listener, should it ever outlive us, from anyone else's.
+  const env = { ...process.env, [OWNER_ENV]: identityText(process.pid, selfStartTime()) };
+  const listener = life.supervisor.spawn({ name: 'socat listener', command: p.tools.socat, args: socatArgs, cwd: args.datadir, env });
   const pidFile = inDatadir(args.datadir, FILES.listenerPid);
   createDatadirFile(pidFile, `${listener.pid}\n`);
   life.onCleanup(() => removeQuietly(pidFile));

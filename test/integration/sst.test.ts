@@ -282,34 +282,59 @@ describe('refusals', () => {
     await assertNothingLeft(p);
   });
 
-  test('a previous SST still running: wait up to 30 s, then exit 114 before ready', { timeout: 90_000 }, async () => {
+  /** A real joiner of ours on the same datadir (another port), ready and waiting for a donor. */
+  async function previousJoiner(p: Pair): Promise<ReturnType<typeof startRole>> {
+    const port = await freePort(JOINER_IP);
+    const previous = startRole(joinerArgv(p.joiner, `${JOINER_IP}:${port}`, process.pid), p.joiner.env);
+    assert.match((await previous.nextLine()) ?? '', /^ready /, previous.stderr());
+    return previous;
+  }
+
+  test('a previous SST of ours still running: wait up to 30 s, then exit 114 before ready', { timeout: 90_000 }, async () => {
     const p = await pair('previous');
-    mkdirSync(p.joiner.datadir, { recursive: true });
-    const { spawn } = await import('node:child_process');
-    const previous = spawn('sleep', ['600'], { stdio: 'ignore' });
+    const previous = await previousJoiner(p);
     try {
-      writeFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), `${previous.pid}\n`);
+      const pidFile = readFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), 'utf8');
+      assert.match(pidFile, new RegExp(`^${previous.child.pid} \\d+\\n$`));
       const t0 = Date.now();
       const j = startRole(joinerArgv(p.joiner, p.address, process.pid), p.joiner.env);
       assert.equal(await j.nextLine(60_000), undefined);
       assert.equal(await j.exit, 114);
       assert.ok(Date.now() - t0 >= 29_000, `gave up after ${Date.now() - t0} ms`);
       assert.match(j.stderr(), /WSREP_SST: \[ERROR\] previous SST script still running \(PID: \d+/);
-      assert.equal(readFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), 'utf8'), `${previous.pid}\n`, "the other SST's pid file is not ours to remove");
+      assert.equal(readFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), 'utf8'), pidFile, "the other SST's pid file is not ours to remove");
     } finally {
-      previous.kill('SIGKILL');
+      previous.child.kill('SIGTERM');
+      await previous.exit;
     }
     assert.deepEqual(await waitNoTagged(tag, 15_000), []);
   });
 
-  test('a previous SST that ends during the wait lets this one go on', async () => {
+  test('a previous SST of ours that ends during the wait lets this one go on', async () => {
     const p = await pair('previousends');
     makeDatadir(p.donor.datadir);
+    const previous = await previousJoiner(p);
+    const ending = setTimeout(() => previous.child.kill('SIGTERM'), 2_000);
+    try {
+      await assertGoodSst(p);
+    } finally {
+      clearTimeout(ending);
+    }
+  });
+
+  test('a pid file naming a live process that is not ours (a reused PID, PID 1): WARNING, no wait', async () => {
+    const p = await pair('reusedpid');
+    makeDatadir(p.donor.datadir);
     mkdirSync(p.joiner.datadir, { recursive: true });
-    const { spawn } = await import('node:child_process');
-    const previous = spawn('sleep', ['2'], { stdio: 'ignore' });
-    writeFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), `${previous.pid}\n`);
-    await assertGoodSst(p);
+    writeFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), '1\n');
+    writeFileSync(join(p.joiner.datadir, 'rsync_tunnel_sst-socat.pid'), '1\n');
+    const t0 = Date.now();
+    const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
+    assert.equal(r.joinerCode, 0, r.joiner.stderr());
+    assert.ok(Date.now() - t0 < 25_000, `took ${Date.now() - t0} ms`);
+    assert.match(r.joiner.stderr(), /\[WARNING\] .*wsrep_sst\.pid names PID 1, which is not an SST program of ours/);
+    assert.match(r.joiner.stderr(), /\[WARNING\] .*rsync_tunnel_sst-socat\.pid names PID 1, which is not a socat listener of ours/);
+    assert.doesNotMatch(r.joiner.stderr(), /waiting up to 30 s/);
   });
 
   test('a stale marker from an earlier run is not trusted', async () => {

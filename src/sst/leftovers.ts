@@ -1,0 +1,77 @@
+/**
+ * What a killed SST may leave on a joiner: its socat listener (when even the guard died), still
+ * accepting writes with the old secret, and the private directory holding that secret. The next
+ * SST finds it by its pid file, or, when the datadir was wiped, as the holder of the SST port,
+ * and decides by identity (src/proc/identity.ts): a listener whose program still runs is waited
+ * for (30 s, then 114); an orphan is stopped and its files removed; anything else is reported
+ * and never waited for.
+ */
+import { Exit, SstError } from '../errors';
+import { log } from '../log';
+import { judgeListener, listenerPrivateDir, parseIdentity, viewProcess, type ProcView } from '../proc/identity';
+import type { Lifecycle } from '../proc/lifecycle';
+import { FILES, inDatadir, PREVIOUS_WAIT_SECONDS, readDatadirFile, removeQuietly } from './datadir-files';
+
+const ORPHAN_GONE_MS = 2_000;
+
+function readQuietly(file: string): string | undefined {
+  try {
+    return readDatadirFile(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGKILLs the orphan's process group (it led one, as every child of ours) and removes its secret. */
+export async function stopOrphanListener(life: Lifecycle, pid: number, view: ProcView): Promise<void> {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // Gone, or not a group leader.
+    }
+  }
+  const deadline = Date.now() + ORPHAN_GONE_MS;
+  while (viewProcess(pid).startTime === view.startTime && Date.now() < deadline) await life.sleep(50);
+  const dir = listenerPrivateDir(view);
+  if (dir !== undefined) removeQuietly(dir);
+  log.warn(`stopped the socat listener (PID: ${pid}) of an SST whose program is gone${dir === undefined ? '' : `, and removed ${dir}`}`);
+}
+
+/** The listener pid file of a previous SST on this datadir. */
+export async function clearPreviousListener(life: Lifecycle, datadir: string): Promise<void> {
+  const file = inDatadir(datadir, FILES.listenerPid);
+  for (let second = 0; ; second++) {
+    const recorded = parseIdentity(readQuietly(file) ?? '');
+    if (recorded === undefined) break;
+    const view = viewProcess(recorded.pid);
+    const verdict = judgeListener(view, viewProcess);
+    if (verdict === 'gone') break;
+    if (verdict === 'someone-else') {
+      log.warn(`${file} names PID ${recorded.pid}, which is not a socat listener of ours: ignored`);
+      break;
+    }
+    if (verdict === 'orphan') {
+      await stopOrphanListener(life, recorded.pid, view);
+      break;
+    }
+    if (second >= PREVIOUS_WAIT_SECONDS) {
+      throw new SstError(Exit.ALREADY_RUNNING, `socat listener of a previous SST still running (PID: ${recorded.pid}, pid file ${file})...`);
+    }
+    if (second === 0) log.info(`waiting up to ${PREVIOUS_WAIT_SECONDS} s for the socat listener of a previous SST (PID: ${recorded.pid}) to finish`);
+    await life.sleep(1000);
+  }
+  removeQuietly(file);
+}
+
+/** Stops orphan listeners of ours among `pids` (the holders of the SST port); true when it stopped one. */
+export async function clearOrphansAmong(life: Lifecycle, pids: readonly number[]): Promise<boolean> {
+  let stopped = false;
+  for (const pid of pids) {
+    const view = viewProcess(pid);
+    if (judgeListener(view, viewProcess) !== 'orphan') continue;
+    await stopOrphanListener(life, pid, view);
+    stopped = true;
+  }
+  return stopped;
+}
