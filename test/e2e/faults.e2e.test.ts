@@ -230,6 +230,32 @@ describe('fault matrix', { timeout: 1_800_000 }, () => {
     assert.match(c.log(n2), /No space left on device/, "the joiner's log names the cause");
   });
 
+  test('joiner SST program SIGKILLed mid-copy → its listener goes at once; the node then syncs in normal time', async () => {
+    const { c, nodes } = await twoNodes('f-killprogram', undefined, 180);
+    const [n1, n2] = nodes as [ClusterNode, ClusterNode];
+    const timer = setTimeout(() => void c.kill(n2), 180_000);
+    c.start(n2);
+    await waitFor(() => taggedProcesses(c.tag).some((t) => /rsync --password-file/.test(t.cmdline)), 120_000);
+    const program = taggedProcesses(c.tag).find((t) => /wsrep_sst_rsync_tunnel .*--role joiner/.test(t.cmdline));
+    assert.ok(program, 'the joiner program runs');
+    process.kill(program.pid, 'SIGKILL');
+    const t0 = Date.now();
+    await waitFor(() => !listeningPortsOf(c.tag).includes(n2.sstPort), 2_500).catch(() => undefined);
+    const goneAfter = (Date.now() - t0) / 1000;
+    assert.equal(listeningPortsOf(c.tag).includes(n2.sstPort), false, `the listener outlived its program by ${goneAfter} s`);
+    await n2.exited;
+    clearTimeout(timer);
+    await c.waitSynced(n1, 60_000);
+    const t1 = Date.now();
+    c.start(n2);
+    await c.waitSynced(n2);
+    const seconds = (Date.now() - t1) / 1000;
+    console.log(`# fault 'joiner program killed': listener gone within ${goneAfter.toFixed(1)} s; next join took ${seconds.toFixed(1)} s`);
+    assert.ok(seconds < 60, `the next SST took ${seconds} s (no 30 s wait, no 114)`);
+    assert.doesNotMatch(c.log(n2), /still running|waiting up to 30 s/);
+    assert.equal(checksums(c, n2), checksums(c, n1));
+  });
+
   test('a CA-signed stranger pushing files to the joiner during an SST is refused; the SST completes with the donor data only', async () => {
     const { c, nodes } = await twoNodes('f-stranger', undefined, 170);
     const [n1, n2] = nodes as [ClusterNode, ClusterNode];
