@@ -25,6 +25,11 @@ export interface SupervisedChild {
   running(): boolean;
   /** The child's recent stderr lines, for telling failure causes apart. */
   stderrTail(): string[];
+  /**
+   * Resolves once everything written to the child's stderr (by it and by whatever it started
+   * that shares the pipe, like rsync's tunnel socat) has been read: `exited` may come first.
+   */
+  readonly stderrDone: Promise<void>;
 }
 
 const TAIL_LINES = 200;
@@ -123,6 +128,10 @@ export class Supervisor {
       this.groups.add(pid);
       this.registry?.add(pid);
     }
+    const stderrDone = new Promise<void>((resolve) => {
+      if (!child.stderr) resolve();
+      child.stderr?.once('close', () => resolve());
+    });
     this.forwardStderr(child, spec.name, tail);
     return {
       name: spec.name,
@@ -130,6 +139,7 @@ export class Supervisor {
       exited,
       running: () => alive,
       stderrTail: () => [...tail],
+      stderrDone,
     };
   }
 

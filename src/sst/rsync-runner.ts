@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { log } from '../log';
 import type { Lifecycle } from '../proc/lifecycle';
 import { classifyRsyncFailure } from '../rsync/failure';
@@ -28,6 +29,8 @@ export function tunnelEnv(base: NodeJS.ProcessEnv, socat: string, address: strin
 
 /** How long rsync's tunnel may take to close by itself once rsync has exited. */
 const GROUP_GRACE_MS = 2000;
+/** The group is gone by then, so its stderr ends at once; this only bounds a stray holder of the pipe. */
+const STDERR_DRAIN_MS = 1000;
 
 export interface RsyncRunner {
   run(pass: Pass): Promise<void>;
@@ -42,7 +45,11 @@ export function rsyncRunner(life: Lifecycle, rsync: string, env: NodeJS.ProcessE
       const child = life.supervisor.spawn({ name: `rsync ${pass.name}`, command: rsync, args, env, cwd });
       const result = await life.race(child.exited);
       await life.supervisor.stop(child, GROUP_GRACE_MS);
-      if (result.code !== 0) throw classifyRsyncFailure(pass.name, result.code, result.signal, child.stderrTail(), pass.first);
+      if (result.code !== 0) {
+        // socat's reason (a TLS refusal) may still sit in the pipe when rsync's exit is seen.
+        await life.race(Promise.race([child.stderrDone, delay(STDERR_DRAIN_MS)]));
+        throw classifyRsyncFailure(pass.name, result.code, result.signal, child.stderrTail(), pass.first);
+      }
     },
   };
 }
