@@ -92,4 +92,31 @@ describe("own files inside the datadir (issue 9 §6)", () => {
     assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
     assert.equal(existsSync(join(jdata, 'redo', KEEP_FILE)), false);
   });
+
+  // Measured through the tunnel (rsync 3.5.0): the joiner's daemon refuses the file and exits 23,
+  // which socat logs, but the donor's rsync still ends with 0, so the SST completes without it.
+  test("a donor that sends a file where the joiner keeps its certificate (an older donor, or data of that name): refused by the joiner, whose certificate stays; the rest arrives", async () => {
+    tag = `own-refused-${randomBytes(4).toString('hex')}`;
+    const base = join(root, tag);
+    const jdata = join(base, 'joiner', 'data');
+    const ddata = join(base, 'donor', 'data');
+    makeDatadir(ddata);
+    put(join(ddata, 'certs', 'node.pem'), 'not the donor certificate: data of that name');
+    put(join(jdata, 'certs', 'node.pem'), readFileSync(joinerCert.bundle));
+    const port = await freePort(JOINER_IP);
+    const env = { SST_TEST_TAG: tag };
+    const r = await runSst({
+      joiner: { datadir: jdata, cnf: cnf(join(base, 'joiner'), { tca: pki.caCert, tcert: 'certs/node.pem' }, {}), env },
+      donor: { datadir: ddata, cnf: cnf(join(base, 'donor'), { tca: pki.caCert, tcert: donorCert.bundle }, {}), env },
+      address: `${JOINER_IP}:${port}`,
+    });
+    const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
+    assert.equal(r.donorCode, 0, detail);
+    assert.equal(r.joinerCode, 0, detail);
+    assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
+    assert.match(r.joiner.stderr(), /daemon refused to receive file "certs\/node\.pem"/, detail);
+    assert.deepEqual(readFileSync(join(jdata, 'shop', 'orders.ibd')), readFileSync(join(ddata, 'shop', 'orders.ibd')));
+    assert.deepEqual(readFileSync(join(jdata, 'certs', 'node.pem')), readFileSync(joinerCert.bundle));
+    assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
+  });
 });
