@@ -6,7 +6,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KEEP_FILE, renderDaemonConfig, renderOwnExcludes, renderSecrets, rsyncdValue, type DaemonLayout } from '../../src/rsync/daemon-config';
@@ -399,7 +399,7 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
   const compat = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
   const builds = [
     ...(spawnSync('rsync', ['--version']).status === 0 ? [['system', 'rsync']] : []),
-    ...['rsync-3.1.3', 'rsync-3.5.0'].filter((b) => existsSync(join(compat, b))).map((b) => [b, join(compat, b)]),
+    ...(existsSync(compat) ? readdirSync(compat).filter((b) => /^rsync-/.test(b)).sort().map((b) => [b, join(compat, b)]) : []),
   ];
   let dir = '';
   before(() => {
@@ -408,7 +408,7 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
   after(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
-  if (builds.length < 3) test(`SKIP: only ${builds.map(([n]) => n).join(', ') || 'no rsync'} found (compat builds from ${compat})`, () => undefined);
+  if (!existsSync(compat)) console.log(`SKIP own paths against compat rsync builds: none at ${compat} (set SST_COMPAT_BIN)`);
 
   for (const [name, rsync] of builds as [string, string][]) {
     test(`${name}: layout directories (empty ones too) and TLS files stay; a same-layout donor is not refused`, () => {
