@@ -1,5 +1,13 @@
 import { Exit, SstError } from '../errors';
 import { AUTH_USER, MODULES } from './modules';
+import { escapePattern, literalPattern } from './plan';
+
+/**
+ * Put by the joiner into each of its InnoDB/Aria directories inside the datadir, and hidden from
+ * the donor by the data module: rsync cannot delete a directory that still holds a file it may
+ * not touch, so pass 1 cannot remove a directory passes 2–5 write into, even an empty one.
+ */
+export const KEEP_FILE = '.rsync_tunnel_sst_keep';
 
 export interface DaemonLayout {
   datadir: string;
@@ -27,6 +35,36 @@ export interface DaemonConfigInput {
   gid?: number;
   /** Seconds of I/O silence after which the daemon gives up (upstream: 300). */
   timeout?: number;
+  /** File of the data module's daemon excludes (renderOwnExcludes), when the joiner has any. */
+  excludeFrom?: string;
+}
+
+/** The joiner's own paths inside its datadir, relative to it. */
+export interface OwnPaths {
+  /** InnoDB/Aria directories: each holds a KEEP_FILE; the donor fills them through their modules. */
+  layoutDirs: readonly string[];
+  /** Certificate, key, CA file: the donor's files of the same name are refused. */
+  files: readonly string[];
+  /** CA directory: its entries are protected, the directory itself not. */
+  trees: readonly string[];
+}
+
+/**
+ * The data module's `exclude from` file: one pattern a line, so blanks in paths need no quoting.
+ * A daemon exclude also hides a file from --delete, and a directory that still holds one is kept.
+ * It does not name the directories themselves: a daemon refuses an entry it excludes with rsync
+ * code 23, and a donor with the same layout sends that directory in pass 1.
+ */
+export function renderOwnExcludes(own: OwnPaths): string {
+  const all = [...own.layoutDirs, ...own.files, ...own.trees];
+  const bad = all.find((p) => /[\n\r]/.test(p));
+  if (bad !== undefined) throw new SstError(Exit.UNSAFE_VALUE, `path cannot be written into an rsync exclude file (newline): ${JSON.stringify(bad)}`);
+  const lines = [
+    ...own.layoutDirs.map((d) => `/${literalPattern(`${d}/${KEEP_FILE}`)}`),
+    ...own.files.map((f) => `/${literalPattern(f)}`),
+    ...own.trees.map((d) => `/${escapePattern(d)}/*`),
+  ];
+  return lines.map((l) => `${l}\n`).join('');
 }
 
 /**
@@ -78,7 +116,7 @@ export function renderDaemonConfig(input: DaemonConfigInput): string {
     `secrets file = ${rsyncdValue(input.secretsFile)}`,
     'strict modes = yes',
     '',
-    ...module(MODULES.data, layout.datadir, ['exclude = .zfs']),
+    ...module(MODULES.data, layout.datadir, ['exclude = .zfs', ...(input.excludeFrom === undefined ? [] : [`exclude from = ${rsyncdValue(input.excludeFrom)}`])]),
     ...module(MODULES.logDir, layout.logDir),
     ...module(MODULES.dataHome, layout.dataHome),
     ...module(MODULES.undoDir, layout.undoDir),

@@ -39,9 +39,40 @@ export interface PlanInput {
   /** Absolute binlog paths to send, oldest first; plus the list file that orders them. */
   binlogs: readonly string[];
   binlogList?: string;
+  /**
+   * Paths relative to the datadir that stay on this node (its own TLS files): a node's
+   * certificate and key are its identity, and the joiner has its own.
+   */
+  keptOnDonor?: readonly string[];
 }
 
 const slash = (dir: string): string => (dir.endsWith('/') ? dir : `${dir}/`);
+
+/** A path for the start of an rsync pattern that has (or gets) a wildcard: rsync then reads `\\` as an escape. */
+export const escapePattern = (relative: string): string => relative.replace(/[\\*?[]/g, '\\$&');
+
+/** A path as an rsync filter pattern matching only itself: without a wildcard rsync takes `\\` literally. */
+export function literalPattern(relative: string): string {
+  return /[*?[]/.test(relative) ? escapePattern(relative) : relative;
+}
+
+/**
+ * Pure: those of `paths` (absolute, symlinks already resolved) that lie strictly inside `datadir`,
+ * relative to it, sorted and without duplicates.
+ */
+export function insideDatadir(datadir: string, paths: readonly string[]): string[] {
+  const root = slash(datadir);
+  const inside = paths.map((p) => p.replace(/\/+$/, '')).filter((p) => p.startsWith(root) && p.length > root.length);
+  return [...new Set(inside.map((p) => p.slice(root.length)))].sort();
+}
+
+/** Those of `kept` below directory `dir` (relative to the datadir), relative to `dir`. */
+function keptBelow(kept: readonly string[], dir: string): string[] {
+  return kept.filter((k) => k.startsWith(`${dir}/`)).map((k) => k.slice(dir.length + 1));
+}
+
+const excludeRule = (relative: string): string => `- /${literalPattern(relative)}`;
+
 const filters = (rules: readonly string[]): string[] => rules.flatMap((r) => ['-f', r]);
 
 function onlyFiles(name: string, source: string, target: string, patterns: readonly string[]): Pass {
@@ -65,6 +96,9 @@ function databaseCopy(datadir: string, db: string, symlink: boolean, module: str
 /** Pure: the rsync passes of one SST, in the order the donor runs them. */
 export function transferPlan(input: PlanInput): { serial: Pass[]; databases: Pass[] } {
   const url = (module: string): string => `${input.target}/${module}`;
+  const kept = input.keptOnDonor ?? [];
+  // A kept directory is not a database directory: pass 1 and pass 6 leave it out whole.
+  const keptTop = kept.filter((k) => !k.includes('/'));
   const topLevel: Pass = {
     name: 'pass 1 (top-level directories)',
     first: true,
@@ -72,7 +106,7 @@ export function transferPlan(input: PlanInput): { serial: Pass[]; databases: Pas
       ...COMMON_FLAGS,
       '--dirs',
       '--delete',
-      ...filters([...EXCLUDED_TOP_LEVEL.map((e) => `- /${e}`), '+ /*/', '- /*']),
+      ...filters([...EXCLUDED_TOP_LEVEL.map((e) => `- /${e}`), ...keptTop.map(excludeRule), '+ /*/', '- /*']),
       slash(input.datadir),
       url(MODULES.data),
     ],
@@ -92,11 +126,18 @@ export function transferPlan(input: PlanInput): { serial: Pass[]; databases: Pas
     onlyFiles('pass 5 (Aria logs)', input.ariaLog, url(MODULES.ariaLog), ['aria_log_control', 'aria_log.*']),
   );
   const symlinked = new Set(input.symlinkedDatabases ?? []);
-  const databases = input.databases.map<Pass>((db) => ({
-    name: `pass 6 (database directory '${db}')`,
-    first: false,
-    args: [...COMMON_FLAGS, '--recursive', '--delete', ...databaseCopy(input.datadir, db, symlinked.has(db), url(MODULES.data))],
-  }));
+  const databases = input.databases
+    .filter((db) => !keptTop.includes(db))
+    .map<Pass>((db) => {
+      const symlink = symlinked.has(db);
+      // --relative keeps `<db>/` in the transferred names; without it they start inside the db.
+      const rules = keptBelow(kept, db).map((k) => excludeRule(symlink ? k : `${db}/${k}`));
+      return {
+        name: `pass 6 (database directory '${db}')`,
+        first: false,
+        args: [...COMMON_FLAGS, '--recursive', '--delete', ...filters(rules), ...databaseCopy(input.datadir, db, symlink, url(MODULES.data))],
+      };
+    });
   return { serial, databases };
 }
 

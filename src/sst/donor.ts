@@ -17,6 +17,7 @@ import { connectAddress } from '../tunnel/socat-address';
 import { binlogsToSend, writeBinlogList } from './binlogs';
 import { claimDatadir, entryExists, FILES, inDatadir, readDatadirFile, removeQuietly } from './datadir-files';
 import { isState, renderMarker } from './marker';
+import { pathsInside, tlsFiles } from './own-files';
 import { prepare, type Prepared } from './prepare';
 import { rsyncRunner, runParallel, tunnelEnv, type RsyncRunner } from './rsync-runner';
 import { tunnelTls } from './tunnel-tls';
@@ -176,6 +177,8 @@ async function transfer(life: Lifecycle, runner: RsyncRunner, args: SstArgs, p: 
   const binlogs = p.binlog ? binlogsToSend(p.binlog, args.datadir, p.maxBinlogs) : [];
   if (p.binlog) log.info(`binary logs to send: ${binlogs.length} (sst-max-binlogs ${p.maxBinlogs})`);
   const databases = databaseDirectories(args.datadir);
+  const kept = pathsInside(args.datadir, [...tlsFiles(p.tls), ...(p.tls.caPath === undefined ? [] : [p.tls.caPath])]);
+  if (kept.length > 0) log.warn(`kept on this node: ${kept.join(', ')}: this node's own TLS files inside the datadir are never sent`);
   const plan = transferPlan({
     target: rsyncTarget,
     datadir: p.layout.datadir,
@@ -187,6 +190,7 @@ async function transfer(life: Lifecycle, runner: RsyncRunner, args: SstArgs, p: 
     symlinkedDatabases: databases.filter((db) => isSymlink(path.join(args.datadir, db))),
     binlogs,
     binlogList: binlogs.length > 0 ? writeBinlogList(work, binlogs) : undefined,
+    keptOnDonor: kept,
   });
   const started = Date.now();
   for (const pass of plan.serial) await runner.run(pass);

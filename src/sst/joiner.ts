@@ -15,7 +15,7 @@ import { childrenOf, pidListensOn } from '../proc/sockets';
 import type { SupervisedChild } from '../proc/supervisor';
 import { writeProtocolLine } from '../protocol/out';
 import { describeUid, systemPasswd } from '../check/identity';
-import { renderDaemonConfig, renderSecrets } from '../rsync/daemon-config';
+import { KEEP_FILE, renderDaemonConfig, renderOwnExcludes, renderSecrets, type OwnPaths } from '../rsync/daemon-config';
 import { BINLOG_STAGING, MODULE } from '../rsync/modules';
 import { daemonUser, symlinkOwners, type DaemonUser } from '../rsync/daemon-user';
 import { foreignSymlinkProblem, systemLinkFs } from '../rsync/module-symlinks';
@@ -25,6 +25,7 @@ import { removeDeviceFiles } from './device-sweep';
 import { claimDatadir, createDatadirFile, entryExists, FILES, inDatadir, readDatadirFile, removeQuietly } from './datadir-files';
 import { clearOrphansAmong, clearPreviousListener } from './leftovers';
 import { parseMarker } from './marker';
+import { pathsInside, tlsFiles } from './own-files';
 import { prepare, type Prepared } from './prepare';
 import { SOCAT_BUFFER } from './rsync-runner';
 import { tunnelTls } from './tunnel-tls';
@@ -159,6 +160,30 @@ function privateDir(life: Lifecycle): string {
   return dir;
 }
 
+/**
+ * The donor's --delete must not remove what this node's own configuration points to inside the
+ * datadir: its InnoDB/Aria directories and its TLS files. Returns the exclude file, if any.
+ */
+function protectOwnPaths(life: Lifecycle, datadir: string, p: Prepared, dir: string): string | undefined {
+  const { dataHome, logDir, undoDir, ariaLog } = p.layout;
+  const own: OwnPaths = {
+    layoutDirs: pathsInside(datadir, [dataHome, logDir, undoDir, ariaLog]),
+    files: pathsInside(datadir, tlsFiles(p.tls)),
+    trees: p.tls.caPath === undefined ? [] : pathsInside(datadir, [p.tls.caPath]),
+  };
+  const all = [...own.layoutDirs, ...own.files, ...own.trees];
+  if (all.length === 0) return undefined;
+  for (const d of own.layoutDirs) {
+    const keep = path.join(datadir, d, KEEP_FILE);
+    writeFileSync(keep, '');
+    life.onCleanup(() => removeQuietly(keep));
+  }
+  const file = path.join(dir, 'rsyncd.exclude');
+  writeFileSync(file, renderOwnExcludes(own), { mode: 0o600 });
+  log.info(`kept on this node, safe from the donor's --delete: ${all.join(', ')}`);
+  return file;
+}
+
 async function startListener(
   life: Lifecycle,
   args: SstArgs,
@@ -174,10 +199,11 @@ async function startListener(
   writeFileSync(secretsFile, renderSecrets(secret), { mode: 0o600 });
   const staging = inDatadir(args.datadir, BINLOG_STAGING);
   makeDirectory(staging, user);
+  const excludeFrom = protectOwnPaths(life, args.datadir, p, dir);
   const conf = path.join(dir, 'rsyncd.conf');
   writeFileSync(
     conf,
-    renderDaemonConfig({ layout: { ...p.layout, binlogStaging: staging }, uid: user.uid, gid: user.gid, secretsFile }),
+    renderDaemonConfig({ layout: { ...p.layout, binlogStaging: staging }, uid: user.uid, gid: user.gid, secretsFile, excludeFrom }),
     { mode: 0o600 },
   );
 

@@ -6,13 +6,16 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { renderDaemonConfig, renderSecrets, rsyncdValue, type DaemonLayout } from '../../src/rsync/daemon-config';
+import { join, resolve } from 'node:path';
+import { KEEP_FILE, renderDaemonConfig, renderOwnExcludes, renderSecrets, rsyncdValue, type DaemonLayout } from '../../src/rsync/daemon-config';
+import { transferPlan } from '../../src/rsync/plan';
+import { repoRoot } from '../helpers/binary';
 
 const SECRETS = '/run/wsrep-test/rsyncd.secrets';
 import { MODULES } from '../../src/rsync/modules';
+import { Exit } from '../../src/errors';
 import { assertSstError } from '../helpers/assert-sst';
 
 
@@ -369,4 +372,89 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
     assert.equal(existsSync(join(layout.datadir, '.zfs')), false);
     assert.equal(readFileSync(join(layout.datadir, 'db1', 't.ibd'), 'utf8'), 't');
   });
+});
+
+describe("the joiner's own paths inside its datadir (issue 9 §6)", () => {
+  test('an exclude file, one pattern a line: keep files of layout directories, own files, CA directory entries', () => {
+    assert.equal(
+      renderOwnExcludes({ layoutDirs: ['redo', 'in side/ibdata'], files: ['certs/node.pem', 'x[1].pem'], trees: ['ca*s'] }),
+      `/redo/${KEEP_FILE}\n/in side/ibdata/${KEEP_FILE}\n/certs/node.pem\n/x\\[1].pem\n/ca\\*s/*\n`,
+    );
+  });
+
+  test('a newline in a path is refused (it would split the pattern)', () => {
+    assertSstError(() => renderOwnExcludes({ layoutDirs: [], files: ['certs/a\nb.pem'], trees: [] }), Exit.UNSAFE_VALUE, /newline/);
+  });
+
+  test('the data module reads the file; no other module does, and without one there is no such line', () => {
+    const c = parseConf(renderDaemonConfig({ layout: LAYOUT, secretsFile: SECRETS, excludeFrom: '/tmp/p q/rsyncd.exclude' }));
+    assert.equal(c.modules.get(MODULES.data)?.get('exclude from'), '/tmp/p q/rsyncd.exclude');
+    assert.equal(c.modules.get(MODULES.data)?.get('exclude'), '.zfs');
+    for (const name of c.order.filter((n) => n !== MODULES.data)) assert.equal(c.modules.get(name)?.has('exclude from'), false, name);
+    assert.equal(parseConf(renderDaemonConfig({ layout: LAYOUT, secretsFile: SECRETS })).modules.get(MODULES.data)?.has('exclude from'), false);
+  });
+});
+
+describe("the joiner's own paths survive a whole donor plan, real rsync daemon (system and compat builds)", () => {
+  const compat = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
+  const builds = [
+    ...(spawnSync('rsync', ['--version']).status === 0 ? [['system', 'rsync']] : []),
+    ...(existsSync(compat) ? readdirSync(compat).filter((b) => /^rsync-/.test(b)).sort().map((b) => [b, join(compat, b)]) : []),
+  ];
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sst-own-'));
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  if (!existsSync(compat)) console.log(`SKIP own paths against compat rsync builds: none at ${compat} (set SST_COMPAT_BIN)`);
+
+  for (const [name, rsync] of builds as [string, string][]) {
+    test(`${name}: layout directories (empty ones too) and TLS files stay; a same-layout donor is not refused`, () => {
+      const base = join(dir, name);
+      const src = join(base, 'donor');
+      const dst = join(base, 'joiner');
+      const put = (file: string, content: string): void => {
+        mkdirSync(join(file, '..'), { recursive: true });
+        writeFileSync(file, content);
+      };
+      put(join(src, 'db1', 't.ibd'), 'table');
+      put(join(src, 'in side', 'ibdata', 'ibdata1'), 'donor ibdata');
+      put(join(src, 'certs', 't.ibd'), 'a database named certs');
+      put(join(src, 'ib_logfile0'), 'donor redo');
+      put(join(dst, 'certs', 'node.pem'), 'joiner cert');
+      put(join(dst, 'cacerts', 'h.0'), 'joiner ca');
+      put(join(dst, 'stale_db', 't.ibd'), 'stale');
+      const layout: DaemonLayout = { datadir: dst, logDir: join(dst, 'redo'), dataHome: join(dst, 'in side', 'ibdata'), undoDir: dst, ariaLog: dst, binlogStaging: join(dst, '.staging') };
+      for (const d of [layout.logDir, layout.dataHome, layout.binlogStaging]) mkdirSync(d, { recursive: true });
+      for (const d of [layout.logDir, layout.dataHome]) writeFileSync(join(d, KEEP_FILE), '');
+      const excludeFrom = join(base, 'rsyncd.exclude');
+      writeFileSync(excludeFrom, renderOwnExcludes({ layoutDirs: ['redo', 'in side/ibdata'], files: ['certs/node.pem'], trees: ['cacerts'] }));
+      const conf = join(base, 'rsyncd.conf');
+      const secretsFile = join(base, 'rsyncd.secrets');
+      writeFileSync(secretsFile, renderSecrets('s3cret'), { mode: 0o600 });
+      writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
+      writeFileSync(conf, renderDaemonConfig({ layout, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, secretsFile, excludeFrom }));
+      const rsh = join(base, 'rsh');
+      writeFileSync(rsh, `#!/bin/sh\nexec '${rsync}' --server --daemon --config='${conf}' .\n`, { mode: 0o755 });
+
+      const plan = transferPlan({
+        target: 'rsync://sst@localhost', datadir: src, dataHome: join(src, 'in side', 'ibdata'), logDir: src, undoDir: src, ariaLog: src,
+        databases: ['certs', 'db1', 'in side'], binlogs: [],
+      });
+      for (const pass of [...plan.serial, ...plan.databases]) {
+        const r = spawnSync(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...pass.args], { encoding: 'utf8', timeout: 20_000 });
+        assert.equal(r.status, 0, `${pass.name}: ${r.stderr}`);
+      }
+      const read = (rel: string): string => readFileSync(join(dst, rel), 'utf8');
+      assert.equal(read('redo/ib_logfile0'), 'donor redo', 'pass 3 wrote into the joiner redo directory pass 1 did not delete');
+      assert.equal(read('in side/ibdata/ibdata1'), 'donor ibdata');
+      assert.equal(read('certs/node.pem'), 'joiner cert');
+      assert.equal(read('certs/t.ibd'), 'a database named certs');
+      assert.equal(read('cacerts/h.0'), 'joiner ca');
+      assert.equal(read('db1/t.ibd'), 'table');
+      assert.equal(existsSync(join(dst, 'stale_db')), false, 'other directories the donor lacks still go');
+    });
+  }
 });

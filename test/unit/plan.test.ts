@@ -6,10 +6,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMMON_FLAGS, EXCLUDED_TOP_LEVEL, markerPass, transferPlan, type Pass, type PlanInput } from '../../src/rsync/plan';
+import { COMMON_FLAGS, escapePattern, EXCLUDED_TOP_LEVEL, insideDatadir, literalPattern, markerPass, transferPlan, type Pass, type PlanInput } from '../../src/rsync/plan';
 import { BINLOG_STAGING, MARKER, MODULES } from '../../src/rsync/modules';
 
 const TARGET = 'rsync://10.0.0.2:4444';
@@ -317,5 +317,84 @@ describe('what the filters select, checked with the real rsync (local copy, no d
     runLocally(plan().databases[0] as Pass, dest);
     assert.equal(existsSync(join(dest, 'shop', 'dropped.ibd')), false);
     assert.equal(existsSync(join(dest, 'other', 'keep.ibd')), true);
+  });
+});
+
+describe("the donor's own TLS files inside its datadir (issue 9 §6)", () => {
+  test('insideDatadir: strictly inside, relative, sorted, once; the datadir itself and a sibling prefix are not', () => {
+    assert.deepEqual(
+      insideDatadir('/var/lib/mysql', ['/var/lib/mysql/certs/node.pem', '/var/lib/mysql', '/var/lib/mysql/', '/var/lib/mysql2/x.pem', '/etc/ssl/ca.pem', '/var/lib/mysql/ca/', '/var/lib/mysql/certs/node.pem']),
+      ['ca', 'certs/node.pem'],
+    );
+    assert.deepEqual(insideDatadir('/var/lib/mysql/', ['/var/lib/mysql/node.key']), ['node.key']);
+  });
+
+  test('patterns: a path without wildcard goes verbatim; with one, wildcards and backslashes are escaped', () => {
+    assert.equal(literalPattern('certs/a\\b c.pem'), 'certs/a\\b c.pem');
+    assert.equal(literalPattern('certs/x[1]*?.pem'), 'certs/x\\[1]\\*\\?.pem');
+    assert.equal(literalPattern('a\\b/[c'), 'a\\\\b/\\[c');
+    assert.equal(escapePattern('a\\b'), 'a\\\\b');
+  });
+
+  const kept = { ...INPUT, databases: ['cacerts', 'certs', 'linked', 'shop'], symlinkedDatabases: ['linked'], keptOnDonor: ['cacerts', 'certs/node.pem', 'certs/sub/node.key', 'linked/x[1].pem', 'top.pem'] };
+
+  test('pass 1 excludes the kept top-level entries before including directories', () => {
+    const f = filtersOf(transferPlan(kept).serial[0] as Pass);
+    assert.deepEqual(f.slice(-4), ['- /cacerts', '- /top.pem', '+ /*/', '- /*']);
+  });
+
+  test('a kept directory gets no pass 6; a database holding a kept file excludes it, anchored as that pass sees names', () => {
+    const { databases } = transferPlan(kept);
+    assert.deepEqual(databases.map((p) => p.name), ["pass 6 (database directory 'certs')", "pass 6 (database directory 'linked')", "pass 6 (database directory 'shop')"]);
+    const [certs, linked, shop] = databases;
+    assert.deepEqual(certs?.args, [...COMMON_FLAGS, '--recursive', '--delete', '-f', '- /certs/node.pem', '-f', '- /certs/sub/node.key', '--relative', '/var/lib/mysql/./certs/', `${TARGET}/${MODULES.data}/`]);
+    assert.deepEqual(linked?.args, [...COMMON_FLAGS, '--recursive', '--delete', '-f', '- /x\\[1].pem', '/var/lib/mysql/linked/', `${TARGET}/${MODULES.data}/linked/`]);
+    assert.equal(shop?.args.includes('-f'), false);
+  });
+
+  test('nothing kept: the plan is unchanged', () => {
+    assert.deepEqual(transferPlan({ ...INPUT, keptOnDonor: [] }), transferPlan(INPUT));
+  });
+});
+
+describe('kept files with the real rsync (local copy, no daemon)', () => {
+  const skip = spawnSync('rsync', ['--version']).status !== 0 && 'rsync not installed';
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sst-kept-'));
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('kept files are not sent, and the joiner\'s files of the same names are not deleted', { skip }, () => {
+    const src = join(dir, 'src');
+    const dest = join(dir, 'dest');
+    const put = (root: string, rel: string, content: string): void => {
+      mkdirSync(join(root, rel, '..'), { recursive: true });
+      writeFileSync(join(root, rel), content);
+    };
+    put(src, 'certs/node.pem', 'donor cert');
+    put(src, 'certs/t.ibd', 'table');
+    put(src, 'with space/x[1].pem', 'donor key');
+    put(src, 'with space/t.ibd', 'table');
+    put(src, 'cacerts/ca.pem', 'donor ca');
+    put(dest, 'certs/node.pem', 'joiner cert');
+    put(dest, 'cacerts/ca.pem', 'joiner ca');
+    const plan = transferPlan({
+      target: TARGET, datadir: src, dataHome: src, logDir: src, undoDir: src, ariaLog: src,
+      databases: ['cacerts', 'certs', 'with space'], binlogs: [], keptOnDonor: ['cacerts', 'certs/node.pem', 'with space/x[1].pem'],
+    });
+    for (const pass of [plan.serial[0] as Pass, ...plan.databases]) {
+      const args = [...pass.args.slice(0, -1), (pass.args.at(-1) ?? '').replace(/^rsync:\/\/[^/]+\/[^/]+/, dest)];
+      const r = spawnSync('rsync', args, { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${pass.name}: ${r.stderr}`);
+    }
+    const read = (rel: string): string => readFileSync(join(dest, rel), 'utf8');
+    assert.equal(read('certs/node.pem'), 'joiner cert');
+    assert.equal(read('cacerts/ca.pem'), 'joiner ca');
+    assert.equal(read('certs/t.ibd'), 'table');
+    assert.equal(read('with space/t.ibd'), 'table');
+    assert.equal(existsSync(join(dest, 'with space', 'x[1].pem')), false);
   });
 });

@@ -1,0 +1,129 @@
+/**
+ * Issue 9 §6 with the real program, socat and rsync; a driver plays mariadbd. A node's own TLS
+ * files and InnoDB directories inside its datadir stay its own: the donor never sends its
+ * certificate, key or CA directory, and the donor's --delete cannot remove the joiner's.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { KEEP_FILE } from '../../src/rsync/daemon-config';
+import { runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
+import { makeDatadir } from '../helpers/datadir';
+import { createCa, issueCert, subjectHash, type NodeCert, type Pki } from '../helpers/pki';
+import { freePort, killTagged, waitNoTagged } from '../helpers/procs';
+
+const JOINER_IP = '127.0.0.2';
+const DONOR_IP = '127.0.0.3';
+
+let root: string;
+let pki: Pki;
+let joinerCert: NodeCert;
+let donorCert: NodeCert;
+let tag: string;
+
+before(() => {
+  root = mkdtempSync(join(tmpdir(), 'sst-own-'));
+  pki = createCa(join(root, 'pki'));
+  joinerCert = issueCert(pki, { cn: JOINER_IP, ips: [JOINER_IP], name: 'joiner' });
+  donorCert = issueCert(pki, { cn: DONOR_IP, ips: [DONOR_IP], name: 'donor' });
+});
+
+after(() => rmSync(root, { recursive: true, force: true }));
+
+afterEach(() => killTagged(tag));
+
+function cnf(dir: string, sst: Record<string, string>, mysqld: Record<string, string>): string {
+  const file = join(dir, 'my.cnf');
+  const body = (o: Record<string, string>): string => Object.entries(o).map(([k, v]) => `${k}=${v}\n`).join('');
+  writeFileSync(file, `[mysqld]\n${body(mysqld)}\n[sst]\n${body(sst)}`);
+  return file;
+}
+
+function put(file: string, content: string | Buffer): void {
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, content);
+}
+
+describe("own files inside the datadir (issue 9 §6)", () => {
+  test("joiner redo dir inside its datadir (donor's elsewhere) survives pass 1 and gets ib_logfile0; joiner's certificate stays; the donor's certificate and CA directory are not sent", async () => {
+    tag = `own-${randomBytes(4).toString('hex')}`;
+    const base = join(root, tag);
+    const jdata = join(base, 'joiner', 'data');
+    const ddata = join(base, 'donor', 'data');
+    makeDatadir(ddata);
+    // The donor's own material, inside its datadir: a certificate in a database-like directory
+    // beside a real table, and a hashed CA directory at the top level.
+    put(join(ddata, 'certs', 'node.pem'), readFileSync(donorCert.bundle));
+    put(join(ddata, 'certs', 'notes.txt'), 'sent');
+    put(join(ddata, 'cacerts', `${subjectHash(pki.caCert)}.0`), readFileSync(pki.caCert));
+    // The joiner's: its certificate in datadir/certs, a CA file elsewhere, a stale database.
+    put(join(jdata, 'certs', 'node.pem'), readFileSync(joinerCert.bundle));
+    put(join(jdata, 'stale_db', 't.ibd'), 'stale');
+    copyFileSync(pki.caCert, join(base, 'ca.pem'));
+
+    const port = await freePort(JOINER_IP);
+    const env = { SST_TEST_TAG: tag };
+    const joiner: NodeSide = {
+      datadir: jdata,
+      cnf: cnf(join(base, 'joiner'), { tca: join(base, 'ca.pem'), tcert: 'certs/node.pem' }, { innodb_log_group_home_dir: 'redo' }),
+      env,
+    };
+    const donor: NodeSide = {
+      datadir: ddata,
+      cnf: cnf(join(base, 'donor'), { tca: join(ddata, 'cacerts'), tcert: join(ddata, 'certs', 'node.pem') }, {}),
+      env,
+    };
+    const r = await runSst({ joiner, donor, address: `${JOINER_IP}:${port}` });
+    const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
+    assert.equal(r.donorCode, 0, detail);
+    assert.equal(r.joinerCode, 0, detail);
+    assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
+
+    assert.deepEqual(readFileSync(join(jdata, 'redo', 'ib_logfile0')), readFileSync(join(ddata, 'ib_logfile0')), 'the redo log arrived in the joiner redo dir');
+    assert.deepEqual(readFileSync(join(jdata, 'certs', 'node.pem')), readFileSync(joinerCert.bundle), "the joiner's certificate is its own");
+    assert.equal(readFileSync(join(jdata, 'certs', 'notes.txt'), 'utf8'), 'sent', 'the rest of that directory travels');
+    assert.equal(existsSync(join(jdata, 'cacerts')), false, "the donor's CA directory is not sent");
+    assert.equal(existsSync(join(jdata, 'stale_db')), false, 'other directories the donor lacks still go');
+    assert.deepEqual(readdirSync(join(jdata, 'redo')), ['ib_logfile0'], 'the keep file is removed');
+    assert.match(r.donor?.stderr() ?? '', /WSREP_SST: \[WARNING\] kept on this node: cacerts, certs\/node\.pem: this node's own TLS files inside the datadir are never sent/);
+    assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
+    assert.equal(existsSync(join(jdata, 'redo', KEEP_FILE)), false);
+  });
+
+  // Measured through the tunnel: with rsync 3.2.7 and 3.5.0 the joiner's daemon refuses the file
+  // and exits 23 (socat logs it) while the donor's rsync ends with 0, so the SST completes without
+  // the file; with 3.1.3 the donor's rsync gets the 23 and the SST fails. Either way the joiner's
+  // certificate stays.
+  test("a donor that sends a file where the joiner keeps its certificate (an older donor, or data of that name): refused, the joiner's certificate stays", async () => {
+    tag = `own-refused-${randomBytes(4).toString('hex')}`;
+    const base = join(root, tag);
+    const jdata = join(base, 'joiner', 'data');
+    const ddata = join(base, 'donor', 'data');
+    makeDatadir(ddata);
+    put(join(ddata, 'certs', 'node.pem'), 'not the donor certificate: data of that name');
+    put(join(jdata, 'certs', 'node.pem'), readFileSync(joinerCert.bundle));
+    const port = await freePort(JOINER_IP);
+    const env = { SST_TEST_TAG: tag };
+    const r = await runSst({
+      joiner: { datadir: jdata, cnf: cnf(join(base, 'joiner'), { tca: pki.caCert, tcert: 'certs/node.pem' }, {}), env },
+      donor: { datadir: ddata, cnf: cnf(join(base, 'donor'), { tca: pki.caCert, tcert: donorCert.bundle }, {}), env },
+      address: `${JOINER_IP}:${port}`,
+    });
+    const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
+    assert.match(`${r.joiner.stderr()}${r.donor?.stderr() ?? ''}`, /daemon refused to receive file "certs\/node\.pem"/, detail);
+    if (r.donorCode === 0) {
+      assert.equal(r.joinerCode, 0, detail);
+      assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
+      assert.deepEqual(readFileSync(join(jdata, 'shop', 'orders.ibd')), readFileSync(join(ddata, 'shop', 'orders.ibd')));
+    } else {
+      assert.match(r.donor?.stderr() ?? '', /WSREP_SST: \[ERROR\] pass 6 \(database directory 'certs'\) failed, rsync returned code 23/, detail);
+      assert.notEqual(r.joinerCode, 0, detail);
+      assert.equal(r.joinerFinal, undefined);
+    }
+    assert.deepEqual(readFileSync(join(jdata, 'certs', 'node.pem')), readFileSync(joinerCert.bundle));
+    assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
+  });
+});
