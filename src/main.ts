@@ -7,11 +7,11 @@ import { log } from './log';
 import { PROGRAM, VERSION } from './version';
 import { runSst } from './sst/run';
 import { runCheck } from './check/run';
-import { runGuard } from './proc/guard';
+import { processesCarrying, runGuard } from './proc/guard';
 
-function killGroup(pgid: number): void {
+function killProcess(pid: number): void {
   try {
-    process.kill(-pgid, 'SIGKILL');
+    process.kill(pid, 'SIGKILL');
   } catch {
     // Gone already.
   }
@@ -31,7 +31,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'check':
       return runCheck(command.args);
     case 'guard':
-      return runGuard(process.stdin, killGroup);
+      return runGuard(process.stdin, () => processesCarrying(command.tag, process.pid), killProcess);
   }
 }
 

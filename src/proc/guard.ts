@@ -1,43 +1,46 @@
 /**
  * Our children must not outlive us, however we end: Node has no parent-death signal and socat
  * no such option, and a SIGKILLed program runs no cleanup. So every SST run starts a guard: this
- * same executable in `__guard` mode, in a session of its own, holding the read end of a pipe we
- * write. We tell it each process group we start (`+<pgid>`) and each one we have ended
- * (`-<pgid>`, so a reused number is never hit). The kernel closes our end when we exit, killed or
- * not; the guard then reads EOF at once and SIGKILLs every group still registered.
+ * same executable in `__guard` mode, in a session of its own, reading a pipe we hold open and
+ * never write to. Every child we start carries our identity in its environment (OWNER_ENV,
+ * which whatever it starts inherits: socat's rsync daemons, rsync's tunnel socat). The kernel
+ * closes our end of the pipe when we exit, killed or not; the guard then reads EOF at once and
+ * SIGKILLs every process that still carries our identity. Nothing is ever written to the pipe,
+ * so a guard that could not start or was killed costs nothing but that protection.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { isSea } from 'node:sea';
+import { log } from '../log';
+import { OWNER_ENV } from './identity';
 
 export const GUARD_COMMAND = '__guard';
 
-export interface GroupRegistry {
-  add(pgid: number): void;
-  remove(pgid: number): void;
+/** Pure: whether an environ text (NUL-separated) carries exactly our identity. */
+export function carriesTag(environ: string, tag: string): boolean {
+  return environ.split('\0').includes(`${OWNER_ENV}=${tag}`);
 }
 
-/** Pure: the groups still registered after the guard's input lines. */
-export function registeredGroups(lines: readonly string[]): Set<number> {
-  const groups = new Set<number>();
-  for (const line of lines) {
-    const m = /^([+-])([1-9]\d*)$/.exec(line.trim());
-    if (!m) continue;
-    const pgid = Number(m[2]);
-    if (m[1] === '+') groups.add(pgid);
-    else groups.delete(pgid);
+/** PIDs of the processes that carry `tag`, from /proc (those we cannot read are not ours). */
+export function processesCarrying(tag: string, except: number): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === except) continue;
+    try {
+      if (carriesTag(readFileSync(`/proc/${name}/environ`, 'utf8'), tag)) found.push(Number(name));
+    } catch {
+      // Gone, or not ours to read.
+    }
   }
-  return groups;
+  return found;
 }
 
-/** The guard process: collects registrations until EOF, then kills what is left. */
-export function runGuard(input: NodeJS.ReadableStream, kill: (pgid: number) => void): Promise<number> {
-  const lines: string[] = [];
-  const reader = createInterface({ input });
-  reader.on('line', (line) => lines.push(line));
+/** The guard process: waits for EOF on `input`, then kills what `scan` finds. */
+export function runGuard(input: NodeJS.ReadableStream, scan: () => number[], kill: (pid: number) => void): Promise<number> {
   return new Promise((resolve) => {
-    reader.once('close', () => {
-      for (const pgid of registeredGroups(lines)) kill(pgid);
+    input.on('data', () => undefined);
+    input.once('close', () => {
+      scan().forEach(kill);
       resolve(0);
     });
   });
@@ -48,17 +51,11 @@ export function selfCommand(): { command: string; args: string[] } {
   return isSea() || process.argv[1] === undefined ? { command: process.execPath, args: [] } : { command: process.execPath, args: [process.argv[1]] };
 }
 
-/** Starts the guard; our end of its pipe must not keep the event loop alive. */
-export function startGuard(): GroupRegistry {
+/** Starts the guard for `tag`; our end of its pipe stays open, unwritten, until we exit. */
+export function startGuard(tag: string): void {
   const self = selfCommand();
-  const child: ChildProcess = spawn(self.command, [...self.args, GUARD_COMMAND], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  const child = spawn(self.command, [...self.args, GUARD_COMMAND, tag], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  child.on('error', (e) => log.warn(`could not start the guard that ends our children should we be killed: ${e.message}`));
   child.unref();
-  child.on('error', () => undefined);
-  const pipe = child.stdin;
-  pipe?.on('error', () => undefined);
-  (pipe as { unref?: () => void } | null)?.unref?.();
-  const send = (line: string): void => {
-    if (pipe && !pipe.destroyed) pipe.write(`${line}\n`);
-  };
-  return { add: (pgid) => send(`+${pgid}`), remove: (pgid) => send(`-${pgid}`) };
+  (child.stdin as { unref?: () => void } | null)?.unref?.();
 }

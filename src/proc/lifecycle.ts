@@ -1,7 +1,6 @@
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { expectedSocatWarning } from '../tunnel/socat-messages';
-import type { GroupRegistry } from './guard';
 import { Supervisor } from './supervisor';
 
 type Cleanup = () => void | Promise<void>;
@@ -37,9 +36,9 @@ export class Lifecycle {
   private readonly abortListeners = new Set<(e: SstError) => void>();
   private parentTimer: NodeJS.Timeout | undefined;
 
-  /** `guard`: where the supervisor registers its groups so they die with us (guard.ts); SST runs pass one. */
-  constructor(options: { guard?: GroupRegistry } = {}) {
-    this.supervisor = new Supervisor(expectedSocatWarning, options.guard);
+  /** `ownerTag`: our identity in every child's environment (guard.ts, identity.ts); SST runs pass one. */
+  constructor(options: { ownerTag?: string } = {}) {
+    this.supervisor = new Supervisor(expectedSocatWarning, options.ownerTag);
     for (const signal of Object.keys(EXIT_ON_SIGNAL) as NodeJS.Signals[]) {
       process.on(signal, () => this.abort(new SstError(EXIT_ON_SIGNAL[signal] ?? Exit.ABORTED, `Received ${signal}: aborting the SST.`)));
     }

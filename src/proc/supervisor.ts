@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { log } from '../log';
-import type { GroupRegistry } from './guard';
+import { OWNER_ENV } from './identity';
 
 export interface ChildSpec {
   /** Short name for logs ("socat listener", "rsync pass 6 db1"). */
@@ -88,11 +88,12 @@ export class Supervisor {
 
   /**
    * `quiet` names the kind of a stderr line that is expected and not worth a log line of its own;
-   * `registry` (the guard, guard.ts) learns each group we start and each we have ended.
+   * `ownerTag`, put into every child's environment (OWNER_ENV), lets the guard (guard.ts) and a
+   * later SST (identity.ts) tell our children, and theirs, from anyone else's.
    */
   constructor(
     private readonly quiet: (line: string) => string | undefined = () => undefined,
-    private readonly registry?: GroupRegistry,
+    private readonly ownerTag?: string,
   ) {}
 
   /** One line for all the quieted stderr lines so far, then the count starts again. */
@@ -108,7 +109,7 @@ export class Supervisor {
     const child: ChildProcess = spawn(spec.command, [...spec.args], {
       detached: true,
       stdio: ['ignore', 2, 'pipe'],
-      env: spec.env ?? process.env,
+      env: this.ownerTag === undefined ? (spec.env ?? process.env) : { ...(spec.env ?? process.env), [OWNER_ENV]: this.ownerTag },
       cwd: spec.cwd,
     });
     const tail: string[] = [];
@@ -124,10 +125,7 @@ export class Supervisor {
       alive = false;
     });
     const pid = child.pid ?? -1;
-    if (pid > 0) {
-      this.groups.add(pid);
-      this.registry?.add(pid);
-    }
+    if (pid > 0) this.groups.add(pid);
     const stderrDone = new Promise<void>((resolve) => {
       if (!child.stderr) resolve();
       child.stderr?.once('close', () => resolve());
@@ -188,7 +186,6 @@ export class Supervisor {
 
   private forget(pgid: number): void {
     this.groups.delete(pgid);
-    this.registry?.remove(pgid);
   }
 
   /** Last resort on process exit, where nothing asynchronous can run. */

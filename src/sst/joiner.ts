@@ -8,7 +8,6 @@ import { log } from '../log';
 import { formatHost, parseJoinerAddress, type HostPort } from '../net/address';
 import { localBindHost } from '../net/local';
 import { probeListenPort } from '../net/port-probe';
-import { identityText, OWNER_ENV, selfStartTime } from '../proc/identity';
 import type { Lifecycle } from '../proc/lifecycle';
 import { ipv6ListenerAdvice } from '../proc/tool-features';
 import { childrenOf, pidListensOn } from '../proc/sockets';
@@ -221,9 +220,8 @@ async function startListener(
     execAddress([p.tools.rsync, '--server', '--daemon', `--config=${conf}`, '.']),
   ];
   log.info(`starting: ${p.tools.socat} ${socatArgs.join(' ')}`);
-  // The owner tag lets a later SST tell this listener, should it ever outlive us, from anyone else's.
-  const env = { ...process.env, [OWNER_ENV]: identityText(process.pid, selfStartTime()) };
-  const listener = life.supervisor.spawn({ name: 'socat listener', command: p.tools.socat, args: socatArgs, cwd: args.datadir, env });
+  // The supervisor tags it with our identity: should it ever outlive us, a later SST can tell.
+  const listener = life.supervisor.spawn({ name: 'socat listener', command: p.tools.socat, args: socatArgs, cwd: args.datadir });
   const pidFile = inDatadir(args.datadir, FILES.listenerPid);
   createDatadirFile(pidFile, `${listener.pid}\n`);
   life.onCleanup(() => removeQuietly(pidFile));

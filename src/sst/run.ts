@@ -2,6 +2,7 @@ import type { SstArgs } from '../cli/args';
 import { Exit } from '../errors';
 import { log } from '../log';
 import { startGuard } from '../proc/guard';
+import { identityText, selfStartTime } from '../proc/identity';
 import { Lifecycle } from '../proc/lifecycle';
 import { readStdinAuth } from '../protocol/stdin';
 import { PROGRAM, VERSION } from '../version';
@@ -12,7 +13,9 @@ const DONOR_STDIN_WAIT_MS = 30_000;
 
 /** Runs one role; whatever happens, every child is stopped and our files are removed before we return. */
 export async function runSst(args: SstArgs): Promise<number> {
-  const life = new Lifecycle({ guard: startGuard() });
+  const ownerTag = identityText(process.pid, selfStartTime());
+  startGuard(ownerTag);
+  const life = new Lifecycle({ ownerTag });
   // 11.8 donors write the joiner's secret to stdin only after creating a temporary SQL user, and
   // then close it; the donor waits only when the environment did not carry the secret.
   const stdinAuth = readStdinAuth(args.role === 'donor' ? DONOR_STDIN_WAIT_MS : undefined);

@@ -127,7 +127,10 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
 
   it('one SST, joiner and donor both emulated, copies the datadir byte for byte', { timeout: 300_000 }, async (t) => {
     tag = `arm64-${randomBytes(4).toString('hex')}`;
-    const env = { SST_TEST_TAG: tag };
+    // startRole adds the runner's environment; its NODE_* variables would make the program
+    // restart itself (src/proc/early-restart.ts), and qemu-user cannot execve an arm64 binary.
+    const unsetNode = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('NODE_')).map((k) => [k, undefined]));
+    const env: NodeJS.ProcessEnv = { ...unsetNode, SST_TEST_TAG: tag };
     const side = (name: string, cert: NodeCert): NodeSide => {
       const dir = join(root, tag, name);
       mkdirSync(dir, { recursive: true });

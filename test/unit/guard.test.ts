@@ -1,29 +1,29 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
-import { registeredGroups, runGuard } from '../../src/proc/guard';
+import { carriesTag, runGuard } from '../../src/proc/guard';
 
-describe('registeredGroups', () => {
-  test('adds and removes, in order; a group registered again after removal counts', () => {
-    assert.deepEqual([...registeredGroups(['+10', '+20', '-10', '+30', '-30', '+30'])].sort(), [20, 30]);
-  });
-
-  test('anything else is ignored (no 0, no negative, no text)', () => {
-    assert.deepEqual([...registeredGroups(['+0', '+-5', 'x', '+1x', '', '-', '+ 4', ' +7 '])], [7]);
+describe('carriesTag', () => {
+  test('exactly our identity, as one environment entry', () => {
+    assert.equal(carriesTag('PATH=/bin\0WSREP_SST_RSYNC_TUNNEL_OWNER=42 777\0HOME=/', '42 777'), true);
+    assert.equal(carriesTag('WSREP_SST_RSYNC_TUNNEL_OWNER=42 7770\0', '42 777'), false);
+    assert.equal(carriesTag('WSREP_SST_RSYNC_TUNNEL_OWNER=142 777\0', '42 777'), false);
+    assert.equal(carriesTag('X=WSREP_SST_RSYNC_TUNNEL_OWNER=42 777\0', '42 777'), false);
+    assert.equal(carriesTag('', '42 777'), false);
   });
 });
 
-describe('runGuard (fake kill, in-process stream)', () => {
-  test('kills nothing while the owner lives, everything still registered at EOF', async () => {
+describe('runGuard (fake scan and kill, in-process stream)', () => {
+  test('nothing is killed while the pipe is open; at EOF every process found is', async () => {
     const input = new PassThrough();
     const killed: number[] = [];
-    const done = runGuard(input, (pgid) => killed.push(pgid));
-    input.write('+101\n+102\n');
+    let scans = 0;
+    const done = runGuard(input, () => (scans++, [101, 102]), (pid: number) => killed.push(pid));
+    input.write('ignored');
     await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual(killed, []);
-    input.write('-101\n+103');
+    assert.deepEqual([killed, scans], [[], 0]);
     input.end();
     assert.equal(await done, 0);
-    assert.deepEqual(killed.sort(), [102, 103]);
+    assert.deepEqual([killed, scans], [[101, 102], 1]);
   });
 });
