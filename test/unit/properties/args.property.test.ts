@@ -16,8 +16,10 @@ const WORDS = [
 
 const argvArb = fc.array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...WORDS) }, { weight: 1, arbitrary: printable }), { maxLength: 14 });
 
-/** A value as mariadbd would pass one: it never starts with `-` (minimist would read an option there). */
-const value = printable.filter((v) => v !== '' && !v.startsWith('-'));
+/** A value as mariadbd would pass one; `-node2` is a group suffix of its own. */
+const value = fc.oneof(printable, printable.map((v) => `-${v}`), printable.map((v) => `--${v}`)).filter((v) => v !== '');
+/** In mariadbd's own argv a separate value never starts with `-` (parseMysqldArgs reads an option there). */
+const mysqldValue = printable.filter((v) => v !== '' && !v.startsWith('-'));
 const absDir = fc.array(fc.stringMatching(/^[A-Za-z0-9._ -]{1,12}$/), { minLength: 1, maxLength: 4 }).map((parts) => `/${parts.join('/')}/`);
 
 /** `--name value` or `--name=value`, as either spelling reaches us. */
@@ -96,6 +98,13 @@ describe('parseArgs properties', () => {
     );
   });
 
+  test('a separate value starting with `-` is the value, as upstream reads it (found by the property above)', () => {
+    const c = parseArgs(['--role', 'joiner', '--address', 'h:1', '--datadir', '/d/', '--defaults-group-suffix', '-node2', '--binlog', '--x']);
+    assert.ok(c.kind === 'sst');
+    assert.equal(c.args.defaultsGroupSuffix, '-node2');
+    assert.equal(c.args.binlog, '--x');
+  });
+
   test('parseMysqldArgs: arbitrary tokens never throw; the last layout option of each spelling wins', () => {
     fc.assert(
       fc.property(argvArb, (tokens) => {
@@ -111,7 +120,7 @@ describe('parseArgs properties', () => {
         (v: string) => [`--${name}`, v],
       );
     fc.assert(
-      fc.property(value, value, spellings('innodb-data-home-dir'), spellings('aria-log-dir-path'), (a, b, first, second) => {
+      fc.property(mysqldValue, mysqldValue, spellings('innodb-data-home-dir'), spellings('aria-log-dir-path'), (a, b, first, second) => {
         const out = parseMysqldArgs(['--wsrep-on=1', ...first(a), ...second(b), '--skip-grant-tables']);
         assert.equal(out.innodbDataHomeDir, a);
         assert.equal(out.ariaLogDirPath, b);
