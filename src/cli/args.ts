@@ -75,6 +75,28 @@ const STRING_OPTIONS = [
   'auth',
 ];
 
+const VALUED = new Set(STRING_OPTIONS.map((o) => `--${o}`));
+
+/**
+ * `--name value` as `--name=value` for the options that take a value: minimist would read a
+ * value starting with `-` (a group suffix `-node2`) as options of its own and drop it, while
+ * upstream's parser takes the next word, whatever it is.
+ */
+function attachValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] ?? '';
+    const next = argv[i + 1];
+    if (VALUED.has(token) && next !== undefined) {
+      out.push(`${token}=${next}`);
+      i++;
+    } else {
+      out.push(token);
+    }
+  }
+  return out;
+}
+
 /** Options of mariadbd's own argv that we extract (last one wins), by normalised name. */
 const MYSQLD_EXTRACTED: Record<string, keyof MysqldOverrides> = {
   datadir: 'datadir',
@@ -149,7 +171,7 @@ export function parseArgs(argv: readonly string[]): Command {
   const own = split < 0 ? [...argv] : argv.slice(0, split);
   const tail = split < 0 ? [] : argv.slice(split + 1);
 
-  const parsed = minimist(own, {
+  const parsed = minimist(attachValues(own), {
     string: STRING_OPTIONS,
     boolean: ['bypass', 'help', 'version'],
     alias: { h: 'help', V: 'version' },

@@ -208,10 +208,14 @@ function splitTopLevel(raw: string): string[] {
   return items;
 }
 
-/** Trims blanks around an option, keeping a trailing blank that is escaped (`a=b\ `). */
+/**
+ * Trims blanks around an option, keeping a trailing blank that is escaped (`a=b\ `). Only ASCII
+ * spaces (control characters are refused before): String.trim() would also drop a no-break space
+ * or U+2028 that ends a value, which socat would have kept.
+ */
 function trimItem(item: string): string {
-  const lead = item.trimStart();
-  const both = lead.trimEnd();
+  const lead = item.replace(/^ +/, '');
+  const both = lead.replace(/ +$/, '');
   const backslashes = (/\\*$/.exec(both)?.[0] ?? '').length;
   return backslashes % 2 === 1 ? lead.slice(0, both.length + 1) : both;
 }
