@@ -15,7 +15,7 @@ import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { donorArgv, joinerArgv, splitReady, startRole, STATE_UUID, writeTablesFlushed, type NodeSide } from '../helpers/driver';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
 import { freePort, killTagged, taggedProcesses, waitNoTagged } from '../helpers/procs';
-import { arm64BinaryPath, findQemu, underQemu } from './arm64';
+import { arm64BinaryPath, cleanEnv, findQemu, nodeVariablesUnset, underQemu } from './arm64';
 
 const BIN = arm64BinaryPath();
 const QEMU = findQemu();
@@ -32,15 +32,6 @@ function versions(): { program: string; node: string } {
 }
 
 const quote = (s: string): string => s.replace(/\./g, '\\.');
-
-/** The runner's environment minus NODE_*: `node --test` sets NODE_TEST_CONTEXT for its children. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('NODE_') && value !== undefined) env[name] = value;
-  }
-  return { ...env, ...extra };
-}
 
 function cnf(dir: string, sst: Record<string, string>, mysqld: Record<string, string>): string {
   const file = join(dir, 'my.cnf');
@@ -127,10 +118,8 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
 
   it('one SST, joiner and donor both emulated, copies the datadir byte for byte', { timeout: 300_000 }, async (t) => {
     tag = `arm64-${randomBytes(4).toString('hex')}`;
-    // startRole adds the runner's environment; its NODE_* variables would make the program
-    // restart itself (src/proc/early-restart.ts), and qemu-user cannot execve an arm64 binary.
-    const unsetNode = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('NODE_')).map((k) => [k, undefined]));
-    const env: NodeJS.ProcessEnv = { ...unsetNode, SST_TEST_TAG: tag };
+    // startRole adds the runner's environment: its NODE_* go, as cleanEnv explains.
+    const env: NodeJS.ProcessEnv = { ...nodeVariablesUnset(), SST_TEST_TAG: tag };
     const side = (name: string, cert: NodeCert): NodeSide => {
       const dir = join(root, tag, name);
       mkdirSync(dir, { recursive: true });

@@ -33,3 +33,21 @@ export function findQemu(): { qemu: string } | { missing: string } {
 export function underQemu(qemu: string, binary: string): { command: string; args: string[] } {
   return { command: qemu, args: ['-L', SYSROOT, binary] };
 }
+
+/**
+ * The runner's environment minus NODE_*: `node --test` sets NODE_TEST_CONTEXT for its children,
+ * and any NODE_* makes the program restart itself (src/proc/early-restart.ts), which qemu-user
+ * cannot do (execve of an arm64 binary on this host: ENOEXEC).
+ */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('NODE_') && value !== undefined) env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
+/** The same for helpers that add the runner's environment themselves: undefined drops a variable. */
+export function nodeVariablesUnset(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('NODE_')).map((k) => [k, undefined]));
+}

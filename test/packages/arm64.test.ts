@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../helpers/binary';
 import { buildPackage, BUILD_TIMEOUT_MS, packageVersion, PKG_NAME, PROGRAM, REPO, runOk, sha256 } from '../helpers/packages';
-import { arm64BinaryPath, findQemu, underQemu } from '../dist/arm64';
+import { arm64BinaryPath, cleanEnv, findQemu, underQemu } from '../dist/arm64';
 import { assertDependsMatchBinary, assertRequiresMatchBinary } from './floor';
 
 let work = '';
@@ -69,7 +69,7 @@ describe('arm64 packages', { timeout: BUILD_TIMEOUT_MS + 120_000 }, () => {
       return;
     }
     const { command, args } = underQemu(qemu.qemu, fromDeb);
-    const r = await run(command, [...args, '--version'], { timeoutMs: 60_000 });
+    const r = await run(command, [...args, '--version'], { timeoutMs: 60_000, env: cleanEnv() });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^${PROGRAM} ${packageVersion().replace(/\./g, '\\.')} \\(Node\\.js `));
   });
