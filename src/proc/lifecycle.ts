@@ -1,6 +1,6 @@
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
-import { expectedSocatWarning } from '../tunnel/socat-messages';
+import { quietSocatLine } from '../tunnel/socat-messages';
 import type { GroupRegistry } from './guard';
 import { Supervisor } from './supervisor';
 
@@ -39,7 +39,7 @@ export class Lifecycle {
 
   /** `guard`: where the supervisor registers its groups so they die with us (guard.ts); SST runs pass one. */
   constructor(options: { guard?: GroupRegistry } = {}) {
-    this.supervisor = new Supervisor(expectedSocatWarning, options.guard);
+    this.supervisor = new Supervisor(quietSocatLine, options.guard);
     for (const signal of Object.keys(EXIT_ON_SIGNAL) as NodeJS.Signals[]) {
       process.on(signal, () => this.abort(new SstError(EXIT_ON_SIGNAL[signal] ?? Exit.ABORTED, `Received ${signal}: aborting the SST.`)));
     }

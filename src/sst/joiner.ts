@@ -10,17 +10,22 @@ import { localBindHost } from '../net/local';
 import { probeListenPort } from '../net/port-probe';
 import type { Lifecycle } from '../proc/lifecycle';
 import { ipv6ListenerAdvice } from '../proc/tool-features';
+import { childrenWithChildren, processTable } from '../proc/process-table';
+import type { QuietKind } from '../proc/quiet-lines';
 import { childrenOf, pidListensOn } from '../proc/sockets';
 import type { SupervisedChild } from '../proc/supervisor';
 import { writeProtocolLine } from '../protocol/out';
+import { HANDSHAKE_LIMIT_MS, LISTENER_CHILDREN } from '../protocol/streams';
 import { describeUid, systemPasswd } from '../check/identity';
 import { renderDaemonConfig, renderSecrets } from '../rsync/daemon-config';
 import { BINLOG_STAGING, MODULE } from '../rsync/modules';
 import { daemonUser, symlinkOwners, type DaemonUser } from '../rsync/daemon-user';
 import { foreignSymlinkProblem, systemLinkFs } from '../rsync/module-symlinks';
 import { execAddress, listenAddress } from '../tunnel/socat-address';
+import { REFUSED_REPORT_MS } from '../tunnel/socat-messages';
 import { installBinlogs, readPreviousBinlogs, stagingHasBinlogs, systemBinlogFs, type PreviousBinlogs } from './binlogs';
 import { removeDeviceFiles } from './device-sweep';
+import { idleConnections, type Seen } from './idle-connections';
 import { claimDatadir, FILES, inDatadir, removeQuietly, waitLingeringListener } from './datadir-files';
 import { parseMarker } from './marker';
 import { prepare, type Prepared } from './prepare';
@@ -30,6 +35,9 @@ import { tunnelTls } from './tunnel-tls';
 const POLL_MS = 200;
 const LISTEN_TIMEOUT_MS = 30_000;
 const DRAIN_TIMEOUT_MS = 10_000;
+const IDLE_CHECK_MS = 1_000;
+/** Our own lines about closed idle connections, aggregated like the refused peers socat reports. */
+const IDLE_CLOSED: QuietKind = { kind: 'idle connections closed', everyMs: REFUSED_REPORT_MS };
 
 /**
  * The joiner, step by step as spec §2.1: listen, say `ready`, wait for the
@@ -187,6 +195,7 @@ async function startListener(
       tls: tunnelTls(p, 'joiner'),
       sockopt: p.sockopt,
       socat: p.tools.socatFeatures,
+      maxChildren: LISTENER_CHILDREN,
     }),
     execAddress([p.tools.rsync, '--server', '--daemon', `--config=${conf}`, '.']),
   ];
@@ -207,16 +216,41 @@ async function startListener(
   return listener;
 }
 
-/** Waits, without a timeout of its own (spec §7.42), for the marker, the listener's death or mariadbd's. */
+/**
+ * Waits, without a timeout of its own (spec §7.42), for the marker, the listener's death or
+ * mariadbd's; meanwhile closes connections that hold a listener slot without starting rsync.
+ */
 async function waitForMarker(life: Lifecycle, datadir: string, listener: SupervisedChild): Promise<string> {
   const marker = inDatadir(datadir, FILES.marker);
+  let seen = new Map<number, Seen>();
+  let nextIdleCheck = 0;
   for (;;) {
     if (existsSync(marker)) return marker;
     if (!listener.running()) {
       throw new SstError(Exit.ABORTED, `rsync process ended without creating magic file (${marker}): the socat listener exited`);
     }
+    if (Date.now() >= nextIdleCheck) {
+      seen = closeIdleConnections(life, listener, seen);
+      nextIdleCheck = Date.now() + IDLE_CHECK_MS;
+    }
     await life.sleep(POLL_MS);
   }
+}
+
+function closeIdleConnections(life: Lifecycle, listener: SupervisedChild, seen: ReadonlyMap<number, Seen>): Map<number, Seen> {
+  const children = childrenWithChildren(processTable(), listener.pid).map((c) => ({ pid: c.pid, startedRsync: c.hasChild }));
+  const decision = idleConnections(seen, children, Date.now(), HANDSHAKE_LIMIT_MS);
+  for (const pid of decision.kill) {
+    // Our listener's own child: only the listener reaps it, so the pid cannot belong to anyone else yet.
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // It ended by itself meanwhile.
+    }
+    life.supervisor.note(listener.name, IDLE_CLOSED, `closed a connection (PID: ${pid}) that started no rsync within ${HANDSHAKE_LIMIT_MS / 1000} s`);
+  }
+  life.supervisor.reportFloods();
+  return decision.seen;
 }
 
 /**
