@@ -12,7 +12,7 @@ import type { Lifecycle } from '../proc/lifecycle';
 import { ipv6ListenerAdvice } from '../proc/tool-features';
 import { childrenWithChildren, processTable } from '../proc/process-table';
 import type { QuietKind } from '../proc/quiet-lines';
-import { childrenOf, pidListensOn } from '../proc/sockets';
+import { pidListensOn } from '../proc/sockets';
 import type { SupervisedChild } from '../proc/supervisor';
 import { writeProtocolLine } from '../protocol/out';
 import { HANDSHAKE_LIMIT_MS, LISTENER_CHILDREN } from '../protocol/streams';
@@ -68,8 +68,9 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
 
   writeProtocolLine('joiner', `ready ${readyName(prepared)}:${secret}@${formatHost(address)}:${address.port}/${MODULE}`);
 
-  const markerFile = await waitForMarker(life, args.datadir, listener);
-  await stopListener(life, listener);
+  const connections: ListenerConnections = { seen: new Map() };
+  const markerFile = await waitForMarker(life, args.datadir, listener, connections);
+  await stopListener(life, listener, connections);
   const marker = parseMarker(readFileSync(markerFile, 'utf8'));
   if (marker.secret !== secret) throw new SstError(Exit.ABORTED, 'Donor does not know my secret!');
 
@@ -216,13 +217,17 @@ async function startListener(
   return listener;
 }
 
+/** The listener's children we have seen, and whether each started rsync (idle-connections.ts). */
+interface ListenerConnections {
+  seen: Map<number, Seen>;
+}
+
 /**
  * Waits, without a timeout of its own (spec §7.42), for the marker, the listener's death or
  * mariadbd's; meanwhile closes connections that hold a listener slot without starting rsync.
  */
-async function waitForMarker(life: Lifecycle, datadir: string, listener: SupervisedChild): Promise<string> {
+async function waitForMarker(life: Lifecycle, datadir: string, listener: SupervisedChild, connections: ListenerConnections): Promise<string> {
   const marker = inDatadir(datadir, FILES.marker);
-  let seen = new Map<number, Seen>();
   let nextIdleCheck = 0;
   for (;;) {
     if (existsSync(marker)) return marker;
@@ -230,16 +235,18 @@ async function waitForMarker(life: Lifecycle, datadir: string, listener: Supervi
       throw new SstError(Exit.ABORTED, `rsync process ended without creating magic file (${marker}): the socat listener exited`);
     }
     if (Date.now() >= nextIdleCheck) {
-      seen = closeIdleConnections(life, listener, seen);
+      closeIdleConnections(life, listener, connections, HANDSHAKE_LIMIT_MS, `within ${HANDSHAKE_LIMIT_MS / 1000} s`);
       nextIdleCheck = Date.now() + IDLE_CHECK_MS;
     }
     await life.sleep(POLL_MS);
   }
 }
 
-function closeIdleConnections(life: Lifecycle, listener: SupervisedChild, seen: ReadonlyMap<number, Seen>): Map<number, Seen> {
+/** Returns how many children are left that started rsync. */
+function closeIdleConnections(life: Lifecycle, listener: SupervisedChild, connections: ListenerConnections, limitMs: number, when: string): number {
   const children = childrenWithChildren(processTable(), listener.pid).map((c) => ({ pid: c.pid, startedRsync: c.hasChild }));
-  const decision = idleConnections(seen, children, Date.now(), HANDSHAKE_LIMIT_MS);
+  const decision = idleConnections(connections.seen, children, Date.now(), limitMs);
+  connections.seen = decision.seen;
   for (const pid of decision.kill) {
     // Our listener's own child: only the listener reaps it, so the pid cannot belong to anyone else yet.
     try {
@@ -247,19 +254,20 @@ function closeIdleConnections(life: Lifecycle, listener: SupervisedChild, seen: 
     } catch {
       // It ended by itself meanwhile.
     }
-    life.supervisor.note(listener.name, IDLE_CLOSED, `closed a connection (PID: ${pid}) that started no rsync within ${HANDSHAKE_LIMIT_MS / 1000} s`);
+    life.supervisor.note(listener.name, IDLE_CLOSED, `closed a connection (PID: ${pid}) that started no rsync ${when}`);
   }
   life.supervisor.reportFloods();
-  return decision.seen;
+  return [...decision.seen.values()].filter((c) => c.served).length;
 }
 
 /**
- * The marker is the donor's last rsync: let that connection finish before the
- * listener goes, so the donor does not see its final transfer cut.
+ * The marker is the donor's last rsync: let that connection finish before the listener goes, so
+ * the donor does not see its final transfer cut. The donor opens none after it, so a connection
+ * that has not started rsync by now is not the donor's: it is closed at once, not waited for.
  */
-async function stopListener(life: Lifecycle, listener: SupervisedChild): Promise<void> {
+async function stopListener(life: Lifecycle, listener: SupervisedChild, connections: ListenerConnections): Promise<void> {
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-  while (childrenOf(listener.pid).length > 0 && Date.now() < deadline) await life.sleep(50);
+  while (closeIdleConnections(life, listener, connections, 0, "before the donor's last transfer ended") > 0 && Date.now() < deadline) await life.sleep(50);
   await life.supervisor.stop(listener);
 }
 

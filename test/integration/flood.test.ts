@@ -1,0 +1,169 @@
+/**
+ * Issue 9 §3: anyone who reaches the joiner's port must not make it fork without limit. During a
+ * real SST (real program, socat, rsync, certificates made for the test; a driver plays mariadbd)
+ * the test opens 200 idle TCP connections to the joiner's port, sending nothing, and watches the
+ * listener's children in /proc while the donor copies.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { childrenWithChildren, processTable } from '../../src/proc/process-table';
+import { HANDSHAKE_LIMIT_MS, LISTENER_CHILDREN } from '../../src/protocol/streams';
+import { runSst, STATE_UUID } from '../helpers/driver';
+import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
+import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
+import { freePort, killTagged, waitNoTagged } from '../helpers/procs';
+
+const JOINER_IP = '127.0.0.2';
+const DONOR_IP = '127.0.0.3';
+const IDLE_CONNECTIONS = 200;
+const SAMPLE_MS = 100;
+
+let root: string;
+let pki: Pki;
+let joinerCert: NodeCert;
+let donorCert: NodeCert;
+let tag = '';
+
+before(() => {
+  root = mkdtempSync(join(tmpdir(), 'sst-flood-'));
+  pki = createCa(join(root, 'pki'));
+  joinerCert = issueCert(pki, { cn: JOINER_IP, ips: [JOINER_IP], name: 'joiner' });
+  donorCert = issueCert(pki, { cn: DONOR_IP, ips: [DONOR_IP], name: 'donor' });
+});
+
+after(() => rmSync(root, { recursive: true, force: true }));
+
+afterEach(() => killTagged(tag));
+
+function cnf(dir: string, bundle: string): string {
+  const file = join(dir, 'my.cnf');
+  writeFileSync(file, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${bundle}\n`);
+  return file;
+}
+
+/** What the test sees of the joiner's listener children, sampled from /proc. */
+interface Watch {
+  maxChildren: number;
+  /** The longest any child that never started rsync was seen alive (ms). */
+  longestIdle: number;
+  idleSeen: number;
+  stop: () => void;
+}
+
+function watchListener(pidFile: string): Watch {
+  const seen = new Map<number, { first: number; last: number; served: boolean }>();
+  const w: Watch = { maxChildren: 0, longestIdle: 0, idleSeen: 0, stop: () => clearInterval(timer) };
+  const timer = setInterval(() => {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(pidFile, 'utf8').trim());
+    } catch {
+      return;
+    }
+    const now = Date.now();
+    const children = childrenWithChildren(processTable(), pid);
+    w.maxChildren = Math.max(w.maxChildren, children.length);
+    for (const c of children) {
+      const s = seen.get(c.pid) ?? { first: now, last: now, served: false };
+      s.last = now;
+      s.served ||= c.hasChild;
+      seen.set(c.pid, s);
+    }
+    const idle = [...seen.values()].filter((s) => !s.served);
+    w.idleSeen = idle.length;
+    w.longestIdle = Math.max(0, ...idle.map((s) => s.last - s.first));
+  }, SAMPLE_MS);
+  return w;
+}
+
+interface Flood {
+  sockets: Socket[];
+  connected: number;
+  /** Connections that had connected and were closed by the joiner before the test closed them. */
+  closedByPeer: number;
+  closing: boolean;
+}
+
+function openIdle(host: string, port: number, n: number): Flood {
+  const f: Flood = { sockets: [], connected: 0, closedByPeer: 0, closing: false };
+  for (let i = 0; i < n; i++) {
+    const s = connect({ host, port });
+    let connected = false;
+    s.on('connect', () => {
+      connected = true;
+      f.connected++;
+    });
+    s.on('error', () => undefined);
+    s.on('end', () => s.destroy());
+    s.on('close', () => {
+      if (connected && !f.closing) f.closedByPeer++;
+    });
+    f.sockets.push(s);
+  }
+  return f;
+}
+
+describe('a flood of idle connections to the joiner (issue 9 §3)', () => {
+  test(`${IDLE_CONNECTIONS} idle connections during an SST: children stay at the cap, idle ones are closed, the SST completes byte-identical`, { timeout: 600_000 }, async () => {
+    tag = `flood-${randomBytes(4).toString('hex')}`;
+    const base = join(root, tag);
+    const jdir = join(base, 'joiner');
+    const ddir = join(base, 'donor');
+    mkdirSync(jdir, { recursive: true });
+    mkdirSync(ddir, { recursive: true });
+    const port = await freePort(JOINER_IP);
+    const env = { SST_TEST_TAG: tag };
+    const joiner = { datadir: join(jdir, 'data'), cnf: cnf(jdir, joinerCert.bundle), env };
+    const donor = { datadir: join(ddir, 'data'), cnf: cnf(ddir, donorCert.bundle), env };
+    makeDatadir(donor.datadir);
+
+    const watch = watchListener(join(joiner.datadir, 'rsync_tunnel_sst-socat.pid'));
+    let flood: Flood | undefined;
+    const started = Date.now();
+    try {
+      const r = await runSst({
+        joiner,
+        donor,
+        address: `${JOINER_IP}:${port}`,
+        onReady: async () => {
+          flood = openIdle(JOINER_IP, port, IDLE_CONNECTIONS);
+          // Let the idle connections take every slot before the donor comes.
+          const deadline = Date.now() + 5_000;
+          while (watch.maxChildren < LISTENER_CHILDREN && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+        },
+      });
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      const stderr = r.joiner.stderr();
+      const detail = `after ${seconds} s; joiner stderr:\n${stderr}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
+      console.log(
+        `flood: SST in ${seconds} s; max listener children ${watch.maxChildren}; idle children seen ${watch.idleSeen}, longest ${watch.longestIdle} ms; ` +
+          `test connections connected ${flood?.connected}, closed by the joiner ${flood?.closedByPeer}`,
+      );
+      assert.equal(r.donorCode, 0, detail);
+      assert.equal(r.joinerCode, 0, detail);
+      assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
+      const copied = (rel: string): boolean => !STAYS_HOME.test(rel);
+      assert.deepEqual(treeDigest(joiner.datadir, copied), treeDigest(donor.datadir, copied));
+
+      assert.equal(watch.maxChildren, LISTENER_CHILDREN, `the listener serves at most ${LISTENER_CHILDREN} connections at once, and the flood filled them`);
+      assert.ok(watch.idleSeen >= LISTENER_CHILDREN, `idle children were seen (${watch.idleSeen})`);
+      assert.ok(watch.longestIdle <= HANDSHAKE_LIMIT_MS + 2_000, `an idle child lived ${watch.longestIdle} ms`);
+      assert.ok((flood?.closedByPeer ?? 0) >= LISTENER_CHILDREN, `the joiner closed idle connections (${flood?.closedByPeer})`);
+
+      const closedLines = stderr.split('\n').filter((l) => /idle connections closed|closed a connection .* started no rsync/.test(l));
+      console.log(`flood: the joiner's lines about them:\n${closedLines.join('\n')}`);
+      assert.ok(closedLines.length >= 1 && closedLines.length <= 10, `closed idle connections are logged as counts, not one line each:\n${closedLines.join('\n')}`);
+      assert.match(stderr, /\[WARNING\] socat listener: \d+ more idle connections closed in the last \d+ s \(last: closed a connection/);
+      assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
+    } finally {
+      watch.stop();
+      if (flood) flood.closing = true;
+      for (const s of flood?.sockets ?? []) s.destroy();
+    }
+  });
+});
