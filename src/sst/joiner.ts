@@ -245,16 +245,17 @@ async function waitForMarker(life: Lifecycle, datadir: string, listener: Supervi
 /** Returns how many children are left that started rsync. */
 function closeIdleConnections(life: Lifecycle, listener: SupervisedChild, connections: ListenerConnections, limitMs: number, when: string): number {
   const children = childrenWithChildren(processTable(), listener.pid).map((c) => ({ pid: c.pid, startedRsync: c.hasChild }));
-  const decision = idleConnections(connections.seen, children, Date.now(), limitMs);
+  const decision = idleConnections(connections.seen, children, Date.now(), { idleMs: limitMs, cap: LISTENER_CHILDREN });
   connections.seen = decision.seen;
-  for (const pid of decision.kill) {
+  for (const { pid, why } of decision.kill) {
     // Our listener's own child: only the listener reaps it, so the pid cannot belong to anyone else yet.
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       // It ended by itself meanwhile.
     }
-    life.supervisor.note(listener.name, IDLE_CLOSED, `closed a connection (PID: ${pid}) that started no rsync ${when}`);
+    const reason = why === 'idle' ? `started no rsync ${when}` : `was past the listener's limit of ${LISTENER_CHILDREN} connections`;
+    life.supervisor.note(listener.name, IDLE_CLOSED, `closed a connection (PID: ${pid}) that ${reason}`);
   }
   life.supervisor.reportFloods();
   return [...decision.seen.values()].filter((c) => c.served).length;

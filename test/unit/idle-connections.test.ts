@@ -3,34 +3,60 @@ import { describe, test } from 'node:test';
 import { idleConnections, type Seen } from '../../src/sst/idle-connections';
 import { childrenWithChildren, parseStat } from '../../src/proc/process-table';
 
-const LIMIT = 5_000;
+const LIMITS = { idleMs: 5_000, cap: 9 };
+const pids = (d: { kill: { pid: number }[] }): number[] => d.kill.map((k) => k.pid);
 
 describe('idleConnections', () => {
   test('a child without rsync is closed once it has been seen for the limit, not before', () => {
     let seen = new Map<number, Seen>();
-    let d = idleConnections(seen, [{ pid: 10, startedRsync: false }], 1_000, LIMIT);
+    let d = idleConnections(seen, [{ pid: 10, startedRsync: false }], 1_000, LIMITS);
     assert.deepEqual(d.kill, []);
     seen = d.seen;
-    d = idleConnections(seen, [{ pid: 10, startedRsync: false }], 5_999, LIMIT);
+    d = idleConnections(seen, [{ pid: 10, startedRsync: false }], 5_999, LIMITS);
     assert.deepEqual(d.kill, []);
-    d = idleConnections(d.seen, [{ pid: 10, startedRsync: false }], 6_000, LIMIT);
-    assert.deepEqual(d.kill, [10]);
+    d = idleConnections(d.seen, [{ pid: 10, startedRsync: false }], 6_000, LIMITS);
+    assert.deepEqual(d.kill, [{ pid: 10, why: 'idle' }]);
   });
 
   test('a child that started rsync is never closed, even after its rsync ended', () => {
-    let d = idleConnections(new Map(), [{ pid: 7, startedRsync: false }], 0, LIMIT);
-    d = idleConnections(d.seen, [{ pid: 7, startedRsync: true }], 1_000, LIMIT);
-    d = idleConnections(d.seen, [{ pid: 7, startedRsync: false }], 60_000, LIMIT);
+    let d = idleConnections(new Map(), [{ pid: 7, startedRsync: false }], 0, LIMITS);
+    d = idleConnections(d.seen, [{ pid: 7, startedRsync: true }], 1_000, LIMITS);
+    d = idleConnections(d.seen, [{ pid: 7, startedRsync: false }], 60_000, LIMITS);
     assert.deepEqual(d.kill, []);
     assert.equal(d.seen.get(7)?.served, true);
   });
 
   test('gone pids are forgotten; new ones start their own clock', () => {
-    let d = idleConnections(new Map(), [{ pid: 1, startedRsync: false }, { pid: 2, startedRsync: false }], 0, LIMIT);
-    d = idleConnections(d.seen, [{ pid: 2, startedRsync: false }, { pid: 3, startedRsync: false }], 5_000, LIMIT);
-    assert.deepEqual(d.kill, [2]);
+    let d = idleConnections(new Map(), [{ pid: 1, startedRsync: false }, { pid: 2, startedRsync: false }], 0, LIMITS);
+    d = idleConnections(d.seen, [{ pid: 2, startedRsync: false }, { pid: 3, startedRsync: false }], 5_000, LIMITS);
+    assert.deepEqual(pids(d), [2]);
     assert.deepEqual([...d.seen.keys()], [2, 3]);
     assert.equal(d.seen.get(3)?.firstSeen, 5_000);
+  });
+});
+
+describe('idleConnections beyond the cap', () => {
+  test('the oldest children without rsync go first (a donor comes after a flood); idle-closed ones count', () => {
+    const cap = { idleMs: 5_000, cap: 3 };
+    let d = idleConnections(new Map(), [{ pid: 1, startedRsync: true }, { pid: 9, startedRsync: false }], 0, cap);
+    d = idleConnections(d.seen, [1, 9, 3, 4, 5, 6].map((pid) => ({ pid, startedRsync: pid === 1 })), 1_000, cap);
+    assert.deepEqual(d.kill, [
+      { pid: 9, why: 'over cap' },
+      { pid: 3, why: 'over cap' },
+      { pid: 4, why: 'over cap' },
+    ]);
+    d = idleConnections(new Map(), [{ pid: 2, startedRsync: false }], 0, cap);
+    d = idleConnections(d.seen, [1, 2, 3, 7, 8].map((pid) => ({ pid, startedRsync: pid === 1 })), 5_000, cap);
+    // pid 2 is idle since 0: closed for that, which leaves 4 for a cap of 3.
+    assert.deepEqual(d.kill, [
+      { pid: 2, why: 'idle' },
+      { pid: 3, why: 'over cap' },
+    ]);
+  });
+
+  test('served children are never closed for the cap', () => {
+    const d = idleConnections(new Map(), [1, 2, 3, 4].map((pid) => ({ pid, startedRsync: true })), 0, { idleMs: 5_000, cap: 2 });
+    assert.deepEqual(d.kill, []);
   });
 });
 
