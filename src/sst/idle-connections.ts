@@ -26,14 +26,22 @@ export interface Seen {
 export interface IdleDecision {
   /** What to pass to the next call: only pids still present. */
   seen: Map<number, Seen>;
-  kill: { pid: number; why: 'idle' | 'over cap' }[];
+  kill: { pid: number; why: 'idle' | 'over cap' | 'late' }[];
 }
 
 export function idleConnections(
   previous: ReadonlyMap<number, Seen>,
   children: readonly ListenerChild[],
   now: number,
-  limits: { idleMs: number; cap: number },
+  limits: {
+    idleMs: number;
+    cap: number;
+    /**
+     * false once the donor's marker has arrived: it opens no connection after that one, so a child
+     * not in `previous` (taken when the marker appeared) that has not started rsync goes at once.
+     */
+    admitNew?: boolean;
+  },
 ): IdleDecision {
   const seen = new Map<number, Seen>();
   const kill: IdleDecision['kill'] = [];
@@ -41,7 +49,9 @@ export function idleConnections(
     const before = previous.get(child.pid);
     const entry: Seen = { firstSeen: before?.firstSeen ?? now, served: (before?.served ?? false) || child.startedRsync };
     seen.set(child.pid, entry);
-    if (!entry.served && now - entry.firstSeen >= limits.idleMs) kill.push({ pid: child.pid, why: 'idle' });
+    if (entry.served) continue;
+    if (before === undefined && limits.admitNew === false) kill.push({ pid: child.pid, why: 'late' });
+    else if (now - entry.firstSeen >= limits.idleMs) kill.push({ pid: child.pid, why: 'idle' });
   }
   const excess = seen.size - kill.length - limits.cap;
   if (excess > 0) {

@@ -225,27 +225,37 @@ interface ListenerConnections {
 /**
  * Waits, without a timeout of its own (spec §7.42), for the marker, the listener's death or
  * mariadbd's; meanwhile closes connections that hold a listener slot without starting rsync.
+ * When the marker is there, one last look records the children the donor may still be using.
  */
 async function waitForMarker(life: Lifecycle, datadir: string, listener: SupervisedChild, connections: ListenerConnections): Promise<string> {
   const marker = inDatadir(datadir, FILES.marker);
   let nextIdleCheck = 0;
   for (;;) {
-    if (existsSync(marker)) return marker;
+    if (existsSync(marker)) {
+      closeIdleConnections(life, listener, connections, true);
+      return marker;
+    }
     if (!listener.running()) {
       throw new SstError(Exit.ABORTED, `rsync process ended without creating magic file (${marker}): the socat listener exited`);
     }
     if (Date.now() >= nextIdleCheck) {
-      closeIdleConnections(life, listener, connections, HANDSHAKE_LIMIT_MS, `within ${HANDSHAKE_LIMIT_MS / 1000} s`);
+      closeIdleConnections(life, listener, connections, true);
       nextIdleCheck = Date.now() + IDLE_CHECK_MS;
     }
     await life.sleep(POLL_MS);
   }
 }
 
-/** Returns how many children are left that started rsync. */
-function closeIdleConnections(life: Lifecycle, listener: SupervisedChild, connections: ListenerConnections, limitMs: number, when: string): number {
+const CLOSED_BECAUSE = {
+  idle: `started no rsync within ${HANDSHAKE_LIMIT_MS / 1000} s`,
+  'over cap': `was past the listener's limit of ${LISTENER_CHILDREN} connections`,
+  late: "came after the donor's last transfer",
+} as const;
+
+/** Returns how many children are left. */
+function closeIdleConnections(life: Lifecycle, listener: SupervisedChild, connections: ListenerConnections, admitNew: boolean): number {
   const children = childrenWithChildren(processTable(), listener.pid).map((c) => ({ pid: c.pid, startedRsync: c.hasChild }));
-  const decision = idleConnections(connections.seen, children, Date.now(), { idleMs: limitMs, cap: LISTENER_CHILDREN });
+  const decision = idleConnections(connections.seen, children, Date.now(), { idleMs: HANDSHAKE_LIMIT_MS, cap: LISTENER_CHILDREN, admitNew });
   connections.seen = decision.seen;
   for (const { pid, why } of decision.kill) {
     // Our listener's own child: only the listener reaps it, so the pid cannot belong to anyone else yet.
@@ -254,21 +264,21 @@ function closeIdleConnections(life: Lifecycle, listener: SupervisedChild, connec
     } catch {
       // It ended by itself meanwhile.
     }
-    const reason = why === 'idle' ? `started no rsync ${when}` : `was past the listener's limit of ${LISTENER_CHILDREN} connections`;
-    life.supervisor.note(listener.name, IDLE_CLOSED, `closed a connection (PID: ${pid}) that ${reason}`);
+    life.supervisor.note(listener.name, IDLE_CLOSED, `closed a connection (PID: ${pid}) that ${CLOSED_BECAUSE[why]}`);
   }
   life.supervisor.reportFloods();
-  return [...decision.seen.values()].filter((c) => c.served).length;
+  return children.length - decision.kill.length;
 }
 
 /**
  * The marker is the donor's last rsync: let that connection finish before the listener goes, so
- * the donor does not see its final transfer cut. The donor opens none after it, so a connection
- * that has not started rsync by now is not the donor's: it is closed at once, not waited for.
+ * the donor does not see its final transfer cut (its rsync may have ended already, the socat
+ * child still closing the TLS session). Connections accepted since the marker are not the
+ * donor's and go at once; older idle ones still get their handshake time.
  */
 async function stopListener(life: Lifecycle, listener: SupervisedChild, connections: ListenerConnections): Promise<void> {
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-  while (closeIdleConnections(life, listener, connections, 0, "before the donor's last transfer ended") > 0 && Date.now() < deadline) await life.sleep(50);
+  while (closeIdleConnections(life, listener, connections, false) > 0 && Date.now() < deadline) await life.sleep(50);
   await life.supervisor.stop(listener);
 }
 

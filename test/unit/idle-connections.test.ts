@@ -35,6 +35,19 @@ describe('idleConnections', () => {
   });
 });
 
+describe('idleConnections after the marker (admitNew: false)', () => {
+  test('children that were there when the marker came keep their time; newcomers without rsync go at once', () => {
+    const before = idleConnections(new Map(), [{ pid: 1, startedRsync: false }, { pid: 2, startedRsync: true }], 0, LIMITS).seen;
+    const d = idleConnections(
+      before,
+      [1, 2, 3, 4].map((pid) => ({ pid, startedRsync: pid === 4 })),
+      1_000,
+      { ...LIMITS, admitNew: false },
+    );
+    assert.deepEqual(d.kill, [{ pid: 3, why: 'late' }]);
+  });
+});
+
 describe('idleConnections beyond the cap', () => {
   test('the oldest children without rsync go first (a donor comes after a flood); idle-closed ones count', () => {
     const cap = { idleMs: 5_000, cap: 3 };
