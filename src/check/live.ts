@@ -94,12 +94,6 @@ function bindTarget(bind: string): HostPort {
   return parsed;
 }
 
-/** The user's sockopt may set its own limit; socat refuses the option twice. */
-function withChildLimit(sockopt: readonly string[]): string[] {
-  const has = sockopt.some((o) => /^(max-children|maxchildren)(=|$)/i.test(o));
-  return has ? [...sockopt] : [...sockopt, `max-children=${MAX_CHILDREN}`];
-}
-
 async function waitListening(t: Tracked, port: number): Promise<boolean> {
   let exited = false;
   void t.closed.then(() => {
@@ -151,7 +145,7 @@ export async function runListen(args: CheckArgs, sink: Sink): Promise<Report> {
     socatArgs = [
       '-d',
       '-d',
-      listenAddress({ port, bind, ipv6: bind?.ipv6 ?? advertised?.ipv6 ?? false, tls: tunnel, sockopt: withChildLimit(s.tls.sockopt), socat: s.socatFeatures }),
+      listenAddress({ port, bind, ipv6: bind?.ipv6 ?? advertised?.ipv6 ?? false, tls: tunnel, sockopt: s.tls.sockopt, socat: s.socatFeatures, maxChildren: MAX_CHILDREN }),
       execAddress([findProgram('echo'), RESPONSE]),
     ];
   } catch (e) {

@@ -1,6 +1,6 @@
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
-import { expectedSocatWarning } from '../tunnel/socat-messages';
+import { quietSocatLine } from '../tunnel/socat-messages';
 import { Supervisor } from './supervisor';
 
 type Cleanup = () => void | Promise<void>;
@@ -38,7 +38,7 @@ export class Lifecycle {
 
   /** `ownerTag`: our identity in every child's environment (guard.ts, identity.ts); SST runs pass one. */
   constructor(options: { ownerTag?: string } = {}) {
-    this.supervisor = new Supervisor(expectedSocatWarning, options.ownerTag);
+    this.supervisor = new Supervisor(quietSocatLine, options.ownerTag);
     for (const signal of Object.keys(EXIT_ON_SIGNAL) as NodeJS.Signals[]) {
       process.on(signal, () => this.abort(new SstError(EXIT_ON_SIGNAL[signal] ?? Exit.ABORTED, `Received ${signal}: aborting the SST.`)));
     }

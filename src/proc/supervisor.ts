@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { log } from '../log';
 import { OWNER_ENV } from './identity';
+import { QuietLines, type QuietKind } from './quiet-lines';
 
 export interface ChildSpec {
   /** Short name for logs ("socat listener", "rsync pass 6 db1"). */
@@ -83,26 +84,33 @@ async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
  */
 export class Supervisor {
   private readonly groups = new Set<number>();
-  /** Kinds of expected stderr lines kept out of the log, with their counts. */
-  private readonly quieted = new Map<string, number>();
+  private readonly quieted = new QuietLines();
 
   /**
-   * `quiet` names the kind of a stderr line that is expected and not worth a log line of its own;
+   * `quiet` names the kind of a stderr line that is expected or comes in floods, not worth a log
+   * line of its own (a bare string: counted for the summary at the end; see QuietKind);
    * `ownerTag`, put into every child's environment (OWNER_ENV), lets the guard (guard.ts) and a
    * later SST (identity.ts) tell our children, and theirs, from anyone else's.
    */
   constructor(
-    private readonly quiet: (line: string) => string | undefined = () => undefined,
+    private readonly quiet: (line: string) => string | QuietKind | undefined = () => undefined,
     private readonly ownerTag?: string,
   ) {}
 
-  /** One line for all the quieted stderr lines so far, then the count starts again. */
+  /** One line for all the expected stderr lines so far; flood counts not reported yet are logged first. */
   takeQuietedSummary(): string | undefined {
-    if (this.quieted.size === 0) return undefined;
-    const total = [...this.quieted.values()].reduce((a, b) => a + b, 0);
-    const kinds = [...this.quieted].map(([kind, n]) => `${kind} ×${n}`).join(', ');
-    this.quieted.clear();
-    return `${total} expected warnings not logged one by one (${kinds})`;
+    for (const line of this.quieted.takeFloods(Date.now())) log.warn(line);
+    return this.quieted.takeExpected();
+  }
+
+  /** Logs the flood counts whose interval has passed; for callers that poll while lines may have stopped coming. */
+  reportFloods(): void {
+    for (const line of this.quieted.due(Date.now())) log.warn(line);
+  }
+
+  /** A line of ours about a child, aggregated like its own stderr lines of `kind`. */
+  note(name: string, kind: QuietKind, line: string): void {
+    for (const out of this.quieted.add(name, kind, line, Date.now())) log.warn(out);
   }
 
   spawn(spec: ChildSpec): SupervisedChild {
@@ -149,7 +157,7 @@ export class Supervisor {
       if (tail.length > TAIL_LINES) tail.shift();
       const kind = this.quiet(line);
       if (kind === undefined) log.info(`${name}: ${line}`);
-      else this.quieted.set(kind, (this.quieted.get(kind) ?? 0) + 1);
+      else this.note(name, typeof kind === 'string' ? { kind } : kind, line);
     };
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {

@@ -10,17 +10,22 @@ import { localBindHost } from '../net/local';
 import { probeListenPort } from '../net/port-probe';
 import type { Lifecycle } from '../proc/lifecycle';
 import { ipv6ListenerAdvice } from '../proc/tool-features';
-import { childrenOf, pidListensOn } from '../proc/sockets';
+import { childrenWithChildren, processTable } from '../proc/process-table';
+import type { QuietKind } from '../proc/quiet-lines';
+import { pidListensOn } from '../proc/sockets';
 import type { SupervisedChild } from '../proc/supervisor';
 import { writeProtocolLine } from '../protocol/out';
+import { HANDSHAKE_LIMIT_MS, LISTENER_CHILDREN } from '../protocol/streams';
 import { describeUid, systemPasswd } from '../check/identity';
 import { KEEP_FILE, renderDaemonConfig, renderOwnExcludes, renderSecrets, type OwnPaths } from '../rsync/daemon-config';
 import { BINLOG_STAGING, MODULE } from '../rsync/modules';
 import { daemonUser, symlinkOwners, type DaemonUser } from '../rsync/daemon-user';
 import { foreignSymlinkProblem, systemLinkFs } from '../rsync/module-symlinks';
 import { execAddress, listenAddress } from '../tunnel/socat-address';
+import { REFUSED_REPORT_MS } from '../tunnel/socat-messages';
 import { installBinlogs, readPreviousBinlogs, stagingHasBinlogs, systemBinlogFs, type PreviousBinlogs } from './binlogs';
 import { removeDeviceFiles } from './device-sweep';
+import { idleConnections, type Seen } from './idle-connections';
 import { claimDatadir, createDatadirFile, entryExists, FILES, inDatadir, readDatadirFile, removeQuietly } from './datadir-files';
 import { clearOrphansAmong, clearPreviousListener } from './leftovers';
 import { parseMarker } from './marker';
@@ -32,6 +37,9 @@ import { tunnelTls } from './tunnel-tls';
 const POLL_MS = 200;
 const LISTEN_TIMEOUT_MS = 30_000;
 const DRAIN_TIMEOUT_MS = 10_000;
+const IDLE_CHECK_MS = 1_000;
+/** Our own lines about closed idle connections, aggregated like the refused peers socat reports. */
+const IDLE_CLOSED: QuietKind = { kind: 'idle connections closed', everyMs: REFUSED_REPORT_MS };
 
 /**
  * The joiner, step by step as spec §2.1: listen, say `ready`, wait for the
@@ -62,8 +70,9 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
 
   writeProtocolLine('joiner', `ready ${readyName(prepared)}:${secret}@${formatHost(address)}:${address.port}/${MODULE}`);
 
-  const markerFile = await waitForMarker(life, args.datadir, listener);
-  await stopListener(life, listener);
+  const connections: ListenerConnections = { seen: new Map() };
+  const markerFile = await waitForMarker(life, args.datadir, listener, connections);
+  await stopListener(life, listener, connections);
   const marker = parseMarker(readDatadirFile(markerFile, Exit.ABORTED) ?? '');
   if (marker.secret !== secret) throw new SstError(Exit.ABORTED, 'Donor does not know my secret!');
 
@@ -216,6 +225,7 @@ async function startListener(
       tls: tunnelTls(p, 'joiner'),
       sockopt: p.sockopt,
       socat: p.tools.socatFeatures,
+      maxChildren: LISTENER_CHILDREN,
     }),
     execAddress([p.tools.rsync, '--server', '--daemon', `--config=${conf}`, '.']),
   ];
@@ -237,25 +247,68 @@ async function startListener(
   return listener;
 }
 
-/** Waits, without a timeout of its own (spec §7.42), for the marker, the listener's death or mariadbd's. */
-async function waitForMarker(life: Lifecycle, datadir: string, listener: SupervisedChild): Promise<string> {
+/** The listener's children we have seen, and whether each started rsync (idle-connections.ts). */
+interface ListenerConnections {
+  seen: Map<number, Seen>;
+}
+
+/**
+ * Waits, without a timeout of its own (spec §7.42), for the marker, the listener's death or
+ * mariadbd's; meanwhile closes connections that hold a listener slot without starting rsync.
+ * When the marker is there, one last look records the children the donor may still be using.
+ */
+async function waitForMarker(life: Lifecycle, datadir: string, listener: SupervisedChild, connections: ListenerConnections): Promise<string> {
   const marker = inDatadir(datadir, FILES.marker);
+  let nextIdleCheck = 0;
   for (;;) {
-    if (entryExists(marker)) return marker;
+    if (entryExists(marker)) {
+      closeIdleConnections(life, listener, connections, true);
+      return marker;
+    }
     if (!listener.running()) {
       throw new SstError(Exit.ABORTED, `rsync process ended without creating magic file (${marker}): the socat listener exited`);
+    }
+    if (Date.now() >= nextIdleCheck) {
+      closeIdleConnections(life, listener, connections, true);
+      nextIdleCheck = Date.now() + IDLE_CHECK_MS;
     }
     await life.sleep(POLL_MS);
   }
 }
 
+const CLOSED_BECAUSE = {
+  idle: `started no rsync within ${HANDSHAKE_LIMIT_MS / 1000} s`,
+  'over cap': `was past the listener's limit of ${LISTENER_CHILDREN} connections`,
+  late: "came after the donor's last transfer",
+} as const;
+
+/** Returns how many children are left. */
+function closeIdleConnections(life: Lifecycle, listener: SupervisedChild, connections: ListenerConnections, admitNew: boolean): number {
+  const children = childrenWithChildren(processTable(), listener.pid).map((c) => ({ pid: c.pid, startedRsync: c.hasChild }));
+  const decision = idleConnections(connections.seen, children, Date.now(), { idleMs: HANDSHAKE_LIMIT_MS, cap: LISTENER_CHILDREN, admitNew });
+  connections.seen = decision.seen;
+  for (const { pid, why } of decision.kill) {
+    // Our listener's own child: only the listener reaps it, so the pid cannot belong to anyone else yet.
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // It ended by itself meanwhile.
+    }
+    life.supervisor.note(listener.name, IDLE_CLOSED, `closed a connection (PID: ${pid}) that ${CLOSED_BECAUSE[why]}`);
+  }
+  life.supervisor.reportFloods();
+  return children.length - decision.kill.length;
+}
+
 /**
- * The marker is the donor's last rsync: let that connection finish before the
- * listener goes, so the donor does not see its final transfer cut.
+ * The marker is the donor's last rsync: let that connection finish before the listener goes, so
+ * the donor does not see its final transfer cut (its rsync may have ended already, the socat
+ * child still closing the TLS session). Connections accepted since the marker are not the
+ * donor's and go at once; older idle ones still get their handshake time.
  */
-async function stopListener(life: Lifecycle, listener: SupervisedChild): Promise<void> {
+async function stopListener(life: Lifecycle, listener: SupervisedChild, connections: ListenerConnections): Promise<void> {
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-  while (childrenOf(listener.pid).length > 0 && Date.now() < deadline) await life.sleep(50);
+  while (closeIdleConnections(life, listener, connections, false) > 0 && Date.now() < deadline) await life.sleep(50);
   await life.supervisor.stop(listener);
 }
 

@@ -1,6 +1,8 @@
 import { posix as path } from 'node:path';
 import type { SstArgs } from '../cli/args';
 import { Exit, SstError } from '../errors';
+import { log } from '../log';
+import { MAX_STREAMS } from '../protocol/streams';
 
 /** Reads one key from the option files: the first group set with a non-empty value wins. */
 export type Lookup = (groupSets: readonly (readonly string[])[], key: string) => string | undefined;
@@ -83,11 +85,18 @@ export function resolveMaxBinlogs(lookup: Lookup, mysqld: readonly string[]): nu
   return n;
 }
 
-/** Parallel rsyncs of pass 6: `backup-threads`, else the CPU count. */
-export function resolveBackupThreads(lookup: Lookup, mysqld: readonly string[], cpus: number): number {
+/**
+ * Parallel rsyncs of pass 6: `backup-threads`, else the CPU count, never more than the joiner's
+ * listener serves at once (MAX_STREAMS). `note` tells the operator when the setting is cut down.
+ */
+export function resolveBackupThreads(lookup: Lookup, mysqld: readonly string[], cpus: number, note: (message: string) => void = log.info): number {
   const raw = nonEmpty(lookup([mysqld, ['sst']], 'backup-threads'));
-  if (raw === undefined) return Math.max(1, cpus);
+  if (raw === undefined) return Math.min(MAX_STREAMS, Math.max(1, cpus));
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n < 1) throw new SstError(Exit.BAD_CONFIG, `backup-threads must be a positive integer, not '${raw}'`);
+  if (n > MAX_STREAMS) {
+    note(`backup-threads=${n}: copying with ${MAX_STREAMS} parallel passes, the most a joiner accepts at once`);
+    return MAX_STREAMS;
+  }
   return n;
 }

@@ -158,6 +158,7 @@ const CANONICAL = new Map<string, string>([
   ['no-sni', 'openssl-no-sni'],
   ['pf', 'protocol-family'],
   ['reuseaddr', 'so-reuseaddr'],
+  ['maxchildren', 'max-children'],
 ]);
 
 /** The canonical name of a sockopt item (`VERIFY=0` → openssl-verify), as socat matches duplicates. */
@@ -280,7 +281,10 @@ function materialOptions(tls: TunnelTls): string[] {
  * The joiner's listener. `ipv6` selects `pf=ip6` (needed for an IPv6 bind and for an IPv6 joiner
  * listening on all interfaces); the client name is checked only for a non-empty commonName. For
  * socat 1.7.4.0/1.7.4.1 an empty `commonname=` otherwise: without any, their listeners crash on a
- * client certificate with an IPv6 subjectAltName (src/proc/tool-features.ts).
+ * client certificate with an IPv6 subjectAltName (src/proc/tool-features.ts). `maxChildren`
+ * caps the connections served at once: every socat we support (1.7.3.3–1.8.1.3) then stops
+ * accepting, and further clients wait in the kernel's backlog (connected, not refused) until a
+ * child ends; a user's `max-children` in sockopt replaces ours.
  */
 export function listenAddress(o: {
   port: number;
@@ -289,11 +293,13 @@ export function listenAddress(o: {
   tls: TunnelTls;
   sockopt: readonly string[];
   socat?: Pick<SocatFeatures, 'listenerNeedsCommonName'>;
+  maxChildren?: number;
 }): string {
   const v6 = o.ipv6 || o.bind?.ipv6 === true;
   const ours = [
     'reuseaddr',
     'fork',
+    ...(o.maxChildren === undefined ? [] : [`max-children=${o.maxChildren}`]),
     ...(o.bind === undefined ? [] : [`bind=${hostText(o.bind, 'bind address')}`]),
     ...(v6 ? ['pf=ip6'] : []),
     ...materialOptions(o.tls),

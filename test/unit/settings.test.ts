@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { SstArgs } from '../../src/cli/args';
 import { resolveBackupThreads, resolveBinlog, resolveLayout, resolveMaxBinlogs, type Lookup } from '../../src/sst/settings';
 import { SstError } from '../../src/errors';
+import { MAX_STREAMS } from '../../src/protocol/streams';
 
 const DATADIR = '/var/lib/mysql';
 const MYSQLD = ['mysqld', 'server', 'galera'] as const;
@@ -243,6 +244,15 @@ describe('resolveBackupThreads', () => {
     const fake = fakeLookup({ mysqld: { 'backup-threads': '2' }, sst: { 'backup-threads': '6' } });
     assert.equal(resolveBackupThreads(fake.lookup, MYSQLD, 8), 2);
     assert.deepEqual(fake.calls[0]?.groupSets, [[...MYSQLD], ['sst']]);
+  });
+
+  test('never more than MAX_STREAMS, the most a joiner serves at once; a configured value above it is noted', () => {
+    const notes: string[] = [];
+    assert.equal(resolveBackupThreads(fakeLookup({}).lookup, MYSQLD, 64, (m) => notes.push(m)), MAX_STREAMS);
+    assert.equal(notes.length, 0, 'the CPU count is cut silently');
+    assert.equal(resolveBackupThreads(fakeLookup({ sst: { 'backup-threads': String(MAX_STREAMS) } }).lookup, MYSQLD, 2, (m) => notes.push(m)), MAX_STREAMS);
+    assert.equal(resolveBackupThreads(fakeLookup({ sst: { 'backup-threads': '32' } }).lookup, MYSQLD, 2, (m) => notes.push(m)), MAX_STREAMS);
+    assert.deepEqual(notes, [`backup-threads=32: copying with ${MAX_STREAMS} parallel passes, the most a joiner accepts at once`]);
   });
 
   test('0, negative, fractional or garbage → 22', () => {

@@ -183,6 +183,17 @@ describe('listenAddress', () => {
     );
   });
 
+  test('max-children caps the connections served at once; a user max-children (or its alias) replaces ours', () => {
+    assert.equal(
+      listenAddress({ port: 1, ipv6: false, tls: { cert: '/c.pem', verify: false }, sockopt: [], maxChildren: 9 }),
+      'OPENSSL-LISTEN:1,reuseaddr,fork,max-children=9,cert=/c.pem,verify=0',
+    );
+    assert.equal(
+      listenAddress({ port: 1, ipv6: false, tls: { cert: '/c.pem', verify: false }, sockopt: ['maxchildren=3'], maxChildren: 9 }),
+      'OPENSSL-LISTEN:1,reuseaddr,fork,cert=/c.pem,verify=0,maxchildren=3',
+    );
+  });
+
   test('minimal: all interfaces, bundle only, no verification', () => {
     assert.equal(
       listenAddress({ port: 1, ipv6: false, tls: { cert: '/c.pem', verify: false }, sockopt: [] }),

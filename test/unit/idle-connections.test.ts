@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { idleConnections, type Seen } from '../../src/sst/idle-connections';
+import { childrenWithChildren, parseStat } from '../../src/proc/process-table';
+
+const LIMITS = { idleMs: 5_000, cap: 9 };
+const pids = (d: { kill: { pid: number }[] }): number[] => d.kill.map((k) => k.pid);
+
+describe('idleConnections', () => {
+  test('a child without rsync is closed once it has been seen for the limit, not before', () => {
+    let seen = new Map<number, Seen>();
+    let d = idleConnections(seen, [{ pid: 10, startedRsync: false }], 1_000, LIMITS);
+    assert.deepEqual(d.kill, []);
+    seen = d.seen;
+    d = idleConnections(seen, [{ pid: 10, startedRsync: false }], 5_999, LIMITS);
+    assert.deepEqual(d.kill, []);
+    d = idleConnections(d.seen, [{ pid: 10, startedRsync: false }], 6_000, LIMITS);
+    assert.deepEqual(d.kill, [{ pid: 10, why: 'idle' }]);
+  });
+
+  test('a child that started rsync is never closed, even after its rsync ended', () => {
+    let d = idleConnections(new Map(), [{ pid: 7, startedRsync: false }], 0, LIMITS);
+    d = idleConnections(d.seen, [{ pid: 7, startedRsync: true }], 1_000, LIMITS);
+    d = idleConnections(d.seen, [{ pid: 7, startedRsync: false }], 60_000, LIMITS);
+    assert.deepEqual(d.kill, []);
+    assert.equal(d.seen.get(7)?.served, true);
+  });
+
+  test('gone pids are forgotten; new ones start their own clock', () => {
+    let d = idleConnections(new Map(), [{ pid: 1, startedRsync: false }, { pid: 2, startedRsync: false }], 0, LIMITS);
+    d = idleConnections(d.seen, [{ pid: 2, startedRsync: false }, { pid: 3, startedRsync: false }], 5_000, LIMITS);
+    assert.deepEqual(pids(d), [2]);
+    assert.deepEqual([...d.seen.keys()], [2, 3]);
+    assert.equal(d.seen.get(3)?.firstSeen, 5_000);
+  });
+});
+
+describe('idleConnections after the marker (admitNew: false)', () => {
+  test('children that were there when the marker came keep their time; newcomers without rsync go at once', () => {
+    const before = idleConnections(new Map(), [{ pid: 1, startedRsync: false }, { pid: 2, startedRsync: true }], 0, LIMITS).seen;
+    const d = idleConnections(
+      before,
+      [1, 2, 3, 4].map((pid) => ({ pid, startedRsync: pid === 4 })),
+      1_000,
+      { ...LIMITS, admitNew: false },
+    );
+    assert.deepEqual(d.kill, [{ pid: 3, why: 'late' }]);
+  });
+});
+
+describe('idleConnections beyond the cap', () => {
+  test('the oldest children without rsync go first (a donor comes after a flood); idle-closed ones count', () => {
+    const cap = { idleMs: 5_000, cap: 3 };
+    let d = idleConnections(new Map(), [{ pid: 1, startedRsync: true }, { pid: 9, startedRsync: false }], 0, cap);
+    d = idleConnections(d.seen, [1, 9, 3, 4, 5, 6].map((pid) => ({ pid, startedRsync: pid === 1 })), 1_000, cap);
+    assert.deepEqual(d.kill, [
+      { pid: 9, why: 'over cap' },
+      { pid: 3, why: 'over cap' },
+      { pid: 4, why: 'over cap' },
+    ]);
+    d = idleConnections(new Map(), [{ pid: 2, startedRsync: false }], 0, cap);
+    d = idleConnections(d.seen, [1, 2, 3, 7, 8].map((pid) => ({ pid, startedRsync: pid === 1 })), 5_000, cap);
+    // pid 2 is idle since 0: closed for that, which leaves 4 for a cap of 3.
+    assert.deepEqual(d.kill, [
+      { pid: 2, why: 'idle' },
+      { pid: 3, why: 'over cap' },
+    ]);
+  });
+
+  test('served children are never closed for the cap', () => {
+    const d = idleConnections(new Map(), [1, 2, 3, 4].map((pid) => ({ pid, startedRsync: true })), 0, { idleMs: 5_000, cap: 2 });
+    assert.deepEqual(d.kill, []);
+  });
+});
+
+describe('process table', () => {
+  test('parseStat reads state and parent after the last parenthesis', () => {
+    assert.deepEqual(parseStat(42, '42 (a) b) (c) S 7 42 42 0 -1'), { pid: 42, ppid: 7, zombie: false });
+    assert.deepEqual(parseStat(43, '43 (socat) Z 7 42 42 0 -1'), { pid: 43, ppid: 7, zombie: true });
+    assert.equal(parseStat(44, 'garbage'), undefined);
+  });
+
+  test('childrenWithChildren ignores zombies on both levels', () => {
+    const table = [
+      { pid: 100, ppid: 1, zombie: false },
+      { pid: 101, ppid: 100, zombie: false },
+      { pid: 102, ppid: 100, zombie: false },
+      { pid: 103, ppid: 100, zombie: true },
+      { pid: 201, ppid: 101, zombie: false },
+      { pid: 202, ppid: 102, zombie: true },
+    ];
+    assert.deepEqual(childrenWithChildren(table, 100), [
+      { pid: 101, hasChild: true },
+      { pid: 102, hasChild: false },
+    ]);
+  });
+});
