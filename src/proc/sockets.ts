@@ -100,18 +100,3 @@ export function portOwners(port: number): PortOwner[] {
   return owners;
 }
 
-/** Children of `pid` (socat's per-connection forks), from /proc/<pid>/stat parent fields. */
-export function childrenOf(pid: number): number[] {
-  const kids: number[] = [];
-  for (const candidate of processIds()) {
-    try {
-      const stat = readFileSync(`/proc/${candidate}/stat`, 'utf8');
-      // The command name may contain spaces and parentheses: fields start after the last ')'.
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(rest[1]) === pid) kids.push(candidate);
-    } catch {
-      // Exited while we looked.
-    }
-  }
-  return kids;
-}

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { childrenOf } from '../../src/proc/sockets';
+import { childrenWithChildren, processTable } from '../../src/proc/process-table';
 import { programCommand, run, startTracked, stopTracked, type RunResult } from '../helpers/binary';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
 import { freePort } from '../helpers/procs';
@@ -168,7 +168,7 @@ describe('check --listen / --peer', () => {
   test('a listener whose socat dies early says so and exits 1', async () => {
     const l = await listen(joiner);
     try {
-      const socat = childrenOf(l.child.pid ?? -1);
+      const socat = childrenWithChildren(processTable(), l.child.pid ?? -1).map((c) => c.pid);
       assert.equal(socat.length, 1, `expected one socat under the listener, got ${socat.join(', ')}`);
       process.kill(socat[0] ?? -1, 'SIGKILL');
       const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), WAIT_MS).unref());

@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
-import { childrenOf, listeningSockets, parseProcNetTcp, pidListensOn, portOwners, socketInodesOf } from '../../src/proc/sockets';
+import { childrenWithChildren, processTable } from '../../src/proc/process-table';
+import { listeningSockets, parseProcNetTcp, pidListensOn, portOwners, socketInodesOf } from '../../src/proc/sockets';
 
 const TCP4 = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:115C 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 1 0000000000000000 100 0 0 10 0
@@ -134,7 +135,10 @@ function sleepPath(): string {
   return found;
 }
 
-describe('childrenOf', () => {
+/** Child PIDs of `pid`, as the joiner reads them (src/proc/process-table.ts). */
+const kids = (pid: number): number[] => childrenWithChildren(processTable(), pid).map((c) => c.pid);
+
+describe('childrenWithChildren over the real process table', () => {
   async function waitExit(c: ChildProcess): Promise<void> {
     if (c.exitCode !== null || c.signalCode !== null) return;
     await new Promise<void>((r) => c.once('exit', () => r()));
@@ -144,12 +148,12 @@ describe('childrenOf', () => {
     const child = spawn('sleep', ['30'], { stdio: 'ignore' });
     assert.ok(child.pid);
     try {
-      assert.ok(childrenOf(process.pid).includes(child.pid));
+      assert.ok(kids(process.pid).includes(child.pid));
     } finally {
       child.kill('SIGKILL');
       await waitExit(child);
     }
-    assert.equal(childrenOf(process.pid).includes(child.pid), false);
+    assert.equal(kids(process.pid).includes(child.pid), false);
   });
 
   test('finds a grandchild under its own parent, not under us', async () => {
@@ -157,8 +161,8 @@ describe('childrenOf', () => {
     assert.ok(child.pid && child.stdout);
     const grandchild = await new Promise<number>((r) => child.stdout?.once('data', (d: Buffer) => r(Number(String(d).trim()))));
     try {
-      assert.ok(childrenOf(child.pid).includes(grandchild));
-      assert.equal(childrenOf(process.pid).includes(grandchild), false);
+      assert.ok(kids(child.pid).includes(grandchild));
+      assert.equal(kids(process.pid).includes(grandchild), false);
     } finally {
       process.kill(grandchild, 'SIGKILL');
       child.kill('SIGKILL');
@@ -176,7 +180,7 @@ describe('childrenOf', () => {
     try {
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim(), 'x) (y z');
-      assert.ok(childrenOf(process.pid).includes(child.pid));
+      assert.ok(kids(process.pid).includes(child.pid));
     } finally {
       child.kill('SIGKILL');
       await waitExit(child);
@@ -185,6 +189,6 @@ describe('childrenOf', () => {
   });
 
   test('a process without children', () => {
-    assert.deepEqual(childrenOf(2 ** 22 + 12345), []);
+    assert.deepEqual(kids(2 ** 22 + 12345), []);
   });
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Supervisor } from '../../src/proc/supervisor';
 import { isProcessAlive, Lifecycle } from '../../src/proc/lifecycle';
 import { SstError } from '../../src/errors';
-import { childrenOf } from '../../src/proc/sockets';
+import { childrenWithChildren, processTable } from '../../src/proc/process-table';
 
 /** Fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, session, …]. */
 function stat(pid: number): string[] | undefined {
@@ -190,7 +190,7 @@ describe('Supervisor.stop / stopAll', () => {
     const child = sup.spawn({ name: 'family', command: 'sh', args: ['-c', 'sleep 30 & sleep 30'] });
     assert.ok(await until(() => liveGroupMembers(child.pid).length >= 2, 3000), 'grandchild did not start');
     const members = liveGroupMembers(child.pid);
-    const grandchildren = childrenOf(child.pid);
+    const grandchildren = childrenWithChildren(processTable(), child.pid).map((c) => c.pid);
     assert.ok(grandchildren.length >= 1);
     const started = Date.now();
     await sup.stopAll();
