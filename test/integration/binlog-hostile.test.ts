@@ -6,17 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
 import { makeDatadir } from '../helpers/datadir';
-import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
+import type { NodeCert, Pki } from '../helpers/pki';
+import { JOINER_IP, makeTwoNodePki } from '../helpers/two-nodes';
 import { freePort, killTagged, waitNoTagged } from '../helpers/procs';
 
-const JOINER_IP = '127.0.0.2';
-const DONOR_IP = '127.0.0.3';
 
 let root: string;
 let pki: Pki;
@@ -25,10 +23,7 @@ let donorCert: NodeCert;
 let tag: string;
 
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'sst-binlog-'));
-  pki = createCa(join(root, 'pki'));
-  joinerCert = issueCert(pki, { cn: JOINER_IP, ips: [JOINER_IP], name: 'joiner' });
-  donorCert = issueCert(pki, { cn: DONOR_IP, ips: [DONOR_IP], name: 'donor' });
+  ({ root, pki, joinerCert, donorCert } = makeTwoNodePki('sst-binlog-'));
 });
 
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -9,9 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { childrenWithChildren, processTable } from '../../src/proc/process-table';
@@ -19,11 +18,10 @@ import { HANDSHAKE_LIMIT_MS, LISTENER_CHILDREN } from '../../src/protocol/stream
 import { repoRoot } from '../helpers/binary';
 import { runSst, STATE_UUID } from '../helpers/driver';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
-import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
+import type { NodeCert, Pki } from '../helpers/pki';
+import { JOINER_IP, makeTwoNodePki } from '../helpers/two-nodes';
 import { freePort, killTagged, waitNoTagged } from '../helpers/procs';
 
-const JOINER_IP = '127.0.0.2';
-const DONOR_IP = '127.0.0.3';
 const IDLE_CONNECTIONS = 200;
 /** Every this many of them sends a plaintext request instead of TLS: a refused peer socat reports. */
 const PLAINTEXT_EVERY = 4;
@@ -47,10 +45,7 @@ let donorCert: NodeCert;
 let tag = '';
 
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'sst-flood-'));
-  pki = createCa(join(root, 'pki'));
-  joinerCert = issueCert(pki, { cn: JOINER_IP, ips: [JOINER_IP], name: 'joiner' });
-  donorCert = issueCert(pki, { cn: DONOR_IP, ips: [DONOR_IP], name: 'donor' });
+  ({ root, pki, joinerCert, donorCert } = makeTwoNodePki('sst-flood-'));
 });
 
 after(() => rmSync(root, { recursive: true, force: true }));

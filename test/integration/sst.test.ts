@@ -5,18 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { runSst, startRole, joinerArgv, splitReady, STATE_UUID, type NodeSide } from '../helpers/driver';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { createCa, issueCert, selfSigned, type NodeCert, type Pki } from '../helpers/pki';
+import { DONOR_IP, JOINER_IP, makeTwoNodePki } from '../helpers/two-nodes';
 import { freePort, killTagged, listeningPortsOf, waitNoTagged } from '../helpers/procs';
 
-const JOINER_IP = '127.0.0.2';
-const DONOR_IP = '127.0.0.3';
 
 let root: string;
 let pki: Pki;
@@ -25,10 +23,7 @@ let donorCert: NodeCert;
 let tag: string;
 
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'sst-it-'));
-  pki = createCa(join(root, 'pki'));
-  joinerCert = issueCert(pki, { cn: JOINER_IP, ips: [JOINER_IP], name: 'joiner' });
-  donorCert = issueCert(pki, { cn: DONOR_IP, ips: [DONOR_IP], name: 'donor' });
+  ({ root, pki, joinerCert, donorCert } = makeTwoNodePki('sst-it-'));
 });
 
 after(() => rmSync(root, { recursive: true, force: true }));
