@@ -5,14 +5,19 @@ export interface ProcessEntry {
   ppid: number;
   /** Zombies have exited: they hold no connection and run nothing. */
   zombie: boolean;
+  pgid: number;
+  /** The kernel's name for it (the executable's base name, at most 15 characters). */
+  comm: string;
 }
 
 /** Parses /proc/<pid>/stat; the command name may hold spaces and parentheses, so fields start after the last ')'. */
 export function parseStat(pid: number, stat: string): ProcessEntry | undefined {
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ppid = Number(rest[1]);
-  if (rest.length < 2 || !Number.isInteger(ppid)) return undefined;
-  return { pid, ppid, zombie: rest[0] === 'Z' };
+  const pgid = Number(rest[2]);
+  if (rest.length < 3 || !Number.isInteger(ppid) || !Number.isInteger(pgid)) return undefined;
+  const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+  return { pid, ppid, zombie: rest[0] === 'Z', pgid, comm };
 }
 
 /** Every process, read once from /proc, so one decision sees one consistent-enough picture. */

@@ -9,7 +9,17 @@ import { log } from '../log';
 import { describeFeatures } from '../proc/tool-features';
 import { locateTools, type Tools } from '../proc/tools';
 import { describeWeakening, resolveSockopt } from '../tunnel/sockopt-policy';
-import { resolveBackupThreads, resolveBinlog, resolveLayout, resolveMaxBinlogs, type BinlogSettings, type Layout } from './settings';
+import {
+  resolveBackupThreads,
+  resolveBinlog,
+  resolveLayout,
+  resolveMaxBinlogs,
+  resolveProgressInterval,
+  resolveRateLimit,
+  resolveTimeouts,
+  type BinlogSettings,
+  type Layout,
+} from './settings';
 
 /** Everything both roles decide before they print their first protocol line. */
 export interface Prepared {
@@ -21,6 +31,12 @@ export interface Prepared {
   binlog: BinlogSettings | undefined;
   maxBinlogs: number;
   backupThreads: number;
+  /** Seconds between progress lines in the log; 0 = none. */
+  progressInterval: number;
+  /** Bytes per second for the whole SST; undefined = unlimited. */
+  rateLimit: number | undefined;
+  /** Seconds; 0 = off. */
+  timeouts: { initial: number; idle: number };
 }
 
 function isDirectory(p: string): boolean {
@@ -75,5 +91,8 @@ export function prepare(args: SstArgs): Prepared {
     binlog: resolveBinlog(args, lookup, mysqld),
     maxBinlogs: resolveMaxBinlogs(lookup, mysqld),
     backupThreads: resolveBackupThreads(lookup, mysqld, cpus().length),
+    progressInterval: resolveProgressInterval(lookup),
+    rateLimit: resolveRateLimit(lookup),
+    timeouts: resolveTimeouts(lookup),
   };
 }

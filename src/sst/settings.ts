@@ -100,3 +100,45 @@ export function resolveBackupThreads(lookup: Lookup, mysqld: readonly string[], 
   }
   return n;
 }
+
+/** A non-negative number of seconds from `[sst]`; `fallback` when unset. */
+function seconds(lookup: Lookup, key: string, fallback: number): number {
+  const raw = nonEmpty(lookup([['sst']], key));
+  if (raw === undefined) return fallback;
+  if (!/^\d+(\.\d+)?$/.test(raw)) throw new SstError(Exit.BAD_CONFIG, `${key} must be a number of seconds (0 = off), not '${raw}'`);
+  return Number(raw);
+}
+
+/** `progress-interval`: seconds between progress lines in the log during the copy; 0 = none. */
+export function resolveProgressInterval(lookup: Lookup): number {
+  return seconds(lookup, 'progress-interval', 30);
+}
+
+/**
+ * `sst-initial-timeout` (joiner: from `ready` to the first authenticated donor connection) and
+ * `sst-idle-timeout` (from that connection to the marker, no byte moved): mariabackup's and PXC's
+ * names; 0, the default, waits for ever as the stock rsync method does.
+ */
+export function resolveTimeouts(lookup: Lookup): { initial: number; idle: number } {
+  return { initial: seconds(lookup, 'sst-initial-timeout', 0), idle: seconds(lookup, 'sst-idle-timeout', 0) };
+}
+
+const RATE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/**
+ * `rlimit`: the whole SST's rate in bytes per second, as mariabackup's method passes it to
+ * `pv -L` (suffixes k, m, g in powers of 1024, either case); 0 or unset = no limit.
+ */
+export function parseRate(raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b?)?$/i.exec(raw.trim());
+  const unit = m ? RATE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new SstError(Exit.BAD_CONFIG, `rlimit must be a rate in bytes per second with an optional k, m or g suffix (as for mariabackup), not '${raw}'`);
+  return Math.floor(Number(m[1]) * unit);
+}
+
+export function resolveRateLimit(lookup: Lookup): number | undefined {
+  const raw = nonEmpty(lookup([['sst']], 'rlimit'));
+  if (raw === undefined) return undefined;
+  const rate = parseRate(raw);
+  return rate > 0 ? rate : undefined;
+}

@@ -75,19 +75,19 @@ describe('idleConnections beyond the cap', () => {
 
 describe('process table', () => {
   test('parseStat reads state and parent after the last parenthesis', () => {
-    assert.deepEqual(parseStat(42, '42 (a) b) (c) S 7 42 42 0 -1'), { pid: 42, ppid: 7, zombie: false });
-    assert.deepEqual(parseStat(43, '43 (socat) Z 7 42 42 0 -1'), { pid: 43, ppid: 7, zombie: true });
+    assert.deepEqual(parseStat(42, '42 (a) b) (c) S 7 42 42 0 -1'), { pid: 42, ppid: 7, zombie: false, pgid: 42, comm: 'a) b) (c' });
+    assert.deepEqual(parseStat(43, '43 (socat) Z 7 42 42 0 -1'), { pid: 43, ppid: 7, zombie: true, pgid: 42, comm: 'socat' });
     assert.equal(parseStat(44, 'garbage'), undefined);
   });
 
   test('childrenWithChildren ignores zombies on both levels', () => {
     const table = [
-      { pid: 100, ppid: 1, zombie: false },
-      { pid: 101, ppid: 100, zombie: false },
-      { pid: 102, ppid: 100, zombie: false },
-      { pid: 103, ppid: 100, zombie: true },
-      { pid: 201, ppid: 101, zombie: false },
-      { pid: 202, ppid: 102, zombie: true },
+      { pid: 100, ppid: 1, zombie: false, pgid: 100, comm: 'socat' },
+      { pid: 101, ppid: 100, zombie: false, pgid: 100, comm: 'socat' },
+      { pid: 102, ppid: 100, zombie: false, pgid: 100, comm: 'socat' },
+      { pid: 103, ppid: 100, zombie: true, pgid: 100, comm: 'socat' },
+      { pid: 201, ppid: 101, zombie: false, pgid: 100, comm: 'socat' },
+      { pid: 202, ppid: 102, zombie: true, pgid: 100, comm: 'socat' },
     ];
     assert.deepEqual(childrenWithChildren(table, 100), [
       { pid: 101, hasChild: true },

@@ -5,7 +5,17 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SstArgs } from '../../src/cli/args';
-import { resolveBackupThreads, resolveBinlog, resolveLayout, resolveMaxBinlogs, type Lookup } from '../../src/sst/settings';
+import {
+  parseRate,
+  resolveBackupThreads,
+  resolveBinlog,
+  resolveLayout,
+  resolveMaxBinlogs,
+  resolveProgressInterval,
+  resolveRateLimit,
+  resolveTimeouts,
+  type Lookup,
+} from '../../src/sst/settings';
 import { SstError } from '../../src/errors';
 import { MAX_STREAMS } from '../../src/protocol/streams';
 
@@ -259,5 +269,34 @@ describe('resolveBackupThreads', () => {
     for (const v of ['0', '-2', '1.5', 'many']) {
       throws22(() => resolveBackupThreads(fakeLookup({ sst: { 'backup-threads': v } }).lookup, MYSQLD, 8), /backup-threads must be a positive integer/);
     }
+  });
+});
+
+describe('progress-interval, timeouts and rlimit ([sst])', () => {
+  test('progress-interval: 30 s by default, 0 turns it off, fractions allowed', () => {
+    assert.equal(resolveProgressInterval(fakeLookup({}).lookup), 30);
+    assert.equal(resolveProgressInterval(fakeLookup({ sst: { 'progress-interval': '0' } }).lookup), 0);
+    assert.equal(resolveProgressInterval(fakeLookup({ sst: { 'progress-interval': '2.5' } }).lookup), 2.5);
+    assert.equal(resolveProgressInterval(fakeLookup({ mysqld: { 'progress-interval': '5' } }).lookup), 30, 'an [sst] key only');
+    for (const v of ['-1', 'soon', '1e3']) throws22(() => resolveProgressInterval(fakeLookup({ sst: { 'progress-interval': v } }).lookup), /progress-interval must be a number of seconds/);
+  });
+
+  test('timeouts: off by default, seconds otherwise', () => {
+    assert.deepEqual(resolveTimeouts(fakeLookup({}).lookup), { initial: 0, idle: 0 });
+    assert.deepEqual(resolveTimeouts(fakeLookup({ sst: { 'sst-initial-timeout': '300', 'sst-idle-timeout': '60' } }).lookup), { initial: 300, idle: 60 });
+    throws22(() => resolveTimeouts(fakeLookup({ sst: { 'sst-idle-timeout': '-5' } }).lookup), /sst-idle-timeout must be a number of seconds/);
+  });
+
+  test('rlimit: bytes per second, k/m/g in powers of 1024 as pv -L reads them', () => {
+    assert.equal(parseRate('1000'), 1000);
+    assert.equal(parseRate('64k'), 64 * 1024);
+    assert.equal(parseRate('50M'), 50 * 1024 * 1024);
+    assert.equal(parseRate('1g'), 1024 ** 3);
+    assert.equal(parseRate('1.5m'), 1.5 * 1024 * 1024);
+    assert.equal(parseRate('20MB'), 20 * 1024 * 1024);
+    for (const v of ['fast', '10t', '-5m', '', 'm']) throws22(() => parseRate(v), /rlimit must be a rate in bytes per second/);
+    assert.equal(resolveRateLimit(fakeLookup({}).lookup), undefined);
+    assert.equal(resolveRateLimit(fakeLookup({ sst: { rlimit: '0' } }).lookup), undefined);
+    assert.equal(resolveRateLimit(fakeLookup({ sst: { rlimit: '10m' } }).lookup), 10 * 1024 * 1024);
   });
 });
