@@ -22,6 +22,16 @@ export interface Pass {
   args: string[];
   /** Pass 1's rsync exit codes are told apart (spec §3.3); later passes fail with 255. */
   first: boolean;
+  /** What it sends, for progress and the order of the queue (largest first). */
+  bytes: number;
+  /** A batch's file list: the donor writes `entries` (NUL-separated) to `file` before the pass runs. */
+  list?: { file: string; entries: string[] };
+}
+
+/** A regular file, symlink or special file below a database directory, relative to the datadir. */
+export interface SourceFile {
+  path: string;
+  size: number;
 }
 
 export interface PlanInput {
@@ -32,18 +42,40 @@ export interface PlanInput {
   logDir: string;
   undoDir: string;
   ariaLog: string;
-  /** Database directories (top-level directories of the datadir), sorted. */
-  databases: readonly string[];
-  /** Those of `databases` that are symlinks to a directory elsewhere. */
-  symlinkedDatabases?: readonly string[];
+  /** Those of `databases` that are symlinks to a directory elsewhere, with the directory they resolve to. */
+  symlinkedDatabases?: Readonly<Record<string, string>>;
+  /** Everything below the database directories but directories, kept files left out (sst/source-files.ts). */
+  files?: readonly SourceFile[];
+  /** Bytes of each engine pass's files (sizes only steer the queue and the progress figures). */
+  engineBytes?: Partial<Record<EnginePass, number>>;
   /** Absolute binlog paths to send, oldest first; plus the list file that orders them. */
   binlogs: readonly string[];
   binlogList?: string;
+  binlogBytes?: number;
   /**
    * Paths relative to the datadir that stay on this node (its own TLS files): a node's
    * certificate and key are its identity, and the joiner has its own.
    */
   keptOnDonor?: readonly string[];
+  /** Parallel streams the queue feeds: batches are cut so that each gets several. */
+  streams?: number;
+  /** Directory for the batches' file lists. */
+  listDir?: string;
+}
+
+export type EnginePass = 'dataHome' | 'logDir' | 'undoDir' | 'ariaLog';
+
+/** Which files each engine pass sends from its directory (spec §3.3 rows 2–5). */
+export const ENGINE_FILES: Record<EnginePass, { name: string; patterns: readonly string[] }> = {
+  dataHome: { name: 'pass 2 (InnoDB system tablespace)', patterns: ['ibdata*', 'ib_lru_dump'] },
+  logDir: { name: 'pass 3 (InnoDB redo log)', patterns: ['ib_logfile0'] },
+  undoDir: { name: 'pass 4 (InnoDB undo tablespaces)', patterns: ['undo*'] },
+  ariaLog: { name: 'pass 5 (Aria logs)', patterns: ['aria_log_control', 'aria_log.*'] },
+};
+
+/** Pure: whether a file name matches an engine pattern (a literal with at most a trailing `*`). */
+export function matchesEnginePattern(name: string, pattern: string): boolean {
+  return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
 }
 
 const slash = (dir: string): string => (dir.endsWith('/') ? dir : `${dir}/`);
@@ -66,79 +98,171 @@ export function insideDatadir(datadir: string, paths: readonly string[]): string
   return [...new Set(inside.map((p) => p.slice(root.length)))].sort();
 }
 
+const excludeRule = (relative: string): string => `- /${literalPattern(relative)}`;
+
+const filters = (rules: readonly string[]): string[] => rules.flatMap((r) => ['-f', r]);
+
+function onlyFiles(pass: EnginePass, source: string, target: string, bytes: number): Pass {
+  const { name, patterns } = ENGINE_FILES[pass];
+  return {
+    name,
+    first: false,
+    bytes,
+    args: [...COMMON_FLAGS, '--dirs', '--delete', ...filters([...patterns.map((p) => `+ /${p}`), '- **']), slash(source), target],
+  };
+}
+
+/** Smallest batch worth its own rsync and TLS handshake. */
+export const MIN_BATCH_BYTES = 64 * 1024 * 1024;
+/** Batches per stream when the data is large: enough to even out the streams' finishing times. */
+const BATCHES_PER_STREAM = 4;
+
+/**
+ * Pure: files cut into batches, largest batch first. A file at least as large as the batch size
+ * goes alone (one big table is one stream); the others are packed in size order until a batch
+ * reaches the batch size, so a small datadir is one batch and one handshake.
+ */
+export function batchFiles<T extends SourceFile>(files: readonly T[], batchBytes: number): T[][] {
+  const sorted = [...files].sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1));
+  const out: T[][] = [];
+  let open: T[] = [];
+  let openBytes = 0;
+  for (const f of sorted) {
+    if (f.size >= batchBytes) {
+      out.push([f]);
+      continue;
+    }
+    open.push(f);
+    openBytes += f.size;
+    if (openBytes >= batchBytes) {
+      out.push(open);
+      open = [];
+      openBytes = 0;
+    }
+  }
+  if (open.length > 0) out.push(open);
+  return out;
+}
+
+export const sumBytes = (files: readonly SourceFile[]): number => files.reduce((n, f) => n + f.size, 0);
+
+/** The batch size for `total` bytes over `streams` streams. */
+export function batchSize(total: number, streams: number): number {
+  return Math.max(MIN_BATCH_BYTES, Math.ceil(total / (Math.max(1, streams) * BATCHES_PER_STREAM)));
+}
+
+interface Tree {
+  /** Source directory the list's paths are relative to. */
+  root: string;
+  /** Where they go on the joiner. */
+  dest: string;
+  files: SourceFile[];
+}
+
+/**
+ * The database files by the tree they are sent from: the datadir itself for ordinary database
+ * directories, and each symlinked one from the directory it resolves to, into `<module>/<db>/`:
+ * rsync 3.5.0 without the 3.5.1 fix refuses a relative path through a symlink ("Too many levels
+ * of symbolic links"), and the joiner gets a directory either way.
+ */
+function trees(input: PlanInput, dataUrl: string): Tree[] {
+  const linked = input.symlinkedDatabases ?? {};
+  const main: Tree = { root: slash(input.datadir), dest: `${dataUrl}/`, files: [] };
+  const byDb = new Map<string, Tree>();
+  for (const f of input.files ?? []) {
+    const db = f.path.slice(0, f.path.indexOf('/'));
+    const resolved = linked[db];
+    if (resolved === undefined) {
+      main.files.push(f);
+      continue;
+    }
+    let tree = byDb.get(db);
+    if (tree === undefined) {
+      tree = { root: slash(resolved), dest: `${dataUrl}/${db}/`, files: [] };
+      byDb.set(db, tree);
+    }
+    tree.files.push({ path: f.path.slice(db.length + 1), size: f.size });
+  }
+  return [main, ...[...byDb.keys()].sort().map((db) => byDb.get(db) as Tree)].filter((t) => t.files.length > 0);
+}
+
+const MiB = 1024 * 1024;
+
 /** Those of `kept` below directory `dir` (relative to the datadir), relative to `dir`. */
 function keptBelow(kept: readonly string[], dir: string): string[] {
   return kept.filter((k) => k.startsWith(`${dir}/`)).map((k) => k.slice(dir.length + 1));
 }
 
-const excludeRule = (relative: string): string => `- /${literalPattern(relative)}`;
-
-const filters = (rules: readonly string[]): string[] => rules.flatMap((r) => ['-f', r]);
-
-function onlyFiles(name: string, source: string, target: string, patterns: readonly string[]): Pass {
-  return {
-    name,
-    first: false,
-    args: [...COMMON_FLAGS, '--dirs', '--delete', ...filters([...patterns.map((p) => `+ /${p}`), '- **']), slash(source), target],
-  };
-}
+/** Creates directories, links and empty files, deletes what the donor lacks, sends no content. */
+const STRUCTURE_FLAGS = ['--recursive', '--delete', '--ignore-existing', '--max-size=0'] as const;
 
 /**
- * `/./` anchors --relative so the joiner gets `<db>/`; the trailing slash follows a symlinked
- * database directory (upstream uses find -L). But rsync 3.5.0 without the 3.5.1 fix refuses a
- * --relative source through a symlink ("Too many levels of symbolic links"), so a symlinked one
- * goes without --relative, into `<module>/<db>/`: the same result on every rsync version.
+ * Pure: the rsync passes of one SST. Pass 1 runs alone and first: it creates every directory,
+ * deletes what the joiner has and the donor does not (as each database's own --delete pass did;
+ * split file lists cannot delete for each other) and sends no file content (`--ignore-existing
+ * --max-size=0`: only empty files, links and specials). A symlinked database directory is not a
+ * directory to its directory rule, as in upstream's filter, and gets a pass 1 of its own. Then
+ * the queue, largest first, for N parallel streams: the binary logs, the engine passes and the
+ * database files in batches. The marker (markerPass) comes last of all.
  */
-function databaseCopy(datadir: string, db: string, symlink: boolean, module: string): string[] {
-  return symlink ? [`${slash(datadir)}${db}/`, `${module}/${db}/`] : ['--relative', `${slash(datadir)}./${db}/`, `${module}/`];
-}
-
-/** Pure: the rsync passes of one SST, in the order the donor runs them. */
-export function transferPlan(input: PlanInput): { serial: Pass[]; databases: Pass[] } {
+export function transferPlan(input: PlanInput): { structure: Pass[]; queue: Pass[] } {
   const url = (module: string): string => `${input.target}/${module}`;
   const kept = input.keptOnDonor ?? [];
-  // A kept directory is not a database directory: pass 1 and pass 6 leave it out whole.
-  const keptTop = kept.filter((k) => !k.includes('/'));
-  const topLevel: Pass = {
-    name: 'pass 1 (top-level directories)',
-    first: true,
-    args: [
-      ...COMMON_FLAGS,
-      '--dirs',
-      '--delete',
-      ...filters([...EXCLUDED_TOP_LEVEL.map((e) => `- /${e}`), ...keptTop.map(excludeRule), '+ /*/', '- /*']),
-      slash(input.datadir),
-      url(MODULES.data),
-    ],
-  };
-  const serial = [topLevel];
+  const linked = input.symlinkedDatabases ?? {};
+  const structure: Pass[] = [
+    {
+      name: 'pass 1 (directories and deletions)',
+      first: true,
+      bytes: 0,
+      args: [
+        ...COMMON_FLAGS,
+        ...STRUCTURE_FLAGS,
+        // A kept directory is not a database directory; a kept file is the joiner's to keep.
+        ...filters([...EXCLUDED_TOP_LEVEL.map((e) => `- /${e}`), ...kept.map(excludeRule), '+ /*/', '- /*']),
+        slash(input.datadir),
+        url(MODULES.data),
+      ],
+    },
+    ...Object.keys(linked)
+      .filter((db) => !kept.includes(db))
+      .sort()
+      .map<Pass>((db) => ({
+        name: `pass 1 (directories and deletions in '${db}')`,
+        first: false,
+        bytes: 0,
+        args: [...COMMON_FLAGS, ...STRUCTURE_FLAGS, ...filters(keptBelow(kept, db).map(excludeRule)), slash(linked[db] as string), `${url(MODULES.data)}/${db}/`],
+      })),
+  ];
+  const queue: Pass[] = [];
   if (input.binlogs.length > 0) {
-    serial.push({
+    queue.push({
       name: 'binary logs',
       first: false,
+      bytes: input.binlogBytes ?? 0,
       args: [...COMMON_FLAGS, ...input.binlogs, ...(input.binlogList ? [input.binlogList] : []), `${url(MODULES.binlog)}/`],
     });
   }
-  serial.push(
-    onlyFiles('pass 2 (InnoDB system tablespace)', input.dataHome, url(MODULES.dataHome), ['ibdata*', 'ib_lru_dump']),
-    onlyFiles('pass 3 (InnoDB redo log)', input.logDir, url(MODULES.logDir), ['ib_logfile0']),
-    onlyFiles('pass 4 (InnoDB undo tablespaces)', input.undoDir, url(MODULES.undoDir), ['undo*']),
-    onlyFiles('pass 5 (Aria logs)', input.ariaLog, url(MODULES.ariaLog), ['aria_log_control', 'aria_log.*']),
-  );
-  const symlinked = new Set(input.symlinkedDatabases ?? []);
-  const databases = input.databases
-    .filter((db) => !keptTop.includes(db))
-    .map<Pass>((db) => {
-      const symlink = symlinked.has(db);
-      // --relative keeps `<db>/` in the transferred names; without it they start inside the db.
-      const rules = keptBelow(kept, db).map((k) => excludeRule(symlink ? k : `${db}/${k}`));
-      return {
-        name: `pass 6 (database directory '${db}')`,
-        first: false,
-        args: [...COMMON_FLAGS, '--recursive', '--delete', ...filters(rules), ...databaseCopy(input.datadir, db, symlink, url(MODULES.data))],
-      };
+  const engineDirs: Record<EnginePass, string> = { dataHome: input.dataHome, logDir: input.logDir, undoDir: input.undoDir, ariaLog: input.ariaLog };
+  for (const pass of Object.keys(ENGINE_FILES) as EnginePass[]) {
+    queue.push(onlyFiles(pass, engineDirs[pass], url(MODULES[pass]), input.engineBytes?.[pass] ?? 0));
+  }
+  const all = trees(input, url(MODULES.data));
+  const size = batchSize(all.reduce((n, t) => n + sumBytes(t.files), 0), input.streams ?? 1);
+  const batches = all.flatMap((t) => batchFiles(t.files, size).map((files) => ({ tree: t, files })));
+  batches.forEach(({ tree, files }, i) => {
+    const bytes = sumBytes(files);
+    const file = `${slash(input.listDir ?? '.')}files.${i + 1}`;
+    queue.push({
+      name: `files ${i + 1}/${batches.length} (${files.length} ${files.length === 1 ? 'file' : 'files'}, ${(bytes / MiB).toFixed(1)} MiB)`,
+      first: false,
+      bytes,
+      list: { file, entries: files.map((f) => f.path) },
+      args: [...COMMON_FLAGS, `--files-from=${file}`, '--from0', tree.root, tree.dest],
     });
-  return { serial, databases };
+  });
+  // Stable: equal sizes keep the order above (binary logs, engine passes, batches).
+  queue.sort((a, b) => b.bytes - a.bytes);
+  return { structure, queue };
 }
 
 /** The last rsync: the marker, written by the receiver to a temp file and renamed, so it appears whole. */
@@ -146,6 +270,7 @@ export function markerPass(target: string, markerFile: string): Pass {
   return {
     name: 'completion marker',
     first: false,
+    bytes: 0,
     args: ['--archive', '--quiet', '--checksum', markerFile, `${target}/${MODULES.data}/`],
   };
 }

@@ -1,4 +1,4 @@
-import { lstatSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { posix as path } from 'node:path';
 import type { SstArgs } from '../cli/args';
@@ -19,7 +19,12 @@ import { claimDatadir, entryExists, FILES, inDatadir, readDatadirFile, removeQui
 import { isState, renderMarker } from './marker';
 import { pathsInside, tlsFiles } from './own-files';
 import { prepare, type Prepared } from './prepare';
-import { rsyncRunner, runParallel, tunnelEnv, type RsyncRunner } from './rsync-runner';
+import { rsyncRunner, tunnelEnv, type RsyncRunner } from './rsync-runner';
+import { engineBytes, databaseFiles, totalSize } from './source-files';
+import { formatBytes, formatRate } from './progress-format';
+import { formatDuration, TransferMonitor } from './transfer-monitor';
+import { runQueue, TransferState } from './transfer-queue';
+import { readIo } from '../proc/io-meter';
 import { tunnelTls } from './tunnel-tls';
 
 const POLL_MS = 200;
@@ -179,6 +184,9 @@ async function transfer(life: Lifecycle, runner: RsyncRunner, args: SstArgs, p: 
   const databases = databaseDirectories(args.datadir);
   const kept = pathsInside(args.datadir, [...tlsFiles(p.tls), ...(p.tls.caPath === undefined ? [] : [p.tls.caPath])]);
   if (kept.length > 0) log.warn(`kept on this node: ${kept.join(', ')}: this node's own TLS files inside the datadir are never sent`);
+  const symlinked = Object.fromEntries(databases.filter((db) => isSymlink(path.join(args.datadir, db))).map((db) => [db, realpathSync(path.join(args.datadir, db))]));
+  const listed = Date.now();
+  const files = databaseFiles(args.datadir, databases, symlinked, kept);
   const plan = transferPlan({
     target: rsyncTarget,
     datadir: p.layout.datadir,
@@ -186,16 +194,90 @@ async function transfer(life: Lifecycle, runner: RsyncRunner, args: SstArgs, p: 
     logDir: p.layout.logDir,
     undoDir: p.layout.undoDir,
     ariaLog: p.layout.ariaLog,
-    databases,
-    symlinkedDatabases: databases.filter((db) => isSymlink(path.join(args.datadir, db))),
+    symlinkedDatabases: symlinked,
+    files,
+    engineBytes: engineBytes(p.layout),
     binlogs,
     binlogList: binlogs.length > 0 ? writeBinlogList(work, binlogs) : undefined,
+    binlogBytes: totalSize(binlogs),
     keptOnDonor: kept,
+    streams: p.backupThreads,
+    listDir: work,
   });
+  const total = plan.queue.reduce((n, pass) => n + pass.bytes, 0);
+  log.info(
+    `to send: ${formatBytes(total)} in ${files.length} files of ${databases.length} database directories, ` +
+      `engine files and binary logs; ${plan.queue.length} passes for ${p.backupThreads} parallel streams (listed in ${((Date.now() - listed) / 1000).toFixed(1)} s)`,
+  );
+  if (p.rateLimit !== undefined) {
+    log.info(
+      `rate limit ${formatRate(p.rateLimit)} for the whole SST (rlimit): the copy takes at least ${formatDuration(total / p.rateLimit)}, ` +
+        "and this node's tables stay locked (FLUSH TABLES WITH READ LOCK) for as long",
+    );
+  }
+  if (args.progress) writeProtocolLine('donor', `total ${total}`);
   const started = Date.now();
-  for (const pass of plan.serial) await runner.run(pass);
-  await runParallel(life, runner, plan.databases, p.backupThreads);
-  log.info(`data copied in ${((Date.now() - started) / 1000).toFixed(1)} s (${plan.databases.length} database directories, ${p.backupThreads} in parallel)`);
+  for (const pass of plan.structure) await runner.run(pass);
+  const monitor = new TransferMonitor({
+    total,
+    startedAt: Date.now(),
+    logEveryMs: p.progressInterval * 1000,
+    protocolEveryMs: args.progress ? (p.progressInterval || PROTOCOL_PROGRESS_DEFAULT_S) * 1000 : 0,
+    rateLimit: p.rateLimit,
+    idleTimeoutMs: p.timeouts.idle * 1000,
+  });
+  const state = new TransferState();
+  const watching = watchTransfer(life, monitor, state, p.rateLimit === undefined ? LOOK_MS : LIMITED_LOOK_MS, p.timeouts.idle);
+  try {
+    await runQueue(plan.queue, p.backupThreads, runner, state, () => life.supervisor.stopAll());
+  } finally {
+    watching.stop();
+  }
+  if (args.progress) writeProtocolLine('donor', `complete ${total}`);
+  const seconds = (Date.now() - started) / 1000;
+  log.info(`data copied in ${seconds.toFixed(1)} s (${formatBytes(total)}, ${formatRate(seconds > 0 ? total / seconds : 0)}, ${plan.queue.length} passes, ${p.backupThreads} in parallel)`);
+}
+
+/** How often the monitor looks at the streams: for progress and idleness; for a rate limit. */
+const LOOK_MS = 1000;
+const LIMITED_LOOK_MS = 100;
+/** `complete N` lines for mariadbd when progress-interval turned the log lines off. */
+const PROTOCOL_PROGRESS_DEFAULT_S = 30;
+
+/**
+ * Looks at the copy every `everyMs`: logs progress, tells mariadbd, pauses and resumes the
+ * streams for a rate limit (SIGSTOP/SIGCONT of the rsync process only: its tunnel socat keeps
+ * the TLS session), and aborts the run when sst-idle-timeout passes without a byte sent.
+ */
+function watchTransfer(life: Lifecycle, monitor: TransferMonitor, state: TransferState, everyMs: number, idleSeconds: number): { stop(): void } {
+  const signal = (pid: number, sig: NodeJS.Signals): void => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // It has just exited.
+    }
+  };
+  const timer = setInterval(() => {
+    const a = monitor.tick(Date.now(), state, (pid) => readIo(pid)?.rchar);
+    a.pause.forEach((pid) => signal(pid, 'SIGSTOP'));
+    a.resume.forEach((pid) => signal(pid, 'SIGCONT'));
+    if (a.log !== undefined) log.info(a.log);
+    if (a.protocol !== undefined) writeProtocolLine('donor', a.protocol);
+    if (a.idleFor !== undefined) {
+      life.abort(
+        new SstError(
+          Exit.TIMED_OUT,
+          `no data sent to the joiner for ${Math.round(a.idleFor / 1000)} s (sst-idle-timeout=${idleSeconds}); ${formatBytes(monitor.bytesSent)} had been sent`,
+        ),
+      );
+    }
+  }, everyMs);
+  return {
+    stop(): void {
+      clearInterval(timer);
+      monitor.takePaused().forEach((pid) => signal(pid, 'SIGCONT'));
+    },
+  };
 }
 
 /**

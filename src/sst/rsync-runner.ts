@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { log } from '../log';
 import type { Lifecycle } from '../proc/lifecycle';
@@ -33,16 +34,19 @@ const GROUP_GRACE_MS = 2000;
 const STDERR_DRAIN_MS = 1000;
 
 export interface RsyncRunner {
-  run(pass: Pass): Promise<void>;
+  /** `started` learns the pid of the rsync that carries the pass (to count its bytes, or pause it). */
+  run(pass: Pass, started?: (pid: number) => void): Promise<void>;
 }
 
 /** Runs passes against the joiner's daemon, authenticated by the per-SST secret in `passwordFile`. */
 export function rsyncRunner(life: Lifecycle, rsync: string, env: NodeJS.ProcessEnv, cwd: string, passwordFile: string): RsyncRunner {
   return {
-    async run(pass: Pass): Promise<void> {
+    async run(pass: Pass, started?: (pid: number) => void): Promise<void> {
+      if (pass.list !== undefined) writeFileSync(pass.list.file, pass.list.entries.map((e) => `${e}\0`).join(''), { mode: 0o600 });
       const args = [`--password-file=${passwordFile}`, ...pass.args];
       log.info(`${pass.name}: ${rsync} ${args.join(' ')}`);
       const child = life.supervisor.spawn({ name: `rsync ${pass.name}`, command: rsync, args, env, cwd });
+      if (child.pid > 0) started?.(child.pid);
       const result = await life.race(child.exited);
       await life.supervisor.stop(child, GROUP_GRACE_MS);
       if (result.code !== 0) {
@@ -52,25 +56,4 @@ export function rsyncRunner(life: Lifecycle, rsync: string, env: NodeJS.ProcessE
       }
     },
   };
-}
-
-/** Runs `passes` with at most `parallel` at once; the first failure stops the rest. */
-export async function runParallel(life: Lifecycle, runner: RsyncRunner, passes: readonly Pass[], parallel: number): Promise<void> {
-  let next = 0;
-  let failure: unknown;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < passes.length) {
-      const pass = passes[next++];
-      if (!pass) break;
-      try {
-        await runner.run(pass);
-      } catch (e) {
-        failure ??= e;
-        // Stopping the others now keeps the donor's lock window short.
-        await life.supervisor.stopAll();
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, passes.length)) }, worker));
-  if (failure !== undefined) throw failure;
 }

@@ -221,7 +221,7 @@ describe('refusals', () => {
     // mariadbd would hand over the real secret; this donor, CA-signed too, guesses.
     const res = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address, donorAuth: 'joiner:0123456789abcdef0123456789abcdef' });
     assert.equal(res.donorCode, 13, res.donor?.stderr());
-    assert.match(res.donor?.stderr() ?? '', /WSREP_SST: \[ERROR\] the joiner refused our per-SST secret in pass 1 \(top-level directories\) \(@ERROR: auth failed/);
+    assert.match(res.donor?.stderr() ?? '', /WSREP_SST: \[ERROR\] the joiner refused our per-SST secret in pass 1 \(directories and deletions\) \(@ERROR: auth failed/);
     assert.notEqual(res.joinerCode, 0);
     assert.equal(res.joinerFinal, undefined, 'the joiner must not report a state');
     assert.deepEqual(treeDigest(p.joiner.datadir, (rel) => !rel.startsWith('.')), new Map(), 'nothing written into the joiner datadir');

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KEEP_FILE, renderDaemonConfig, renderOwnExcludes, renderSecrets, rsyncdValue, type DaemonLayout } from '../../src/rsync/daemon-config';
 import { transferPlan } from '../../src/rsync/plan';
+import { databaseFiles } from '../../src/sst/source-files';
 import { repoRoot } from '../helpers/binary';
 
 const SECRETS = '/run/wsrep-test/rsyncd.secrets';
@@ -439,11 +440,13 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
       const rsh = join(base, 'rsh');
       writeFileSync(rsh, `#!/bin/sh\nexec '${rsync}' --server --daemon --config='${conf}' .\n`, { mode: 0o755 });
 
+      const dataHome = join(src, 'in side', 'ibdata');
       const plan = transferPlan({
-        target: 'rsync://sst@localhost', datadir: src, dataHome: join(src, 'in side', 'ibdata'), logDir: src, undoDir: src, ariaLog: src,
-        databases: ['certs', 'db1', 'in side'], binlogs: [],
+        target: 'rsync://sst@localhost', datadir: src, dataHome, logDir: src, undoDir: src, ariaLog: src,
+        files: databaseFiles(src, ['certs', 'db1', 'in side'], {}, []), binlogs: [], listDir: base,
       });
-      for (const pass of [...plan.serial, ...plan.databases]) {
+      for (const pass of [...plan.structure, ...plan.queue]) {
+        if (pass.list) writeFileSync(pass.list.file, pass.list.entries.map((e) => `${e}\0`).join(''));
         const r = spawnSync(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...pass.args], { encoding: 'utf8', timeout: 20_000 });
         assert.equal(r.status, 0, `${pass.name}: ${r.stderr}`);
       }
