@@ -223,11 +223,11 @@ describe('Supervisor.stop / stopAll', () => {
 
   test('a SIGSTOPped group (what the rate limiter does to rsync) still acts on SIGTERM: stop sends SIGCONT after it', async () => {
     const sup = new Supervisor();
-    const child = sup.spawn({ name: 'paused', command: 'sh', args: ['-c', 'trap "exit 5" TERM; while :; do sleep 0.1; done'] });
+    const child = sup.spawn({ name: 'paused', command: 'sh', args: ['-c', 'trap "exit 5" TERM; sleep 30 & wait'] });
     try {
       assert.ok(await until(() => liveGroupMembers(child.pid).length >= 2, 3000), 'sleep did not start');
       process.kill(-child.pid, 'SIGSTOP');
-      assert.ok(await until(() => stat(child.pid)?.[0] === 'T', 3000), 'sh was not stopped');
+      assert.ok(await until(() => stat(child.pid)?.[0] === 'T', 10_000), `sh was not stopped: ${JSON.stringify(stat(child.pid)?.slice(0, 3))}, group ${JSON.stringify(liveGroupMembers(child.pid).map((p) => stat(p)?.[0]))}`);
       const started = Date.now();
       await sup.stop(child);
       const elapsed = Date.now() - started;
