@@ -218,8 +218,8 @@ export class Supervisor {
 
   /**
    * Ends `child`'s process group: after `graceMs` for it to go by itself
-   * (rsync's tunnel socat finishes its TLS shutdown after rsync exits), TERM,
-   * then KILL.
+   * (rsync's tunnel socat finishes its TLS shutdown after rsync exits), TERM
+   * (and CONT), then KILL.
    */
   async stop(child: SupervisedChild, graceMs = 0): Promise<void> {
     if (graceMs > 0) await waitGroupGone(this.system, child.pid, graceMs);
