@@ -86,7 +86,7 @@ const TERM_GRACE_MS = 5_000;
 const KILL_GRACE_MS = 5_000;
 
 /** The kernel's process groups, seen through kill(2) and /proc. */
-export const systemGroups: ProcessGroups = {
+const systemGroups: ProcessGroups = {
   signal(pgid, signal) {
     try {
       process.kill(-pgid, signal);
