@@ -10,21 +10,23 @@
  * The listener also ends after --timeout seconds and serves at most MAX_CHILDREN connections at
  * a time, so a forgotten or flooded listener costs little.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { Exit, SstError } from '../errors';
 import { DEFAULT_SST_PORT, formatHostPort, isIpLiteral, parseJoinerAddress, type HostPort } from '../net/address';
 import { localBindHost } from '../net/local';
 import { findProgram } from '../proc/find-program';
 import { pidListensOn, portOwners } from '../proc/sockets';
+import { Supervisor, type SupervisedChild } from '../proc/supervisor';
 import { tunnelTls } from '../sst/tunnel-tls';
 import { connectAddress, execAddress, listenAddress, type TunnelTls } from '../tunnel/socat-address';
 import { advertisedAddress, sockoptCommonName } from './advertised';
 import type { CheckArgs } from './args';
-import { killTracked, spawnTracked, stopSignal, type Tracked } from './children';
 import { addressSettings, describeTls, loadConfig, resolveCheckTls, type CheckConfig, type TlsContext } from './config';
 import { interfaceAddresses } from './node';
 import type { Report } from './render';
 import { item, type CheckItem } from './result';
 import { connectionItem, ListenerLog, peerItem, summarizeClient } from './socat-log';
+import { stopSignal } from './stop-signal';
 import { checkSocat } from './tools';
 import type { SocatFeatures } from '../proc/tool-features';
 
@@ -94,26 +96,54 @@ function bindTarget(bind: string): HostPort {
   return parsed;
 }
 
-async function waitListening(t: Tracked, port: number): Promise<boolean> {
-  let exited = false;
-  void t.closed.then(() => {
-    exited = true;
-  });
-  const pid = t.child.pid ?? -1;
-  const deadline = Date.now() + LISTEN_WAIT_MS;
-  while (!exited && Date.now() < deadline) {
-    if (pidListensOn(pid, port)) return true;
-    await new Promise((r) => setTimeout(r, POLL_MS));
+let socatGroups: Supervisor | undefined;
+
+/**
+ * The owner of check's socat processes. Each leads its own process group (socat's per-connection
+ * children and their EXEC child die with it), and every group is SIGKILLed on our way out,
+ * including a failed assertion's or an operator's Ctrl-C. KILL and not TERM: these processes hold
+ * no data to flush, and socat 1.7.4 can hang in its SIGTERM handler (src/tunnel/socat-address.ts).
+ */
+function supervisor(): Supervisor {
+  if (socatGroups === undefined) {
+    const owner = new Supervisor();
+    process.on('exit', () => owner.killAllNow());
+    socatGroups = owner;
   }
-  return false;
+  return socatGroups;
 }
 
-function sleep(ms: number): { promise: Promise<void>; cancel: () => void } {
-  let timer: NodeJS.Timeout | undefined;
-  const promise = new Promise<void>((r) => {
-    timer = setTimeout(r, ms);
+/**
+ * socat with both output streams read by us and stdin a pipe we never write to (so a peer's
+ * socat waits for the listener, not for our EOF).
+ */
+function spawnSocat(socat: string, args: readonly string[], onStderrLine: (line: string) => void, onStdoutLine?: (line: string) => void): SupervisedChild {
+  return supervisor().spawn({ name: 'socat', command: socat, args, stdin: 'pipe', stdout: 'pipe', onStderrLine, onStdoutLine });
+}
+
+/** The exit code (null when killed by a signal) once the child is reaped and its output read. */
+async function closed(child: SupervisedChild): Promise<number | null> {
+  const [exit] = await Promise.all([child.exited, child.stderrDone, child.stdoutDone]);
+  return exit.code;
+}
+
+/** Kills the whole group and waits until the child is reaped and its output read. */
+async function killSocat(child: SupervisedChild): Promise<void> {
+  await supervisor().kill(child);
+  await closed(child);
+}
+
+async function waitListening(child: SupervisedChild, port: number): Promise<boolean> {
+  let exited = false;
+  void closed(child).then(() => {
+    exited = true;
   });
-  return { promise, cancel: () => clearTimeout(timer) };
+  const deadline = Date.now() + LISTEN_WAIT_MS;
+  while (!exited && Date.now() < deadline) {
+    if (pidListensOn(child.pid, port)) return true;
+    await delay(POLL_MS);
+  }
+  return false;
 }
 
 export async function runListen(args: CheckArgs, sink: Sink): Promise<Report> {
@@ -157,10 +187,9 @@ export async function runListen(args: CheckArgs, sink: Sink): Promise<Report> {
   emit(tlsItem(s.tls, verificationText(tunnel, 'joiner', '', s.tls.verifyPeer)));
 
   const stop = stopSignal();
-  const t = spawnTracked(s.socat, socatArgs);
   const log = new ListenerLog();
   const namesClient = tunnel.verify && (Boolean(tunnel.commonName) || sockoptCommonName(s.tls.sockopt) !== undefined);
-  t.onStderrLine((line) => log.feed(line).forEach((c) => emit(connectionItem(c, namesClient))));
+  const t = spawnSocat(s.socat, socatArgs, (line) => log.feed(line).forEach((c) => emit(connectionItem(c, namesClient))));
   try {
     if (!(await waitListening(t, port))) {
       const owners = portOwners(port).map((o) => `PID ${o.pid} (${o.command})`);
@@ -169,21 +198,21 @@ export async function runListen(args: CheckArgs, sink: Sink): Promise<Report> {
       return report();
     }
     const peerHint = bind === undefined ? `<this node's address>:${port}` : formatHostPort({ ...bind, port });
-    emit(item('listener', 'TLS listener', 'PASS', `listening on ${where} for ${args.timeoutSeconds} s (pid ${t.child.pid ?? '?'})`));
+    emit(item('listener', 'TLS listener', 'PASS', `listening on ${where} for ${args.timeoutSeconds} s (pid ${t.pid})`));
     sink.note(`On another node run: wsrep_sst_rsync_tunnel check --peer ${peerHint}   (Ctrl-C ends this listener)`);
-    const timer = sleep(args.timeoutSeconds * 1000);
-    const ended = await Promise.race([timer.promise.then(() => false), stop.promise.then(() => false), t.closed.then(() => true)]);
-    timer.cancel();
+    const timer = new AbortController();
+    const ended = await Promise.race([delay(args.timeoutSeconds * 1000, false, { signal: timer.signal }), stop.promise.then(() => false), closed(t).then(() => true)]);
+    timer.abort();
     if (ended) {
       const errors = log.listenerErrors.length > 0 ? `: socat: ${log.listenerErrors.join(' | ')}` : '';
       emit(item('listener-exit', 'TLS listener', 'FAIL', `the socat listener ended before the time was up${errors}`));
     } else {
       // A peer that just finished may not have had its connection's end logged yet.
-      for (let i = 0; i < DRAIN_STEPS && log.unfinished().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < DRAIN_STEPS && log.unfinished().length > 0; i++) await delay(100);
     }
   } finally {
     stop.dispose();
-    await killTracked(t);
+    await killSocat(t);
   }
   log.unfinished().forEach((c) => emit(connectionItem(c, namesClient)));
   if (log.connectionCount() === 0) {
@@ -222,31 +251,31 @@ export async function runPeer(args: CheckArgs, sink: Sink): Promise<Report> {
   emit(tlsItem(s.tls, verificationText(tunnel, 'donor', target.host, s.tls.verifyPeer)));
 
   const stop = stopSignal();
-  const t = spawnTracked(s.socat, socatArgs);
   const lines: string[] = [];
-  t.onStderrLine((line) => lines.push(line));
+  const out: string[] = [];
+  const t = spawnSocat(s.socat, socatArgs, (line) => lines.push(line), (line) => out.push(line));
   let timedOut = false;
   let interrupted = false;
   let code: number | null = null;
   try {
-    const timer = sleep(args.timeoutSeconds * 1000);
+    const timer = new AbortController();
     const outcome = await Promise.race([
-      t.closed.then((c) => ({ kind: 'exit' as const, code: c })),
-      timer.promise.then(() => ({ kind: 'timeout' as const })),
+      closed(t).then((c) => ({ kind: 'exit' as const, code: c })),
+      delay(args.timeoutSeconds * 1000, { kind: 'timeout' as const }, { signal: timer.signal }),
       stop.promise.then(() => ({ kind: 'signal' as const })),
     ]);
-    timer.cancel();
+    timer.abort();
     if (outcome.kind === 'exit') code = outcome.code;
     timedOut = outcome.kind === 'timeout';
     interrupted = outcome.kind === 'signal';
   } finally {
     stop.dispose();
-    await killTracked(t);
+    await killSocat(t);
   }
   emit(
     peerItem(shown, args.timeoutSeconds, {
       handshake: summarizeClient(lines),
-      answered: t.stdoutText().split('\n').includes(RESPONSE),
+      answered: out.includes(RESPONSE),
       timedOut,
       interrupted,
       exitCode: code,

@@ -1,7 +1,8 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { quietSocatLine } from '../tunnel/socat-messages';
-import { Supervisor } from './supervisor';
+import { Supervisor, type SupervisorOptions } from './supervisor';
 
 type Cleanup = () => void | Promise<void>;
 
@@ -23,60 +24,74 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** Settles like `promise`, or rejects with `signal`'s reason as soon as it is aborted. */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as unknown);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as unknown);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 /**
  * The run's exit paths in one place: signals, parent death and errors all end
  * in `shutdown()`, which stops every child and runs the cleanups before the
- * process exits. Flows wait through `race()` and `sleep()` so an abort reaches
- * them wherever they are.
+ * process exits. Flows wait through `race()` and `sleep()`, or hand `signal`
+ * to whatever takes one, so an abort reaches them wherever they are.
  */
 export class Lifecycle {
   readonly supervisor: Supervisor;
   private readonly cleanups: Cleanup[] = [];
-  private abortError: SstError | undefined;
-  private readonly abortListeners = new Set<(e: SstError) => void>();
+  private readonly controller = new AbortController();
   private parentTimer: NodeJS.Timeout | undefined;
 
-  /** `ownerTag`: our identity in every child's environment (guard.ts, identity.ts); SST runs pass one. */
-  constructor(options: { ownerTag?: string } = {}) {
-    this.supervisor = new Supervisor(quietSocatLine, options.ownerTag);
+  /**
+   * `ownerTag`: our identity in every child's environment (guard.ts, identity.ts); SST runs pass one.
+   * `spawn` and `groups`: the supervisor's process primitives, faked by in-process tests.
+   */
+  constructor(options: Pick<SupervisorOptions, 'ownerTag' | 'spawn' | 'groups'> = {}) {
+    this.supervisor = new Supervisor({ ...options, quiet: quietSocatLine });
     for (const signal of Object.keys(EXIT_ON_SIGNAL) as NodeJS.Signals[]) {
       process.on(signal, () => this.abort(new SstError(EXIT_ON_SIGNAL[signal] ?? Exit.ABORTED, `Received ${signal}: aborting the SST.`)));
     }
     process.on('exit', () => this.supervisor.killAllNow());
   }
 
+  /** Aborted, with the SstError as its reason, by the first `abort()`. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
   abort(error: SstError): void {
-    if (this.abortError) return;
-    this.abortError = error;
-    for (const listener of this.abortListeners) listener(error);
+    if (!this.signal.aborted) this.controller.abort(error);
   }
 
   get aborted(): SstError | undefined {
-    return this.abortError;
+    return this.signal.aborted ? (this.signal.reason as SstError) : undefined;
   }
 
   /** Rejects as soon as the run is aborted, whatever `promise` is doing. */
   race<T>(promise: Promise<T>): Promise<T> {
-    if (this.abortError) return Promise.reject(this.abortError);
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (e: SstError): void => reject(e);
-      this.abortListeners.add(onAbort);
-      promise.then(
-        (v) => {
-          this.abortListeners.delete(onAbort);
-          resolve(v);
-        },
-        (e: unknown) => {
-          this.abortListeners.delete(onAbort);
-          reject(e);
-        },
-      );
-    });
+    return abortable(promise, this.signal);
   }
 
-  sleep(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    return this.race(new Promise<void>((r) => (timer = setTimeout(r, ms)))).finally(() => clearTimeout(timer));
+  /** Rejects with the abort's SstError, not the timer's AbortError. */
+  async sleep(ms: number): Promise<void> {
+    try {
+      await delay(ms, undefined, { signal: this.signal });
+    } catch (e) {
+      throw this.aborted ?? e;
+    }
   }
 
   /** Polls mariadbd's PID: `--parent`, not getppid(), because `sh -c` may sit between us (spec §1.5). */

@@ -1,7 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { log } from '../log';
 import { OWNER_ENV } from './identity';
+import { LineSplitter } from './line-splitter';
 import { QuietLines, type QuietKind } from './quiet-lines';
 
 export interface ChildSpec {
@@ -11,6 +14,14 @@ export interface ChildSpec {
   args: readonly string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** 'pipe': a pipe we never write to, for a child that ends on EOF of its stdin (socat's `-`). */
+  stdin?: 'ignore' | 'pipe';
+  /** 'stderr' (default): straight to our stderr, never our stdout, which is mariadbd's. 'pipe': lines to `onStdoutLine`. */
+  stdout?: 'stderr' | 'pipe';
+  /** Each non-blank stdout line, split on \n and \r (progress meters redraw with \r); needs `stdout: 'pipe'`. */
+  onStdoutLine?(line: string): void;
+  /** Each non-blank stderr line, in place of logging it through the quiet classifier. */
+  onStderrLine?(line: string): void;
 }
 
 export interface ChildExit {
@@ -31,6 +42,42 @@ export interface SupervisedChild {
    * that shares the pipe, like rsync's tunnel socat) has been read: `exited` may come first.
    */
   readonly stderrDone: Promise<void>;
+  /** Likewise for stdout when it is piped; resolved from the start otherwise. */
+  readonly stdoutDone: Promise<void>;
+}
+
+/** What the supervisor needs of a started child: node's ChildProcess, or a test's fake. */
+export interface ChildHandle {
+  readonly pid?: number | undefined;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  once(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  once(event: 'error', listener: (err: Error) => void): this;
+}
+
+export type SpawnFn = (command: string, args: string[], options: SpawnOptions) => ChildHandle;
+
+/** Signals to whole process groups, and whether one still has a running member. */
+export interface ProcessGroups {
+  /** False when nobody is left in the group. */
+  signal(pgid: number, signal: NodeJS.Signals | 0): boolean;
+  hasLiveMembers(pgid: number): boolean;
+}
+
+export interface SupervisorOptions {
+  /**
+   * The kind of a stderr line that is expected or comes in floods, not worth a log line of its
+   * own (a bare string: counted for the summary at the end; see QuietKind).
+   */
+  quiet?: (line: string) => string | QuietKind | undefined;
+  /**
+   * Put into every child's environment (OWNER_ENV): lets the guard (guard.ts) and a later SST
+   * (identity.ts) tell our children, and theirs, from anyone else's.
+   */
+  ownerTag?: string;
+  spawn?: SpawnFn;
+  groups?: ProcessGroups;
 }
 
 const TAIL_LINES = 200;
@@ -38,40 +85,45 @@ const TAIL_LINES = 200;
 const TERM_GRACE_MS = 5_000;
 const KILL_GRACE_MS = 5_000;
 
-function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch (e) {
-    // ESRCH: nobody left in the group. EPERM cannot happen for our own children.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * kill(-pgid, 0) also succeeds for zombies; an orphaned one waits for PID 1
- * to reap it, which may never come in a container. Count running members and
- * our own not-yet-reaped child only.
- */
-function groupHasLiveMembers(pgid: number): boolean {
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+/** The kernel's process groups, seen through kill(2) and /proc. */
+const systemGroups: ProcessGroups = {
+  signal(pgid, signal) {
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) === pgid && (f[0] !== 'Z' || Number(f[1]) === process.pid)) return true;
-    } catch {
-      // Exited while we looked.
+      process.kill(-pgid, signal);
+      return true;
+    } catch (e) {
+      // ESRCH: nobody left in the group. EPERM cannot happen for our own children.
+      return (e as NodeJS.ErrnoException).code === 'EPERM';
     }
-  }
-  return false;
-}
+  },
 
-async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
+  /**
+   * kill(-pgid, 0) also succeeds for zombies; an orphaned one waits for PID 1
+   * to reap it, which may never come in a container. Count running members and
+   * our own not-yet-reaped child only.
+   */
+  hasLiveMembers(pgid) {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(f[2]) === pgid && (f[0] !== 'Z' || Number(f[1]) === process.pid)) return true;
+      } catch {
+        // Exited while we looked.
+      }
+    }
+    return false;
+  },
+};
+
+const GROUP_POLL_MS = 50;
+
+async function waitGroupGone(groups: ProcessGroups, pgid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
-  while (signalGroup(pgid, 0) && groupHasLiveMembers(pgid)) {
+  while (groups.signal(pgid, 0) && groups.hasLiveMembers(pgid)) {
     if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
+    await delay(GROUP_POLL_MS);
   }
   return true;
 }
@@ -85,17 +137,17 @@ async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
 export class Supervisor {
   private readonly groups = new Set<number>();
   private readonly quieted = new QuietLines();
+  private readonly quiet: (line: string) => string | QuietKind | undefined;
+  private readonly ownerTag: string | undefined;
+  private readonly spawnChild: SpawnFn;
+  private readonly system: ProcessGroups;
 
-  /**
-   * `quiet` names the kind of a stderr line that is expected or comes in floods, not worth a log
-   * line of its own (a bare string: counted for the summary at the end; see QuietKind);
-   * `ownerTag`, put into every child's environment (OWNER_ENV), lets the guard (guard.ts) and a
-   * later SST (identity.ts) tell our children, and theirs, from anyone else's.
-   */
-  constructor(
-    private readonly quiet: (line: string) => string | QuietKind | undefined = () => undefined,
-    private readonly ownerTag?: string,
-  ) {}
+  constructor(options: SupervisorOptions = {}) {
+    this.quiet = options.quiet ?? (() => undefined);
+    this.ownerTag = options.ownerTag;
+    this.spawnChild = options.spawn ?? nodeSpawn;
+    this.system = options.groups ?? systemGroups;
+  }
 
   /** One line for all the expected stderr lines so far; flood counts not reported yet are logged first. */
   takeQuietedSummary(): string | undefined {
@@ -114,10 +166,11 @@ export class Supervisor {
   }
 
   spawn(spec: ChildSpec): SupervisedChild {
-    const child: ChildProcess = spawn(spec.command, [...spec.args], {
+    const env = spec.env ?? process.env;
+    const child = this.spawnChild(spec.command, [...spec.args], {
       detached: true,
-      stdio: ['ignore', 2, 'pipe'],
-      env: this.ownerTag === undefined ? (spec.env ?? process.env) : { ...(spec.env ?? process.env), [OWNER_ENV]: this.ownerTag },
+      stdio: [spec.stdin ?? 'ignore', spec.stdout === 'pipe' ? 'pipe' : 2, 'pipe'],
+      env: this.ownerTag === undefined ? env : { ...env, [OWNER_ENV]: this.ownerTag },
       cwd: spec.cwd,
     });
     const tail: string[] = [];
@@ -131,14 +184,27 @@ export class Supervisor {
     let alive = child.pid !== undefined;
     void exited.then(() => {
       alive = false;
+      // Never written to: it only kept the child from seeing EOF while it ran.
+      child.stdin?.destroy();
     });
     const pid = child.pid ?? -1;
     if (pid > 0) this.groups.add(pid);
-    const stderrDone = new Promise<void>((resolve) => {
-      if (!child.stderr) resolve();
-      child.stderr?.once('close', () => resolve());
+    const onStderrLine =
+      spec.onStderrLine ??
+      ((line: string): void => {
+        const kind = this.quiet(line);
+        if (kind === undefined) log.info(`${spec.name}: ${line}`);
+        else this.note(spec.name, typeof kind === 'string' ? { kind } : kind, line);
+      });
+    const stderrDone = readLines(child.stderr, new LineSplitter(), (line) => {
+      if (!line.trim()) return;
+      tail.push(line);
+      if (tail.length > TAIL_LINES) tail.shift();
+      onStderrLine(line);
     });
-    this.forwardStderr(child, spec.name, tail);
+    const stdoutDone = readLines(child.stdout, new LineSplitter(/\r\n|\r|\n/), (line) => {
+      if (line.trim()) spec.onStdoutLine?.(line);
+    });
     return {
       name: spec.name,
       pid,
@@ -146,36 +212,26 @@ export class Supervisor {
       running: () => alive,
       stderrTail: () => [...tail],
       stderrDone,
+      stdoutDone,
     };
-  }
-
-  private forwardStderr(child: ChildProcess, name: string, tail: string[]): void {
-    let partial = '';
-    const emit = (line: string): void => {
-      if (!line.trim()) return;
-      tail.push(line);
-      if (tail.length > TAIL_LINES) tail.shift();
-      const kind = this.quiet(line);
-      if (kind === undefined) log.info(`${name}: ${line}`);
-      else this.note(name, typeof kind === 'string' ? { kind } : kind, line);
-    };
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      lines.forEach(emit);
-    });
-    child.stderr?.on('end', () => emit(partial));
   }
 
   /**
    * Ends `child`'s process group: after `graceMs` for it to go by itself
-   * (rsync's tunnel socat finishes its TLS shutdown after rsync exits), TERM,
-   * then KILL.
+   * (rsync's tunnel socat finishes its TLS shutdown after rsync exits), TERM
+   * (and CONT), then KILL.
    */
   async stop(child: SupervisedChild, graceMs = 0): Promise<void> {
-    if (graceMs > 0) await waitGroupGone(child.pid, graceMs);
+    if (graceMs > 0) await waitGroupGone(this.system, child.pid, graceMs);
     await this.stopGroup(child.pid);
+  }
+
+  /** Ends `child`'s process group with SIGKILL at once, for children with nothing to flush. */
+  async kill(child: SupervisedChild): Promise<void> {
+    if (!this.groups.has(child.pid)) return;
+    this.system.signal(child.pid, 'SIGKILL');
+    await waitGroupGone(this.system, child.pid, KILL_GRACE_MS);
+    this.forget(child.pid);
   }
 
   async stopAll(): Promise<void> {
@@ -184,12 +240,22 @@ export class Supervisor {
 
   private async stopGroup(pgid: number): Promise<void> {
     if (!this.groups.has(pgid)) return;
-    if (groupHasLiveMembers(pgid) && signalGroup(pgid, 'SIGTERM') && !(await waitGroupGone(pgid, TERM_GRACE_MS))) {
+    if (this.system.hasLiveMembers(pgid) && this.terminate(pgid) && !(await waitGroupGone(this.system, pgid, TERM_GRACE_MS))) {
       log.warn(`process group ${pgid} ignored SIGTERM for ${TERM_GRACE_MS / 1000} s; sending SIGKILL`);
-      signalGroup(pgid, 'SIGKILL');
-      await waitGroupGone(pgid, KILL_GRACE_MS);
+      this.system.signal(pgid, 'SIGKILL');
+      await waitGroupGone(this.system, pgid, KILL_GRACE_MS);
     }
     this.forget(pgid);
+  }
+
+  /**
+   * SIGTERM, then SIGCONT: a stopped member (the rate limiter pauses rsync with SIGSTOP) would
+   * keep the TERM pending and never act on it.
+   */
+  private terminate(pgid: number): boolean {
+    const delivered = this.system.signal(pgid, 'SIGTERM');
+    if (delivered) this.system.signal(pgid, 'SIGCONT');
+    return delivered;
   }
 
   private forget(pgid: number): void {
@@ -199,8 +265,18 @@ export class Supervisor {
   /** Last resort on process exit, where nothing asynchronous can run. */
   killAllNow(): void {
     for (const pgid of [...this.groups]) {
-      signalGroup(pgid, 'SIGKILL');
+      this.system.signal(pgid, 'SIGKILL');
       this.forget(pgid);
     }
   }
+}
+
+/** Hands `stream`'s lines to `onLine`; resolves once the stream is closed (resolved at once without one). */
+function readLines(stream: Readable | null, lines: LineSplitter, onLine: (line: string) => void): Promise<void> {
+  if (stream === null) return Promise.resolve();
+  const done = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => lines.push(chunk).forEach(onLine));
+  stream.on('end', () => lines.end().forEach(onLine));
+  return done;
 }

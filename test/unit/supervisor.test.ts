@@ -122,6 +122,26 @@ describe('Supervisor.spawn', () => {
     assert.ok(Date.now() - t < 500);
   });
 
+  test("stdout: 'pipe' and the line handlers: a real program's \\r-separated progress and its stderr reach the caller, not the log", async () => {
+    const sup = new Supervisor();
+    const out: string[] = [];
+    const err: string[] = [];
+    const child = sup.spawn({
+      name: 'meter',
+      command: 'sh',
+      args: ['-c', 'printf " 10%%\\r 55%%\\r100%%\\n" ; printf "oops\\n" >&2; printf "done"'],
+      stdout: 'pipe',
+      onStdoutLine: (l) => out.push(l),
+      onStderrLine: (l) => err.push(l),
+    });
+    assert.deepEqual(await child.exited, { code: 0, signal: null });
+    await Promise.all([child.stdoutDone, child.stderrDone]);
+    assert.deepEqual(out, [' 10%', ' 55%', '100%', 'done']);
+    assert.deepEqual(err, ['oops']);
+    assert.deepEqual(child.stderrTail(), ['oops']);
+    await sup.stopAll();
+  });
+
   test('the exit code of a normal exit', async () => {
     const sup = new Supervisor();
     const child = sup.spawn({ name: 'seven', command: 'sh', args: ['-c', 'exit 7'] });
@@ -199,6 +219,24 @@ describe('Supervisor.stop / stopAll', () => {
     assert.deepEqual(liveGroupMembers(child.pid), []);
     assert.ok(elapsed < 9000, `stopAll took ${elapsed} ms: SIGTERM should have been enough`);
     assert.equal((await child.exited).signal, 'SIGTERM');
+  });
+
+  test('a SIGSTOPped group (what the rate limiter does to rsync) still acts on SIGTERM: stop sends SIGCONT after it', async () => {
+    const sup = new Supervisor();
+    const child = sup.spawn({ name: 'paused', command: 'sh', args: ['-c', 'trap "exit 5" TERM; sleep 30 & wait'] });
+    try {
+      assert.ok(await until(() => liveGroupMembers(child.pid).length >= 2, 3000), 'sleep did not start');
+      process.kill(-child.pid, 'SIGSTOP');
+      assert.ok(await until(() => stat(child.pid)?.[0] === 'T', 10_000), `sh was not stopped: ${JSON.stringify(stat(child.pid)?.slice(0, 3))}, group ${JSON.stringify(liveGroupMembers(child.pid).map((p) => stat(p)?.[0]))}`);
+      const started = Date.now();
+      await sup.stop(child);
+      const elapsed = Date.now() - started;
+      // The shell's trap ran: TERM was acted on, not left pending until the SIGKILL 5 s later.
+      assert.deepEqual(await child.exited, { code: 5, signal: null });
+      assert.ok(elapsed < 3000, `stop took ${elapsed} ms`);
+    } finally {
+      await sup.stopAll();
+    }
   });
 
   test('stop(child) ends only that child’s group', async () => {

@@ -1,0 +1,14 @@
+/**
+ * Resolves on the first SIGINT, SIGTERM or SIGHUP: the way an operator ends `check --listen`
+ * early. Handling them also keeps Node from dying at once, so check's socat groups are still
+ * killed on the way out.
+ */
+export function stopSignal(): { promise: Promise<NodeJS.Signals>; dispose: () => void } {
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  let handler: (s: NodeJS.Signals) => void = () => undefined;
+  const promise = new Promise<NodeJS.Signals>((resolve) => {
+    handler = (s) => resolve(s);
+  });
+  signals.forEach((s) => process.on(s, handler));
+  return { promise, dispose: () => signals.forEach((s) => process.off(s, handler)) };
+}
