@@ -88,12 +88,15 @@ function initialTimeoutMessage(initialMs: number): string {
 function idleTimeoutMessage(idleMs: number, quietMs: number, bytes: number, copyingMs: number): string {
   return (
     `sst-idle-timeout=${idleMs / 1000}: nothing received for ${secondsText(quietMs)}, ` +
-    `${formatBytes(bytes)} (${bytes} bytes) received in the ${secondsText(copyingMs)} since the donor's first connection; the donor's rsync or the network is stuck`
+    `${formatBytes(bytes)} received in the ${secondsText(copyingMs)} since the donor's first connection; the donor's rsync or the network is stuck`
   );
 }
 
-/** The INFO line when the marker has arrived; none when no copy was seen (an IST's lone marker). */
+/**
+ * The INFO line when the marker has arrived; none when no copy was seen (an IST's lone marker).
+ * "about": a receiver that ends between two samples takes its last few writes with it.
+ */
 export function describeReceived(state: WatchState, now: number): string | undefined {
   if (state.copyingSince === undefined) return undefined;
-  return `received ${formatBytes(state.bytes)} (${state.bytes} bytes) in ${secondsText(now - state.copyingSince)}`;
+  return `received about ${formatBytes(state.bytes)} in ${secondsText(now - state.copyingSince)}`;
 }

@@ -55,7 +55,7 @@ describe('copy-watch', () => {
     assert.deepEqual(events.map((e) => e.kind), ['copying', 'timeout']);
     assert.equal(
       events[1]?.message,
-      "sst-idle-timeout=3: nothing received for 3 s, 5.0 MiB (5242880 bytes) received in the 7 s since the donor's first connection; the donor's rsync or the network is stuck",
+      "sst-idle-timeout=3: nothing received for 3 s, 5.0 MiB received in the 7 s since the donor's first connection; the donor's rsync or the network is stuck",
     );
   });
 
@@ -103,6 +103,6 @@ describe('copy-watch', () => {
     assert.equal(describeLimits({ ...OFF, idleMs: 1500 }), 'sst-idle-timeout=1.5: the copy fails after 1.5 s without a byte received');
     assert.equal(describeReceived(startWatch(0), 10), undefined);
     const { state } = run(OFF, [copying(1000, 300 * MiB)]);
-    assert.equal(describeReceived(state, 6600), 'received 300 MiB (314572800 bytes) in 5.6 s');
+    assert.equal(describeReceived(state, 6600), 'received about 300 MiB in 5.6 s');
   });
 });
