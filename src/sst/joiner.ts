@@ -10,6 +10,8 @@ import { localBindHost } from '../net/local';
 import { probeListenPort } from '../net/port-probe';
 import type { Lifecycle } from '../proc/lifecycle';
 import { ipv6ListenerAdvice } from '../proc/tool-features';
+import { descendants, receivers } from '../proc/descendants';
+import { ByteMeter, groupWrites } from '../proc/io-meter';
 import { childrenWithChildren, processTable } from '../proc/process-table';
 import type { QuietKind } from '../proc/quiet-lines';
 import { pidListensOn } from '../proc/sockets';
@@ -29,12 +31,14 @@ import { idleConnections, type Seen } from './idle-connections';
 import { claimDatadir, createDatadirFile, entryExists, FILES, inDatadir, readDatadirFile, removeQuietly } from './datadir-files';
 import { clearOrphansAmong, clearPreviousListener } from './leftovers';
 import { parseMarker } from './marker';
+import { describeLimits, describeReceived, startWatch, watchStep, type WatchLimits, type WatchState } from './copy-watch';
 import { pathsInside, tlsFiles } from './own-files';
 import { prepare, type Prepared } from './prepare';
 import { SOCAT_BUFFER } from './rsync-runner';
 import { tunnelTls } from './tunnel-tls';
 
-const POLL_MS = 200;
+/** Also how often the copy is watched: a receiver that lives longer than this is seen. */
+const POLL_MS = 100;
 const LISTEN_TIMEOUT_MS = 30_000;
 const DRAIN_TIMEOUT_MS = 10_000;
 const IDLE_CHECK_MS = 1_000;
@@ -70,8 +74,14 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
 
   writeProtocolLine('joiner', `ready ${readyName(prepared)}:${secret}@${formatHost(address)}:${address.port}/${MODULE}`);
 
+  const limits = watchLimits(prepared);
+  const limitsLine = describeLimits(limits);
+  if (limitsLine !== undefined) log.info(limitsLine);
   const connections: ListenerConnections = { seen: new Map() };
-  const markerFile = await waitForMarker(life, args.datadir, listener, connections);
+  const watch: CopyWatch = { limits, state: startWatch(Date.now()), meter: new ByteMeter() };
+  const markerFile = await waitForMarker(life, args.datadir, listener, connections, watch);
+  const received = describeReceived(watch.state, Date.now());
+  if (received !== undefined) log.info(received);
   await stopListener(life, listener, connections);
   const marker = parseMarker(readDatadirFile(markerFile, Exit.ABORTED) ?? '');
   if (marker.secret !== secret) throw new SstError(Exit.ABORTED, 'Donor does not know my secret!');
@@ -252,12 +262,36 @@ interface ListenerConnections {
   seen: Map<number, Seen>;
 }
 
+/** The copy as the joiner sees it: the timeouts and progress lines of `[sst]`. */
+interface CopyWatch {
+  limits: WatchLimits;
+  state: WatchState;
+  meter: ByteMeter;
+}
+
+function watchLimits(p: Prepared): WatchLimits {
+  return { initialMs: p.timeouts.initial * 1000, idleMs: p.timeouts.idle * 1000, progressMs: p.progressInterval * 1000 };
+}
+
+/** One look at the listener's processes: has a donor authenticated, and how much has arrived. */
+function observeCopy(listener: SupervisedChild, watch: CopyWatch): void {
+  const found = receivers(descendants(listener.pid));
+  const sample = { now: Date.now(), authenticated: found.length > 0, bytes: watch.meter.observe(groupWrites(found, listener.pid)) };
+  const step = watchStep(watch.state, watch.limits, sample);
+  watch.state = step.state;
+  for (const event of step.events) {
+    if (event.kind === 'timeout') throw new SstError(Exit.TIMED_OUT, event.message);
+    log.info(event.message);
+  }
+}
+
 /**
- * Waits, without a timeout of its own (spec §7.42), for the marker, the listener's death or
- * mariadbd's; meanwhile closes connections that hold a listener slot without starting rsync.
- * When the marker is there, one last look records the children the donor may still be using.
+ * Waits for the marker, the listener's death or mariadbd's; with no timeout set, for ever
+ * (spec §7.42). Meanwhile closes connections that hold a listener slot without starting rsync,
+ * and watches the copy. When the marker is there, one last look records the children the donor
+ * may still be using.
  */
-async function waitForMarker(life: Lifecycle, datadir: string, listener: SupervisedChild, connections: ListenerConnections): Promise<string> {
+async function waitForMarker(life: Lifecycle, datadir: string, listener: SupervisedChild, connections: ListenerConnections, watch: CopyWatch): Promise<string> {
   const marker = inDatadir(datadir, FILES.marker);
   let nextIdleCheck = 0;
   for (;;) {
@@ -268,6 +302,7 @@ async function waitForMarker(life: Lifecycle, datadir: string, listener: Supervi
     if (!listener.running()) {
       throw new SstError(Exit.ABORTED, `rsync process ended without creating magic file (${marker}): the socat listener exited`);
     }
+    observeCopy(listener, watch);
     if (Date.now() >= nextIdleCheck) {
       closeIdleConnections(life, listener, connections, true);
       nextIdleCheck = Date.now() + IDLE_CHECK_MS;

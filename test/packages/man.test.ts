@@ -110,7 +110,7 @@ describe('man page wsrep_sst_rsync_tunnel(1)', () => {
 
   it('documents every [sst] key and the ssl-* fallbacks, with defaults', () => {
     const s = flat(section('CONFIGURATION'));
-    for (const key of ['tca=', 'tcapath=', 'tcert=', 'tkey=', 'sockopt=', 'ssl-mode=', 'sst-max-binlogs=', 'backup-threads=']) {
+    for (const key of ['tca=', 'tcapath=', 'tcert=', 'tkey=', 'sockopt=', 'ssl-mode=', 'sst-max-binlogs=', 'backup-threads=', 'progress-interval=', 'sst-initial-timeout=', 'sst-idle-timeout=']) {
       assert.ok(s.includes(key), `CONFIGURATION lacks ${key}`);
     }
     for (const key of ['ssl-ca', 'ssl-capath', 'ssl-cert', 'ssl-key', 'ssl-server-ca', 'ssl-server-capath', 'ssl-server-cert', 'ssl-server-key', 'ssl-client-ca', 'ssl-client-capath', 'ssl-client-cert', 'ssl-client-key']) {

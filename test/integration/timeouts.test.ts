@@ -1,0 +1,216 @@
+/**
+ * The joiner's opt-in timeouts and progress lines (`[sst] sst-initial-timeout`,
+ * `sst-idle-timeout`, `progress-interval`) with the real program, socat and rsync: no donor,
+ * a stranger without the secret, a donor whose rsync is frozen with SIGSTOP, and a normal SST.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { CONNECT_PROG, tunnelEnv } from '../../src/sst/rsync-runner';
+import { connectAddress } from '../../src/tunnel/socat-address';
+import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
+import { joinerArgv, runSst, startRole, type NodeSide } from '../helpers/driver';
+import type { NodeCert, Pki } from '../helpers/pki';
+import { freePort, killTagged, taggedProcesses, waitNoTagged } from '../helpers/procs';
+import { JOINER_IP, makeTwoNodePki } from '../helpers/two-nodes';
+
+let root: string;
+let pki: Pki;
+let joinerCert: NodeCert;
+let donorCert: NodeCert;
+let tag = '';
+
+before(() => {
+  ({ root, pki, joinerCert, donorCert } = makeTwoNodePki('sst-timeouts-'));
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => {
+  killTagged(tag);
+  killTagged(`${tag}-donor`);
+});
+
+/** Joiner and donor get their own tags, so the test can tell the donor's rsync from the joiner's. */
+function nodes(name: string, joinerSst: Record<string, string>, bigTable?: number): { joiner: NodeSide; donor: NodeSide; base: string } {
+  tag = `${name}-${randomBytes(4).toString('hex')}`;
+  const base = join(root, tag);
+  const side = (dir: string, cert: NodeCert, sst: Record<string, string>, nodeTag: string): NodeSide => {
+    mkdirSync(dir, { recursive: true });
+    const cnf = join(dir, 'my.cnf');
+    const extra = Object.entries(sst).map(([k, v]) => `${k}=${v}\n`).join('');
+    writeFileSync(cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\n${extra}`);
+    return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: nodeTag } };
+  };
+  const joiner = side(join(base, 'joiner'), joinerCert, joinerSst, tag);
+  const donor = side(join(base, 'donor'), donorCert, {}, `${tag}-donor`);
+  makeDatadir(donor.datadir, bigTable === undefined ? {} : { bigTable });
+  return { joiner, donor, base };
+}
+
+const errorLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.includes('[ERROR]'));
+
+/** The joiner alone, as mariadbd starts it; resolves at `ready`. */
+async function joinerAlone(joiner: NodeSide): Promise<{ run: ReturnType<typeof startRole>; readyAt: number; address: string }> {
+  const port = await freePort(JOINER_IP);
+  const run = startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env);
+  const ready = await run.nextLine(120_000);
+  assert.match(ready ?? '', /^ready /, run.stderr());
+  return { run, readyAt: Date.now(), address: `${JOINER_IP}:${port}` };
+}
+
+/** A CA-signed peer that reaches the daemon through the real tunnel but does not know the secret. */
+function stranger(address: string, passwordFile: string, src: string): { status: number | null; stderr: string } {
+  const host = address.slice(0, address.lastIndexOf(':'));
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+  const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls: { cert: donorCert.bundle, caFile: pki.caCert, verify: true }, sockopt: [] }));
+  const r = spawnSync('rsync', [`--password-file=${passwordFile}`, '--recursive', `${src}/`, `rsync://sst@${host}:${port}/rsync_tunnel_sst/`], {
+    encoding: 'utf8',
+    env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: `${tag}-donor` },
+    timeout: 30_000,
+  });
+  return { status: r.status, stderr: r.stderr };
+}
+
+/** The donor's rsync clients, found by the donor's own tag. */
+function donorRsyncs(): number[] {
+  return taggedProcesses(`${tag}-donor`)
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p.pid}/comm`, 'utf8').trim() === 'rsync';
+      } catch {
+        return false;
+      }
+    })
+    .map((p) => p.pid);
+}
+
+const signal = (pids: number[], sig: NodeJS.Signals): void => {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('joiner timeouts and progress', () => {
+  test('sst-initial-timeout=3 and no donor: 110 after about 3 s, one ERROR line, nothing left', async () => {
+    const { joiner } = nodes('initial', { 'sst-initial-timeout': '3' });
+    const { run, readyAt } = await joinerAlone(joiner);
+    const code = await run.exit;
+    const elapsed = Date.now() - readyAt;
+    const stderr = run.stderr();
+    assert.equal(code, 110, stderr);
+    assert.ok(elapsed >= 2_900 && elapsed < 6_000, `exited ${elapsed} ms after ready`);
+    assert.match(stderr, /\[INFO\] sst-initial-timeout=3: the donor must connect within 3 s of ready/);
+    const errors = errorLines(stderr);
+    assert.equal(errors.length, 1, stderr);
+    assert.match(errors[0] ?? '', /sst-initial-timeout=3: no donor connected and authenticated within 3 s of ready\. .*FLUSH TABLES WITH READ LOCK/);
+    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
+  });
+
+  test('a CA-signed stranger without the secret does not count as the donor: still 110', async () => {
+    const { joiner, base } = nodes('stranger', { 'sst-initial-timeout': '3' });
+    const passwordFile = join(base, 'wrong.password');
+    writeFileSync(passwordFile, 'not-the-secret\n', { mode: 0o600 });
+    const src = join(base, 'junk');
+    mkdirSync(src);
+    writeFileSync(join(src, 'junk.ibd'), randomBytes(64 * 1024));
+    const { run, readyAt, address } = await joinerAlone(joiner);
+    let exited = false;
+    void run.exit.then(() => (exited = true));
+    const attempts: { status: number | null; stderr: string }[] = [];
+    while (!exited && Date.now() - readyAt < 10_000) {
+      attempts.push(stranger(address, passwordFile, src));
+      await sleep(200);
+    }
+    const code = await run.exit;
+    const elapsed = Date.now() - readyAt;
+    const stderr = run.stderr();
+    assert.equal(code, 110, stderr);
+    assert.ok(elapsed < 6_500, `exited ${elapsed} ms after ready`);
+    assert.ok(attempts.length >= 2, `the stranger connected ${attempts.length} times`);
+    assert.ok(
+      attempts.some((a) => /auth failed/.test(a.stderr)),
+      `the stranger reached the daemon and failed its authentication:\n${attempts.map((a) => a.stderr).join('\n')}`,
+    );
+    assert.doesNotMatch(stderr, /the donor connected and authenticated/);
+    assert.equal(errorLines(stderr).length, 1, stderr);
+    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
+    assert.deepEqual(await waitNoTagged(`${tag}-donor`, 15_000), []);
+  });
+
+  test("sst-idle-timeout=3 and the donor's rsync frozen by SIGSTOP: the joiner exits 110", async () => {
+    const { joiner, donor } = nodes('idle', { 'sst-idle-timeout': '3', 'progress-interval': '1' }, 400 * 1024 * 1024);
+    const port = await freePort(JOINER_IP);
+    const stopped = new Set<number>();
+    let frozenAt = 0;
+    let joinerGoneAt = 0;
+    const freezer = (async (): Promise<void> => {
+      // The big table's pass: the first rsync that lives over a second is past authentication.
+      const firstSeen = new Map<number, number>();
+      for (const started = Date.now(); Date.now() - started < 120_000; await sleep(50)) {
+        for (const pid of donorRsyncs()) if (!firstSeen.has(pid)) firstSeen.set(pid, Date.now());
+        const old = [...firstSeen].filter(([pid, at]) => Date.now() - at > 1_000 && donorRsyncs().includes(pid));
+        if (old.length > 0) {
+          for (const pid of donorRsyncs()) stopped.add(pid);
+          signal([...stopped], 'SIGSTOP');
+          frozenAt = Date.now();
+          break;
+        }
+      }
+      const joinerPids = (): number[] => taggedProcesses(tag).filter((p) => p.cmdline.includes('--role joiner')).map((p) => p.pid);
+      while (frozenAt > 0 && joinerPids().length > 0) await sleep(100);
+      joinerGoneAt = Date.now();
+      signal([...stopped], 'SIGCONT');
+    })();
+    try {
+      const r = await runSst({ joiner, donor, address: `${JOINER_IP}:${port}` });
+      await freezer;
+      const stderr = r.joiner.stderr();
+      assert.ok(frozenAt > 0, 'a donor rsync was frozen');
+      assert.equal(r.joinerCode, 110, stderr);
+      assert.equal(r.joinerFinal, undefined, 'no state after a timeout');
+      assert.notEqual(r.donorCode, 0, r.donor?.stderr());
+      const quiet = joinerGoneAt - frozenAt;
+      assert.ok(quiet >= 2_900 && quiet < 8_000, `the joiner ended ${quiet} ms after the freeze`);
+      assert.match(stderr, /\[INFO\] sst-idle-timeout=3: the copy fails after 3 s without a byte received/);
+      assert.match(stderr, /\[INFO\] received [\d.]+ (B|KiB|MiB|GiB), [\d.]+ (B|KiB|MiB|GiB)\/s/);
+      const errors = errorLines(stderr);
+      assert.equal(errors.length, 1, stderr);
+      assert.match(errors[0] ?? '', /sst-idle-timeout=3: nothing received for [\d.]+ s, [\d.]+ (B|KiB|MiB|GiB) received in the [\d.]+ s since the donor's first connection/);
+    } finally {
+      signal([...stopped], 'SIGCONT');
+    }
+    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
+    assert.deepEqual(await waitNoTagged(`${tag}-donor`, 15_000), []);
+  });
+
+  test('generous timeouts leave a normal SST alone; progress-interval=1 logs what arrives', async () => {
+    const { joiner, donor } = nodes('normal', { 'sst-initial-timeout': '120', 'sst-idle-timeout': '60', 'progress-interval': '1' }, 300 * 1024 * 1024);
+    const port = await freePort(JOINER_IP);
+    const started = Date.now();
+    const r = await runSst({ joiner, donor, address: `${JOINER_IP}:${port}` });
+    const stderr = r.joiner.stderr();
+    assert.equal(r.donorCode, 0, r.donor?.stderr());
+    assert.equal(r.joinerCode, 0, stderr);
+    assert.equal(errorLines(stderr).length, 0, stderr);
+    const progress = stderr.split('\n').filter((l) => /\[INFO\] received [\d.]+ (B|KiB|MiB|GiB), [\d.]+ (B|KiB|MiB|GiB)\/s/.test(l));
+    assert.ok(progress.length >= 1, `progress lines in a ${Date.now() - started} ms SST:\n${stderr}`);
+    assert.match(stderr, /\[INFO\] the donor connected and authenticated [\d.]+ s after ready: copying/);
+    const summary = /\[INFO\] received about (\d+) MiB in [\d.]+ s/.exec(stderr);
+    assert.ok(summary, stderr);
+    // Sampled every 100 ms: a receiver that ends between two samples takes its last writes along.
+    assert.ok(Number(summary[1]) >= 270, `counted ${summary[1]} MiB of a 300 MiB table`);
+    assert.doesNotMatch(r.joiner.lines.join('\n'), /^(total|complete) /m, 'the joiner never prints total/complete');
+    const copied = (rel: string): boolean => !STAYS_HOME.test(rel);
+    assert.deepEqual(treeDigest(joiner.datadir, copied), treeDigest(donor.datadir, copied));
+    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
+    assert.deepEqual(await waitNoTagged(`${tag}-donor`, 15_000), []);
+  });
+});
