@@ -57,8 +57,9 @@ export class ByteMeter {
 }
 
 /**
- * What the joiner's rsync daemons have written (the files they receive), as one sample for a
- * ByteMeter: the rsync processes in the listener's process group.
+ * What rsync processes in the listener's process group have written, as one sample for a
+ * ByteMeter. The joiner hands it only the receivers (descendants.ts): a daemon relays every
+ * byte to the receiver it forks, so counting both would count the data twice.
  */
 export function groupWrites(table: readonly ProcessEntry[], pgid: number, read: (pid: number) => IoCounts | undefined = readIo): Map<number, number> {
   const out = new Map<number, number>();
