@@ -585,6 +585,9 @@ async function joinOnce(x: Transfer, method: Method): Promise<Run> {
   const { usage, peakTotalKiB } = sampler.result();
   const jlog = logSince(joiner, offsets.joiner);
   const dlog = logSince(donor, offsets.donor);
+  // A TLS setting the stock script does not take would silently leave the "stunnel" run unencrypted.
+  const stunnelUsed = /Using stunnel for SSL encryption/.test(jlog) && /Using stunnel for SSL encryption/.test(dlog);
+  if (stunnelUsed !== (method === 'stunnel')) throw new Error(`${spec.label}: the stock script ${stunnelUsed ? 'used' : 'did not use'} stunnel on both nodes\n${c.tail(joiner, 30)}\n--- donor ---\n${c.tail(donor, 30)}`);
   const got = checksums(c, joiner, dataset);
   const verified = got === x.expected;
   console.log(`Synced in ${toSynced.toFixed(1)} s, ${verified ? 'checksums equal' : '*** CHECKSUMS DIFFER ***'}`);
