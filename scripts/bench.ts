@@ -653,7 +653,7 @@ function summarise(rs: readonly Run[]): Summary | undefined {
   };
 }
 
-function report(runs: readonly Run[], datasets: readonly Dataset[], rate: number | undefined, rlimitSupported: boolean | undefined): void {
+function report(runs: readonly Run[], datasets: readonly Dataset[], rlimit: string, rate: number | undefined, rlimitSupported: boolean | undefined): void {
   const ran = datasets.filter((d) => runs.some((r) => r.dataset === d.name));
   const sum = (d: Dataset, m: Method): Summary | undefined => summarise(runs.filter((r) => r.dataset === d.name && r.method === m));
   const rounds = Math.max(0, ...runs.map((r) => runs.filter((x) => x.dataset === r.dataset && x.method === r.method).length));
@@ -668,7 +668,7 @@ function report(runs: readonly Run[], datasets: readonly Dataset[], rate: number
       if (s === undefined) continue;
       rows.push([
         `${d.name} ${d.gb} GB`,
-        m === 'ours-rlimit' ? `${METHODS[m].label} (1 run)` : METHODS[m].label,
+        m === 'ours-rlimit' ? `${METHODS[m].label} (1 run${runs.some((r) => r.dataset === d.name && r.method === m && r.rateLimitLogged) ? '' : ', limit not applied'})` : METHODS[m].label,
         s.mib.toFixed(0),
         fmt(s.synced),
         m === 'plain' ? '' : ratio(s.synced, plain?.synced),
@@ -758,7 +758,7 @@ function report(runs: readonly Run[], datasets: readonly Dataset[], rate: number
   for (const r of runs) console.log(`${r.dataset.padEnd(5)} ${METHODS[r.method].label.padEnd(28)} ${r.load}`);
 
   if (rate !== undefined) {
-    console.log(`\n=== rate limit: [sst] rlimit=${process.env.BENCH_RLIMIT ?? '50m'} (${(rate / MiB).toFixed(1)} MiB/s) ===`);
+    console.log(`\n=== rate limit: [sst] rlimit=${rlimit} (${(rate / MiB).toFixed(1)} MiB/s) ===`);
     if (rlimitSupported === false) console.log('not supported by this binary: no "rate limit" line in either error log of the limited run; the remaining limited runs were skipped');
     for (const r of runs.filter((x) => x.method === 'ours-rlimit' && x.rateLimitLogged)) {
       const achieved = per(r.datadirBytes, r.copy);
@@ -936,7 +936,7 @@ async function main(): Promise<void> {
   } finally {
     await cleanup();
   }
-  report(runs, datasets, rate, rlimitSupported);
+  report(runs, datasets, rlimit, rate, rlimitSupported);
   console.log(`\n${machine('at end')}`);
   console.log(`whole run ${((Date.now() - started) / 60_000).toFixed(1)} min; cluster stopped, ${process.env.KEEP === '1' ? `kept ${work}` : `${work} removed`}`);
   if (binaryId() !== binaryAtStart) console.log(`WARNING: ${BIN} was replaced during the run: the rsync_tunnel figures may mix two builds`);
