@@ -84,7 +84,8 @@ man: deps
 test-packages: build dist dist-arm64
 	SST_TEST_BINARY=$(abspath $(BIN)) SST_TEST_ARM64_BINARY=$(abspath $(ARM64_BIN)) $(NODE_TEST) build/test/packages/
 
-# Not part of `make test`: ~5 min on 2 CPUs, as root. BENCH_SIZES_GB=1,2 BENCH_ROUNDS=3 KEEP=1.
+# Not part of `make test`: ~30-45 min on 2 CPUs with the default datasets, as root (stock rsync plain,
+# rsync + stunnel, ours). BENCH_DATASETS=many:4,one:3,small:0.02 (GB) BENCH_ROUNDS=3 BENCH_RLIMIT=50m|off KEEP=1.
 .PHONY: bench
 bench: build dist
 	@node build/scripts/bench.js

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(socat rsync binutils openssl mariadb-client mariadb-server galera-4 iproute2 util-linux procps time tcpdump dpkg-dev lintian rpm man-db
   # MariaDB's MTR suites (make test-mtr); two of its rsync tests require mariabackup.
   mariadb-test mariadb-backup
+  # make bench only: the stock rsync method's TLS (stunnel), the baseline MariaDB users encrypt with today.
+  stunnel4
   # The arm64 build (make dist ARCH=arm64) and its tests under qemu user emulation:
   # an AArch64 strip, the emulator, and Debian's arm64 glibc, libstdc++ and libgcc_s
   # under /usr/aarch64-linux-gnu for qemu-aarch64-static -L.
