@@ -33,7 +33,7 @@ afterEach(() => {
 });
 
 /** Joiner and donor get their own tags, so the test can tell the donor's rsync from the joiner's. */
-function nodes(name: string, joinerSst: Record<string, string>, bigTable?: number): { joiner: NodeSide; donor: NodeSide; base: string } {
+function nodes(name: string, joinerSst: Record<string, string>, bigTable?: number, donorSst: Record<string, string> = {}): { joiner: NodeSide; donor: NodeSide; base: string } {
   tag = `${name}-${randomBytes(4).toString('hex')}`;
   const base = join(root, tag);
   const side = (dir: string, cert: NodeCert, sst: Record<string, string>, nodeTag: string): NodeSide => {
@@ -44,7 +44,7 @@ function nodes(name: string, joinerSst: Record<string, string>, bigTable?: numbe
     return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: nodeTag } };
   };
   const joiner = side(join(base, 'joiner'), joinerCert, joinerSst, tag);
-  const donor = side(join(base, 'donor'), donorCert, {}, `${tag}-donor`);
+  const donor = side(join(base, 'donor'), donorCert, donorSst, `${tag}-donor`);
   makeDatadir(donor.datadir, bigTable === undefined ? {} : { bigTable });
   return { joiner, donor, base };
 }
@@ -75,7 +75,11 @@ function stranger(address: string, passwordFile: string, src: string): { status:
 
 /** The donor's rsync clients, found by the donor's own tag. */
 function donorRsyncs(): number[] {
-  return taggedProcesses(`${tag}-donor`)
+  return rsyncsTagged(`${tag}-donor`);
+}
+
+function rsyncsTagged(t: string): number[] {
+  return taggedProcesses(t)
     .filter((p) => {
       try {
         return readFileSync(`/proc/${p.pid}/comm`, 'utf8').trim() === 'rsync';
@@ -184,6 +188,40 @@ describe('joiner timeouts and progress', () => {
       const errors = errorLines(stderr);
       assert.equal(errors.length, 1, stderr);
       assert.match(errors[0] ?? '', /sst-idle-timeout=3: nothing received for [\d.]+ s, [\d.]+ (B|KiB|MiB|GiB) received in the [\d.]+ s since the donor's first connection/);
+    } finally {
+      signal([...stopped], 'SIGCONT');
+    }
+    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
+    assert.deepEqual(await waitNoTagged(`${tag}-donor`, 15_000), []);
+  });
+
+  test("the donor's sst-idle-timeout=3 and the joiner's rsync frozen by SIGSTOP: the donor exits 110", async () => {
+    const { joiner, donor } = nodes('donor-idle', {}, 400 * 1024 * 1024, { 'sst-idle-timeout': '3' });
+    const port = await freePort(JOINER_IP);
+    const stopped = new Set<number>();
+    let frozenAt = 0;
+    const freezer = (async (): Promise<void> => {
+      // Once the big table flows, every rsync of the joiner's stops: the donor's rsync soon blocks on a full pipe.
+      for (const started = Date.now(); Date.now() - started < 120_000 && frozenAt === 0; await sleep(50)) {
+        const joinerRsyncs = rsyncsTagged(tag);
+        if (joinerRsyncs.length >= 2 && donorRsyncs().length > 0) {
+          await sleep(500);
+          for (const pid of rsyncsTagged(tag)) stopped.add(pid);
+          signal([...stopped], 'SIGSTOP');
+          frozenAt = Date.now();
+        }
+      }
+    })();
+    try {
+      const r = await runSst({ joiner, donor, address: `${JOINER_IP}:${port}` });
+      await freezer;
+      const stderr = r.donor?.stderr() ?? '';
+      assert.ok(frozenAt > 0, 'the joiner was frozen');
+      assert.equal(r.donorCode, 110, stderr);
+      assert.equal(r.joinerFinal, undefined);
+      const errors = errorLines(stderr);
+      assert.equal(errors.length, 1, stderr);
+      assert.match(errors[0] ?? '', /no data sent to the joiner for \d+ s \(sst-idle-timeout=3\); [\d.]+ (B|KiB|MiB|GiB) had been sent/);
     } finally {
       signal([...stopped], 'SIGCONT');
     }
