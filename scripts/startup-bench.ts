@@ -129,7 +129,7 @@ function buildSea(work: string, name: string, main: string, base: SeaConfig, cha
     const r = spawnSync(command, args, { cwd: dir, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${command} ${args.join(' ')}: ${r.stderr}`);
   }
-  return join(dir, 'node');
+  return copyInto(work, join(dir, 'node'), `${name}-copy`);
 }
 
 function copyInto(work: string, binary: string, name: string): string {
