@@ -16,8 +16,8 @@ function killProcess(pid: number): void {
 
 /**
  * Each role imports its own modules when it runs: the bundle evaluates a module
- * (and loads node:tls, node:crypto, child_process, ...) only on first import,
- * and under --jitless that evaluation is most of the start-up time.
+ * (and the node:tls, node:crypto, ... it needs) only on first import, and
+ * evaluating them all cost --version about 23 ms of CPU under --jitless.
  */
 async function main(argv: readonly string[]): Promise<number> {
   const command = parseArgs(argv);
