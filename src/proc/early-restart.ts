@@ -3,10 +3,18 @@
  * runtime variables (./clean-env) must happen before any other module runs.
  */
 import { isSea } from 'node:sea';
-import { stopCoverage } from 'node:v8';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { checkExecutable, restartWithoutRuntimeVariables, startEnvironmentNames } from './clean-env';
+
+/**
+ * Only a coverage run (NODE_V8_COVERAGE) needs node:v8, and loading it costs
+ * about 10 ms under --jitless: required here, when called, not imported.
+ */
+function stopCoverage(): void {
+  const v8: typeof import('node:v8') = require('node:v8');
+  v8.stopCoverage();
+}
 
 try {
   restartWithoutRuntimeVariables({
