@@ -31,7 +31,7 @@
  * and removes its working directory (KEEP=1 keeps it). A joiner whose table checksums differ from
  * the donor's fails the run (exit status 1) and is named in the closing lines.
  */
-import { copyFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -45,9 +45,12 @@ const GB = 1e9;
 /** Rows per INSERT … SELECT at most: ~100 MB, so no statement runs for minutes. */
 const CHUNK_ROWS = 250_000;
 
-type Method = 'plain' | 'stunnel' | 'ours' | 'ours-rlimit';
-/** The methods compared in every round; 'ours-rlimit' is the extra limited run. */
-const COMPARED: readonly Method[] = ['plain', 'stunnel', 'ours'];
+type Method = 'plain' | 'stunnel' | 'ours' | 'previous' | 'ours-rlimit';
+/**
+ * The methods compared in every round; 'ours-rlimit' is the extra limited run. main() adds
+ * 'previous' (this method as the previous release built it) when that build is at hand.
+ */
+const COMPARED: Method[] = ['plain', 'stunnel', 'ours'];
 
 interface MethodSpec {
   label: string;
@@ -69,8 +72,28 @@ const METHODS: Record<Method, MethodSpec> = {
   plain: { label: 'rsync (stock, plain)', sst: 'rsync', user: 'mysql' },
   stunnel: { label: 'rsync + stunnel (stock TLS)', sst: 'rsync', user: 'mysql' },
   ours: { label: 'rsync_tunnel (ours, TLS)', sst: 'rsync_tunnel', user: 'root' },
+  previous: { label: 'rsync_tunnel, previous release', sst: 'rsync_tunnel', user: 'root' },
   'ours-rlimit': { label: 'rsync_tunnel + rlimit', sst: 'rsync_tunnel', user: 'root' },
 };
+
+/**
+ * The previous release's executable (scripts/previous-release, built by scripts/build-previous.sh
+ * into build-cache/previous/), so the gains of this release are measured in the same run.
+ * BENCH_PREVIOUS=off leaves it out.
+ */
+function previousRelease(): { version: string; binary: string } | undefined {
+  if ((process.env.BENCH_PREVIOUS ?? '').trim() === 'off') return undefined;
+  const line = readFileSync(join(repo, 'scripts', 'previous-release'), 'utf8').split('\n').find((l) => /^[0-9a-f]{40} /.test(l));
+  if (line === undefined) return undefined;
+  const [commit, version] = line.split(' ') as [string, string];
+  const binary = join(repo, 'build-cache', 'previous', commit, 'wsrep_sst_rsync_tunnel');
+  if (!existsSync(binary)) spawnSync(join(repo, 'scripts', 'build-previous.sh'), [], { stdio: 'inherit' });
+  if (!existsSync(binary)) {
+    console.log(`previous release ${version}: not built (scripts/build-previous.sh failed), left out`);
+    return undefined;
+  }
+  return { version, binary };
+}
 
 interface Shape {
   databases: number;
@@ -524,6 +547,7 @@ function sstSections(method: Method, donor: Tls, joiner: Tls, rlimit: string | u
     case 'stunnel':
       return { donor: stunnel(donor), joiner: stunnel(joiner) };
     case 'ours':
+    case 'previous':
     case 'ours-rlimit':
       return { donor: ours(donor), joiner: ours(joiner) };
   }
@@ -537,6 +561,8 @@ interface Transfer {
   dataset: Dataset;
   expected: string;
   rlimit: string | undefined;
+  /** The previous release's executable, when it runs as the 'previous' method. */
+  previousBinary?: string;
 }
 
 async function joinOnce(x: Transfer, method: Method): Promise<Run> {
@@ -544,6 +570,10 @@ async function joinOnce(x: Transfer, method: Method): Promise<Run> {
   const spec = METHODS[method];
   joiner.spec.mysqld = { ...joiner.spec.mysqld, wsrep_sst_method: spec.sst, user: spec.user, innodb_log_file_size: dataset.redo };
   const sections = sstSections(method, x.tls.donor, x.tls.joiner, x.rlimit);
+  // mariadbd finds the program on the fixture's PATH: point it at the build this method runs.
+  const program = join(c.bin, 'wsrep_sst_rsync_tunnel');
+  rmSync(program, { force: true });
+  symlinkSync(method === 'previous' && x.previousBinary !== undefined ? x.previousBinary : BIN, program);
   donor.spec.sst = sections.donor;
   joiner.spec.sst = sections.joiner;
   c.writeConfigs();
@@ -815,6 +845,20 @@ function targets(
       o === undefined ? verdict(undefined) : 'REPORTED',
     ]);
   }
+  for (const d of ran) {
+    const [o, v] = [sum(d, 'ours'), sum(d, 'previous')];
+    if (v === undefined) continue;
+    rows.push([`${d.name}: this release against the previous one (start→Synced; joiner script)`, `${fmt(o?.synced)} s vs ${fmt(v.synced)} s (${ratio(o?.synced, v.synced)}); ${fmt(o?.joiner, 2)} s vs ${fmt(v.joiner, 2)} s (${ratio(o?.joiner, v.joiner)})`, 'INFO']);
+  }
+  if (big !== undefined && sum(big, 'previous') !== undefined) {
+    const tunnel = (m: Method): number | undefined => {
+      const cpu = sum(big, m)?.cpu;
+      const [d, j] = [cpu?.['donor socat'], cpu?.['joiner socat']];
+      return d === undefined || j === undefined ? undefined : d + j;
+    };
+    const [o, v] = [tunnel('ours'), tunnel('previous')];
+    rows.push([`tunnel CPU-s per GiB lowered (${big.name}): socat, donor + joiner, against the previous release`, `${fmt(o, 2)} vs ${fmt(v, 2)} (${ratio(o, v)})`, verdict(o === undefined || v === undefined ? undefined : o < v)]);
+  }
   if (rate !== undefined) {
     const limited = runs.filter((r) => r.method === 'ours-rlimit' && r.rateLimitLogged && r.copy !== undefined);
     const largest = limited.sort((a, b) => b.datadirBytes - a.datadirBytes)[0];
@@ -839,6 +883,11 @@ async function main(): Promise<void> {
   if (spawnSync('stunnel', ['-version']).error) throw new Error('stunnel missing: scripts/install-deps.sh installs stunnel4 (the stock method\'s TLS)');
   // The fixture links the executable it finds here into the nodes' PATH.
   process.env.SST_TEST_BINARY = BIN;
+  const previous = previousRelease();
+  if (previous !== undefined) {
+    COMPARED.push('previous');
+    METHODS.previous.label = `rsync_tunnel ${previous.version} (previous release)`;
+  }
   if (process.env.BENCH_SIZES_GB !== undefined) throw new Error('BENCH_SIZES_GB is gone: use BENCH_DATASETS, e.g. many:4,one:3,small:0.02 (GB of tables)');
   const datasets = parseDatasets(process.env.BENCH_DATASETS ?? 'many:4,one:3,small:0.02');
   // Three rounds by default: on a shared 2-CPU machine single transfers vary by tens of percent.
@@ -921,7 +970,7 @@ async function main(): Promise<void> {
         `\n${d.name} ${d.gb} GB: ${d.tables.length} tables in ${d.databases.length} database(s), ${(tables / MiB).toFixed(0)} MiB of tables (${rows} rows); ` +
           `donor datadir ${(duBytes(donor.datadir) / MiB).toFixed(0)} MiB with a ${d.redo} redo log; loaded and flushed in ${((Date.now() - t) / 1000).toFixed(0)} s`,
       );
-      const x: Transfer = { c, donor, joiner, tls, dataset: d, expected, rlimit };
+      const x: Transfer = { c, donor, joiner, tls, dataset: d, expected, rlimit, previousBinary: previous?.binary };
       for (let round = 0; round < rounds; round++) {
         for (const m of methodOrder(round, di)) runs.push(await joinOnce(x, m));
       }

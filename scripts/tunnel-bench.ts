@@ -2,10 +2,12 @@
  * `node build/scripts/tunnel-bench.js`: what the TLS tunnel alone costs, without rsync or
  * MariaDB. One socat pair with the addresses the SST uses (connectAddress / listenAddress, the
  * joiner's listener forking a child per connection as in an SST) carries TUNNEL_GIB (default 2)
- * GiB from a pipe to a pipe, for each socat transfer block in TUNNEL_BLOCKS (default
- * "65536,262144,1048576"); TUNNEL_ROUNDS (default 3) rounds, medians. Prints MiB/s and CPU
- * seconds per GiB of the sending socat and of the receiving socat child (from /proc), and each
- * figure's ratio to the first block size, measured in the same run.
+ * GiB from a pipe to a pipe, for each variant in TUNNEL_VARIANTS (default
+ * "65536,65536:pipes,1048576:pipes": socat's transfer block, and whether the listener's EXEC talks
+ * to its program over pipes rather than socat's default socketpair); TUNNEL_ROUNDS (default 3)
+ * rounds, medians. Prints MiB/s and CPU seconds per GiB of the sending socat and of the
+ * receiving socat child (from /proc), and each figure's ratio to the first variant's, measured
+ * in the same run.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -38,12 +40,24 @@ interface Result {
   receiverCpuPerGiB: number;
 }
 
-async function once(block: number, gib: number, port: number, certs: ReturnType<typeof makeTwoNodePki>): Promise<Result> {
+interface Variant {
+  label: string;
+  block: number;
+  pipes: boolean;
+}
+
+function parseVariant(text: string): Variant {
+  const [block, option] = text.split(':');
+  return { label: text, block: Number(block), pipes: option === 'pipes' };
+}
+
+async function once(v: Variant, gib: number, port: number, certs: ReturnType<typeof makeTwoNodePki>): Promise<Result> {
+  const block = v.block;
   const tls = (cert: string, commonName?: string) => ({ cert, caFile: certs.pki.caCert, verify: true, commonName });
   const listen = listenAddress({ port, bind: { host: JOINER_IP, ipv6: false }, ipv6: false, tls: tls(certs.joinerCert.bundle, ''), sockopt: [], maxChildren: 9 });
   const connect = connectAddress({ host: JOINER_IP, port, ipv6: false, tls: tls(certs.donorCert.bundle), sockopt: [] });
   const count = Math.round((gib * GiB) / MiB);
-  const listener = spawn('socat', ['-b', String(block), listen, 'EXEC:dd of=/dev/null bs=1M status=none'], { stdio: 'ignore', detached: true });
+  const listener = spawn('socat', ['-b', String(block), listen, `EXEC:dd of=/dev/null bs=1M status=none${v.pipes ? ',pipes' : ''}`], { stdio: 'ignore', detached: true });
   await new Promise((r) => setTimeout(r, 300));
   const t0 = process.hrtime.bigint();
   const sender = spawn('socat', ['-b', String(block), '-u', `EXEC:dd if=/dev/zero bs=1M count=${count} status=none`, connect], { stdio: 'ignore', detached: true });
@@ -67,25 +81,25 @@ async function once(block: number, gib: number, port: number, certs: ReturnType<
 
 async function main(): Promise<void> {
   const gib = envList('TUNNEL_GIB', '2')[0] ?? 2;
-  const blocks = envList('TUNNEL_BLOCKS', '65536,262144,1048576');
+  const variants = (process.env.TUNNEL_VARIANTS ?? '65536,65536:pipes,1048576:pipes').split(',').map(parseVariant);
   const rounds = envList('TUNNEL_ROUNDS', '3')[0] ?? 3;
   const certs = makeTwoNodePki('tunnel-bench-');
   const socat = spawnSync('socat', ['-V'], { encoding: 'utf8' }).stdout.split('\n').find((l) => /socat version/.test(l)) ?? '?';
   console.log(`tunnel bench: ${gib} GiB per transfer, ${rounds} rounds, ${socat.trim()}, ${cpus()[0]?.model ?? '?'} × ${cpus().length}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const results = new Map<number, Result[]>(blocks.map((b) => [b, []]));
+  const results = new Map<Variant, Result[]>(variants.map((v) => [v, []]));
   let port = 45000;
   for (let r = 0; r < rounds; r++) {
-    for (const b of r % 2 === 0 ? blocks : [...blocks].reverse()) results.get(b)?.push(await once(b, gib, port++, certs));
+    for (const v of r % 2 === 0 ? variants : [...variants].reverse()) results.get(v)?.push(await once(v, gib, port++, certs));
   }
   rmSync(certs.root, { recursive: true, force: true });
-  const base = results.get(blocks[0] as number) ?? [];
+  const base = results.get(variants[0] as Variant) ?? [];
   const baseM = { rate: median(base.map((x) => x.mibPerS)), s: median(base.map((x) => x.senderCpuPerGiB)), r: median(base.map((x) => x.receiverCpuPerGiB)) };
-  console.log('block     MiB/s  (ratio)   sender CPU-s/GiB (ratio)   receiver CPU-s/GiB (ratio)');
-  for (const b of blocks) {
-    const rs = results.get(b) ?? [];
+  console.log('variant          MiB/s  (ratio)   sender CPU-s/GiB (ratio)   receiver CPU-s/GiB (ratio)');
+  for (const v of variants) {
+    const rs = results.get(v) ?? [];
     const m = { rate: median(rs.map((x) => x.mibPerS)), s: median(rs.map((x) => x.senderCpuPerGiB)), r: median(rs.map((x) => x.receiverCpuPerGiB)) };
     console.log(
-      `${String(b).padEnd(8)} ${m.rate.toFixed(0).padStart(6)}  (×${(m.rate / baseM.rate).toFixed(2)})   ${m.s.toFixed(2).padStart(6)} (×${(m.s / baseM.s).toFixed(2)})              ${m.r.toFixed(2).padStart(6)} (×${(m.r / baseM.r).toFixed(2)})`,
+      `${v.label.padEnd(16)} ${m.rate.toFixed(0).padStart(6)}  (×${(m.rate / baseM.rate).toFixed(2)})   ${m.s.toFixed(2).padStart(6)} (×${(m.s / baseM.s).toFixed(2)})              ${m.r.toFixed(2).padStart(6)} (×${(m.r / baseM.r).toFixed(2)})`,
     );
   }
 }

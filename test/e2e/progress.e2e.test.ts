@@ -28,7 +28,8 @@ describe('progress and rate limit in the error logs', { timeout: 600_000 }, () =
     assertReplicates(c, n2, n1);
 
     const donor = sstLines(c, n1);
-    const context = `--- donor ---\n${donor.join('\n')}\n--- joiner ---\n${sstLines(c, n2).join('\n')}`;
+    const joiner = sstLines(c, n2);
+    const context = `--- donor ---\n${donor.join('\n')}\n--- joiner ---\n${joiner.join('\n')}`;
     assert.ok(donor.some((l) => /rate limit 8\.0 MiB\/s for the whole SST \(rlimit\).*stay locked/.test(l)), context);
     const progress = donor.map((l) => /sent ([\d.]+) (B|KiB|MiB|GiB) of ([\d.]+) (B|KiB|MiB|GiB) \((\d+)%\), ([\d.]+) (B|KiB|MiB|GiB)\/s/.exec(l)).filter((m) => m !== null);
     assert.ok(progress.length >= 2, `at least two progress lines:\n${context}`);
@@ -41,6 +42,7 @@ describe('progress and rate limit in the error logs', { timeout: 600_000 }, () =
     // Over the whole copy, pass 1 and the handshakes included: at most the limit (and its 0.2 s of credit).
     assert.ok(rate <= 8 * MiB * 1.1, `average ${(rate / MiB).toFixed(1)} MiB/s for a limit of 8 MiB/s\n${context}`);
     assert.ok(rate >= 8 * MiB * 0.5, `average ${(rate / MiB).toFixed(1)} MiB/s: the limit should not slow the copy far below itself\n${context}`);
+    assert.ok(joiner.some((l) => /\[INFO\] received [\d.]+ (B|KiB|MiB|GiB), [\d.]+ (B|KiB|MiB|GiB)\/s/.test(l)), `the joiner's progress lines:\n${context}`);
     // wsrep_debug=1: mariadbd ran the donor with --progress 1 and took our progress lines as such, not as the final line.
     assert.match(c.log(n1), /--progress 1/, 'mariadbd passed --progress 1');
   });
