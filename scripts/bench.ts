@@ -857,7 +857,8 @@ function targets(
       return d === undefined || j === undefined ? undefined : d + j;
     };
     const [o, v] = [tunnel('ours'), tunnel('previous')];
-    rows.push([`tunnel CPU-s per GiB lowered (${big.name}): socat, donor + joiner, against the previous release`, `${fmt(o, 2)} vs ${fmt(v, 2)} (${ratio(o, v)})`, verdict(o === undefined || v === undefined ? undefined : o < v)]);
+    // Runs of one build differ by a few percent: only a lower figure past that counts as lowered.
+    rows.push([`tunnel CPU-s per GiB lowered by over 5 % (${big.name}): socat, donor + joiner, against the previous release`, `${fmt(o, 2)} vs ${fmt(v, 2)} (${ratio(o, v)})`, verdict(o === undefined || v === undefined ? undefined : o < 0.95 * v)]);
   }
   if (rate !== undefined) {
     const limited = runs.filter((r) => r.method === 'ours-rlimit' && r.rateLimitLogged && r.copy !== undefined);
