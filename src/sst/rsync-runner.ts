@@ -34,20 +34,24 @@ const GROUP_GRACE_MS = 2000;
 const STDERR_DRAIN_MS = 1000;
 
 export interface RsyncRunner {
-  /** `started` learns the pid of the rsync that carries the pass (to count its bytes, or pause it). */
-  run(pass: Pass, started?: (pid: number) => void): Promise<void>;
+  /**
+   * `started` learns the pid of the rsync that carries the pass (to count its bytes, or pause
+   * it), `exited` when that rsync has exited and been reaped, so its pid is no longer ours.
+   */
+  run(pass: Pass, started?: (pid: number) => void, exited?: (ok: boolean) => void): Promise<void>;
 }
 
 /** Runs passes against the joiner's daemon, authenticated by the per-SST secret in `passwordFile`. */
 export function rsyncRunner(life: Lifecycle, rsync: string, env: NodeJS.ProcessEnv, cwd: string, passwordFile: string): RsyncRunner {
   return {
-    async run(pass: Pass, started?: (pid: number) => void): Promise<void> {
+    async run(pass: Pass, started?: (pid: number) => void, exited?: (ok: boolean) => void): Promise<void> {
       if (pass.list !== undefined) writeFileSync(pass.list.file, pass.list.entries.map((e) => `${e}\0`).join(''), { mode: 0o600 });
       const args = [`--password-file=${passwordFile}`, ...pass.args];
       log.info(`${pass.name}: ${rsync} ${args.join(' ')}`);
       const child = life.supervisor.spawn({ name: `rsync ${pass.name}`, command: rsync, args, env, cwd });
       if (child.pid > 0) started?.(child.pid);
       const result = await life.race(child.exited);
+      exited?.(result.code === 0);
       await life.supervisor.stop(child, GROUP_GRACE_MS);
       if (result.code !== 0) {
         // socat's reason (a TLS refusal) may still sit in the pipe when rsync's exit is seen.

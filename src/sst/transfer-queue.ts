@@ -1,8 +1,11 @@
 import type { Pass } from '../rsync/plan';
 
-/** Runs one pass and says which process carries it, so its bytes can be counted (and paused). */
+/**
+ * Runs one pass and says which process carries it, so its bytes can be counted (and paused), and
+ * when that process has exited: from then on its pid may belong to someone else.
+ */
 export interface PassRunner {
-  run(pass: Pass, started: (pid: number) => void): Promise<void>;
+  run(pass: Pass, started: (pid: number) => void, exited: (ok: boolean) => void): Promise<void>;
 }
 
 /** What is moving now: the monitor reads it, the queue writes it. */
@@ -30,9 +33,12 @@ export async function runQueue(passes: readonly Pass[], streams: number, runner:
   const worker = async (): Promise<void> => {
     while (failure === undefined && next < passes.length) {
       const pass = passes[next++] as Pass;
+      const exited = (ok: boolean): void => {
+        if (state.running.delete(pass) && ok) state.done += pass.bytes;
+      };
       try {
-        await runner.run(pass, (pid) => state.running.set(pass, pid));
-        state.done += pass.bytes;
+        await runner.run(pass, (pid) => state.running.set(pass, pid), exited);
+        exited(true);
       } catch (e) {
         if (failure === undefined) {
           failure = { error: e };

@@ -89,6 +89,30 @@ describe('runQueue (fake children)', () => {
     assert.equal(state.done, 0);
   });
 
+  test('once its rsync has exited a pass leaves `running` (its pid is no longer ours to signal), before the runner is done', async () => {
+    const state = new TransferState();
+    let release: () => void = () => undefined;
+    let exit: (ok: boolean) => void = () => undefined;
+    const runner: PassRunner = {
+      run(_p, started, exited): Promise<void> {
+        started(42);
+        exit = exited;
+        return new Promise<void>((r) => {
+          release = r;
+        });
+      },
+    };
+    const done = runQueue([pass('a', 7)], 1, runner, state, async () => undefined);
+    await tick();
+    assert.deepEqual([...state.running.values()], [42]);
+    exit(true);
+    assert.equal(state.running.size, 0);
+    assert.equal(state.done, 7);
+    release();
+    await done;
+    assert.equal(state.done, 7, 'counted once');
+  });
+
   test('more streams than passes: one worker per pass; no passes: nothing runs', async () => {
     const f = fakeRunner();
     const done = runQueue([pass('only', 1)], 8, f.runner, new TransferState(), async () => undefined);
