@@ -15,7 +15,7 @@ import { listeningSockets } from '../../src/proc/sockets';
 import { createCa, issueCert } from '../helpers/pki';
 import { listeningPortsOf, taggedProcesses } from '../helpers/procs';
 import type { Cluster, ClusterNode } from './cluster';
-import { bootstrap, destroyCluster, TABLES, waitFor } from './harness';
+import { bootstrap, destroyCluster, leftoverProcesses, TABLES, waitFor } from './harness';
 
 const mounts: string[] = [];
 afterEach(() => destroyCluster(() => mounts.splice(0).forEach((m) => spawnSync('umount', ['-l', m]))));
@@ -63,14 +63,7 @@ async function expectFailedJoin(c: Cluster, n1: ClusterNode, n2: ClusterNode, e:
     assert.equal(exitCodeLogged(c, failing, e.side), e.code, c.tail(failing, 40));
   }
   assert.doesNotMatch(c.log(n2), /(SST|IST) completed|SST succeeded/, 'the joiner must never report success');
-  const nodePids = new Set(c.nodes.map((n) => n.process?.pid));
-  const deadline = Date.now() + 15_000;
-  let left = taggedProcesses(c.tag).filter((p) => !nodePids.has(p.pid));
-  while (left.length > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    left = taggedProcesses(c.tag).filter((p) => !nodePids.has(p.pid));
-  }
-  assert.deepEqual(left, [], 'no socat, rsync or SST program may outlive the failed SST');
+  assert.deepEqual(await leftoverProcesses(c, 15_000), [], 'no socat, rsync or SST program may outlive the failed SST');
   assert.equal(listeningPortsOf(c.tag).includes(n2.sstPort), false, 'nothing of ours listens on the SST port any more');
   await c.waitSynced(n1, 60_000);
   assert.equal(checksums(c, n1), before, 'the donor data is untouched');

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { taggedProcesses, type Tagged } from '../helpers/procs';
 import { Cluster, type ClusterNode, type NodeSpec } from './cluster';
 
 let cluster: Cluster | undefined;
@@ -87,3 +88,15 @@ export function sstLines(c: Cluster, n: ClusterNode): string[] {
   return c.log(n).split('\n').filter((l) => l.includes('WSREP_SST:'));
 }
 
+
+/** The cluster's tagged processes other than its mariadbd, once they are gone or `ms` has passed. */
+export async function leftoverProcesses(c: Cluster, ms: number): Promise<Tagged[]> {
+  const nodePids = new Set(c.nodes.map((n) => n.process?.pid));
+  const deadline = Date.now() + ms;
+  let left = taggedProcesses(c.tag).filter((p) => !nodePids.has(p.pid));
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    left = taggedProcesses(c.tag).filter((p) => !nodePids.has(p.pid));
+  }
+  return left;
+}

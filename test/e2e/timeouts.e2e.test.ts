@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { listeningPortsOf, taggedProcesses } from '../helpers/procs';
 import type { Cluster, ClusterNode } from './cluster';
-import { bootstrap, destroyCluster, TABLES, waitFor } from './harness';
+import { bootstrap, destroyCluster, leftoverProcesses, TABLES, waitFor } from './harness';
 
 const stopped = new Set<number>();
 
@@ -67,14 +67,7 @@ async function assertTimedOut(c: Cluster, n1: ClusterNode, n2: ClusterNode, befo
   // mariadbd 10.11 logs "SST succeeded for position 00000000-…:-1" after a failed joiner script, then aborts.
   assert.doesNotMatch(c.log(n2), /rsync (SST|IST) completed on joiner|SST succeeded for position (?!00000000-0000-0000-0000-000000000000:-1)/, 'the joiner must never report success');
   await c.waitSynced(n1, 120_000);
-  const nodePids = new Set(c.nodes.map((n) => n.process?.pid));
-  const deadline = Date.now() + 30_000;
-  let left = taggedProcesses(c.tag).filter((p) => !nodePids.has(p.pid));
-  while (left.length > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    left = taggedProcesses(c.tag).filter((p) => !nodePids.has(p.pid));
-  }
-  assert.deepEqual(left, [], 'no socat, rsync or SST program may outlive the failed SST');
+  assert.deepEqual(await leftoverProcesses(c, 30_000), [], 'no socat, rsync or SST program may outlive the failed SST');
   assert.equal(listeningPortsOf(c.tag).includes(n2.sstPort), false, 'nothing of ours listens on the SST port any more');
   assert.equal(checksums(c, n1), before, 'the donor data is untouched');
 }
