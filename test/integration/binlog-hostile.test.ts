@@ -83,7 +83,7 @@ describe('binary logs from a hostile donor', () => {
     rmSync(join(p.joiner.datadir, 'grastate.dat'));
     mkdirSync(join(p.joiner.datadir, 'idx'));
     renameSync(join(p.joiner.datadir, 'mysql-bin.index'), join(p.joiner.datadir, 'idx', 'mysql-bin.index'));
-    // The donor's pass 6 copies idx/ like a database directory: its index replaces the joiner's.
+    // The donor copies idx/ like a database directory: its index replaces the joiner's.
     mkdirSync(join(p.donor.datadir, 'idx'));
     writeFileSync(join(p.donor.datadir, 'idx', 'mysql-bin.index'), `${victim}\n../victim\n./${binlog(3)}\n`);
 
