@@ -8,7 +8,7 @@ import { LineSplitter } from './line-splitter';
 import { QuietLines, type QuietKind } from './quiet-lines';
 
 export interface ChildSpec {
-  /** Short name for logs ("socat listener", "rsync pass 6 db1"). */
+  /** Short name for logs ("socat listener", "rsync files 2/5 (…)"). */
   name: string;
   command: string;
   args: readonly string[];

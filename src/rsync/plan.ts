@@ -42,7 +42,7 @@ export interface PlanInput {
   logDir: string;
   undoDir: string;
   ariaLog: string;
-  /** Those of `databases` that are symlinks to a directory elsewhere, with the directory they resolve to. */
+  /** Database directories that are symlinks to a directory elsewhere, each with the directory it resolves to. */
   symlinkedDatabases?: Readonly<Record<string, string>>;
   /** Everything below the database directories but directories, kept files left out (sst/source-files.ts). */
   files?: readonly SourceFile[];

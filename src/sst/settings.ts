@@ -86,7 +86,7 @@ export function resolveMaxBinlogs(lookup: Lookup, mysqld: readonly string[]): nu
 }
 
 /**
- * Parallel rsyncs of pass 6: `backup-threads`, else the CPU count, never more than the joiner's
+ * Parallel rsync streams of the queue: `backup-threads`, else the CPU count, never more than the joiner's
  * listener serves at once (MAX_STREAMS). `note` tells the operator when the setting is cut down.
  */
 export function resolveBackupThreads(lookup: Lookup, mysqld: readonly string[], cpus: number, note: (message: string) => void = log.info): number {

@@ -12,13 +12,8 @@ export interface PassRunner {
 export class TransferState {
   /** Bytes of the passes that have finished. */
   done = 0;
+  /** The passes whose rsync runs now, with its pid. */
   readonly running = new Map<Pass, number>();
-
-  bytesRunning(): number {
-    let n = 0;
-    for (const pass of this.running.keys()) n += pass.bytes;
-    return n;
-  }
 }
 
 /**
