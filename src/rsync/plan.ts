@@ -61,6 +61,11 @@ export interface PlanInput {
   streams?: number;
   /** Directory for the batches' file lists. */
   listDir?: string;
+  /**
+   * rlimit, in bytes per second: no single stream may go faster than the whole SST, so that the
+   * donor's pauses (which share the limit among the streams) never follow a burst at full speed.
+   */
+  rateLimit?: number;
 }
 
 export type EnginePass = 'dataHome' | 'logDir' | 'undoDir' | 'ariaLog';
@@ -262,6 +267,11 @@ export function transferPlan(input: PlanInput): { structure: Pass[]; queue: Pass
   });
   // Stable: equal sizes keep the order above (binary logs, engine passes, batches).
   queue.sort((a, b) => b.bytes - a.bytes);
+  if (input.rateLimit !== undefined) {
+    // rsync's unit is KiB/s; it cannot go below 1.
+    const bwlimit = `--bwlimit=${Math.max(1, Math.floor(input.rateLimit / 1024))}`;
+    for (const pass of queue) pass.args.splice(COMMON_FLAGS.length, 0, bwlimit);
+  }
   return { structure, queue };
 }
 

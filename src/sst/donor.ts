@@ -204,6 +204,7 @@ async function transfer(life: Lifecycle, runner: RsyncRunner, args: SstArgs, p: 
     keptOnDonor: kept,
     streams: p.backupThreads,
     listDir: work,
+    rateLimit: p.rateLimit,
   });
   const total = plan.queue.reduce((n, pass) => n + pass.bytes, 0);
   log.info(

@@ -260,6 +260,16 @@ describe('database files: batches over the streams', () => {
   });
 });
 
+describe('rlimit', () => {
+  test('every queued pass gets --bwlimit of the whole limit (KiB/s, at least 1); pass 1 sends no content and gets none', () => {
+    const plan = transferPlan({ ...INPUT, rateLimit: 50 * 1024 * 1024 });
+    for (const p of plan.queue) assert.equal(p.args[COMMON_FLAGS.length], '--bwlimit=51200', p.name);
+    assert.ok(plan.structure.every((p) => !p.args.some((a) => a.startsWith('--bwlimit'))));
+    assert.equal(transferPlan({ ...INPUT, rateLimit: 100 }).queue[0]?.args[COMMON_FLAGS.length], '--bwlimit=1');
+    assert.ok(transferPlan(INPUT).queue.every((p) => !p.args.some((a) => a.startsWith('--bwlimit'))));
+  });
+});
+
 describe('marker pass', () => {
   test('exact argv: --archive --quiet --checksum, no --inplace (temp file + rename on the joiner)', () => {
     const p = markerPass(TARGET, `/var/lib/mysql/${MARKER}`);
