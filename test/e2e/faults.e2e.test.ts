@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { listeningSockets } from '../../src/proc/sockets';
 import { createCa, issueCert } from '../helpers/pki';
-import { listeningPortsOf, taggedProcesses } from '../helpers/procs';
+import { listeningPortsOf, portBindable, taggedProcesses } from '../helpers/procs';
 import type { Cluster, ClusterNode } from './cluster';
 import { bootstrap, destroyCluster, leftoverProcesses, TABLES, waitFor } from './harness';
 
@@ -240,6 +240,13 @@ describe('fault matrix', { timeout: 1_800_000 }, () => {
     await n2.exited;
     clearTimeout(timer);
     await c.waitSynced(n1, 60_000);
+    // The restart reuses node 2's ports, all in the ephemeral range: a short-lived client socket of
+    // anyone on the machine may hold one for a moment (seen once on the IST port: mariadbd then aborts).
+    const host = n2.spec.ip;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+      const free = await Promise.all([n2.port, n2.galeraPort, n2.istPort, n2.sstPort].map((p) => portBindable(host, p)));
+      if (free.every(Boolean)) break;
+    }
     const t1 = Date.now();
     c.start(n2);
     await c.waitSynced(n2);

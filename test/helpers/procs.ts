@@ -63,6 +63,15 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** Whether a listening socket could be bound to host:port now (both with SO_REUSEADDR, as libuv and asio set it). */
+export function portBindable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, host, () => s.close(() => resolve(true)));
+  });
+}
+
 export interface Listener {
   pid: number;
   /** The executable, so a fork not yet exec'ed (still the parent's program) can be told apart. */
