@@ -57,16 +57,15 @@ export class ByteMeter {
 }
 
 /**
- * What rsync processes in the listener's process group have written, as one sample for a
- * ByteMeter. The joiner hands it only the receivers (descendants.ts): a daemon relays every
- * byte to the receiver it forks, so counting both would count the data twice.
+ * What `processes` have written so far, as one sample for a ByteMeter. The joiner hands it its
+ * rsync receivers (descendants.ts): a daemon relays every byte to the receiver it forks, so
+ * counting both would count the data twice.
  */
-export function groupWrites(table: readonly ProcessEntry[], pgid: number, read: (pid: number) => IoCounts | undefined = readIo): Map<number, number> {
+export function writesOf(processes: readonly Pick<ProcessEntry, 'pid'>[], read: (pid: number) => IoCounts | undefined = readIo): Map<number, number> {
   const out = new Map<number, number>();
-  for (const p of table) {
-    if (p.pgid !== pgid || p.zombie || p.comm !== 'rsync') continue;
-    const io = read(p.pid);
-    if (io !== undefined) out.set(p.pid, io.wchar);
+  for (const { pid } of processes) {
+    const io = read(pid);
+    if (io !== undefined) out.set(pid, io.wchar);
   }
   return out;
 }

@@ -1,9 +1,9 @@
 import { spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { log } from '../log';
 import { OWNER_ENV } from './identity';
+import { processTable } from './process-table';
 import { LineSplitter } from './line-splitter';
 import { QuietLines, type QuietKind } from './quiet-lines';
 
@@ -103,17 +103,7 @@ const systemGroups: ProcessGroups = {
    * our own not-yet-reaped child only.
    */
   hasLiveMembers(pgid) {
-    for (const name of readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      try {
-        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (Number(f[2]) === pgid && (f[0] !== 'Z' || Number(f[1]) === process.pid)) return true;
-      } catch {
-        // Exited while we looked.
-      }
-    }
-    return false;
+    return processTable().some((p) => p.pgid === pgid && (!p.zombie || p.ppid === process.pid));
   },
 };
 

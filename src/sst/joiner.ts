@@ -11,7 +11,7 @@ import { probeListenPort } from '../net/port-probe';
 import type { Lifecycle } from '../proc/lifecycle';
 import { ipv6ListenerAdvice } from '../proc/tool-features';
 import { descendants, receivers } from '../proc/descendants';
-import { ByteMeter, groupWrites } from '../proc/io-meter';
+import { ByteMeter, writesOf } from '../proc/io-meter';
 import { childrenWithChildren, processTable } from '../proc/process-table';
 import type { QuietKind } from '../proc/quiet-lines';
 import { pidListensOn } from '../proc/sockets';
@@ -276,7 +276,7 @@ function watchLimits(p: Prepared): WatchLimits {
 /** One look at the listener's processes: has a donor authenticated, and how much has arrived. */
 function observeCopy(listener: SupervisedChild, watch: CopyWatch): void {
   const found = receivers(descendants(listener.pid));
-  const sample = { now: Date.now(), authenticated: found.length > 0, bytes: watch.meter.observe(groupWrites(found, listener.pid)) };
+  const sample = { now: Date.now(), authenticated: found.length > 0, bytes: watch.meter.observe(writesOf(found)) };
   const step = watchStep(watch.state, watch.limits, sample);
   watch.state = step.state;
   for (const event of step.events) {

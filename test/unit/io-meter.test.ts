@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ByteMeter, groupWrites, parseIo } from '../../src/proc/io-meter';
-import type { ProcessEntry } from '../../src/proc/process-table';
+import { ByteMeter, parseIo, writesOf } from '../../src/proc/io-meter';
 
 describe('io-meter', () => {
   test('parseIo reads rchar and wchar', () => {
@@ -26,10 +25,8 @@ describe('io-meter', () => {
     assert.equal(m.observe(new Map([[1, 4]])), 10);
   });
 
-  test('groupWrites counts the live rsync processes of one group', () => {
-    const entry = (pid: number, pgid: number, comm: string, zombie = false): ProcessEntry => ({ pid, ppid: 1, pgid, comm, zombie });
-    const table = [entry(10, 10, 'socat'), entry(11, 10, 'rsync'), entry(12, 10, 'rsync', true), entry(13, 99, 'rsync'), entry(14, 10, 'rsync')];
+  test('writesOf reads wchar of each process it is given; one that is gone counts nothing', () => {
     const io = (pid: number): { rchar: number; wchar: number } | undefined => (pid === 14 ? undefined : { rchar: 0, wchar: pid * 100 });
-    assert.deepEqual([...groupWrites(table, 10, io)], [[11, 1100]]);
+    assert.deepEqual([...writesOf([{ pid: 11 }, { pid: 14 }, { pid: 12 }], io)], [[11, 1100], [12, 1200]]);
   });
 });
