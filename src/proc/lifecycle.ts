@@ -1,12 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Exit, SstError } from '../errors';
+import { Exit, SstError, type ExitCode } from '../errors';
 import { log } from '../log';
 import { quietSocatLine } from '../tunnel/socat-messages';
 import { Supervisor, type SupervisorOptions } from './supervisor';
 
 type Cleanup = () => void | Promise<void>;
 
-const EXIT_ON_SIGNAL: Partial<Record<NodeJS.Signals, number>> = {
+const EXIT_ON_SIGNAL: Partial<Record<NodeJS.Signals, ExitCode>> = {
   SIGINT: Exit.SIGNALLED,
   SIGQUIT: Exit.SIGNALLED,
   SIGTERM: Exit.SIGNALLED,

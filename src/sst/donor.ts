@@ -92,14 +92,14 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
  * and why a socat older than 1.7.4 did not see an IP subjectAltName.
  */
 async function withPeerNames(e: unknown, target: DonorTarget, p: Prepared): Promise<unknown> {
-  if (!(e instanceof SstError) || e.code !== Exit.TLS_VERIFY || !/does not match|verify failed/i.test(e.message)) return e;
+  if (!(e instanceof SstError) || e.kind === undefined) return e;
   const names = await peerCertificateNames({ host: target.host, port: target.port, cert: p.tls.cert, key: p.tls.key });
   const name = expectedName(target, p);
-  const cnOnly = /does not match/i.test(e.message) ? cnOnlyAdvice(p.tools.socatFeatures, name, isIpLiteral(name) !== 0) : undefined;
+  const cnOnly = e.kind === 'peer-name-mismatch' ? cnOnlyAdvice(p.tools.socatFeatures, name, isIpLiteral(name) !== 0) : undefined;
   const parts = [e.message];
   if (names !== undefined) parts.push(`expected the joiner's certificate to name '${name}', it has ${names}`);
   if (cnOnly !== undefined) parts.push(cnOnly);
-  return parts.length === 1 ? e : new SstError(e.code, parts.join('; '));
+  return parts.length === 1 ? e : new SstError(e.code, parts.join('; '), e.kind);
 }
 
 /** The name socat checks: the joiner's host, unless sockopt's `commonname=` replaces it. */
