@@ -1,7 +1,7 @@
 import { lstatSync, mkdtempSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { posix as path } from 'node:path';
-import type { SstArgs } from '../cli/args';
+import type { SstArgs } from '../config/args';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { formatHostPort, isIpLiteral, parseDonorAddress, type DonorTarget } from '../net/address';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { posix as path } from 'node:path';
-import type { SstArgs } from '../cli/args';
+import type { SstArgs } from '../config/args';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { formatHost, parseJoinerAddress, type HostPort } from '../net/address';

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
-import type { SstArgs } from '../cli/args';
+import type { SstArgs } from '../config/args';
 import { describeGroups, loadServerConfig } from '../config/load';
 import { runningServerVersion } from '../config/server-version';
 import { readRawTlsValues, resolveTls, type TlsSettings } from '../config/tls';

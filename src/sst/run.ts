@@ -1,4 +1,4 @@
-import type { SstArgs } from '../cli/args';
+import type { SstArgs } from '../config/args';
 import { Exit } from '../errors';
 import { log } from '../log';
 import { startGuard } from '../proc/guard';

@@ -1,4 +1,4 @@
-import type { Role } from '../cli/args';
+import type { Role } from '../config/tls';
 import type { TunnelTls } from '../tunnel/socat-address';
 import type { Prepared } from './prepare';
 

@@ -25,7 +25,7 @@ import {
 import { log } from '../../src/log';
 import { resolveBinlog, type BinlogSettings, type Lookup } from '../../src/sst/settings';
 import { BINLOG_LIST, BINLOG_STAGING } from '../../src/rsync/modules';
-import type { SstArgs } from '../../src/cli/args';
+import type { SstArgs } from '../../src/config/args';
 import { SstError } from '../../src/errors';
 
 const noConfig: Lookup = () => undefined;

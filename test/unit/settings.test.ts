@@ -4,7 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SstArgs } from '../../src/cli/args';
+import type { SstArgs } from '../../src/config/args';
 import {
   parseRate,
   resolveBackupThreads,
