@@ -10,7 +10,7 @@ import { SstError } from '../errors';
 import { formatHostPort } from '../net/address';
 import type { RsyncTool } from '../proc/tools';
 import { foreignSymlinkProblem, systemLinkFs } from '../rsync/module-symlinks';
-import { resolveLayout, type Layout } from '../sst/settings';
+import { resolveLayout, type Layout } from '../config/settings';
 import { evaluateAccess, underProtectedHome, type Need } from './access';
 import { advertisedAddress, type Advertised, type InterfaceAddress } from './advertised';
 import type { CheckArgs } from './args';

@@ -19,7 +19,7 @@ import {
   resolveTimeouts,
   type BinlogSettings,
   type Layout,
-} from './settings';
+} from '../config/settings';
 
 /** Everything both roles decide before they print their first protocol line. */
 export interface Prepared {

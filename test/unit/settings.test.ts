@@ -15,7 +15,7 @@ import {
   resolveRateLimit,
   resolveTimeouts,
   type Lookup,
-} from '../../src/sst/settings';
+} from '../../src/config/settings';
 import { SstError } from '../../src/errors';
 import { MAX_STREAMS } from '../../src/protocol/streams';
 
