@@ -11,7 +11,7 @@ import { cnOnlyAdvice } from '../proc/tool-features';
 import { writeProtocolLine } from '../protocol/out';
 import { AUTH_USER, MARKER } from '../rsync/modules';
 import { EXCLUDED_TOP_LEVEL, markerPass, transferPlan } from '../rsync/plan';
-import { sockoptCommonName } from '../check/advertised';
+import { sockoptCommonName, tunnelTls } from '../tunnel/tunnel-tls';
 import { peerCertificateNames } from '../tunnel/peer-certificate';
 import { connectAddress } from '../tunnel/socat-address';
 import { binlogsToSend, writeBinlogList } from './binlogs';
@@ -25,7 +25,6 @@ import { formatBytes, formatRate } from './progress-format';
 import { formatDuration, TransferMonitor } from './transfer-monitor';
 import { runQueue, TransferState } from './transfer-queue';
 import { readIo } from '../proc/io-meter';
-import { tunnelTls } from './tunnel-tls';
 
 /** mariadbd renames tables_flushed into place; a look costs one stat, and each one late keeps the tables locked longer. */
 const POLL_MS = 50;

@@ -35,7 +35,7 @@ import { describeLimits, describeReceived, startWatch, watchStep, type WatchLimi
 import { pathsInside, tlsFiles } from './own-files';
 import { prepare, type Prepared } from './prepare';
 import { SOCAT_BUFFER } from './rsync-runner';
-import { tunnelTls } from './tunnel-tls';
+import { tunnelTls } from '../tunnel/tunnel-tls';
 
 /** Also how often the copy is watched: a receiver that lives longer than this is seen. */
 const POLL_MS = 100;
