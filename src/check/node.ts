@@ -15,7 +15,7 @@ import { evaluateAccess, underProtectedHome, type Need } from './access';
 import { advertisedAddress, type Advertised, type InterfaceAddress } from './advertised';
 import type { CheckArgs } from './args';
 import { addressSettings, DEFAULT_USER, describeTls, loadConfig, resolveCheckTls, type CheckConfig, type TlsContext } from './config';
-import { describeIdentity, describeUid, parseGroup, parsePasswd, resolveIdentity, systemPasswd, type Identity } from './identity';
+import { describeIdentity, describeUid, parseGroup, parsePasswd, resolveIdentity, systemPasswd, type Identity } from '../proc/accounts';
 import { accessQuery } from './inspect';
 import { portItem } from './port';
 import type { Report } from './render';

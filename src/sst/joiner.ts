@@ -18,7 +18,7 @@ import { pidListensOn } from '../proc/sockets';
 import type { SupervisedChild } from '../proc/supervisor';
 import { writeProtocolLine } from '../protocol/out';
 import { HANDSHAKE_LIMIT_MS, LISTENER_CHILDREN } from '../protocol/streams';
-import { describeUid, systemPasswd } from '../check/identity';
+import { describeUid, systemPasswd } from '../proc/accounts';
 import { KEEP_FILE, renderDaemonConfig, renderOwnExcludes, renderSecrets, type OwnPaths } from '../rsync/daemon-config';
 import { BINLOG_STAGING, MODULE } from '../rsync/modules';
 import { daemonUser, symlinkOwners, type DaemonUser } from '../rsync/daemon-user';
