@@ -5,6 +5,7 @@ import { startGuard } from '../proc/guard';
 import { identityText, selfStartTime } from '../proc/identity';
 import { Lifecycle } from '../proc/lifecycle';
 import { readStdinAuth } from '../protocol/stdin';
+import { quietSocatLine } from '../tunnel/socat-messages';
 import { PROGRAM, VERSION } from '../version';
 import { runDonor } from './donor';
 import { runJoiner } from './joiner';
@@ -15,7 +16,7 @@ const DONOR_STDIN_WAIT_MS = 30_000;
 export async function runSst(args: SstArgs): Promise<number> {
   const ownerTag = identityText(process.pid, selfStartTime());
   startGuard(ownerTag);
-  const life = new Lifecycle({ ownerTag });
+  const life = new Lifecycle({ ownerTag, quiet: quietSocatLine });
   // 11.8 donors write the joiner's secret to stdin only after creating a temporary SQL user, and
   // then close it; the donor waits only when the environment did not carry the secret.
   const stdinAuth = readStdinAuth(args.role === 'donor' ? DONOR_STDIN_WAIT_MS : undefined);
