@@ -65,6 +65,7 @@ type Kind = 'silent after TLS' | 'silent at the challenge';
 interface Stranger {
   kind: Kind;
   socket: TLSSocket;
+  openedAt: number;
   /** When it reached the point where it goes silent (TLS up; or the challenge received). */
   holdingSince?: number;
   closedAt?: number;
@@ -81,7 +82,7 @@ function openStranger(host: string, port: number, kind: Kind): Stranger {
     ca: readFileSync(pki.caCert),
     checkServerIdentity: () => undefined,
   });
-  const s: Stranger = { kind, socket, received: '' };
+  const s: Stranger = { kind, socket, openedAt: Date.now(), received: '' };
   socket.on('secureConnect', () => {
     if (kind === 'silent after TLS') s.holdingSince = Date.now();
   });
@@ -164,6 +165,12 @@ describe('CA-signed strangers without the secret (issue 13 §4)', () => {
       const held = strangers.filter((s) => s.holdingSince !== undefined);
       const longest = Math.max(...held.map((s) => (s.closedAt ?? Date.now()) - (s.holdingSince ?? 0)));
       const detail = `joiner stderr:\n${stderr}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
+      // How long a peer takes to reach the secret's challenge (TLS, rsync started, greeting) on this machine now.
+      const toChallenge = held
+        .filter((s) => s.kind === 'silent at the challenge')
+        .map((s) => (s.holdingSince ?? 0) - s.openedAt)
+        .sort((a, b) => a - b);
+      console.log(`slots: connect to challenge, first strangers (not queued): ${toChallenge.slice(0, 3).join(', ')} ms`);
       console.log(
         `slots: ${held.length} of ${STRANGERS} strangers held a slot, the longest for ${longest} ms; ${held.filter((s) => s.closedAt === undefined).length} still open; SST copy ${copySeconds.toFixed(1)} s`,
       );
