@@ -19,8 +19,10 @@ export const LISTENER_CHILDREN = MAX_STREAMS + 1;
  * 2-CPU machine: 0.16 to 0.23 s from connect to the challenge, idle or with a load average of 14
  * (both CPUs busy several times over). So 5 s leaves room for a far busier machine or about 1 s of
  * round trip, not for a donor that stops mid-handshake: the donor's rate limit therefore never
- * pauses a stream before its handshake (transfer-monitor.ts). The file list and the copy that
- * follow are not limited here (rsync's own `timeout` watches an authenticated connection). socat
- * has no handshake timeout before 1.8, so the joiner enforces this itself.
+ * pauses a stream before its handshake (transfer-monitor.ts). What follows is not limited here:
+ * an authenticated peer holds the secret, so it is the donor, whose file list may take long to
+ * build and whose copy rsync's own `timeout` watches. The daemon has no timeout before the secret
+ * (rsync sets none when started by socat, as for a remote shell), and socat none for the TLS
+ * handshake before 1.8, so the joiner enforces this itself.
  */
 export const HANDSHAKE_LIMIT_MS = 5_000;
