@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -20,6 +20,7 @@ import { HANDSHAKE_LIMIT_MS, LISTENER_CHILDREN } from '../../src/protocol/stream
 import { AUTH_USER, MODULES } from '../../src/rsync/modules';
 import { CONNECT_PROG, tunnelEnv } from '../../src/sst/rsync-runner';
 import { connectAddress } from '../../src/tunnel/socat-address';
+import { programCommand } from '../helpers/binary';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
 import type { NodeCert, Pki } from '../helpers/pki';
@@ -102,6 +103,32 @@ function openStranger(host: string, port: number, kind: Kind): Stranger {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const asRoot = process.geteuid?.() === 0;
+const hasSetpriv = spawnSync('setpriv', ['--version']).status === 0;
+const idOf = (flag: string): number => Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
+
+/**
+ * The joiner as it runs: as itself with a datadir of its own; and as root with a datadir another
+ * user owns, without CAP_SYS_PTRACE (a container's root): its rsync daemon then takes that
+ * user's uid after the secret, and root may no longer read the daemon's working directory.
+ */
+const VARIANTS: { name: string; skip: string | false; owner?: { uid: number; gid: number }; wrapper?: (dir: string) => string }[] = [
+  { name: 'the daemon keeps our user', skip: false },
+  {
+    name: "root joiner without CAP_SYS_PTRACE, datadir owned by nobody (the daemon's uid shows it)",
+    skip: !asRoot ? 'needs root: the daemon changes user only under a root joiner' : !hasSetpriv && 'needs setpriv (util-linux) to drop CAP_SYS_PTRACE',
+    owner: asRoot ? { uid: idOf('-u'), gid: idOf('-g') } : undefined,
+    wrapper: (dir) => {
+      const { command, args } = programCommand();
+      const file = join(dir, 'joiner-without-ptrace');
+      const quoted = [command, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+      writeFileSync(file, `#!/bin/sh\nexec setpriv --inh-caps=-sys_ptrace --bounding-set=-sys_ptrace -- ${quoted} "$@"\n`, { mode: 0o755 });
+      return file;
+    },
+  },
+];
+for (const v of VARIANTS) if (v.skip) console.log(`SKIP slots (${v.name}): ${v.skip}`);
 
 /** The joiner's rsync daemons (and receivers) whose working directory is `dir`. */
 function rsyncsIn(dir: string): number[] {
@@ -194,66 +221,75 @@ describe('CA-signed strangers without the secret (issue 13 §4)', () => {
     }
   });
 
-  test('a peer with the secret whose file list is slow to come (its receiver not yet forked) keeps its connection past the limit', { timeout: 300_000 }, async () => {
-    tag = `slots-list-${randomBytes(4).toString('hex')}`;
-    const base = join(root, tag);
-    const joiner = side(join(base, 'joiner'), joinerCert, {});
-    const donor = side(join(base, 'donor'), donorCert, {});
-    makeDatadir(donor.datadir);
-    const port = await freePort(JOINER_IP);
-    // The file list is read from a FIFO the test holds open: the client authenticates, then waits
-    // for names, as a donor stat-ing a huge batch would; the joiner's daemon forks no receiver meanwhile.
-    const fifo = join(base, 'names');
-    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
-    const writer = openSync(fifo, 'r+');
-    const src = join(base, 'late');
-    mkdirSync(src);
-    writeFileSync(join(src, 'late.ibd'), randomBytes(4096));
-    let late: { code: number | null; stderr: string; heldMs: number } | undefined;
-    try {
-      const r = await runSst({
-        joiner,
-        donor,
-        address: `${JOINER_IP}:${port}`,
-        onReady: async (address, auth) => {
-          const passwordFile = join(base, 'secret');
-          writeFileSync(passwordFile, `${(auth ?? '').slice((auth ?? '').indexOf(':') + 1)}\n`, { mode: 0o600 });
-          const host = address.slice(0, address.lastIndexOf(':'));
-          const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls: { cert: donorCert.bundle, caFile: pki.caCert, verify: true }, sockopt: [] }));
-          const client = spawn('rsync', [`--password-file=${passwordFile}`, `--files-from=${fifo}`, '--from0', `${src}/`, `rsync://${AUTH_USER}@${host}:${port}/${MODULES.data}/`], {
-            env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: tag },
-            stdio: ['ignore', 'ignore', 'pipe'],
-          });
-          let stderr = '';
-          client.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-          const exited = new Promise<number | null>((res) => client.on('exit', (code) => res(code)));
-          // Authenticated: the joiner's daemon is in the data module.
-          const datadir = realpathSync(joiner.datadir);
-          const deadline = Date.now() + 60_000;
-          while (rsyncsIn(datadir).length === 0 && Date.now() < deadline) await sleep(50);
-          assert.ok(rsyncsIn(datadir).length > 0, `the peer with the secret authenticated: ${stderr}`);
-          const authenticatedAt = Date.now();
-          await sleep(HANDSHAKE_LIMIT_MS + 3_000);
-          writeSync(writer, 'late.ibd\0');
-          closeSync(writer);
-          const code = await exited;
-          late = { code, stderr, heldMs: Date.now() - authenticatedAt };
-        },
-      });
-      const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
-      console.log(`slots: the peer with a slow file list held its authenticated connection ${late?.heldMs} ms and exited ${late?.code}`);
-      assert.equal(late?.code, 0, `its transfer was not cut: ${late?.stderr}\n${detail}`);
-      assert.ok((late?.heldMs ?? 0) > HANDSHAKE_LIMIT_MS);
-      assert.equal(r.donorCode, 0, detail);
-      assert.equal(r.joinerCode, 0, detail);
-      assert.doesNotMatch(r.joiner.stderr(), /closed a connection/);
-      assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
-    } finally {
-      try {
-        closeSync(writer);
-      } catch {
-        // Closed above.
+  for (const variant of VARIANTS) {
+    test(`a peer with the secret whose file list is slow to come (its receiver not yet forked) keeps its connection past the limit: ${variant.name}`, { timeout: 300_000, skip: variant.skip }, async () => {
+      tag = `slots-list-${randomBytes(4).toString('hex')}`;
+      const base = join(root, tag);
+      const joiner = side(join(base, 'joiner'), joinerCert, {});
+      const donor = side(join(base, 'donor'), donorCert, {});
+      if (variant.owner !== undefined) {
+        chmodSync(root, 0o755);
+        mkdirSync(joiner.datadir);
+        chownSync(joiner.datadir, variant.owner.uid, variant.owner.gid);
+        joiner.binary = variant.wrapper?.(base);
       }
-    }
-  });
+      makeDatadir(donor.datadir);
+      const port = await freePort(JOINER_IP);
+      // The file list is read from a FIFO the test holds open: the client authenticates, then waits
+      // for names, as a donor stat-ing a huge batch would; the joiner's daemon forks no receiver meanwhile.
+      const fifo = join(base, 'names');
+      assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+      const writer = openSync(fifo, 'r+');
+      const src = join(base, 'late');
+      mkdirSync(src);
+      writeFileSync(join(src, 'late.ibd'), randomBytes(4096));
+      let late: { code: number | null; stderr: string; heldMs: number } | undefined;
+      try {
+        const r = await runSst({
+          joiner,
+          donor,
+          address: `${JOINER_IP}:${port}`,
+          onReady: async (address, auth) => {
+            const passwordFile = join(base, 'secret');
+            writeFileSync(passwordFile, `${(auth ?? '').slice((auth ?? '').indexOf(':') + 1)}\n`, { mode: 0o600 });
+            const host = address.slice(0, address.lastIndexOf(':'));
+            const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls: { cert: donorCert.bundle, caFile: pki.caCert, verify: true }, sockopt: [] }));
+            const client = spawn('rsync', [`--password-file=${passwordFile}`, `--files-from=${fifo}`, '--from0', `${src}/`, `rsync://${AUTH_USER}@${host}:${port}/${MODULES.data}/`], {
+              env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: tag },
+              stdio: ['ignore', 'ignore', 'pipe'],
+            });
+            let stderr = '';
+            client.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+            const exited = new Promise<number | null>((res) => client.on('exit', (code) => res(code)));
+            // Authenticated: the joiner's daemon is in the data module.
+            const datadir = realpathSync(joiner.datadir);
+            const deadline = Date.now() + 60_000;
+            while (rsyncsIn(datadir).length === 0 && Date.now() < deadline) await sleep(50);
+            assert.ok(rsyncsIn(datadir).length > 0, `the peer with the secret authenticated: ${stderr}`);
+            const authenticatedAt = Date.now();
+            await sleep(HANDSHAKE_LIMIT_MS + 3_000);
+            writeSync(writer, 'late.ibd\0');
+            closeSync(writer);
+            const code = await exited;
+            late = { code, stderr, heldMs: Date.now() - authenticatedAt };
+          },
+        });
+        const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
+        console.log(`slots: the peer with a slow file list held its authenticated connection ${late?.heldMs} ms and exited ${late?.code}`);
+        assert.equal(late?.code, 0, `its transfer was not cut: ${late?.stderr}\n${detail}`);
+        assert.ok((late?.heldMs ?? 0) > HANDSHAKE_LIMIT_MS);
+        assert.equal(r.donorCode, 0, detail);
+        assert.equal(r.joinerCode, 0, detail);
+        if (variant.owner !== undefined) assert.match(r.joiner.stderr(), /rsync daemon runs as the datadir's owner/, detail);
+        assert.doesNotMatch(r.joiner.stderr(), /closed a connection/);
+        assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
+      } finally {
+        try {
+          closeSync(writer);
+        } catch {
+          // Closed above.
+        }
+      }
+    });
+  }
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { daemonAuthenticated, idleConnections, type Seen } from '../../src/sst/idle-connections';
-import { childrenWithChildren, parseStat } from '../../src/proc/process-table';
+import { childrenWithChildren, cwdAndUid, parseStat } from '../../src/proc/process-table';
 
 const LIMITS = { idleMs: 5_000, cap: 9 };
 const pids = (d: { kill: { pid: number }[] }): number[] => d.kill.map((k) => k.pid);
@@ -102,6 +102,11 @@ describe('daemonAuthenticated (issue 13 §4)', () => {
 });
 
 describe('process table', () => {
+  test('cwdAndUid reads a live process; nothing of one that is gone', () => {
+    assert.deepEqual(cwdAndUid(process.pid), { cwd: process.cwd(), uid: process.getuid?.() });
+    assert.deepEqual(cwdAndUid(2 ** 22 + 1), { cwd: undefined, uid: undefined });
+  });
+
   test('parseStat reads state and parent after the last parenthesis', () => {
     assert.deepEqual(parseStat(42, '42 (a) b) (c) S 7 42 42 0 -1'), { pid: 42, ppid: 7, zombie: false, pgid: 42, comm: 'a) b) (c' });
     assert.deepEqual(parseStat(43, '43 (socat) Z 7 42 42 0 -1'), { pid: 43, ppid: 7, zombie: true, pgid: 42, comm: 'socat' });
