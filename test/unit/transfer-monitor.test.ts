@@ -18,28 +18,37 @@ function monitor(logEveryMs: number, protocolEveryMs = 0): TransferMonitor {
 }
 
 /**
- * Runs one tick with intervals no timestamp step can represent in a worker, which can be stopped
- * even when it spins: a hang is a failure, not a stuck test run. The limit only bounds that
- * failure; a working tick returns at once.
+ * Ticks at `START + offsets[i]` in a worker, which can be stopped even when it spins: a hang is a
+ * failure, not a stuck test run. The limit only bounds that failure; working ticks return at once.
+ * Resolves with `log,protocol` (0/1 each) per tick.
  */
-function tickInWorker(logEveryMs: number, protocolEveryMs: number): Promise<string> {
-  const module = join(__dirname, '..', '..', 'src', 'sst', 'transfer-monitor.js');
-  const queue = join(__dirname, '..', '..', 'src', 'sst', 'transfer-queue.js');
+function ticksInWorker(logEveryMs: number, protocolEveryMs: number, offsets: number[]): Promise<string[]> {
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');
-    const { TransferMonitor } = require(workerData.module);
+    const { TransferMonitor } = require(workerData.monitor);
     const { TransferState } = require(workerData.queue);
-    const m = new TransferMonitor({ total: 100, startedAt: ${START}, logEveryMs: workerData.log, protocolEveryMs: workerData.protocol, rateLimit: 65536, idleTimeoutMs: 0 });
-    const a = m.tick(${START + 5000}, new TransferState(), () => undefined);
-    parentPort.postMessage(String(a.log !== undefined) + ' ' + String(a.protocol !== undefined));
+    const m = new TransferMonitor({ total: 100, startedAt: workerData.start, logEveryMs: workerData.log, protocolEveryMs: workerData.protocol, rateLimit: 65536, idleTimeoutMs: 0 });
+    const state = new TransferState();
+    parentPort.postMessage(workerData.offsets.map((o) => {
+      const a = m.tick(workerData.start + o, state, () => undefined);
+      return (a.log === undefined ? '0' : '1') + ',' + (a.protocol === undefined ? '0' : '1');
+    }));
   `;
+  const workerData = {
+    monitor: join(__dirname, '..', '..', 'src', 'sst', 'transfer-monitor.js'),
+    queue: join(__dirname, '..', '..', 'src', 'sst', 'transfer-queue.js'),
+    start: START,
+    log: logEveryMs,
+    protocol: protocolEveryMs,
+    offsets,
+  };
   return new Promise((resolve, reject) => {
-    const worker = new Worker(code, { eval: true, workerData: { module, queue, log: logEveryMs, protocol: protocolEveryMs } });
+    const worker = new Worker(code, { eval: true, workerData });
     const limit = setTimeout(() => {
       void worker.terminate();
-      reject(new Error(`tick(logEveryMs=${logEveryMs}, protocolEveryMs=${protocolEveryMs}) did not return within 30 s: it spins`));
+      reject(new Error(`TransferMonitor.tick(logEveryMs=${logEveryMs}, protocolEveryMs=${protocolEveryMs}) did not return within 30 s: it spins`));
     }, 30_000);
-    worker.once('message', (m: string) => {
+    worker.once('message', (m: string[]) => {
       clearTimeout(limit);
       void worker.terminate();
       resolve(m);
@@ -53,8 +62,12 @@ function tickInWorker(logEveryMs: number, protocolEveryMs: number): Promise<stri
 
 describe('TransferMonitor', () => {
   test('progress-interval=0.0000001 (1e-4 ms): a tick returns, with one line, instead of spinning', async () => {
-    assert.equal(await tickInWorker(1e-4, 0), 'true false');
-    assert.equal(await tickInWorker(1e-4, 1e-4), 'true true');
+    assert.deepEqual(await ticksInWorker(1e-4, 0, [5000]), ['1,0']);
+    assert.deepEqual(await ticksInWorker(1e-4, 1e-4, [5000]), ['1,1']);
+  });
+
+  test('a tiny interval logs at most once per look', async () => {
+    assert.deepEqual(await ticksInWorker(1e-4, 1e-4, [100, 200, 300, 300]), ['1,1', '1,1', '1,1', '0,0'], 'the same instant again: no second line');
   });
 
   test('one progress line per interval, the next one an interval later however late the look', () => {
@@ -66,12 +79,5 @@ describe('TransferMonitor', () => {
     assert.notEqual(m.tick(START + 7500, state, () => undefined).log, undefined, 'a late look logs once');
     assert.equal(m.tick(START + 7999, state, () => undefined).log, undefined, 'and the rhythm stays on the whole seconds');
     assert.notEqual(m.tick(START + 8000, state, () => undefined).log, undefined);
-  });
-
-  test('a tiny interval logs at most once per look', () => {
-    const m = monitor(1e-4);
-    const state = new TransferState();
-    for (let i = 1; i <= 5; i++) assert.notEqual(m.tick(START + i * 100, state, () => undefined).log, undefined);
-    assert.equal(m.tick(START + 500, state, () => undefined).log, undefined, 'the same instant again: no second line');
   });
 });
