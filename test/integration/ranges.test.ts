@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { programCommand, run } from '../helpers/binary';
 import { makeDatadir } from '../helpers/datadir';
 import { donorArgv, joinerArgv, startRole, type NodeSide } from '../helpers/driver';
 import type { NodeCert, Pki } from '../helpers/pki';
@@ -81,5 +82,24 @@ describe('numbers outside their range, with the real program', () => {
     assert.deepEqual(p.stdout, [undefined], 'no ready');
     assert.equal(p.code, 22);
     assert.match(p.errors.join('\n'), /--parent=0: must be a process ID from 1 to 4194304/);
+  });
+});
+
+describe('check: numbers outside their range FAIL before any SST', () => {
+  test('each one named with its value and range; exit 1', async () => {
+    const side = node('check', joinerCert, { 'progress-interval': '0.0000001', rlimit: '1', 'backup-threads': '0' });
+    mkdirSync(side.datadir, { recursive: true });
+    const p = programCommand();
+    const r = await run(p.command, [...p.args, 'check', '--defaults-file', side.cnf, '--datadir', side.datadir, '--json'], { timeoutMs: 30_000 });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as { items: { id: string; status: string; detail: string }[] };
+    const numbers = report.items.find((i) => i.id === 'numbers');
+    assert.equal(numbers?.status, 'FAIL', r.stdout);
+    assert.equal(
+      numbers?.detail,
+      'progress-interval=0.0000001: must be 0 (off) or a number of seconds from 1 to 86400; ' +
+        'rlimit=1: must be 0 (no limit) or a rate in bytes per second from 64k to 100g (suffixes k, m, g in powers of 1024); ' +
+        'backup-threads=0: must be a whole number from 1 to 1024',
+    );
   });
 });
