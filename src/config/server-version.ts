@@ -148,7 +148,8 @@ function fromCommandLine(pid: number, before: string, io: ServerVersionIo): Serv
   const refused = (why: string): ServerVersion => ({ source: `${before}; ${why}` });
   const argv0 = io.readFile(`/proc/${pid}/cmdline`)?.toString('utf8').split('\0')[0] ?? '';
   if (argv0 === '') return refused(`/proc/${pid}/cmdline is not readable`);
-  const shown = `argv[0] '${argv0}' of PID ${pid}`;
+  // Shown in the log whatever it holds, so no control character of it reaches mariadbd's error log.
+  const shown = `argv[0] '${argv0.replace(/[\x00-\x1f\x7f]/g, '?')}' of PID ${pid}`;
   const comm = commOf(io.readFile(`/proc/${pid}/stat`)?.toString('latin1') ?? '');
   if (comm !== path.basename(argv0).slice(0, COMM_LENGTH)) return refused(`${shown} is not the process's name (${comm ?? 'unknown'})`);
   let named: string | undefined = argv0;

@@ -191,6 +191,7 @@ describe('runningServerVersion: a server whose /proc/<pid>/exe is hidden (switch
     ['a directory another user owns', { ...proc(['/opt/m/mariadbd']), '/opt/m/mariadbd': MARIADBD_118 }, { facts: { '/opt/m': { uid: 1001 } } }, /\/opt\/m may be written by uid 1001/],
     ['a world-writable directory above it, not sticky', { ...proc(['/opt/m/mariadbd']), '/opt/m/mariadbd': MARIADBD_118 }, { facts: { '/opt': { mode: 0o40777 } } }, /\/opt may be written/],
     ['a file changed after the server started (an upgrade replaced it)', { ...proc(['/usr/sbin/mariadbd']), '/usr/sbin/mariadbd': MARIADBD_118 }, { facts: { '/usr/sbin/mariadbd': { changedMs: STARTED_MS + 60_000 } } }, /\/usr\/sbin\/mariadbd changed after PID 10 started/],
+    ['argv[0] with control characters, shown without them', { ...proc(['/opt/\x1b[2Jmariadbd\n']), '/opt/\x1b[2Jmariadbd\n': MARIADBD_118 }, {}, /argv\[0\] '\/opt\/\?\[2Jmariadbd\?' of PID 10 is not the process's name \(mariadbd\)/],
     ['a program that is not a server', { ...proc(['/usr/bin/python3'], 'python3'), '/usr/bin/python3': MARIADBD_118 }, {}, /is \/usr\/bin\/python3, not a MariaDB server/],
     ['a symbolic link as the file', { ...proc(['/usr/sbin/mariadbd']), '/usr/sbin/mariadbd': MARIADBD_118 }, { facts: { '/usr/sbin/mariadbd': { kind: 'other' } } }, /is not a regular file/],
   ];
