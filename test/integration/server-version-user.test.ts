@@ -188,8 +188,12 @@ describe('server version when mariadbd switched user (its /proc/<pid>/exe hidden
     );
     started.push(server);
     const pid = server.pid as number;
-    // It switches user right after reading its options, before InnoDB starts.
-    while (!new RegExp(`^Uid:\\s+${user.uid}\\s`, 'm').test(readFileSync(`/proc/${pid}/status`, 'utf8'))) await sleep(50);
+    // It switches user right after reading its options, before InnoDB starts; or it exits, and says why.
+    const status = (): string => {
+      if (server.exitCode !== null) assert.fail(`${REAL_SERVER} exited with ${server.exitCode}: ${readFileSync(join(run, 'err'), 'utf8')}`);
+      return readFileSync(`/proc/${pid}/status`, 'utf8');
+    };
+    while (!new RegExp(`^Uid:\\s+${user.uid}\\s`, 'm').test(status())) await sleep(50);
     assert.notEqual(asUser('readlink', [`/proc/${pid}/exe`]).status, 0, `/proc/${pid}/exe is hidden from ${userName}`);
     writeFileSync(side.cnf, `[mysqld]\n\n[mariadb-${expected}]\nssl-ca=${pki.caCert}\nssl-cert=${cert.cert}\nssl-key=${cert.key}\n\n[sst]\n`);
     const r = await joinerAsUser(side, pid);
