@@ -19,6 +19,7 @@ import { describeIdentity, describeUid, parseGroup, parsePasswd, resolveIdentity
 import { accessQuery } from './inspect';
 import { portItem } from './port';
 import type { Report } from './render';
+import { numbersItem } from './numbers';
 import { item, type CheckItem } from './result';
 import { certificateItems, nameItem } from './tls-items';
 import { checkRsync, checkSocat } from './tools';
@@ -220,6 +221,7 @@ export async function checkNode(args: CheckArgs, now = new Date()): Promise<Repo
   items.push(addressItem);
   items.push(...tlsItems(config, who.identity, advertised, now));
   items.push(advertised !== undefined ? await portItem(advertised) : item('port', 'SST port free', 'SKIP', 'not checked: no usable SST address'));
+  items.push(numbersItem(config.lookup, config.mysqld));
   items.push(...directoryItems(config, who.identity));
   items.push(symlinkItem(config, rsync.tool, who.identity));
   return { mode: 'node', context, items };

@@ -3,6 +3,7 @@ import { posix as path } from 'node:path';
 import { parseCheckArgs, type CheckArgs } from '../check/args';
 import { GUARD_COMMAND } from '../proc/guard';
 import type { MysqldOverrides, SstArgs } from '../config/args';
+import { GTID_DOMAIN_ID, LOCAL_PORT, parseNumber, PARENT, PORT, PROGRESS, type NumberRule } from '../config/ranges';
 import { Exit, SstError } from '../errors';
 
 export type Command =
@@ -76,11 +77,9 @@ function lastString(value: unknown): string | undefined {
   return String(v);
 }
 
-function parseInteger(name: string, value: string | undefined): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const n = Number(value.trim());
-  if (!Number.isInteger(n)) throw new SstError(Exit.BAD_CONFIG, `Invalid value for --${name}: '${value}'`);
-  return n;
+/** A number of mariadbd's command line within its rule (src/config/ranges.ts), or undefined when absent. */
+function argNumber(rule: NumberRule, value: string | undefined): number | undefined {
+  return value === undefined || value.trim() === '' ? undefined : parseNumber(rule, value);
 }
 
 /**
@@ -158,7 +157,8 @@ export function parseArgs(argv: readonly string[]): Command {
     const v = lastString(parsed[name]);
     return v === undefined || v === '' ? undefined : v;
   };
-  const progress = nonEmpty('progress');
+  const progress = argNumber(PROGRESS, nonEmpty('progress'));
+  const gtidDomainId = argNumber(GTID_DOMAIN_ID, nonEmpty('gtid-domain-id'));
 
   return {
     kind: 'sst',
@@ -169,17 +169,17 @@ export function parseArgs(argv: readonly string[]): Command {
       defaultsFile: nonEmpty('defaults-file'),
       defaultsExtraFile: nonEmpty('defaults-extra-file'),
       defaultsGroupSuffix: nonEmpty('defaults-group-suffix'),
-      parent: parseInteger('parent', nonEmpty('parent')),
-      progress: progress !== undefined && progress !== '0',
+      parent: argNumber(PARENT, nonEmpty('parent')),
+      progress: progress !== undefined && progress !== 0,
       binlog: nonEmpty('binlog') ?? mysqld.logBin,
       binlogIndex: nonEmpty('binlog-index') ?? mysqld.logBinIndex,
       logBasename: nonEmpty('log-basename') ?? mysqld.logBasename,
       gtid: nonEmpty('gtid'),
-      gtidDomainId: nonEmpty('gtid-domain-id'),
+      gtidDomainId: gtidDomainId === undefined ? undefined : String(gtidDomainId),
       bypass: parsed.bypass === true,
-      localPort: parseInteger('local-port', nonEmpty('local-port')),
+      localPort: argNumber(LOCAL_PORT, nonEmpty('local-port')),
       socket: nonEmpty('socket'),
-      port: parseInteger('port', nonEmpty('port')),
+      port: argNumber(PORT, nonEmpty('port')),
       mysqld,
     },
   };

@@ -1,5 +1,17 @@
 import { posix as path } from 'node:path';
 import type { SstArgs } from './args';
+import {
+  BACKUP_THREADS,
+  describeRule,
+  inRange,
+  parseNumber,
+  PROGRESS_INTERVAL,
+  RLIMIT,
+  SST_IDLE_TIMEOUT,
+  SST_INITIAL_TIMEOUT,
+  SST_MAX_BINLOGS,
+  type NumberRule,
+} from './ranges';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { MAX_STREAMS } from '../protocol/streams';
@@ -79,10 +91,7 @@ export function resolveBinlog(args: SstArgs, lookup: Lookup, mysqld: readonly st
 /** `sst-max-binlogs`: default 1, 0 = none, negative = all (spec §3.4). */
 export function resolveMaxBinlogs(lookup: Lookup, mysqld: readonly string[]): number {
   const raw = nonEmpty(lookup([mysqld, ['sst']], 'sst-max-binlogs'));
-  if (raw === undefined) return 1;
-  const n = Number(raw);
-  if (!/^-?\d+$/.test(raw)) throw new SstError(Exit.BAD_CONFIG, `sst-max-binlogs must be an integer, not '${raw}'`);
-  return n;
+  return raw === undefined ? 1 : parseNumber(SST_MAX_BINLOGS, raw);
 }
 
 /**
@@ -92,8 +101,7 @@ export function resolveMaxBinlogs(lookup: Lookup, mysqld: readonly string[]): nu
 export function resolveBackupThreads(lookup: Lookup, mysqld: readonly string[], cpus: number, note: (message: string) => void = log.info): number {
   const raw = nonEmpty(lookup([mysqld, ['sst']], 'backup-threads'));
   if (raw === undefined) return Math.min(MAX_STREAMS, Math.max(1, cpus));
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1) throw new SstError(Exit.BAD_CONFIG, `backup-threads must be a positive integer, not '${raw}'`);
+  const n = parseNumber(BACKUP_THREADS, raw);
   if (n > MAX_STREAMS) {
     note(`backup-threads=${n}: copying with ${MAX_STREAMS} parallel passes, the most a joiner accepts at once`);
     return MAX_STREAMS;
@@ -101,17 +109,15 @@ export function resolveBackupThreads(lookup: Lookup, mysqld: readonly string[], 
   return n;
 }
 
-/** A non-negative number of seconds from `[sst]`; `fallback` when unset. */
-function seconds(lookup: Lookup, key: string, fallback: number): number {
-  const raw = nonEmpty(lookup([['sst']], key));
-  if (raw === undefined) return fallback;
-  if (!/^\d+(\.\d+)?$/.test(raw)) throw new SstError(Exit.BAD_CONFIG, `${key} must be a number of seconds (0 = off), not '${raw}'`);
-  return Number(raw);
+/** A number of seconds from `[sst]` within `rule`; `fallback` when unset. */
+function seconds(lookup: Lookup, rule: NumberRule, fallback: number): number {
+  const raw = nonEmpty(lookup([['sst']], rule.name));
+  return raw === undefined ? fallback : parseNumber(rule, raw);
 }
 
 /** `progress-interval`: seconds between progress lines in the log during the copy; 0 = none. */
 export function resolveProgressInterval(lookup: Lookup): number {
-  return seconds(lookup, 'progress-interval', 30);
+  return seconds(lookup, PROGRESS_INTERVAL, 30);
 }
 
 /**
@@ -120,20 +126,21 @@ export function resolveProgressInterval(lookup: Lookup): number {
  * names; 0, the default, waits for ever as the stock rsync method does.
  */
 export function resolveTimeouts(lookup: Lookup): { initial: number; idle: number } {
-  return { initial: seconds(lookup, 'sst-initial-timeout', 0), idle: seconds(lookup, 'sst-idle-timeout', 0) };
+  return { initial: seconds(lookup, SST_INITIAL_TIMEOUT, 0), idle: seconds(lookup, SST_IDLE_TIMEOUT, 0) };
 }
 
 const RATE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 /**
  * `rlimit`: the whole SST's rate in bytes per second, as mariabackup's method passes it to
- * `pv -L` (suffixes k, m, g in powers of 1024, either case); 0 or unset = no limit.
+ * `pv -L` (suffixes k, m, g in powers of 1024, either case), within RLIMIT; 0 = no limit.
  */
 export function parseRate(raw: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b?)?$/i.exec(raw.trim());
   const unit = m ? RATE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new SstError(Exit.BAD_CONFIG, `rlimit must be a rate in bytes per second with an optional k, m or g suffix (as for mariabackup), not '${raw}'`);
-  return Math.floor(Number(m[1]) * unit);
+  if (!m || unit === undefined) throw new SstError(Exit.BAD_CONFIG, `rlimit=${raw}: must be ${describeRule(RLIMIT)}, as for mariabackup`);
+  // Checked before rounding: only a written 0 is "no limit", 0.5 (bytes) is a rate too small to use.
+  return Math.floor(inRange(RLIMIT, Number(m[1]) * unit, raw));
 }
 
 export function resolveRateLimit(lookup: Lookup): number | undefined {

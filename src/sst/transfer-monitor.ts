@@ -98,11 +98,11 @@ export class TransferMonitor {
     if (now >= this.nextLog) {
       actions.log = this.progressLine(now);
       this.lastLog = { at: now, sent: this.sent };
-      while (this.nextLog <= now) this.nextLog += this.o.logEveryMs;
+      this.nextLog = nextDeadline(this.nextLog, now, this.o.logEveryMs);
     }
     if (now >= this.nextProtocol) {
       actions.protocol = `complete ${this.sent}`;
-      while (this.nextProtocol <= now) this.nextProtocol += this.o.protocolEveryMs;
+      this.nextProtocol = nextDeadline(this.nextProtocol, now, this.o.protocolEveryMs);
     }
     return actions;
   }
@@ -122,6 +122,16 @@ export class TransferMonitor {
     const left = rate > 0 ? `, about ${formatDuration((this.o.total - this.sent) / rate)} left` : '';
     return `sent ${formatBytes(this.sent)} of ${formatBytes(this.o.total)} (${percent}%), ${formatRate(rate)}${left}`;
   }
+}
+
+/**
+ * The first `deadline + k × every` after `now` (k ≥ 1), computed, not stepped to: a step too small
+ * to change a millisecond timestamp (`progress-interval=0.0000001`) once made a loop here spin
+ * for ever with the donor's tables locked. Whatever `every` is, the result lies after `now`.
+ */
+export function nextDeadline(deadline: number, now: number, every: number): number {
+  const next = deadline + Math.max(1, Math.floor((now - deadline) / every) + 1) * every;
+  return next > now && Number.isFinite(next) ? next : now + Math.max(every, 1);
 }
 
 /** `45 s`, `12 min`, `2 h 5 min`: an estimate, so no more precision than that. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
+import { NUMBER_RULES } from '../../src/config/ranges';
 import { Exit } from '../../src/errors';
 import { FILES } from '../../src/sst/datadir-files';
 import { BINLOG_STAGING, MARKER } from '../../src/rsync/modules';
@@ -119,6 +120,15 @@ describe('man page wsrep_sst_rsync_tunnel(1)', () => {
     for (const value of ['VERIFY_IDENTITY (default)', 'VERIFY_CA', 'REQUIRED', 'DISABLED is refused', 'Default: 1.', 'Default: the number of CPUs.', 'Default: the system trust store.']) {
       assert.ok(s.includes(value), `CONFIGURATION lacks '${value}'`);
     }
+  });
+
+  it('documents the range of every numeric key, as the program checks it (src/config/ranges.ts)', () => {
+    const s = flat(section('CONFIGURATION'));
+    for (const rule of NUMBER_RULES.filter((r) => !r.name.startsWith('--'))) {
+      const show = rule.show ?? String;
+      assert.ok(s.includes(`${show(rule.min)} to ${show(rule.max)}`), `CONFIGURATION lacks the range of ${rule.name}: ${show(rule.min)} to ${show(rule.max)}`);
+    }
+    assert.ok(s.includes('refused with exit status 22'), 'CONFIGURATION says what happens outside a range');
   });
 
   it('describes the three certificate scenarios of the original script', () => {

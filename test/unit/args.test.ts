@@ -279,6 +279,38 @@ describe('--progress', () => {
   test('an empty value is off', () => {
     assert.equal(sst([...JOINER_BASE, '--progress', '']).progress, false);
   });
+
+  test('a whole number, any but 0 on (mariadbd prints it with %d); anything else → 22', () => {
+    assert.equal(sst([...JOINER_BASE, '--progress', '2']).progress, true);
+    for (const v of ['/dev/stderr', '-1', '1.0', 'yes', '2147483648']) {
+      assertSstError(() => parseArgs([...JOINER_BASE, '--progress', v]), 22, `--progress=${v}: must be a whole number from 0 to 2147483647 (0 off, any other on)`);
+    }
+  });
+});
+
+/** Issue 13, finding 6: the numbers of mariadbd's command line have ranges too. */
+describe('argv numbers outside their range → 22, naming the option, the value and the range', () => {
+  test('--parent: 0 and negative numbers would make kill(2) signal process groups; above PID_MAX_LIMIT no process exists', () => {
+    for (const v of ['0', '-1', '4194305', '0x10', '1e3']) {
+      assertSstError(() => parseArgs([...JOINER_BASE, '--parent', v]), 22, `--parent=${v}: must be a process ID from 1 to 4194304`);
+    }
+    assert.equal(sst([...JOINER_BASE, '--parent', '1']).parent, 1, 'mariadbd may be PID 1 in a container');
+    assert.equal(sst([...JOINER_BASE, '--parent', '4194304']).parent, 4194304);
+  });
+
+  test('--port 1 to 65535, --local-port 0 to 65535 (0: mariadbd with skip-networking)', () => {
+    for (const v of ['0', '65536', '-4444']) assertSstError(() => parseArgs([...JOINER_BASE, '--port', v]), 22, `--port=${v}: must be a TCP port from 1 to 65535`);
+    assertSstError(() => parseArgs([...JOINER_BASE, '--local-port', '65536']), 22, '--local-port=65536: must be a TCP port from 0 to 65535');
+    assert.equal(sst([...JOINER_BASE, '--local-port', '0']).localPort, 0);
+    assert.equal(sst([...JOINER_BASE, '--port', '65535']).port, 65535);
+  });
+
+  test("--gtid-domain-id: wsrep_gtid_domain_id's range, 0 to 4294967295", () => {
+    for (const v of ['-1', '4294967296', '7x']) {
+      assertSstError(() => parseArgs([...JOINER_BASE, '--gtid-domain-id', v]), 22, `--gtid-domain-id=${v}: must be a whole number from 0 to 4294967295`);
+    }
+    assert.equal(sst([...JOINER_BASE, '--gtid-domain-id', '4294967295']).gtidDomainId, '4294967295');
+  });
 });
 
 describe('--bypass', () => {
@@ -358,7 +390,7 @@ describe('--address, --parent, --port validation', () => {
   });
 
   test('non-numeric --parent → 22', () => {
-    assertSstError(() => parseArgs([...JOINER_BASE, '--parent', 'abc']), 22, "Invalid value for --parent: 'abc'");
+    assertSstError(() => parseArgs([...JOINER_BASE, '--parent', 'abc']), 22, '--parent=abc: must be a process ID from 1 to 4194304');
   });
 
   test('non-numeric --local-port / --port → 22', () => {

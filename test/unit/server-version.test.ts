@@ -11,6 +11,7 @@ import {
   runningServerVersion,
   versionInBinary,
   versionInUpgradeInfo,
+  type FileFacts,
   type ServerVersionIo,
 } from '../../src/config/server-version';
 import { parseProcStat, skipShells } from '../../src/proc/ancestors';
@@ -27,7 +28,12 @@ function stat(pid: number, comm: string, ppid: number): string {
 }
 
 /** /proc and files as a map: a missing entry cannot be read. */
-function fakeIo(files: Record<string, Buffer | string>, links: Record<string, string> = {}, programs: Record<string, string> = {}): ServerVersionIo {
+function fakeIo(
+  files: Record<string, Buffer | string>,
+  links: Record<string, string> = {},
+  programs: Record<string, string> = {},
+  fs: { facts?: Record<string, Partial<FileFacts>>; real?: Record<string, string>; uid?: number } = {},
+): ServerVersionIo {
   return {
     readFile: (f) => {
       const v = files[f];
@@ -35,6 +41,14 @@ function fakeIo(files: Record<string, Buffer | string>, links: Record<string, st
     },
     readLink: (l) => links[l],
     findProgram: (n) => programs[n],
+    realPath: (f) => fs.real?.[f] ?? (files[f] === undefined ? undefined : f),
+    stat: (f) => {
+      const given = fs.facts?.[f];
+      // Unless a test says otherwise: root's directories and files, mode 755, older than any process.
+      if (files[f] !== undefined) return { uid: 0, mode: 0o100755, kind: 'file', changedMs: 0, ...given };
+      return { uid: 0, mode: 0o40755, kind: 'directory', changedMs: 0, ...given };
+    },
+    uid: fs.uid ?? 105,
   };
 }
 
@@ -108,14 +122,96 @@ describe('runningServerVersion (the SST)', () => {
 
   test('nothing known: no version, and why', () => {
     const v = runningServerVersion(10, '/data', fakeIo({}));
-    assert.deepEqual(v, { source: '/proc/10/exe is not readable; no /data/mysql_upgrade_info' });
-    assert.equal(describeServerVersion(v), 'no server version: /proc/10/exe is not readable; no /data/mysql_upgrade_info');
+    assert.deepEqual(v, { source: '/proc/10/exe is not readable; /proc/10/cmdline is not readable; no /data/mysql_upgrade_info' });
+    assert.equal(describeServerVersion(v), 'no server version: /proc/10/exe is not readable; /proc/10/cmdline is not readable; no /data/mysql_upgrade_info');
   });
 
   test('a server binary without a version, a broken mysql_upgrade_info', () => {
     const io = fakeIo({ '/proc/10/exe': binary('mysqld'), '/data/mysql_upgrade_info': 'garbage' }, { '/proc/10/exe': '/opt/mariadbd' });
     assert.deepEqual(runningServerVersion(10, '/data', io), {
       source: '/proc/10/exe (/opt/mariadbd) names no server version; /data/mysql_upgrade_info names no version',
+    });
+  });
+});
+
+/**
+ * Issue 13, finding 10: mariadbd started as root with `user=mysql` is not dumpable, so its
+ * /proc/<pid>/exe cannot be read by the SST (running as mysql); its command line can.
+ */
+describe('runningServerVersion: a server whose /proc/<pid>/exe is hidden (switched user)', () => {
+  const MARIADBD_118 = binary('mysqld', 'mysqld-11.8', 'mariadb-11.8', 'mariadbd-11.8');
+  /** PID 10 started at 1000 s after a boot at 1700000000 (clock ticks of 1/100 s). */
+  function proc(argv: string[], comm = 'mariadbd', pid = 10, ppid = 1): Record<string, string> {
+    const stat = `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 100000 123 456`;
+    return { [`/proc/${pid}/stat`]: stat, [`/proc/${pid}/cmdline`]: `${argv.join('\0')}\0`, '/proc/stat': 'cpu  1 2 3\nbtime 1700000000\nprocesses 9\n' };
+  }
+  const STARTED_MS = (1_700_000_000 + 1000) * 1000;
+
+  test('argv[0] /usr/sbin/mariadbd, root-owned: its version, and the log says where from and why', () => {
+    const io = fakeIo({ ...proc(['/usr/sbin/mariadbd', '--user=mysql']), '/usr/sbin/mariadbd': MARIADBD_118 });
+    const v = runningServerVersion(10, '/data', io);
+    assert.deepEqual(v, { version: '11.8', source: "/usr/sbin/mariadbd, argv[0] '/usr/sbin/mariadbd' of PID 10 (/proc/10/exe is not readable)" });
+    assert.equal(describeServerVersion(v), "server version 11.8 from /usr/sbin/mariadbd, argv[0] '/usr/sbin/mariadbd' of PID 10 (/proc/10/exe is not readable)");
+  });
+
+  test('PID 1 of a container, reached through sh -c: the same', () => {
+    const io = fakeIo({ ...proc(['/usr/sbin/mariadbd'], 'mariadbd', 1, 0), '/proc/30/stat': stat(30, 'sh', 1), '/usr/sbin/mariadbd': MARIADBD_118 });
+    assert.equal(runningServerVersion(30, '/data', io).version, '11.8');
+  });
+
+  test('a bare name (docker-entrypoint: exec mariadbd) is looked up as the SST looks up programs', () => {
+    const io = fakeIo({ ...proc(['mariadbd']), '/usr/sbin/mariadbd': MARIADBD_118 }, {}, { mariadbd: '/usr/sbin/mariadbd' });
+    assert.equal(runningServerVersion(10, '/data', io).version, '11.8');
+    const missing = fakeIo({ ...proc(['mariadbd']) });
+    assert.match(runningServerVersion(10, '/data', missing).source, /argv\[0\] 'mariadbd' of PID 10 is not found in PATH/);
+  });
+
+  test('mysqld, a link to mariadbd: the file behind the link is read', () => {
+    const io = fakeIo({ ...proc(['/usr/sbin/mysqld'], 'mysqld'), '/usr/sbin/mariadbd': MARIADBD_118 }, {}, {}, { real: { '/usr/sbin/mysqld': '/usr/sbin/mariadbd' } });
+    assert.equal(runningServerVersion(10, '/data', io).version, '11.8');
+  });
+
+  test('a file owned by the SST\'s own user (a tarball install run as mysql) is as trusted as we are', () => {
+    const io = fakeIo({ ...proc(['/home/mysql/bin/mariadbd']), '/home/mysql/bin/mariadbd': MARIADBD_118 }, {}, {}, {
+      facts: { '/home/mysql/bin/mariadbd': { uid: 105 }, '/home/mysql/bin': { uid: 105 }, '/home/mysql': { uid: 105, mode: 0o40700 } },
+    });
+    assert.equal(runningServerVersion(10, '/data', io).version, '11.8');
+  });
+
+  test('a root-owned file in a sticky directory (/tmp) cannot be replaced by another user', () => {
+    const io = fakeIo({ ...proc(['/tmp/mariadbd']), '/tmp/mariadbd': MARIADBD_118 }, {}, {}, { facts: { '/tmp': { mode: 0o41777 } } });
+    assert.equal(runningServerVersion(10, '/data', io).version, '11.8');
+  });
+
+  const refusals: [string, Record<string, Buffer | string>, Parameters<typeof fakeIo>[3], RegExp][] = [
+    ['a relative path (the working directory is hidden too)', { ...proc(['./bin/mariadbd']), '/bin/mariadbd': MARIADBD_118 }, {}, /argv\[0\] '\.\/bin\/mariadbd' of PID 10 is relative to a working directory we cannot see/],
+    ["argv[0] that is not the kernel's name of the process", { ...proc(['/usr/sbin/mariadbd'], 'python3'), '/usr/sbin/mariadbd': MARIADBD_118 }, {}, /is not the process's name \(python3\)/],
+    ['a file another user owns', { ...proc(['/opt/m/mariadbd']), '/opt/m/mariadbd': MARIADBD_118 }, { facts: { '/opt/m/mariadbd': { uid: 1001 } } }, /\/opt\/m\/mariadbd may be written by uid 1001/],
+    ['a group-writable file', { ...proc(['/opt/m/mariadbd']), '/opt/m/mariadbd': MARIADBD_118 }, { facts: { '/opt/m/mariadbd': { mode: 0o100775 } } }, /\/opt\/m\/mariadbd may be written by uid 0 or by others/],
+    ['a directory another user owns', { ...proc(['/opt/m/mariadbd']), '/opt/m/mariadbd': MARIADBD_118 }, { facts: { '/opt/m': { uid: 1001 } } }, /\/opt\/m may be written by uid 1001/],
+    ['a world-writable directory above it, not sticky', { ...proc(['/opt/m/mariadbd']), '/opt/m/mariadbd': MARIADBD_118 }, { facts: { '/opt': { mode: 0o40777 } } }, /\/opt may be written/],
+    ['a file changed after the server started (an upgrade replaced it)', { ...proc(['/usr/sbin/mariadbd']), '/usr/sbin/mariadbd': MARIADBD_118 }, { facts: { '/usr/sbin/mariadbd': { changedMs: STARTED_MS + 60_000 } } }, /\/usr\/sbin\/mariadbd changed after PID 10 started/],
+    ['argv[0] with control characters, shown without them', { ...proc(['/opt/\x1b[2Jmariadbd\n']), '/opt/\x1b[2Jmariadbd\n': MARIADBD_118 }, {}, /argv\[0\] '\/opt\/\?\[2Jmariadbd\?' of PID 10 is not the process's name \(mariadbd\)/],
+    ['a program that is not a server', { ...proc(['/usr/bin/python3'], 'python3'), '/usr/bin/python3': MARIADBD_118 }, {}, /is \/usr\/bin\/python3, not a MariaDB server/],
+    ['a symbolic link as the file', { ...proc(['/usr/sbin/mariadbd']), '/usr/sbin/mariadbd': MARIADBD_118 }, { facts: { '/usr/sbin/mariadbd': { kind: 'other' } } }, /is not a regular file/],
+  ];
+  for (const [what, files, fs, why] of refusals) {
+    test(`refused: ${what}; then mysql_upgrade_info, and the log says why`, () => {
+      const v = runningServerVersion(10, '/data', fakeIo({ ...files, '/data/mysql_upgrade_info': '10.11.19-MariaDB' }, {}, {}, fs));
+      assert.equal(v.version, '10.11', v.source);
+      assert.match(v.source, /^\/data\/mysql_upgrade_info \(\/proc\/10\/exe is not readable; /);
+      assert.match(v.source, why);
+    });
+  }
+
+  test('a file changed just before the server started is fine (boot time has whole seconds)', () => {
+    const io = fakeIo({ ...proc(['/usr/sbin/mariadbd']), '/usr/sbin/mariadbd': MARIADBD_118 }, {}, {}, { facts: { '/usr/sbin/mariadbd': { changedMs: STARTED_MS + 900 } } });
+    assert.equal(runningServerVersion(10, '/data', io).version, '11.8');
+  });
+
+  test('no command line either (the process is gone): no version, and why', () => {
+    assert.deepEqual(runningServerVersion(10, '/data', fakeIo({})), {
+      source: '/proc/10/exe is not readable; /proc/10/cmdline is not readable; no /data/mysql_upgrade_info',
     });
   });
 });

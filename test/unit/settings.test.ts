@@ -229,7 +229,7 @@ describe('resolveMaxBinlogs', () => {
 
   test('garbage → 22', () => {
     for (const v of ['abc', '2.5', '1,5', '5x']) {
-      throws22(() => resolveMaxBinlogs(fakeLookup({ sst: { 'sst-max-binlogs': v } }).lookup, MYSQLD), /sst-max-binlogs must be an integer/);
+      throws22(() => resolveMaxBinlogs(fakeLookup({ sst: { 'sst-max-binlogs': v } }).lookup, MYSQLD), /^sst-max-binlogs=.*: must be a whole number from -1000000 to 1000000 \(0 none, negative all\)$/);
     }
   });
 
@@ -267,7 +267,7 @@ describe('resolveBackupThreads', () => {
 
   test('0, negative, fractional or garbage → 22', () => {
     for (const v of ['0', '-2', '1.5', 'many']) {
-      throws22(() => resolveBackupThreads(fakeLookup({ sst: { 'backup-threads': v } }).lookup, MYSQLD, 8), /backup-threads must be a positive integer/);
+      throws22(() => resolveBackupThreads(fakeLookup({ sst: { 'backup-threads': v } }).lookup, MYSQLD, 8), /^backup-threads=.*: must be a whole number from 1 to 1024$/);
     }
   });
 });
@@ -278,25 +278,68 @@ describe('progress-interval, timeouts and rlimit ([sst])', () => {
     assert.equal(resolveProgressInterval(fakeLookup({ sst: { 'progress-interval': '0' } }).lookup), 0);
     assert.equal(resolveProgressInterval(fakeLookup({ sst: { 'progress-interval': '2.5' } }).lookup), 2.5);
     assert.equal(resolveProgressInterval(fakeLookup({ mysqld: { 'progress-interval': '5' } }).lookup), 30, 'an [sst] key only');
-    for (const v of ['-1', 'soon', '1e3']) throws22(() => resolveProgressInterval(fakeLookup({ sst: { 'progress-interval': v } }).lookup), /progress-interval must be a number of seconds/);
+    for (const v of ['-1', 'soon', '1e3']) throws22(() => resolveProgressInterval(fakeLookup({ sst: { 'progress-interval': v } }).lookup), /^progress-interval=.*: must be 0 \(off\) or a number of seconds from 1 to 86400$/);
   });
 
   test('timeouts: off by default, seconds otherwise', () => {
     assert.deepEqual(resolveTimeouts(fakeLookup({}).lookup), { initial: 0, idle: 0 });
     assert.deepEqual(resolveTimeouts(fakeLookup({ sst: { 'sst-initial-timeout': '300', 'sst-idle-timeout': '60' } }).lookup), { initial: 300, idle: 60 });
-    throws22(() => resolveTimeouts(fakeLookup({ sst: { 'sst-idle-timeout': '-5' } }).lookup), /sst-idle-timeout must be a number of seconds/);
+    throws22(() => resolveTimeouts(fakeLookup({ sst: { 'sst-idle-timeout': '-5' } }).lookup), /^sst-idle-timeout=-5: must be 0 \(off\) or a number of seconds from 1 to 604800$/);
   });
 
   test('rlimit: bytes per second, k/m/g in powers of 1024 as pv -L reads them', () => {
-    assert.equal(parseRate('1000'), 1000);
+    assert.equal(parseRate('100000'), 100000);
     assert.equal(parseRate('64k'), 64 * 1024);
     assert.equal(parseRate('50M'), 50 * 1024 * 1024);
     assert.equal(parseRate('1g'), 1024 ** 3);
     assert.equal(parseRate('1.5m'), 1.5 * 1024 * 1024);
     assert.equal(parseRate('20MB'), 20 * 1024 * 1024);
-    for (const v of ['fast', '10t', '-5m', '', 'm']) throws22(() => parseRate(v), /rlimit must be a rate in bytes per second/);
+    for (const v of ['fast', '10t', '-5m', '', 'm']) throws22(() => parseRate(v), /^rlimit=.*: must be 0 \(no limit\) or a rate in bytes per second from 64k to 100g/);
     assert.equal(resolveRateLimit(fakeLookup({}).lookup), undefined);
     assert.equal(resolveRateLimit(fakeLookup({ sst: { rlimit: '0' } }).lookup), undefined);
     assert.equal(resolveRateLimit(fakeLookup({ sst: { rlimit: '10m' } }).lookup), 10 * 1024 * 1024);
+  });
+});
+
+/**
+ * Issue 13, finding 6: every number of the option files has a range, and a value outside it ends
+ * the SST with 22 before anything starts. `progress-interval=0.0000001` with rlimit used to spin
+ * the donor at 100 % CPU with its tables locked.
+ */
+describe('numeric options outside their range → 22, one line naming the key, the value and the range', () => {
+  const sst = (key: string, value: string): Lookup => fakeLookup({ sst: { [key]: value } }).lookup;
+
+  test("progress-interval=0.0000001 (the donor's busy loop) and other sub-second or huge intervals", () => {
+    for (const v of ['0.0000001', '0.5', '0.999', '86400.5', '100000', '1e-7']) {
+      throws22(() => resolveProgressInterval(sst('progress-interval', v)), new RegExp(`^progress-interval=${v.replace('.', '\\.')}: must be 0 \\(off\\) or a number of seconds from 1 to 86400$`));
+    }
+    for (const [v, n] of [['1', 1], ['1.5', 1.5], ['86400', 86400], ['0.0', 0]] as const) assert.equal(resolveProgressInterval(sst('progress-interval', v)), n);
+  });
+
+  test('timeouts: 0 (off) or 1 s to 7 days', () => {
+    for (const key of ['sst-initial-timeout', 'sst-idle-timeout']) {
+      for (const v of ['0.5', '604801', '99999999999999999999', '-1']) {
+        throws22(() => resolveTimeouts(sst(key, v)), new RegExp(`^${key}=${v}: must be 0 \\(off\\) or a number of seconds from 1 to 604800$`));
+      }
+      assert.equal(Object.values(resolveTimeouts(sst(key, '604800'))).includes(604800), true);
+      assert.equal(Object.values(resolveTimeouts(sst(key, '1'))).includes(1), true);
+    }
+  });
+
+  test('rlimit: 0 (no limit) or 64k to 100g; a rate that rounds to 0 bytes is not "no limit"', () => {
+    for (const v of ['1', '0.5', '1000', '63k', '63.99k', '101g', '1000000g']) {
+      throws22(() => parseRate(v), new RegExp(`^rlimit=${v.replace('.', '\\.')}: must be 0 \\(no limit\\) or a rate in bytes per second from 64k to 100g \\(suffixes k, m, g in powers of 1024\\)$`));
+    }
+    assert.equal(parseRate('64k'), 65536);
+    assert.equal(parseRate('100g'), 100 * 1024 ** 3);
+    assert.equal(parseRate('0k'), 0);
+  });
+
+  test('backup-threads 1 to 1024 (above 8 cut to 8), sst-max-binlogs -1000000 to 1000000', () => {
+    throws22(() => resolveBackupThreads(sst('backup-threads', '1025'), MYSQLD, 2), /^backup-threads=1025: must be a whole number from 1 to 1024$/);
+    assert.equal(resolveBackupThreads(sst('backup-threads', '1024'), MYSQLD, 2, () => undefined), MAX_STREAMS);
+    throws22(() => resolveMaxBinlogs(sst('sst-max-binlogs', '1000001'), MYSQLD), /^sst-max-binlogs=1000001: must be/);
+    throws22(() => resolveMaxBinlogs(sst('sst-max-binlogs', '-99999999999999999999'), MYSQLD), /^sst-max-binlogs=-99999999999999999999: must be/);
+    assert.equal(resolveMaxBinlogs(sst('sst-max-binlogs', '-1000000'), MYSQLD), -1_000_000);
   });
 });

@@ -56,7 +56,7 @@ describe('parseArgs properties', () => {
           defaultsFile: fc.option(value, { nil: undefined }),
           groupSuffix: fc.option(value, { nil: undefined }),
           parent: fc.option(fc.integer({ min: 1, max: 4_194_304 }), { nil: undefined }),
-          progress: fc.constantFrom('0', '1', '/dev/stderr'),
+          progress: fc.constantFrom('0', '1', '4'),
           binlog: fc.option(value, { nil: undefined }),
           gtid: fc.option(value, { nil: undefined }),
           bypass: fc.boolean(),

@@ -1,0 +1,31 @@
+/**
+ * The numeric settings of the option files, read by the SST's own resolvers: a value outside its
+ * range (src/config/ranges.ts) ends every SST with 22, so `check` says so first.
+ */
+import type { Lookup } from '../config/settings';
+import { resolveBackupThreads, resolveMaxBinlogs, resolveProgressInterval, resolveRateLimit, resolveTimeouts } from '../config/settings';
+import { SstError } from '../errors';
+import { item, type CheckItem } from './result';
+
+const READERS: readonly ((lookup: Lookup, mysqld: readonly string[]) => unknown)[] = [
+  (lookup) => resolveProgressInterval(lookup),
+  (lookup) => resolveTimeouts(lookup),
+  (lookup) => resolveRateLimit(lookup),
+  (lookup, mysqld) => resolveBackupThreads(lookup, mysqld, 1, () => undefined),
+  (lookup, mysqld) => resolveMaxBinlogs(lookup, mysqld),
+];
+
+export function numbersItem(lookup: Lookup, mysqld: readonly string[]): CheckItem {
+  const problems = READERS.flatMap((read) => {
+    try {
+      read(lookup, mysqld);
+      return [];
+    } catch (e) {
+      if (e instanceof SstError) return [e.message];
+      throw e;
+    }
+  });
+  return problems.length > 0
+    ? item('numbers', 'numeric settings', 'FAIL', problems.join('; '))
+    : item('numbers', 'numeric settings', 'PASS', 'progress-interval, sst-initial-timeout, sst-idle-timeout, rlimit, backup-threads and sst-max-binlogs are unset or within their ranges');
+}
