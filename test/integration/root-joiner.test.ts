@@ -204,7 +204,12 @@ describe('a root SST in a datadir another user owns (issue 13 §2)', { skip }, (
 });
 
 describe('a root joiner against an owner who swaps entries during the run (issue 13 §2)', { skip: raceSkip }, () => {
+  /**
+   * Runs per test. On 0.3.0 the chown was lost within 5 runs (3 of 3 measurements); the recursive
+   * remove within 4, 8, and not in 12 (so about 1 run in 8): 40 runs miss it once in 200.
+   */
   const TRIES = 12;
+  const REMOVE_TRIES = 40;
 
   test(`the binlog staging directory swapped for a symlink to root's file: never chowned through it (${TRIES} runs)`, async () => {
     const p = await pair('chown');
@@ -227,19 +232,21 @@ describe('a root joiner against an owner who swaps entries during the run (issue
     }
   });
 
-  test(`wsrep_sst.pid a directory swapped for a symlink to root's directory: nothing of root's is removed (${TRIES} runs)`, async () => {
+  test(`wsrep_sst.pid a directory swapped for a symlink to root's directory: nothing of root's is removed (${REMOVE_TRIES} runs)`, async () => {
     const p = await pair('rmrf');
     const rootDir = join(p.base, 'root-only-dir');
     giveToOwner(p.joiner.datadir);
     const swap = '.swap';
+    // The same names on both sides: each removal by path is one more chance to land in root's directory.
+    const names = Array.from({ length: 100 }, (_, n) => `victim${n}`);
     const outcomes: string[] = [];
-    for (let i = 0; i < TRIES; i++) {
+    for (let i = 0; i < REMOVE_TRIES; i++) {
       mkdirSync(rootDir, { recursive: true, mode: 0o700 });
-      writeFileSync(join(rootDir, 'victim'), 'root');
+      for (const n of names) writeFileSync(join(rootDir, n), 'root');
       for (const n of ['wsrep_sst.pid', swap]) rmSync(join(p.joiner.datadir, n), { force: true, recursive: true });
       const pidDir = join(p.joiner.datadir, 'wsrep_sst.pid');
       mkdirSync(pidDir);
-      writeFileSync(join(pidDir, 'victim'), 'owner');
+      for (const n of names) writeFileSync(join(pidDir, n), 'owner');
       giveToOwner(pidDir);
       ownersLink(rootDir, join(p.joiner.datadir, swap));
       const race = racer(p.joiner.datadir, 'wsrep_sst.pid', swap);
@@ -249,7 +256,8 @@ describe('a root joiner against an owner who swaps entries during the run (issue
       } finally {
         await stopTracked(race);
       }
-      assert.ok(existsSync(join(rootDir, 'victim')), `root's file was removed through the swapped link in run ${i + 1} (${outcomes.join(', ')})`);
+      const gone = names.filter((n) => !existsSync(join(rootDir, n)));
+      assert.deepEqual(gone, [], `root's files were removed through the swapped link in run ${i + 1} (${outcomes.join(', ')})`);
       assert.equal(lstatSync(rootDir).uid, 0);
     }
   });
