@@ -13,7 +13,7 @@ import { log } from '../log';
 import { identityText, judgeSstPid, parseIdentity, selfStartTime, viewProcess } from '../proc/identity';
 import type { Lifecycle } from '../proc/lifecycle';
 import { MARKER } from '../rsync/modules';
-import { DirHandle, errnoCode } from './dir-handle';
+import { errnoCode, type DirHandle } from './dir-handle';
 
 /** Files we create or read in the datadir (spec §2.6, §3.1). */
 export const FILES = {
@@ -131,7 +131,8 @@ export function removeEntry(file: string, how: Via = {}): void {
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT') return;
-    log.warn(`${file} is a directory${code === 'ENOTEMPTY' || code === 'EEXIST' ? ' that is not empty' : ''}: left in place, not removed with what it holds`);
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') log.warn(`${file} is a directory that is not empty: left in place, not removed with what it holds`);
+    else log.warn(`cannot remove ${file}: ${error instanceof Error ? error.message : String(error)}: left in place`);
   }
 }
 

@@ -1,3 +1,11 @@
+/**
+ * The joiner. Run as root with a datadir another user owns (issue 13 §2), it does no work there
+ * by a path that user could redirect: the rsync daemon runs as the datadir's owner
+ * (daemon-user.ts); the control files at the top of the datadir are never followed or removed
+ * recursively (datadir-files.ts); directories are made and handed to the owner, keep files
+ * written and the staging directory removed through directory handles (dir-handle.ts), and so
+ * are the binlogs read, moved and removed (binlogs.ts) and device files swept (device-sweep.ts).
+ */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
