@@ -41,6 +41,7 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
   // No --parent for a donor: mariadbd is our parent, or the one past its `sh -c`.
   life.watchParent(serverProcess());
   await claimDatadir(life, args.datadir);
+  warnForeignOwner(args.datadir);
   const work = privateDir(life);
 
   const socatAddress = connectAddress({
@@ -105,6 +106,21 @@ async function withPeerNames(e: unknown, target: DonorTarget, p: Prepared): Prom
 /** The name socat checks: the joiner's host, unless sockopt's `commonname=` replaces it. */
 function expectedName(target: DonorTarget, p: Prepared): string {
   return sockoptCommonName(p.sockopt) ?? target.host;
+}
+
+/**
+ * The donor's rsync reads the datadir by path, as root when we are root: whoever owns the
+ * datadir can point a database directory, or swap one midway, at any directory of this host, and
+ * that host's files then go to the joiner. Running rsync as that owner instead would fail on the
+ * files a root mariadbd creates (root's, mode 0660), so the operator is told.
+ */
+function warnForeignOwner(datadir: string): void {
+  const owner = statSync(datadir).uid;
+  if ((process.geteuid?.() ?? 0) !== 0 || owner === 0) return;
+  log.warn(
+    `the datadir ${datadir} is owned by uid ${owner} while this SST runs as root: whoever has that uid can make the donor's rsync read and send any file of this host; ` +
+      'make root own the datadir, or run mariadbd as its owner',
+  );
 }
 
 function privateDir(life: Lifecycle): string {

@@ -184,7 +184,7 @@ describe('a root SST in a datadir another user owns (issue 13 §2)', { skip }, (
     assert.match(r.stderr, /WSREP_SST: \[ERROR\] cannot create .*wsrep_sst\.pid/);
   });
 
-  test('the donor: tables_flushed and sst_error made directories are left with what they hold, the donor fails before `flush tables`', async () => {
+  test('the donor: tables_flushed and sst_error made directories are left with what they hold, the donor fails before `flush tables`, and warns that the datadir has another owner', async () => {
     for (const name of ['tables_flushed', 'sst_error']) {
       const p = await pair(`flushdir-${name.slice(0, 3)}`);
       makeDatadir(p.donor.datadir);
@@ -198,6 +198,7 @@ describe('a root SST in a datadir another user owns (issue 13 §2)', { skip }, (
       assert.equal(r.donorCode, 255, detail);
       assert.ok(!r.donor?.lines.includes('flush tables'), detail);
       assert.match(r.donor?.stderr() ?? '', new RegExp(`${name} cannot be removed`));
+      assert.match(r.donor?.stderr() ?? '', /WSREP_SST: \[WARNING\] the datadir .* is owned by uid \d+ while this SST runs as root: whoever has that uid can make the donor's rsync read and send any file of this host/);
       assert.deepEqual(await waitNoTagged(tag, 15_000), []);
     }
   });
