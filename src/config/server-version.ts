@@ -20,7 +20,7 @@
  * Then the datadir's mysql_upgrade_info (written by mariadb-upgrade), then none: only the
  * unversioned groups.
  */
-import { lstatSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import { skipShells } from '../proc/ancestors';
 import { findProgram } from '../proc/find-program';
@@ -58,7 +58,7 @@ export interface FileFacts {
 }
 
 export const systemIo: ServerVersionIo = {
-  readFile: (file) => attempt(() => readFileSync(file)),
+  readFile: (file) => attempt(() => readRegularFile(file)),
   readLink: (link) => attempt(() => readlinkSync(link)),
   findProgram: (name) => attempt(() => findProgram(name)),
   realPath: (file) => attempt(() => realpathSync(file)),
@@ -69,6 +69,19 @@ export const systemIo: ServerVersionIo = {
     }),
   uid: process.geteuid?.() ?? 0,
 };
+
+/**
+ * Regular files only, opened O_NONBLOCK: a FIFO the datadir's owner puts at mysql_upgrade_info
+ * must not hang a root SST. Only a version number is ever taken from what is read.
+ */
+function readRegularFile(file: string): Buffer | undefined {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    return fstatSync(fd).isFile() ? readFileSync(fd) : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function attempt<T>(read: () => T): T | undefined {
   try {

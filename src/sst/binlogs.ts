@@ -1,9 +1,39 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+/**
+ * Binary logs on both roles. Every file of theirs is read, removed, moved or created through a
+ * handle of its directory (dir-handle.ts), never following its final name: the datadir's owner
+ * can put a symlink at any of them, and a root SST must not read or remove its target.
+ */
+import { existsSync, lstatSync, readdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { BINLOG_LIST } from '../rsync/modules';
+import { createDatadirFile, readDatadirFile, removeEntry } from './datadir-files';
+import { openDirectory, type DirHandle } from './dir-handle';
 import type { BinlogSettings } from '../config/settings';
+
+/** An index lists one binlog a line: a long-lived server's may list thousands. */
+const INDEX_LIMIT = 64 * 1024 * 1024;
+
+/** Runs `work` on the directory holding `file`, opened as dir-handle.ts does; undefined when that directory is missing. */
+function inParent<T>(file: string, work: (dir: DirHandle, name: string) => T): T | undefined {
+  const dir = openDirectory(path.dirname(file));
+  if (dir === undefined) return undefined;
+  try {
+    return work(dir, path.basename(file));
+  } finally {
+    dir.close();
+  }
+}
+
+/** A file's text, never through a symlink at its name; undefined when it is missing or refused. */
+function readNoFollow(file: string): string | undefined {
+  try {
+    return inParent(file, (dir, name) => readDatadirFile(file, Exit.FAILED, { via: dir.at(name), limit: INDEX_LIMIT }));
+  } catch {
+    return undefined;
+  }
+}
 
 function lines(text: string): string[] {
   return text
@@ -18,7 +48,7 @@ export type EntryKind = 'file' | 'symlink' | 'directory' | 'other' | 'missing';
 /** The file system calls the joiner's binlog handling needs, passed in so tests can stage hostile layouts. */
 export interface BinlogFs {
   kind(p: string): EntryKind;
-  /** Contents of a file, following symlinks; undefined when it cannot be read. */
+  /** Contents of a regular file, never through a symlink at its name; undefined when it cannot be read. */
   read(p: string): string | undefined;
   /** Canonical path, undefined when it does not exist. */
   realpath(p: string): string | undefined;
@@ -37,13 +67,7 @@ export const systemBinlogFs: BinlogFs = {
       return 'missing';
     }
   },
-  read(p) {
-    try {
-      return readFileSync(p, 'utf8');
-    } catch {
-      return undefined;
-    }
-  },
+  read: readNoFollow,
   realpath(p) {
     try {
       return realpathSync(p);
@@ -59,7 +83,7 @@ export const systemBinlogFs: BinlogFs = {
     }
   },
   remove(p) {
-    rmSync(p, { force: true });
+    inParent(p, (dir, name) => removeEntry(p, { via: dir.at(name) }));
   },
 };
 
@@ -75,21 +99,30 @@ export function tailOfIndex(entries: readonly string[], max: number): string[] {
  * files are skipped as upstream does.
  */
 export function binlogsToSend(binlog: BinlogSettings, datadir: string, max: number): string[] {
-  if (!existsSync(binlog.index)) {
+  const kind = systemBinlogFs.kind(binlog.index);
+  if (kind === 'missing') {
     log.info(`binlog index ${binlog.index} not found: no binary logs to send`);
     return [];
   }
-  return tailOfIndex(lines(readFileSync(binlog.index, 'utf8')), max)
+  const text = readNoFollow(binlog.index);
+  if (text === undefined) {
+    log.warn(`binlog index ${binlog.index} is a ${kind === 'file' ? 'file that cannot be read' : kind}: not read, no binary logs to send`);
+    return [];
+  }
+  return tailOfIndex(lines(text), max)
+    .filter((entry) => {
+      // The joiner refuses any other; a root donor's rsync must not read it on the owner's word.
+      const problem = indexEntryProblem(entry, binlog, datadir);
+      if (problem !== undefined) log.warn(`binlog index ${binlog.index}: entry ${quoted(entry)} is not sent: ${problem}`);
+      return problem === undefined;
+    })
     .map((entry) => path.resolve(datadir, entry))
     .filter(isFile);
 }
 
+/** A regular file, not a symlink to one: rsync would send the link, which the joiner refuses. */
 function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
+  return lstatSync(p, { throwIfNoEntry: false })?.isFile() === true;
 }
 
 /** Donor: the list that tells the joiner the order of the binlogs (their names only). */
@@ -175,6 +208,7 @@ function indexDirs(binlog: BinlogSettings): string[] {
 export function readPreviousBinlogs(binlog: BinlogSettings, datadir: string, fs: BinlogFs): PreviousBinlogs {
   const kind = fs.kind(binlog.index);
   const text = kind === 'missing' ? undefined : fs.read(binlog.index);
+  if (kind !== 'missing' && text === undefined) log.warn(`binlog index ${binlog.index} is a ${kind === 'file' ? 'file that cannot be read' : kind}: not read, none of the binary logs it lists is deleted`);
   const files: string[] = [];
   for (const entry of lines(text ?? '')) {
     const problem = indexEntryProblem(entry, binlog, datadir);
@@ -253,12 +287,33 @@ export function installBinlogs(binlog: BinlogSettings, datadir: string, staging:
   }
   if (fs.kind(binlog.index) !== 'missing' && fs.kind(binlog.index) !== 'directory') fs.remove(binlog.index);
   if (plan.install === undefined) return 0;
-  mkdirSync(binlog.dir, { recursive: true });
-  mkdirSync(path.dirname(binlog.index), { recursive: true });
-  for (const name of plan.install) renameSync(path.join(staging, name), path.join(binlog.dir, name));
-  // 'wx': the old index is gone, so never write through a link someone put in its place.
-  writeFileSync(binlog.index, plan.install.map((name) => `${binlog.indexPrefix}/${name}\n`).join(''), { flag: 'wx' });
-  return plan.install.length;
+  const install = plan.install;
+  const from = openDirectory(staging);
+  if (from === undefined) refuse(`binlog staging directory ${staging} is gone`);
+  try {
+    withDirectory(binlog.dir, (to) => {
+      for (const name of install) renameSync(from.at(name), to.at(name));
+    });
+  } finally {
+    from.close();
+  }
+  // The old index is gone: created anew, never written through a link someone put in its place.
+  withDirectory(path.dirname(binlog.index), (dir) => {
+    const name = path.basename(binlog.index);
+    createDatadirFile(binlog.index, install.map((n) => `${binlog.indexPrefix}/${n}\n`).join(''), { via: dir.at(name) });
+  });
+  return install.length;
+}
+
+/** Runs `work` on directory `dir`, created (mkdir -p through handles) when missing. */
+function withDirectory(dir: string, work: (handle: DirHandle) => void): void {
+  const handle = openDirectory(dir, {});
+  if (handle === undefined) throw new SstError(Exit.FAILED, `cannot open directory ${dir}`);
+  try {
+    work(handle);
+  } finally {
+    handle.close();
+  }
 }
 
 export function stagingHasBinlogs(staging: string): boolean {

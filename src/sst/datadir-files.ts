@@ -1,10 +1,19 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+/**
+ * The control files at the top of the datadir. The datadir's own path is the configuration's (its
+ * parent is not the owner's to change), so these are named by path; what the datadir's owner may
+ * change is the final name, and none of ours follows it: reads are O_NOFOLLOW, creations
+ * O_CREAT|O_EXCL, removal is unlink, or rmdir of an empty directory, never a recursive remove
+ * (a control file that is a non-empty directory is left, and creating one there fails). Deeper
+ * work goes through dir-handle.ts.
+ */
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import { Exit, SstError, type ExitCode } from '../errors';
 import { log } from '../log';
 import { identityText, judgeSstPid, parseIdentity, selfStartTime, viewProcess } from '../proc/identity';
 import type { Lifecycle } from '../proc/lifecycle';
 import { MARKER } from '../rsync/modules';
+import { errnoCode, type DirHandle } from './dir-handle';
 
 /** Files we create or read in the datadir (spec §2.6, §3.1). */
 export const FILES = {
@@ -22,12 +31,13 @@ export function inDatadir(datadir: string, name: string): string {
   return path.join(datadir, name);
 }
 
+/** The handle-relative name (DirHandle.at) to work on instead of the path, which then only names the file in messages. */
+export interface Via {
+  via?: string;
+}
+
 /** What we read of a datadir file: they all hold a line or two. */
 export const READ_LIMIT = 4096;
-
-function errnoCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error ? String((error as NodeJS.ErrnoException).code) : undefined;
-}
 
 /** lstat, not stat: a dangling symlink is an entry too. */
 export function entryExists(file: string): boolean {
@@ -40,10 +50,11 @@ export function entryExists(file: string): boolean {
  * host; O_NONBLOCK so that a FIFO planted there cannot hang the open. Anything
  * but a regular file of at most READ_LIMIT bytes is refused with `exitCode`.
  */
-export function readDatadirFile(file: string, exitCode: ExitCode = Exit.FAILED): string | undefined {
+export function readDatadirFile(file: string, exitCode: ExitCode = Exit.FAILED, how: Via & { limit?: number } = {}): string | undefined {
+  const limit = how.limit ?? READ_LIMIT;
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(how.via ?? file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT') return undefined;
@@ -52,14 +63,14 @@ export function readDatadirFile(file: string, exitCode: ExitCode = Exit.FAILED):
   }
   try {
     if (!fstatSync(fd).isFile()) throw new SstError(exitCode, `${file} is not a regular file: refused`);
-    const buffer = Buffer.alloc(READ_LIMIT + 1);
+    const buffer = Buffer.alloc(limit + 1);
     let length = 0;
     while (length < buffer.length) {
       const n = readSync(fd, buffer, length, buffer.length - length, null);
       if (n === 0) break;
       length += n;
     }
-    if (length > READ_LIMIT) throw new SstError(exitCode, `${file} is larger than ${READ_LIMIT} bytes: refused`);
+    if (length > limit) throw new SstError(exitCode, `${file} is larger than ${limit} bytes: refused`);
     return buffer.toString('utf8', 0, length);
   } finally {
     closeSync(fd);
@@ -72,11 +83,11 @@ export function readDatadirFile(file: string, exitCode: ExitCode = Exit.FAILED):
  * whatever appears in between instead of writing into it. Mode 0666 less the
  * umask, as before.
  */
-export function createDatadirFile(file: string, content: string): void {
-  removeQuietly(file);
+export function createDatadirFile(file: string, content: string, how: Via = {}): void {
+  removeEntry(file, how);
   let fd: number;
   try {
-    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
+    fd = openSync(how.via ?? file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
   } catch (error) {
     throw new SstError(Exit.FAILED, `cannot create ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -97,8 +108,69 @@ export function readPid(file: string): number | undefined {
   }
 }
 
-export function removeQuietly(file: string): void {
-  rmSync(file, { force: true, recursive: true });
+/**
+ * Removes the entry `file` names, never what it points to or holds: unlink (a symlink goes, not
+ * its target), or rmdir when it is a directory. A directory that is not empty is left, with a
+ * WARNING; so is anything else that cannot go.
+ */
+export function removeEntry(file: string, how: Via = {}): void {
+  const entry = how.via ?? file;
+  try {
+    unlinkSync(entry);
+    return;
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT') return;
+    if (code !== 'EISDIR' && code !== 'EPERM') {
+      log.warn(`cannot remove ${file}: ${error instanceof Error ? error.message : String(error)}: left in place`);
+      return;
+    }
+  }
+  try {
+    rmdirSync(entry);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') log.warn(`${file} is a directory that is not empty: left in place, not removed with what it holds`);
+    else log.warn(`cannot remove ${file}: ${error instanceof Error ? error.message : String(error)}: left in place`);
+  }
+}
+
+/**
+ * Removes entry `name` of `dir` and, when it is a directory, everything in it, through handles
+ * only: each directory is opened without following a link before it is listed, and its entries
+ * are removed relative to that handle, so a directory swapped for a symlink midway leads nowhere.
+ */
+export function removeTree(dir: DirHandle, name: string): void {
+  const entry = dir.at(name);
+  try {
+    unlinkSync(entry);
+    return;
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT') return;
+    if (code !== 'EISDIR' && code !== 'EPERM') throw error;
+  }
+  let inner: DirHandle | undefined;
+  try {
+    inner = dir.child(name);
+  } catch {
+    // No longer a directory: what replaced it is not ours to follow; its entry goes.
+    removeEntry(dir.shown(name), { via: entry });
+    return;
+  }
+  if (inner === undefined) return;
+  try {
+    for (const child of inner.list()) removeTree(inner, child);
+  } finally {
+    inner.close();
+  }
+  removeEntry(dir.shown(name), { via: entry });
+}
+
+/** Our own private directory under the tmpdir (mode 0700, made by mkdtemp): only there is a recursive remove by path safe. */
+export function removePrivateDir(dir: string): void {
+  rmSync(dir, { force: true, recursive: true });
 }
 
 /**
@@ -140,6 +212,6 @@ export async function claimDatadir(life: Lifecycle, datadir: string): Promise<vo
   await waitPreviousSst(life, pidFile);
   createDatadirFile(pidFile, `${identityText(process.pid, selfStartTime())}\n`);
   life.onCleanup(() => {
-    if (readPid(pidFile) === process.pid) removeQuietly(pidFile);
+    if (readPid(pidFile) === process.pid) removeEntry(pidFile);
   });
 }

@@ -15,7 +15,7 @@ import { sockoptCommonName, tunnelTls } from '../tunnel/tunnel-tls';
 import { peerCertificateNames } from '../tunnel/peer-certificate';
 import { connectAddress } from '../tunnel/socat-address';
 import { binlogsToSend, writeBinlogList } from './binlogs';
-import { claimDatadir, entryExists, FILES, inDatadir, readDatadirFile, removeQuietly } from './datadir-files';
+import { claimDatadir, entryExists, FILES, inDatadir, readDatadirFile, removeEntry, removePrivateDir } from './datadir-files';
 import { isState, renderMarker } from './marker';
 import { pathsInside, tlsFiles } from './own-files';
 import { prepare, type Prepared } from './prepare';
@@ -40,6 +40,7 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
   // No --parent for a donor: mariadbd is our parent, or the one past its `sh -c`.
   life.watchParent(serverProcess());
   await claimDatadir(life, args.datadir);
+  warnForeignOwner(args.datadir);
   const work = privateDir(life);
 
   const socatAddress = connectAddress({
@@ -106,9 +107,24 @@ function expectedName(target: DonorTarget, p: Prepared): string {
   return sockoptCommonName(p.sockopt) ?? target.host;
 }
 
+/**
+ * The donor's rsync reads the datadir by path, as root when we are root: whoever owns the
+ * datadir can point a database directory, or swap one midway, at any directory of this host, and
+ * that host's files then go to the joiner. Running rsync as that owner instead would fail on the
+ * files a root mariadbd creates (root's, mode 0660), so the operator is told.
+ */
+function warnForeignOwner(datadir: string): void {
+  const owner = statSync(datadir).uid;
+  if ((process.geteuid?.() ?? 0) !== 0 || owner === 0) return;
+  log.warn(
+    `the datadir ${datadir} is owned by uid ${owner} while this SST runs as root: whoever has that uid can make the donor's rsync read and send any file of this host; ` +
+      'make root own the datadir, or run mariadbd as its owner',
+  );
+}
+
 function privateDir(life: Lifecycle): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'wsrep_sst_rsync_tunnel.'));
-  life.onCleanup(() => removeQuietly(dir));
+  life.onCleanup(() => removePrivateDir(dir));
   return dir;
 }
 
@@ -125,23 +141,26 @@ function bypassState(args: SstArgs): string {
 async function flushTables(life: Lifecycle, datadir: string): Promise<string> {
   const flushed = inDatadir(datadir, FILES.tablesFlushed);
   const error = inDatadir(datadir, FILES.sstError);
-  removeQuietly(flushed);
-  removeQuietly(error);
+  for (const stale of [flushed, error]) {
+    removeEntry(stale);
+    // A directory there would make mariadbd's rename fail, and is not ours to empty.
+    if (entryExists(stale)) throw new SstError(Exit.FAILED, `${stale} cannot be removed (a directory that is not empty?): SST aborted`);
+  }
   // mariadbd writes tables_flushed twice; the second rename may land after we read the first.
-  life.onCleanup(() => removeQuietly(flushed));
+  life.onCleanup(() => removeEntry(flushed));
   writeProtocolLine('donor', 'flush tables');
   const started = Date.now();
   let nextLog = started + FLUSH_LOG_EVERY_MS;
   for (;;) {
     if (entryExists(error)) {
-      removeQuietly(error);
+      removeEntry(error);
       throw new SstError(Exit.FAILED, 'mariadbd failed to flush and lock tables (sst_error): SST aborted');
     }
     const line = readDatadirFile(flushed)?.split('\n')[0]?.trim();
     if (line?.includes(':')) {
       // Not quoted: what failed validation must not reach the log.
       if (!isState(line)) throw new SstError(Exit.FAILED, `unexpected content in ${flushed}: its first line (${line.length} characters) is not UUID:seqno`);
-      removeQuietly(flushed);
+      removeEntry(flushed);
       log.info(`tables flushed and locked after ${((Date.now() - started) / 1000).toFixed(1)} s, state ${line}`);
       return line;
     }

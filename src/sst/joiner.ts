@@ -1,5 +1,13 @@
+/**
+ * The joiner. Run as root with a datadir another user owns (issue 13 §2), it does no work there
+ * by a path that user could redirect: the rsync daemon runs as the datadir's owner
+ * (daemon-user.ts); the control files at the top of the datadir are never followed or removed
+ * recursively (datadir-files.ts); directories are made and handed to the owner, keep files
+ * written and the staging directory removed through directory handles (dir-handle.ts), and so
+ * are the binlogs read, moved and removed (binlogs.ts) and device files swept (device-sweep.ts).
+ */
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, mkdtempSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { posix as path } from 'node:path';
 import type { SstArgs } from '../config/args';
@@ -28,7 +36,8 @@ import { REFUSED_REPORT_MS } from '../tunnel/socat-messages';
 import { installBinlogs, readPreviousBinlogs, stagingHasBinlogs, systemBinlogFs, type PreviousBinlogs } from './binlogs';
 import { removeDeviceFiles } from './device-sweep';
 import { daemonAuthenticated, idleConnections, type ListenerChild, type Seen } from './idle-connections';
-import { claimDatadir, createDatadirFile, entryExists, FILES, inDatadir, readDatadirFile, removeQuietly } from './datadir-files';
+import { claimDatadir, createDatadirFile, entryExists, FILES, inDatadir, readDatadirFile, removeEntry, removePrivateDir, removeTree } from './datadir-files';
+import { openBelow, openDirectory, type DirHandle } from './dir-handle';
 import { clearOrphansAmong, clearPreviousListener } from './leftovers';
 import { parseMarker } from './marker';
 import { describeLimits, describeReceived, startWatch, watchStep, type WatchLimits, type WatchState } from './copy-watch';
@@ -95,8 +104,19 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
 
 /** A stale marker would end this SST at once with old coordinates (spec §7.15). */
 function removeStaleFiles(datadir: string): void {
-  removeQuietly(inDatadir(datadir, FILES.marker));
-  removeQuietly(inDatadir(datadir, BINLOG_STAGING));
+  removeEntry(inDatadir(datadir, FILES.marker));
+  removeStaging(datadir);
+}
+
+/** The staging directory holds what the donor sent: removed through handles (datadir-files.ts). */
+function removeStaging(datadir: string): void {
+  const dir = openDirectory(datadir);
+  if (dir === undefined) return;
+  try {
+    removeTree(dir, BINLOG_STAGING);
+  } finally {
+    dir.close();
+  }
 }
 
 function chooseDaemonUser(datadir: string): DaemonUser {
@@ -122,15 +142,22 @@ function refuseDeviceFiles(p: Prepared, staging: string): void {
 /** Directories we create as root must be writable by the daemon that fills them. */
 function createDirectories(p: Prepared, user: DaemonUser): void {
   for (const dir of [p.layout.datadir, p.layout.dataHome, p.layout.logDir, p.layout.undoDir, p.layout.ariaLog]) {
-    makeDirectory(dir, user);
+    if (!isDirectory(dir)) makeDirectory(dir, user);
   }
 }
 
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** mkdir -p through handles (dir-handle.ts): what we create goes to the daemon's user by fchown. */
 function makeDirectory(dir: string, user: DaemonUser): void {
-  const created = mkdirSync(dir, { recursive: true });
-  if (created === undefined || user.uid === undefined || user.root) return;
-  // mkdir -p returns the first directory it made: hand that one and those below it to the daemon.
-  for (let d = dir; d.length >= created.length; d = path.dirname(d)) chownSync(d, user.uid, user.gid ?? -1);
+  const owner = user.uid === undefined || user.root ? undefined : { uid: user.uid, gid: user.gid ?? -1 };
+  openDirectory(dir, { owner })?.close();
 }
 
 /** rsync 3.5.0+ would refuse such a path only when the donor connects: say so now, before `ready`. */
@@ -146,9 +173,9 @@ function refuseForeignSymlinks(p: Prepared, user: DaemonUser): void {
 function markInProgress(life: Lifecycle, datadir: string): void {
   const file = inDatadir(datadir, FILES.inProgress);
   createDatadirFile(file, '');
-  life.onCleanup(() => removeQuietly(file));
-  life.onCleanup(() => removeQuietly(inDatadir(datadir, FILES.marker)));
-  life.onCleanup(() => removeQuietly(inDatadir(datadir, BINLOG_STAGING)));
+  life.onCleanup(() => removeEntry(file));
+  life.onCleanup(() => removeEntry(inDatadir(datadir, FILES.marker)));
+  life.onCleanup(() => removeStaging(datadir));
 }
 
 /** The name before `:secret@` must fit mariadbd's auth charset (spec §7.36). */
@@ -174,7 +201,7 @@ async function checkPortFree(life: Lifecycle, address: HostPort, bindHost: strin
 function privateDir(life: Lifecycle): string {
   const base = /^[A-Za-z0-9_./-]+$/.test(tmpdir()) ? tmpdir() : '/tmp';
   const dir = mkdtempSync(path.join(base, 'wsrep_sst_rsync_tunnel.'));
-  life.onCleanup(() => removeQuietly(dir));
+  life.onCleanup(() => removePrivateDir(dir));
   return dir;
 }
 
@@ -192,14 +219,38 @@ function protectOwnPaths(life: Lifecycle, datadir: string, p: Prepared, dir: str
   const all = [...own.layoutDirs, ...own.files, ...own.trees];
   if (all.length === 0) return undefined;
   for (const d of own.layoutDirs) {
+    const dir = layoutDirInside(datadir, d);
+    if (dir === undefined) continue;
     const keep = path.join(datadir, d, KEEP_FILE);
-    writeFileSync(keep, '');
-    life.onCleanup(() => removeQuietly(keep));
+    createDatadirFile(keep, '', { via: dir.at(KEEP_FILE) });
+    life.onCleanup(() => {
+      removeEntry(keep, { via: dir.at(KEEP_FILE) });
+      dir.close();
+    });
   }
   const file = path.join(dir, 'rsyncd.exclude');
   writeFileSync(file, renderOwnExcludes(own), { mode: 0o600 });
   log.info(`kept on this node, safe from the donor's --delete: ${all.join(', ')}`);
   return file;
+}
+
+/**
+ * The layout directory `relative` of the datadir, opened as dir-handle.ts does. One reached only
+ * through a symlink of the datadir's owner gets no keep file: the daemon, which runs as that
+ * owner, follows such a link, but a root joiner does not.
+ */
+function layoutDirInside(datadir: string, relative: string): DirHandle | undefined {
+  const top = openDirectory(datadir);
+  if (top === undefined) return undefined;
+  try {
+    return openBelow(top, relative);
+  } catch (error) {
+    if (!(error instanceof SstError) || error.code !== Exit.NOT_PERMITTED) throw error;
+    log.warn(`no keep file in ${path.join(datadir, relative)}: ${error.message}`);
+    return undefined;
+  } finally {
+    top.close();
+  }
 }
 
 async function startListener(
@@ -246,7 +297,7 @@ async function startListener(
   const listener = life.supervisor.spawn({ name: 'socat listener', command: p.tools.socat, args: socatArgs, cwd: dir });
   const pidFile = inDatadir(args.datadir, FILES.listenerPid);
   createDatadirFile(pidFile, `${listener.pid}\n`);
-  life.onCleanup(() => removeQuietly(pidFile));
+  life.onCleanup(() => removeEntry(pidFile));
 
   const deadline = Date.now() + LISTEN_TIMEOUT_MS;
   while (!pidListensOn(listener.pid, address.port)) {

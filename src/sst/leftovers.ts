@@ -10,7 +10,7 @@ import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { judgeListener, listenerPrivateDir, parseIdentity, viewProcess, type ProcView } from '../proc/identity';
 import type { Lifecycle } from '../proc/lifecycle';
-import { FILES, inDatadir, PREVIOUS_WAIT_SECONDS, readDatadirFile, removeQuietly } from './datadir-files';
+import { FILES, inDatadir, PREVIOUS_WAIT_SECONDS, readDatadirFile, removeEntry, removePrivateDir } from './datadir-files';
 
 const ORPHAN_GONE_MS = 2_000;
 
@@ -34,7 +34,7 @@ export async function stopOrphanListener(life: Lifecycle, pid: number, view: Pro
   const deadline = Date.now() + ORPHAN_GONE_MS;
   while (viewProcess(pid).startTime === view.startTime && Date.now() < deadline) await life.sleep(50);
   const dir = listenerPrivateDir(view);
-  if (dir !== undefined) removeQuietly(dir);
+  if (dir !== undefined) removePrivateDir(dir);
   log.warn(`stopped the socat listener (PID: ${pid}) of an SST whose program is gone${dir === undefined ? '' : `, and removed ${dir}`}`);
 }
 
@@ -61,7 +61,7 @@ export async function clearPreviousListener(life: Lifecycle, datadir: string): P
     if (second === 0) log.info(`waiting up to ${PREVIOUS_WAIT_SECONDS} s for the socat listener of a previous SST (PID: ${recorded.pid}) to finish`);
     await life.sleep(1000);
   }
-  removeQuietly(file);
+  removeEntry(file);
 }
 
 /** Stops orphan listeners of ours among `pids` (the holders of the SST port); true when it stopped one. */

@@ -7,8 +7,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { AUTH_USER, BINLOG_LIST, MODULES } from '../../src/rsync/modules';
+import { CONNECT_PROG, tunnelEnv } from '../../src/sst/rsync-runner';
+import { connectAddress } from '../../src/tunnel/socat-address';
 import { runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
 import { makeDatadir } from '../helpers/datadir';
 import type { NodeCert, Pki } from '../helpers/pki';
@@ -59,6 +63,20 @@ function assertOldBinlogsKept(datadir: string, count: number): void {
   for (let n = 1; n <= count; n++) assert.ok(existsSync(join(datadir, binlog(n))), `old ${binlog(n)} kept`);
 }
 
+/** rsync through the tunnel as a secret holder (the donor's certificate and the joiner's secret); its exit code. */
+function push(p: Pair, address: string, secret: string, from: string, module: string): number | null {
+  const at = address.lastIndexOf(':');
+  const [host, port] = [address.slice(0, at), Number(address.slice(at + 1).split('/')[0])];
+  const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls: { cert: donorCert.bundle, caFile: pki.caCert, verify: true }, sockopt: [] }));
+  const passwordFile = join(p.base, 'push.password');
+  writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
+  const r = spawnSync('rsync', [`--password-file=${passwordFile}`, '--recursive', from, `rsync://${AUTH_USER}@${host}:${port}/${module}`], {
+    env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: tag },
+    timeout: 30_000,
+  });
+  return r.status;
+}
+
 async function refusedWith32(p: Pair, entry: RegExp): Promise<string> {
   const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
   const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
@@ -98,15 +116,31 @@ describe('binary logs from a hostile donor', () => {
     const args = ['--binlog', 'mysql-bin'];
     p.joiner.extraArgs = args;
     p.donor.extraArgs = args;
-    makeDatadir(p.donor.datadir, { binlogs: 2 });
+    // The donor sends no binlogs of its own: the list the joiner finds is the one pushed below.
+    makeDatadir(p.donor.datadir);
     makeDatadir(p.joiner.datadir, { binlogs: 4 });
     rmSync(join(p.joiner.datadir, 'grastate.dat'));
-    // The donor sends what its index names, under its base name: here a file outside its binlog directory.
-    const outside = join(p.base, 'victim.txt');
-    writeFileSync(outside, 'victim');
-    writeFileSync(join(p.donor.datadir, 'mysql-bin.index'), `./${binlog(1)}\n./${binlog(2)}\n${outside}\n`);
-
-    await refusedWith32(p, /WSREP_SST: \[ERROR\] binlog list from the donor: entry "victim\.txt" refused: it is not <stem>\.<digits>; no binary log was deleted/);
+    // Our donor sends only `<stem>.<digits>` files of its binlog directory: a hostile one is a
+    // secret holder pushing its own list and file into the binlog module.
+    const hostile = join(p.base, 'hostile');
+    mkdirSync(hostile);
+    writeFileSync(join(hostile, BINLOG_LIST), `${binlog(1)}\nvictim.txt\n`);
+    writeFileSync(join(hostile, 'victim.txt'), 'victim');
+    let pushed: number | null = null;
+    const r = await runSst({
+      joiner: p.joiner,
+      donor: p.donor,
+      address: p.address,
+      onReady: async (address, auth) => {
+        pushed = push(p, address, (auth ?? '').slice((auth ?? '').indexOf(':') + 1), `${hostile}/`, `${MODULES.binlog}/`);
+      },
+    });
+    const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
+    assert.equal(pushed, 0, detail);
+    assert.equal(r.donorCode, 0, detail);
+    assert.equal(r.joinerCode, 32, detail);
+    assert.match(r.joiner.stderr(), /WSREP_SST: \[ERROR\] binlog list from the donor: entry "victim\.txt" refused: it is not <stem>\.<digits>; no binary log was deleted/, detail);
+    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
     assertOldBinlogsKept(p.joiner.datadir, 4);
     assert.equal(existsSync(join(p.joiner.datadir, 'victim.txt')), false);
     assert.equal(readFileSync(join(p.joiner.datadir, 'mysql-bin.index'), 'utf8'), [1, 2, 3, 4].map((n) => `./${binlog(n)}\n`).join(''));

@@ -1,5 +1,6 @@
 /** Which server version's option groups apply (src/config/server-version.ts), with a fake /proc. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -261,5 +262,25 @@ describe('loadServerConfig: the versioned groups are read', () => {
         'mysqld.n2, server.n2, mysqld-11.4.n2, mariadb.n2, mariadb-11.4.n2, mariadbd.n2, mariadbd-11.4.n2, client-server.n2, galera.n2, sst.n2 ' +
         '(server version 11.4 from /proc/1/exe (/usr/sbin/mariadbd))',
     );
+  });
+});
+
+describe('the real file system (systemIo)', () => {
+  test("a FIFO the datadir's owner puts at mysql_upgrade_info is not read and does not hang the SST", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sst-version-fifo-'));
+    try {
+      const fifo = join(dir, 'mysql_upgrade_info');
+      assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+      // In a child: a read that blocks would block this process's event loop, timers and all.
+      const module = join(__dirname, '..', '..', 'src', 'config', 'server-version.js');
+      const r = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(module)}).systemIo.readFile(process.argv[1])))`, fifo], {
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+      assert.equal(r.signal, null, 'the read hung on the FIFO');
+      assert.equal(r.stdout, 'undefined');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
