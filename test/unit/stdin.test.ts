@@ -101,7 +101,7 @@ describe('readStdinAuth in a child process', () => {
     const { result, code } = await runFixture('ignore', 5000);
     assert.equal(code, 0);
     assert.deepEqual(result.entries, []);
-    assert.ok(result.elapsedMs < 1000, `took ${result.elapsedMs} ms`);
+    assert.ok(result.elapsedMs < 3000, `took ${result.elapsedMs} ms`);
   });
 
   test('a pipe that is never closed → gives up after the timeout and the process still exits on its own', async () => {
@@ -113,7 +113,7 @@ describe('readStdinAuth in a child process', () => {
     assert.ok(kept);
     assert.equal(code, 0);
     assert.deepEqual(result.entries, [['sst_user', 'partial']]);
-    assert.ok(result.elapsedMs >= 250 && result.elapsedMs < 2000, `took ${result.elapsedMs} ms`);
+    assert.ok(result.elapsedMs >= 250 && result.elapsedMs < 4000, `took ${result.elapsedMs} ms`);
     assert.ok(wallMs < 10_000);
   });
 

@@ -119,7 +119,7 @@ describe('Supervisor.spawn', () => {
     assert.match(child.stderrTail().join('\n'), /ghost: .*ENOENT/);
     const t = Date.now();
     await sup.stopAll();
-    assert.ok(Date.now() - t < 500);
+    assert.ok(Date.now() - t < 2000, "nothing to stop, so no wait");
   });
 
   test("stdout: 'pipe' and the line handlers: a real program's \\r-separated progress and its stderr reach the caller, not the log", async () => {
@@ -225,15 +225,13 @@ describe('Supervisor.stop / stopAll', () => {
     const sup = new Supervisor();
     const child = sup.spawn({ name: 'paused', command: 'sh', args: ['-c', 'trap "exit 5" TERM; sleep 30 & wait'] });
     try {
-      assert.ok(await until(() => liveGroupMembers(child.pid).length >= 2, 3000), 'sleep did not start');
+      assert.ok(await until(() => liveGroupMembers(child.pid).length >= 2, 30_000), 'sleep did not start');
       process.kill(-child.pid, 'SIGSTOP');
       assert.ok(await until(() => stat(child.pid)?.[0] === 'T', 10_000), `sh was not stopped: ${JSON.stringify(stat(child.pid)?.slice(0, 3))}, group ${JSON.stringify(liveGroupMembers(child.pid).map((p) => stat(p)?.[0]))}`);
-      const started = Date.now();
       await sup.stop(child);
-      const elapsed = Date.now() - started;
-      // The shell's trap ran: TERM was acted on, not left pending until the SIGKILL 5 s later.
+      // The shell's trap ran: TERM was acted on, not left pending until the SIGKILL 5 s later (which
+      // would end it by signal). The exit says so whatever the machine's speed; a duration would not.
       assert.deepEqual(await child.exited, { code: 5, signal: null });
-      assert.ok(elapsed < 3000, `stop took ${elapsed} ms`);
     } finally {
       await sup.stopAll();
     }
