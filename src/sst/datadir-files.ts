@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSy
 import { posix as path } from 'node:path';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
-import { identityText, judgeSstPid, parseIdentity, selfStartTime, viewProcess } from '../proc/identity';
+import { identityText, judgeSstPid, parseIdentity, selfStartTime, selfView, viewProcess } from '../proc/identity';
 import type { Lifecycle } from '../proc/lifecycle';
 import { MARKER } from '../rsync/modules';
 
@@ -111,7 +111,7 @@ async function waitPreviousSst(life: Lifecycle, file: string): Promise<void> {
   for (let second = 0; ; second++) {
     const recorded = parseIdentity(readQuietly(file) ?? '');
     if (recorded === undefined || recorded.pid === process.pid) return;
-    const verdict = judgeSstPid(recorded, viewProcess(recorded.pid), process.execPath);
+    const verdict = judgeSstPid(recorded, viewProcess(recorded.pid), selfView());
     if (verdict === 'gone') return;
     if (verdict === 'someone-else') {
       log.warn(`${file} names PID ${recorded.pid}, which is not an SST program of ours (a stale file whose PID was reused): ignored`);

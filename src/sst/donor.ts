@@ -1,5 +1,4 @@
-import { lstatSync, mkdtempSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import type { SstArgs } from '../cli/args';
 import { Exit, SstError } from '../errors';
@@ -33,15 +32,15 @@ const FLUSH_LOG_EVERY_MS = 30_000;
 
 /**
  * The donor, step by step as spec §3.1: have mariadbd lock the tables, copy
- * the datadir through the tunnel, let mariadbd go on, send the marker, done.
+ * the datadir through the tunnel, let mariadbd go on, send the marker, done. `work`: our
+ * private directory (proc/private-dir.ts), for the secret, the lists and the marker.
  */
-export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promise<Map<string, string>>): Promise<void> {
+export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promise<Map<string, string>>, work: string): Promise<void> {
   const target = parseDonorAddress(args.address);
   const prepared = prepare(args);
   // No --parent for a donor: mariadbd is our parent, or the one past its `sh -c`.
   life.watchParent(serverProcess());
   await claimDatadir(life, args.datadir);
-  const work = privateDir(life);
 
   const socatAddress = connectAddress({
     host: target.host,
@@ -105,12 +104,6 @@ async function withPeerNames(e: unknown, target: DonorTarget, p: Prepared): Prom
 /** The name socat checks: the joiner's host, unless sockopt's `commonname=` replaces it. */
 function expectedName(target: DonorTarget, p: Prepared): string {
   return sockoptCommonName(p.sockopt) ?? target.host;
-}
-
-function privateDir(life: Lifecycle): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'wsrep_sst_rsync_tunnel.'));
-  life.onCleanup(() => removeQuietly(dir));
-  return dir;
 }
 
 function bypassState(args: SstArgs): string {
