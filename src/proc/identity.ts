@@ -100,16 +100,16 @@ function executable(view: ProcView): string | undefined {
 }
 
 /**
- * A running SST program of ours: our uid; the single executable (this one, or one named like
- * it: another install, an upgraded package), or this same Node running this same script; and
- * the argv mariadbd gives every release, `--role joiner|donor` first.
+ * A running SST program of ours: our uid; a single executable of ours (this one, or one named
+ * like it: another install, an upgraded package), or this same Node running this same script;
+ * and the argv mariadbd gives every release, `--role joiner|donor` first.
  */
 export function isOurProgram(view: ProcView, self: SelfView): boolean {
   const exe = executable(view);
   if (exe === undefined || !runsAs(view, self.uid)) return false;
   let role: number;
-  if (path.basename(exe) === PROGRAM_NAME) role = 1;
-  else if (exe === self.exe && self.script !== undefined && view.argv[1] === self.script) role = 2;
+  if (path.basename(exe) === PROGRAM_NAME || (exe === self.exe && self.script === undefined)) role = 1;
+  else if (exe === self.exe && view.argv[1] === self.script) role = 2;
   else return false;
   return view.argv[role] === '--role' && ROLES.has(view.argv[role + 1] ?? '');
 }

@@ -45,6 +45,9 @@ describe('process identity', () => {
     assert.equal(isOurProgram(ours('1'), SELF), true);
     assert.equal(isOurProgram({ startTime: '1', argv: ['wsrep_sst_rsync_tunnel', '--role', 'donor'], exe: '/opt/x/wsrep_sst_rsync_tunnel', uids: ROOT }, SELF), true);
     assert.equal(isOurProgram(ours('1', { exe: `${EXE} (deleted)` }), SELF), true, 'upgraded while it ran');
+    const renamed: SelfView = { exe: '/opt/sst/bin/sst-rsync', uid: 0 };
+    assert.equal(isOurProgram(ours('1', { argv: ['wsrep_sst_rsync_tunnel', '--role', 'joiner'], exe: '/opt/sst/bin/sst-rsync' }), renamed), true, 'this very executable, however named');
+    assert.equal(isOurProgram(ours('1', { argv: ['x', '--role', 'joiner'], exe: '/opt/sst/bin/other' }), renamed), false);
     assert.equal(isOurProgram({ startTime: '1', argv: ['/usr/bin/sleep', '600'], exe: '/usr/bin/sleep', uids: ROOT }, SELF), false);
     assert.equal(isOurProgram(ours('1', { argv: [EXE, 'check'] }), SELF), false);
     assert.equal(isOurProgram(ours('1', { argv: [EXE, '__guard', '42 777'] }), SELF), false);
