@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { parseArgs } from '../../src/cli/args';
-import { carriesTag, GUARD_COMMAND, runGuard } from '../../src/proc/guard';
+import { carriesTag, GUARD_COMMAND, privateDirCleanup, runGuard } from '../../src/proc/guard';
+import { createPrivateDir } from '../../src/proc/private-dir';
 
 describe('carriesTag', () => {
   test('exactly our identity, as one environment entry', () => {
@@ -37,6 +39,34 @@ describe('runGuard (fake scan and kill, in-process stream)', () => {
     input.end();
     await done;
     assert.deepEqual(events, ['kill 7', 'cleanup']);
+  });
+});
+
+describe("the guard's cleanup (real directories in our tmpdir)", () => {
+  test("removes the SST's private directory that existed when the guard started", () => {
+    const dir = createPrivateDir();
+    writeFileSync(`${dir}/rsyncd.secrets`, 'sst:secret\n');
+    const cleanup = privateDirCleanup(dir);
+    assert.equal(existsSync(dir), true, 'nothing removed before the end');
+    cleanup();
+    assert.equal(existsSync(dir), false);
+  });
+
+  test('a directory that was not there when the guard started is not the SST\'s: kept', () => {
+    const dir = createPrivateDir();
+    rmSync(dir, { recursive: true });
+    const cleanup = privateDirCleanup(dir);
+    mkdirSync(dir);
+    try {
+      cleanup();
+      assert.equal(existsSync(dir), true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('no directory given: nothing to do', () => {
+    assert.doesNotThrow(privateDirCleanup(undefined));
   });
 });
 
