@@ -9,7 +9,7 @@ ARM64_BIN := dist/arm64/wsrep_sst_rsync_tunnel
 ARCH_BIN := $(if $(filter arm64,$(ARCH)),$(ARM64_BIN),$(BIN))
 NODE_TEST := node --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: deps build dist dist-arm64 test test-unit test-integration test-dist test-arm64 test-compat test-previous test-e2e test-mtr demo clean
+.PHONY: deps build lint-layers dist dist-arm64 test test-unit test-integration test-dist test-arm64 test-compat test-previous test-e2e test-mtr demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -20,6 +20,11 @@ build: deps
 
 dist: deps
 	@scripts/build-sea.sh $(ARCH)
+
+# The import direction between the folders of src/ (CONTRIBUTING.md, "Layers"; the rule is
+# .dependency-cruiser.cjs): a few seconds, first in `make test`.
+lint-layers: deps
+	@node_modules/.bin/depcruise --config .dependency-cruiser.cjs --output-type err-long src
 
 # The tests run the arm64 build under qemu-aarch64-static; it takes ~12 s once fetched.
 dist-arm64: deps
@@ -52,7 +57,7 @@ test-e2e: build dist
 
 # The whole suite (about 20 minutes on 2 cores, then MariaDB's MTR twins, about 6); integration,
 # e2e and package tests run the single executable, as mariadbd would; the arm64 build runs under qemu.
-test: build dist dist-arm64
+test: lint-layers build dist dist-arm64
 	SST_TEST_BINARY=$(abspath $(BIN)) SST_TEST_ARM64_BINARY=$(abspath $(ARM64_BIN)) $(NODE_TEST) build/test/compat/ build/test/unit/ build/test/integration/ build/test/dist/ build/test/e2e/ build/test/packages/
 	SST_TEST_BINARY=$(abspath $(BIN)) node build/scripts/mtr.js
 

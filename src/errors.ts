@@ -36,17 +36,25 @@ export const Exit = {
 
 export type ExitCode = (typeof Exit)[keyof typeof Exit];
 
+/**
+ * What a caller may branch on, beyond the exit code: set where the failure is recognised, so no
+ * caller reads our own message text. Only the kinds some caller needs exist.
+ */
+export type FailureKind =
+  /** The peer's certificate does not carry the name we checked (socat: "does not match"). */
+  | 'peer-name-mismatch'
+  /** The peer's certificate chain did not verify. */
+  | 'peer-chain-unverified';
+
 /** The one error type of the program: a message for the log and the exit code mariadbd expects. */
 export class SstError extends Error {
-  readonly code: number;
+  readonly code: ExitCode;
+  readonly kind: FailureKind | undefined;
 
-  constructor(code: number, message: string) {
+  constructor(code: ExitCode, message: string, kind?: FailureKind) {
     super(message);
     this.name = 'SstError';
     this.code = code;
+    this.kind = kind;
   }
-}
-
-export function fail(code: number, message: string): never {
-  throw new SstError(code, message);
 }

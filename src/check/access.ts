@@ -8,7 +8,7 @@
  * directory. POSIX ACLs, capabilities other than root's, read-only mounts, SELinux/AppArmor and
  * systemd sandboxing are not modelled: a PASS here means "the mode bits allow it".
  */
-import type { Identity } from './identity';
+import type { Identity } from '../proc/accounts';
 
 export interface FileStat {
   uid: number;

@@ -14,6 +14,7 @@
 import { Exit, SstError } from '../errors';
 import { DEFAULT_SST_PORT, parseJoinerAddress, type HostPort } from '../net/address';
 import type { SslMode } from '../config/tls';
+import { sockoptCommonName } from '../tunnel/tunnel-tls';
 
 export interface AddressSettings {
   receiveAddress?: string;
@@ -98,18 +99,6 @@ export type DonorVerification =
   | { kind: 'none'; why: string }
   | { kind: 'chain'; why: string }
   | { kind: 'name'; name: string; why: string };
-
-/** `commonname=`/`cn=` in sockopt replaces the host in socat's name check (socat-address.ts). */
-export function sockoptCommonName(sockopt: readonly string[]): string | undefined {
-  for (const option of [...sockopt].reverse()) {
-    const eq = option.indexOf('=');
-    const name = (eq < 0 ? option : option.slice(0, eq)).toLowerCase();
-    if (name === 'cn' || name === 'commonname' || name === 'openssl-commonname') {
-      return option.slice(eq + 1).replace(/\\(.)|['"]/g, (_m, c: string | undefined) => c ?? '');
-    }
-  }
-  return undefined;
-}
 
 /**
  * What a donor with this node's ssl-mode and sockopt verifies (the check cannot see the donor's

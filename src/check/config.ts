@@ -6,8 +6,9 @@ import { statSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import { loadServerConfig, type ServerConfig } from '../config/load';
 import { installedServerVersion } from '../config/server-version';
-import { readRawTlsValues, resolveTls, type Role, type TlsSettings } from '../config/tls';
-import { describeWeakening, resolveSockopt } from '../tunnel/sockopt-policy';
+import type { Role, TlsSettings } from '../config/tls';
+import { describeWeakening } from '../tunnel/sockopt-policy';
+import { resolveTunnelSettings } from '../tunnel/tunnel-tls';
 import type { AddressSettings } from './advertised';
 import type { CheckArgs } from './args';
 
@@ -71,9 +72,8 @@ function isDirectory(p: string): boolean {
 
 /** The SST's TLS decisions for `role`; throws SstError with the SST's own message. */
 export function resolveCheckTls(config: CheckConfig, role: Role): TlsContext {
-  const settings = resolveTls(readRawTlsValues(config.lookup, config.mysqld), role, isDirectory, config.datadir);
-  const { items, verdict } = resolveSockopt(config.lookup([['sst']], 'sockopt'), settings);
-  return { settings, sockopt: items, verifyPeer: settings.mode !== 'REQUIRED' && !verdict.verifyOff, weakens: verdict.weakens.map(describeWeakening) };
+  const { tls: settings, sockopt, verdict, verifyPeer } = resolveTunnelSettings(config, role, config.datadir, isDirectory);
+  return { settings, sockopt, verifyPeer, weakens: verdict.weakens.map(describeWeakening) };
 }
 
 export function describeTls(tls: TlsContext): string {

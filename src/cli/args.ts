@@ -2,47 +2,8 @@ import minimist from 'minimist';
 import { posix as path } from 'node:path';
 import { parseCheckArgs, type CheckArgs } from '../check/args';
 import { GUARD_COMMAND } from '../proc/guard';
-import type { Role } from '../config/tls';
+import type { MysqldOverrides, SstArgs } from '../config/args';
 import { Exit, SstError } from '../errors';
-
-/** Defined with the TLS rules it selects; the command line names it too. */
-export type { Role };
-
-/** Layout options that mariadbd's own command line may override (spec §1.3). */
-export interface MysqldOverrides {
-  datadir?: string;
-  ariaLogDirPath?: string;
-  innodbDataHomeDir?: string;
-  innodbLogGroupHomeDir?: string;
-  innodbUndoDirectory?: string;
-  logBin?: string;
-  logBinIndex?: string;
-  logBasename?: string;
-}
-
-export interface SstArgs {
-  role: Role;
-  /** As given: joiner `host[:port]`, donor `[auth@]host:port/module[/...]`. */
-  address: string;
-  /** Absolute, normalised, without a trailing slash. */
-  datadir: string;
-  defaultsFile?: string;
-  defaultsExtraFile?: string;
-  defaultsGroupSuffix?: string;
-  parent?: number;
-  progress: boolean;
-  binlog?: string;
-  binlogIndex?: string;
-  logBasename?: string;
-  gtid?: string;
-  gtidDomainId?: string;
-  bypass: boolean;
-  localPort?: number;
-  socket?: string;
-  /** `--port`, only to detect a conflict with the address (spec §5.2). */
-  port?: number;
-  mysqld: MysqldOverrides;
-}
 
 export type Command =
   | { kind: 'help' }

@@ -16,7 +16,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
-import { Exit, SstError } from '../errors';
+import { Exit, SstError, type ExitCode } from '../errors';
 
 export interface OptionFileSources {
   defaultsFile?: string;
@@ -209,7 +209,7 @@ function uniqueLast(names: readonly string[]): string[] {
 /** A failure inside one file: fatal for a top-level file, a warning for an included one. */
 class ParseError extends Error {
   constructor(
-    readonly code: number,
+    readonly code: ExitCode,
     message: string,
   ) {
     super(message);

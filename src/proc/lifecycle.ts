@@ -1,12 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Exit, SstError } from '../errors';
+import { Exit, SstError, type ExitCode } from '../errors';
 import { log } from '../log';
-import { quietSocatLine } from '../tunnel/socat-messages';
 import { Supervisor, type SupervisorOptions } from './supervisor';
 
 type Cleanup = () => void | Promise<void>;
 
-const EXIT_ON_SIGNAL: Partial<Record<NodeJS.Signals, number>> = {
+const EXIT_ON_SIGNAL: Partial<Record<NodeJS.Signals, ExitCode>> = {
   SIGINT: Exit.SIGNALLED,
   SIGQUIT: Exit.SIGNALLED,
   SIGTERM: Exit.SIGNALLED,
@@ -58,9 +57,10 @@ export class Lifecycle {
   /**
    * `ownerTag`: our identity in every child's environment (guard.ts, identity.ts); SST runs pass one.
    * `spawn` and `groups`: the supervisor's process primitives, faked by in-process tests.
+   * `quiet`: which children's lines are expected or floods; the SST passes socat's (tunnel/socat-messages.ts).
    */
-  constructor(options: Pick<SupervisorOptions, 'ownerTag' | 'spawn' | 'groups'> = {}) {
-    this.supervisor = new Supervisor({ ...options, quiet: quietSocatLine });
+  constructor(options: Pick<SupervisorOptions, 'ownerTag' | 'spawn' | 'groups' | 'quiet'> = {}) {
+    this.supervisor = new Supervisor(options);
     for (const signal of Object.keys(EXIT_ON_SIGNAL) as NodeJS.Signals[]) {
       process.on(signal, () => this.abort(new SstError(EXIT_ON_SIGNAL[signal] ?? Exit.ABORTED, `Received ${signal}: aborting the SST.`)));
     }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export interface ProcessEntry {
   pid: number;
@@ -40,4 +40,22 @@ export function childrenWithChildren(table: readonly ProcessEntry[], pid: number
   const live = table.filter((p) => !p.zombie);
   const parents = new Set(live.map((p) => p.ppid));
   return live.filter((p) => p.ppid === pid).map((p) => ({ pid: p.pid, hasChild: parents.has(p.pid) }));
+}
+
+/**
+ * A process's working directory and real uid from /proc. The directory needs the right to look
+ * into the process (same user and still dumpable, or CAP_SYS_PTRACE, which a container's root often
+ * lacks); the uid is readable by anyone. Either is undefined when it cannot be read.
+ */
+export function cwdAndUid(pid: number): { cwd?: string; uid?: number } {
+  const attempt = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch {
+      return undefined;
+    }
+  };
+  const status = attempt(() => readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const uid = status === undefined ? undefined : /^Uid:\s+(\d+)/m.exec(status)?.[1];
+  return { cwd: attempt(() => readlinkSync(`/proc/${pid}/cwd`)), uid: uid === undefined ? undefined : Number(uid) };
 }

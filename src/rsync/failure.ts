@@ -1,5 +1,9 @@
 import { Exit, SstError } from '../errors';
 
+/** socat's words for a certificate that does not carry the name it checked. */
+const NAME_MISMATCH = /does not match/i;
+/** socat's (OpenSSL's) words for a chain that did not verify. */
+const CHAIN_UNVERIFIED = /verify failed/i;
 const TLS_PATTERNS = [
   /certificate verify failed/i,
   /commonName .*does not match/i,
@@ -28,7 +32,9 @@ function reason(lines: readonly string[], patterns: readonly RegExp[]): string {
  */
 export function classifyRsyncFailure(pass: string, rc: number | null, signal: string | null, stderr: readonly string[], firstPass: boolean): SstError {
   if (stderr.some((l) => TLS_PATTERNS.some((p) => p.test(l)))) {
-    return new SstError(Exit.TLS_VERIFY, `TLS verification failed in ${pass}: ${reason(stderr, TLS_PATTERNS)}`);
+    const why = reason(stderr, TLS_PATTERNS);
+    const kind = NAME_MISMATCH.test(why) ? 'peer-name-mismatch' : CHAIN_UNVERIFIED.test(why) ? 'peer-chain-unverified' : undefined;
+    return new SstError(Exit.TLS_VERIFY, `TLS verification failed in ${pass}: ${why}`, kind);
   }
   if (stderr.some((l) => AUTH_FAILED.test(l))) {
     return new SstError(Exit.TLS_VERIFY, `the joiner refused our per-SST secret in ${pass} (${reason(stderr, [AUTH_FAILED])}): this donor was not the one the joiner asked for`);

@@ -3,7 +3,7 @@ import { posix as path } from 'node:path';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { BINLOG_LIST } from '../rsync/modules';
-import type { BinlogSettings } from './settings';
+import type { BinlogSettings } from '../config/settings';
 
 function lines(text: string): string[] {
   return text

@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { posix as path } from 'node:path';
-import { Exit, SstError } from '../errors';
+import { Exit, SstError, type ExitCode } from '../errors';
 import { log } from '../log';
 import { identityText, judgeSstPid, parseIdentity, selfStartTime, selfView, viewProcess } from '../proc/identity';
 import type { Lifecycle } from '../proc/lifecycle';
@@ -40,7 +40,7 @@ export function entryExists(file: string): boolean {
  * host; O_NONBLOCK so that a FIFO planted there cannot hang the open. Anything
  * but a regular file of at most READ_LIMIT bytes is refused with `exitCode`.
  */
-export function readDatadirFile(file: string, exitCode: number = Exit.FAILED): string | undefined {
+export function readDatadirFile(file: string, exitCode: ExitCode = Exit.FAILED): string | undefined {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);

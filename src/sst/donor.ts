@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { posix as path } from 'node:path';
-import type { SstArgs } from '../cli/args';
+import type { SstArgs } from '../config/args';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { formatHostPort, isIpLiteral, parseDonorAddress, type DonorTarget } from '../net/address';
@@ -10,7 +10,7 @@ import { cnOnlyAdvice } from '../proc/tool-features';
 import { writeProtocolLine } from '../protocol/out';
 import { AUTH_USER, MARKER } from '../rsync/modules';
 import { EXCLUDED_TOP_LEVEL, markerPass, transferPlan } from '../rsync/plan';
-import { sockoptCommonName } from '../check/advertised';
+import { sockoptCommonName, tunnelTls } from '../tunnel/tunnel-tls';
 import { peerCertificateNames } from '../tunnel/peer-certificate';
 import { connectAddress } from '../tunnel/socat-address';
 import { binlogsToSend, writeBinlogList } from './binlogs';
@@ -24,7 +24,6 @@ import { formatBytes, formatRate } from './progress-format';
 import { formatDuration, TransferMonitor } from './transfer-monitor';
 import { runQueue, TransferState } from './transfer-queue';
 import { readIo } from '../proc/io-meter';
-import { tunnelTls } from './tunnel-tls';
 
 /** mariadbd renames tables_flushed into place; a look costs one stat, and each one late keeps the tables locked longer. */
 const POLL_MS = 50;
@@ -91,14 +90,14 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
  * and why a socat older than 1.7.4 did not see an IP subjectAltName.
  */
 async function withPeerNames(e: unknown, target: DonorTarget, p: Prepared): Promise<unknown> {
-  if (!(e instanceof SstError) || e.code !== Exit.TLS_VERIFY || !/does not match|verify failed/i.test(e.message)) return e;
+  if (!(e instanceof SstError) || e.kind === undefined) return e;
   const names = await peerCertificateNames({ host: target.host, port: target.port, cert: p.tls.cert, key: p.tls.key });
   const name = expectedName(target, p);
-  const cnOnly = /does not match/i.test(e.message) ? cnOnlyAdvice(p.tools.socatFeatures, name, isIpLiteral(name) !== 0) : undefined;
+  const cnOnly = e.kind === 'peer-name-mismatch' ? cnOnlyAdvice(p.tools.socatFeatures, name, isIpLiteral(name) !== 0) : undefined;
   const parts = [e.message];
   if (names !== undefined) parts.push(`expected the joiner's certificate to name '${name}', it has ${names}`);
   if (cnOnly !== undefined) parts.push(cnOnly);
-  return parts.length === 1 ? e : new SstError(e.code, parts.join('; '));
+  return parts.length === 1 ? e : new SstError(e.code, parts.join('; '), e.kind);
 }
 
 /** The name socat checks: the joiner's host, unless sockopt's `commonname=` replaces it. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { posix as path } from 'node:path';
-import type { SstArgs } from '../cli/args';
+import type { SstArgs } from '../config/args';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { formatHost, parseJoinerAddress, type HostPort } from '../net/address';
@@ -11,13 +11,13 @@ import type { Lifecycle } from '../proc/lifecycle';
 import { ipv6ListenerAdvice } from '../proc/tool-features';
 import { descendants, receivers } from '../proc/descendants';
 import { ByteMeter, writesOf } from '../proc/io-meter';
-import { childrenWithChildren, processTable } from '../proc/process-table';
+import { cwdAndUid, processTable, type ProcessEntry } from '../proc/process-table';
 import type { QuietKind } from '../proc/quiet-lines';
 import { pidListensOn } from '../proc/sockets';
 import type { SupervisedChild } from '../proc/supervisor';
 import { writeProtocolLine } from '../protocol/out';
 import { HANDSHAKE_LIMIT_MS, LISTENER_CHILDREN } from '../protocol/streams';
-import { describeUid, systemPasswd } from '../check/identity';
+import { describeUid, systemPasswd } from '../proc/accounts';
 import { KEEP_FILE, renderDaemonConfig, renderOwnExcludes, renderSecrets, type OwnPaths } from '../rsync/daemon-config';
 import { BINLOG_STAGING, MODULE } from '../rsync/modules';
 import { daemonUser, symlinkOwners, type DaemonUser } from '../rsync/daemon-user';
@@ -26,7 +26,7 @@ import { execAddress, listenAddress } from '../tunnel/socat-address';
 import { REFUSED_REPORT_MS } from '../tunnel/socat-messages';
 import { installBinlogs, readPreviousBinlogs, stagingHasBinlogs, systemBinlogFs, type PreviousBinlogs } from './binlogs';
 import { removeDeviceFiles } from './device-sweep';
-import { idleConnections, type Seen } from './idle-connections';
+import { daemonAuthenticated, idleConnections, type ListenerChild, type Seen } from './idle-connections';
 import { claimDatadir, createDatadirFile, entryExists, FILES, inDatadir, readDatadirFile, removeQuietly } from './datadir-files';
 import { clearOrphansAmong, clearPreviousListener } from './leftovers';
 import { parseMarker } from './marker';
@@ -34,7 +34,7 @@ import { describeLimits, describeReceived, startWatch, watchStep, type WatchLimi
 import { pathsInside, tlsFiles } from './own-files';
 import { prepare, type Prepared } from './prepare';
 import { SOCAT_BUFFER } from './rsync-runner';
-import { tunnelTls } from './tunnel-tls';
+import { tunnelTls } from '../tunnel/tunnel-tls';
 
 /** Also how often the copy is watched: a receiver that lives longer than this is seen. */
 const POLL_MS = 100;
@@ -69,14 +69,14 @@ export async function runJoiner(args: SstArgs, life: Lifecycle, work: string): P
   const ipv6Advice = ipv6ListenerAdvice(prepared.tools.socatFeatures, address.ipv6 || bindHost?.includes(':') === true);
   if (ipv6Advice !== undefined) log.warn(ipv6Advice);
   const secret = randomBytes(16).toString('hex');
-  const listener = await startListener(life, args, prepared, address, bindHost, secret, user, work);
+  const { listener, start } = await startListener(life, args, prepared, address, bindHost, secret, user, work);
 
   writeProtocolLine('joiner', `ready ${readyName(prepared)}:${secret}@${formatHost(address)}:${address.port}/${MODULE}`);
 
   const limits = watchLimits(prepared);
   const limitsLine = describeLimits(limits);
   if (limitsLine !== undefined) log.info(limitsLine);
-  const connections: ListenerConnections = { seen: new Map() };
+  const connections: ListenerConnections = { seen: new Map(), start };
   const watch: CopyWatch = { limits, state: startWatch(Date.now()), meter: new ByteMeter() };
   const markerFile = await waitForMarker(life, args.datadir, listener, connections, watch);
   const received = describeReceived(watch.state, Date.now());
@@ -202,7 +202,7 @@ async function startListener(
   secret: string,
   user: DaemonUser,
   dir: string,
-): Promise<SupervisedChild> {
+): Promise<{ listener: SupervisedChild; start: DaemonStart }> {
   // rsync reads its configuration and the secrets as the joiner, before it changes user.
   const secretsFile = path.join(dir, 'rsyncd.secrets');
   writeFileSync(secretsFile, renderSecrets(secret), { mode: 0o600 });
@@ -232,7 +232,9 @@ async function startListener(
   ];
   log.info(`starting: ${p.tools.socat} ${socatArgs.join(' ')}`);
   // The supervisor tags it with our identity: should it ever outlive us, a later SST can tell.
-  const listener = life.supervisor.spawn({ name: 'socat listener', command: p.tools.socat, args: socatArgs, cwd: args.datadir });
+  // It runs in our private directory, no module's: its rsync daemons start there and leave it only
+  // once their peer has proved the secret (daemonAuthenticated).
+  const listener = life.supervisor.spawn({ name: 'socat listener', command: p.tools.socat, args: socatArgs, cwd: dir });
   const pidFile = inDatadir(args.datadir, FILES.listenerPid);
   createDatadirFile(pidFile, `${listener.pid}\n`);
   life.onCleanup(() => removeQuietly(pidFile));
@@ -245,12 +247,38 @@ async function startListener(
     if (Date.now() > deadline) throw new SstError(Exit.BUSY, `the socat listener (PID: ${listener.pid}) did not listen on port ${address.port} within ${LISTEN_TIMEOUT_MS / 1000} s`);
     await life.sleep(50);
   }
-  return listener;
+  return { listener, start: { cwd: realpathSync(dir), uid: process.getuid?.() ?? 0 } };
 }
 
-/** The listener's children we have seen, and whether each started rsync (idle-connections.ts). */
+/** Where and as whom the listener's rsync daemons start: what they leave once their peer authenticated. */
+interface DaemonStart {
+  cwd: string;
+  uid: number;
+}
+
+/** The listener's children we have seen, and whether each one's peer authenticated (idle-connections.ts). */
 interface ListenerConnections {
   seen: Map<number, Seen>;
+  start: DaemonStart;
+}
+
+/**
+ * Each listener child (one per connection) and whether its peer authenticated: below it, socat's
+ * EXEC child is the rsync daemon, and the daemon's own rsync child its receiver. Children already
+ * known as served are not looked into again.
+ */
+function listenerChildren(listenerPid: number, connections: ListenerConnections): ListenerChild[] {
+  const live = processTable().filter((p) => !p.zombie);
+  const childrenOf = (pid: number): ProcessEntry[] => live.filter((p) => p.ppid === pid);
+  return childrenOf(listenerPid).map(({ pid }) => {
+    if (connections.seen.get(pid)?.served === true) return { pid, authenticated: true };
+    const daemons = childrenOf(pid).filter((p) => p.comm === 'rsync');
+    const authenticated = daemons.some((d) => {
+      const hasReceiver = childrenOf(d.pid).some((r) => r.comm === 'rsync');
+      return daemonAuthenticated({ ...cwdAndUid(d.pid), hasReceiver }, connections.start);
+    });
+    return { pid, authenticated };
+  });
 }
 
 /** The copy as the joiner sees it: the timeouts and progress lines of `[sst]`. */
@@ -278,7 +306,7 @@ function observeCopy(listener: SupervisedChild, watch: CopyWatch): void {
 
 /**
  * Waits for the marker, the listener's death or mariadbd's; with no timeout set, for ever
- * (spec §7.42). Meanwhile closes connections that hold a listener slot without starting rsync,
+ * (spec §7.42). Meanwhile closes connections that hold a listener slot without authenticating,
  * and watches the copy. When the marker is there, one last look records the children the donor
  * may still be using.
  */
@@ -303,14 +331,14 @@ async function waitForMarker(life: Lifecycle, datadir: string, listener: Supervi
 }
 
 const CLOSED_BECAUSE = {
-  idle: `started no rsync within ${HANDSHAKE_LIMIT_MS / 1000} s`,
+  idle: `did not authenticate within ${HANDSHAKE_LIMIT_MS / 1000} s`,
   'over cap': `was past the listener's limit of ${LISTENER_CHILDREN} connections`,
   late: "came after the donor's last transfer",
 } as const;
 
 /** Returns how many children are left. */
 function closeIdleConnections(life: Lifecycle, listener: SupervisedChild, connections: ListenerConnections, admitNew: boolean): number {
-  const children = childrenWithChildren(processTable(), listener.pid).map((c) => ({ pid: c.pid, startedRsync: c.hasChild }));
+  const children = listenerChildren(listener.pid, connections);
   const decision = idleConnections(connections.seen, children, Date.now(), { idleMs: HANDSHAKE_LIMIT_MS, cap: LISTENER_CHILDREN, admitNew });
   connections.seen = decision.seen;
   for (const { pid, why } of decision.kill) {

@@ -1,14 +1,15 @@
 import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
-import type { SstArgs } from '../cli/args';
+import type { SstArgs } from '../config/args';
 import { describeGroups, loadServerConfig } from '../config/load';
 import { runningServerVersion } from '../config/server-version';
-import { readRawTlsValues, resolveTls, type TlsSettings } from '../config/tls';
+import type { TlsSettings } from '../config/tls';
 import { preflightTls, type CertificateInfo } from '../config/tls-preflight';
 import { log } from '../log';
 import { describeFeatures } from '../proc/tool-features';
 import { locateTools, type Tools } from '../proc/tools';
-import { describeWeakening, resolveSockopt } from '../tunnel/sockopt-policy';
+import { describeWeakening } from '../tunnel/sockopt-policy';
+import { resolveTunnelSettings } from '../tunnel/tunnel-tls';
 import {
   resolveBackupThreads,
   resolveBinlog,
@@ -19,7 +20,7 @@ import {
   resolveTimeouts,
   type BinlogSettings,
   type Layout,
-} from './settings';
+} from '../config/settings';
 
 /** Everything both roles decide before they print their first protocol line. */
 export interface Prepared {
@@ -63,12 +64,11 @@ export function prepare(args: SstArgs): Prepared {
   log.info(`option groups read: ${describeGroups(config)}`);
   const { lookup, mysqld } = config;
 
-  const tls = resolveTls(readRawTlsValues(lookup, mysqld), args.role, isDirectory, args.datadir);
-  tls.notes.forEach((n) => log.info(n));
-  tls.warnings.forEach((w) => log.warn(w));
-  const { items: sockopt, verdict } = resolveSockopt(lookup([['sst']], 'sockopt'), tls);
+  const { tls, sockopt, verdict, verifyPeer } = resolveTunnelSettings(config, args.role, args.datadir, isDirectory, (decided) => {
+    decided.notes.forEach((n) => log.info(n));
+    decided.warnings.forEach((w) => log.warn(w));
+  });
   verdict.weakens.forEach((w) => log.warn(describeWeakening(w)));
-  const verifyPeer = tls.mode !== 'REQUIRED' && !verdict.verifyOff;
   const preflight = preflightTls(tls, { verifyPeer });
   preflight.infos.forEach((n) => log.info(n));
   preflight.warnings.forEach((w) => log.warn(w));

@@ -1,4 +1,4 @@
-import type { SstArgs } from '../cli/args';
+import type { SstArgs } from '../config/args';
 import { Exit } from '../errors';
 import { log } from '../log';
 import { startGuard } from '../proc/guard';
@@ -6,6 +6,7 @@ import { identityText, selfStartTime } from '../proc/identity';
 import { Lifecycle } from '../proc/lifecycle';
 import { createPrivateDir, dirIdentity, ownerHere, removePrivateDir } from '../proc/private-dir';
 import { readStdinAuth } from '../protocol/stdin';
+import { quietSocatLine } from '../tunnel/socat-messages';
 import { PROGRAM, VERSION } from '../version';
 import { runDonor } from './donor';
 import { runJoiner } from './joiner';
@@ -19,7 +20,7 @@ export async function runSst(args: SstArgs): Promise<number> {
   const work = createPrivateDir();
   const workOwner = ownerHere(dirIdentity(work));
   startGuard(ownerTag, work);
-  const life = new Lifecycle({ ownerTag });
+  const life = new Lifecycle({ ownerTag, quiet: quietSocatLine });
   life.onCleanup(() => {
     const removal = removePrivateDir(work, workOwner);
     if (!removal.removed && !removal.gone) log.warn(`left ${work}: ${removal.why}`);

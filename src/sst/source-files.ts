@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { posix as path } from 'node:path';
 import { ENGINE_FILES, matchesEnginePattern, type EnginePass, type SourceFile } from '../rsync/plan';
-import type { Layout } from './settings';
+import type { Layout } from '../config/settings';
 
 /** The file system calls the listing makes, passed in so a test can hand it a tree. */
 export interface ListingFs {

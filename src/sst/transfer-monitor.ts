@@ -31,12 +31,22 @@ export interface Actions {
 const BURST_SECONDS = 0.2;
 
 /**
+ * A stream that has read less than this has not passed the joiner's handshake yet: measured, an
+ * rsync client waiting for the secret's challenge had read 7 KiB (rsync 3.1.3 to 3.5.0 builds) to
+ * 25 KiB (Debian's 3.5.0: library headers, its password file, the daemon's greeting); its file
+ * list and files come after. Such a stream is not paused: stopped before it answers the
+ * challenge, it would hold its joiner connection unauthenticated, and the joiner closes those
+ * after HANDSHAKE_LIMIT_MS (issue 13 §4). What it may send unpaused is bounded by this, per stream.
+ */
+export const HANDSHAKE_READ_BYTES = 64 * 1024;
+
+/**
  * Pure (the clock and the counters come in): the donor's view of the copy, looked at a few
  * times a second. Bytes sent are those of the finished passes plus what each running rsync has
  * read so far (capped at its pass's size: it also reads the joiner's replies). A rate limit
- * pauses every running stream while the copy is ahead of `limit × elapsed` and resumes them
- * when it is not, so the limit is shared by however many streams run, and one big table left
- * alone gets all of it.
+ * pauses every running stream past its handshake while the copy is ahead of `limit × elapsed`
+ * and resumes them when it is not, so the limit is shared by however many streams run, and one
+ * big table left alone gets all of it.
  */
 export class TransferMonitor {
   private sent = 0;
@@ -59,7 +69,11 @@ export class TransferMonitor {
 
   tick(now: number, state: TransferState, readBytes: (pid: number) => number | undefined): Actions {
     let sent = state.done;
-    for (const [pass, pid] of state.running) sent += Math.min(pass.bytes, readBytes(pid) ?? 0);
+    const read = new Map<number, number | undefined>();
+    for (const [pass, pid] of state.running) {
+      read.set(pid, readBytes(pid));
+      sent += Math.min(pass.bytes, read.get(pid) ?? 0);
+    }
     if (sent > this.sent) {
       this.sent = sent;
       this.lastMove = now;
@@ -70,7 +84,8 @@ export class TransferMonitor {
     if (this.o.rateLimit !== undefined) {
       const allowed = (this.o.rateLimit * (now - this.o.startedAt)) / 1000 + this.o.rateLimit * BURST_SECONDS;
       if (this.sent > allowed) {
-        for (const pid of live) if (!this.paused.has(pid)) actions.pause.push(pid);
+        const pastHandshake = (pid: number): boolean => (read.get(pid) ?? Infinity) >= HANDSHAKE_READ_BYTES;
+        for (const pid of live) if (!this.paused.has(pid) && pastHandshake(pid)) actions.pause.push(pid);
         actions.pause.forEach((pid) => this.paused.add(pid));
       } else {
         actions.resume.push(...this.paused);

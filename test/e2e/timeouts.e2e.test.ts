@@ -46,10 +46,16 @@ const programs = (c: Cluster, role: 'joiner' | 'donor'): number[] =>
     .filter((t) => new RegExp(`wsrep_sst_rsync_tunnel --role ${role} `).test(t.cmdline))
     .map((t) => t.pid);
 
-function twoNodes(name: string, joinerSst: Record<string, string>, octet: number): Promise<{ c: Cluster; n1: ClusterNode; n2: ClusterNode }> {
+function twoNodes(
+  name: string,
+  joinerSst: Record<string, string>,
+  octet: number,
+  donorSst: Record<string, string> = {},
+): Promise<{ c: Cluster; n1: ClusterNode; n2: ClusterNode }> {
   // Weight 2: the donor keeps quorum alone when the joiner aborts.
   return bootstrap(name, [{ name: 'node1', ip: `127.0.2.${octet}`, provider: 'pc.weight=2' }, { name: 'node2', ip: `127.0.2.${octet + 1}` }], (c, ns) => {
-    const n2 = ns[1]!;
+    const [n1, n2] = [ns[0]!, ns[1]!];
+    n1.spec.sst = { tca: c.pki.caCert, tcert: n1.cert.bundle, ...donorSst };
     n2.spec.sst = { tca: c.pki.caCert, tcert: n2.cert.bundle, ...joinerSst };
   }).then(({ c, nodes }) => ({ c, n1: nodes[0]!, n2: nodes[1]! }));
 }
@@ -99,15 +105,17 @@ describe('joiner timeouts in a real cluster', { timeout: 900_000 }, () => {
   });
 
   test("a transfer frozen with SIGSTOP → the joiner exits 110 after sst-idle-timeout; progress lines in the joiner's log", async () => {
-    const { c, n1, n2 } = await twoNodes('t-idle', { 'sst-idle-timeout': '3', 'progress-interval': '1' }, 20);
+    // rlimit holds the donor's copy (its redo log and system tablespace alone are 28 MiB) to at least 7 s
+    // on any machine, so the freeze below lands mid-copy; the donor's program is frozen too, or its rate limiter would resume its rsyncs.
+    const { c, n1, n2 } = await twoNodes('t-idle', { 'sst-idle-timeout': '3', 'progress-interval': '1' }, 20, { rlimit: '4m' });
     const before = checksums(c, n1);
     const donorRsyncs = (): number[] => taggedProcesses(c.tag).filter((t) => /^\/usr\/bin\/rsync --password-file=/.test(t.cmdline)).map((t) => t.pid);
     c.start(n2);
-    // Once the joiner has seen the donor authenticate, freeze every rsync of the donor, until the joiner gives up.
+    // Once the joiner has seen the donor authenticate, freeze the donor's program and every rsync of it, until the joiner gives up.
     await waitFor(() => /the donor connected and authenticated/.test(c.log(n2)), 180_000);
     const frozenAt = Date.now();
     while (programs(c, 'joiner').length > 0 && Date.now() - frozenAt < 60_000) {
-      const pids = donorRsyncs().filter((p) => !stopped.has(p));
+      const pids = [...programs(c, 'donor'), ...donorRsyncs()].filter((p) => !stopped.has(p));
       pids.forEach((p) => stopped.add(p));
       signal(pids, 'SIGSTOP');
       await new Promise((r) => setTimeout(r, 20));

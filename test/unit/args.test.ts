@@ -8,7 +8,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { parseArgs, parseMysqldArgs, normaliseDir, type Command, type SstArgs } from '../../src/cli/args';
+import type { SstArgs } from '../../src/config/args';
+import { parseArgs, parseMysqldArgs, normaliseDir, type Command } from '../../src/cli/args';
 import { assertSstError } from '../helpers/assert-sst';
 
 /** Lets the real sh split a command line the way mariadbd's `sh -c` does. */

@@ -23,9 +23,9 @@ import {
   type BinlogFs,
 } from '../../src/sst/binlogs';
 import { log } from '../../src/log';
-import { resolveBinlog, type BinlogSettings, type Lookup } from '../../src/sst/settings';
+import { resolveBinlog, type BinlogSettings, type Lookup } from '../../src/config/settings';
 import { BINLOG_LIST, BINLOG_STAGING } from '../../src/rsync/modules';
-import type { SstArgs } from '../../src/cli/args';
+import type { SstArgs } from '../../src/config/args';
 import { SstError } from '../../src/errors';
 
 const noConfig: Lookup = () => undefined;

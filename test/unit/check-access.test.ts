@@ -1,8 +1,8 @@
-/** `check`: who mariadbd runs as, and the permission walk on synthetic stat data (src/check/identity.ts, access.ts). */
+/** `check`: who mariadbd runs as, and the permission walk on synthetic stat data (src/proc/accounts.ts, src/check/access.ts). */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluateAccess, permits, underProtectedHome, type AccessQuery, type FileStat, type PathState } from '../../src/check/access';
-import { describeIdentity, parseGroup, parsePasswd, resolveIdentity, type Identity } from '../../src/check/identity';
+import { describeIdentity, parseGroup, parsePasswd, resolveIdentity, type Identity } from '../../src/proc/accounts';
 import { ancestors } from '../../src/check/inspect';
 
 const PASSWD = `root:x:0:0:root:/root:/bin/bash

@@ -1,7 +1,8 @@
 /** `check`: which address a joiner advertises and which name a donor verifies (src/check/advertised.ts, tls-items.ts nameItem). */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { advertisedAddress, donorVerification, guessInterfaceAddress, nodeAddressHost, sockoptCommonName, type InterfaceAddress } from '../../src/check/advertised';
+import { advertisedAddress, donorVerification, guessInterfaceAddress, nodeAddressHost, type InterfaceAddress } from '../../src/check/advertised';
+import { sockoptCommonName } from '../../src/tunnel/tunnel-tls';
 import type { TlsContext } from '../../src/check/config';
 import { nameItem } from '../../src/check/tls-items';
 import type { CertificateInfo } from '../../src/config/tls-preflight';

@@ -45,6 +45,17 @@ describe('TLS failures → 13 (EACCES)', () => {
     assert.match(e.message, /commonName does not match hostname$/);
   });
 
+  test('a TLS failure carries its kind, for the donor to add the names it found', () => {
+    const name = classifyRsyncFailure(PASS6, 12, null, ['socat[9] E certificate is valid but its subjectAltName does not match hostname'], false);
+    assert.equal(name.kind, 'peer-name-mismatch');
+    const chain = classifyRsyncFailure(PASS1, 12, null, ['socat[1] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed'], true);
+    assert.equal(chain.kind, 'peer-chain-unverified');
+    const alert = classifyRsyncFailure(PASS1, 12, null, ['socat[1] E SSL_connect(): error:0A000418:SSL routines::tlsv1 alert unknown ca'], true);
+    assert.equal(alert.code, 13);
+    assert.equal(alert.kind, undefined);
+    assert.equal(classifyRsyncFailure(PASS1, 5, null, ['@ERROR: auth failed on module rsync_tunnel_sst'], true).kind, undefined);
+  });
+
   test('TLS beats rsync code 12 → 71 on the first pass', () => {
     assert.equal(classifyRsyncFailure(PASS1, 12, null, ['socat[1] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed'], true).code, 13);
   });

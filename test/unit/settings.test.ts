@@ -4,7 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SstArgs } from '../../src/cli/args';
+import type { SstArgs } from '../../src/config/args';
 import {
   parseRate,
   resolveBackupThreads,
@@ -15,7 +15,7 @@ import {
   resolveRateLimit,
   resolveTimeouts,
   type Lookup,
-} from '../../src/sst/settings';
+} from '../../src/config/settings';
 import { SstError } from '../../src/errors';
 import { MAX_STREAMS } from '../../src/protocol/streams';
 

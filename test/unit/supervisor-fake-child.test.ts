@@ -181,10 +181,10 @@ describe('Supervisor.stop / kill (fake child)', () => {
 /** Lifecycle registers process-wide signal and exit handlers; remove the ones a test added. */
 const HOOKED: (NodeJS.Signals | 'exit')[] = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP', 'SIGPIPE', 'exit'];
 
-async function withFakeLifecycle(fn: (life: Lifecycle, fake: FakeProcesses) => Promise<void>): Promise<void> {
+async function withFakeLifecycle(fn: (life: Lifecycle, fake: FakeProcesses) => Promise<void>, quiet?: (line: string) => string | undefined): Promise<void> {
   const before = new Map(HOOKED.map((s) => [s, new Set(process.listeners(s as NodeJS.Signals))]));
   const fake = new FakeProcesses();
-  const life = new Lifecycle({ spawn: fake.spawn, groups: fake.groups });
+  const life = new Lifecycle({ spawn: fake.spawn, groups: fake.groups, quiet });
   try {
     await fn(life, fake);
   } finally {
@@ -194,6 +194,25 @@ async function withFakeLifecycle(fn: (life: Lifecycle, fake: FakeProcesses) => P
     }
   }
 }
+
+describe('Lifecycle options (fake child)', () => {
+  test('the quiet classifier is the one the caller passes (proc/ knows no socat lines); without one, nothing is quieted (fake child)', async () => {
+    const harmless = (line: string): string | undefined => (line.includes('harmless') ? 'harmless' : undefined);
+    for (const [quiet, summary] of [
+      [harmless, '1 expected warnings not logged one by one (harmless ×1)'],
+      [undefined, undefined],
+    ] as const) {
+      await withFakeLifecycle(async (life, fake) => {
+        const child = life.supervisor.spawn({ name: 'noisy', command: 'socat', args: [] });
+        const f = only(fake);
+        f.stderr?.write('W harmless\n');
+        f.finish(0);
+        await child.stderrDone;
+        assert.equal(life.supervisor.takeQuietedSummary(), summary);
+      }, quiet);
+    }
+  });
+});
 
 describe('Lifecycle abort through its AbortSignal (fake child)', () => {
   test('abort: the signal is aborted with the SstError, race and sleep reject with it, the child is stopped at shutdown (fake child)', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Role } from '../../src/cli/args';
+import type { Role } from '../../src/config/tls';
 import { SstError } from '../../src/errors';
 import { readRawTlsValues, resolveTls, type ConfigLookup, type RawTlsValues, type TlsSettings } from '../../src/config/tls';
 

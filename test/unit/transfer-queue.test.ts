@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Pass } from '../../src/rsync/plan';
-import { formatDuration, TransferMonitor } from '../../src/sst/transfer-monitor';
+import { formatDuration, HANDSHAKE_READ_BYTES, TransferMonitor } from '../../src/sst/transfer-monitor';
 import { runQueue, TransferState, type PassRunner } from '../../src/sst/transfer-queue';
 
 const pass = (name: string, bytes: number): Pass => ({ name, bytes, first: false, args: [] });
@@ -181,6 +181,24 @@ describe('TransferMonitor (fake clock and counters)', () => {
     act = m.tick(200, running([[b, 2]], 0), () => 10 * MiB);
     assert.deepEqual(act.pause, [2]);
     assert.deepEqual(m.takePaused(), [2]);
+  });
+
+  test('rate limit: a stream still at its handshake (little read) is not paused, so the joiner sees it authenticate; it is once past it', () => {
+    const m = new TransferMonitor({ total: 100 * MiB, startedAt: 0, logEveryMs: 0, protocolEveryMs: 0, rateLimit: MiB, idleTimeoutMs: 0 });
+    const a = pass('a', 50 * MiB);
+    const b = pass('b', 50 * MiB);
+    const io = new Map([[1, 10 * MiB], [2, 7 * 1024]]);
+    let act = m.tick(100, running([[a, 1], [b, 2]]), (pid) => io.get(pid));
+    assert.deepEqual(act.pause, [1]);
+    io.set(2, HANDSHAKE_READ_BYTES - 1);
+    act = m.tick(200, running([[a, 1], [b, 2]]), (pid) => io.get(pid));
+    assert.deepEqual(act.pause, []);
+    io.set(2, HANDSHAKE_READ_BYTES);
+    act = m.tick(300, running([[a, 1], [b, 2]]), (pid) => io.get(pid));
+    assert.deepEqual(act.pause, [2]);
+    // A stream whose counters cannot be read is paused as before.
+    act = m.tick(400, running([[a, 1], [b, 2], [pass('c', MiB), 3]]), (pid) => io.get(pid));
+    assert.deepEqual(act.pause, [3]);
   });
 
   test('the limit is kept over the whole copy: pausing by the rule gives limit × time within the credit', () => {

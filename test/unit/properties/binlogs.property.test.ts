@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { binlogNameProblem, indexEntryProblem, tailOfIndex } from '../../../src/sst/binlogs';
-import type { BinlogSettings } from '../../../src/sst/settings';
+import type { BinlogSettings } from '../../../src/config/settings';
 import { printable } from '../../helpers/arbitraries';
 
 const RUNS = { numRuns: 1000 };

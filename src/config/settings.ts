@@ -1,5 +1,5 @@
 import { posix as path } from 'node:path';
-import type { SstArgs } from '../cli/args';
+import type { SstArgs } from './args';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { MAX_STREAMS } from '../protocol/streams';

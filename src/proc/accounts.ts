@@ -1,8 +1,9 @@
 /**
  * Who mariadbd runs as, from /etc/passwd and /etc/group: `check` usually runs as root, so the
  * kernel cannot simply be asked whether the mariadbd user may open a file; the answer is
- * computed from the user's ids instead (see access.ts). Parsing is pure; NSS sources beyond
- * the two files (LDAP, sssd) are not consulted, and such a user reads as unknown.
+ * computed from the user's ids instead (see check/access.ts). The joiner names file owners with
+ * it too. Parsing is pure; NSS sources beyond the two files (LDAP, sssd) are not consulted, and
+ * such a user reads as unknown.
  */
 import { readFileSync } from 'node:fs';
 
