@@ -37,8 +37,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runCheck(command.args);
     }
     case 'guard': {
-      const { processesCarrying, runGuard } = await import('./proc/guard');
-      return runGuard(process.stdin, () => processesCarrying(command.tag, process.pid), killProcess);
+      const { privateDirCleanup, processesCarrying, runGuard } = await import('./proc/guard');
+      return runGuard(process.stdin, () => processesCarrying(command.tag, process.pid), killProcess, privateDirCleanup(command.privateDir));
     }
   }
 }

@@ -15,6 +15,8 @@ import { Exit, SstError } from '../errors';
 import { DEFAULT_SST_PORT, formatHostPort, isIpLiteral, parseJoinerAddress, type HostPort } from '../net/address';
 import { localBindHost } from '../net/local';
 import { findProgram } from '../proc/find-program';
+import { startGuard } from '../proc/guard';
+import { identityText, selfStartTime } from '../proc/identity';
 import { pidListensOn, portOwners } from '../proc/sockets';
 import { Supervisor, type SupervisedChild } from '../proc/supervisor';
 import { sockoptCommonName, tunnelTls } from '../tunnel/tunnel-tls';
@@ -103,10 +105,14 @@ let socatGroups: Supervisor | undefined;
  * children and their EXEC child die with it), and every group is SIGKILLed on our way out,
  * including a failed assertion's or an operator's Ctrl-C. KILL and not TERM: these processes hold
  * no data to flush, and socat 1.7.4 can hang in its SIGTERM handler (src/tunnel/socat-address.ts).
+ * A SIGKILLed check runs none of that: as for an SST, a guard (src/proc/guard.ts) then kills what
+ * carries our owner tag, so no listener of ours is left holding the node's SST port.
  */
 function supervisor(): Supervisor {
   if (socatGroups === undefined) {
-    const owner = new Supervisor();
+    const ownerTag = identityText(process.pid, selfStartTime());
+    startGuard(ownerTag);
+    const owner = new Supervisor({ ownerTag });
     process.on('exit', () => owner.killAllNow());
     socatGroups = owner;
   }

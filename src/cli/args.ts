@@ -12,7 +12,7 @@ export type Command =
   | { kind: 'sst'; args: SstArgs }
   | { kind: 'check'; args: CheckArgs }
   /** Internal: the guard an SST run starts (src/proc/guard.ts). */
-  | { kind: 'guard'; tag: string };
+  | { kind: 'guard'; tag: string; privateDir?: string };
 
 const STRING_OPTIONS = [
   'role',
@@ -122,7 +122,9 @@ export function normaliseDir(dir: string, base = process.cwd()): string {
 
 export function parseArgs(argv: readonly string[]): Command {
   // An operator's subcommand; mariadbd's argv always starts with an option.
-  if (argv[0] === GUARD_COMMAND && argv.length === 2) return { kind: 'guard', tag: argv[1] ?? '' };
+  if (argv[0] === GUARD_COMMAND && (argv.length === 2 || argv.length === 3)) {
+    return { kind: 'guard', tag: argv[1] ?? '', ...(argv[2] === undefined ? {} : { privateDir: argv[2] }) };
+  }
   if (argv[0] === 'check') {
     const check = parseCheckArgs(argv.slice(1));
     return check === 'help' ? { kind: 'help' } : { kind: 'check', args: check };

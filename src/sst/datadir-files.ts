@@ -6,11 +6,11 @@
  * (a control file that is a non-empty directory is left, and creating one there fails). Deeper
  * work goes through dir-handle.ts.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import { Exit, SstError, type ExitCode } from '../errors';
 import { log } from '../log';
-import { identityText, judgeSstPid, parseIdentity, selfStartTime, viewProcess } from '../proc/identity';
+import { identityText, judgeSstPid, parseIdentity, selfStartTime, selfView, viewProcess } from '../proc/identity';
 import type { Lifecycle } from '../proc/lifecycle';
 import { MARKER } from '../rsync/modules';
 import { errnoCode, type DirHandle } from './dir-handle';
@@ -168,11 +168,6 @@ export function removeTree(dir: DirHandle, name: string): void {
   removeEntry(dir.shown(name), { via: entry });
 }
 
-/** Our own private directory under the tmpdir (mode 0700, made by mkdtemp): only there is a recursive remove by path safe. */
-export function removePrivateDir(dir: string): void {
-  rmSync(dir, { force: true, recursive: true });
-}
-
 /**
  * Waits for the SST program a wsrep_sst.pid names, if it is really one of ours still running
  * (PID and start time match, or, for a file of an older release, its command line): up to 30 s,
@@ -183,7 +178,7 @@ async function waitPreviousSst(life: Lifecycle, file: string): Promise<void> {
   for (let second = 0; ; second++) {
     const recorded = parseIdentity(readQuietly(file) ?? '');
     if (recorded === undefined || recorded.pid === process.pid) return;
-    const verdict = judgeSstPid(recorded, viewProcess(recorded.pid), process.execPath);
+    const verdict = judgeSstPid(recorded, viewProcess(recorded.pid), selfView());
     if (verdict === 'gone') return;
     if (verdict === 'someone-else') {
       log.warn(`${file} names PID ${recorded.pid}, which is not an SST program of ours (a stale file whose PID was reused): ignored`);

@@ -1,5 +1,4 @@
-import { lstatSync, mkdtempSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import type { SstArgs } from '../config/args';
 import { Exit, SstError } from '../errors';
@@ -15,7 +14,7 @@ import { sockoptCommonName, tunnelTls } from '../tunnel/tunnel-tls';
 import { peerCertificateNames } from '../tunnel/peer-certificate';
 import { connectAddress } from '../tunnel/socat-address';
 import { binlogsToSend, writeBinlogList } from './binlogs';
-import { claimDatadir, entryExists, FILES, inDatadir, readDatadirFile, removeEntry, removePrivateDir } from './datadir-files';
+import { claimDatadir, entryExists, FILES, inDatadir, readDatadirFile, removeEntry } from './datadir-files';
 import { isState, renderMarker } from './marker';
 import { pathsInside, tlsFiles } from './own-files';
 import { prepare, type Prepared } from './prepare';
@@ -32,16 +31,16 @@ const FLUSH_LOG_EVERY_MS = 30_000;
 
 /**
  * The donor, step by step as spec §3.1: have mariadbd lock the tables, copy
- * the datadir through the tunnel, let mariadbd go on, send the marker, done.
+ * the datadir through the tunnel, let mariadbd go on, send the marker, done. `work`: our
+ * private directory (proc/private-dir.ts), for the secret, the lists and the marker.
  */
-export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promise<Map<string, string>>): Promise<void> {
+export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promise<Map<string, string>>, work: string): Promise<void> {
   const target = parseDonorAddress(args.address);
   const prepared = prepare(args);
   // No --parent for a donor: mariadbd is our parent, or the one past its `sh -c`.
   life.watchParent(serverProcess());
   await claimDatadir(life, args.datadir);
   warnForeignOwner(args.datadir);
-  const work = privateDir(life);
 
   const socatAddress = connectAddress({
     host: target.host,
@@ -120,12 +119,6 @@ function warnForeignOwner(datadir: string): void {
     `the datadir ${datadir} is owned by uid ${owner} while this SST runs as root: whoever has that uid can make the donor's rsync read and send any file of this host; ` +
       'make root own the datadir, or run mariadbd as its owner',
   );
-}
-
-function privateDir(life: Lifecycle): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'wsrep_sst_rsync_tunnel.'));
-  life.onCleanup(() => removePrivateDir(dir));
-  return dir;
 }
 
 function bypassState(args: SstArgs): string {

@@ -7,8 +7,7 @@
  * are the binlogs read, moved and removed (binlogs.ts) and device files swept (device-sweep.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { realpathSync, statSync, writeFileSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import type { SstArgs } from '../config/args';
 import { Exit, SstError } from '../errors';
@@ -36,7 +35,7 @@ import { REFUSED_REPORT_MS } from '../tunnel/socat-messages';
 import { installBinlogs, readPreviousBinlogs, stagingHasBinlogs, systemBinlogFs, type PreviousBinlogs } from './binlogs';
 import { removeDeviceFiles } from './device-sweep';
 import { daemonAuthenticated, idleConnections, type ListenerChild, type Seen } from './idle-connections';
-import { claimDatadir, createDatadirFile, entryExists, FILES, inDatadir, readDatadirFile, removeEntry, removePrivateDir, removeTree } from './datadir-files';
+import { claimDatadir, createDatadirFile, entryExists, FILES, inDatadir, readDatadirFile, removeEntry, removeTree } from './datadir-files';
 import { openBelow, openDirectory, type DirHandle } from './dir-handle';
 import { clearOrphansAmong, clearPreviousListener } from './leftovers';
 import { parseMarker } from './marker';
@@ -57,9 +56,9 @@ const IDLE_CLOSED: QuietKind = { kind: 'idle connections closed', everyMs: REFUS
 /**
  * The joiner, step by step as spec §2.1: listen, say `ready`, wait for the
  * donor's marker, check it, put binlogs in place, stop the listener, and only
- * then print the state mariadbd will start from.
+ * then print the state mariadbd will start from. `work`: our private directory (proc/private-dir.ts).
  */
-export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
+export async function runJoiner(args: SstArgs, life: Lifecycle, work: string): Promise<void> {
   const address = parseJoinerAddress(args.address, args.port);
   const prepared = prepare(args);
   if (args.parent !== undefined) life.watchParent(args.parent);
@@ -79,7 +78,7 @@ export async function runJoiner(args: SstArgs, life: Lifecycle): Promise<void> {
   const ipv6Advice = ipv6ListenerAdvice(prepared.tools.socatFeatures, address.ipv6 || bindHost?.includes(':') === true);
   if (ipv6Advice !== undefined) log.warn(ipv6Advice);
   const secret = randomBytes(16).toString('hex');
-  const { listener, start } = await startListener(life, args, prepared, address, bindHost, secret, user);
+  const { listener, start } = await startListener(life, args, prepared, address, bindHost, secret, user, work);
 
   writeProtocolLine('joiner', `ready ${readyName(prepared)}:${secret}@${formatHost(address)}:${address.port}/${MODULE}`);
 
@@ -197,14 +196,6 @@ async function checkPortFree(life: Lifecycle, address: HostPort, bindHost: strin
   throw new SstError(Exit.BUSY, `cannot listen on ${busy.host}:${address.port}: ${busy.message}`);
 }
 
-/** A directory whose path socat's EXEC can carry: no blanks, commas or colons. */
-function privateDir(life: Lifecycle): string {
-  const base = /^[A-Za-z0-9_./-]+$/.test(tmpdir()) ? tmpdir() : '/tmp';
-  const dir = mkdtempSync(path.join(base, 'wsrep_sst_rsync_tunnel.'));
-  life.onCleanup(() => removePrivateDir(dir));
-  return dir;
-}
-
 /**
  * The donor's --delete must not remove what this node's own configuration points to inside the
  * datadir: its InnoDB/Aria directories and its TLS files. Returns the exclude file, if any.
@@ -261,9 +252,9 @@ async function startListener(
   bindHost: string | undefined,
   secret: string,
   user: DaemonUser,
+  dir: string,
 ): Promise<{ listener: SupervisedChild; start: DaemonStart }> {
   // rsync reads its configuration and the secrets as the joiner, before it changes user.
-  const dir = privateDir(life);
   const secretsFile = path.join(dir, 'rsyncd.secrets');
   writeFileSync(secretsFile, renderSecrets(secret), { mode: 0o600 });
   const staging = inDatadir(args.datadir, BINLOG_STAGING);

@@ -4,13 +4,16 @@
  * SST finds it by its pid file, or, when the datadir was wiped, as the holder of the SST port,
  * and decides by identity (src/proc/identity.ts): a listener whose program still runs is waited
  * for (30 s, then 114); an orphan is stopped and its files removed; anything else is reported
- * and never waited for.
+ * and never waited for. Only a listener of our uid with our exact argv is ours: any local user
+ * can start a process carrying our owner tag and naming another SST's private directory, and
+ * the directory is removed only when it is provably one of ours (src/proc/private-dir.ts).
  */
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { judgeListener, listenerPrivateDir, parseIdentity, viewProcess, type ProcView } from '../proc/identity';
 import type { Lifecycle } from '../proc/lifecycle';
-import { FILES, inDatadir, PREVIOUS_WAIT_SECONDS, readDatadirFile, removeEntry, removePrivateDir } from './datadir-files';
+import { ownerHere, removePrivateDir } from '../proc/private-dir';
+import { FILES, inDatadir, PREVIOUS_WAIT_SECONDS, readDatadirFile, removeEntry } from './datadir-files';
 
 const ORPHAN_GONE_MS = 2_000;
 
@@ -33,10 +36,18 @@ export async function stopOrphanListener(life: Lifecycle, pid: number, view: Pro
   }
   const deadline = Date.now() + ORPHAN_GONE_MS;
   while (viewProcess(pid).startTime === view.startTime && Date.now() < deadline) await life.sleep(50);
-  const dir = listenerPrivateDir(view);
-  if (dir !== undefined) removePrivateDir(dir);
-  log.warn(`stopped the socat listener (PID: ${pid}) of an SST whose program is gone${dir === undefined ? '' : `, and removed ${dir}`}`);
+  log.warn(`stopped the socat listener (PID: ${pid}) of an SST whose program is gone${removeSecret(listenerPrivateDir(view))}`);
 }
+
+/** Removes the orphan's private directory if it is provably ours; says what happened. */
+function removeSecret(dir: string | undefined): string {
+  if (dir === undefined) return '';
+  const removal = removePrivateDir(dir, ownerHere());
+  if (removal.removed) return `, and removed ${dir}`;
+  return removal.gone ? '' : `; left ${dir}: ${removal.why}`;
+}
+
+const ourUid = (): number => process.geteuid?.() ?? 0;
 
 /** The listener pid file of a previous SST on this datadir. */
 export async function clearPreviousListener(life: Lifecycle, datadir: string): Promise<void> {
@@ -45,7 +56,7 @@ export async function clearPreviousListener(life: Lifecycle, datadir: string): P
     const recorded = parseIdentity(readQuietly(file) ?? '');
     if (recorded === undefined) break;
     const view = viewProcess(recorded.pid);
-    const verdict = judgeListener(view, viewProcess);
+    const verdict = judgeListener(view, viewProcess, ourUid());
     if (verdict === 'gone') break;
     if (verdict === 'someone-else') {
       log.warn(`${file} names PID ${recorded.pid}, which is not a socat listener of ours: ignored`);
@@ -69,7 +80,7 @@ export async function clearOrphansAmong(life: Lifecycle, pids: readonly number[]
   let stopped = false;
   for (const pid of pids) {
     const view = viewProcess(pid);
-    if (judgeListener(view, viewProcess) !== 'orphan') continue;
+    if (judgeListener(view, viewProcess, ourUid()) !== 'orphan') continue;
     await stopOrphanListener(life, pid, view);
     stopped = true;
   }

@@ -10,10 +10,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { childrenWithChildren, processTable } from '../../src/proc/process-table';
+import { processTable } from '../../src/proc/process-table';
 import { programCommand, run, startTracked, stopTracked, type RunResult } from '../helpers/binary';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
-import { freePort } from '../helpers/procs';
+import { freePort, portBindable } from '../helpers/procs';
 
 const HOST = '127.0.0.2';
 const WAIT_MS = 20_000;
@@ -82,6 +82,15 @@ async function listen(cert: NodeCert, fromConfig = false): Promise<Listener> {
   }
   return listener;
 }
+
+/** The socat processes `check` started (its other child is the guard). */
+function socatUnder(pid: number | undefined): number[] {
+  return processTable()
+    .filter((p) => p.ppid === pid && p.comm === 'socat' && !p.zombie)
+    .map((p) => p.pid);
+}
+
+const running = (pid: number): boolean => processTable().some((p) => p.pid === pid && !p.zombie);
 
 /** SIGTERM to the listener itself: it kills its socat, prints its summary and exits. */
 async function finish(l: Listener): Promise<{ code: number | null; output: string }> {
@@ -168,7 +177,7 @@ describe('check --listen / --peer', () => {
   test('a listener whose socat dies early says so and exits 1', async () => {
     const l = await listen(joiner);
     try {
-      const socat = childrenWithChildren(processTable(), l.child.pid ?? -1).map((c) => c.pid);
+      const socat = socatUnder(l.child.pid);
       assert.equal(socat.length, 1, `expected one socat under the listener, got ${socat.join(', ')}`);
       process.kill(socat[0] ?? -1, 'SIGKILL');
       const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), WAIT_MS).unref());
@@ -176,6 +185,24 @@ describe('check --listen / --peer', () => {
       assert.equal(code, 1, l.output());
       assert.match(l.output(), /^FAIL {2}TLS listener +the socat listener ended before the time was up/m);
     } finally {
+      await stopTracked(l.child);
+    }
+  });
+
+  test('check --listen SIGKILLed: its guard ends the socat listener, the port can be bound again', async () => {
+    const l = await listen(joiner);
+    const [socat, ...more] = socatUnder(l.child.pid);
+    try {
+      assert.ok(socat !== undefined && more.length === 0, l.output());
+      process.kill(l.child.pid ?? -1, 'SIGKILL');
+      await l.exited;
+      const deadline = Date.now() + WAIT_MS;
+      while (running(socat) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(running(socat), false, `socat (PID ${socat}) still listens ${WAIT_MS / 1000} s after check was SIGKILLed`);
+      assert.equal(await portBindable(HOST, l.port), true, `port ${l.port} still taken`);
+    } finally {
+      // By PID, and only while that PID is still a socat: what a failed run leaves.
+      if (socat !== undefined && processTable().some((p) => p.pid === socat && p.comm === 'socat' && !p.zombie)) process.kill(socat, 'SIGKILL');
       await stopTracked(l.child);
     }
   });

@@ -1,12 +1,14 @@
 /**
  * Our children never outlive us by more than ~2 s, even when we are SIGKILLed and run no
- * cleanup: the guard (src/proc/guard.ts) ends them; a donor also ends when its mariadbd dies
- * although it has no --parent. Real program, socat and rsync; the driver plays mariadbd.
+ * cleanup: the guard (src/proc/guard.ts) ends them, and removes our private directory with the
+ * per-SST secret; a donor also ends when its mariadbd dies although it has no --parent. Real
+ * program, socat and rsync; the driver plays mariadbd. Each side has a TMPDIR of its own, so its
+ * private directory is found while other tests run.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -36,10 +38,19 @@ function side(name: string, cn: string): NodeSide {
   const cert = issueCert(pki, { cn, ips: [cn], name: tag });
   const cnf = join(dir, 'my.cnf');
   writeFileSync(cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\n`);
-  return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag } };
+  mkdirSync(join(dir, 'tmp'));
+  return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag, TMPDIR: join(dir, 'tmp') } };
 }
 
 const tagOf = (s: NodeSide): string => s.env?.SST_TEST_TAG ?? '';
+
+/** The side's private directories (wsrep_sst_rsync_tunnel.*) in its TMPDIR. */
+function privateDirsOf(s: NodeSide): string[] {
+  const tmp = s.env?.TMPDIR ?? '';
+  return readdirSync(tmp)
+    .filter((n) => n.startsWith('wsrep_sst_rsync_tunnel.'))
+    .map((n) => join(tmp, n));
+}
 
 async function until(what: string, check: () => boolean, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -77,6 +88,38 @@ describe('nothing of ours outlives us', () => {
     d.child.kill('SIGKILL');
     await d.exit;
     assert.deepEqual(await waitNoTagged(tagOf(donor), 2_000), [], 'donor children still running 2 s after SIGKILL');
+    j.child.kill('SIGTERM');
+    await j.exit;
+  });
+
+  test('joiner SIGKILLed after ready: its guard removes its private directory, with the secret', async () => {
+    const joiner = side('joiner', JOINER_IP);
+    const port = await freePort(JOINER_IP);
+    const j = startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env);
+    assert.match((await j.nextLine()) ?? '', /^ready /, j.stderr());
+    const [dir, ...more] = privateDirsOf(joiner);
+    assert.ok(dir !== undefined && more.length === 0 && existsSync(join(dir, 'rsyncd.secrets')), `private directories: ${privateDirsOf(joiner).join(', ')}`);
+    j.child.kill('SIGKILL');
+    await j.exit;
+    assert.deepEqual(await waitNoTagged(tagOf(joiner), 10_000), []);
+    await until(`${dir} removed`, () => !existsSync(dir), 10_000);
+  });
+
+  test('donor SIGKILLed holding the secret: its guard removes its private directory', async () => {
+    const joiner = side('joiner', JOINER_IP);
+    const donor = side('donor', '127.0.0.3');
+    makeDatadir(donor.datadir);
+    const port = await freePort(JOINER_IP);
+    const j = startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env);
+    const ready = splitReady((await j.nextLine()) ?? '');
+    const d = startRole(donorArgv(donor, ready.address, 42), { ...donor.env, WSREP_SST_OPT_REMOTE_AUTH: ready.auth ?? '' });
+    assert.equal(await d.nextLine(), 'flush tables', d.stderr());
+    const [dir, ...more] = privateDirsOf(donor);
+    assert.ok(dir !== undefined && more.length === 0 && existsSync(join(dir, 'rsync.password')), `private directories: ${privateDirsOf(donor).join(', ')}`);
+    d.child.kill('SIGKILL');
+    await d.exit;
+    assert.deepEqual(await waitNoTagged(tagOf(donor), 10_000), []);
+    await until(`${dir} removed`, () => !existsSync(dir), 10_000);
     j.child.kill('SIGTERM');
     await j.exit;
   });
