@@ -91,16 +91,16 @@ export function rsyncdValue(value: string): string {
 
 /**
  * Client options the daemon refuses (rsyncd.conf `refuse options`), issue 13. A secret holder
- * drives the receiver with any option it likes, and rsync refuses only what is listed: an
- * allowlist (`* !opt`) needs rsync 3.2.0, and a joiner may run 3.1.3 (RHEL 8), which would read
- * `!opt` as an unknown name and refuse everything. So a list, each entry a long name of 3.1.3's
- * option table or, for the last ones, of a later release (an older rsync logs an unknown name
- * and goes on); a name also refuses its one-letter form, but not an alias (`cc`, measured on
- * 3.2.3 and 3.5.0). None is sent by our donors, this release or 0.2.0/0.3.0 (their server options: -lWogDtprcIR,
- * --specials, --inplace, --delete-*, --ignore-existing, --max-size, --bwlimit). Not refusable
- * without refusing those: `--inplace` (rsync counts it as `--partial`, so neither is listed),
- * `-D` (it carries --devices: a daemon that is not root cannot make a device, device-sweep.ts
- * removes those a root one made), `-o`/`-g`, `-t`, `-c`.
+ * drives the receiver with any option it likes, and rsync refuses only what is listed. An
+ * allowlist (`* !opt`) needs rsync 3.2.0; 3.1.3 (RHEL 8) would take `!opt` for an unknown name
+ * and refuse everything. So a list of long names from 3.1.3's option table (the last ones from
+ * later releases: an older rsync logs an unknown name and goes on). A name also refuses its
+ * one-letter form, not an alias (`cc` had to be listed: measured on 3.2.3 and 3.5.0).
+ * None is sent by our donors, this release or 0.2.0/0.3.0: their server options are -lWogDtprcIR,
+ * --specials, --inplace, --delete-*, --ignore-existing, --max-size and --bwlimit. Kept because
+ * those need them: `--partial` (rsync refuses --inplace with it), `-D` (it carries --devices: a
+ * daemon that is not root cannot make a device, device-sweep.ts removes those a root one made),
+ * `-o`/`-g`, `-t`, `-c`.
  */
 export const REFUSED_OPTIONS = [
   // Read: each makes the receiver send checksums of a file other than the named destination
