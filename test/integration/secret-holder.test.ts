@@ -209,6 +209,8 @@ function issue13Sources(dir: string, keySize: number): void {
 
 /** Issue 13: each option that could read a joiner file or plant metadata, as a secret holder's rsync sends it. */
 const ISSUE13_ATTACKS: { name: string; args: string[] }[] = [
+  // First: on a daemon that took it, it would delete what the later ones plant before anyone looks.
+  { name: '--delete-excluded', args: ['-r', '--delete', '--delete-excluded', 'empty/', ''] },
   { name: 'basis dir + block size 1 (--copy-dest)', args: ['-r', '--no-whole-file', '--block-size=1', '--copy-dest=../ssl', 'leak/', 'evil_db/'] },
   { name: '--compare-dest', args: ['-r', '--no-whole-file', '--compare-dest=../ssl', 'leak/', 'evil_db/'] },
   { name: '--link-dest', args: ['-r', '--link-dest=../ssl', 'leak/', 'evil_db/'] },
@@ -228,7 +230,6 @@ const ISSUE13_ATTACKS: { name: string; args: string[] }[] = [
   { name: '--backup-dir', args: ['-r', '--backup', '--backup-dir=../ssl', 'files/', 'evil_db/'] },
   { name: '--temp-dir', args: ['-r', '--temp-dir=ssl', 'files/', 'evil_db/'] },
   { name: '--keep-dirlinks', args: ['-r', '--keep-dirlinks', 'files/', 'evil_db/'] },
-  { name: '--delete-excluded', args: ['-r', '--delete', '--delete-excluded', 'empty/', ''] },
 ];
 
 /** Plain pushes, no option to refuse: the daemon hides these names (rsync may skip them without an error). */
