@@ -517,7 +517,8 @@ describe('issue 13: what the daemon refuses, real rsync daemon (system and compa
     'delay-updates': ['-M--delay-updates'],
     append: ['-M--append'],
     'append-verify': ['-M--append-verify'],
-    'checksum-choice': ['-M--checksum-choice=md4'],
+    // The client's own form: sent raw, the client would not expect the checksum it did not choose.
+    'checksum-choice': ['--checksum-choice=md4'],
     cc: ['-M--cc=md4'],
     'checksum-seed': ['-M--checksum-seed=1'],
     'read-batch': ['-M--read-batch=ssl/j.pem'],
@@ -598,11 +599,23 @@ describe('issue 13: what the daemon refuses, real rsync daemon (system and compa
         assert.equal(existsSync(join(dst, 'sst_in_progress')), false, why);
       };
 
-      // All at once: rsync pauses before it exits on an error, and nothing here is written.
+      // All at once: rsync pauses before it exits on an error, and nothing here is written. Each
+      // also with -s, which sends the options after the handshake instead of on the command line.
       const raw = await Promise.all(
-        Object.entries(RAW).map(async ([option, extra]) => ({ option, r: await pushAsync(['--recursive', '--inplace', ...extra, `${src}/`, 'rsync://sst@localhost/rsync_tunnel_sst/']) })),
+        Object.entries(RAW).flatMap(([option, extra]) =>
+          [[], ['-s']].map(async (protect) => ({
+            option: `${protect.join('')} ${option}`,
+            r: await pushAsync(['--recursive', '--inplace', ...protect, ...extra, `${src}/`, 'rsync://sst@localhost/rsync_tunnel_sst/']),
+          })),
+        ),
       );
-      for (const { option, r } of raw) assert.notEqual(r.status, 0, `${option} was accepted: ${r.stderr}`);
+      // 3.1.3's daemon closes the connection without telling why; an older rsync does not know the
+      // newest names. A raw --cc also breaks the checksum negotiation the client runs meanwhile,
+      // and which of the two errors it reports first is a race (refused or not: nothing is written).
+      for (const { option, r } of raw) {
+        const reasons = option.endsWith(' cc') ? /configured to refuse|unknown option|connection unexpectedly closed|vstring|negotiate/ : /configured to refuse|unknown option|connection unexpectedly closed/;
+        assert.match(r.stderr, reasons, `${option} was accepted: ${r.stderr}`);
+      }
       unchanged(raw.map(({ option, r }) => `${option}: ${r.stderr}`).join('\n'));
       // No module writes the key or a control file; no --delete removes them.
       for (const module of Object.values(MODULES).filter((m) => m !== MODULES.binlog)) {
