@@ -22,6 +22,7 @@ import type { Report } from './render';
 import { numbersItem } from './numbers';
 import { item, type CheckItem } from './result';
 import { certificateItems, nameItem } from './tls-items';
+import { tlsPlacementItem } from './tls-placement';
 import { checkRsync, checkSocat } from './tools';
 
 /** The message of an expected failure; anything else is a bug and goes on up. */
@@ -189,6 +190,24 @@ function symlinkItem(config: CheckConfig, rsync: RsyncTool | undefined, identity
   return problem === undefined ? item('symlinks', label, 'PASS', `no symlink owned by another user on the way to ${dirs.join(', ')}`) : item('symlinks', label, 'FAIL', problem);
 }
 
+/** The joiner serves the datadir and the InnoDB/Aria directories as rsync modules. */
+function placementItem(config: CheckConfig): CheckItem {
+  const label = 'TLS files outside the SST';
+  let layout: Layout;
+  let settings: ReturnType<typeof resolveCheckTls>['settings'][];
+  try {
+    layout = resolveLayout({ datadir: config.datadir, mysqld: {} }, config.lookup, config.mysqld, {});
+    settings = [resolveCheckTls(config, 'joiner').settings, resolveCheckTls(config, 'donor').settings];
+  } catch (e) {
+    return item('tls-placement', label, 'SKIP', `not checked: ${message(e)}`);
+  }
+  const modules = [
+    { what: 'datadir', dir: layout.datadir },
+    ...LAYOUT_LABELS.map(([key, , what]) => ({ what, dir: layout[key] })),
+  ];
+  return tlsPlacementItem(modules, settings);
+}
+
 export async function checkNode(args: CheckArgs, now = new Date()): Promise<Report> {
   const rsync = checkRsync();
   const items: CheckItem[] = [checkSocat().item, rsync.item];
@@ -224,5 +243,6 @@ export async function checkNode(args: CheckArgs, now = new Date()): Promise<Repo
   items.push(numbersItem(config.lookup, config.mysqld));
   items.push(...directoryItems(config, who.identity));
   items.push(symlinkItem(config, rsync.tool, who.identity));
+  items.push(placementItem(config));
   return { mode: 'node', context, items };
 }

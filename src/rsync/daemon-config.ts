@@ -1,6 +1,7 @@
 import { Exit, SstError } from '../errors';
-import { AUTH_USER, MODULES } from './modules';
-import { escapePattern, literalPattern } from './plan';
+import { FILES } from '../sst/datadir-files';
+import { AUTH_USER, MARKER, MODULES } from './modules';
+import { ENGINE_FILES, escapePattern, literalPattern, type EnginePass } from './plan';
 
 /**
  * Put by the joiner into each of its InnoDB/Aria directories inside the datadir, and hidden from
@@ -88,8 +89,90 @@ export function rsyncdValue(value: string): string {
   return value;
 }
 
+/**
+ * Client options the daemon refuses (rsyncd.conf `refuse options`), issue 13. A secret holder
+ * drives the receiver with any option it likes, and rsync refuses only what is listed. An
+ * allowlist (`* !opt`) needs rsync 3.2.0; 3.1.3 (RHEL 8) would take `!opt` for an unknown name
+ * and refuse everything. So a list of long names from 3.1.3's option table (the last ones from
+ * later releases: an older rsync logs an unknown name and goes on). A name also refuses its
+ * one-letter form, not an alias (`cc` had to be listed: measured on 3.2.3 and 3.5.0).
+ * None is sent by our donors, this release or 0.2.0/0.3.0: their server options are -lWogDtprcIR,
+ * --specials, --inplace, --delete-*, --ignore-existing, --max-size and --bwlimit. Kept because
+ * those need them: `--partial` (rsync refuses --inplace with it), `-D` (it carries --devices: a
+ * daemon that is not root cannot make a device, device-sweep.ts removes those a root one made),
+ * `-o`/`-g`, `-t`, `-c`.
+ */
+export const REFUSED_OPTIONS = [
+  // Read: each makes the receiver send checksums of a file other than the named destination
+  // (the joiner's key, through a basis directory or a fuzzy match), checksums small enough to
+  // spell a file out, or whole-file checksums a client can test guesses against.
+  'block-size',
+  'compare-dest',
+  'copy-dest',
+  'link-dest',
+  'fuzzy',
+  'partial-dir',
+  'delay-updates',
+  'append',
+  'append-verify',
+  'checksum-choice',
+  'cc',
+  'checksum-seed',
+  // Read: the receiver opens a file the client names.
+  'read-batch',
+  'write-batch',
+  'only-write-batch',
+  'exclude-from',
+  'include-from',
+  'files-from',
+  // Plant: metadata no database file needs, and which `incoming chmod` does not reach
+  // (file capabilities, ACLs, ownership kept in xattrs, device numbers, hard links).
+  'xattrs',
+  'acls',
+  'fake-super',
+  'super',
+  'devices',
+  'hard-links',
+  'numeric-ids',
+  'usermap',
+  'groupmap',
+  'chown',
+  'chmod',
+  // Plant: writes somewhere other than the named file, or through the joiner's own symlinks.
+  'backup',
+  'backup-dir',
+  'suffix',
+  'temp-dir',
+  'copy-links',
+  'copy-dirlinks',
+  'keep-dirlinks',
+  // Delete: past the daemon's excludes (the joiner's own files). Not listed: --delete-missing-args,
+  // which no rsync can refuse (a bit-set option: measured accepted on 3.1.3 to 3.5.0); it deletes
+  // no more than --delete, and its names pass the same daemon excludes.
+  'delete-excluded',
+  'force',
+  // rsync 3.2.5+: the receiver would skip its checks of the names the client sends.
+  'trust-sender',
+] as const;
+
+/**
+ * The joiner's control files at the datadir's top (sst/datadir-files.ts), hidden from the data
+ * module: a secret holder could otherwise plant a wsrep_sst.pid naming another process. The
+ * marker is the donor's to write.
+ */
+export const CONTROL_FILES: readonly string[] = Object.values(FILES).filter((f) => f !== MARKER);
+
 function module(name: string, path: string, extra: string[] = []): string[] {
   return [`[${name}]`, `path = ${rsyncdValue(path)}`, ...extra, ''];
+}
+
+/**
+ * An engine module takes its pass's files at its top and nothing else: by default its directory
+ * is the datadir itself, where the data module's excludes (the joiner's key, control files) do
+ * not apply. rsync reads `include` before `exclude`; a hidden name is also safe from --delete.
+ */
+function engineModule(pass: EnginePass, path: string): string[] {
+  return module(MODULES[pass], path, [`include = ${ENGINE_FILES[pass].patterns.map((p) => `/${p}`).join(' ')}`, 'exclude = /*']);
 }
 
 /** The rsyncd secrets file: one user, the per-SST secret. */
@@ -115,12 +198,16 @@ export function renderDaemonConfig(input: DaemonConfigInput): string {
     `auth users = ${AUTH_USER}`,
     `secrets file = ${rsyncdValue(input.secretsFile)}`,
     'strict modes = yes',
+    `refuse options = ${REFUSED_OPTIONS.join(' ')}`,
     '',
-    ...module(MODULES.data, layout.datadir, ['exclude = .zfs', ...(input.excludeFrom === undefined ? [] : [`exclude from = ${rsyncdValue(input.excludeFrom)}`])]),
-    ...module(MODULES.logDir, layout.logDir),
-    ...module(MODULES.dataHome, layout.dataHome),
-    ...module(MODULES.undoDir, layout.undoDir),
-    ...module(MODULES.ariaLog, layout.ariaLog),
+    ...module(MODULES.data, layout.datadir, [
+      `exclude = .zfs ${CONTROL_FILES.map((f) => `/${f}`).join(' ')}`,
+      ...(input.excludeFrom === undefined ? [] : [`exclude from = ${rsyncdValue(input.excludeFrom)}`]),
+    ]),
+    ...engineModule('logDir', layout.logDir),
+    ...engineModule('dataHome', layout.dataHome),
+    ...engineModule('undoDir', layout.undoDir),
+    ...engineModule('ariaLog', layout.ariaLog),
     ...module(MODULES.binlog, layout.binlogStaging),
   ];
   return lines.join('\n');

@@ -402,3 +402,30 @@ describe('check: each broken node fails on its cause', () => {
     assert.equal(byId(report, 'rsync').status, 'PASS');
   });
 });
+
+describe('check: TLS files inside a directory the SST serves (issue 13)', () => {
+  test('outside: PASS', async () => {
+    const { cnf } = node(GOOD_SST());
+    const { report } = await checkJson(cnf);
+    assert.equal(byId(report, 'tls-placement').status, 'PASS', byId(report, 'tls-placement').detail);
+  });
+
+  test('tcert and tkey in the datadir, tca in a redo log directory outside it: WARN naming each', async () => {
+    const dir = join(root, `node${counter + 1}`);
+    const redo = join(dir, 'redo');
+    const files = { tca: join(redo, 'ca.pem'), tcert: join(dir, 'data', 'ssl', 'cert.pem'), tkey: join(dir, 'data', 'ssl', 'key.pem') };
+    const { cnf } = node(files, { innodb_log_group_home_dir: redo });
+    mkdirSync(join(dir, 'data', 'ssl'), { recursive: true });
+    mkdirSync(redo, { recursive: true });
+    copyFileSync(ca.caCert, files.tca);
+    copyFileSync(good.cert, files.tcert);
+    copyFileSync(good.key, files.tkey);
+    const { report } = await checkJson(cnf);
+    const placement = byId(report, 'tls-placement');
+    assert.equal(placement.status, 'WARN', placement.detail);
+    assert.match(placement.detail, new RegExp(`tcert ${files.tcert} lies inside the datadir`));
+    assert.match(placement.detail, new RegExp(`tkey ${files.tkey} lies inside the datadir`));
+    assert.match(placement.detail, new RegExp(`tca ${files.tca} lies inside the InnoDB redo log directory`));
+    assert.equal(report.items.filter((i) => i.status === 'FAIL').length, 0, JSON.stringify(report.items, null, 1));
+  });
+});

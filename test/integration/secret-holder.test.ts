@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -156,6 +156,145 @@ describe('a secret holder writes database files and nothing more', { skip }, () 
     assert.deepEqual(devicesBelow(joiner.datadir), [], detail);
     const suid = join(joiner.datadir, 'evil_db', 'suid');
     if (existsSync(suid)) assert.equal(statSync(suid).mode & 0o6002, 0, 'setuid/setgid/other-write stripped');
+    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
+  });
+});
+
+/** Every entry below `dir` (not following links) with an extended attribute: capabilities, ACLs, rsync's fake-super record. */
+function xattrsBelow(dir: string): string[] {
+  const script = [
+    'import os, sys',
+    'for root, dirs, files in os.walk(sys.argv[1]):',
+    '    for name in [root] + [os.path.join(root, f) for f in dirs + files]:',
+    '        names = os.listxattr(name, follow_symlinks=False)',
+    '        if names: print(name, sorted(names))',
+  ].join('\n');
+  const r = spawnSync('python3', ['-c', script, dir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split('\n').filter((l) => l !== '');
+}
+
+/** Regular files below `dir` with more than one name. */
+function hardLinksBelow(dir: string): string[] {
+  const found: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const st = lstatSync(join(dir, name));
+    if (st.isDirectory()) found.push(...hardLinksBelow(join(dir, name)));
+    else if (st.isFile() && st.nlink > 1) found.push(join(dir, name));
+  }
+  return found;
+}
+
+/** The source trees of issue 13's attacks, under `dir`. */
+function issue13Sources(dir: string, keySize: number): void {
+  const put = (rel: string, content: string | Buffer): void => {
+    mkdirSync(join(dir, rel, '..'), { recursive: true });
+    writeFileSync(join(dir, rel), content);
+  };
+  // Same name and size as the joiner's key: a basis found by any route is read block by block.
+  put('leak/j.pem', Buffer.alloc(keySize, 'x'));
+  put('fuzzy/ssl/j.pem.new', Buffer.alloc(keySize, 'x'));
+  put('caps/tool', '#!/bin/sh\n');
+  assert.equal(spawnSync('setcap', ['cap_setuid=ep', join(dir, 'caps', 'tool')]).status, 0, 'setcap');
+  put('links/a.ibd', 'a');
+  linkSync(join(dir, 'links', 'a.ibd'), join(dir, 'links', 'b.ibd'));
+  put('files/t.ibd', 'planted');
+  put('control/wsrep_sst.pid', '1\n');
+  put('control/sst_in_progress', '');
+  put('keyover/ssl/j.pem', 'planted key');
+  mkdirSync(join(dir, 'empty'), { recursive: true });
+  mkdirSync(join(dir, 'root'), { recursive: true });
+  chmodSync(join(dir, 'root'), 0o777);
+}
+
+/** Issue 13: each option that could read a joiner file or plant metadata, as a secret holder's rsync sends it. */
+const ISSUE13_ATTACKS: { name: string; args: string[] }[] = [
+  // First: on a daemon that took it, it would delete what the later ones plant before anyone looks.
+  { name: '--delete-excluded', args: ['-r', '--delete', '--delete-excluded', 'empty/', ''] },
+  { name: 'basis dir + block size 1 (--copy-dest)', args: ['-r', '--no-whole-file', '--block-size=1', '--copy-dest=../ssl', 'leak/', 'evil_db/'] },
+  { name: '--compare-dest', args: ['-r', '--no-whole-file', '--compare-dest=../ssl', 'leak/', 'evil_db/'] },
+  { name: '--link-dest', args: ['-r', '--link-dest=../ssl', 'leak/', 'evil_db/'] },
+  { name: '--fuzzy', args: ['-r', '--no-whole-file', '--fuzzy', 'fuzzy/', ''] },
+  { name: '--partial-dir', args: ['-r', '--no-whole-file', '--partial-dir=../ssl', 'leak/', 'evil_db/'] },
+  { name: '--delay-updates', args: ['-r', '--delay-updates', 'files/', 'evil_db/'] },
+  { name: '--append-verify', args: ['-r', '--append-verify', 'leak/', 'ssl/'] },
+  { name: '--checksum-choice', args: ['-r', '--checksum-choice=md4', 'files/', 'evil_db/'] },
+  { name: '--checksum-seed', args: ['-r', '--no-whole-file', '--checksum-seed=1', 'files/', 'evil_db/'] },
+  { name: '-X (file capability)', args: ['-r', '-X', 'caps/', 'evil_db/'] },
+  { name: '-A (ACLs)', args: ['-r', '-A', 'files/', 'evil_db/'] },
+  { name: '--fake-super', args: ['-r', '-M--fake-super', 'files/', 'evil_db/'] },
+  { name: '--devices', args: ['-r', '-M--devices', 'files/', 'evil_db/'] },
+  { name: '-H (hard links)', args: ['-r', '-H', 'links/', 'evil_db/'] },
+  { name: '--numeric-ids', args: ['-r', '-o', '-g', '--numeric-ids', 'files/', 'evil_db/'] },
+  { name: '--chown', args: ['-r', '-o', '-g', '--chown=nobody:nogroup', 'files/', 'evil_db/'] },
+  { name: '--backup-dir', args: ['-r', '--backup', '--backup-dir=../ssl', 'files/', 'evil_db/'] },
+  { name: '--temp-dir', args: ['-r', '--temp-dir=ssl', 'files/', 'evil_db/'] },
+  { name: '--keep-dirlinks', args: ['-r', '--keep-dirlinks', 'files/', 'evil_db/'] },
+];
+
+/** Plain pushes, no option to refuse: the daemon hides these names (rsync may skip them without an error). */
+const ISSUE13_HIDDEN: { name: string; args: string[] }[] = [
+  { name: 'control files', args: ['-r', '--inplace', 'control/', ''] },
+  { name: 'the key through the redo log module', args: ['-r', '--inplace', 'keyover/', 'MODULE:rsync_tunnel_sst-log_dir'] },
+  // Times and modes of the module root stay allowed (our donors send -t -p): no other-write arrives.
+  { name: 'times and modes on the module root', args: ['-d', '-t', '-p', 'root/', ''] },
+];
+
+describe('issue 13: a secret holder reads no joiner file and plants no metadata (root daemon: the datadir is root-owned)', { skip }, () => {
+  test('each option is refused before anything is written; no capability, xattr, ACL, hard link or control file arrives; the key stays; the SST completes', async () => {
+    tag = `holder13-${randomBytes(4).toString('hex')}`;
+    const base = join(root, tag);
+    const joiner = side(join(base, 'joiner'), joinerCert);
+    const donor = side(join(base, 'donor'), donorCert);
+    makeDatadir(donor.datadir);
+    // The joiner's certificate and key inside its datadir, as the issue found them.
+    const key = join(joiner.datadir, 'ssl', 'j.pem');
+    mkdirSync(join(key, '..'), { recursive: true });
+    copyFileSync(joinerCert.bundle, key);
+    const keyBytes = readFileSync(key);
+    writeFileSync(joiner.cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${key}\n`);
+    const src = join(base, 'attacker');
+    issue13Sources(src, keyBytes.length);
+    const port = await freePort(JOINER_IP);
+    const results: { name: string; status: number | null; stderr: string }[] = [];
+    let during: { xattrs: string[]; caps: string; links: string[]; pid: string; key: boolean; rootMode: number } | undefined;
+    const r = await runSst({
+      joiner,
+      donor,
+      address: `${JOINER_IP}:${port}`,
+      onReady: async (address, auth) => {
+        const secret = (auth ?? '').slice((auth ?? '').indexOf(':') + 1);
+        for (const { name, args } of [...ISSUE13_ATTACKS, ...ISSUE13_HIDDEN]) {
+          const target = args[args.length - 1] ?? '';
+          const dest = target.startsWith('MODULE:') ? `TARGET/${target.slice('MODULE:'.length)}/` : `TARGET/rsync_tunnel_sst/${target}`;
+          const source = join(src, args[args.length - 2] ?? '');
+          results.push({ name, ...attacker(address, secret, [...args.slice(0, -2), `${source}/`, dest]) });
+        }
+        during = {
+          xattrs: xattrsBelow(joiner.datadir),
+          caps: spawnSync('getcap', ['-r', joiner.datadir], { encoding: 'utf8' }).stdout.trim(),
+          links: hardLinksBelow(joiner.datadir),
+          pid: readFileSync(join(joiner.datadir, 'wsrep_sst.pid'), 'utf8'),
+          key: readFileSync(key).equals(keyBytes),
+          rootMode: statSync(joiner.datadir).mode,
+        };
+      },
+    });
+    const detail = `joiner:\n${r.joiner.stderr()}\ndonor:\n${r.donor?.stderr() ?? ''}\nattacks:\n${results.map((a) => `${a.name}: ${a.status} ${a.stderr}`).join('\n')}`;
+    const accepted = results.filter((a) => a.status === 0 && ISSUE13_ATTACKS.some((x) => x.name === a.name)).map((a) => a.name);
+    assert.deepEqual(accepted, [], detail);
+    assert.ok(during, detail);
+    assert.deepEqual(during.xattrs, [], 'no extended attribute (capability, ACL, fake-super record) arrived');
+    assert.equal(during.caps, '', 'no file capability arrived');
+    assert.deepEqual(during.links, [], 'no hard link arrived');
+    assert.notEqual(during.pid.trim(), '1', 'wsrep_sst.pid was replaced');
+    assert.ok(during.key, "the joiner's key was overwritten");
+    assert.equal(during.rootMode & 0o002, 0, 'the datadir became world-writable');
+    assert.equal(r.joinerCode, 0, detail);
+    assert.equal(r.donorCode, 0, detail);
+    assert.ok(readFileSync(key).equals(keyBytes), "the joiner's key is unchanged after the SST");
+    assert.equal(existsSync(join(joiner.datadir, 'wsrep_sst.pid')), false, 'no planted wsrep_sst.pid outlives the SST');
+    assert.deepEqual(xattrsBelow(joiner.datadir), []);
     assert.deepEqual(await waitNoTagged(tag, 15_000), []);
   });
 });

@@ -5,17 +5,17 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { KEEP_FILE, renderDaemonConfig, renderOwnExcludes, renderSecrets, rsyncdValue, type DaemonLayout } from '../../src/rsync/daemon-config';
+import { KEEP_FILE, REFUSED_OPTIONS, renderDaemonConfig, renderOwnExcludes, renderSecrets, rsyncdValue, type DaemonLayout } from '../../src/rsync/daemon-config';
 import { transferPlan } from '../../src/rsync/plan';
 import { databaseFiles } from '../../src/sst/source-files';
 import { repoRoot } from '../helpers/binary';
 
 const SECRETS = '/run/wsrep-test/rsyncd.secrets';
-import { MODULES } from '../../src/rsync/modules';
+import { MARKER, MODULES } from '../../src/rsync/modules';
 import { Exit } from '../../src/errors';
 import { assertSstError } from '../helpers/assert-sst';
 
@@ -73,8 +73,20 @@ describe('renderDaemonConfig', () => {
         ['auth users', 'sst'],
         ['secrets file', SECRETS],
         ['strict modes', 'yes'],
+        ['refuse options', REFUSED_OPTIONS.join(' ')],
       ],
     );
+  });
+
+  test('issue 13: every client option that reads a joiner file or plants metadata is refused, by its 3.1.3 long name', () => {
+    const refused = new Set((conf.global.get('refuse options') ?? '').split(' '));
+    for (const name of ['block-size', 'compare-dest', 'copy-dest', 'link-dest', 'fuzzy', 'partial-dir', 'delay-updates', 'append', 'append-verify', 'checksum-choice', 'cc', 'checksum-seed', 'read-batch', 'write-batch', 'only-write-batch', 'exclude-from', 'include-from', 'files-from', 'xattrs', 'acls', 'fake-super', 'super', 'devices', 'hard-links', 'numeric-ids', 'usermap', 'groupmap', 'chown', 'chmod', 'backup', 'backup-dir', 'suffix', 'temp-dir', 'copy-links', 'copy-dirlinks', 'keep-dirlinks', 'delete-excluded', 'force', 'trust-sender']) {
+      assert.ok(refused.has(name), name);
+    }
+    // What our donors send (this release, 0.3.0, 0.2.0) must stay; `partial` would refuse --inplace.
+    for (const name of ['inplace', 'partial', 'whole-file', 'W', 'owner', 'group', 'perms', 'links', 'specials', 'D', 'times', 'checksum', 'recursive', 'dirs', 'relative', 'ignore-times', 'delete', 'delete-during', 'ignore-existing', 'max-size', 'bwlimit', 'a', 'archive', '*']) {
+      assert.equal(refused.has(name), false, name);
+    }
   });
 
   test('no listener settings at all (inetd style only): no port, address, pid file', () => {
@@ -104,10 +116,21 @@ describe('renderDaemonConfig', () => {
     ]);
   });
 
-  test('only the datadir module excludes .zfs', () => {
-    assert.equal(conf.modules.get(MODULES.data)?.get('exclude'), '.zfs');
-    for (const name of conf.order.filter((n) => n !== MODULES.data)) {
-      assert.equal(conf.modules.get(name)?.has('exclude'), false, name);
+  test('the datadir module excludes .zfs and our control files (issue 13 §8), not the marker', () => {
+    assert.equal(conf.modules.get(MODULES.data)?.get('exclude'), '.zfs /wsrep_sst.pid /sst_in_progress /rsync_tunnel_sst-socat.pid /tables_flushed /sst_error');
+    assert.equal(conf.modules.get(MODULES.binlog)?.has('exclude'), false);
+  });
+
+  test("issue 13: each engine module takes its pass's files at its top and nothing else", () => {
+    const expected: Record<string, string> = {
+      [MODULES.logDir]: '/ib_logfile0',
+      [MODULES.dataHome]: '/ibdata* /ib_lru_dump',
+      [MODULES.undoDir]: '/undo*',
+      [MODULES.ariaLog]: '/aria_log_control /aria_log.*',
+    };
+    for (const [name, include] of Object.entries(expected)) {
+      assert.equal(conf.modules.get(name)?.get('include'), include, name);
+      assert.equal(conf.modules.get(name)?.get('exclude'), '/*', name);
     }
   });
 
@@ -390,7 +413,7 @@ describe("the joiner's own paths inside its datadir (issue 9 §6)", () => {
   test('the data module reads the file; no other module does, and without one there is no such line', () => {
     const c = parseConf(renderDaemonConfig({ layout: LAYOUT, secretsFile: SECRETS, excludeFrom: '/tmp/p q/rsyncd.exclude' }));
     assert.equal(c.modules.get(MODULES.data)?.get('exclude from'), '/tmp/p q/rsyncd.exclude');
-    assert.equal(c.modules.get(MODULES.data)?.get('exclude'), '.zfs');
+    assert.equal(c.modules.get(MODULES.data)?.get('exclude'), '.zfs /wsrep_sst.pid /sst_in_progress /rsync_tunnel_sst-socat.pid /tables_flushed /sst_error');
     for (const name of c.order.filter((n) => n !== MODULES.data)) assert.equal(c.modules.get(name)?.has('exclude from'), false, name);
     assert.equal(parseConf(renderDaemonConfig({ layout: LAYOUT, secretsFile: SECRETS })).modules.get(MODULES.data)?.has('exclude from'), false);
   });
@@ -458,6 +481,167 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
       assert.equal(read('cacerts/h.0'), 'joiner ca');
       assert.equal(read('db1/t.ibd'), 'table');
       assert.equal(existsSync(join(dst, 'stale_db')), false, 'other directories the donor lacks still go');
+    });
+  }
+});
+
+/**
+ * Issue 13: a client holding the secret sends the daemon whatever options it likes (`-M` puts a
+ * raw one on the daemon's command line). Each that reads a joiner file or plants metadata is
+ * refused on every rsync a joiner may run, while the passes of our donors (this release, and
+ * 0.2.0's shapes: --relative database copies, the --archive --checksum marker) still go through.
+ */
+describe('issue 13: what the daemon refuses, real rsync daemon (system and compat builds)', () => {
+  const compat = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
+  const builds = [
+    ...(spawnSync('rsync', ['--version']).status === 0 ? [['system', 'rsync']] : []),
+    ...(existsSync(compat) ? readdirSync(compat).filter((b) => /^rsync-/.test(b)).sort().map((b) => [b, join(compat, b)]) : []),
+  ];
+  if (!existsSync(compat)) console.log(`SKIP refused options against compat rsync builds: none at ${compat} (set SST_COMPAT_BIN)`);
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sst-refuse-'));
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Each option in the raw form a hostile client puts on the daemon's command line. */
+  const RAW: Record<(typeof REFUSED_OPTIONS)[number], string[]> = {
+    'block-size': ['-M-B1', '-M--no-W'],
+    'compare-dest': ['-M--compare-dest=../ssl'],
+    'copy-dest': ['-M--copy-dest=../ssl'],
+    'link-dest': ['-M--link-dest=../ssl'],
+    fuzzy: ['-M-y'],
+    'partial-dir': ['-M--partial-dir=../ssl'],
+    'delay-updates': ['-M--delay-updates'],
+    append: ['-M--append'],
+    'append-verify': ['-M--append-verify'],
+    // The client's own form: sent raw, the client would not expect the checksum it did not choose.
+    'checksum-choice': ['--checksum-choice=md4'],
+    cc: ['-M--cc=md4'],
+    'checksum-seed': ['-M--checksum-seed=1'],
+    'read-batch': ['-M--read-batch=ssl/j.pem'],
+    'write-batch': ['-M--write-batch=batch'],
+    'only-write-batch': ['-M--only-write-batch=batch'],
+    'exclude-from': ['-M--exclude-from=ssl/j.pem'],
+    'include-from': ['-M--include-from=ssl/j.pem'],
+    'files-from': ['-M--files-from=ssl/j.pem'],
+    xattrs: ['-M-X'],
+    acls: ['-M-A'],
+    'fake-super': ['-M--fake-super'],
+    super: ['-M--super'],
+    devices: ['-M--devices'],
+    'hard-links': ['-M-H'],
+    'numeric-ids': ['-M--numeric-ids'],
+    usermap: ['-M--usermap=*:nobody'],
+    groupmap: ['-M--groupmap=*:nogroup'],
+    chown: ['-M--chown=nobody'],
+    chmod: ['-M--chmod=o+w'],
+    backup: ['-M-b'],
+    'backup-dir': ['-M--backup-dir=../ssl'],
+    suffix: ['-M--suffix=.old'],
+    'temp-dir': ['-M--temp-dir=ssl'],
+    'copy-links': ['-M-L'],
+    'copy-dirlinks': ['-M-k'],
+    'keep-dirlinks': ['-M-K'],
+    'delete-excluded': ['-M--delete-excluded', '--delete'],
+    force: ['-M--force', '--delete'],
+    'trust-sender': ['-M--trust-sender'],
+  };
+
+  for (const [name, rsync] of builds as [string, string][]) {
+    test(`${name}: every refused option ends the connection before anything is written; the joiner's key, control files and data stay`, async () => {
+      const base = join(dir, name);
+      const dst = join(base, 'joiner');
+      const src = join(base, 'attacker');
+      const put = (file: string, content: string): void => {
+        mkdirSync(join(file, '..'), { recursive: true });
+        writeFileSync(file, content);
+      };
+      put(join(dst, 'ssl', 'j.pem'), 'JOINER KEY');
+      put(join(dst, 'db', 't.ibd'), 'joiner table');
+      put(join(dst, 'ib_logfile0'), 'joiner redo');
+      put(join(src, 'db', 't.ibd'), 'planted table');
+      put(join(src, 'db', 'j.pem'), 'planted key');
+      put(join(src, 'ssl', 'j.pem'), 'planted key');
+      put(join(src, 'wsrep_sst.pid'), '1\n');
+      put(join(src, 'sst_in_progress'), '');
+      put(join(src, 'ib_logfile0'), 'planted redo');
+      // The default layout: every engine directory is the datadir itself.
+      const layout: DaemonLayout = { datadir: dst, logDir: dst, dataHome: dst, undoDir: dst, ariaLog: dst, binlogStaging: join(dst, '.staging') };
+      mkdirSync(layout.binlogStaging, { recursive: true });
+      const excludeFrom = join(base, 'rsyncd.exclude');
+      writeFileSync(excludeFrom, renderOwnExcludes({ layoutDirs: [], files: ['ssl/j.pem'], trees: [] }));
+      const conf = join(base, 'rsyncd.conf');
+      writeFileSync(join(base, 'rsyncd.secrets'), renderSecrets('s3cret'), { mode: 0o600 });
+      writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
+      writeFileSync(conf, renderDaemonConfig({ layout, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, secretsFile: join(base, 'rsyncd.secrets'), excludeFrom }));
+      const rsh = join(base, 'rsh');
+      writeFileSync(rsh, `#!/bin/sh\nexec '${rsync}' --server --daemon --config='${conf}' .\n`, { mode: 0o755 });
+      const push = (args: string[]): { status: number | null; stderr: string } => {
+        const r = spawnSync(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...args], { encoding: 'utf8', timeout: 20_000 });
+        return { status: r.status, stderr: r.stderr };
+      };
+      const pushAsync = (args: string[]): Promise<{ status: number | null; stderr: string }> =>
+        new Promise((done) => {
+          const child = spawn(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 20_000 });
+          let stderr = '';
+          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+          child.on('close', (status) => done({ status, stderr }));
+        });
+      const unchanged = (why: string): void => {
+        assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', why);
+        assert.equal(readFileSync(join(dst, 'db', 't.ibd'), 'utf8'), 'joiner table', why);
+        assert.deepEqual(readdirSync(join(dst, 'ssl')), ['j.pem'], why);
+        assert.deepEqual(readdirSync(join(dst, 'db')), ['t.ibd'], why);
+        assert.equal(existsSync(join(dst, 'wsrep_sst.pid')), false, why);
+        assert.equal(existsSync(join(dst, 'sst_in_progress')), false, why);
+      };
+
+      // All at once: rsync pauses before it exits on an error, and nothing here is written. Each
+      // also with -s, which sends the options after the handshake instead of on the command line.
+      const raw = await Promise.all(
+        Object.entries(RAW).flatMap(([option, extra]) =>
+          [[], ['-s']].map(async (protect) => ({
+            option: `${protect.join('')} ${option}`,
+            r: await pushAsync(['--recursive', '--inplace', ...protect, ...extra, `${src}/`, 'rsync://sst@localhost/rsync_tunnel_sst/']),
+          })),
+        ),
+      );
+      // 3.1.3's daemon closes the connection without telling why; an older rsync does not know the
+      // newest names. A raw --cc also breaks the checksum negotiation the client runs meanwhile,
+      // and which of the two errors it reports first is a race (refused or not: nothing is written).
+      for (const { option, r } of raw) {
+        const reasons = option.endsWith(' cc') ? /configured to refuse|unknown option|connection unexpectedly closed|vstring|negotiate/ : /configured to refuse|unknown option|connection unexpectedly closed/;
+        assert.match(r.stderr, reasons, `${option} was accepted: ${r.stderr}`);
+      }
+      unchanged(raw.map(({ option, r }) => `${option}: ${r.stderr}`).join('\n'));
+      // No module writes the key or a control file; no --delete removes them.
+      for (const module of Object.values(MODULES).filter((m) => m !== MODULES.binlog)) {
+        const r = push(['--recursive', '--delete', '--whole-file', '--ignore-times', `${src}/`, `rsync://sst@localhost/${module}/`]);
+        assert.notEqual(r.status, 0, `${module}: ${r.stderr}`);
+        assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', module);
+        assert.equal(existsSync(join(dst, 'wsrep_sst.pid')), false, module);
+        assert.equal(existsSync(join(dst, 'sst_in_progress')), false, module);
+        const empty = join(base, 'empty');
+        mkdirSync(empty, { recursive: true });
+        push(['--dirs', '--delete', '--whole-file', `${empty}/`, `rsync://sst@localhost/${module}/`]);
+        assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', `${module} --delete`);
+      }
+      // An engine module takes its file: the redo log through the log module.
+      assert.equal(push(['--whole-file', '--inplace', '--ignore-times', join(src, 'ib_logfile0'), `rsync://sst@localhost/${MODULES.logDir}/`]).status, 0);
+      assert.equal(readFileSync(join(dst, 'ib_logfile0'), 'utf8'), 'planted redo');
+
+      // 0.2.0's shapes, which the plan test above does not make: a --relative database copy, then the marker.
+      const common = ['--owner', '--group', '--perms', '--links', '--specials', '--ignore-times', '--inplace', '--quiet', '--whole-file'];
+      const relative = push([...common, '--recursive', '--delete', '--relative', `${src}/./db/`, 'rsync://sst@localhost/rsync_tunnel_sst/']);
+      assert.equal(relative.status, 0, relative.stderr);
+      assert.equal(readFileSync(join(dst, 'db', 't.ibd'), 'utf8'), 'planted table');
+      writeFileSync(join(base, MARKER), 'marker');
+      const marker = push(['--archive', '--quiet', '--checksum', join(base, MARKER), 'rsync://sst@localhost/rsync_tunnel_sst/']);
+      assert.equal(marker.status, 0, marker.stderr);
+      assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY');
     });
   }
 });
