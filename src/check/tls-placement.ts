@@ -4,7 +4,7 @@
  * writes, next to whatever it pushes; outside every module nothing of the transfer reaches them.
  */
 import type { TlsSettings } from '../config/tls';
-import { pathsInside } from '../sst/own-files';
+import { pathsInside } from '../rsync/own-files';
 import { item, type CheckItem } from './result';
 
 /** A directory the joiner serves as an rsync module, with what it is for people. */

@@ -1,5 +1,5 @@
 import { Exit, SstError } from '../errors';
-import { FILES } from '../sst/datadir-files';
+import { FILES } from './modules';
 import { AUTH_USER, MARKER, MODULES } from './modules';
 import { ENGINE_FILES, escapePattern, literalPattern, type EnginePass } from './plan';
 

@@ -22,3 +22,13 @@ export const BINLOG_STAGING = '.rsync_tunnel_sst_binlogs';
 
 /** The donor's ordered list of the binlogs it sent, travelling with them. */
 export const BINLOG_LIST = 'binlog.list';
+
+/** Files we create or read in the datadir (spec §2.6, §3.1); the daemon hides all but the marker from the donor. */
+export const FILES = {
+  sstPid: 'wsrep_sst.pid',
+  inProgress: 'sst_in_progress',
+  listenerPid: 'rsync_tunnel_sst-socat.pid',
+  marker: MARKER,
+  tablesFlushed: 'tables_flushed',
+  sstError: 'sst_error',
+} as const;

@@ -12,18 +12,10 @@ import { Exit, SstError, type ExitCode } from '../errors';
 import { log } from '../log';
 import { identityText, judgeSstPid, parseIdentity, selfStartTime, selfView, viewProcess } from '../proc/identity';
 import type { Lifecycle } from '../proc/lifecycle';
-import { MARKER } from '../rsync/modules';
+import { FILES } from '../rsync/modules';
 import { errnoCode, type DirHandle } from './dir-handle';
 
-/** Files we create or read in the datadir (spec §2.6, §3.1). */
-export const FILES = {
-  sstPid: 'wsrep_sst.pid',
-  inProgress: 'sst_in_progress',
-  listenerPid: 'rsync_tunnel_sst-socat.pid',
-  marker: MARKER,
-  tablesFlushed: 'tables_flushed',
-  sstError: 'sst_error',
-} as const;
+export { FILES };
 
 export const PREVIOUS_WAIT_SECONDS = 30;
 

@@ -16,7 +16,7 @@ import { connectAddress } from '../tunnel/socat-address';
 import { binlogsToSend, writeBinlogList } from './binlogs';
 import { claimDatadir, entryExists, FILES, inDatadir, readDatadirFile, removeEntry } from './datadir-files';
 import { isState, renderMarker } from './marker';
-import { pathsInside, tlsFiles } from './own-files';
+import { pathsInside, tlsFiles } from '../rsync/own-files';
 import { prepare, type Prepared } from './prepare';
 import { rsyncRunner, tunnelEnv, type RsyncRunner } from './rsync-runner';
 import { engineBytes, databaseFiles, totalSize } from './source-files';

@@ -40,7 +40,7 @@ import { openBelow, openDirectory, type DirHandle } from './dir-handle';
 import { clearOrphansAmong, clearPreviousListener } from './leftovers';
 import { parseMarker } from './marker';
 import { describeLimits, describeReceived, startWatch, watchStep, type WatchLimits, type WatchState } from './copy-watch';
-import { pathsInside, tlsFiles } from './own-files';
+import { pathsInside, tlsFiles } from '../rsync/own-files';
 import { prepare, type Prepared } from './prepare';
 import { SOCAT_BUFFER } from './rsync-runner';
 import { tunnelTls } from '../tunnel/tunnel-tls';

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TlsSettings } from '../../src/config/tls';
-import { pathsInside, tlsFiles } from '../../src/sst/own-files';
+import { pathsInside, tlsFiles } from '../../src/rsync/own-files';
 
 describe('pathsInside', () => {
   let dir = '';

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import type { TlsSettings } from '../config/tls';
-import { insideDatadir } from '../rsync/plan';
+import { insideDatadir } from './plan';
 
 function real(p: string): string {
   try {
