@@ -27,7 +27,7 @@
  * Prints per dataset and method: start→Synced, the SST scripts' own durations from the error logs,
  * the donor's copy time, MiB/s, CPU seconds per GiB of socat, rsync and stunnel on each side
  * (sampled from /proc), peak RSS; the binary's start time and peak RSS; the machine; and a closing
- * table of issue 8's targets, met or not. Stops everything it started (PIDs it tracks, never names)
+ * table of the targets of docs/architecture.md §10.2, met or not. Stops everything it started (PIDs it tracks, never names)
  * and removes its working directory (KEEP=1 keeps it). A joiner whose table checksums differ from
  * the donor's fails the run (exit status 1) and is named in the closing lines.
  */
@@ -802,7 +802,7 @@ function report(runs: readonly Run[], datasets: readonly Dataset[], rlimit: stri
   targets(ran, sum, rate, runs, rlimitSupported);
 }
 
-/** Issue 8's targets, judged by this run. */
+/** The targets of docs/architecture.md §10.2, judged by this run. */
 function targets(
   ran: readonly Dataset[],
   sum: (d: Dataset, m: Method) => Summary | undefined,
@@ -872,7 +872,7 @@ function targets(
       verdict(achieved === undefined ? undefined : Math.abs(achieved / rate - 1) <= 0.1),
     ]);
   }
-  console.log('\n=== issue 8 targets, judged by this run ===');
+  console.log('\n=== targets (docs/architecture.md §10.2), judged by this run ===');
   console.log(table(['target', 'measured (medians)', 'verdict'], rows, 3));
 }
 

@@ -1,6 +1,6 @@
 /**
  * Exit codes are errno values because mariadbd prints strerror(code) for them
- * (spec §1.1, §2.8). The names say why we use each one.
+ * (docs/protocol.md §1.1, §2.8). The names say why we use each one.
  */
 export const Exit = {
   OK: 0,

@@ -1,6 +1,6 @@
 /**
  * Which address this node advertises when it joins, and so which name a donor verifies in its
- * certificate (sst-protocol.md §5.2). Pure.
+ * certificate (docs/protocol.md §5.2). Pure.
  *
  * mariadbd (wsrep_sst_prepare() and wsrep_guess_ip(), MariaDB 10.11) takes, in order:
  *  1. wsrep_sst_receive_address, unless it is exactly `AUTO` (strcmp: `auto` is a host name);

@@ -110,7 +110,7 @@ function expiryItem(tls: TlsContext, withCa: boolean, now: Date, cert: Certifica
   return item(id, label, 'PASS', `valid until ${cert.validTo.toISOString()} (${days} days left)`);
 }
 
-/** The joiner's certificate against the name a donor will verify (sst-protocol.md §5.2, §7 item 35). */
+/** The joiner's certificate against the name a donor will verify (docs/protocol.md §5.2, §7.35). */
 export function nameItem(tls: TlsContext, certificate: CertificateInfo, advertised: Advertised): CheckItem {
   const how = donorVerification(tls.settings.mode, !tls.verifyPeer, tls.sockopt, advertised);
   const names = describeNames(certificate);

@@ -1,5 +1,5 @@
 /**
- * Issue 13: TLS files inside a directory the joiner's rsync daemon serves. The daemon hides them
+ * docs/architecture.md §8.10: TLS files inside a directory the joiner's rsync daemon serves. The daemon hides them
  * and refuses the options that could read them, but they then sit in the one tree a donor
  * writes, next to whatever it pushes; outside every module nothing of the transfer reaches them.
  */

@@ -84,7 +84,7 @@ function argNumber(rule: NumberRule, value: string | undefined): number | undefi
 
 /**
  * Parses the tail after `--mysqld-args`: mariadbd's own argv, already unquoted
- * by `sh`. Only the layout options matter to an rsync SST (spec §1.3).
+ * by `sh`. Only the layout options matter to an rsync SST (docs/protocol.md §1.3).
  */
 export function parseMysqldArgs(tokens: readonly string[]): MysqldOverrides {
   const out: MysqldOverrides = {};

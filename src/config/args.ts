@@ -1,5 +1,5 @@
 /**
- * What mariadbd's command line tells an SST run (spec §1.2, §1.3), as cli/args.ts parses it.
+ * What mariadbd's command line tells an SST run (docs/protocol.md §1.2, §1.3), as cli/args.ts parses it.
  *
  * The type lives here and not beside its parser: the SST reads it as one source of its
  * configuration, next to the option files, and settings.ts resolves the layout and binlog names
@@ -8,7 +8,7 @@
  */
 import type { Role } from './tls';
 
-/** Layout options that mariadbd's own command line may override (spec §1.3). */
+/** Layout options that mariadbd's own command line may override (docs/protocol.md §1.3). */
 export interface MysqldOverrides {
   datadir?: string;
   ariaLogDirPath?: string;
@@ -39,7 +39,7 @@ export interface SstArgs {
   bypass: boolean;
   localPort?: number;
   socket?: string;
-  /** `--port`, only to detect a conflict with the address (spec §5.2). */
+  /** `--port`, only to detect a conflict with the address (docs/protocol.md §5.2). */
   port?: number;
   mysqld: MysqldOverrides;
 }

@@ -1,6 +1,6 @@
 /**
  * MariaDB option files, read the way `my_print_defaults` (mariadb-client 10.11) reads them
- * (spec §4.1): the upstream SST scripts see the configuration only through that program, so
+ * (docs/protocol.md §4.1): the upstream SST scripts see the configuration only through that program, so
  * its output is the contract, quirks included.
  *
  * Why not the `ini` package: it cannot give my_print_defaults' results. It treats `;` after a
@@ -79,7 +79,7 @@ export function optionFileEnv(env: NodeJS.ProcessEnv = process.env): OptionFileE
 }
 
 /**
- * The groups `my_print_defaults --mysqld` and the server read (spec §4.1), in their order. The
+ * The groups `my_print_defaults --mysqld` and the server read (docs/protocol.md §4.1), in their order. The
  * versioned ones follow the server's "major.minor" (src/config/server-version.ts); without a
  * usable version only the plain groups remain.
  */

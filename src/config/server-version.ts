@@ -1,6 +1,6 @@
 /**
  * The MariaDB version whose option groups apply: `[mysqld-10.11]`, `[mariadb-10.11]` and
- * `[mariadbd-10.11]` are read by a 10.11 server and by nothing else (spec §4.1).
+ * `[mariadbd-10.11]` are read by a 10.11 server and by nothing else (docs/protocol.md §4.1).
  *
  * The running server is asked first, through `/proc/<pid>/exe`: a fresh joiner's datadir has no
  * mysql_upgrade_info yet. The version is taken from the group names compiled into that

@@ -38,7 +38,7 @@ export interface BinlogSettings {
   index: string;
 }
 
-/** Environment variables mariadbd or an operator may set for the layout (spec §1.4). */
+/** Environment variables mariadbd or an operator may set for the layout (docs/protocol.md §1.4). */
 export interface LayoutEnv {
   INNODB_DATA_HOME_DIR?: string;
   INNODB_LOG_GROUP_HOME?: string;
@@ -49,7 +49,7 @@ const nonEmpty = (v: string | undefined): string | undefined => (v === undefined
 
 /**
  * Where InnoDB and Aria keep their files, resolved the same way on both roles
- * (10.11's donor forgets to, spec §3.3): mariadbd's command line first, then
+ * (10.11's donor forgets to, docs/protocol.md §3.3): mariadbd's command line first, then
  * the environment, then the option files; relative paths are under the datadir.
  */
 export function resolveLayout(args: Pick<SstArgs, 'datadir' | 'mysqld'>, lookup: Lookup, mysqld: readonly string[], env: LayoutEnv): Layout {
@@ -70,7 +70,7 @@ export function resolveLayout(args: Pick<SstArgs, 'datadir' | 'mysqld'>, lookup:
 const withIndexExtension = (name: string): string => (path.extname(name) ? name : `${name}.index`);
 
 /**
- * Binary log names (spec §2.5): index = --binlog-index, else
+ * Binary log names (docs/protocol.md §2.5): index = --binlog-index, else
  * `<log-basename>-bin.index`, else `<binlog>.index`; all relative to the datadir.
  */
 export function resolveBinlog(args: SstArgs, lookup: Lookup, mysqld: readonly string[]): BinlogSettings | undefined {
@@ -88,7 +88,7 @@ export function resolveBinlog(args: SstArgs, lookup: Lookup, mysqld: readonly st
   };
 }
 
-/** `sst-max-binlogs`: default 1, 0 = none, negative = all (spec §3.4). */
+/** `sst-max-binlogs`: default 1, 0 = none, negative = all (docs/protocol.md §3.4). */
 export function resolveMaxBinlogs(lookup: Lookup, mysqld: readonly string[]): number {
   const raw = nonEmpty(lookup([mysqld, ['sst']], 'sst-max-binlogs'));
   return raw === undefined ? 1 : parseNumber(SST_MAX_BINLOGS, raw);

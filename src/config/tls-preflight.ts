@@ -1,6 +1,6 @@
 /**
  * Checks the TLS material before the joiner prints `ready` or the donor answers, so a bad file
- * fails with one clear message and exit 22 (sst-protocol.md §5.1, §7 items 9–11, 35, 45)
+ * fails with one clear message and exit 22 (docs/protocol.md §5.1, §7 items 9–11, 35, 45)
  * instead of an opaque socat handshake error on one side and a hang on the other.
  *
  * Only node:crypto is used: the program must not depend on an openssl binary at run time.
@@ -200,7 +200,7 @@ export interface HostMatchOptions {
  * also with the IP SANs (binary compare, so any spelling of the address matches). checkHost
  * would ignore the CN whenever DNS SANs exist and ignore case, predicting successes socat refuses.
  *
- * `options.local` mirrors upstream's `checkHost = localhost` for local addresses (§7 item 35);
+ * `options.local` mirrors upstream's `checkHost = localhost` for local addresses (§7.35);
  * a caller that accepts a certificate that way must also make socat check `localhost`
  * (socat's `commonname=` option), since socat checks exactly one name.
  */

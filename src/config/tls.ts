@@ -1,6 +1,6 @@
 /**
  * Which certificate, key and CA the tunnel uses, and how strictly the peer is checked
- * (sst-protocol.md §4.2, §5.1, §7 items 8–11). Pure: the option-file reader and the file
+ * (docs/protocol.md §4.2, §5.1, §7 items 8–11). Pure: the option-file reader and the file
  * system are passed in, so every rule can be tested without either.
  *
  * Relative paths are resolved against the datadir: mariadbd starts SST programs with the
@@ -239,7 +239,7 @@ interface CaLocations {
   notes: string[];
 }
 
-/** A CA "file" that names a directory (or ends in '/') is a CA path (§4.2, §7 item 11). */
+/** A CA "file" that names a directory (or ends in '/') is a CA path (§4.2, §7.11). */
 function resolveCa(material: Material, datadir: string, isDirectory: (p: string) => boolean): CaLocations {
   const notes: string[] = [];
   const capath = material.capath && absolute(material.capath.value, datadir);

@@ -1,5 +1,5 @@
 /**
- * The `--address` values mariadbd passes (sst-protocol.md §1.2, §2.2, §5.2, §7 items 3, 34, 41).
+ * The `--address` values mariadbd passes (docs/protocol.md §1.2, §2.2, §5.2, §7 items 3, 34, 41).
  *
  * Joiner: `host[:port]` or `[v6[%zone]][:port]`, never a path, never credentials.
  * Donor: the joiner's `ready` payload, `[auth@]host:port/module[/lsn/ver…]`; 10.11's mariadbd
@@ -179,7 +179,7 @@ function parsePath(path: string | undefined, address: string): { module: string;
 /**
  * The donor's `--address`. Credentials are whatever precedes the last `@`, split at the first
  * `:`, the same cut mariadbd and the common library make (§1.4, §5.1), so a secret containing `:`
- * stays whole. The module is the first path part (§7 item 41); later parts are kept as given.
+ * stays whole. The module is the first path part (§7.41); later parts are kept as given.
  */
 export function parseDonorAddress(address: string): DonorTarget {
   const text = address.trim();
@@ -236,7 +236,7 @@ function sameName(a: string, b: string): boolean {
 }
 
 /**
- * Whether the joiner may bind to `host` (§5.2, §7 item 34): loopback, `localhost`, one of our
+ * Whether the joiner may bind to `host` (§5.2, §7.34): loopback, `localhost`, one of our
  * own names or an address of one of our interfaces. Anything else is an address someone else
  * owns (NAT, a proxy), and binding to it would fail, so the caller listens on all interfaces.
  */

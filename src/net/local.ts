@@ -10,7 +10,7 @@ function interfaceAddresses(): string[] {
 
 /**
  * The address the joiner binds to: the advertised one when it is ours,
- * otherwise none (all interfaces), for a joiner behind NAT (spec §7.34).
+ * otherwise none (all interfaces), for a joiner behind NAT (docs/protocol.md §7.34).
  */
 export async function localBindHost(host: string): Promise<string | undefined> {
   const ctx = { interfaceAddresses: interfaceAddresses(), hostnames: [hostname()] };

@@ -1,7 +1,7 @@
 /**
  * Can the joiner listen on its SST port? Asked with an exclusive bind where its socat would
  * bind, so "taken by another program" is known before socat's own bind error would hide it
- * (spec §7.13). The joiner and `check` both ask here.
+ * (docs/protocol.md §7.13). The joiner and `check` both ask here.
  */
 import { createServer } from 'node:net';
 import { portOwners, type PortOwner } from '../proc/sockets';

@@ -1,11 +1,11 @@
 /**
- * The process that started us, seen through the `sh -c` mariadbd may put in between (spec §1.5):
+ * The process that started us, seen through the `sh -c` mariadbd may put in between (docs/protocol.md §1.5):
  * the joiner's `--parent` names mariadbd, the donor gets no such option. The walk is pure over
  * /proc text; serverProcess() reads the real one.
  */
 import { readFileSync } from 'node:fs';
 
-/** mariadbd starts us through `sh -c`, which need not exec (spec §1.5): these are skipped. */
+/** mariadbd starts us through `sh -c`, which need not exec (docs/protocol.md §1.5): these are skipped. */
 const SHELLS = new Set(['sh', 'bash', 'dash']);
 /** More nested shells than this are not mariadbd's doing. */
 const MAX_SHELLS = 3;

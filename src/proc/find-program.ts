@@ -2,7 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import { Exit, SstError } from '../errors';
 
-/** Upstream's common library appends these to PATH (spec §1.4), so we search them too. */
+/** Upstream's common library appends these to PATH (docs/protocol.md §1.4), so we search them too. */
 const FALLBACK_DIRS = ['/usr/local/bin', '/usr/local/sbin', '/bin', '/sbin', '/usr/bin', '/usr/sbin'];
 
 export function searchPath(envPath: string | undefined): string[] {
@@ -20,7 +20,7 @@ function isExecutableFile(file: string): boolean {
   }
 }
 
-/** Absolute path of `name`, or exit 2 like upstream when it is missing (spec §7.7). */
+/** Absolute path of `name`, or exit 2 like upstream when it is missing (docs/protocol.md §7.7). */
 export function findProgram(name: string, envPath = process.env.PATH): string {
   for (const dir of searchPath(envPath)) {
     const candidate = path.join(dir, name);

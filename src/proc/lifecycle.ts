@@ -94,7 +94,7 @@ export class Lifecycle {
     }
   }
 
-  /** Polls mariadbd's PID: `--parent`, not getppid(), because `sh -c` may sit between us (spec §1.5). */
+  /** Polls mariadbd's PID: `--parent`, not getppid(), because `sh -c` may sit between us (docs/protocol.md §1.5). */
   watchParent(pid: number, intervalMs = 500): void {
     this.parentTimer = setInterval(() => {
       if (!isProcessAlive(pid)) {

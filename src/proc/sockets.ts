@@ -84,7 +84,7 @@ function commandOf(pid: number): string {
   }
 }
 
-/** Who listens on `port`, found through /proc without lsof, ss or ps (spec §5.5). */
+/** Who listens on `port`, found through /proc without lsof, ss or ps (docs/protocol.md §5.5). */
 export function portOwners(port: number): PortOwner[] {
   const wanted = listenInodesOnPort(port);
   if (wanted.size === 0) return [];

@@ -44,7 +44,7 @@ function versionText(program: string, flag: string): string {
   return `${r.stdout ?? ''}${r.stderr ?? ''}`;
 }
 
-/** Pure: socat -V prints its feature list; without OpenSSL there is no tunnel (spec §7.8). */
+/** Pure: socat -V prints its feature list; without OpenSSL there is no tunnel (docs/protocol.md §7.8). */
 function socatHasOpenssl(versionOutput: string): boolean {
   return /#define WITH_OPENSSL 1/.test(versionOutput);
 }

@@ -4,7 +4,7 @@ import { Exit, SstError } from '../errors';
 /**
  * mariadbd reads our stdout with fgets into 512 (joiner) or 128 (donor) byte
  * buffers, which hold size-1 bytes including the newline: a longer line would
- * be split into a bogus second line (spec §1.5).
+ * be split into a bogus second line (docs/protocol.md §1.5).
  */
 export const LINE_LIMIT = { joiner: 510, donor: 126 } as const;
 

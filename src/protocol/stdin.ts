@@ -2,7 +2,7 @@ import { fstatSync } from 'node:fs';
 
 /**
  * Newer servers write `sst_user=…`, `sst_password=…` and the remote auth to
- * our stdin and close it (spec §1.2). Older ones leave a terminal or
+ * our stdin and close it (docs/protocol.md §1.2). Older ones leave a terminal or
  * /dev/null there. Read only pipes, files and sockets, never block on them.
  */
 export function readStdinAuth(timeoutMs = 3000): Promise<Map<string, string>> {

@@ -1,6 +1,6 @@
 /**
  * How many TLS connections one SST may hold open at the joiner at once, shared by both sides
- * (issue 9 §3): the donor never runs more rsync passes in parallel than MAX_STREAMS, and the
+ * (docs/architecture.md §8.3): the donor never runs more rsync passes in parallel than MAX_STREAMS, and the
  * joiner's listener serves at most LISTENER_CHILDREN connections at a time, so that anyone who
  * reaches the port cannot make it fork without limit.
  */
@@ -11,7 +11,7 @@ export const LISTENER_CHILDREN = MAX_STREAMS + 1;
 
 /**
  * A listener child whose peer has not authenticated (proved the per-SST secret to the rsync
- * daemon, issue 13 §4) this long after we first saw it is closed. Until then it holds one of the
+ * daemon, docs/architecture.md §8.10 (4)) this long after we first saw it is closed. Until then it holds one of the
  * few slots the cap leaves, and the donor's connections queue behind it in the kernel's backlog;
  * a CA-signed stranger gets that far and no further. What the limit covers: the TLS handshake,
  * socat starting rsync, rsync's greeting and the secret's challenge and answer, about five round

@@ -29,7 +29,7 @@ export interface DaemonConfigInput {
   secretsFile: string;
   /**
    * Written only for a root joiner: a daemon started by root otherwise drops
-   * to `nobody` and cannot write the datadir (spec §7.24), while one started
+   * to `nobody` and cannot write the datadir (docs/protocol.md §7.24), while one started
    * by `mysql` fails with "setgroups failed" when given a gid.
    */
   uid?: number;
@@ -90,7 +90,7 @@ export function rsyncdValue(value: string): string {
 }
 
 /**
- * Client options the daemon refuses (rsyncd.conf `refuse options`), issue 13. A secret holder
+ * Client options the daemon refuses (rsyncd.conf `refuse options`) (docs/architecture.md §8.10). A secret holder
  * drives the receiver with any option it likes, and rsync refuses only what is listed. An
  * allowlist (`* !opt`) needs rsync 3.2.0; 3.1.3 (RHEL 8) would take `!opt` for an unknown name
  * and refuse everything. So a list of long names from 3.1.3's option table (the last ones from

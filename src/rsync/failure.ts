@@ -26,8 +26,8 @@ function reason(lines: readonly string[], patterns: readonly RegExp[]): string {
 }
 
 /**
- * Turns a failed rsync into the exit code mariadbd should log (spec §7.23,
- * issue's §8): socat's own stderr comes through rsync's, so TLS and
+ * Turns a failed rsync into the exit code mariadbd should log (docs/protocol.md §7.23,
+ * docs/protocol.md §7.23): socat's own stderr comes through rsync's, so TLS and
  * reachability failures are told apart from rsync's protocol errors.
  */
 export function classifyRsyncFailure(pass: string, rc: number | null, signal: string | null, stderr: readonly string[], firstPass: boolean): SstError {

@@ -1,6 +1,6 @@
 import { BINLOG_STAGING, MODULES } from './modules';
 
-/** Flags every data pass uses, as 10.11's rsync method does (spec §3.3). */
+/** Flags every data pass uses, as 10.11's rsync method does (docs/protocol.md §3.3). */
 export const COMMON_FLAGS = [
   '--owner',
   '--group',
@@ -13,14 +13,14 @@ export const COMMON_FLAGS = [
   '--whole-file',
 ] as const;
 
-/** Top-level entries that are never database directories (spec §7.32). */
+/** Top-level entries that are never database directories (docs/protocol.md §7.32). */
 export const EXCLUDED_TOP_LEVEL = ['lost+found', '.zfs', '.snapshot', '.fseventsd', '.Trashes', BINLOG_STAGING] as const;
 
 export interface Pass {
   /** Named in logs and in the error that ends a failed transfer. */
   name: string;
   args: string[];
-  /** Pass 1's rsync exit codes are told apart (spec §3.3); later passes fail with 255. */
+  /** Pass 1's rsync exit codes are told apart (docs/protocol.md §3.3); later passes fail with 255. */
   first: boolean;
   /** What it sends, for progress and the order of the queue (largest first). */
   bytes: number;
@@ -70,7 +70,7 @@ export interface PlanInput {
 
 export type EnginePass = 'dataHome' | 'logDir' | 'undoDir' | 'ariaLog';
 
-/** Which files each engine pass sends from its directory (spec §3.3 rows 2–5). */
+/** Which files each engine pass sends from its directory (docs/protocol.md §3.3 rows 2–5). */
 export const ENGINE_FILES: Record<EnginePass, { name: string; patterns: readonly string[] }> = {
   dataHome: { name: 'pass 2 (InnoDB system tablespace)', patterns: ['ibdata*', 'ib_lru_dump'] },
   logDir: { name: 'pass 3 (InnoDB redo log)', patterns: ['ib_logfile0'] },

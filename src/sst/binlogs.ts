@@ -87,7 +87,7 @@ export const systemBinlogFs: BinlogFs = {
   },
 };
 
-/** Pure: the last `max` index entries (0 = none, negative = all), spec §3.4. */
+/** Pure: the last `max` index entries (0 = none, negative = all), docs/protocol.md §3.4. */
 export function tailOfIndex(entries: readonly string[], max: number): string[] {
   if (max === 0) return [];
   return max < 0 ? [...entries] : entries.slice(-max);

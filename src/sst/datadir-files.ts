@@ -163,7 +163,7 @@ export function removeTree(dir: DirHandle, name: string): void {
 /**
  * Waits for the SST program a wsrep_sst.pid names, if it is really one of ours still running
  * (PID and start time match, or, for a file of an older release, its command line): up to 30 s,
- * then 114 (spec §7.12). A file naming a dead process is stale; one naming somebody else (a
+ * then 114 (docs/protocol.md §7.12). A file naming a dead process is stale; one naming somebody else (a
  * reused PID, PID 1) is reported and ignored, never waited for.
  */
 async function waitPreviousSst(life: Lifecycle, file: string): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Work below directories another user may own (issue 13 §2). A root joiner or donor works in a
+ * Work below directories another user may own (docs/architecture.md §8.10 (2)). A root joiner or donor works in a
  * datadir that belongs to the mariadbd user, who can put a symlink at any name there, or swap one
  * in (rename, renameat2 RENAME_EXCHANGE) between two calls of ours. So no path under such a
  * directory is resolved twice, and no final name is followed:

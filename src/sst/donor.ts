@@ -30,7 +30,7 @@ const POLL_MS = 50;
 const FLUSH_LOG_EVERY_MS = 30_000;
 
 /**
- * The donor, step by step as spec §3.1: have mariadbd lock the tables, copy
+ * The donor, step by step as docs/protocol.md §3.1: have mariadbd lock the tables, copy
  * the datadir through the tunnel, let mariadbd go on, send the marker, done. `work`: our
  * private directory (proc/private-dir.ts), for the secret, the lists and the marker.
  */
@@ -129,7 +129,7 @@ function bypassState(args: SstArgs): string {
 
 /**
  * `flush tables`, then wait (without limit, as upstream) for mariadbd to
- * write tables_flushed, or sst_error when FTWRL failed (spec §3.1–3.2).
+ * write tables_flushed, or sst_error when FTWRL failed (docs/protocol.md §3.1–3.2).
  */
 async function flushTables(life: Lifecycle, datadir: string): Promise<string> {
   const flushed = inDatadir(datadir, FILES.tablesFlushed);
@@ -165,7 +165,7 @@ async function flushTables(life: Lifecycle, datadir: string): Promise<string> {
   }
 }
 
-/** Top-level directories, following symlinks as upstream's `find -L` does (spec §7.32). */
+/** Top-level directories, following symlinks as upstream's `find -L` does (docs/protocol.md §7.32). */
 export function databaseDirectories(datadir: string): string[] {
   return readdirSync(datadir, { withFileTypes: true })
     .filter((e) => !(EXCLUDED_TOP_LEVEL as readonly string[]).includes(e.name))
@@ -304,7 +304,7 @@ async function remoteSecret(target: DonorTarget, stdinAuth: Promise<Map<string, 
   return joinerSecret(env, usable(env) === undefined ? await stdinAuth : new Map(), target.auth?.password);
 }
 
-/** Upstream reads the literal `(null)` as empty (spec §7.43). */
+/** Upstream reads the literal `(null)` as empty (docs/protocol.md §7.43). */
 function usable(v: string | undefined): string | undefined {
   return v === undefined || v === '' || v === '(null)' ? undefined : v;
 }

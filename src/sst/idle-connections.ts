@@ -1,5 +1,5 @@
 /**
- * Which of the joiner listener's per-connection children to close (issue 9 §3, issue 13 §4).
+ * Which of the joiner listener's per-connection children to close (docs/architecture.md §8.3, docs/architecture.md §8.10 (4)).
  * socat forks a child per accepted connection, and that child starts an rsync daemon once the
  * TLS handshake has verified the peer's certificate; the daemon then asks for the per-SST
  * secret. A CA-signed stranger passes TLS but never the secret, so a connection is the donor's

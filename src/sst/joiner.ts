@@ -1,5 +1,5 @@
 /**
- * The joiner. Run as root with a datadir another user owns (issue 13 §2), it does no work there
+ * The joiner. Run as root with a datadir another user owns (docs/architecture.md §8.10 (2)), it does no work there
  * by a path that user could redirect: the rsync daemon runs as the datadir's owner
  * (daemon-user.ts); the control files at the top of the datadir are never followed or removed
  * recursively (datadir-files.ts); directories are made and handed to the owner, keep files
@@ -54,7 +54,7 @@ const IDLE_CHECK_MS = 1_000;
 const IDLE_CLOSED: QuietKind = { kind: 'idle connections closed', everyMs: REFUSED_REPORT_MS };
 
 /**
- * The joiner, step by step as spec §2.1: listen, say `ready`, wait for the
+ * The joiner, step by step as docs/protocol.md §2.1: listen, say `ready`, wait for the
  * donor's marker, check it, put binlogs in place, stop the listener, and only
  * then print the state mariadbd will start from. `work`: our private directory (proc/private-dir.ts).
  */
@@ -101,7 +101,7 @@ export async function runJoiner(args: SstArgs, life: Lifecycle, work: string): P
   writeProtocolLine('joiner', marker.state);
 }
 
-/** A stale marker would end this SST at once with old coordinates (spec §7.15). */
+/** A stale marker would end this SST at once with old coordinates (docs/protocol.md §7.15). */
 function removeStaleFiles(datadir: string): void {
   removeEntry(inDatadir(datadir, FILES.marker));
   removeStaging(datadir);
@@ -177,13 +177,13 @@ function markInProgress(life: Lifecycle, datadir: string): void {
   life.onCleanup(() => removeStaging(datadir));
 }
 
-/** The name before `:secret@` must fit mariadbd's auth charset (spec §7.36). */
+/** The name before `:secret@` must fit mariadbd's auth charset (docs/protocol.md §7.36). */
 function readyName(p: Prepared): string {
   const cn = p.certificate.subjectCN ?? '';
   return /^[A-Za-z0-9._-]{1,64}$/.test(cn) ? cn : 'joiner';
 }
 
-/** Tells "port taken by someone else" apart before socat's bind error would hide it (spec §7.13). */
+/** Tells "port taken by someone else" apart before socat's bind error would hide it (docs/protocol.md §7.13). */
 async function checkPortFree(life: Lifecycle, address: HostPort, bindHost: string | undefined): Promise<void> {
   let busy = await probeListenPort(address.port, bindHost, address.ipv6);
   // A wiped datadir loses the pid file, not the orphan listener of a killed SST that holds the port.
@@ -357,7 +357,7 @@ function observeCopy(listener: SupervisedChild, watch: CopyWatch): void {
 
 /**
  * Waits for the marker, the listener's death or mariadbd's; with no timeout set, for ever
- * (spec §7.42). Meanwhile closes connections that hold a listener slot without authenticating,
+ * (docs/protocol.md §7.42). Meanwhile closes connections that hold a listener slot without authenticating,
  * and watches the copy. When the marker is there, one last look records the children the donor
  * may still be using.
  */

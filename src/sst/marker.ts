@@ -1,6 +1,6 @@
 import { Exit, SstError } from '../errors';
 
-/** The completion marker's content (spec §3.5): state, then optional tags. */
+/** The completion marker's content (docs/protocol.md §3.5): state, then optional tags. */
 export interface Marker {
   /** `UUID:seqno[ domain]`: what the joiner prints as its final line. */
   state: string;

@@ -54,7 +54,7 @@ function isDirectory(p: string): boolean {
  * `flush tables`, so mariadbd never waits on a transfer that cannot work.
  */
 export function prepare(args: SstArgs): Prepared {
-  // The joiner names mariadbd with --parent; the donor's mariadbd is its parent (spec §1.5).
+  // The joiner names mariadbd with --parent; the donor's mariadbd is its parent (docs/protocol.md §1.5).
   const server = runningServerVersion(args.parent ?? process.ppid, args.datadir);
   const config = loadServerConfig(
     { defaultsFile: args.defaultsFile, defaultsExtraFile: args.defaultsExtraFile, defaultsGroupSuffix: args.defaultsGroupSuffix },

@@ -12,7 +12,7 @@ import type { Pass } from '../rsync/plan';
 export const SOCAT_BUFFER = 65536;
 
 /**
- * rsync runs RSYNC_CONNECT_PROG through `sh -c` (spec, architecture notes).
+ * rsync runs RSYNC_CONNECT_PROG through `sh -c` (docs/architecture.md §5.3).
  * This fixed text is all that shell ever parses: the socat path and address
  * reach it as environment values, expanded as data inside double quotes.
  */

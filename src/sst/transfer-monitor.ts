@@ -36,7 +36,7 @@ const BURST_SECONDS = 0.2;
  * 25 KiB (Debian's 3.5.0: library headers, its password file, the daemon's greeting); its file
  * list and files come after. Such a stream is not paused: stopped before it answers the
  * challenge, it would hold its joiner connection unauthenticated, and the joiner closes those
- * after HANDSHAKE_LIMIT_MS (issue 13 §4). What it may send unpaused is bounded by this, per stream.
+ * after HANDSHAKE_LIMIT_MS (docs/architecture.md §8.10 (4)). What it may send unpaused is bounded by this, per stream.
  */
 export const HANDSHAKE_READ_BYTES = 64 * 1024;
 

@@ -1,6 +1,6 @@
 /**
- * socat address strings for the tunnel (architecture.md "The data path"; sst-protocol.md §5.1,
- * §7 items 5, 35). Pure: typed input in, one argv element out; no shell is ever involved.
+ * socat address strings for the tunnel (docs/architecture.md §5; docs/protocol.md §5.1,
+ * §7.5, §7.35). Pure: typed input in, one argv element out; no shell is ever involved.
  *
  * What socat 1.7.4.4 (Debian 12) does, established with the real binary, certificates made by
  * openssl, `strace -e openat` to see the file names socat actually opens, and a script that

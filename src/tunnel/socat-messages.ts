@@ -24,7 +24,7 @@ export const REFUSED_REPORT_MS = 30_000;
 /**
  * The listener's child logs one `E SSL_accept(): …` line per peer that fails the handshake: no
  * TLS at all, no certificate, a certificate our CA did not issue, or a peer that went away. Anyone
- * who reaches the port can produce these at will (issue 9 §3), so they are a flood kind.
+ * who reaches the port can produce these at will (docs/architecture.md §8.3), so they are a flood kind.
  */
 export const REFUSED_CONNECTIONS: QuietKind = { kind: 'refused connections', everyMs: REFUSED_REPORT_MS };
 

@@ -1,6 +1,6 @@
 /**
  * Which of the user's `sockopt` items weaken the verification of the peer, and which ones socat
- * would read differently from us (issue 9 §5). Pure: parsed items and the TLS decisions in, a
+ * would read differently from us (docs/architecture.md §8.5). Pure: parsed items and the TLS decisions in, a
  * verdict out; the SST logs it and `check` reports it, so both judge with this one function.
  *
  * How socat 1.7.3.3, 1.7.4.4 and 1.8.1.3 decode an option value, measured with `socat -d -d -d -d`

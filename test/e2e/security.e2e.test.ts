@@ -1,5 +1,5 @@
 /**
- * Security check under a real cluster (issue 3, §4): while node 2 joins,
+ * Security check under a real cluster (docs/architecture.md §8.8): while node 2 joins,
  * nothing of the SST listens anywhere but on the joiner's TLS port, and what
  * crosses that port is TLS from the first byte: no `@RSYNCD:` greeting, no
  * file name, no row of the datadir in clear. The wire is watched by tcpdump on

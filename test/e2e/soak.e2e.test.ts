@@ -1,5 +1,5 @@
 /**
- * Soak: ten full SSTs back to back on one pair of nodes (issue 9 §7). Whatever an SST leaks
+ * Soak: ten full SSTs back to back on one pair of nodes (docs/architecture.md §8.7). Whatever an SST leaks
  * (a descriptor inherited by mariadbd, a straggling socat or rsync, a temp directory, a socket
  * still listening) adds up over rounds, so after each round the same four things are measured
  * and the last round is compared with the first.

@@ -39,7 +39,7 @@ export function makeDatadir(dir: string, o: DatadirOptions = {}): void {
   put(join(dir, 'shop', 'nested', 'deep.bin'), 100);
   put(join(dir, 'sales@002d2024', 't.ibd'), 32 * 1024);
   mkdirSync(join(dir, 'empty_db'), { recursive: true });
-  // Top-level files that must stay on the donor (spec §3.3).
+  // Top-level files that must stay on the donor (docs/protocol.md §3.3).
   put(join(dir, 'grastate.dat'), '# GALERA saved state\nversion: 2.1\n');
   put(join(dir, 'galera.cache'), 64 * 1024);
   put(join(dir, 'ib_buffer_pool'), 'x');

@@ -1,6 +1,6 @@
 /**
  * Plays mariadbd for integration tests: spawns the joiner and the donor with
- * the argv of MariaDB 10.11.19 (spec §1.2), reads their stdout line by line,
+ * the argv of MariaDB 10.11.19 (docs/protocol.md §1.2), reads their stdout line by line,
  * hands the joiner's address to the donor, and writes tables_flushed on
  * `flush tables` as the server does (tmp file + rename).
  */
@@ -85,7 +85,7 @@ export function donorArgv(d: NodeSide, address: string, seqno: number, bypass = 
   ];
 }
 
-/** What the server does on `flush tables` (spec §3.2). */
+/** What the server does on `flush tables` (docs/protocol.md §3.2). */
 export function writeTablesFlushed(datadir: string, state: string): void {
   const file = join(datadir, 'tables_flushed');
   writeFileSync(`${file}.tmp`, `${state}\n\n`);

@@ -1,5 +1,5 @@
 /**
- * Binary logs from a donor that cannot be trusted (issue 9 §2), with the real
+ * Binary logs from a donor that cannot be trusted (docs/architecture.md §8.2), with the real
  * program, socat and rsync; a driver plays mariadbd. The joiner must refuse
  * a list or index that names anything but `<stem>.<digits>` in its binlog
  * directory with exit 32 naming the entry, before deleting a single file.

@@ -168,7 +168,7 @@ describe('check: ssl-server-*/ssl-client-* give the joiner and the donor differe
   });
 });
 
-describe('check: sockopt and CA settings that weaken peer verification (issue 9 §5, §6)', () => {
+describe('check: sockopt and CA settings that weaken peer verification (docs/architecture.md §8.5, §6)', () => {
   test('each weakening sockopt item is named in a WARN; nothing fails', async () => {
     const { cnf } = node({ ...GOOD_SST(), sockopt: `cipher=HIGH:!aNULL,CN=${HOST},cafile=${join(root, 'other-ca.pem')},VERIFY=0` });
     const { r, report } = await checkJson(cnf);
@@ -382,7 +382,7 @@ describe('check: each broken node fails on its cause', () => {
   });
 
   test('socat missing everywhere the SST looks (hidden in a private mount namespace)', async (t: TestContext) => {
-    // The SST searches PATH plus /usr/bin, /bin, … (spec §1.4), so a PATH override alone cannot
+    // The SST searches PATH plus /usr/bin, /bin, … (docs/protocol.md §1.4), so a PATH override alone cannot
     // hide /usr/bin/socat; a bind mount over it in a private mount namespace can, as root.
     const probe = spawnSync('unshare', ['--mount', '--', 'sh', '-c', 'mount --bind /dev/null /usr/bin/socat'], { encoding: 'utf8' });
     if (probe.status !== 0) {
@@ -403,7 +403,7 @@ describe('check: each broken node fails on its cause', () => {
   });
 });
 
-describe('check: TLS files inside a directory the SST serves (issue 13)', () => {
+describe('check: TLS files inside a directory the SST serves (docs/architecture.md §8.10)', () => {
   test('outside: PASS', async () => {
     const { cnf } = node(GOOD_SST());
     const { report } = await checkJson(cnf);

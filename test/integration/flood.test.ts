@@ -1,5 +1,5 @@
 /**
- * Issue 9 §3: anyone who reaches the joiner's port must not make it fork without limit. During a
+ * docs/architecture.md §8.3: anyone who reaches the joiner's port must not make it fork without limit. During a
  * real SST (real program, socat, rsync, certificates made for the test; a driver plays mariadbd)
  * the test opens 200 idle TCP connections to the joiner's port, sending nothing, and watches the
  * listener's children in /proc while the donor copies; a quarter of them send a plaintext
@@ -134,7 +134,7 @@ function socatPath(dir: string, version: string): string {
   return `${dir}:${process.env.PATH ?? ''}`;
 }
 
-describe('a flood of idle connections to the joiner (issue 9 §3)', () => {
+describe('a flood of idle connections to the joiner (docs/architecture.md §8.3)', () => {
   for (const version of SOCATS) {
     test(`socat ${version}: ${IDLE_CONNECTIONS} idle connections during an SST: children stay at the cap, idle ones are closed, the SST completes byte-identical`, { timeout: 600_000 }, async () => {
       tag = `flood-${randomBytes(4).toString('hex')}`;

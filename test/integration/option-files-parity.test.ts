@@ -10,7 +10,7 @@
  * host's real /etc files, which makes those part of the corpus too.
  *
  * get() is checked against a reference built the upstream way: my_print_defaults output run
- * through awk, one group set after the other (spec §4.1).
+ * through awk, one group set after the other (docs/protocol.md §4.1).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -192,7 +192,7 @@ describe('my_print_defaults parity: corpus', { skip: SKIP }, () => {
 });
 
 /**
- * The upstream lookup, rebuilt from spec §4.1 with the real tools: each group set is one
+ * The upstream lookup, rebuilt from docs/protocol.md §4.1 with the real tools: each group set is one
  * my_print_defaults call whose output awk scans for the last `--key[=value]`.
  */
 class ReferenceLookup {

@@ -1,5 +1,5 @@
 /**
- * Issue 9 §6 with the real program, socat and rsync; a driver plays mariadbd. A node's own TLS
+ * docs/architecture.md §8.6 with the real program, socat and rsync; a driver plays mariadbd. A node's own TLS
  * files and InnoDB directories inside its datadir stay its own: the donor never sends its
  * certificate, key or CA directory, and the donor's --delete cannot remove the joiner's.
  */
@@ -42,7 +42,7 @@ function put(file: string, content: string | Buffer): void {
   writeFileSync(file, content);
 }
 
-describe("own files inside the datadir (issue 9 §6)", () => {
+describe("own files inside the datadir (docs/architecture.md §8.6)", () => {
   test("joiner redo dir inside its datadir (donor's elsewhere) survives pass 1 and gets ib_logfile0; joiner's certificate stays; the donor's certificate and CA directory are not sent", async () => {
     tag = `own-${randomBytes(4).toString('hex')}`;
     const base = join(root, tag);

@@ -1,5 +1,5 @@
 /**
- * Issue 13, finding 6, with the real program: a number outside its range, in the option files or
+ * docs/architecture.md §8.10 (6), with the real program: a number outside its range, in the option files or
  * on mariadbd's command line, ends the SST with 22 and one ERROR line before the donor asks
  * mariadbd to lock its tables and before the joiner says `ready`. `progress-interval=0.0000001`
  * with rlimit once spun the donor at 100 % CPU for ever, its tables locked, deaf to SIGTERM.

@@ -1,5 +1,5 @@
 /**
- * Issue 13 §2 with the real program, socat and rsync; a driver plays mariadbd. The SST runs as
+ * docs/architecture.md §8.10 (2) with the real program, socat and rsync; a driver plays mariadbd. The SST runs as
  * root, the datadir belongs to a real second local user (`sst-owner`, created when missing), who
  * plants symlinks and directories at the names the SST works on, before the run or, where only a
  * race proves it, by a process of that user swapping entries (renameat2 RENAME_EXCHANGE) for
@@ -117,7 +117,7 @@ function racer(dir: string, a: string, b: string): ChildProcess {
   });
 }
 
-describe('a root SST in a datadir another user owns (issue 13 §2)', { skip }, () => {
+describe('a root SST in a datadir another user owns (docs/architecture.md §8.10 (2))', { skip }, () => {
   test("the keep file: a symlink at its name in the joiner's redo dir does not truncate root's file; the SST completes", async () => {
     const p = await pair('keep', 'innodb_log_group_home_dir=redo\n');
     makeDatadir(p.donor.datadir);
@@ -204,7 +204,7 @@ describe('a root SST in a datadir another user owns (issue 13 §2)', { skip }, (
   });
 });
 
-describe('a root joiner against an owner who swaps entries during the run (issue 13 §2)', { skip: raceSkip }, () => {
+describe('a root joiner against an owner who swaps entries during the run (docs/architecture.md §8.10 (2))', { skip: raceSkip }, () => {
   /**
    * Runs per test. On 0.3.0 the chown was lost within 5 runs (3 of 3 measurements); the recursive
    * remove within 4, 8, and not in 12 (so about 1 run in 8): 40 runs miss it once in 200.

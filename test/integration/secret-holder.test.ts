@@ -185,7 +185,7 @@ function hardLinksBelow(dir: string): string[] {
   return found;
 }
 
-/** The source trees of issue 13's attacks, under `dir`. */
+/** The source trees of the attacks of docs/architecture.md §8.10, under `dir`. */
 function issue13Sources(dir: string, keySize: number): void {
   const put = (rel: string, content: string | Buffer): void => {
     mkdirSync(join(dir, rel, '..'), { recursive: true });
@@ -207,7 +207,7 @@ function issue13Sources(dir: string, keySize: number): void {
   chmodSync(join(dir, 'root'), 0o777);
 }
 
-/** Issue 13: each option that could read a joiner file or plant metadata, as a secret holder's rsync sends it. */
+/** docs/architecture.md §8.10: each option that could read a joiner file or plant metadata, as a secret holder's rsync sends it. */
 const ISSUE13_ATTACKS: { name: string; args: string[] }[] = [
   // First: on a daemon that took it, it would delete what the later ones plant before anyone looks.
   { name: '--delete-excluded', args: ['-r', '--delete', '--delete-excluded', 'empty/', ''] },
@@ -240,7 +240,7 @@ const ISSUE13_HIDDEN: { name: string; args: string[] }[] = [
   { name: 'times and modes on the module root', args: ['-d', '-t', '-p', 'root/', ''] },
 ];
 
-describe('issue 13: a secret holder reads no joiner file and plants no metadata (root daemon: the datadir is root-owned)', { skip }, () => {
+describe('a secret holder reads no joiner file and plants no metadata (root daemon: the datadir is root-owned)', { skip }, () => {
   test('each option is refused before anything is written; no capability, xattr, ACL, hard link or control file arrives; the key stays; the SST completes', async () => {
     tag = `holder13-${randomBytes(4).toString('hex')}`;
     const base = join(root, tag);

@@ -1,5 +1,5 @@
 /**
- * Issue 13, finding 10, as it happens: mariadbd started as root with `user=mysql` switches user
+ * docs/architecture.md §8.10 (10), as it happens: mariadbd started as root with `user=mysql` switches user
  * after exec, which makes it non-dumpable, so its /proc/<pid>/exe is unreadable to the SST program
  * running as that user; a fresh datadir has no mysql_upgrade_info. The versioned groups
  * (`[mariadb-11.8]`) must still be read.

@@ -1,5 +1,5 @@
 /**
- * Issue 13 §4: a CA-signed stranger without the per-SST secret must not hold the joiner's
+ * docs/architecture.md §8.10 (4): a CA-signed stranger without the per-SST secret must not hold the joiner's
  * listener slots. With the real program, socat and rsync (a driver plays mariadbd), strangers
  * with a certificate of the test CA open TLS connections to the joiner's port before the donor
  * comes: some stay silent once TLS is up (the joiner's rsync daemon has sent its greeting), the
@@ -154,7 +154,7 @@ function stopJoiner(): void {
   }
 }
 
-describe('CA-signed strangers without the secret (issue 13 §4)', () => {
+describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4))', () => {
   test(`${STRANGERS} strangers, silent after TLS or at the secret's challenge, are closed within the limit; the donor's slow pass is not cut`, { timeout: 300_000 }, async () => {
     tag = `slots-${randomBytes(4).toString('hex')}`;
     const base = join(root, tag);

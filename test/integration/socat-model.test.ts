@@ -1,7 +1,7 @@
 /**
  * The socat lexing model of the property tests (test/helpers/socat-model.ts) against the real
  * socat on PATH and those of ../shared/compat/bin (SST_COMPAT_BIN), 30 generated cases per
- * property and build (issue 9 §7):
+ * property and build (docs/architecture.md §8.7):
  *  - an option value built by socatValue(), as `socat -d -d -d -d` logs it (`setting option
  *    "openssl-commonname" to "…"`, before it connects to 127.0.0.1:1, refused at once), is the
  *    value the model reads and the value we meant;

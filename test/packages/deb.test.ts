@@ -1,5 +1,5 @@
 /**
- * scripts/package-deb.sh: the .deb installs what issue 4 lists (program, man page,
+ * scripts/package-deb.sh: the .deb installs what docs/architecture.md §9.4 lists (program, man page,
  * README, DEP-5 copyright, changelog), depends on socat, rsync and the C libraries
  * only, is byte-for-byte reproducible, carries the executable untouched, and
  * lintian finds no error in it.

@@ -1,4 +1,4 @@
-/** `--address` parsing and formatting (sst-protocol.md §2.2, §5.2, §7 items 3, 34, 36, 41). */
+/** `--address` parsing and formatting (docs/protocol.md §2.2, §5.2, §7 items 3, 34, 36, 41). */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Exit } from '../../src/errors';
@@ -146,7 +146,7 @@ describe('parseDonorAddress', () => {
     assert.equal(parseDonorAddress('db1/m').module, 'm');
   });
 
-  test('extra path parts: the module is the first one (§7 item 41)', () => {
+  test('extra path parts: the module is the first one (§7.41)', () => {
     assert.deepEqual(parseDonorAddress('10.0.0.2:4444/rsync_sst/1234/2'), {
       host: '10.0.0.2', ipv6: false, port: 4444, module: 'rsync_sst', extraPath: ['1234', '2'],
     });

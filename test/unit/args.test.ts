@@ -1,5 +1,5 @@
 /**
- * argv parsing (spec §1.2, §1.3, §7.1, §7.2, §7.4).
+ * argv parsing (docs/protocol.md §1.2, §1.3, §7.1, §7.2, §7.4).
  *
  * The command lines mariadbd builds are given here as the shell text it hands to
  * `sh -c`; the real `sh` tokenises them, so the tests see exactly what the program
@@ -235,7 +235,7 @@ describe('--opt=value forms', () => {
   });
 });
 
-describe('options we do not know or do not need (spec §7.4)', () => {
+describe('options we do not know or do not need (docs/protocol.md §7.4)', () => {
   test('an unknown option with a value is ignored and does not swallow ours', () => {
     const a = sst(['--future-option', 'some value', ...JOINER_BASE, '--other-future=1']);
     assert.equal(a.role, 'joiner');
@@ -288,7 +288,7 @@ describe('--progress', () => {
   });
 });
 
-/** Issue 13, finding 6: the numbers of mariadbd's command line have ranges too. */
+/** docs/architecture.md §8.10 (6): the numbers of mariadbd's command line have ranges too. */
 describe('argv numbers outside their range → 22, naming the option, the value and the range', () => {
   test('--parent: 0 and negative numbers would make kill(2) signal process groups; above PID_MAX_LIMIT no process exists', () => {
     for (const v of ['0', '-1', '4194305', '0x10', '1e3']) {
@@ -324,7 +324,7 @@ describe('--bypass', () => {
   });
 });
 
-describe('--role (spec §7.1)', () => {
+describe('--role (docs/protocol.md §7.1)', () => {
   test('missing role → 22', () => {
     assertSstError(() => parseArgs(['--address', 'h', '--datadir', '/d']), 22, "Unrecognized role: ''");
   });
@@ -342,7 +342,7 @@ describe('--role (spec §7.1)', () => {
   });
 });
 
-describe('--datadir (spec §7.2)', () => {
+describe('--datadir (docs/protocol.md §7.2)', () => {
   test('missing → 2 with the upstream message', () => {
     assertSstError(() => parseArgs(['--role', 'joiner', '--address', 'h']), 2, "The '--datadir' parameter must be passed to the SST script");
   });
@@ -423,7 +423,7 @@ describe('--help / --version', () => {
   });
 });
 
-describe('--mysqld-args tail (spec §1.3)', () => {
+describe('--mysqld-args tail (docs/protocol.md §1.3)', () => {
   test('tokens after --mysqld-args are never parsed as our options', () => {
     const a = sst([...JOINER_BASE, '--mysqld-args', '--role', 'donor', '--address', 'evil:1', '--datadir=/evil', '--parent', '1', '--progress', '1', '--binlog', 'x']);
     assert.equal(a.role, 'joiner');

@@ -1,5 +1,5 @@
 /**
- * Binary logs on both roles (spec §2.5, §3.4, §7.29) in real temporary datadirs.
+ * Binary logs on both roles (docs/protocol.md §2.5, §3.4, §7.29) in real temporary datadirs.
  * The transfer itself differs from upstream's tar: the donor sends the files
  * plus an ordered list into a staging directory, the joiner moves them in place.
  */

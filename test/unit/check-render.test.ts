@@ -6,6 +6,7 @@ import { renderHuman, renderItem, renderJson, renderSummary, type Report } from 
 import { countStatuses, exitCodeFor, item } from '../../src/check/result';
 import { parseArgs } from '../../src/cli/args';
 import { SstError } from '../../src/errors';
+import { VERSION } from '../../src/version';
 
 describe('parseCheckArgs', () => {
   test('node mode with the option-file options mariadbd would pass', () => {
@@ -78,7 +79,7 @@ describe('rendering', () => {
 
   test('aligned columns, one line per item even when a detail has line breaks', () => {
     const lines = renderHuman(report).split('\n');
-    assert.equal(lines[0], 'wsrep_sst_rsync_tunnel 0.3.0 check');
+    assert.equal(lines[0], `wsrep_sst_rsync_tunnel ${VERSION} check`);
     assert.equal(lines[1], '  option files: /etc/mysql/my.cnf');
     assert.equal(lines[2], `PASS  ${'socat'.padEnd(22)}  socat 1.7.4.4`);
     assert.equal(lines[3], `FAIL  ${'cert and key'.padEnd(22)}  The certificate and private key do not match.`);

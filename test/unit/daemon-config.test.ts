@@ -1,5 +1,5 @@
 /**
- * The joiner's rsyncd.conf (spec §5.4, §7.5, §7.24): modules, uid/gid, timeout,
+ * The joiner's rsyncd.conf (docs/protocol.md §5.4, §7.5, §7.24): modules, uid/gid, timeout,
  * escaping. The last group feeds the rendered file to the real rsync in
  * inetd-style `rsync --server --daemon` mode over a pipe: no port is opened.
  */
@@ -78,7 +78,7 @@ describe('renderDaemonConfig', () => {
     );
   });
 
-  test('issue 13: every client option that reads a joiner file or plants metadata is refused, by its 3.1.3 long name', () => {
+  test('every client option that reads a joiner file or plants metadata is refused, by its 3.1.3 long name', () => {
     const refused = new Set((conf.global.get('refuse options') ?? '').split(' '));
     for (const name of ['block-size', 'compare-dest', 'copy-dest', 'link-dest', 'fuzzy', 'partial-dir', 'delay-updates', 'append', 'append-verify', 'checksum-choice', 'cc', 'checksum-seed', 'read-batch', 'write-batch', 'only-write-batch', 'exclude-from', 'include-from', 'files-from', 'xattrs', 'acls', 'fake-super', 'super', 'devices', 'hard-links', 'numeric-ids', 'usermap', 'groupmap', 'chown', 'chmod', 'backup', 'backup-dir', 'suffix', 'temp-dir', 'copy-links', 'copy-dirlinks', 'keep-dirlinks', 'delete-excluded', 'force', 'trust-sender']) {
       assert.ok(refused.has(name), name);
@@ -116,12 +116,12 @@ describe('renderDaemonConfig', () => {
     ]);
   });
 
-  test('the datadir module excludes .zfs and our control files (issue 13 §8), not the marker', () => {
+  test('the datadir module excludes .zfs and our control files (docs/architecture.md §8.10 (8)), not the marker', () => {
     assert.equal(conf.modules.get(MODULES.data)?.get('exclude'), '.zfs /wsrep_sst.pid /sst_in_progress /rsync_tunnel_sst-socat.pid /tables_flushed /sst_error');
     assert.equal(conf.modules.get(MODULES.binlog)?.has('exclude'), false);
   });
 
-  test("issue 13: each engine module takes its pass's files at its top and nothing else", () => {
+  test("each engine module takes its pass's files at its top and nothing else", () => {
     const expected: Record<string, string> = {
       [MODULES.logDir]: '/ib_logfile0',
       [MODULES.dataHome]: '/ibdata* /ib_lru_dump',
@@ -398,7 +398,7 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
   });
 });
 
-describe("the joiner's own paths inside its datadir (issue 9 §6)", () => {
+describe("the joiner's own paths inside its datadir (docs/architecture.md §8.6)", () => {
   test('an exclude file, one pattern a line: keep files of layout directories, own files, CA directory entries', () => {
     assert.equal(
       renderOwnExcludes({ layoutDirs: ['redo', 'in side/ibdata'], files: ['certs/node.pem', 'x[1].pem'], trees: ['ca*s'] }),
@@ -486,12 +486,12 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
 });
 
 /**
- * Issue 13: a client holding the secret sends the daemon whatever options it likes (`-M` puts a
+ * docs/architecture.md §8.10: a client holding the secret sends the daemon whatever options it likes (`-M` puts a
  * raw one on the daemon's command line). Each that reads a joiner file or plants metadata is
  * refused on every rsync a joiner may run, while the passes of our donors (this release, and
  * 0.2.0's shapes: --relative database copies, the --archive --checksum marker) still go through.
  */
-describe('issue 13: what the daemon refuses, real rsync daemon (system and compat builds)', () => {
+describe('what the daemon refuses, real rsync daemon (system and compat builds)', () => {
   const compat = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
   const builds = [
     ...(spawnSync('rsync', ['--version']).status === 0 ? [['system', 'rsync']] : []),

@@ -1,5 +1,5 @@
 /**
- * Work below directories another user may own (issue 13 §2): handles, never a followed final
+ * Work below directories another user may own (docs/architecture.md §8.10 (2)): handles, never a followed final
  * name, symlinks on the way followed only where nobody else may write. A directory writable by
  * group or others stands for one another user owns, so these run as any user.
  */

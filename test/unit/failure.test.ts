@@ -1,5 +1,5 @@
 /**
- * Failed rsync → exit code (spec §7.23, §3.3): socat's TLS and connection errors
+ * Failed rsync → exit code (docs/protocol.md §7.23, §3.3): socat's TLS and connection errors
  * come through rsync's stderr and are told apart from rsync's own codes.
  * The stderr lines are realistic socat 1.7.4 / rsync 3.2 messages.
  */
@@ -89,7 +89,7 @@ describe('joiner unreachable → 111 (ECONNREFUSED)', () => {
   });
 });
 
-describe('rsync exit codes (spec §7.23)', () => {
+describe('rsync exit codes (docs/protocol.md §7.23)', () => {
   test('12 on the first pass → 71 with the upstream hint', () => {
     const e = classifyRsyncFailure(PASS1, 12, null, [CONNECTION_UNEXPECTEDLY_CLOSED, RSYNC_12], true);
     assert.equal(e.code, 71);

@@ -1,4 +1,4 @@
-/** Program lookup like upstream's (spec §1.4, §7.7): PATH, then fixed fallbacks. */
+/** Program lookup like upstream's (docs/protocol.md §1.4, §7.7): PATH, then fixed fallbacks. */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

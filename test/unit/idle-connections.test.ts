@@ -73,7 +73,7 @@ describe('idleConnections beyond the cap', () => {
   });
 });
 
-describe('daemonAuthenticated (issue 13 §4)', () => {
+describe('daemonAuthenticated (docs/architecture.md §8.10 (4))', () => {
   const start = { cwd: '/tmp/wsrep_sst_rsync_tunnel.AbC123', uid: 1000 };
 
   test('a daemon still where the listener started it, as our user, without a receiver: its peer has not proved the secret', () => {

@@ -1,4 +1,4 @@
-/** Log line format (spec §1.5): `WSREP_SST: [LEVEL] msg (YYYYMMDD HH:MM:SS.mmm)`. */
+/** Log line format (docs/protocol.md §1.5): `WSREP_SST: [LEVEL] msg (YYYYMMDD HH:MM:SS.mmm)`. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-/** The completion marker (spec §3.5, §2.1 steps 12–15, §7.18, §7.27, §7.28). */
+/** The completion marker (docs/protocol.md §3.5, §2.1 steps 12–15, §7.18, §7.27, §7.28). */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { isState, parseMarker, renderMarker, type Marker } from '../../src/sst/marker';

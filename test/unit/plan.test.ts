@@ -1,5 +1,5 @@
 /**
- * The donor's rsync passes (spec §3.3 table, §7.30–7.33): pass 1, then a queue of engine passes,
+ * The donor's rsync passes (docs/protocol.md §3.3 table, §7.30–7.33): pass 1, then a queue of engine passes,
  * binary logs and batches of database files. The last groups run the real rsync locally (source dir → destination dir, no daemon, no network)
  * with the exact flags and filters of a pass, to check what they select.
  */
@@ -68,7 +68,7 @@ function byName(passes: Pass[], prefix: string): Pass {
 
 const all = (plan: { structure: Pass[]; queue: Pass[] }): Pass[] => [...plan.structure, ...plan.queue];
 
-describe('common flags (spec §3.3)', () => {
+describe('common flags (docs/protocol.md §3.3)', () => {
   test('exactly those of 10.11’s rsync method, with --whole-file', () => {
     assert.deepEqual([...COMMON_FLAGS], ['--owner', '--group', '--perms', '--links', '--specials', '--ignore-times', '--inplace', '--quiet', '--whole-file']);
   });
@@ -138,7 +138,7 @@ describe('pass 1: directories and deletions', () => {
     }
   });
 
-  test('the excluded names (spec §7.32) plus our binlog staging dir', () => {
+  test('the excluded names (docs/protocol.md §7.32) plus our binlog staging dir', () => {
     assert.deepEqual([...EXCLUDED_TOP_LEVEL], ['lost+found', '.zfs', '.snapshot', '.fseventsd', '.Trashes', BINLOG_STAGING]);
   });
 
@@ -184,7 +184,7 @@ describe('binary log pass', () => {
   });
 });
 
-describe('passes 2–5: engine files (spec §3.3 rows 2–5)', () => {
+describe('passes 2–5: engine files (docs/protocol.md §3.3 rows 2–5)', () => {
   const { queue } = transferPlan(INPUT);
   const cases: [string, string, string, string[]][] = [
     ['pass 2', '/srv/ibdata/', MODULES.dataHome, ['+ /ibdata*', '+ /ib_lru_dump', '- **']],
@@ -198,7 +198,7 @@ describe('passes 2–5: engine files (spec §3.3 rows 2–5)', () => {
     });
   }
 
-  test('each reads its own directory (resolved on the donor too, spec §3.3 defect)', () => {
+  test('each reads its own directory (resolved on the donor too, docs/protocol.md §3.3 defect)', () => {
     const p = transferPlan({ ...INPUT, dataHome: '/a', logDir: '/b', undoDir: '/c', ariaLog: '/d' }).queue;
     assert.deepEqual(['pass 2', 'pass 3', 'pass 4', 'pass 5'].map((n) => byName(p, n).args.at(-2)), ['/a/', '/b/', '/c/', '/d/']);
   });
@@ -386,7 +386,7 @@ describe('what the passes do, checked with the real rsync (local copy, no daemon
   });
 });
 
-describe("the donor's own TLS files inside its datadir (issue 9 §6)", () => {
+describe("the donor's own TLS files inside its datadir (docs/architecture.md §8.6)", () => {
   test('insideDatadir: strictly inside, relative, sorted, once; the datadir itself and a sibling prefix are not', () => {
     assert.deepEqual(
       insideDatadir('/var/lib/mysql', ['/var/lib/mysql/certs/node.pem', '/var/lib/mysql', '/var/lib/mysql/', '/var/lib/mysql2/x.pem', '/etc/ssl/ca.pem', '/var/lib/mysql/ca/', '/var/lib/mysql/certs/node.pem']),

@@ -1,5 +1,5 @@
 /**
- * Protocol lines on stdout (spec §1.5, §7.17, §7.37): one synchronous write per
+ * Protocol lines on stdout (docs/protocol.md §1.5, §7.17, §7.37): one synchronous write per
  * line, line limits of mariadbd's fgets buffers, EPIPE → 32.
  */
 import { test, describe, before, after } from 'node:test';

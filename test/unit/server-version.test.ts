@@ -136,7 +136,7 @@ describe('runningServerVersion (the SST)', () => {
 });
 
 /**
- * Issue 13, finding 10: mariadbd started as root with `user=mysql` is not dumpable, so its
+ * docs/architecture.md §8.10 (10): mariadbd started as root with `user=mysql` is not dumpable, so its
  * /proc/<pid>/exe cannot be read by the SST (running as mysql); its command line can.
  */
 describe('runningServerVersion: a server whose /proc/<pid>/exe is hidden (switched user)', () => {

@@ -1,5 +1,5 @@
 /**
- * Layout and binlog settings (spec §1.3, §1.4, §2.5, §3.4, §4.2, §7.29, §7.30)
+ * Layout and binlog settings (docs/protocol.md §1.3, §1.4, §2.5, §3.4, §4.2, §7.29, §7.30)
  * with a fake option-file Lookup built from a map of groups.
  */
 import { test, describe } from 'node:test';
@@ -125,7 +125,7 @@ describe('resolveLayout', () => {
     assert.equal(l.logDir, DATADIR);
   });
 
-  test('same resolution on both roles (10.11.19’s donor forgets it, spec §3.3)', () => {
+  test('same resolution on both roles (10.11.19’s donor forgets it, docs/protocol.md §3.3)', () => {
     const { lookup } = fakeLookup({ mysqld: { 'innodb-data-home-dir': '/srv/innodb/data', 'innodb-log-group-home-dir': '/srv/innodb/logs' } });
     assert.deepEqual(resolveLayout(args({ role: 'donor' }), lookup, MYSQLD, {}), resolveLayout(args({ role: 'joiner' }), lookup, MYSQLD, {}));
   });
@@ -302,7 +302,7 @@ describe('progress-interval, timeouts and rlimit ([sst])', () => {
 });
 
 /**
- * Issue 13, finding 6: every number of the option files has a range, and a value outside it ends
+ * docs/architecture.md §8.10 (6): every number of the option files has a range, and a value outside it ends
  * the SST with 22 before anything starts. `progress-interval=0.0000001` with rlimit used to spin
  * the donor at 100 % CPU with its tables locked.
  */

@@ -1,4 +1,4 @@
-/** socat address builders (sst-protocol.md §5.1, §7 items 5, 35); socat itself runs in test/integration/socat-tunnel. */
+/** socat address builders (docs/protocol.md §5.1, §7 items 5, 35); socat itself runs in test/integration/socat-tunnel. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Exit } from '../../src/errors';

@@ -1,4 +1,4 @@
-/** /proc-based socket and process lookups (spec §5.5) without lsof/ss/ps. */
+/** /proc-based socket and process lookups (docs/protocol.md §5.5) without lsof/ss/ps. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';

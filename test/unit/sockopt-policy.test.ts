@@ -1,6 +1,6 @@
 /**
  * Which sockopt items weaken peer verification and which ones socat would read otherwise
- * (issue 9 §5). The spellings and their outcomes were measured with socat 1.7.3.3, 1.7.4.4 and
+ * (docs/architecture.md §8.5). The spellings and their outcomes were measured with socat 1.7.3.3, 1.7.4.4 and
  * 1.8.1.3 (see src/tunnel/sockopt-policy.ts); these tables are those measurements.
  */
 import { test, describe } from 'node:test';

@@ -1,4 +1,4 @@
-/** stdin auth of newer servers (spec §1.2 table, §7.44): parse, never block. */
+/** stdin auth of newer servers (docs/protocol.md §1.2 table, §7.44): parse, never block. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * Supervisor and Lifecycle with real short-lived programs (spec §1.5, §2.7,
+ * Supervisor and Lifecycle with real short-lived programs (docs/protocol.md §1.5, §2.7,
  * §7.25, §7.37, §7.46). Tests that need this process's own stdout/stderr or
  * signal handling run a fixture script (test/unit/fixtures/) in a child Node.
  * No child process is faked anywhere in this file.

@@ -1,4 +1,4 @@
-/** check's item for TLS files inside a directory the joiner serves as an rsync module (issue 13). */
+/** check's item for TLS files inside a directory the joiner serves as an rsync module (docs/architecture.md §8.10). */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

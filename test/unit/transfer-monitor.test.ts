@@ -1,5 +1,5 @@
 /**
- * The donor's look at the copy (src/sst/transfer-monitor.ts). Issue 13, finding 6: with
+ * The donor's look at the copy (src/sst/transfer-monitor.ts). docs/architecture.md §8.10 (6): with
  * `progress-interval=0.0000001` its next-line arithmetic never moved past a millisecond timestamp
  * and spun for ever, the donor deaf to signals with its tables locked. The range check now refuses
  * such a value; the monitor must not spin even if it got one.

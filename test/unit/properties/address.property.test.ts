@@ -1,4 +1,4 @@
-/** `--address` parsing and formatting on generated addresses (issue 9 §7). */
+/** `--address` parsing and formatting on generated addresses (docs/architecture.md §8.7). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';

@@ -1,4 +1,4 @@
-/** parseArgs and parseMysqldArgs on generated command lines (issue 9 §7). */
+/** parseArgs and parseMysqldArgs on generated command lines (docs/architecture.md §8.7). */
 import assert from 'node:assert/strict';
 import { posix } from 'node:path';
 import { describe, test } from 'node:test';

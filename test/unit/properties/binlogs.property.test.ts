@@ -1,4 +1,4 @@
-/** Binary log names and index entries the joiner accepts from a donor (issue 9 §7). */
+/** Binary log names and index entries the joiner accepts from a donor (docs/architecture.md §8.7). */
 import assert from 'node:assert/strict';
 import { posix } from 'node:path';
 import { describe, test } from 'node:test';

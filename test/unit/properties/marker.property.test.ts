@@ -1,5 +1,5 @@
 /**
- * The completion marker and the state line of tables_flushed (issue 9 §7): both are read with
+ * The completion marker and the state line of tables_flushed (docs/architecture.md §8.7): both are read with
  * isState, the marker by parseMarker, tables_flushed by the donor as its first line, trimmed.
  */
 import assert from 'node:assert/strict';

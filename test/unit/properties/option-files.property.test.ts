@@ -1,4 +1,4 @@
-/** The option file reader on generated and arbitrary files (issue 9 §7). */
+/** The option file reader on generated and arbitrary files (docs/architecture.md §8.7). */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * Issue 13, finding 6: every number of the option files and of mariadbd's command line has a
+ * docs/architecture.md §8.10 (6): every number of the option files and of mariadbd's command line has a
  * documented range (src/config/ranges.ts); whatever text comes, the program either gets a number
  * inside that range or refuses with 22 and one line naming the key, the value and the range.
  */

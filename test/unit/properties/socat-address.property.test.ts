@@ -1,5 +1,5 @@
 /**
- * Round trips through socat's lexing (issue 9 §7): whatever we put into an address is what socat
+ * Round trips through socat's lexing (docs/architecture.md §8.7): whatever we put into an address is what socat
  * reads back, per the model in test/helpers/socat-model.ts (itself checked against the real
  * socat in test/integration/socat-model.test.ts).
  */
