@@ -9,7 +9,7 @@ ARM64_BIN := dist/arm64/wsrep_sst_rsync_tunnel
 ARCH_BIN := $(if $(filter arm64,$(ARCH)),$(ARM64_BIN),$(BIN))
 NODE_TEST := node --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: deps build lint-layers dist dist-arm64 test test-unit test-integration test-dist test-arm64 test-compat test-previous test-e2e test-mtr demo clean
+.PHONY: deps build lint lint-layers dist dist-arm64 test test-unit test-integration test-dist test-arm64 test-compat test-previous test-e2e test-mtr demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -25,6 +25,13 @@ dist: deps
 # .dependency-cruiser.cjs): a few seconds, first in `make test`.
 lint-layers: deps
 	@node_modules/.bin/depcruise --config .dependency-cruiser.cjs --output-type err-long src
+
+# Lint and format (Biome, biome.json: `biome format --write` and `biome lint --write` fix what they
+# can), and no line of src/, test/ or scripts/ over 120 characters: the formatter wraps code, not
+# long strings or comments.
+lint: deps
+	@node_modules/.bin/biome ci --reporter=summary
+	@git ls-files -z 'src/*.ts' 'test/*.ts' 'scripts/*.ts' | xargs -0 awk 'length > 120 { print FILENAME ":" FNR ": " length " characters"; n++ } END { exit n > 0 }'
 
 # The tests run the arm64 build under qemu-aarch64-static; it takes ~12 s once fetched.
 dist-arm64: deps
