@@ -19,7 +19,7 @@ import { describeIdentity, describeUid, parseGroup, parsePasswd, resolveIdentity
 import { accessQuery } from './inspect';
 import { portItem } from './port';
 import type { Report } from './render';
-import { numbersItem } from './numbers';
+import { numbersItem, precopyContext } from './numbers';
 import { item, type CheckItem } from './result';
 import { certificateItems, nameItem } from './tls-items';
 import { tlsPlacementItem } from './tls-placement';
@@ -241,6 +241,8 @@ export async function checkNode(args: CheckArgs, now = new Date()): Promise<Repo
   items.push(...tlsItems(config, who.identity, advertised, now));
   items.push(advertised !== undefined ? await portItem(advertised) : item('port', 'SST port free', 'SKIP', 'not checked: no usable SST address'));
   items.push(numbersItem(config.lookup, config.mysqld));
+  const precopy = precopyContext(config.lookup);
+  if (precopy !== undefined) context.push(['precopy', precopy]);
   items.push(...directoryItems(config, who.identity));
   items.push(symlinkItem(config, rsync.tool, who.identity));
   items.push(placementItem(config));

@@ -102,6 +102,9 @@ export const SST_MAX_BINLOGS: NumberRule = {
   note: '0 none, negative all',
 };
 
+/** Online copy rounds before the lock (docs/protocol.md §3.3.1): each re-reads what changed during the last, so more than a few only repeat the hot files. */
+export const PRECOPY_ROUNDS: NumberRule = { name: 'precopy-rounds', min: 1, max: 10, whole: true, what: 'a whole number' };
+
 /** Linux's PID_MAX_LIMIT: no PID is higher; 0 and negative numbers name process groups to kill(2). */
 export const PARENT: NumberRule = { name: '--parent', min: 1, max: 4_194_304, whole: true, what: 'a process ID' };
 
@@ -124,6 +127,7 @@ export const NUMBER_RULES: readonly NumberRule[] = [
   RLIMIT,
   BACKUP_THREADS,
   SST_MAX_BINLOGS,
+  PRECOPY_ROUNDS,
   PARENT,
   PORT,
   LOCAL_PORT,

@@ -5,6 +5,7 @@ import {
   describeRule,
   inRange,
   parseNumber,
+  PRECOPY_ROUNDS,
   PROGRESS_INTERVAL,
   RLIMIT,
   SST_IDLE_TIMEOUT,
@@ -148,4 +149,26 @@ export function resolveRateLimit(lookup: Lookup): number | undefined {
   if (raw === undefined) return undefined;
   const rate = parseRate(raw);
   return rate > 0 ? rate : undefined;
+}
+
+/** `[sst] precopy`: copy online before the lock (`on`), everything under the lock (`off`), or `on` plus a checksum of what the catch-up skips (`verify`). */
+export type PrecopyMode = 'on' | 'off' | 'verify';
+const PRECOPY_MODES: readonly PrecopyMode[] = ['on', 'off', 'verify'];
+
+export interface PrecopySettings {
+  mode: PrecopyMode;
+  /** Online rounds at most (precopy-rounds). */
+  rounds: number;
+}
+
+/**
+ * `precopy` and `precopy-rounds` from `[sst]` (docs/protocol.md §3.3.1). The default stays `off`
+ * until the real-cluster gate under a write load passes; an unknown value is refused with 22.
+ */
+export function resolvePrecopy(lookup: Lookup): PrecopySettings {
+  const raw = nonEmpty(lookup([['sst']], 'precopy'));
+  const mode = raw === undefined ? 'off' : PRECOPY_MODES.find((m) => m === raw.toLowerCase());
+  if (mode === undefined) throw new SstError(Exit.BAD_CONFIG, `precopy=${raw ?? ''}: must be on, off or verify`);
+  const rounds = nonEmpty(lookup([['sst']], PRECOPY_ROUNDS.name));
+  return { mode, rounds: rounds === undefined ? 2 : parseNumber(PRECOPY_ROUNDS, rounds) };
 }

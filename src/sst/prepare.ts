@@ -15,11 +15,13 @@ import {
   resolveBinlog,
   resolveLayout,
   resolveMaxBinlogs,
+  resolvePrecopy,
   resolveProgressInterval,
   resolveRateLimit,
   resolveTimeouts,
   type BinlogSettings,
   type Layout,
+  type PrecopySettings,
 } from '../config/settings';
 
 /** Everything both roles decide before they print their first protocol line. */
@@ -38,6 +40,8 @@ export interface Prepared {
   rateLimit: number | undefined;
   /** Seconds; 0 = off. */
   timeouts: { initial: number; idle: number };
+  /** Online rounds before the lock (docs/protocol.md §3.3.1). */
+  precopy: PrecopySettings;
 }
 
 function isDirectory(p: string): boolean {
@@ -94,5 +98,6 @@ export function prepare(args: SstArgs): Prepared {
     progressInterval: resolveProgressInterval(lookup),
     rateLimit: resolveRateLimit(lookup),
     timeouts: resolveTimeouts(lookup),
+    precopy: resolvePrecopy(lookup),
   };
 }
