@@ -26,6 +26,8 @@ export interface Pass {
   bytes: number;
   /** A batch's file list: the donor writes `entries` (NUL-separated) to `file` before the pass runs. */
   list?: { file: string; entries: string[] };
+  /** An online precopy pass (docs/protocol.md §3.3.1): rsync's 24, files that vanished while it read, is not a failure. */
+  vanishedOk?: boolean;
 }
 
 /** A regular file, symlink or special file below a database directory, relative to the datadir. */
@@ -66,6 +68,8 @@ export interface PlanInput {
    * donor's pauses (which share the limit among the streams) never follow a burst at full speed.
    */
   rateLimit?: number;
+  /** False: no engine passes (a precopy's online rounds leave them to the locked catch-up, which always sends them whole). */
+  engines?: boolean;
 }
 
 export type EnginePass = 'dataHome' | 'logDir' | 'undoDir' | 'ariaLog';
@@ -248,7 +252,7 @@ export function transferPlan(input: PlanInput): { structure: Pass[]; queue: Pass
     });
   }
   const engineDirs: Record<EnginePass, string> = { dataHome: input.dataHome, logDir: input.logDir, undoDir: input.undoDir, ariaLog: input.ariaLog };
-  for (const pass of Object.keys(ENGINE_FILES) as EnginePass[]) {
+  for (const pass of input.engines === false ? [] : (Object.keys(ENGINE_FILES) as EnginePass[])) {
     queue.push(onlyFiles(pass, engineDirs[pass], url(MODULES[pass]), input.engineBytes?.[pass] ?? 0));
   }
   const all = trees(input, url(MODULES.data));
@@ -283,4 +287,29 @@ export function markerPass(target: string, markerFile: string): Pass {
     bytes: 0,
     args: ['--archive', '--quiet', '--checksum', markerFile, `${target}/${MODULES.data}/`],
   };
+}
+
+/**
+ * Pure: `passes` for an online precopy round, while the donor is writable: a file listed and
+ * gone before rsync reads it is skipped (`--ignore-missing-args`, rsync ≥ 3.1.0, else exit 23)
+ * and one gone while read (exit 24) is no failure. Either is sent, or deleted, by the catch-up.
+ */
+export function onlinePasses(passes: readonly Pass[]): Pass[] {
+  return passes.map((p) => ({ ...p, vanishedOk: true, args: [...p.args.slice(0, COMMON_FLAGS.length), '--ignore-missing-args', ...p.args.slice(COMMON_FLAGS.length)] }));
+}
+
+/** What the verify passes print for each file whose checksum differed, and which they therefore sent again. */
+export const VERIFY_OUT_FORMAT = 'precopy verify: %n differed on the joiner and was sent again';
+
+/**
+ * Pure: `passes` (of files the catch-up skipped) as checksum comparisons under the lock
+ * (precopy=verify): `--checksum` in place of `--ignore-times`, so only a file whose content
+ * differs is sent, and without `--quiet`, so each such file is named in the log.
+ */
+export function verifyPasses(passes: readonly Pass[]): Pass[] {
+  return passes.map((p) => ({
+    ...p,
+    name: `verify ${p.name}`,
+    args: p.args.flatMap((a) => (a === '--ignore-times' ? ['--checksum'] : a === '--quiet' ? [`--out-format=${VERIFY_OUT_FORMAT}`] : [a])),
+  }));
 }

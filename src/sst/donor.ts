@@ -23,6 +23,7 @@ import { engineBytes, databaseFiles, totalSize } from './source-files';
 import { formatBytes, formatRate } from './progress-format';
 import { formatDuration, TransferMonitor } from './transfer-monitor';
 import { runQueue, TransferState } from './transfer-queue';
+import { Precopy, type PrecopyTools } from './precopy';
 import { readIo } from '../proc/io-meter';
 
 /** mariadbd renames tables_flushed into place; a look costs one stat, and each one late keeps the tables locked longer. */
@@ -67,9 +68,21 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
   const rsyncTarget = `rsync://${AUTH_USER}@${formatHostPort(target)}`;
 
   let state: string;
+  let unlocked: (() => void) | undefined;
   if (args.bypass) {
     state = bypassState(args);
     log.info(`IST chosen: sending only the marker (state ${state})`);
+  } else if (prepared.precopy.mode !== 'off') {
+    // docs/protocol.md §3.3.1: copy while the donor is writable, then lock for the catch-up only.
+    const precopy = new Precopy(life, runner, args, prepared, rsyncTarget, work, precopyTools(life, args, prepared));
+    const peerNames = async (e: unknown): Promise<never> => {
+      throw await withPeerNames(e, target, prepared);
+    };
+    const online = await precopy.online().catch(peerNames);
+    const lockedAt = Date.now();
+    state = await flushTables(life, args.datadir);
+    await precopy.catchUp(online).catch(peerNames);
+    unlocked = () => Precopy.reportLock(online, Date.now() - lockedAt);
   } else {
     state = await flushTables(life, args.datadir);
     await transfer(life, runner, args, prepared, rsyncTarget, work).catch(async (e: unknown) => {
@@ -77,6 +90,7 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
     });
   }
   writeProtocolLine('donor', 'continue');
+  unlocked?.();
 
   const marker = path.join(work, MARKER);
   writeFileSync(marker, renderMarker({ state, secret, bypass: args.bypass }), { mode: 0o600 });
@@ -249,6 +263,24 @@ async function transfer(life: Lifecycle, runner: RsyncRunner, args: SstArgs, p: 
   if (args.progress) writeProtocolLine('donor', `complete ${total}`);
   const seconds = (Date.now() - started) / 1000;
   log.info(`data copied in ${seconds.toFixed(1)} s (${formatBytes(total)}, ${formatRate(seconds > 0 ? total / seconds : 0)}, ${plan.queue.length} passes, ${p.backupThreads} in parallel)`);
+}
+
+/** The rounds of a precopy list, watch and report as transfer() does. */
+function precopyTools(life: Lifecycle, args: SstArgs, p: Prepared): PrecopyTools {
+  return {
+    databaseDirectories,
+    monitor: (total, offset) =>
+      new TransferMonitor({
+        total,
+        offset,
+        startedAt: Date.now(),
+        logEveryMs: p.progressInterval * 1000,
+        protocolEveryMs: args.progress ? (p.progressInterval || PROTOCOL_PROGRESS_DEFAULT_S) * 1000 : 0,
+        rateLimit: p.rateLimit,
+        idleTimeoutMs: p.timeouts.idle * 1000,
+      }),
+    watch: (monitor, state) => watchTransfer(life, monitor, state, p.rateLimit === undefined ? LOOK_MS : LIMITED_LOOK_MS, p.timeouts.idle),
+  };
 }
 
 /** How often the monitor looks at the streams: for progress and idleness; for a rate limit. */

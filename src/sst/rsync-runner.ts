@@ -28,6 +28,9 @@ export function tunnelEnv(base: NodeJS.ProcessEnv, socat: string, address: strin
   return { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, WSREP_SST_TUNNEL_SOCAT: socat, WSREP_SST_TUNNEL_ADDRESS: address };
 }
 
+/** rsync's "some files vanished before they could be transferred". */
+const RSYNC_VANISHED = 24;
+
 /** How long rsync's tunnel may take to close by itself once rsync has exited. */
 const GROUP_GRACE_MS = 2000;
 /** The group is gone by then, so its stderr ends at once; this only bounds a stray holder of the pipe. */
@@ -51,9 +54,10 @@ export function rsyncRunner(life: Lifecycle, rsync: string, env: NodeJS.ProcessE
       const child = life.supervisor.spawn({ name: `rsync ${pass.name}`, command: rsync, args, env, cwd });
       if (child.pid > 0) started?.(child.pid);
       const result = await life.race(child.exited);
-      exited?.(result.code === 0);
+      const ok = result.code === 0 || (pass.vanishedOk === true && result.code === RSYNC_VANISHED);
+      exited?.(ok);
       await life.supervisor.stop(child, GROUP_GRACE_MS);
-      if (result.code !== 0) {
+      if (!ok) {
         // socat's reason (a TLS refusal) may still sit in the pipe when rsync's exit is seen.
         await life.race(Promise.race([child.stderrDone, delay(STDERR_DRAIN_MS)]));
         throw classifyRsyncFailure(pass.name, result.code, result.signal, child.stderrTail(), pass.first);

@@ -13,6 +13,8 @@ export interface MonitorOptions {
   rateLimit?: number;
   /** No byte sent this long while a pass runs ends the SST; 0 = never. */
   idleTimeoutMs: number;
+  /** Bytes earlier precopy rounds sent: the `complete N` lines count on from them, so they never go back. */
+  offset?: number;
 }
 
 /** What the caller does after a look: log, tell mariadbd, pause or resume streams, or give up. */
@@ -101,7 +103,7 @@ export class TransferMonitor {
       this.nextLog = nextDeadline(this.nextLog, now, this.o.logEveryMs);
     }
     if (now >= this.nextProtocol) {
-      actions.protocol = `complete ${this.sent}`;
+      actions.protocol = `complete ${(this.o.offset ?? 0) + this.sent}`;
       this.nextProtocol = nextDeadline(this.nextProtocol, now, this.o.protocolEveryMs);
     }
     return actions;

@@ -121,6 +121,13 @@ export interface SstOptions {
   onReady?: (address: string, auth: string | undefined) => Promise<void>;
   /** Replaces the `name:secret` that mariadbd would hand to the donor. */
   donorAuth?: string;
+  /** Called with the donor as soon as it runs (a precopy test watches its log to write during round 1). */
+  onDonorStart?: (donor: RoleRun) => void;
+  /**
+   * Called on the donor's `flush tables`, before tables_flushed is written: the donor waits
+   * there, after its online precopy rounds and before its catch-up, while the test writes.
+   */
+  beforeLock?: () => Promise<void> | void;
 }
 
 /** One SST, donor→joiner, the way two mariadbd would run it. */
@@ -139,11 +146,15 @@ export async function runSst(o: SstOptions): Promise<SstResult> {
     'ignore',
     o.donor.binary,
   );
+  o.onDonorStart?.(donor);
   const state = `${STATE_UUID}:${seqno} 0`;
   for (;;) {
     const line = await donor.nextLine(300_000);
     if (line === undefined) break;
-    if (line === 'flush tables') writeTablesFlushed(o.donor.datadir, state);
+    if (line === 'flush tables') {
+      await o.beforeLock?.();
+      writeTablesFlushed(o.donor.datadir, state);
+    }
     if (line.startsWith('done')) break;
   }
   const donorCode = await donor.exit;

@@ -1,0 +1,167 @@
+/**
+ * docs/protocol.md §3.3.1, with the real program, socat and rsync: the donor copies online,
+ * the driver (playing mariadbd) writes to the donor's datadir between the online rounds and the
+ * lock, or while round 1 runs, and the joiner's tree must still equal the donor's as it was
+ * under the lock, byte for byte.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { runSst, STATE_UUID, type NodeSide, type RoleRun } from '../helpers/driver';
+import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
+import type { NodeCert, Pki } from '../helpers/pki';
+import { freePort, killTagged, waitNoTagged } from '../helpers/procs';
+import { JOINER_IP, makeTwoNodePki } from '../helpers/two-nodes';
+import { PRECOPY_MARGIN_MS } from '../../src/sst/precopy-rule';
+
+let root: string;
+let pki: Pki;
+let joinerCert: NodeCert;
+let donorCert: NodeCert;
+let tag = '';
+
+before(() => {
+  ({ root, pki, joinerCert, donorCert } = makeTwoNodePki('sst-precopy-'));
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => killTagged(tag));
+
+interface Pair {
+  joiner: NodeSide;
+  donor: NodeSide;
+  address: string;
+}
+
+async function pair(name: string, donorSst: Record<string, string>): Promise<Pair> {
+  tag = `${name}-${randomBytes(4).toString('hex')}`;
+  const node = (side: string, cert: NodeCert, sst: Record<string, string>): NodeSide => {
+    const dir = join(root, tag, side);
+    mkdirSync(dir, { recursive: true });
+    const cnf = join(dir, 'my.cnf');
+    writeFileSync(cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\n${Object.entries(sst).map(([k, v]) => `${k}=${v}\n`).join('')}`);
+    return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag } };
+  };
+  const port = await freePort(JOINER_IP);
+  return { joiner: node('joiner', joinerCert, {}), donor: node('donor', donorCert, donorSst), address: `${JOINER_IP}:${port}` };
+}
+
+const copied = (rel: string): boolean => !STAYS_HOME.test(rel);
+const HOUR_AGO = (): Date => new Date(Date.now() - 3_600_000);
+
+/** Overwrites `length` bytes at `offset` in place (same size), as a page write does. */
+function rewrite(file: string, offset: number, length: number): void {
+  const fd = openSync(file, 'r+');
+  try {
+    writeSync(fd, randomBytes(length), 0, length, offset);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function sst(p: Pair, o: { beforeLock?: () => void; onDonorStart?: (d: RoleRun) => void; binlog?: boolean } = {}): Promise<string> {
+  if (o.binlog) {
+    p.joiner.extraArgs = ['--binlog', 'mysql-bin'];
+    p.donor.extraArgs = ['--binlog', 'mysql-bin'];
+  }
+  const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address, beforeLock: o.beforeLock, onDonorStart: o.onDonorStart });
+  const log = r.donor?.stderr() ?? '';
+  const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${log}`;
+  assert.equal(r.donorCode, 0, detail);
+  assert.equal(r.joinerCode, 0, detail);
+  assert.deepEqual(r.donor?.lines, ['flush tables', 'continue', `done ${STATE_UUID}:42 0`], detail);
+  assert.deepEqual(treeDigest(p.joiner.datadir, copied), treeDigest(p.donor.datadir, copied), detail);
+  assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
+  assert.doesNotMatch(log, /\.rsync_tunnel_sst_probe/, 'no probe file is ever sent or named');
+  return log;
+}
+
+describe('precopy: online rounds, then a catch-up under the lock', () => {
+  test('writes between the rounds and the lock: rewritten region with mtime set back, append, rename, new and removed directories, engine files, binlog rotation', async () => {
+    const p = await pair('between', { precopy: 'on', 'sst-max-binlogs': '3' });
+    makeDatadir(p.donor.datadir, { bigTable: 8 * 1024 * 1024, binlogs: 2 });
+    makeDatadir(p.joiner.datadir);
+    rmSync(join(p.joiner.datadir, 'grastate.dat'));
+    const d = p.donor.datadir;
+    const log = await sst(p, {
+      binlog: true,
+      beforeLock: () => {
+        // A page round 1 has read, rewritten in place; a tool then sets its mtime into the past: ctime still says.
+        rewrite(join(d, 'shop', 'orders.ibd'), 4 * 1024 * 1024, 16 * 1024);
+        utimesSync(join(d, 'shop', 'orders.ibd'), HOUR_AGO(), HOUR_AGO());
+        appendFileSync(join(d, 'shop', 'customers.ibd'), randomBytes(16 * 1024));
+        // Replaced by rename, with the new file's times in the past and the same size.
+        const tmp = join(d, 'shop', '#sql-alter.ibd');
+        writeFileSync(tmp, randomBytes(4096));
+        utimesSync(tmp, HOUR_AGO(), HOUR_AGO());
+        renameSync(tmp, join(d, 'shop', 'table with spaces.ibd'));
+        mkdirSync(join(d, 'newdb', 'sub'), { recursive: true });
+        writeFileSync(join(d, 'newdb', 'sub', 't.ibd'), randomBytes(8192));
+        rmSync(join(d, 'sales@002d2024'), { recursive: true });
+        // Engine files change without a table being written; their times say nothing.
+        rewrite(join(d, 'ibdata1'), 0, 4096);
+        utimesSync(join(d, 'ibdata1'), HOUR_AGO(), HOUR_AGO());
+        rewrite(join(d, 'ib_logfile0'), 8192, 512);
+        // The binlog being written at round 1 is closed and a new one opened.
+        appendFileSync(join(d, 'mysql-bin.000002'), randomBytes(1000));
+        writeFileSync(join(d, 'mysql-bin.000003'), randomBytes(5000));
+        appendFileSync(join(d, 'mysql-bin.index'), './mysql-bin.000003\n');
+      },
+    });
+    assert.match(log, /precopy round 1 of at most 2: sent \d+ files, .* donor writable/);
+    assert.match(log, /precopy catch-up under the lock: \d+ changed files/);
+    assert.match(log, /tables were locked for \d+\.\d s \(precopy, \d online rounds?\); a copy of everything/);
+    assert.equal(existsSync(join(p.joiner.datadir, 'sales@002d2024')), false, 'the removed directory is gone on the joiner');
+    const j = p.joiner.datadir;
+    assert.equal(readFileSync(join(j, 'mysql-bin.index'), 'utf8'), './mysql-bin.000001\n./mysql-bin.000002\n./mysql-bin.000003\n');
+    for (const b of ['mysql-bin.000001', 'mysql-bin.000002', 'mysql-bin.000003']) assert.deepEqual(readFileSync(join(j, b)), readFileSync(join(d, b)), b);
+  });
+
+  test('writes while round 1 runs: a file appended to and one rewritten, whether rsync had read them or not', async () => {
+    const p = await pair('during', { precopy: 'on', 'backup-threads': '2' });
+    makeDatadir(p.donor.datadir, { bigTable: 32 * 1024 * 1024 });
+    // Files at rest before the SST, so that only the writes below make round 2 (or the catch-up) send anything.
+    await setTimeout(PRECOPY_MARGIN_MS + 500);
+    const d = p.donor.datadir;
+    let written = false;
+    const log = await sst(p, {
+      onDonorStart: (donor) => {
+        const timer = setInterval(() => {
+          if (written || !/files 1\/\d+ \(/.test(donor.stderr())) return;
+          written = true;
+          clearInterval(timer);
+          appendFileSync(join(d, 'shop', 'orders.ibd'), randomBytes(64 * 1024));
+          rewrite(join(d, 'shop', 'customers.ibd'), 0, 8192);
+          rewrite(join(d, 'mysql', 'user.MAD'), 0, 100);
+        }, 5);
+        donor.exit.then(() => clearInterval(timer), () => clearInterval(timer));
+      },
+    });
+    assert.ok(written, 'the writes happened during round 1');
+    assert.match(log, /precopy round 1 of at most 2/);
+    // Round 2 (when the writes came before its listing) or the catch-up sent the three files, not all nine.
+    assert.match(log, /precopy round 2 of at most 2: sent 3 files|precopy catch-up under the lock: 3 changed files/);
+  });
+
+  test('nothing written: the second round is skipped and the catch-up sends only the engine files', async () => {
+    const p = await pair('idle', { precopy: 'on' });
+    makeDatadir(p.donor.datadir);
+    // A datadir at rest: its ctimes (which no tool can set back) must be older than the reference minus the margin.
+    await setTimeout(PRECOPY_MARGIN_MS + 500);
+    const log = await sst(p);
+    assert.match(log, /precopy: 0 files, 0 B changed during round 1; no further online round/);
+    assert.match(log, /precopy catch-up under the lock: 0 changed files and \d+ always sent .*; 9 database files unchanged since round 1 began/);
+  });
+
+  test('precopy=verify: the skipped files are compared by checksum under the lock, none differs', async () => {
+    const p = await pair('verify', { precopy: 'verify', 'precopy-rounds': '1' });
+    makeDatadir(p.donor.datadir);
+    const d = p.donor.datadir;
+    const log = await sst(p, { beforeLock: () => appendFileSync(join(d, 'shop', 'customers.ibd'), randomBytes(100)) });
+    assert.match(log, /precopy round 1 of at most 1/);
+    assert.match(log, /precopy=verify: comparing the \d+ skipped files/);
+    assert.doesNotMatch(log, /precopy verify: .* differed/);
+  });
+});
