@@ -70,13 +70,13 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 afterEach(() => killTagged(tag));
 
-function cnf(dir: string, c: NodeCert): string {
+function cnf(dir: string, c: NodeCert, extra = ''): string {
   const file = join(dir, 'my.cnf');
-  writeFileSync(file, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${c.bundle}\n`);
+  writeFileSync(file, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${c.bundle}\n${extra}`);
   return file;
 }
 
-async function pair(name: string, joiner: Build, donor: Build): Promise<{ joiner: NodeSide; donor: NodeSide; address: string }> {
+async function pair(name: string, joiner: Build, donor: Build, precopy = false): Promise<{ joiner: NodeSide; donor: NodeSide; address: string }> {
   tag = `prev-${name}-${randomBytes(3).toString('hex')}`;
   const base = join(root, tag);
   mkdirSync(join(base, 'joiner'), { recursive: true });
@@ -84,7 +84,8 @@ async function pair(name: string, joiner: Build, donor: Build): Promise<{ joiner
   const env = { SST_TEST_TAG: tag };
   const side = (who: 'joiner' | 'donor', build: Build, c: NodeCert): NodeSide => ({
     datadir: join(base, who, 'data'),
-    cnf: cnf(join(base, who), c),
+    // The new build's donor copies online first (docs/protocol.md §3.3.1); the joiner's side of the protocol is the same.
+    cnf: cnf(join(base, who), c, precopy && build === 'new' ? 'precopy=on\n' : ''),
     env,
     extraArgs: ['--binlog', 'mysql-bin'],
     binary: build === 'previous' ? previousBinary : undefined,
@@ -106,9 +107,9 @@ function assertBuilds(r: Awaited<ReturnType<typeof runSst>>, joiner: Build, dono
   }
 }
 
-async function fullSst(t: TestContext, joiner: Build, donor: Build): Promise<void> {
+async function fullSst(t: TestContext, joiner: Build, donor: Build, precopy = false): Promise<void> {
   if (skipReason) return t.skip(skipReason);
-  const p = await pair('sst', joiner, donor);
+  const p = await pair('sst', joiner, donor, precopy);
   makeDatadir(p.donor.datadir, { binlogs: 3 });
   const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
   const detail = `joiner (${joiner}) stderr:\n${r.joiner.stderr()}\ndonor (${donor}) stderr:\n${r.donor?.stderr() ?? ''}`;
@@ -123,6 +124,7 @@ async function fullSst(t: TestContext, joiner: Build, donor: Build): Promise<voi
   assert.deepEqual(readFileSync(join(j, 'mysql-bin.000003')), readFileSync(join(p.donor.datadir, 'mysql-bin.000003')), detail);
   assert.equal(readFileSync(join(j, 'mysql-bin.index'), 'utf8'), './mysql-bin.000003\n', detail);
   for (const f of ['grastate.dat', 'mysql-bin.000001', 'mysql-bin.000002']) assert.equal(existsSync(join(j, f)), false, `${f} stays on the donor`);
+  if (precopy) assert.match(r.donor?.stderr() ?? '', /precopy round 1 of at most 2: .*donor writable/, detail);
   assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
 }
 
@@ -146,6 +148,7 @@ async function ist(t: TestContext, joiner: Build, donor: Build): Promise<void> {
 describe(`previous release (${pinnedVersion()}) and this tree, one release apart`, () => {
   test('full SST with binlogs: previous donor → new joiner', (t) => fullSst(t, 'new', 'previous'));
   test('full SST with binlogs: new donor → previous joiner', (t) => fullSst(t, 'previous', 'new'));
+  test('full SST with binlogs, precopy=on: new donor → previous joiner', (t) => fullSst(t, 'previous', 'new', true));
   test('IST (bypass): previous donor → new joiner', (t) => ist(t, 'new', 'previous'));
   test('IST (bypass): new donor → previous joiner', (t) => ist(t, 'previous', 'new'));
 });
