@@ -61,7 +61,9 @@ function rewrite(file: string, offset: number, length: number): void {
   }
 }
 
-async function sst(p: Pair, o: { beforeLock?: () => void; onDonorStart?: (d: RoleRun) => void; binlog?: boolean } = {}): Promise<string> {
+const isProgress = (l: string): boolean => /^(total|complete) \d+$/.test(l);
+
+async function sst(p: Pair, o: { beforeLock?: () => void; onDonorStart?: (d: RoleRun) => void; binlog?: boolean } = {}): Promise<{ log: string; lines: string[] }> {
   if (o.binlog) {
     p.joiner.extraArgs = ['--binlog', 'mysql-bin'];
     p.donor.extraArgs = ['--binlog', 'mysql-bin'];
@@ -71,11 +73,11 @@ async function sst(p: Pair, o: { beforeLock?: () => void; onDonorStart?: (d: Rol
   const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${log}`;
   assert.equal(r.donorCode, 0, detail);
   assert.equal(r.joinerCode, 0, detail);
-  assert.deepEqual(r.donor?.lines, ['flush tables', 'continue', `done ${STATE_UUID}:42 0`], detail);
+  assert.deepEqual(r.donor?.lines.filter((l) => !isProgress(l)), ['flush tables', 'continue', `done ${STATE_UUID}:42 0`], detail);
   assert.deepEqual(treeDigest(p.joiner.datadir, copied), treeDigest(p.donor.datadir, copied), detail);
   assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
   assert.doesNotMatch(log, /\.rsync_tunnel_sst_probe/, 'no probe file is ever sent or named');
-  return log;
+  return { log, lines: r.donor?.lines ?? [] };
 }
 
 describe('precopy: online rounds, then a catch-up under the lock', () => {
@@ -85,7 +87,7 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     makeDatadir(p.joiner.datadir);
     rmSync(join(p.joiner.datadir, 'grastate.dat'));
     const d = p.donor.datadir;
-    const log = await sst(p, {
+    const { log } = await sst(p, {
       binlog: true,
       beforeLock: () => {
         // A page round 1 has read, rewritten in place; a tool then sets its mtime into the past: ctime still says.
@@ -126,7 +128,7 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     await setTimeout(PRECOPY_MARGIN_MS + 500);
     const d = p.donor.datadir;
     let written = false;
-    const log = await sst(p, {
+    const { log } = await sst(p, {
       onDonorStart: (donor) => {
         const timer = setInterval(() => {
           if (written || !/files 1\/\d+ \(/.test(donor.stderr())) return;
@@ -150,7 +152,7 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     makeDatadir(p.donor.datadir);
     // A datadir at rest: its ctimes (which no tool can set back) must be older than the reference minus the margin.
     await setTimeout(PRECOPY_MARGIN_MS + 500);
-    const log = await sst(p);
+    const { log } = await sst(p);
     assert.match(log, /precopy: 0 files, 0 B changed during round 1; no further online round/);
     assert.match(log, /precopy catch-up under the lock: 0 changed files and \d+ always sent .*; 9 database files unchanged since round 1 began/);
   });
@@ -159,9 +161,29 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     const p = await pair('verify', { precopy: 'verify', 'precopy-rounds': '1' });
     makeDatadir(p.donor.datadir);
     const d = p.donor.datadir;
-    const log = await sst(p, { beforeLock: () => appendFileSync(join(d, 'shop', 'customers.ibd'), randomBytes(100)) });
+    const { log } = await sst(p, { beforeLock: () => appendFileSync(join(d, 'shop', 'customers.ibd'), randomBytes(100)) });
     assert.match(log, /precopy round 1 of at most 1/);
     assert.match(log, /precopy=verify: comparing the \d+ skipped files/);
     assert.doesNotMatch(log, /precopy verify: .* differed/);
+  });
+
+  test('--progress 1: total and complete only grow across the rounds and end equal; the rounds come before flush tables', async () => {
+    const p = await pair('progress', { precopy: 'on', 'progress-interval': '1' });
+    makeDatadir(p.donor.datadir, { bigTable: 16 * 1024 * 1024 });
+    p.donor.extraArgs = ['--progress', '1'];
+    const { lines } = await sst(p, { beforeLock: () => appendFileSync(join(p.donor.datadir, 'shop', 'customers.ibd'), randomBytes(100)) });
+    const numbers = (word: string): number[] => lines.filter((l) => l.startsWith(`${word} `)).map((l) => Number(l.split(' ')[1]));
+    const totals = numbers('total');
+    const completes = numbers('complete');
+    assert.ok(totals.length >= 2, `a total for round 1 and one for the catch-up: ${lines.join(' | ')}`);
+    assert.deepEqual([...totals].sort((a, b) => a - b), totals, 'totals only grow');
+    assert.deepEqual([...completes].sort((a, b) => a - b), completes, 'completes only grow');
+    let total = 0;
+    for (const l of lines) {
+      if (l.startsWith('total ')) total = Number(l.split(' ')[1]);
+      if (l.startsWith('complete ')) assert.ok(Number(l.split(' ')[1]) <= total, `${l} after total ${total}`);
+    }
+    assert.equal(completes[completes.length - 1], totals[totals.length - 1], 'ends with complete = total');
+    assert.ok(lines.indexOf('flush tables') > lines.indexOf(`total ${totals[0] ?? -1}`), 'round 1 ran before the lock');
   });
 });
