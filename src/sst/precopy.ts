@@ -107,6 +107,29 @@ function isSymlink(p: string): boolean {
   }
 }
 
+/** Where a symlinked database directory leads, or undefined once it is gone (dropped during an online round). */
+function realOrGone(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A directory dropped while the donor is writable has nothing left to send (pass 1 deletes it
+ * on the joiner); any other failure (EACCES) ends the SST as it does without precopy.
+ */
+function readdirUnlessGone(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw e;
+  }
+}
+
 function readdirOrNone(dir: string): string[] {
   try {
     return readdirSync(dir);
@@ -130,13 +153,17 @@ export class Precopy {
   private list(): Listing {
     const datadir = this.args.datadir;
     const databases = this.tools.databaseDirectories(datadir);
-    const symlinked = Object.fromEntries(databases.filter((db) => isSymlink(path.join(datadir, db))).map((db) => [db, realpathSync(path.join(datadir, db))]));
+    const symlinked: Record<string, string> = {};
+    for (const db of databases.filter((d) => isSymlink(path.join(datadir, d)))) {
+      const resolved = realOrGone(path.join(datadir, db));
+      if (resolved !== undefined) symlinked[db] = resolved;
+    }
     const { layout, binlog } = this.p;
     const clocks = look([datadir, ...Object.values(symlinked), layout.dataHome, layout.logDir, layout.undoDir, layout.ariaLog, ...(binlog ? [binlog.dir] : [])]);
     const kept = pathsInside(datadir, [...tlsFiles(this.p.tls), ...(this.p.tls.caPath === undefined ? [] : [this.p.tls.caPath])]);
     const byFull = new Map<string, FileStamp>();
     const recording: ListingFs = {
-      readdir: (dir) => readdirSync(dir),
+      readdir: readdirUnlessGone,
       lstat: (p) => {
         const st = lstatSync(p);
         byFull.set(p, stampOf(st));
@@ -224,6 +251,9 @@ export class Precopy {
     let l = this.list();
     if (l.kept.length > 0) log.warn(`kept on this node: ${l.kept.join(', ')}: this node's own TLS files inside the datadir are never sent`);
     if (this.p.binlog) log.info(`binary logs to send: ${l.binlogs.length} (sst-max-binlogs ${this.p.maxBinlogs})`);
+    if (this.p.rateLimit !== undefined) {
+      log.info(`rate limit ${formatRate(this.p.rateLimit)} for the whole SST (rlimit): the online rounds take longer, with this node writable; the lock lasts only the catch-up`);
+    }
     let send = new Set(l.stamps.keys());
     let online: Online | undefined;
     for (let round = 1; round <= max; round++) {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -48,7 +48,8 @@ async function pair(name: string, donorSst: Record<string, string>): Promise<Pai
   return { joiner: node('joiner', joinerCert, {}), donor: node('donor', donorCert, donorSst), address: `${JOINER_IP}:${port}` };
 }
 
-const copied = (rel: string): boolean => !STAYS_HOME.test(rel);
+/** The joiner gets a directory for a symlinked database directory: that one is compared file by file instead. */
+const copied = (rel: string): boolean => !STAYS_HOME.test(rel) && !rel.startsWith('linked_db');
 const HOUR_AGO = (): Date => new Date(Date.now() - 3_600_000);
 
 /** Overwrites `length` bytes at `offset` in place (same size), as a page write does. */
@@ -87,9 +88,16 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     makeDatadir(p.joiner.datadir);
     rmSync(join(p.joiner.datadir, 'grastate.dat'));
     const d = p.donor.datadir;
+    // A database directory that is a symlink to another filesystem path (its own probe when on another device).
+    const elsewhere = join(root, tag, 'elsewhere-db');
+    mkdirSync(elsewhere, { recursive: true });
+    writeFileSync(join(elsewhere, 'linked.ibd'), randomBytes(64 * 1024));
+    symlinkSync(elsewhere, join(d, 'linked_db'));
     const { log } = await sst(p, {
       binlog: true,
       beforeLock: () => {
+        rewrite(join(elsewhere, 'linked.ibd'), 1024, 1024);
+        writeFileSync(join(elsewhere, 'added.ibd'), randomBytes(2048));
         // A page round 1 has read, rewritten in place; a tool then sets its mtime into the past: ctime still says.
         rewrite(join(d, 'shop', 'orders.ibd'), 4 * 1024 * 1024, 16 * 1024);
         utimesSync(join(d, 'shop', 'orders.ibd'), HOUR_AGO(), HOUR_AGO());
@@ -116,6 +124,8 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     assert.match(log, /precopy catch-up under the lock: \d+ changed files/);
     assert.match(log, /tables were locked for \d+\.\d s \(precopy, \d online rounds?\); a copy of everything/);
     assert.equal(existsSync(join(p.joiner.datadir, 'sales@002d2024')), false, 'the removed directory is gone on the joiner');
+    assert.deepEqual(readFileSync(join(p.joiner.datadir, 'linked_db', 'linked.ibd')), readFileSync(join(elsewhere, 'linked.ibd')));
+    assert.deepEqual(readFileSync(join(p.joiner.datadir, 'linked_db', 'added.ibd')), readFileSync(join(elsewhere, 'added.ibd')));
     const j = p.joiner.datadir;
     assert.equal(readFileSync(join(j, 'mysql-bin.index'), 'utf8'), './mysql-bin.000001\n./mysql-bin.000002\n./mysql-bin.000003\n');
     for (const b of ['mysql-bin.000001', 'mysql-bin.000002', 'mysql-bin.000003']) assert.deepEqual(readFileSync(join(j, b)), readFileSync(join(d, b)), b);
@@ -185,5 +195,30 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     }
     assert.equal(completes[completes.length - 1], totals[totals.length - 1], 'ends with complete = total');
     assert.ok(lines.indexOf('flush tables') > lines.indexOf(`total ${totals[0] ?? -1}`), 'round 1 ran before the lock');
+  });
+
+  test('a database directory dropped and another created while round 1 runs: no failure, and the joiner follows', async () => {
+    const p = await pair('drop-during', { precopy: 'on', 'backup-threads': '2' });
+    makeDatadir(p.donor.datadir, { bigTable: 32 * 1024 * 1024 });
+    const d = p.donor.datadir;
+    mkdirSync(join(d, 'doomed'));
+    for (let i = 0; i < 20; i++) writeFileSync(join(d, 'doomed', `t${i}.ibd`), randomBytes(4096));
+    let done = false;
+    await sst(p, {
+      onDonorStart: (donor) => {
+        const timer = setInterval(() => {
+          if (done || !/files 1\/\d+ \(/.test(donor.stderr())) return;
+          done = true;
+          clearInterval(timer);
+          rmSync(join(d, 'doomed'), { recursive: true });
+          mkdirSync(join(d, 'born'));
+          writeFileSync(join(d, 'born', 't.ibd'), randomBytes(4096));
+        }, 5);
+        donor.exit.then(() => clearInterval(timer), () => clearInterval(timer));
+      },
+    });
+    assert.ok(done);
+    assert.equal(existsSync(join(p.joiner.datadir, 'doomed')), false);
+    assert.ok(existsSync(join(p.joiner.datadir, 'born', 't.ibd')));
   });
 });
