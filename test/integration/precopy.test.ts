@@ -221,4 +221,29 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     assert.equal(existsSync(join(p.joiner.datadir, 'doomed')), false);
     assert.ok(existsSync(join(p.joiner.datadir, 'born', 't.ibd')));
   });
+
+  test('rlimit with precopy: the rounds and the catch-up keep the limit, and the SST completes', async () => {
+    const p = await pair('rlimit', { precopy: 'on', rlimit: '2m' });
+    makeDatadir(p.donor.datadir, { bigTable: 3 * 1024 * 1024 });
+    const started = Date.now();
+    const { log } = await sst(p);
+    assert.match(log, /rate limit 2\.0 MiB\/s for the whole SST \(rlimit\): the online rounds take longer/);
+    assert.match(log, /rate limit 2\.0 MiB\/s \(rlimit\): the catch-up takes at least/);
+    // Round 1 alone sends over 3 MiB: at 2 MiB/s no run can be quicker than a second.
+    assert.ok(Date.now() - started >= 1000, 'the limit held');
+  });
+
+  test('IST (bypass) with precopy on: only the marker, no round', async () => {
+    const p = await pair('bypass', { precopy: 'on' });
+    makeDatadir(p.donor.datadir);
+    makeDatadir(p.joiner.datadir);
+    const before = treeDigest(p.joiner.datadir);
+    const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address, bypass: true, seqno: 77 });
+    const detail = r.donor?.stderr() ?? '';
+    assert.equal(r.donorCode, 0, detail);
+    assert.equal(r.joinerCode, 0, detail);
+    assert.deepEqual(r.donor?.lines, ['continue', `done ${STATE_UUID}:77 0`], detail);
+    assert.doesNotMatch(detail, /precopy (round|catch-up)|tables were locked/);
+    assert.deepEqual(treeDigest(p.joiner.datadir), before);
+  });
 });
