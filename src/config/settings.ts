@@ -162,8 +162,8 @@ export interface PrecopySettings {
 }
 
 /**
- * `precopy` and `precopy-rounds` from `[sst]` (docs/protocol.md §3.3.1). The default stays `off`
- * until the real-cluster gate under a write load passes; an unknown value is refused with 22.
+ * `precopy` and `precopy-rounds` from `[sst]` (docs/protocol.md §3.3.1). `off` by default, as 0.3.0
+ * behaved; an unknown value is refused with 22.
  */
 export function resolvePrecopy(lookup: Lookup): PrecopySettings {
   const raw = nonEmpty(lookup([['sst']], 'precopy'));
