@@ -59,7 +59,12 @@ export type Reason = 'new' | 'replaced' | 'size' | 'mtime' | 'ctime' | 'no refer
  * the round's references, or undefined when the joiner already holds its bytes. A device the
  * round could not probe has no reference: its files are always sent.
  */
-export function changeReason(before: FileStamp | undefined, now: FileStamp, refs: References, marginMs = PRECOPY_MARGIN_MS): Reason | undefined {
+export function changeReason(
+  before: FileStamp | undefined,
+  now: FileStamp,
+  refs: References,
+  marginMs = PRECOPY_MARGIN_MS,
+): Reason | undefined {
   if (before === undefined) return 'new';
   if (before.ino !== now.ino || before.dev !== now.dev) return 'replaced';
   if (before.size !== now.size) return 'size';
@@ -131,8 +136,17 @@ export function worthAnotherRound(bytes: number, files: number, lastBytes: numbe
  * (the last of `binlogs`, oldest first). The binlog list the joiner builds its index from is
  * written afresh at the lock and always sent too; closed binlogs follow the rule.
  */
-export function alwaysSent(layout: Layout, list: (dir: string) => readonly string[], binlogs: readonly string[]): string[] {
-  const dirs: Record<EnginePass, string> = { dataHome: layout.dataHome, logDir: layout.logDir, undoDir: layout.undoDir, ariaLog: layout.ariaLog };
+export function alwaysSent(
+  layout: Layout,
+  list: (dir: string) => readonly string[],
+  binlogs: readonly string[],
+): string[] {
+  const dirs: Record<EnginePass, string> = {
+    dataHome: layout.dataHome,
+    logDir: layout.logDir,
+    undoDir: layout.undoDir,
+    ariaLog: layout.ariaLog,
+  };
   const out = new Set<string>();
   for (const pass of Object.keys(ENGINE_FILES) as EnginePass[]) {
     for (const name of list(dirs[pass])) {

@@ -5,7 +5,17 @@
  * lists, plans and runs the rounds through the same tunnel, queue and streams as the copy under
  * the lock (donor.ts's transfer, which precopy=off keeps).
  */
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, realpathSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  realpathSync,
+  statSync,
+  unlinkSync,
+  type Stats,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { posix as path } from 'node:path';
 import type { SstArgs } from '../config/args';
@@ -15,7 +25,15 @@ import { writeProtocolLine } from '../protocol/out';
 import { pathsInside, tlsFiles } from '../rsync/own-files';
 import { onlinePasses, transferPlan, verifyPasses, type Pass, type SourceFile } from '../rsync/plan';
 import { binlogsToSend, writeBinlogList } from './binlogs';
-import { alwaysSent, clockStep, selectChanged, worthAnotherRound, type ClockLook, type FileStamp, type Reason } from './precopy-rule';
+import {
+  alwaysSent,
+  clockStep,
+  selectChanged,
+  worthAnotherRound,
+  type ClockLook,
+  type FileStamp,
+  type Reason,
+} from './precopy-rule';
 import type { Prepared } from './prepare';
 import { formatBytes, formatRate } from './progress-format';
 import type { RsyncRunner } from './rsync-runner';
@@ -58,7 +76,13 @@ export interface Online {
   fullBytes?: number;
 }
 
-const stampOf = (st: Stats): FileStamp => ({ size: st.isFile() ? st.size : 0, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, dev: st.dev });
+const stampOf = (st: Stats): FileStamp => ({
+  size: st.isFile() ? st.size : 0,
+  mtimeMs: st.mtimeMs,
+  ctimeMs: st.ctimeMs,
+  ino: st.ino,
+  dev: st.dev,
+});
 
 /**
  * The reference of each filesystem the copy reads from: the stamp the kernel put on a file we
@@ -88,7 +112,9 @@ function probe(dirs: readonly string[]): Map<number, number> {
         unlinkSync(file);
       }
     } catch (e) {
-      log.warn(`precopy: no reference time for ${dir} (${(e as Error).message}): its files are sent again under the lock`);
+      log.warn(
+        `precopy: no reference time for ${dir} (${(e as Error).message}): its files are sent again under the lock`,
+      );
     }
   }
   return refs;
@@ -159,8 +185,19 @@ export class Precopy {
       if (resolved !== undefined) symlinked[db] = resolved;
     }
     const { layout, binlog } = this.p;
-    const clocks = look([datadir, ...Object.values(symlinked), layout.dataHome, layout.logDir, layout.undoDir, layout.ariaLog, ...(binlog ? [binlog.dir] : [])]);
-    const kept = pathsInside(datadir, [...tlsFiles(this.p.tls), ...(this.p.tls.caPath === undefined ? [] : [this.p.tls.caPath])]);
+    const clocks = look([
+      datadir,
+      ...Object.values(symlinked),
+      layout.dataHome,
+      layout.logDir,
+      layout.undoDir,
+      layout.ariaLog,
+      ...(binlog ? [binlog.dir] : []),
+    ]);
+    const kept = pathsInside(datadir, [
+      ...tlsFiles(this.p.tls),
+      ...(this.p.tls.caPath === undefined ? [] : [this.p.tls.caPath]),
+    ]);
     const byFull = new Map<string, FileStamp>();
     const recording: ListingFs = {
       readdir: readdirUnlessGone,
@@ -190,10 +227,17 @@ export class Precopy {
   }
 
   /** The files of `now` to send after `held` (and `since`'s clocks); everything, with a WARNING, after a clock step. */
-  private select(held: ReadonlyMap<string, FileStamp>, since: ClockLook, now: Listing, when: string): { send: Set<string>; reasons: Partial<Record<Reason, number>> } {
+  private select(
+    held: ReadonlyMap<string, FileStamp>,
+    since: ClockLook,
+    now: Listing,
+    when: string,
+  ): { send: Set<string>; reasons: Partial<Record<Reason, number>> } {
     const step = clockStep(since, now.look);
     if (step !== undefined) {
-      log.warn(`precopy: a clock stepped between the last round and ${when} (${step}): file times cannot be trusted, so everything is sent again`);
+      log.warn(
+        `precopy: a clock stepped between the last round and ${when} (${step}): file times cannot be trusted, so everything is sent again`,
+      );
       return { send: new Set(now.stamps.keys()), reasons: {} };
     }
     const r = selectChanged(held, now.stamps, since.refs);
@@ -217,7 +261,12 @@ export class Precopy {
     return bytes;
   }
 
-  private plan(l: Listing, files: readonly SourceFile[], binlogs: readonly string[], locked: boolean): { structure: Pass[]; queue: Pass[] } {
+  private plan(
+    l: Listing,
+    files: readonly SourceFile[],
+    binlogs: readonly string[],
+    locked: boolean,
+  ): { structure: Pass[]; queue: Pass[] } {
     const { layout } = this.p;
     return transferPlan({
       target: this.target,
@@ -249,10 +298,13 @@ export class Precopy {
   async online(): Promise<Online> {
     const max = this.p.precopy.rounds;
     let l = this.list();
-    if (l.kept.length > 0) log.warn(`kept on this node: ${l.kept.join(', ')}: this node's own TLS files inside the datadir are never sent`);
+    if (l.kept.length > 0)
+      log.warn(`kept on this node: ${l.kept.join(', ')}: this node's own TLS files inside the datadir are never sent`);
     if (this.p.binlog) log.info(`binary logs to send: ${l.binlogs.length} (sst-max-binlogs ${this.p.maxBinlogs})`);
     if (this.p.rateLimit !== undefined) {
-      log.info(`rate limit ${formatRate(this.p.rateLimit)} for the whole SST (rlimit): the online rounds take longer, with this node writable; the lock lasts only the catch-up`);
+      log.info(
+        `rate limit ${formatRate(this.p.rateLimit)} for the whole SST (rlimit): the online rounds take longer, with this node writable; the lock lasts only the catch-up`,
+      );
     }
     let send = new Set(l.stamps.keys());
     let online: Online | undefined;
@@ -272,14 +324,24 @@ export class Precopy {
       // The joiner holds what this round sent, and what it skipped as unchanged; not the binlog being written.
       const held = new Map(l.stamps);
       if (current !== undefined) held.delete(current);
-      online = { look: l.look, held, rounds: round, sent: (online?.sent ?? 0) + bytes, first: online?.first ?? { bytes, seconds } };
+      online = {
+        look: l.look,
+        held,
+        rounds: round,
+        sent: (online?.sent ?? 0) + bytes,
+        first: online?.first ?? { bytes, seconds },
+      };
       if (round === max) break;
       const next = this.list();
       const chosen = this.select(online.held, online.look, next, `round ${round + 1}`);
-      const nextFiles = next.files.filter((f) => chosen.send.has(f.path)).length + next.binlogs.filter((b) => chosen.send.has(b)).length;
+      const nextFiles =
+        next.files.filter((f) => chosen.send.has(f.path)).length +
+        next.binlogs.filter((b) => chosen.send.has(b)).length;
       const nextBytes = sumSizes(next.stamps, chosen.send);
       if (!worthAnotherRound(nextBytes, nextFiles, bytes)) {
-        log.info(`precopy: ${nextFiles} files, ${formatBytes(nextBytes)} changed during round ${round}; no further online round`);
+        log.info(
+          `precopy: ${nextFiles} files, ${formatBytes(nextBytes)} changed during round ${round}; no further online round`,
+        );
         break;
       }
       l = next;
@@ -311,9 +373,12 @@ export class Precopy {
         `(engine files, the binlog being written), ${formatBytes(bytes)}; ${l.files.length - files.length} database files unchanged since round ${online.rounds} began`,
     );
     if (this.p.rateLimit !== undefined) {
-      log.info(`rate limit ${formatRate(this.p.rateLimit)} (rlimit): the catch-up takes at least ${formatDuration(bytes / this.p.rateLimit)}, with this node's tables locked`);
+      log.info(
+        `rate limit ${formatRate(this.p.rateLimit)} (rlimit): the catch-up takes at least ${formatDuration(bytes / this.p.rateLimit)}, with this node's tables locked`,
+      );
     }
-    online.fullBytes = sumBytes(l.files) + totalSize(l.binlogs) + Object.values(engineBytes(this.p.layout)).reduce((n, b) => n + b, 0);
+    online.fullBytes =
+      sumBytes(l.files) + totalSize(l.binlogs) + Object.values(engineBytes(this.p.layout)).reduce((n, b) => n + b, 0);
     const started = performance.now();
     await this.run(plan.structure, plan.queue, online.sent);
     online.sent += bytes;
@@ -323,7 +388,9 @@ export class Precopy {
       // Only the queue: the structure pass has just run.
       // Only the queue: the structure pass has just run; the list files are rewritten as each pass starts.
       const checked = verifyPasses(this.plan(l, skipped, closed, false).queue);
-      log.info(`precopy=verify: comparing the ${skipped.length + closed.length} skipped files (${formatBytes(sumBytes(skipped) + totalSize(closed))}) by checksum under the lock; any that differs is named and sent`);
+      log.info(
+        `precopy=verify: comparing the ${skipped.length + closed.length} skipped files (${formatBytes(sumBytes(skipped) + totalSize(closed))}) by checksum under the lock; any that differs is named and sent`,
+      );
       for (const pass of checked) await this.runner.run(pass);
     }
     log.info(`precopy catch-up done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -336,7 +403,9 @@ export class Precopy {
       rate > 0 && online.fullBytes !== undefined
         ? `; a copy of everything (${formatBytes(online.fullBytes)}) under the lock would have taken about ${formatDuration(online.fullBytes / rate)} at round 1's rate`
         : '';
-    log.info(`tables were locked for ${(lockedMs / 1000).toFixed(1)} s (precopy, ${online.rounds} online ${online.rounds === 1 ? 'round' : 'rounds'})${full}`);
+    log.info(
+      `tables were locked for ${(lockedMs / 1000).toFixed(1)} s (precopy, ${online.rounds} online ${online.rounds === 1 ? 'round' : 'rounds'})${full}`,
+    );
   }
 }
 

@@ -99,18 +99,27 @@ END`;
 /** A background client running the load on the donor; resolves when the procedure returns. */
 function startLoad(l: Load): { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }> } {
   c.sql(donor, 'UPDATE wl.ctl SET stop = 0');
-  const child = spawn('mariadb', ['--no-defaults', `--socket=${donor.socket}`, '-uroot', '-N', '-B', '-e', `CALL wl.run(${l.batch}, ${l.ddlEvery})`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    'mariadb',
+    ['--no-defaults', `--socket=${donor.socket}`, '-uroot', '-N', '-B', '-e', `CALL wl.run(${l.batch}, ${l.ddlEvery})`],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (d: string) => (stderr += d));
-  const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+  const done = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, stderr })),
+  );
   return { child, done };
 }
 
 const SYSTEM = "('mysql', 'information_schema', 'performance_schema', 'sys')";
 
 function userTables(n: ClusterNode): string[] {
-  const out = c.sql(n, `SELECT CONCAT('\`', table_schema, '\`.\`', table_name, '\`') FROM information_schema.tables WHERE table_schema NOT IN ${SYSTEM} AND table_type = 'BASE TABLE' ORDER BY 1`);
+  const out = c.sql(
+    n,
+    `SELECT CONCAT('\`', table_schema, '\`.\`', table_name, '\`') FROM information_schema.tables WHERE table_schema NOT IN ${SYSTEM} AND table_type = 'BASE TABLE' ORDER BY 1`,
+  );
   return out === '' ? [] : out.split('\n');
 }
 
@@ -127,15 +136,30 @@ function assertEqualEverywhere(context: string): void {
 }
 
 before(async () => {
-  ({ c } = await bootstrap('precopy', [{ name: 'node1', ip: '127.0.0.151' }, { name: 'node2', ip: '127.0.0.152' }], (_c, ns) => {
-    for (const n of ns) {
-      n.spec.mysqld = { ...n.spec.mysqld, wsrep_mode: 'REPLICATE_MYISAM,REPLICATE_ARIA', log_bin: '', wsrep_sst_donor: 'node1' };
-    }
-  }));
+  ({ c } = await bootstrap(
+    'precopy',
+    [
+      { name: 'node1', ip: '127.0.0.151' },
+      { name: 'node2', ip: '127.0.0.152' },
+    ],
+    (_c, ns) => {
+      for (const n of ns) {
+        n.spec.mysqld = {
+          ...n.spec.mysqld,
+          wsrep_mode: 'REPLICATE_MYISAM,REPLICATE_ARIA',
+          log_bin: '',
+          wsrep_sst_donor: 'node1',
+        };
+      }
+    },
+  ));
   [donor, joiner] = c.nodes as [ClusterNode, ClusterNode];
   c.sql(donor, SCHEMA);
   // The client splits -e on `;`: the procedure's body goes in on stdin, after a DELIMITER line.
-  const r = spawnSync('mariadb', ['--no-defaults', `--socket=${donor.socket}`, '-uroot', 'wl'], { input: `DELIMITER //\n${PROCEDURE}//\n`, encoding: 'utf8' });
+  const r = spawnSync('mariadb', ['--no-defaults', `--socket=${donor.socket}`, '-uroot', 'wl'], {
+    input: `DELIMITER //\n${PROCEDURE}//\n`,
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
 });
 
@@ -148,14 +172,26 @@ describe('precopy under a write load on the donor: the joiner equals the donor',
         await c.stop(joiner);
         rmSync(joiner.datadir, { recursive: true, force: true });
       }
-      donor.spec.sst = { tca: c.pki.caCert, tcert: donor.cert.bundle, precopy: l.mode, 'precopy-rounds': String(l.rounds) };
+      donor.spec.sst = {
+        tca: c.pki.caCert,
+        tcert: donor.cert.bundle,
+        precopy: l.mode,
+        'precopy-rounds': String(l.rounds),
+      };
       c.writeConfigs();
-      if (l.bigRows > 0) c.sql(donor, `USE shop; INSERT INTO shop.orders SELECT seq + 1000000 * ${i}, seq % 977, REPEAT(SHA1(seq), 6) FROM seq_1_to_${l.bigRows}`);
+      if (l.bigRows > 0)
+        c.sql(
+          donor,
+          `USE shop; INSERT INTO shop.orders SELECT seq + 1000000 * ${i}, seq % 977, REPEAT(SHA1(seq), 6) FROM seq_1_to_${l.bigRows}`,
+        );
       const donorLinesBefore = sstLines(c, donor).length;
       const joinerLogBefore = c.log(joiner).length;
       const load = startLoad(l);
       // The load is running before the joiner asks for its SST.
-      await waitFor(() => Number(c.sql(donor, 'SELECT COUNT(*) FROM wl.myisam')) > 0 || load.child.exitCode !== null, 30_000);
+      await waitFor(
+        () => Number(c.sql(donor, 'SELECT COUNT(*) FROM wl.myisam')) > 0 || load.child.exitCode !== null,
+        30_000,
+      );
       c.start(joiner);
       await c.waitSynced(joiner);
       c.sql(donor, 'UPDATE wl.ctl SET stop = 1');
@@ -163,7 +199,10 @@ describe('precopy under a write load on the donor: the joiner equals the donor',
       const donorLog = sstLines(c, donor).slice(donorLinesBefore).join('\n');
       const context = `--- donor SST lines ---\n${donorLog}\n--- joiner tail ---\n${c.tail(joiner, 40)}`;
       assert.equal(ended.code, 0, `the load ran without error: ${ended.stderr}`);
-      await waitFor(() => c.status(joiner, 'wsrep_last_committed') === c.status(donor, 'wsrep_last_committed'), 120_000);
+      await waitFor(
+        () => c.status(joiner, 'wsrep_last_committed') === c.status(donor, 'wsrep_last_committed'),
+        120_000,
+      );
       assert.match(donorLog, /precopy round 1 of at most \d+: .*donor writable/, context);
       assert.match(donorLog, /tables were locked for [\d.]+ s \(precopy/, context);
       if (l.mode === 'verify') assert.doesNotMatch(donorLog, /precopy verify: (?!%n)\S.* differed/, context);
@@ -171,7 +210,13 @@ describe('precopy under a write load on the donor: the joiner equals the donor',
       const joinerLog = c.log(joiner).slice(joinerLogBefore);
       assert.doesNotMatch(joinerLog, /\[ERROR\] InnoDB|corrupt/i, `no InnoDB error on the joiner\n${context}`);
       const locked = /tables were locked for ([\d.]+) s/.exec(donorLog)?.[1];
-      console.log(`# SST ${i + 1} (${l.name}): tables locked ${locked} s; ${donorLog.split('\n').filter((x) => /precopy (round|catch-up under)/.test(x)).map((x) => x.replace(/^.*WSREP_SST: \[INFO\] /, '').replace(/ \(\d{8} [\d:.]+\)$/, '')).join(' | ')}`);
+      console.log(
+        `# SST ${i + 1} (${l.name}): tables locked ${locked} s; ${donorLog
+          .split('\n')
+          .filter((x) => /precopy (round|catch-up under)/.test(x))
+          .map((x) => x.replace(/^.*WSREP_SST: \[INFO\] /, '').replace(/ \(\d{8} [\d:.]+\)$/, ''))
+          .join(' | ')}`,
+      );
     });
   }
 });

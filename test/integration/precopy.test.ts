@@ -6,7 +6,20 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -41,11 +54,20 @@ async function pair(name: string, donorSst: Record<string, string>): Promise<Pai
     const dir = join(root, tag, side);
     mkdirSync(dir, { recursive: true });
     const cnf = join(dir, 'my.cnf');
-    writeFileSync(cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\n${Object.entries(sst).map(([k, v]) => `${k}=${v}\n`).join('')}`);
+    writeFileSync(
+      cnf,
+      `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\n${Object.entries(sst)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join('')}`,
+    );
     return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag } };
   };
   const port = await freePort(JOINER_IP);
-  return { joiner: node('joiner', joinerCert, {}), donor: node('donor', donorCert, donorSst), address: `${JOINER_IP}:${port}` };
+  return {
+    joiner: node('joiner', joinerCert, {}),
+    donor: node('donor', donorCert, donorSst),
+    address: `${JOINER_IP}:${port}`,
+  };
 }
 
 /** The joiner gets a directory for a symlinked database directory: that one is compared file by file instead. */
@@ -64,17 +86,30 @@ function rewrite(file: string, offset: number, length: number): void {
 
 const isProgress = (l: string): boolean => /^(total|complete) \d+$/.test(l);
 
-async function sst(p: Pair, o: { beforeLock?: () => void; onDonorStart?: (d: RoleRun) => void; binlog?: boolean } = {}): Promise<{ log: string; lines: string[] }> {
+async function sst(
+  p: Pair,
+  o: { beforeLock?: () => void; onDonorStart?: (d: RoleRun) => void; binlog?: boolean } = {},
+): Promise<{ log: string; lines: string[] }> {
   if (o.binlog) {
     p.joiner.extraArgs = ['--binlog', 'mysql-bin'];
     p.donor.extraArgs = ['--binlog', 'mysql-bin'];
   }
-  const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address, beforeLock: o.beforeLock, onDonorStart: o.onDonorStart });
+  const r = await runSst({
+    joiner: p.joiner,
+    donor: p.donor,
+    address: p.address,
+    beforeLock: o.beforeLock,
+    onDonorStart: o.onDonorStart,
+  });
   const log = r.donor?.stderr() ?? '';
   const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${log}`;
   assert.equal(r.donorCode, 0, detail);
   assert.equal(r.joinerCode, 0, detail);
-  assert.deepEqual(r.donor?.lines.filter((l) => !isProgress(l)), ['flush tables', 'continue', `done ${STATE_UUID}:42 0`], detail);
+  assert.deepEqual(
+    r.donor?.lines.filter((l) => !isProgress(l)),
+    ['flush tables', 'continue', `done ${STATE_UUID}:42 0`],
+    detail,
+  );
   assert.deepEqual(treeDigest(p.joiner.datadir, copied), treeDigest(p.donor.datadir, copied), detail);
   assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
   assert.doesNotMatch(log, /\.rsync_tunnel_sst_probe/, 'no probe file is ever sent or named');
@@ -123,12 +158,26 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     assert.match(log, /precopy round 1 of at most 2: sent \d+ files, .* donor writable/);
     assert.match(log, /precopy catch-up under the lock: \d+ changed files/);
     assert.match(log, /tables were locked for \d+\.\d s \(precopy, \d online rounds?\); a copy of everything/);
-    assert.equal(existsSync(join(p.joiner.datadir, 'sales@002d2024')), false, 'the removed directory is gone on the joiner');
-    assert.deepEqual(readFileSync(join(p.joiner.datadir, 'linked_db', 'linked.ibd')), readFileSync(join(elsewhere, 'linked.ibd')));
-    assert.deepEqual(readFileSync(join(p.joiner.datadir, 'linked_db', 'added.ibd')), readFileSync(join(elsewhere, 'added.ibd')));
+    assert.equal(
+      existsSync(join(p.joiner.datadir, 'sales@002d2024')),
+      false,
+      'the removed directory is gone on the joiner',
+    );
+    assert.deepEqual(
+      readFileSync(join(p.joiner.datadir, 'linked_db', 'linked.ibd')),
+      readFileSync(join(elsewhere, 'linked.ibd')),
+    );
+    assert.deepEqual(
+      readFileSync(join(p.joiner.datadir, 'linked_db', 'added.ibd')),
+      readFileSync(join(elsewhere, 'added.ibd')),
+    );
     const j = p.joiner.datadir;
-    assert.equal(readFileSync(join(j, 'mysql-bin.index'), 'utf8'), './mysql-bin.000001\n./mysql-bin.000002\n./mysql-bin.000003\n');
-    for (const b of ['mysql-bin.000001', 'mysql-bin.000002', 'mysql-bin.000003']) assert.deepEqual(readFileSync(join(j, b)), readFileSync(join(d, b)), b);
+    assert.equal(
+      readFileSync(join(j, 'mysql-bin.index'), 'utf8'),
+      './mysql-bin.000001\n./mysql-bin.000002\n./mysql-bin.000003\n',
+    );
+    for (const b of ['mysql-bin.000001', 'mysql-bin.000002', 'mysql-bin.000003'])
+      assert.deepEqual(readFileSync(join(j, b)), readFileSync(join(d, b)), b);
   });
 
   test('writes while round 1 runs: a file appended to and one rewritten, whether rsync had read them or not', async () => {
@@ -148,7 +197,10 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
           rewrite(join(d, 'shop', 'customers.ibd'), 0, 8192);
           rewrite(join(d, 'mysql', 'user.MAD'), 0, 100);
         }, 5);
-        donor.exit.then(() => clearInterval(timer), () => clearInterval(timer));
+        donor.exit.then(
+          () => clearInterval(timer),
+          () => clearInterval(timer),
+        );
       },
     });
     assert.ok(written, 'the writes happened during round 1');
@@ -164,14 +216,19 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     await setTimeout(PRECOPY_MARGIN_MS + 500);
     const { log } = await sst(p);
     assert.match(log, /precopy: 0 files, 0 B changed during round 1; no further online round/);
-    assert.match(log, /precopy catch-up under the lock: 0 changed files and \d+ always sent .*; 9 database files unchanged since round 1 began/);
+    assert.match(
+      log,
+      /precopy catch-up under the lock: 0 changed files and \d+ always sent .*; 9 database files unchanged since round 1 began/,
+    );
   });
 
   test('precopy=verify: the skipped files are compared by checksum under the lock, none differs', async () => {
     const p = await pair('verify', { precopy: 'verify', 'precopy-rounds': '1' });
     makeDatadir(p.donor.datadir);
     const d = p.donor.datadir;
-    const { log } = await sst(p, { beforeLock: () => appendFileSync(join(d, 'shop', 'customers.ibd'), randomBytes(100)) });
+    const { log } = await sst(p, {
+      beforeLock: () => appendFileSync(join(d, 'shop', 'customers.ibd'), randomBytes(100)),
+    });
     assert.match(log, /precopy round 1 of at most 1/);
     assert.match(log, /precopy=verify: comparing the \d+ skipped files/);
     assert.doesNotMatch(log, /precopy verify: .* differed/);
@@ -181,13 +238,24 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     const p = await pair('progress', { precopy: 'on', 'progress-interval': '1' });
     makeDatadir(p.donor.datadir, { bigTable: 16 * 1024 * 1024 });
     p.donor.extraArgs = ['--progress', '1'];
-    const { lines } = await sst(p, { beforeLock: () => appendFileSync(join(p.donor.datadir, 'shop', 'customers.ibd'), randomBytes(100)) });
-    const numbers = (word: string): number[] => lines.filter((l) => l.startsWith(`${word} `)).map((l) => Number(l.split(' ')[1]));
+    const { lines } = await sst(p, {
+      beforeLock: () => appendFileSync(join(p.donor.datadir, 'shop', 'customers.ibd'), randomBytes(100)),
+    });
+    const numbers = (word: string): number[] =>
+      lines.filter((l) => l.startsWith(`${word} `)).map((l) => Number(l.split(' ')[1]));
     const totals = numbers('total');
     const completes = numbers('complete');
     assert.ok(totals.length >= 2, `a total for round 1 and one for the catch-up: ${lines.join(' | ')}`);
-    assert.deepEqual([...totals].sort((a, b) => a - b), totals, 'totals only grow');
-    assert.deepEqual([...completes].sort((a, b) => a - b), completes, 'completes only grow');
+    assert.deepEqual(
+      [...totals].sort((a, b) => a - b),
+      totals,
+      'totals only grow',
+    );
+    assert.deepEqual(
+      [...completes].sort((a, b) => a - b),
+      completes,
+      'completes only grow',
+    );
     let total = 0;
     for (const l of lines) {
       if (l.startsWith('total ')) total = Number(l.split(' ')[1]);
@@ -214,7 +282,10 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
           mkdirSync(join(d, 'born'));
           writeFileSync(join(d, 'born', 't.ibd'), randomBytes(4096));
         }, 5);
-        donor.exit.then(() => clearInterval(timer), () => clearInterval(timer));
+        donor.exit.then(
+          () => clearInterval(timer),
+          () => clearInterval(timer),
+        );
       },
     });
     assert.ok(done);

@@ -4,12 +4,18 @@ import { test } from 'node:test';
 import { numbersItem, precopyContext } from '../../../src/check/numbers';
 import type { Lookup } from '../../../src/config/settings';
 
-const lookup = (sst: Record<string, string>): Lookup => (groups, key) => (groups.some((g) => g.includes('sst')) ? sst[key] : undefined);
+const lookup =
+  (sst: Record<string, string>): Lookup =>
+  (groups, key) =>
+    groups.some((g) => g.includes('sst')) ? sst[key] : undefined;
 
 test('precopy context: off by default, on/verify with the rounds, nothing when refused', () => {
   assert.equal(precopyContext(lookup({})), 'off (the whole copy under the lock)');
   assert.equal(precopyContext(lookup({ precopy: 'on' })), 'on, at most 2 online rounds before the lock');
-  assert.equal(precopyContext(lookup({ precopy: 'verify', 'precopy-rounds': '1' })), 'verify, at most 1 online round before the lock');
+  assert.equal(
+    precopyContext(lookup({ precopy: 'verify', 'precopy-rounds': '1' })),
+    'verify, at most 1 online round before the lock',
+  );
   assert.equal(precopyContext(lookup({ precopy: 'maybe' })), undefined);
 });
 

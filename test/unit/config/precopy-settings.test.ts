@@ -4,9 +4,15 @@ import { describe, test } from 'node:test';
 import { resolvePrecopy, type Lookup } from '../../../src/config/settings';
 import { Exit, SstError } from '../../../src/errors';
 
-const lookup = (sst: Record<string, string>): Lookup => (groups, key) => (groups.some((g) => g.includes('sst')) ? sst[key] : undefined);
+const lookup =
+  (sst: Record<string, string>): Lookup =>
+  (groups, key) =>
+    groups.some((g) => g.includes('sst')) ? sst[key] : undefined;
 const refused = (sst: Record<string, string>, message: RegExp): void => {
-  assert.throws(() => resolvePrecopy(lookup(sst)), (e: unknown) => e instanceof SstError && e.code === Exit.BAD_CONFIG && message.test(e.message));
+  assert.throws(
+    () => resolvePrecopy(lookup(sst)),
+    (e: unknown) => e instanceof SstError && e.code === Exit.BAD_CONFIG && message.test(e.message),
+  );
 };
 
 describe('precopy settings', () => {

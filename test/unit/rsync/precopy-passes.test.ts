@@ -1,7 +1,14 @@
 /** docs/protocol.md §3.3.1: the online rounds' passes, the verify passes, a plan without engine passes, and `complete` lines that count on across rounds. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { COMMON_FLAGS, onlinePasses, transferPlan, verifyPasses, VERIFY_OUT_FORMAT, type Pass } from '../../../src/rsync/plan';
+import {
+  COMMON_FLAGS,
+  onlinePasses,
+  transferPlan,
+  verifyPasses,
+  VERIFY_OUT_FORMAT,
+  type Pass,
+} from '../../../src/rsync/plan';
 import { TransferMonitor } from '../../../src/sst/transfer-monitor';
 import { TransferState } from '../../../src/sst/transfer-queue';
 
@@ -24,7 +31,11 @@ describe('precopy passes', () => {
     for (const before of [...structure, ...queue]) {
       const [after] = onlinePasses([before]) as [Pass];
       assert.equal(after.vanishedOk, true);
-      assert.deepEqual(after.args, [...before.args.slice(0, COMMON_FLAGS.length), '--ignore-missing-args', ...before.args.slice(COMMON_FLAGS.length)]);
+      assert.deepEqual(after.args, [
+        ...before.args.slice(0, COMMON_FLAGS.length),
+        '--ignore-missing-args',
+        ...before.args.slice(COMMON_FLAGS.length),
+      ]);
       assert.equal(after.name, before.name);
       assert.equal(before.vanishedOk, undefined, 'the plan itself is untouched');
     }
@@ -33,7 +44,10 @@ describe('precopy passes', () => {
   test('engines: false leaves the four engine passes out; the default keeps them', () => {
     const names = (engines?: boolean): string[] => transferPlan({ ...input, engines }).queue.map((p) => p.name);
     assert.equal(names().filter((n) => n.startsWith('pass ')).length, 4);
-    assert.deepEqual(names(false).filter((n) => n.startsWith('pass ')), []);
+    assert.deepEqual(
+      names(false).filter((n) => n.startsWith('pass ')),
+      [],
+    );
     assert.ok(names(false).includes('binary logs'));
   });
 
@@ -50,7 +64,14 @@ describe('precopy passes', () => {
 
 describe('TransferMonitor offset', () => {
   test('complete lines add the bytes of earlier rounds', () => {
-    const m = new TransferMonitor({ total: 100, startedAt: 0, logEveryMs: 0, protocolEveryMs: 1000, idleTimeoutMs: 0, offset: 5000 });
+    const m = new TransferMonitor({
+      total: 100,
+      startedAt: 0,
+      logEveryMs: 0,
+      protocolEveryMs: 1000,
+      idleTimeoutMs: 0,
+      offset: 5000,
+    });
     const state = new TransferState();
     state.done = 40;
     assert.equal(m.tick(1000, state, () => undefined).protocol, 'complete 5040');

@@ -1,13 +1,28 @@
 /** docs/protocol.md §3.3.1: the catch-up's selection rule over fake stat results, the clock-step check, the always-sent set. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { alwaysSent, changeReason, clockStep, PRECOPY_MARGIN_MS, selectChanged, worthAnotherRound, type FileStamp } from '../../../src/sst/precopy-rule';
+import {
+  alwaysSent,
+  changeReason,
+  clockStep,
+  PRECOPY_MARGIN_MS,
+  selectChanged,
+  worthAnotherRound,
+  type FileStamp,
+} from '../../../src/sst/precopy-rule';
 
 const DEV = 2049;
 const R = 1_700_000_000_000; // the probe's stamp, ms
 const refs = new Map([[DEV, R]]);
 const old = R - 60_000;
-const stamp = (o: Partial<FileStamp> = {}): FileStamp => ({ size: 100, mtimeMs: old, ctimeMs: old, ino: 7, dev: DEV, ...o });
+const stamp = (o: Partial<FileStamp> = {}): FileStamp => ({
+  size: 100,
+  mtimeMs: old,
+  ctimeMs: old,
+  ino: 7,
+  dev: DEV,
+  ...o,
+});
 
 describe('changeReason: what the catch-up sends again', () => {
   test('unchanged since long before the reference: skipped', () => {
@@ -27,7 +42,10 @@ describe('changeReason: what the catch-up sends again', () => {
   test('mtime not older than reference − margin: sent; exactly at the bound counts', () => {
     assert.equal(changeReason(stamp(), stamp({ mtimeMs: R + 5 }), refs), 'mtime');
     assert.equal(changeReason(stamp(), stamp({ mtimeMs: R - PRECOPY_MARGIN_MS }), refs), 'mtime');
-    assert.equal(changeReason(stamp(), stamp({ mtimeMs: R - PRECOPY_MARGIN_MS - 1, ctimeMs: R - PRECOPY_MARGIN_MS - 1 }), refs), undefined);
+    assert.equal(
+      changeReason(stamp(), stamp({ mtimeMs: R - PRECOPY_MARGIN_MS - 1, ctimeMs: R - PRECOPY_MARGIN_MS - 1 }), refs),
+      undefined,
+    );
   });
   test('mtime set into the past by a tool: its ctime is now, and catches it', () => {
     assert.equal(changeReason(stamp(), stamp({ mtimeMs: old - 3_600_000, ctimeMs: R + 1200 }), refs), 'ctime');
@@ -35,7 +53,10 @@ describe('changeReason: what the catch-up sends again', () => {
   test('1-second timestamps: a write in the same second as the probe, both truncated, is sent', () => {
     const probe = Math.floor((R + 700) / 1000) * 1000; // the probe made at R+0.7 s, stamped R
     const written = Math.floor((R + 900) / 1000) * 1000; // written after the read at R+0.9 s, stamped R too
-    assert.equal(changeReason(stamp(), stamp({ mtimeMs: written, ctimeMs: written }), new Map([[DEV, probe]])), 'mtime');
+    assert.equal(
+      changeReason(stamp(), stamp({ mtimeMs: written, ctimeMs: written }), new Map([[DEV, probe]])),
+      'mtime',
+    );
   });
   test('1-second timestamps on a filesystem that rounds: a write up to the margin before the stamp is sent', () => {
     assert.equal(changeReason(stamp(), stamp({ mtimeMs: R - 1000, ctimeMs: R - 1000 }), refs), 'mtime');
@@ -76,26 +97,50 @@ describe('selectChanged', () => {
 describe('clockStep: wall against monotonic between the round and the lock', () => {
   const round = { wallMs: R, monotonicMs: 1000, refs: new Map([[DEV, R]]) };
   test('clocks that moved together: no step', () => {
-    assert.equal(clockStep(round, { wallMs: R + 30_000, monotonicMs: 31_000, refs: new Map([[DEV, R + 30_000]]) }), undefined);
+    assert.equal(
+      clockStep(round, { wallMs: R + 30_000, monotonicMs: 31_000, refs: new Map([[DEV, R + 30_000]]) }),
+      undefined,
+    );
   });
   test('1-second filesystem stamps within the margin: no step', () => {
-    assert.equal(clockStep(round, { wallMs: R + 30_000, monotonicMs: 31_000, refs: new Map([[DEV, R + 29_000]]) }), undefined);
+    assert.equal(
+      clockStep(round, { wallMs: R + 30_000, monotonicMs: 31_000, refs: new Map([[DEV, R + 29_000]]) }),
+      undefined,
+    );
   });
   test('our clock stepped forwards', () => {
-    assert.match(clockStep(round, { wallMs: R + 3_630_000, monotonicMs: 31_000, refs: new Map() }) ?? '', /this host's clock by \+3600\.0 s/);
+    assert.match(
+      clockStep(round, { wallMs: R + 3_630_000, monotonicMs: 31_000, refs: new Map() }) ?? '',
+      /this host's clock by \+3600\.0 s/,
+    );
   });
   test('our clock stepped backwards', () => {
-    assert.match(clockStep(round, { wallMs: R - 10_000, monotonicMs: 31_000, refs: new Map() }) ?? '', /this host's clock by -40\.0 s/);
+    assert.match(
+      clockStep(round, { wallMs: R - 10_000, monotonicMs: 31_000, refs: new Map() }) ?? '',
+      /this host's clock by -40\.0 s/,
+    );
   });
   test("a filesystem's clock stepped (an NFS server's), ours did not", () => {
-    assert.match(clockStep(round, { wallMs: R + 30_000, monotonicMs: 31_000, refs: new Map([[DEV, R - 5000]]) }) ?? '', /filesystem of device 2049 by -35\.0 s/);
+    assert.match(
+      clockStep(round, { wallMs: R + 30_000, monotonicMs: 31_000, refs: new Map([[DEV, R - 5000]]) }) ?? '',
+      /filesystem of device 2049 by -35\.0 s/,
+    );
   });
   test('a device probed only once is not compared', () => {
-    assert.equal(clockStep(round, { wallMs: R + 30_000, monotonicMs: 31_000, refs: new Map([[DEV + 1, 0]]) }), undefined);
+    assert.equal(
+      clockStep(round, { wallMs: R + 30_000, monotonicMs: 31_000, refs: new Map([[DEV + 1, 0]]) }),
+      undefined,
+    );
   });
   test('a step just over the margin counts, one at it does not', () => {
-    assert.equal(clockStep(round, { wallMs: R + 30_000 + PRECOPY_MARGIN_MS, monotonicMs: 31_000, refs: new Map() }), undefined);
-    assert.notEqual(clockStep(round, { wallMs: R + 30_001 + PRECOPY_MARGIN_MS, monotonicMs: 31_000, refs: new Map() }), undefined);
+    assert.equal(
+      clockStep(round, { wallMs: R + 30_000 + PRECOPY_MARGIN_MS, monotonicMs: 31_000, refs: new Map() }),
+      undefined,
+    );
+    assert.notEqual(
+      clockStep(round, { wallMs: R + 30_001 + PRECOPY_MARGIN_MS, monotonicMs: 31_000, refs: new Map() }),
+      undefined,
+    );
   });
 });
 
@@ -109,7 +154,22 @@ describe('worthAnotherRound: while the set shrinks', () => {
 
 describe('alwaysSent: for every layout', () => {
   const tree: Record<string, string[]> = {
-    '/var/lib/mysql': ['ibdata1', 'ibdata2', 'ib_logfile0', 'ib_logfile1', 'undo001', 'undo002', 'aria_log_control', 'aria_log.00000001', 'ib_lru_dump', 'ib_buffer_pool', 'ibtmp1', 'grastate.dat', 'mysql', 'mysql-bin.index'],
+    '/var/lib/mysql': [
+      'ibdata1',
+      'ibdata2',
+      'ib_logfile0',
+      'ib_logfile1',
+      'undo001',
+      'undo002',
+      'aria_log_control',
+      'aria_log.00000001',
+      'ib_lru_dump',
+      'ib_buffer_pool',
+      'ibtmp1',
+      'grastate.dat',
+      'mysql',
+      'mysql-bin.index',
+    ],
     '/ibdata': ['ibdata1', 'stray'],
     '/redo': ['ib_logfile0', 'ib_logfile101'],
     '/undo': ['undo001', 'undo003'],
@@ -131,14 +191,17 @@ describe('alwaysSent: for every layout', () => {
     ]);
   });
   test('each engine directory elsewhere', () => {
-    assert.deepEqual(alwaysSent({ datadir: d, dataHome: '/ibdata', logDir: '/redo', undoDir: '/undo', ariaLog: '/aria' }, list, []), [
-      '/aria/aria_log.00000002',
-      '/aria/aria_log_control',
-      '/ibdata/ibdata1',
-      '/redo/ib_logfile0',
-      '/undo/undo001',
-      '/undo/undo003',
-    ]);
+    assert.deepEqual(
+      alwaysSent({ datadir: d, dataHome: '/ibdata', logDir: '/redo', undoDir: '/undo', ariaLog: '/aria' }, list, []),
+      [
+        '/aria/aria_log.00000002',
+        '/aria/aria_log_control',
+        '/ibdata/ibdata1',
+        '/redo/ib_logfile0',
+        '/undo/undo001',
+        '/undo/undo003',
+      ],
+    );
   });
   test('only the redo log elsewhere', () => {
     const r = alwaysSent({ ...layout, logDir: '/redo' }, list, []);
@@ -152,6 +215,13 @@ describe('alwaysSent: for every layout', () => {
     assert.ok(!r.includes(`${d}/mysql-bin.000001`));
   });
   test('a directory that cannot be listed sends nothing from it', () => {
-    assert.deepEqual(alwaysSent({ datadir: '/none', dataHome: '/none', logDir: '/none', undoDir: '/none', ariaLog: '/none' }, list, []), []);
+    assert.deepEqual(
+      alwaysSent(
+        { datadir: '/none', dataHome: '/none', logDir: '/none', undoDir: '/none', ariaLog: '/none' },
+        list,
+        [],
+      ),
+      [],
+    );
   });
 });
