@@ -101,7 +101,13 @@ function bindTarget(bind: string): HostPort {
  * socat with both output streams read by us and stdin a pipe we never write to (so a peer's
  * socat waits for the listener, not for our EOF).
  */
-function spawnSocat(owner: SocatOwner, socat: string, args: readonly string[], onStderrLine: (line: string) => void, onStdoutLine?: (line: string) => void): SupervisedChild {
+function spawnSocat(
+  owner: SocatOwner,
+  socat: string,
+  args: readonly string[],
+  onStderrLine: (line: string) => void,
+  onStdoutLine?: (line: string) => void,
+): SupervisedChild {
   return owner.supervisor().spawn({ name: 'socat', command: socat, args, stdin: 'pipe', stdout: 'pipe', onStderrLine, onStdoutLine });
 }
 

@@ -237,12 +237,7 @@ async function transfer(run: DonorRun, runner: RsyncRunner, rsyncTarget: string)
     `to send: ${formatBytes(total)} in ${files.length} files of ${databases.length} database directories, ` +
       `engine files and binary logs; ${plan.queue.length} passes for ${p.backupThreads} parallel streams (listed in ${((life.clock.now() - listed) / 1000).toFixed(1)} s)`,
   );
-  if (p.rateLimit !== undefined) {
-    log.info(
-      `rate limit ${formatRate(p.rateLimit)} for the whole SST (rlimit): the copy takes at least ${formatDuration(total / p.rateLimit)}, ` +
-        "and this node's tables stay locked (FLUSH TABLES WITH READ LOCK) for as long",
-    );
-  }
+  if (p.rateLimit !== undefined) logRateLimit(p.rateLimit, total);
   if (args.progress) protocol(`total ${total}`);
   const started = life.clock.now();
   for (const pass of plan.structure) await runner.run(pass);
@@ -264,6 +259,14 @@ async function transfer(run: DonorRun, runner: RsyncRunner, rsyncTarget: string)
   if (args.progress) protocol(`complete ${total}`);
   const seconds = (life.clock.now() - started) / 1000;
   log.info(`data copied in ${seconds.toFixed(1)} s (${formatBytes(total)}, ${formatRate(seconds > 0 ? total / seconds : 0)}, ${plan.queue.length} passes, ${p.backupThreads} in parallel)`);
+}
+
+/** The cost of a rate limit, said before the copy: the tables stay locked for all of it. */
+function logRateLimit(rateLimit: number, total: number): void {
+  log.info(
+    `rate limit ${formatRate(rateLimit)} for the whole SST (rlimit): the copy takes at least ${formatDuration(total / rateLimit)}, ` +
+      "and this node's tables stay locked (FLUSH TABLES WITH READ LOCK) for as long",
+  );
 }
 
 /** How often the monitor looks at the streams: for progress and idleness; for a rate limit. */

@@ -257,7 +257,12 @@ function layoutDirInside(datadir: string, relative: string): DirHandle | undefin
   }
 }
 
-async function startListener(run: JoinerRun, bindHost: string | undefined, secret: string, user: DaemonUser): Promise<{ listener: SupervisedChild; start: DaemonStart }> {
+async function startListener(
+  run: JoinerRun,
+  bindHost: string | undefined,
+  secret: string,
+  user: DaemonUser,
+): Promise<{ listener: SupervisedChild; start: DaemonStart }> {
   const { args, address, prepared: p, life, work: dir } = run;
   // rsync reads its configuration and the secrets as the joiner, before it changes user.
   const secretsFile = path.join(dir, 'rsyncd.secrets');

@@ -180,7 +180,10 @@ describe('Supervisor.stop / kill (fake child)', () => {
 });
 
 /** A Lifecycle over fake children whose process hooks go to a fake process (fake-child.ts). */
-async function withFakeLifecycle(fn: (life: Lifecycle, fake: FakeProcesses, host: FakeHost) => Promise<void>, quiet?: (line: string) => string | undefined): Promise<void> {
+async function withFakeLifecycle(
+  fn: (life: Lifecycle, fake: FakeProcesses, host: FakeHost) => Promise<void>,
+  quiet?: (line: string) => string | undefined,
+): Promise<void> {
   const fake = new FakeProcesses();
   const host = new FakeHost();
   const life = new Lifecycle({ spawn: fake.spawn, groups: fake.groups, quiet, process: host });
@@ -280,7 +283,8 @@ describe('Lifecycle process hooks through its process option (fake child)', () =
       await delay(30);
       assert.equal(life.aborted, undefined, 'alive while kill(2) finds it');
       host.gone.add(4242);
-      await assert.rejects(life.sleep(60_000), (e: unknown) => e instanceof SstError && e.code === 32 && e.message === 'Parent mysqld process (PID: 4242) terminated unexpectedly.');
+      const parentGone = (e: unknown): boolean => e instanceof SstError && e.code === 32 && e.message === 'Parent mysqld process (PID: 4242) terminated unexpectedly.';
+      await assert.rejects(life.sleep(60_000), parentGone);
       life.kill(4242, 'SIGKILL');
       assert.deepEqual(host.kills, [{ pid: 4242, signal: 'SIGKILL' }], 'a pid already gone is not an error');
     });
