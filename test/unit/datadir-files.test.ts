@@ -162,8 +162,6 @@ describe('claimDatadir', () => {
     writeFileSync(victim, `${SECRET}\n`);
     const pidFile = join(datadir, FILES.sstPid);
     symlinkSync(victim, pidFile);
-    const signalsBefore = new Map((['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP', 'SIGPIPE'] as const).map((s) => [s, new Set(process.listeners(s))]));
-    const exitBefore = new Set(process.listeners('exit'));
     const life = new Lifecycle();
     try {
       await claimDatadir(life, datadir);
@@ -173,8 +171,7 @@ describe('claimDatadir', () => {
       assert.match(readFileSync(pidFile, 'utf8'), new RegExp(`^${process.pid} \\d+\\n$`));
     } finally {
       await life.shutdown();
-      for (const [s, listeners] of signalsBefore) for (const l of process.listeners(s)) if (!listeners.has(l)) process.removeListener(s, l);
-      for (const l of process.listeners('exit')) if (!exitBefore.has(l)) process.removeListener('exit', l);
+      life.dispose();
     }
     assert.equal(existsSync(pidFile), false, 'the cleanup removes our pid file');
     assert.equal(readFileSync(victim, 'utf8'), `${SECRET}\n`);

@@ -11,6 +11,7 @@ import { Lifecycle } from '../../src/proc/lifecycle';
 import { OWNER_ENV } from '../../src/proc/identity';
 import { SstError } from '../../src/errors';
 import { FakeProcesses, type FakeChild } from './fixtures/fake-child';
+import { FakeHost } from './fixtures/fake-host';
 
 function fakeSupervisor(quiet?: (line: string) => string | undefined): { fake: FakeProcesses; sup: Supervisor } {
   const fake = new FakeProcesses();
@@ -178,20 +179,19 @@ describe('Supervisor.stop / kill (fake child)', () => {
   });
 });
 
-/** Lifecycle registers process-wide signal and exit handlers; remove the ones a test added. */
-const HOOKED: (NodeJS.Signals | 'exit')[] = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP', 'SIGPIPE', 'exit'];
-
-async function withFakeLifecycle(fn: (life: Lifecycle, fake: FakeProcesses) => Promise<void>, quiet?: (line: string) => string | undefined): Promise<void> {
-  const before = new Map(HOOKED.map((s) => [s, new Set(process.listeners(s as NodeJS.Signals))]));
+/** A Lifecycle over fake children whose process hooks go to a fake process (fake-child.ts). */
+async function withFakeLifecycle(
+  fn: (life: Lifecycle, fake: FakeProcesses, host: FakeHost) => Promise<void>,
+  quiet?: (line: string) => string | undefined,
+): Promise<void> {
   const fake = new FakeProcesses();
-  const life = new Lifecycle({ spawn: fake.spawn, groups: fake.groups, quiet });
+  const host = new FakeHost();
+  const life = new Lifecycle({ spawn: fake.spawn, groups: fake.groups, quiet, process: host });
   try {
-    await fn(life, fake);
+    await fn(life, fake, host);
   } finally {
     await life.shutdown();
-    for (const s of HOOKED) {
-      for (const l of process.listeners(s as NodeJS.Signals)) if (!before.get(s)?.has(l)) process.removeListener(s, l);
-    }
+    life.dispose();
   }
 }
 
@@ -251,6 +251,42 @@ describe('Lifecycle abort through its AbortSignal (fake child)', () => {
       await assert.rejects(life.race(Promise.resolve(1)), /first/);
       await assert.rejects(life.sleep(0), /first/);
       await assert.rejects(life.race(child.exited), /first/);
+    });
+  });
+});
+
+describe('Lifecycle process hooks through its process option (fake child)', () => {
+  test('a signal the process receives aborts the run with its exit code; dispose removes every hook (fake child)', async () => {
+    await withFakeLifecycle(async (life, _fake, host) => {
+      assert.equal(host.hookCount(), 6, 'SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE and exit');
+      host.emit('SIGHUP');
+      assert.equal(life.aborted?.code, 32);
+      assert.equal(life.aborted?.message, 'Received SIGHUP: aborting the SST.');
+      host.emit('SIGTERM');
+      assert.equal(life.aborted?.code, 32, 'the first abort wins');
+      life.dispose();
+      assert.equal(host.hookCount(), 0);
+    });
+  });
+
+  test('exit: every child is SIGKILLed at once (fake child)', async () => {
+    await withFakeLifecycle(async (life, fake, host) => {
+      const child = life.supervisor.spawn({ name: 'socat listener', command: 'socat', args: [] });
+      host.emit('exit');
+      assert.deepEqual(fake.signalsTo(child.pid), ['SIGKILL']);
+    });
+  });
+
+  test('watchParent: a parent that kill(2) no longer finds aborts the run with 32; kill goes through the process given (fake child)', async () => {
+    await withFakeLifecycle(async (life, _fake, host) => {
+      life.watchParent(4242, 10);
+      await delay(30);
+      assert.equal(life.aborted, undefined, 'alive while kill(2) finds it');
+      host.gone.add(4242);
+      const parentGone = (e: unknown): boolean => e instanceof SstError && e.code === 32 && e.message === 'Parent mysqld process (PID: 4242) terminated unexpectedly.';
+      await assert.rejects(life.sleep(60_000), parentGone);
+      life.kill(4242, 'SIGKILL');
+      assert.deepEqual(host.kills, [{ pid: 4242, signal: 'SIGKILL' }], 'a pid already gone is not an error');
     });
   });
 });

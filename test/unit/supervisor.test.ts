@@ -284,21 +284,14 @@ describe('Supervisor.stop / stopAll', () => {
   });
 });
 
-/** Lifecycle registers process-wide signal and exit handlers; remove the ones a test added. */
-const HOOKED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP', 'SIGPIPE'];
-
+/** Lifecycle hooks this process's signals and exit; its disposer removes them after each test. */
 async function withLifecycle(fn: (life: Lifecycle) => Promise<void>): Promise<void> {
-  const signalsBefore = new Map(HOOKED_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
-  const exitBefore = new Set(process.listeners('exit'));
   const life = new Lifecycle();
   try {
     await fn(life);
   } finally {
     await life.shutdown();
-    for (const s of HOOKED_SIGNALS) {
-      for (const l of process.listeners(s)) if (!signalsBefore.get(s)?.has(l)) process.removeListener(s, l);
-    }
-    for (const l of process.listeners('exit')) if (!exitBefore.has(l)) process.removeListener('exit', l);
+    life.dispose();
   }
 }
 
