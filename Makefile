@@ -9,7 +9,7 @@ ARM64_BIN := dist/arm64/wsrep_sst_rsync_tunnel
 ARCH_BIN := $(if $(filter arm64,$(ARCH)),$(ARM64_BIN),$(BIN))
 NODE_TEST := node --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: deps build dist dist-arm64 test test-unit test-integration test-dist test-arm64 test-compat test-previous test-e2e test-mtr demo clean
+.PHONY: deps build dist dist-arm64 test test-unit test-integration test-dist test-arm64 test-compat test-previous test-e2e test-mtr test-distros demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -55,11 +55,19 @@ test-e2e: build dist
 test: build dist dist-arm64
 	SST_TEST_BINARY=$(abspath $(BIN)) SST_TEST_ARM64_BINARY=$(abspath $(ARM64_BIN)) $(NODE_TEST) build/test/compat/ build/test/unit/ build/test/integration/ build/test/dist/ build/test/e2e/ build/test/packages/
 	SST_TEST_BINARY=$(abspath $(BIN)) node build/scripts/mtr.js
+	SST_TEST_BINARY=$(abspath $(BIN)) $(DISTROS_TEST) build/test/distros/
 
 # MariaDB's own galera MTR tests of wsrep_sst_method=rsync (Debian's mariadb-test), run as
 # rsync_tunnel twins by an unprivileged user: about 5 minutes on 2 cores (scripts/mtr.ts).
 test-mtr: build dist
 	SST_TEST_BINARY=$(abspath $(BIN)) node build/scripts/mtr.js
+
+# Debian 11 (MariaDB 10.5, OpenSSL 1.1.1) and Debian 13 (MariaDB 11.8) clusters, each in its own root
+# filesystem (scripts/distro-root.sh: mmdebstrap, cached as tarballs under $${XDG_CACHE_HOME:-~/.cache}),
+# the two in parallel on 127.0.5.x and 127.0.6.x.
+DISTROS_TEST := node --test --test-concurrency=2 --test-reporter=spec
+test-distros: build dist
+	SST_TEST_BINARY=$(abspath $(BIN)) $(DISTROS_TEST) build/test/distros/
 
 demo: build dist
 	@node build/scripts/demo.js
