@@ -20,8 +20,6 @@ import { completeResults, formatResult, parseMtrOutput, summary } from './mtr/re
 import { NOT_APPLICABLE, TWIN_SUITE, twinBaseOptionFile, twinCnf, twinCombinations, twinSuitePm, twinTest, usesRsyncMethod } from './mtr/twin';
 
 const repo = resolve(__dirname, '..', '..');
-const MYSQL_TEST = '/usr/share/mysql/mysql-test';
-const GALERA = join(MYSQL_TEST, 'suite', 'galera');
 const MTR_USER = 'sst-mtr';
 const BINARY_NAME = 'wsrep_sst_rsync_tunnel';
 const ROOT = process.env.SST_MTR_ROOT ?? '/';
@@ -30,6 +28,10 @@ const ROOT = process.env.SST_MTR_ROOT ?? '/';
 function host(path: string): string {
   return ROOT === '/' ? path : join(ROOT, path);
 }
+
+// Debian's mariadb-test moved from /usr/share/mysql/mysql-test (up to 11.4) to /usr/share/mariadb/mariadb-test (11.8).
+const MYSQL_TEST = ['/usr/share/mysql/mysql-test', '/usr/share/mariadb/mariadb-test'].find((d) => existsSync(host(d))) ?? '/usr/share/mysql/mysql-test';
+const GALERA = join(MYSQL_TEST, 'suite', 'galera');
 
 /** The path inside the system of a host path under its root. */
 function inner(hostPath: string): string {

@@ -25,10 +25,12 @@ export interface DistroRelease {
   /** The socat and rsync versions the SST program reports finding there (its own tools, not the host's). */
   socat: string;
   rsync: string;
+  /** MTR_BUILD_THREAD of its MTR run (ports 10000 + 20 × thread on): apart from the other release and MTR's automatic 300 and up. */
+  mtrBuildThread: number;
 }
 
-export const BULLSEYE: DistroRelease = { suite: 'bullseye', label: 'Debian 11', series: '10.5', net: '127.0.5', socat: '1.7.4.1', rsync: '3.2.3' };
-export const TRIXIE: DistroRelease = { suite: 'trixie', label: 'Debian 13', series: '11.8', net: '127.0.6', socat: '1.8.0.3', rsync: '3.5.0' };
+export const BULLSEYE: DistroRelease = { suite: 'bullseye', label: 'Debian 11', series: '10.5', net: '127.0.5', socat: '1.7.4.1', rsync: '3.2.3', mtrBuildThread: 200 };
+export const TRIXIE: DistroRelease = { suite: 'trixie', label: 'Debian 13', series: '11.8', net: '127.0.6', socat: '1.8.0.3', rsync: '3.5.0', mtrBuildThread: 220 };
 
 export interface DistroRoot {
   system: System;

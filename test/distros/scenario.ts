@@ -5,7 +5,9 @@
  * through a full SST with TLS VERIFY_IDENTITY by IP and by host name, then an
  * IST after a restart, with InnoDB data, redo and undo in directories of their
  * own, a symlinked database directory and binary logs; COUNT(*) and CHECKSUM
- * TABLE of every table compared on both nodes.
+ * TABLE of every table compared on both nodes. Then MariaDB's own galera MTR
+ * tests of that release that use wsrep_sst_method=rsync, as rsync_tunnel twins
+ * (scripts/mtr.ts with SST_MTR_ROOT), in the same root.
  */
 import assert from 'node:assert/strict';
 import { lchownSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Cluster, ClusterNode } from '../e2e/cluster';
 import { assertReplicates, assertSameData, bootstrap, destroyCluster, sstLines } from '../e2e/harness';
+import { binaryPath, repoRoot, run } from '../helpers/binary';
 import { rootTarball, unpackRoot, type DistroRelease, type DistroRoot } from './root';
 
 /** The symlinked database: its directory lives next to the datadir, the datadir holds a link to it. */
@@ -50,7 +53,7 @@ export function distroSuite(release: DistroRelease): void {
   let root: DistroRoot | undefined;
   let skip: string | undefined;
 
-  describe(`${release.label} (MariaDB ${release.series}) in its own root filesystem`, { timeout: 1_200_000 }, () => {
+  describe(`${release.label} (MariaDB ${release.series}) in its own root filesystem`, { timeout: 3_600_000 }, () => {
     before(() => {
       const got = rootTarball(release);
       if ('skip' in got) {
@@ -147,6 +150,24 @@ export function distroSuite(release: DistroRelease): void {
       assertEveryTable(c, n1, n2);
       assertReplicates(c, n2, n1);
       await destroyCluster();
+    });
+
+    test("MariaDB's own galera MTR tests of wsrep_sst_method=rsync, as rsync_tunnel twins", async (t) => {
+      if (root === undefined) return t.skip(skip);
+      const r = await run(process.execPath, [join(repoRoot(), 'build', 'scripts', 'mtr.js')], {
+        env: {
+          ...process.env,
+          SST_MTR_ROOT: root.system.root,
+          SST_TEST_BINARY: binaryPath(),
+          MTR_BUILD_THREAD: String(release.mtrBuildThread),
+          MTR_PARALLEL: process.env.MTR_PARALLEL ?? '1',
+        },
+        timeoutMs: 2_700_000,
+      });
+      // One line per twin (PASS, FAIL, SKIP with MTR's reason, N/A with ours) and the summary.
+      for (const line of r.stdout.split('\n')) if (/^(PASS|FAIL|SKIP|N\/A)\b|passed|kept /.test(line)) t.diagnostic(line);
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /\d+ passed, 0 failed/, r.stdout);
     });
   });
 }
