@@ -163,7 +163,8 @@ async function main(): Promise<number> {
 
   const parallel = process.env.MTR_PARALLEL ?? '2';
   const args = [
-    'mariadb-test-run.pl',
+    // 10.5 has only the old name.
+    existsSync(host(join(MYSQL_TEST, 'mariadb-test-run.pl'))) ? 'mariadb-test-run.pl' : 'mysql-test-run.pl',
     `--vardir=${inner(join(work, 'var'))}`,
     `--suite=${inner(suite)}`,
     `--parallel=${parallel}`,

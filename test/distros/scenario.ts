@@ -16,6 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Cluster, ClusterNode } from '../e2e/cluster';
 import { assertReplicates, assertSameData, bootstrap, destroyCluster, sstLines } from '../e2e/harness';
 import { binaryPath, repoRoot, run } from '../helpers/binary';
+import { installRecorder, recordedFixture, checkFixture } from './record';
 import { rootTarball, unpackRoot, type DistroRelease, type DistroRoot } from './root';
 
 /** The symlinked database: its directory lives next to the datadir, the datadir holds a link to it. */
@@ -88,6 +89,7 @@ export function distroSuite(release: DistroRelease): void {
             n.spec.sst = { tca: cl.pki.caCert, tcert: n.cert.bundle, 'sst-max-binlogs': '2' };
             for (const d of ['ibdata', 'redo', 'undo']) mkdirSync(join(n.dir, d), { recursive: true });
           }
+          installRecorder(cl);
         },
         system,
       );
@@ -110,6 +112,7 @@ export function distroSuite(release: DistroRelease): void {
       assert.ok(sstLines(c, n2).some((l) => /SST completed/.test(l)), c.tail(n2));
       assert.ok(sstLines(c, n1).some((l) => l.includes(`the joiner's certificate must name '${ip(12)}'`)), c.tail(n1));
       assertEveryTable(c, n1, n2);
+      checkFixture(recordedFixture(c, n1, n2, serverVersion(c, n2), release), t);
       for (const f of ['ibdata/ibdata1', 'redo/ib_logfile0', 'undo/undo001', 'undo/undo003']) assert.ok(readFileSync(join(n2.dir, f)).length > 0, `${f} on the joiner`);
       assert.ok(readFileSync(join(n2.datadir, 'linked', 't.ibd')).length > 0, 'the symlinked database arrived');
       // The donor sends its newest two binary logs; the joiner's index starts with them and serves them.
