@@ -7,7 +7,7 @@
  * /etc/passwd for mariadbd, as its systemd unit runs it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { inRoot } from '../../scripts/distro/in-root';
@@ -90,4 +90,23 @@ export function unpackRoot(release: DistroRelease, tarball: string, hosts: reado
       if (process.env.KEEP_E2E !== '1') rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One program of the release, runnable on this host outside any chroot: its libraries and C
+ * library are unpacked from the tarball into `dir`, and a copy of the program gets that
+ * glibc's loader as interpreter and the unpacked library directories as DT_RPATH (which also
+ * covers what glibc itself loads later, such as NSS modules), so it runs exactly the release's
+ * code (Debian 11's socat on OpenSSL 1.1.1) with the host's paths and network.
+ */
+export function hostRunnable(tarball: string, program: string, dir: string): string {
+  const tar = spawnSync('tar', ['--zstd', '-xf', tarball, '-C', dir, `.${program}`, './lib', './usr/lib/x86_64-linux-gnu'], { encoding: 'utf8' });
+  if (tar.status !== 0) throw new Error(`unpacking ${tarball}: ${tar.stderr}`);
+  const lib = join(dir, 'lib', 'x86_64-linux-gnu');
+  const loader = readdirSync(lib).find((f) => /^ld-[\d.]+\.so$/.test(f)) ?? 'ld-linux-x86-64.so.2';
+  const out = join(dir, program.replace(/^.*\//, ''));
+  copyFileSync(join(dir, program), out);
+  const patch = spawnSync('patchelf', ['--set-interpreter', join(lib, loader), '--force-rpath', '--set-rpath', `${lib}:${join(dir, 'usr', 'lib', 'x86_64-linux-gnu')}`, out], { encoding: 'utf8' });
+  if (patch.error !== undefined || patch.status !== 0) throw new Error(`patchelf ${out}: ${patch.error?.message ?? patch.stderr}`);
+  return out;
 }
