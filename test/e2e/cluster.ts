@@ -36,7 +36,9 @@ export const HOST: System = {
   root: '/',
   command: (argv) => [...argv],
   mysqlUser: 'root',
-  path: process.env.PATH ?? '/usr/bin:/bin',
+  get path() {
+    return process.env.PATH ?? '/usr/bin:/bin';
+  },
 };
 
 export interface NodeSpec {
