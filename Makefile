@@ -50,7 +50,7 @@ test-previous: build dist
 test-e2e: build dist
 	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/e2e/
 
-# The whole suite (about 20 minutes on 2 cores, then MariaDB's MTR twins, about 6); integration,
+# The whole suite (about 20 minutes on 2 cores, then MariaDB's MTR twins, about 6, then test-distros); integration,
 # e2e and package tests run the single executable, as mariadbd would; the arm64 build runs under qemu.
 test: build dist dist-arm64
 	SST_TEST_BINARY=$(abspath $(BIN)) SST_TEST_ARM64_BINARY=$(abspath $(ARM64_BIN)) $(NODE_TEST) build/test/compat/ build/test/unit/ build/test/integration/ build/test/dist/ build/test/e2e/ build/test/packages/
@@ -62,9 +62,11 @@ test: build dist dist-arm64
 test-mtr: build dist
 	SST_TEST_BINARY=$(abspath $(BIN)) node build/scripts/mtr.js
 
-# Debian 11 (MariaDB 10.5, OpenSSL 1.1.1) and Debian 13 (MariaDB 11.8) clusters, each in its own root
-# filesystem (scripts/distro-root.sh: mmdebstrap, cached as tarballs under $${XDG_CACHE_HOME:-~/.cache}),
-# the two in parallel on 127.0.5.x and 127.0.6.x.
+# Debian 11 (MariaDB 10.5, OpenSSL 1.1.1) and Debian 13 (MariaDB 11.8): a 2-node cluster and MariaDB's
+# MTR twins in each release's own root filesystem, the two releases in parallel on 127.0.5.x and 127.0.6.x.
+# scripts/distro-root.sh builds the roots with mmdebstrap and caches them as tarballs in
+# $SST_DISTRO_CACHE or $XDG_CACHE_HOME/wsrep-sst-rsync-tunnel (~/.cache/…): about 8 minutes on 2 cores
+# with the cache, 13 without; SST_RECORD_FIXTURES=1 rewrites test/fixtures/mariadb/recorded/.
 DISTROS_TEST := node --test --test-concurrency=2 --test-reporter=spec
 test-distros: build dist
 	SST_TEST_BINARY=$(abspath $(BIN)) $(DISTROS_TEST) build/test/distros/

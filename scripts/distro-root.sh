@@ -25,7 +25,7 @@ MIRROR=http://deb.debian.org/debian
 SECURITY=http://deb.debian.org/debian-security
 VARIANT=apt
 FORMAT_VERSION=1
-cache=${SST_DISTRO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wsrep-sst-rsync-tunnel}
+cache=${SST_DISTRO_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/wsrep-sst-rsync-tunnel}
 
 # The release with its updates and security fixes, or, when the archive lacks a
 # package of the security suite (a mirror without bullseye-security's
