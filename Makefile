@@ -9,7 +9,7 @@ ARM64_BIN := dist/arm64/wsrep_sst_rsync_tunnel
 ARCH_BIN := $(if $(filter arm64,$(ARCH)),$(ARM64_BIN),$(BIN))
 NODE_TEST := node --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: deps build lint lint-layers dist dist-arm64 test test-unit test-integration test-dist test-arm64 test-compat test-previous test-e2e test-mtr demo clean
+.PHONY: deps build lint lint-layers dist dist-arm64 test test-unit test-integration test-dist test-arm64 test-compat test-previous test-e2e test-mtr test-distros demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -62,16 +62,26 @@ test-previous: build dist
 test-e2e: build dist
 	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) build/test/e2e/
 
-# The whole suite (about 20 minutes on 2 cores, then MariaDB's MTR twins, about 6); integration,
+# The whole suite (about 20 minutes on 2 cores, then MariaDB's MTR twins, about 6, then test-distros); integration,
 # e2e and package tests run the single executable, as mariadbd would; the arm64 build runs under qemu.
 test: lint-layers build dist dist-arm64
 	SST_TEST_BINARY=$(abspath $(BIN)) SST_TEST_ARM64_BINARY=$(abspath $(ARM64_BIN)) $(NODE_TEST) build/test/compat/ build/test/unit/ build/test/integration/ build/test/dist/ build/test/e2e/ build/test/packages/
 	SST_TEST_BINARY=$(abspath $(BIN)) node build/scripts/mtr.js
+	SST_TEST_BINARY=$(abspath $(BIN)) $(DISTROS_TEST) build/test/distros/
 
 # MariaDB's own galera MTR tests of wsrep_sst_method=rsync (Debian's mariadb-test), run as
 # rsync_tunnel twins by an unprivileged user: about 5 minutes on 2 cores (scripts/mtr.ts).
 test-mtr: build dist
 	SST_TEST_BINARY=$(abspath $(BIN)) node build/scripts/mtr.js
+
+# Debian 11 (MariaDB 10.5, OpenSSL 1.1.1) and Debian 13 (MariaDB 11.8): a 2-node cluster and MariaDB's
+# MTR twins in each release's own root filesystem, the two releases in parallel on 127.0.5.x and 127.0.6.x.
+# scripts/distro-root.sh builds the roots with mmdebstrap and caches them as tarballs in
+# $SST_DISTRO_CACHE or $XDG_CACHE_HOME/wsrep-sst-rsync-tunnel (~/.cache/…): about 8 minutes on 2 cores
+# with the cache, 13 without; SST_RECORD_FIXTURES=1 rewrites test/fixtures/mariadb/recorded/.
+DISTROS_TEST := node --test --test-concurrency=2 --test-reporter=spec
+test-distros: build dist
+	SST_TEST_BINARY=$(abspath $(BIN)) $(DISTROS_TEST) build/test/distros/
 
 demo: build dist
 	@node build/scripts/demo.js
