@@ -1,50 +1,8 @@
-/** `check`: who mariadbd runs as, and the permission walk on synthetic stat data (src/proc/accounts.ts, src/check/access.ts). */
+/** `check`: the permission walk on synthetic stat data (src/check/access.ts). */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluateAccess, permits, underProtectedHome, type AccessQuery, type FileStat, type PathState } from '../../../src/check/access';
-import { describeIdentity, parseGroup, parsePasswd, resolveIdentity, type Identity } from '../../../src/proc/accounts';
-import { ancestors } from '../../../src/check/inspect';
-
-const PASSWD = `root:x:0:0:root:/root:/bin/bash
-# a comment
-mysql:x:102:105:MySQL Server,,,:/nonexistent:/bin/false
-nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
-broken line
-123:x:123:123::/:/bin/false
-`;
-
-const GROUP = `root:x:0:
-mysql:x:105:
-ssl-cert:x:110:postgres,mysql
-backup:x:34:
-nogroup:x:65534:
-`;
-
-describe('identity', () => {
-  const passwd = parsePasswd(PASSWD);
-  const groups = parseGroup(GROUP);
-
-  test('passwd and group parsing skip comments and malformed lines', () => {
-    assert.deepEqual(passwd.map((p) => p.name), ['root', 'mysql', 'nobody', '123']);
-    assert.deepEqual(groups.find((g) => g.name === 'ssl-cert')?.members, ['postgres', 'mysql']);
-  });
-
-  test('a user gets its primary group first, then the groups listing it', () => {
-    assert.deepEqual(resolveIdentity('mysql', passwd, groups), { user: 'mysql', uid: 102, gids: [105, 110] });
-    assert.deepEqual(resolveIdentity('root', passwd, groups), { user: 'root', uid: 0, gids: [0] });
-  });
-
-  test('a name wins over a uid; an all-digit value is a uid only when no name matches (my_check_user)', () => {
-    assert.equal(resolveIdentity('123', passwd, groups)?.user, '123');
-    assert.equal(resolveIdentity('102', passwd, groups)?.user, 'mysql');
-    assert.equal(resolveIdentity('4242', passwd, groups), undefined);
-    assert.equal(resolveIdentity('mariadb', passwd, groups), undefined);
-  });
-
-  test('description', () => {
-    assert.equal(describeIdentity({ user: 'mysql', uid: 102, gids: [105, 110] }), 'mysql (uid 102, gid 105, groups 110)');
-  });
-});
+import type { Identity } from '../../../src/proc/accounts';
 
 const MYSQL: Identity = { user: 'mysql', uid: 102, gids: [105, 110] };
 const ROOT: Identity = { user: 'root', uid: 0, gids: [0] };
@@ -163,11 +121,7 @@ describe('evaluateAccess', () => {
   });
 });
 
-describe('helpers', () => {
-  test('ancestors are the directories searched on the way', () => {
-    assert.deepEqual(ancestors('/etc/mysql/ssl/cert.pem'), ['/', '/etc', '/etc/mysql', '/etc/mysql/ssl']);
-    assert.deepEqual(ancestors('/x'), ['/']);
-  });
+describe('underProtectedHome', () => {
   test('ProtectHome trees', () => {
     assert.equal(underProtectedHome('/root/ssl/c.pem'), true);
     assert.equal(underProtectedHome('/home/x'), true);

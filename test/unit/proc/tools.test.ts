@@ -1,24 +1,17 @@
-/** The SST's tool finder (src/proc/tools.ts), which `check` also reports from (src/check/tools.ts). */
+/** The SST's tool finder (src/proc/tools.ts). */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { checkRsync, checkSocat } from '../../../src/check/tools';
 import { Exit } from '../../../src/errors';
 import { locateRsync, locateSocat, locateTools, ToolError } from '../../../src/proc/tools';
+import { fakeProgram } from '../../helpers/fake-program';
 
 const dir = mkdtempSync(join(tmpdir(), 'tools-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A directory, first on PATH, holding one fake program that prints `output`. */
-function fake(name: string, output: string): string {
-  const bin = mkdtempSync(join(dir, 'bin-'));
-  const file = join(bin, name);
-  writeFileSync(file, `#!/bin/sh\nprintf '%s\\n' '${output}'\n`);
-  chmodSync(file, 0o755);
-  return bin;
-}
+const fake = (name: string, output: string): string => fakeProgram(dir, name, output);
 
 describe('locateSocat / locateRsync / locateTools', () => {
   test('a socat without OpenSSL is refused, with its version and path', () => {
@@ -51,23 +44,5 @@ describe('locateSocat / locateRsync / locateTools', () => {
   test('rsync 3.2 spells its version with a v', () => {
     const bin = fake('rsync', 'rsync  version v3.2.7  protocol version 31');
     assert.deepEqual(locateRsync(bin), { path: join(bin, 'rsync'), version: 'v3.2.7', features: { version: 'v3.2.7', refusesForeignSymlinks: false } });
-  });
-});
-
-describe('check renders the finder', () => {
-  test('PASS with what the SST would use', () => {
-    const bin = fake('socat', 'socat version 1.8.0.0 on 01 Jan 2024\n  #define WITH_OPENSSL 1');
-    const socat = checkSocat(bin);
-    assert.equal(socat.item.status, 'PASS');
-    assert.equal(socat.item.detail, `socat 1.8.0.0 (${join(bin, 'socat')}), built with OpenSSL`);
-    assert.equal(socat.path, join(bin, 'socat'));
-  });
-
-  test("FAIL with the SST's message", () => {
-    const bin = fake('rsync', 'hello');
-    const rsync = checkRsync(bin);
-    assert.equal(rsync.item.status, 'FAIL');
-    assert.equal(rsync.item.detail, `${join(bin, 'rsync')} does not answer --version like rsync`);
-    assert.equal(rsync.path, undefined);
   });
 });
