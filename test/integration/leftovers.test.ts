@@ -21,6 +21,7 @@ import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { joinerArgv, runSst, startRole, STATE_UUID, type NodeSide } from '../helpers/driver';
 import { otherLocalUser } from '../helpers/local-user';
 import { createCa, issueCert, type Pki } from '../helpers/pki';
+import { toolSkip } from '../helpers/tool-skip';
 import { freePort, killTagged, listenersOf, taggedProcesses, waitNoTagged } from '../helpers/procs';
 
 const JOINER_IP = '127.0.0.2';
@@ -96,8 +97,9 @@ describe('an orphan listener of a killed SST', () => {
 
 const OTHER = otherLocalUser();
 const SOCAT = findOnPath('socat');
-const SKIP_OTHER = typeof OTHER === 'string' ? OTHER : SOCAT === undefined ? 'no socat on PATH' : false;
-if (SKIP_OTHER !== false) console.log(`SKIP another local user's look-alike listener: ${SKIP_OTHER}`);
+const LOOK_ALIKE = "another local user's look-alike listener";
+if (typeof OTHER === 'string') console.log(`SKIP ${LOOK_ALIKE}: ${OTHER}`);
+const SKIP_OTHER = typeof OTHER === 'string' ? OTHER : toolSkip(LOOK_ALIKE, SOCAT === undefined && 'no socat on PATH');
 
 /**
  * What a local user can start: the real socat, as that user, with our joiners' exact argv (its

@@ -25,6 +25,7 @@ import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
 import type { NodeCert, Pki } from '../helpers/pki';
 import { freePort, killTagged, taggedProcesses, waitNoTagged } from '../helpers/procs';
+import { toolSkip } from '../helpers/tool-skip';
 import { JOINER_IP, makeTwoNodePki } from '../helpers/two-nodes';
 
 /** More strangers than slots: the last ones wait in the kernel's backlog for a slot to free. */
@@ -105,8 +106,11 @@ function openStranger(host: string, port: number, kind: Kind): Stranger {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const asRoot = process.geteuid?.() === 0;
-const hasSetpriv = spawnSync('setpriv', ['--version']).status === 0;
 const idOf = (flag: string): number => Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
+
+const WITHOUT_PTRACE = "root joiner without CAP_SYS_PTRACE, datadir owned by nobody (the daemon's uid shows it)";
+const NOT_ROOT = 'needs root: the daemon changes user only under a root joiner';
+if (!asRoot) console.log(`SKIP slots (${WITHOUT_PTRACE}): ${NOT_ROOT}`);
 
 /**
  * The joiner as it runs: as itself with a datadir of its own; and as root with a datadir another
@@ -116,8 +120,10 @@ const idOf = (flag: string): number => Number(spawnSync('id', [flag, 'nobody'], 
 const VARIANTS: { name: string; skip: string | false; owner?: { uid: number; gid: number }; wrapper?: (dir: string) => string }[] = [
   { name: 'the daemon keeps our user', skip: false },
   {
-    name: "root joiner without CAP_SYS_PTRACE, datadir owned by nobody (the daemon's uid shows it)",
-    skip: !asRoot ? 'needs root: the daemon changes user only under a root joiner' : !hasSetpriv && 'needs setpriv (util-linux) to drop CAP_SYS_PTRACE',
+    name: WITHOUT_PTRACE,
+    skip: !asRoot
+      ? NOT_ROOT
+      : toolSkip(`slots (${WITHOUT_PTRACE})`, spawnSync('setpriv', ['--version']).status !== 0 && 'needs setpriv (util-linux) to drop CAP_SYS_PTRACE'),
     owner: asRoot ? { uid: idOf('-u'), gid: idOf('-g') } : undefined,
     wrapper: (dir) => {
       const { command, args } = programCommand();
@@ -128,7 +134,6 @@ const VARIANTS: { name: string; skip: string | false; owner?: { uid: number; gid
     },
   },
 ];
-for (const v of VARIANTS) if (v.skip) console.log(`SKIP slots (${v.name}): ${v.skip}`);
 
 /** The joiner's rsync daemons (and receivers) whose working directory is `dir`. */
 function rsyncsIn(dir: string): number[] {
