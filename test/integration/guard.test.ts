@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -17,6 +17,7 @@ import { makeDatadir } from '../helpers/datadir';
 import { donorArgv, joinerArgv, splitReady, startRole, STATE_UUID, writeTablesFlushed, type NodeSide } from '../helpers/driver';
 import { createCa, issueCert, type Pki } from '../helpers/pki';
 import { freePort, killTagged, listeningPortsOf, taggedProcesses, waitNoTagged } from '../helpers/procs';
+import { sstTls, writeOptionFile } from '../helpers/option-file';
 
 const JOINER_IP = '127.0.0.2';
 let root: string;
@@ -36,8 +37,7 @@ function side(name: string, cn: string): NodeSide {
   const dir = join(root, tag);
   mkdirSync(dir, { recursive: true });
   const cert = issueCert(pki, { cn, ips: [cn], name: tag });
-  const cnf = join(dir, 'my.cnf');
-  writeFileSync(cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\n`);
+  const cnf = writeOptionFile(dir, sstTls(pki, cert));
   mkdirSync(join(dir, 'tmp'));
   return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag, TMPDIR: join(dir, 'tmp') } };
 }

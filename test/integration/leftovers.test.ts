@@ -23,6 +23,7 @@ import { otherLocalUser } from '../helpers/local-user';
 import { createCa, issueCert, type Pki } from '../helpers/pki';
 import { toolSkip } from '../helpers/tool-skip';
 import { freePort, killTagged, listenersOf, taggedProcesses, waitNoTagged } from '../helpers/procs';
+import { sstTls, writeOptionFile } from '../helpers/option-file';
 
 const JOINER_IP = '127.0.0.2';
 let root: string;
@@ -43,8 +44,7 @@ function side(dir: string, cn: string): NodeSide {
   mkdirSync(dir, { recursive: true });
   mkdirSync(testTmp(), { recursive: true });
   const cert = issueCert(pki, { cn, ips: [cn], name: `${tag}-${cn}` });
-  const cnf = join(dir, 'my.cnf');
-  writeFileSync(cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\n`);
+  const cnf = writeOptionFile(dir, sstTls(pki, cert));
   return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag, TMPDIR: testTmp() } };
 }
 
