@@ -11,6 +11,7 @@ import {
   describeNames,
   preflightTls,
   type CertificateInfo,
+  type PreflightResult,
 } from '../../../src/config/tls-preflight';
 import type { TlsSettings } from '../../../src/config/tls';
 import { SstError } from '../../../src/errors';
@@ -45,6 +46,19 @@ function assertBadConfig(fn: () => unknown, pattern: RegExp): SstError {
   return caught;
 }
 
+/**
+ * What an accepted certificate gives back: its own CN, no warning, and the CA it chains to named
+ * in an info line (`issuer` matches it).
+ */
+function assertAccepted(r: PreflightResult, cn: string, issuer: RegExp): void {
+  assert.equal(r.certificate.subjectCN, cn);
+  assert.deepEqual(r.warnings, []);
+  assert.ok(r.infos.some((i) => issuer.test(i)), r.infos.join('\n'));
+}
+
+/** The info line of a certificate issued by the test CA `ca`, found in a CA file. */
+const FROM_TEST_CA = /^Certificate issued by CN=Test CA ca from CA file '/;
+
 let dir: string;
 let pki: Pki;
 let node1: NodeCert;
@@ -74,14 +88,13 @@ describe('preflightTls: good material', () => {
   });
 
   it('accepts a certificate with a separate key file', () => {
-    const r = preflightTls(settings({ cert: node1.cert, key: node1.key, caFile: pki.caCert }));
-    assert.deepEqual(r.warnings, []);
+    assertAccepted(preflightTls(settings({ cert: node1.cert, key: node1.key, caFile: pki.caCert })), 'node1.example', FROM_TEST_CA);
   });
 
   it('accepts a bundle with the certificate first and the key after it', () => {
     const reversed = join(dir, 'reversed.pem');
     writeFileSync(reversed, readFileSync(node1.cert, 'utf8') + readFileSync(node1.key, 'utf8'));
-    preflightTls(settings({ cert: reversed, caFile: pki.caCert }));
+    assertAccepted(preflightTls(settings({ cert: reversed, caFile: pki.caCert })), 'node1.example', FROM_TEST_CA);
   });
 
   it('prefers the key file over a key inside the bundle', () => {
@@ -91,15 +104,14 @@ describe('preflightTls: good material', () => {
   });
 
   it('accepts no CA at all and says the issuer is not checked', () => {
-    const r = preflightTls(settings({ cert: node1.bundle }));
-    assert.ok(r.infos.some((i) => /No CA configured/.test(i)));
+    assertAccepted(preflightTls(settings({ cert: node1.bundle })), 'node1.example', /^No CA configured: the issuer of our certificate is not checked locally\.$/);
   });
 
   for (const keyType of ['rsa', 'ec', 'ed25519'] as const) {
     it(`accepts ${keyType} keys`, () => {
       const c = issueCert(pki, { cn: `kt-${keyType}`, keyType });
-      preflightTls(settings({ cert: c.cert, key: c.key, caFile: pki.caCert }));
-      preflightTls(settings({ cert: c.bundle, caFile: pki.caCert }));
+      assertAccepted(preflightTls(settings({ cert: c.cert, key: c.key, caFile: pki.caCert })), `kt-${keyType}`, FROM_TEST_CA);
+      assertAccepted(preflightTls(settings({ cert: c.bundle, caFile: pki.caCert })), `kt-${keyType}`, FROM_TEST_CA);
     });
   }
 
@@ -108,13 +120,13 @@ describe('preflightTls: good material', () => {
       const c = issueCert(pki, { cn: `trad-${keyType}`, keyType });
       const key = traditionalKey(c.key, join(dir, `trad-${keyType}.key`));
       assert.match(readFileSync(key, 'utf8'), new RegExp(`BEGIN ${keyType.toUpperCase()} PRIVATE KEY`));
-      preflightTls(settings({ cert: c.cert, key, caFile: pki.caCert }));
+      assertAccepted(preflightTls(settings({ cert: c.cert, key, caFile: pki.caCert })), `trad-${keyType}`, FROM_TEST_CA);
     });
   }
 
   it('does not depend on the ssl-mode', () => {
     for (const mode of ['VERIFY_CA', 'REQUIRED'] as const) {
-      preflightTls(settings({ cert: node1.bundle, caFile: pki.caCert, mode }));
+      assertAccepted(preflightTls(settings({ cert: node1.bundle, caFile: pki.caCert, mode })), 'node1.example', FROM_TEST_CA);
     }
   });
 });
@@ -263,7 +275,7 @@ describe('preflightTls: CA', () => {
     const otherCa = createCa(join(dir, 'other-pki2'), 'other2');
     const list = join(dir, 'cas.crt');
     writeFileSync(list, readFileSync(otherCa.caCert, 'utf8') + readFileSync(pki.caCert, 'utf8'));
-    preflightTls(settings({ cert: node1.bundle, caFile: list }));
+    assertAccepted(preflightTls(settings({ cert: node1.bundle, caFile: list })), 'node1.example', /^Certificate issued by CN=Test CA ca from CA file '.*cas\.crt'\.$/);
   });
 
   it('names only a few CAs of a large bundle in the error', () => {
@@ -290,7 +302,9 @@ describe('preflightTls: CA', () => {
     });
 
     it('accepts each node', () => {
-      for (const n of nodes) preflightTls(settings({ cert: n.bundle, caFile: list }));
+      for (const [i, n] of nodes.entries()) {
+        assertAccepted(preflightTls(settings({ cert: n.bundle, caFile: list })), `n${i + 1}.example`, /^Certificate issued by CN=n\d\.example from CA file '.*all-mysql\.crt'\.$/);
+      }
     });
 
     it('rejects a self-signed certificate missing from the list', () => {
@@ -301,7 +315,7 @@ describe('preflightTls: CA', () => {
     it('accepts a self-signed certificate as its own CA file', () => {
       const [first] = nodes;
       assert.ok(first);
-      preflightTls(settings({ cert: first.bundle, caFile: first.cert }));
+      assertAccepted(preflightTls(settings({ cert: first.bundle, caFile: first.cert })), 'n1.example', /^Certificate issued by CN=n1\.example from CA file /);
     });
 
     it('reports an expired self-signed certificate as expired, not as a CA problem', () => {
@@ -315,8 +329,7 @@ describe('preflightTls: CA', () => {
       const caDir = join(dir, 'cadir-hashed');
       mkdirSync(caDir);
       copyFileSync(pki.caCert, join(caDir, `${subjectHash(pki.caCert)}.0`));
-      const r = preflightTls(settings({ cert: node1.bundle, caPath: caDir }));
-      assert.deepEqual(r.warnings, []);
+      assertAccepted(preflightTls(settings({ cert: node1.bundle, caPath: caDir })), 'node1.example', /^Certificate issued by CN=Test CA ca from '.*cadir-hashed\/[0-9a-f]{8}\.0'\.$/);
     });
 
     it('accepts *.pem / *.crt entries but warns that OpenSSL needs the hash links', () => {
@@ -325,6 +338,7 @@ describe('preflightTls: CA', () => {
       copyFileSync(pki.caCert, join(caDir, 'cluster-ca.pem'));
       writeFileSync(join(caDir, 'README'), 'not a certificate');
       const r = preflightTls(settings({ cert: node1.bundle, caPath: caDir }));
+      assert.equal(r.certificate.subjectCN, 'node1.example');
       assert.equal(r.warnings.length, 1);
       assert.match(r.warnings[0] ?? '', /cluster-ca\.pem.*openssl rehash/);
     });
@@ -378,7 +392,7 @@ describe('preflightTls: CA', () => {
     });
 
     it('accepts the intermediate as the trusted CA', () => {
-      preflightTls(settings({ cert: leaf.bundle, caFile: intermediate.caCert }));
+      assertAccepted(preflightTls(settings({ cert: leaf.bundle, caFile: intermediate.caCert })), 'chained.example', /^Certificate issued by CN=Test CA intermediate from CA file /);
     });
   });
 });
