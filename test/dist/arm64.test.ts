@@ -136,7 +136,8 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
     const exes = taggedProcesses(tag).map((p) => exeOf(p.pid));
     assert.ok(exes.includes(realpathSync(qemu)), `no emulated process among ${exes.join(', ')}`);
     const socat = findOnPath('socat');
-    assert.ok(socat !== undefined && exes.includes(realpathSync(socat)), `no native socat among ${exes.join(', ')}`);
+    assert.ok(socat !== undefined, 'no socat on PATH');
+    assert.ok(exes.includes(realpathSync(socat)), `no native socat among ${exes.join(', ')}`);
 
     const { auth, address: donorAddress } = splitReady(ready ?? '');
     const donor = startRole([...prefix, ...donorArgv(donorSide, donorAddress, SEQNO)], { ...env, WSREP_SST_OPT_REMOTE_AUTH: auth ?? '' });

@@ -192,7 +192,8 @@ describe('check --listen / --peer', () => {
     const l = await listen(joiner);
     const [socat, ...more] = socatUnder(l.child.pid);
     try {
-      assert.ok(socat !== undefined && more.length === 0, l.output());
+      assert.ok(socat !== undefined, `no socat under the listener: ${l.output()}`);
+      assert.deepEqual(more, [], `more than one socat under the listener: ${l.output()}`);
       process.kill(l.child.pid ?? -1, 'SIGKILL');
       await l.exited;
       const deadline = Date.now() + WAIT_MS;

@@ -98,7 +98,9 @@ describe('nothing of ours outlives us', () => {
     const j = startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env);
     assert.match((await j.nextLine()) ?? '', /^ready /, j.stderr());
     const [dir, ...more] = privateDirsOf(joiner);
-    assert.ok(dir !== undefined && more.length === 0 && existsSync(join(dir, 'rsyncd.secrets')), `private directories: ${privateDirsOf(joiner).join(', ')}`);
+    assert.ok(dir !== undefined, 'no private directory');
+    assert.deepEqual(more, [], 'one private directory');
+    assert.ok(existsSync(join(dir, 'rsyncd.secrets')), `no rsyncd.secrets in ${dir}`);
     j.child.kill('SIGKILL');
     await j.exit;
     assert.deepEqual(await waitNoTagged(tagOf(joiner), 10_000), []);
@@ -115,7 +117,9 @@ describe('nothing of ours outlives us', () => {
     const d = startRole(donorArgv(donor, ready.address, 42), { ...donor.env, WSREP_SST_OPT_REMOTE_AUTH: ready.auth ?? '' });
     assert.equal(await d.nextLine(), 'flush tables', d.stderr());
     const [dir, ...more] = privateDirsOf(donor);
-    assert.ok(dir !== undefined && more.length === 0 && existsSync(join(dir, 'rsync.password')), `private directories: ${privateDirsOf(donor).join(', ')}`);
+    assert.ok(dir !== undefined, 'no private directory');
+    assert.deepEqual(more, [], 'one private directory');
+    assert.ok(existsSync(join(dir, 'rsync.password')), `no rsync.password in ${dir}`);
     d.child.kill('SIGKILL');
     await d.exit;
     assert.deepEqual(await waitNoTagged(tagOf(donor), 10_000), []);

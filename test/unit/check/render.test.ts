@@ -26,9 +26,16 @@ describe('parseCheckArgs', () => {
 
   test('--listen with port, bind and timeout; --peer with its own default timeout', () => {
     const l = parseCheckArgs(['--listen', '--port', '4445', '--bind', '::1', '--timeout', '5']);
-    assert.ok(l !== 'help' && l.mode === 'listen' && l.port === 4445 && l.bind === '::1' && l.timeoutSeconds === 5);
+    assert.ok(l !== 'help');
+    assert.equal(l.mode, 'listen');
+    assert.equal(l.port, 4445);
+    assert.equal(l.bind, '::1');
+    assert.equal(l.timeoutSeconds, 5);
     const p = parseCheckArgs(['--peer', 'db2:4444']);
-    assert.ok(p !== 'help' && p.mode === 'peer' && p.peer === 'db2:4444' && p.timeoutSeconds === DEFAULT_PEER_SECONDS);
+    assert.ok(p !== 'help');
+    assert.equal(p.mode, 'peer');
+    assert.equal(p.peer, 'db2:4444');
+    assert.equal(p.timeoutSeconds, DEFAULT_PEER_SECONDS);
   });
 
   test('help', () => {
@@ -38,7 +45,8 @@ describe('parseCheckArgs', () => {
 
   test('the top-level parser hands `check` over', () => {
     const c = parseArgs(['check', '--json']);
-    assert.ok(c.kind === 'check' && c.args.json);
+    assert.ok(c.kind === 'check', `kind ${c.kind}`);
+    assert.equal(c.args.json, true);
   });
 
   const refused: [string[], RegExp][] = [

@@ -34,7 +34,8 @@ describe('parseArgs properties', () => {
         try {
           const c = parseArgs(argv);
           if (c.kind === 'sst') {
-            assert.ok(posix.isAbsolute(c.args.datadir) && (c.args.datadir === '/' || !c.args.datadir.endsWith('/')), c.args.datadir);
+            assert.ok(posix.isAbsolute(c.args.datadir), c.args.datadir);
+            assert.ok(c.args.datadir === '/' || !c.args.datadir.endsWith('/'), c.args.datadir);
             assert.notEqual(c.args.address, '');
             for (const n of [c.args.parent, c.args.port, c.args.localPort]) assert.ok(n === undefined || Number.isInteger(n));
           }

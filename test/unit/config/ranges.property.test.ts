@@ -121,7 +121,8 @@ describe('numeric ranges: properties', () => {
         try {
           rate = parseRate(raw);
         } catch (e) {
-          assert.ok(e instanceof SstError && e.code === 22, String(e));
+          assert.ok(e instanceof SstError, String(e));
+          assert.equal(e.code, 22, String(e));
           assert.match(e.message, /^rlimit=.*: must be 0 \(no limit\) or a rate in bytes per second from 64k to 100g/);
           assert.doesNotMatch(e.message, /\n/);
           return;
@@ -174,7 +175,8 @@ describe('numeric ranges: properties', () => {
       fc.property(now, fc.double({ min: 0, max: 1e12, noNaN: true }), every, (t, behind, e) => {
         const deadline = t - behind;
         const next = nextDeadline(deadline, t, e);
-        assert.ok(Number.isFinite(next) && next > t, `${deadline} + k×${e} after ${t}: ${next}`);
+        assert.ok(Number.isFinite(next), `${deadline} + k×${e} after ${t}: ${next}`);
+        assert.ok(next > t, `${deadline} + k×${e} after ${t}: ${next}`);
         // A usable interval keeps its rhythm: the first deadline after now, not later.
         if (e >= 1) assert.ok(next - t <= e * (1 + 1e-9) + 1e-3, `${next} - ${t} > ${e}`);
       }),

@@ -46,7 +46,8 @@ function accepted(parse: () => HostPort): HostPort | undefined {
   try {
     return parse();
   } catch (e) {
-    assert.ok(e instanceof SstError && (e.code === Exit.BAD_CONFIG || e.code === Exit.NOT_FOUND), String(e));
+    assert.ok(e instanceof SstError, String(e));
+    assert.ok(e.code === Exit.BAD_CONFIG || e.code === Exit.NOT_FOUND, String(e));
     return undefined;
   }
 }
@@ -88,7 +89,9 @@ describe('address properties', () => {
         for (const parse of [() => parseJoinerAddress(text), () => parseDonorAddress(text)]) {
           const h = accepted(parse);
           if (h === undefined) continue;
-          assert.ok(Number.isInteger(h.port) && h.port >= 1 && h.port <= 65535, `${text}: port ${h.port}`);
+          assert.ok(Number.isInteger(h.port), `${text}: port ${h.port}`);
+          assert.ok(h.port >= 1, `${text}: port ${h.port}`);
+          assert.ok(h.port <= 65535, `${text}: port ${h.port}`);
           assert.ok(h.ipv6 ? isIpLiteral(h.host) === 6 : !h.host.startsWith('-'), `${text}: host ${h.host}`);
           assert.deepEqual(parseJoinerAddress(formatHostPort(h)), { host: h.host, ipv6: h.ipv6, port: h.port, ...(h.zone === undefined ? {} : { zone: h.zone }) });
         }

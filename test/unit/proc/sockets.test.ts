@@ -158,7 +158,8 @@ describe('childrenWithChildren over the real process table', () => {
 
   test('finds a grandchild under its own parent, not under us', async () => {
     const child = spawn('sh', ['-c', 'sleep 30 & echo $!; wait'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    assert.ok(child.pid && child.stdout);
+    assert.ok(child.pid, 'sh started');
+    assert.ok(child.stdout, 'a pipe for its stdout');
     const grandchild = await new Promise<number>((r) => child.stdout?.once('data', (d: Buffer) => r(Number(String(d).trim()))));
     try {
       assert.ok(kids(child.pid).includes(grandchild));

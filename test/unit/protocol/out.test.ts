@@ -22,8 +22,10 @@ after(() => {
 
 describe('line limits', () => {
   test('the limits leave the donor’s line far shorter than the joiner’s', () => {
-    assert.ok(LINE_LIMIT.donor >= 126 && LINE_LIMIT.donor <= 127);
-    assert.ok(LINE_LIMIT.joiner >= 510 && LINE_LIMIT.joiner <= 511);
+    assert.ok(LINE_LIMIT.donor >= 126, String(LINE_LIMIT.donor));
+    assert.ok(LINE_LIMIT.donor <= 127, String(LINE_LIMIT.donor));
+    assert.ok(LINE_LIMIT.joiner >= 510, String(LINE_LIMIT.joiner));
+    assert.ok(LINE_LIMIT.joiner <= 511, String(LINE_LIMIT.joiner));
   });
 
   test('donor: 126 ASCII bytes pass, 128 are rejected with 255', () => {

@@ -129,7 +129,8 @@ describe('pass 1: directories and deletions', () => {
     const include = f.indexOf('+ /*/');
     for (const name of EXCLUDED_TOP_LEVEL) {
       const i = f.indexOf(`- /${name}`);
-      assert.ok(i >= 0 && i < include, name);
+      assert.ok(i >= 0, `${name} is excluded`);
+      assert.ok(i < include, `${name} is excluded before the include of directories`);
     }
   });
 

@@ -45,7 +45,8 @@ describe('marker properties', () => {
         try {
           m = parseMarker(text);
         } catch (e) {
-          assert.ok(e instanceof SstError && e.code === Exit.ABORTED, String(e));
+          assert.ok(e instanceof SstError, String(e));
+          assert.equal(e.code, Exit.ABORTED, String(e));
           return;
         }
         assert.ok(isState(m.state), m.state);
