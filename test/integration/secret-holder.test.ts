@@ -132,12 +132,12 @@ describe('a secret holder writes database files and nothing more', { skip }, () 
     assert.deepEqual(await waitNoTagged(tag, 15_000), []);
   });
 
-  test('datadir owned by nodes.root: nodes.root is kept with a WARNING, and a pushed device file fails the SST (32) and is removed', async () => {
+  test('datadir owned by root: root is kept with a WARNING, and a pushed device file fails the SST (32) and is removed', async () => {
     const { attack, r, joiner } = await sstUnderAttack({ uid: 0, gid: 0 });
     const detail = `joiner:\n${r.joiner.stderr()}\ndonor:\n${r.donor?.stderr() ?? ''}\nattack:\n${attack.pushed.stderr}`;
     assert.notEqual(attack.read.status, 0, detail);
     assert.match(r.joiner.stderr(), /socat listener: ERROR: module is write only/, detail);
-    assert.match(r.joiner.stderr(), /\[WARNING\] the datadir .* is owned by nodes.root: the SST's rsync daemon keeps nodes.root/, detail);
+    assert.match(r.joiner.stderr(), /\[WARNING\] the datadir .* is owned by root: the SST's rsync daemon keeps root/, detail);
     assert.equal(r.joinerCode, 32, detail);
     assert.equal(r.joinerFinal, undefined, 'the joiner must not report a state');
     assert.match(r.joiner.stderr(), /\[ERROR\] the donor pushed device files \(removed\): .*(kmem|sda)/, detail);
@@ -152,8 +152,8 @@ describe('a secret holder writes database files and nothing more', { skip }, () 
 function xattrsBelow(dir: string): string[] {
   const script = [
     'import os, sys',
-    'for nodes.root, dirs, files in os.walk(sys.argv[1]):',
-    '    for name in [nodes.root] + [os.path.join(nodes.root, f) for f in dirs + files]:',
+    'for root, dirs, files in os.walk(sys.argv[1]):',
+    '    for name in [root] + [os.path.join(root, f) for f in dirs + files]:',
     '        names = os.listxattr(name, follow_symlinks=False)',
     '        if names: print(name, sorted(names))',
   ].join('\n');
@@ -224,11 +224,11 @@ const ISSUE13_ATTACKS: { name: string; args: string[] }[] = [
 const ISSUE13_HIDDEN: { name: string; args: string[] }[] = [
   { name: 'control files', args: ['-r', '--inplace', 'control/', ''] },
   { name: 'the key through the redo log module', args: ['-r', '--inplace', 'keyover/', 'MODULE:rsync_tunnel_sst-log_dir'] },
-  // Times and modes of the module nodes.root stay allowed (our donors send -t -p): no other-write arrives.
+  // Times and modes of the module root stay allowed (our donors send -t -p): no other-write arrives.
   { name: 'times and modes on the module root', args: ['-d', '-t', '-p', 'root/', ''] },
 ];
 
-describe('a secret holder reads no joiner file and plants no metadata (nodes.root daemon: the datadir is root-owned)', { skip }, () => {
+describe('a secret holder reads no joiner file and plants no metadata (root daemon: the datadir is root-owned)', { skip }, () => {
   test('each option is refused before anything is written; no capability, xattr, ACL, hard link or control file arrives; the key stays; the SST completes', async () => {
     tag = `holder13-${randomBytes(4).toString('hex')}`;
     const base = join(nodes.root, tag);

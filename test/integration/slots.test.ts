@@ -95,13 +95,13 @@ const asRoot = process.geteuid?.() === 0;
 const idOf = (flag: string): number => Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
 
 const WITHOUT_PTRACE = "root joiner without CAP_SYS_PTRACE, datadir owned by nobody (the daemon's uid shows it)";
-const NOT_ROOT = 'needs nodes.root: the daemon changes user only under a nodes.root joiner';
+const NOT_ROOT = 'needs root: the daemon changes user only under a root joiner';
 if (!asRoot) console.log(`SKIP slots (${WITHOUT_PTRACE}): ${NOT_ROOT}`);
 
 /**
- * The joiner as it runs: as itself with a datadir of its own; and as nodes.root with a datadir another
- * user owns, without CAP_SYS_PTRACE (a container's nodes.root): its rsync daemon then takes that
- * user's uid after the secret, and nodes.root may no longer read the daemon's working directory.
+ * The joiner as it runs: as itself with a datadir of its own; and as root with a datadir another
+ * user owns, without CAP_SYS_PTRACE (a container's root): its rsync daemon then takes that
+ * user's uid after the secret, and root may no longer read the daemon's working directory.
  */
 const VARIANTS: { name: string; skip: string | false; owner?: { uid: number; gid: number }; wrapper?: (dir: string) => string }[] = [
   { name: 'the daemon keeps our user', skip: false },
