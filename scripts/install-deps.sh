@@ -9,6 +9,10 @@ APT_PACKAGES=(socat rsync binutils openssl mariadb-client mariadb-server galera-
   mariadb-test mariadb-backup
   # make bench only: the stock rsync method's TLS (stunnel), the baseline MariaDB users encrypt with today.
   stunnel4
+  # make test-distros: Debian 11 and 13 root filesystems (scripts/distro-root.sh), cached zstd-compressed.
+  mmdebstrap zstd
+  # Debian 11's socat (OpenSSL 1.1.1) run on this host in the compatibility matrix.
+  patchelf
   # The arm64 build (make dist ARCH=arm64) and its tests under qemu user emulation:
   # an AArch64 strip, the emulator, and Debian's arm64 glibc, libstdc++ and libgcc_s
   # under /usr/aarch64-linux-gnu for qemu-aarch64-static -L.

@@ -6,23 +6,52 @@
  * absent) because mariadbd refuses root. MTR_PARALLEL (default 2), MTR_BUILD_THREAD (default:
  * MTR picks free ports), MTR_TESTS=a,b runs only those (while developing), KEEP=1 keeps the
  * work directory, VERBOSE=1 shows MTR's output.
+ *
+ * SST_MTR_ROOT=<dir> runs the mariadb-test of another distribution's root filesystem
+ * (make test-distros): every path below is then one inside that root, every program (useradd,
+ * chown, MTR) runs chrooted through scripts/distro/in-root.ts, and the work directory is in
+ * the root's /tmp.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { inRoot } from './distro/in-root';
 import { completeResults, formatResult, parseMtrOutput, summary } from './mtr/report';
 import { NOT_APPLICABLE, TWIN_SUITE, twinBaseOptionFile, twinCnf, twinCombinations, twinSuitePm, twinTest, usesRsyncMethod } from './mtr/twin';
 
 const repo = resolve(__dirname, '..', '..');
-const MYSQL_TEST = '/usr/share/mysql/mysql-test';
-const GALERA = join(MYSQL_TEST, 'suite', 'galera');
 const MTR_USER = 'sst-mtr';
 const BINARY_NAME = 'wsrep_sst_rsync_tunnel';
+const ROOT = process.env.SST_MTR_ROOT ?? '/';
+
+/** The host path of a path inside the system the tests run in. */
+function host(path: string): string {
+  return ROOT === '/' ? path : join(ROOT, path);
+}
+
+// Debian's mariadb-test moved from /usr/share/mysql/mysql-test (up to 11.4) to /usr/share/mariadb/mariadb-test (11.8).
+const MYSQL_TEST = ['/usr/share/mysql/mysql-test', '/usr/share/mariadb/mariadb-test'].find((d) => existsSync(host(d))) ?? '/usr/share/mysql/mysql-test';
+const GALERA = join(MYSQL_TEST, 'suite', 'galera');
+
+/** The path inside the system of a host path under its root. */
+function inner(hostPath: string): string {
+  return ROOT === '/' ? hostPath : hostPath.slice(resolve(ROOT).length);
+}
+
+/** argv that runs there, as root, in `wd`. */
+function there(argv: readonly string[], wd = '/'): string[] {
+  return ROOT === '/' ? [...argv] : inRoot(resolve(ROOT), argv, { wd });
+}
+
+function runThere(argv: readonly string[], options: { stdio?: 'ignore' } = {}): void {
+  const [command, ...args] = there(argv);
+  execFileSync(command ?? '', args, options);
+}
 
 /** Test names of the galera suite whose option or combinations files select the stock rsync method. */
 function rsyncTests(): string[] {
-  const files = readdirSync(join(GALERA, 't'));
-  const selecting = files.filter((f) => /\.(cnf|combinations)$/.test(f) && usesRsyncMethod(readFileSync(join(GALERA, 't', f), 'utf8')));
+  const files = readdirSync(host(join(GALERA, 't')));
+  const selecting = files.filter((f) => /\.(cnf|combinations)$/.test(f) && usesRsyncMethod(readFileSync(host(join(GALERA, 't', f)), 'utf8')));
   return [...new Set(selecting.map((f) => f.replace(/\.(cnf|combinations)$/, '')))].filter((t) => files.includes(`${t}.test`)).sort();
 }
 
@@ -47,34 +76,36 @@ function buildSuite(work: string, binDir: string, tests: readonly string[]): str
   const suite = join(suites, TWIN_SUITE);
   mkdirSync(join(suite, 't'), { recursive: true });
   mkdirSync(join(suite, 'r'), { recursive: true });
-  for (const other of readdirSync(join(MYSQL_TEST, 'suite'))) symlinkSync(join(MYSQL_TEST, 'suite', other), join(suites, other));
-  for (const entry of readdirSync(GALERA)) {
-    const from = join(GALERA, entry);
+  // The links name the suites as MTR sees them, inside the root.
+  for (const other of readdirSync(host(join(MYSQL_TEST, 'suite')))) symlinkSync(join(MYSQL_TEST, 'suite', other), join(suites, other));
+  const galera = host(GALERA);
+  for (const entry of readdirSync(galera)) {
+    const from = join(galera, entry);
     if (entry === 't' || entry === 'r' || entry === 'disabled.def') continue;
     if (statSync(from).isDirectory()) cpSync(from, join(suite, entry), { recursive: true });
-    else if (entry === 'suite.pm') writeFileSync(join(suite, entry), twinSuitePm(readFileSync(from, 'utf8'), binDir));
+    else if (entry === 'suite.pm') writeFileSync(join(suite, entry), twinSuitePm(readFileSync(from, 'utf8'), inner(binDir)));
     else if (entry.endsWith('.cnf')) writeFileSync(join(suite, entry), twinBaseOptionFile(readFileSync(from, 'utf8')));
     else copyFileSync(from, join(suite, entry));
   }
   for (const test of tests) {
-    for (const f of ownFiles(join(GALERA, 't'), test)) writeFileSync(join(suite, 't', f), twinFile(test, f, readFileSync(join(GALERA, 't', f), 'utf8')));
-    for (const f of ownFiles(join(GALERA, 'r'), test)) copyFileSync(join(GALERA, 'r', f), join(suite, 'r', f));
+    for (const f of ownFiles(join(galera, 't'), test)) writeFileSync(join(suite, 't', f), twinFile(test, f, readFileSync(join(galera, 't', f), 'utf8')));
+    for (const f of ownFiles(join(galera, 'r'), test)) copyFileSync(join(galera, 'r', f), join(suite, 'r', f));
   }
   return suite;
 }
 
 function ensureUser(): void {
   try {
-    execFileSync('id', ['-u', MTR_USER], { stdio: 'ignore' });
+    runThere(['id', '-u', MTR_USER], { stdio: 'ignore' });
   } catch {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', MTR_USER]);
+    runThere(['useradd', '--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', MTR_USER]);
   }
 }
 
 /** Runs MTR (as MTR_USER when we are root), its output to `log`; resolves with the output and exit code. */
 function runMtr(args: readonly string[], log: string, asRoot: boolean): Promise<{ output: string; code: number }> {
-  const command = asRoot ? ['runuser', '-u', MTR_USER, '--', 'perl', ...args] : ['perl', ...args];
-  const child = spawn(command[0] as string, command.slice(1), { cwd: MYSQL_TEST, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = there(asRoot ? ['runuser', '-u', MTR_USER, '--', 'perl', ...args] : ['perl', ...args], MYSQL_TEST);
+  const child = spawn(command[0] as string, command.slice(1), { cwd: host(MYSQL_TEST), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = createWriteStream(log);
   const chunks: string[] = [];
   const stop = (): void => {
@@ -108,14 +139,14 @@ function runMtr(args: readonly string[], log: string, asRoot: boolean): Promise<
 async function main(): Promise<number> {
   const binary = process.env.SST_TEST_BINARY ?? join(repo, 'dist', BINARY_NAME);
   if (!existsSync(binary)) throw new Error(`${binary} missing: run make dist`);
-  if (!existsSync(join(GALERA, 't'))) {
-    console.log(`SKIP make test-mtr: ${GALERA} not found (Debian package mariadb-test)`);
+  if (!existsSync(host(join(GALERA, 't')))) {
+    console.log(`SKIP make test-mtr: ${host(GALERA)} not found (Debian package mariadb-test)`);
     return 0;
   }
   const asRoot = process.getuid?.() === 0;
   if (asRoot) ensureUser();
   // MTR reads a suite path with '-' as "suite-overlay": the work path must have none.
-  const work = mkdtempSync('/tmp/sstmtr');
+  const work = mkdtempSync(host('/tmp/sstmtr'));
   const binDir = join(work, 'bin');
   mkdirSync(binDir);
   copyFileSync(binary, join(binDir, BINARY_NAME));
@@ -127,14 +158,15 @@ async function main(): Promise<number> {
   const run = all.filter((t) => NOT_APPLICABLE[t] === undefined);
   const notApplicable = Object.fromEntries(Object.entries(NOT_APPLICABLE).filter(([t]) => all.includes(t)));
   const suite = buildSuite(work, binDir, run);
-  if (asRoot) execFileSync('chown', ['-R', `${MTR_USER}:`, work]);
+  if (asRoot) runThere(['chown', '-R', `${MTR_USER}:`, inner(work)]);
   chmodSync(work, 0o755);
 
   const parallel = process.env.MTR_PARALLEL ?? '2';
   const args = [
-    'mariadb-test-run.pl',
-    `--vardir=${join(work, 'var')}`,
-    `--suite=${suite}`,
+    // 10.5 has only the old name.
+    existsSync(host(join(MYSQL_TEST, 'mariadb-test-run.pl'))) ? 'mariadb-test-run.pl' : 'mysql-test-run.pl',
+    `--vardir=${inner(join(work, 'var'))}`,
+    `--suite=${inner(suite)}`,
     `--parallel=${parallel}`,
     '--big-test',
     '--force',

@@ -6,14 +6,6 @@ import { Exit, SstError } from './errors';
 import { log } from './log';
 import { PROGRAM, VERSION } from './version';
 
-function killProcess(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // Gone already.
-  }
-}
-
 /**
  * Each role imports its own modules when it runs: the bundle evaluates a module
  * (and the node:tls, node:crypto, ... it needs) only on first import, and
@@ -38,7 +30,9 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case 'guard': {
       const { privateDirCleanup, processesCarrying, runGuard } = await import('./proc/guard');
-      return runGuard(process.stdin, () => processesCarrying(command.tag, process.pid), killProcess, privateDirCleanup(command.privateDir));
+      const { hostProcess, killQuietly } = await import('./proc/host');
+      const kill = (pid: number): void => killQuietly(hostProcess, pid, 'SIGKILL');
+      return runGuard(process.stdin, () => processesCarrying(command.tag, process.pid), kill, privateDirCleanup(command.privateDir));
     }
   }
 }

@@ -15,10 +15,8 @@ import { Exit, SstError } from '../errors';
 import { DEFAULT_SST_PORT, formatHostPort, isIpLiteral, parseJoinerAddress, type HostPort } from '../net/address';
 import { localBindHost } from '../net/local';
 import { findProgram } from '../proc/find-program';
-import { startGuard } from '../proc/guard';
-import { identityText, selfStartTime } from '../proc/identity';
 import { pidListensOn, portOwners } from '../proc/sockets';
-import { Supervisor, type SupervisedChild } from '../proc/supervisor';
+import type { SupervisedChild } from '../proc/supervisor';
 import { sockoptCommonName, tunnelTls } from '../tunnel/tunnel-tls';
 import { connectAddress, execAddress, listenAddress, type TunnelTls } from '../tunnel/socat-address';
 import { advertisedAddress } from './advertised';
@@ -27,8 +25,9 @@ import { addressSettings, describeTls, loadConfig, resolveCheckTls, type CheckCo
 import { interfaceAddresses } from './node';
 import type { Report } from './render';
 import { item, type CheckItem } from './result';
-import { connectionItem, ListenerLog, peerItem, summarizeClient } from './socat-log';
+import { connectionItem, ListenerLog, peerItem, summarizeClient, type Connection } from './socat-log';
 import { stopSignal } from './stop-signal';
+import type { SocatOwner } from './socat-owner';
 import { checkSocat } from './tools';
 import type { SocatFeatures } from '../proc/tool-features';
 
@@ -98,33 +97,18 @@ function bindTarget(bind: string): HostPort {
   return parsed;
 }
 
-let socatGroups: Supervisor | undefined;
-
-/**
- * The owner of check's socat processes. Each leads its own process group (socat's per-connection
- * children and their EXEC child die with it), and every group is SIGKILLed on our way out,
- * including a failed assertion's or an operator's Ctrl-C. KILL and not TERM: these processes hold
- * no data to flush, and socat 1.7.4 can hang in its SIGTERM handler (src/tunnel/socat-address.ts).
- * A SIGKILLed check runs none of that: as for an SST, a guard (src/proc/guard.ts) then kills what
- * carries our owner tag, so no listener of ours is left holding the node's SST port.
- */
-function supervisor(): Supervisor {
-  if (socatGroups === undefined) {
-    const ownerTag = identityText(process.pid, selfStartTime());
-    startGuard(ownerTag);
-    const owner = new Supervisor({ ownerTag });
-    process.on('exit', () => owner.killAllNow());
-    socatGroups = owner;
-  }
-  return socatGroups;
-}
-
 /**
  * socat with both output streams read by us and stdin a pipe we never write to (so a peer's
  * socat waits for the listener, not for our EOF).
  */
-function spawnSocat(socat: string, args: readonly string[], onStderrLine: (line: string) => void, onStdoutLine?: (line: string) => void): SupervisedChild {
-  return supervisor().spawn({ name: 'socat', command: socat, args, stdin: 'pipe', stdout: 'pipe', onStderrLine, onStdoutLine });
+function spawnSocat(
+  owner: SocatOwner,
+  socat: string,
+  args: readonly string[],
+  onStderrLine: (line: string) => void,
+  onStdoutLine?: (line: string) => void,
+): SupervisedChild {
+  return owner.supervisor().spawn({ name: 'socat', command: socat, args, stdin: 'pipe', stdout: 'pipe', onStderrLine, onStdoutLine });
 }
 
 /** The exit code (null when killed by a signal) once the child is reaped and its output read. */
@@ -134,8 +118,8 @@ async function closed(child: SupervisedChild): Promise<number | null> {
 }
 
 /** Kills the whole group and waits until the child is reaped and its output read. */
-async function killSocat(child: SupervisedChild): Promise<void> {
-  await supervisor().kill(child);
+async function killSocat(owner: SocatOwner, child: SupervisedChild): Promise<void> {
+  await owner.supervisor().kill(child);
   await closed(child);
 }
 
@@ -152,7 +136,37 @@ async function waitListening(child: SupervisedChild, port: number): Promise<bool
   return false;
 }
 
-export async function runListen(args: CheckArgs, sink: Sink): Promise<Report> {
+/** Where a listener for `check --listen` binds, and socat's arguments for it. */
+interface ListenPlan {
+  bind: HostPort | undefined;
+  port: number;
+  where: string;
+  socatArgs: string[];
+}
+
+/** Where a joiner on this node would listen: its advertised host if that is local, else everywhere. */
+async function planListener(args: CheckArgs, s: Setup, tunnel: TunnelTls, context: [string, string][]): Promise<ListenPlan> {
+  let bind: HostPort | undefined;
+  const advertised = args.bind !== undefined && args.port !== undefined ? undefined : advertisedAddress(addressSettings(s.config), interfaceAddresses());
+  if (advertised !== undefined) context.push(['SST address', `${formatHostPort(advertised)} (${advertised.source})`]);
+  if (args.bind !== undefined) {
+    bind = bindTarget(args.bind);
+  } else if (advertised !== undefined) {
+    const local = await localBindHost(advertised.host);
+    bind = local === undefined ? undefined : { host: local, ipv6: advertised.ipv6, zone: advertised.zone, port: advertised.port };
+  }
+  const port = args.port ?? advertised?.port ?? DEFAULT_SST_PORT;
+  const socatArgs = [
+    '-d',
+    '-d',
+    listenAddress({ port, bind, ipv6: bind?.ipv6 ?? advertised?.ipv6 ?? false, tls: tunnel, sockopt: s.tls.sockopt, socat: s.socatFeatures, maxChildren: MAX_CHILDREN }),
+    execAddress([findProgram('echo'), RESPONSE]),
+  ];
+  const where = bind === undefined ? `all interfaces, port ${port}` : formatHostPort({ ...bind, port });
+  return { bind, port, where, socatArgs };
+}
+
+export async function runListen(args: CheckArgs, sink: Sink, owner: SocatOwner): Promise<Report> {
   const items: CheckItem[] = [];
   const context: [string, string][] = [];
   const emit = (i: CheckItem): void => {
@@ -163,45 +177,54 @@ export async function runListen(args: CheckArgs, sink: Sink): Promise<Report> {
   const s = setup(args, 'joiner', emit);
   if (s === undefined) return report();
 
-  let bind: HostPort | undefined;
-  let port: number;
-  let socatArgs: string[];
+  let plan: ListenPlan;
   const tunnel = tunnelTls({ tls: s.tls.settings }, 'joiner');
   try {
-    // Where a joiner on this node would listen: its advertised host if that is local, else everywhere.
-    const advertised = args.bind !== undefined && args.port !== undefined ? undefined : advertisedAddress(addressSettings(s.config), interfaceAddresses());
-    if (advertised !== undefined) context.push(['SST address', `${formatHostPort(advertised)} (${advertised.source})`]);
-    if (args.bind !== undefined) {
-      bind = bindTarget(args.bind);
-    } else if (advertised !== undefined) {
-      const local = await localBindHost(advertised.host);
-      bind = local === undefined ? undefined : { host: local, ipv6: advertised.ipv6, zone: advertised.zone, port: advertised.port };
-    }
-    port = args.port ?? advertised?.port ?? DEFAULT_SST_PORT;
-    socatArgs = [
-      '-d',
-      '-d',
-      listenAddress({ port, bind, ipv6: bind?.ipv6 ?? advertised?.ipv6 ?? false, tls: tunnel, sockopt: s.tls.sockopt, socat: s.socatFeatures, maxChildren: MAX_CHILDREN }),
-      execAddress([findProgram('echo'), RESPONSE]),
-    ];
+    plan = await planListener(args, s, tunnel, context);
   } catch (e) {
     emit(item('listener', 'TLS listener', 'FAIL', sstMessage(e)));
     return report();
   }
-  const where = bind === undefined ? `all interfaces, port ${port}` : formatHostPort({ ...bind, port });
-  context.push(['listening on', where]);
+  context.push(['listening on', plan.where]);
   emit(tlsItem(s.tls, verificationText(tunnel, 'joiner', '', s.tls.verifyPeer)));
 
-  const stop = stopSignal();
   const log = new ListenerLog();
   const namesClient = tunnel.verify && (Boolean(tunnel.commonName) || sockoptCommonName(s.tls.sockopt) !== undefined);
-  const t = spawnSocat(s.socat, socatArgs, (line) => log.feed(line).forEach((c) => emit(connectionItem(c, namesClient))));
+  const onConnection = (c: Connection): void => emit(connectionItem(c, namesClient));
+  if (!(await serveListener({ args, sink, owner, socat: s.socat, plan, log, emit, onConnection }))) return report();
+  log.unfinished().forEach(onConnection);
+  if (log.connectionCount() === 0) {
+    emit(item('handshake', 'handshake', 'WARN', `no node connected to ${plan.where} while the listener ran`));
+  }
+  return report();
+}
+
+/** A running `check --listen`: what serveListener needs and where it reports. */
+interface Listening {
+  args: CheckArgs;
+  sink: Sink;
+  owner: SocatOwner;
+  socat: string;
+  plan: ListenPlan;
+  log: ListenerLog;
+  emit: (i: CheckItem) => void;
+  onConnection: (c: Connection) => void;
+}
+
+/**
+ * Runs the listener until --timeout, Ctrl-C or its own end, reporting as it goes; it is killed in
+ * any case. False when it never listened (reported as the listener's FAIL).
+ */
+async function serveListener({ args, sink, owner, socat, plan, log, emit, onConnection }: Listening): Promise<boolean> {
+  const { bind, port, where } = plan;
+  const stop = stopSignal();
+  const t = spawnSocat(owner, socat, plan.socatArgs, (line) => log.feed(line).forEach(onConnection));
   try {
     if (!(await waitListening(t, port))) {
       const owners = portOwners(port).map((o) => `PID ${o.pid} (${o.command})`);
       const errors = log.listenerErrors.length > 0 ? log.listenerErrors.join(' | ') : 'it did not start listening';
       emit(item('listener', 'TLS listener', 'FAIL', `socat: ${errors}${owners.length > 0 ? `; port ${port} is held by ${owners.join(', ')}` : ''}`));
-      return report();
+      return false;
     }
     const peerHint = bind === undefined ? `<this node's address>:${port}` : formatHostPort({ ...bind, port });
     emit(item('listener', 'TLS listener', 'PASS', `listening on ${where} for ${args.timeoutSeconds} s (pid ${t.pid})`));
@@ -218,19 +241,15 @@ export async function runListen(args: CheckArgs, sink: Sink): Promise<Report> {
     }
   } finally {
     stop.dispose();
-    await killSocat(t);
+    await killSocat(owner, t);
   }
-  log.unfinished().forEach((c) => emit(connectionItem(c, namesClient)));
-  if (log.connectionCount() === 0) {
-    emit(item('handshake', 'handshake', 'WARN', `no node connected to ${where} while the listener ran`));
-  }
-  return report();
+  return true;
 }
 
 /** Up to 3 s for handshakes in progress when the listener is told to stop. */
 const DRAIN_STEPS = 30;
 
-export async function runPeer(args: CheckArgs, sink: Sink): Promise<Report> {
+export async function runPeer(args: CheckArgs, sink: Sink, owner: SocatOwner): Promise<Report> {
   const items: CheckItem[] = [];
   const context: [string, string][] = [];
   const emit = (i: CheckItem): void => {
@@ -259,7 +278,7 @@ export async function runPeer(args: CheckArgs, sink: Sink): Promise<Report> {
   const stop = stopSignal();
   const lines: string[] = [];
   const out: string[] = [];
-  const t = spawnSocat(s.socat, socatArgs, (line) => lines.push(line), (line) => out.push(line));
+  const t = spawnSocat(owner, s.socat, socatArgs, (line) => lines.push(line), (line) => out.push(line));
   let timedOut = false;
   let interrupted = false;
   let code: number | null = null;
@@ -276,7 +295,7 @@ export async function runPeer(args: CheckArgs, sink: Sink): Promise<Report> {
     interrupted = outcome.kind === 'signal';
   } finally {
     stop.dispose();
-    await killSocat(t);
+    await killSocat(owner, t);
   }
   emit(
     peerItem(shown, args.timeoutSeconds, {

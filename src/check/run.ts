@@ -10,6 +10,7 @@ import { runListen, runPeer, type Sink } from './live';
 import { checkNode } from './node';
 import { renderHeader, renderHuman, renderItem, renderJson, renderSummary, type Report } from './render';
 import { exitCodeFor } from './result';
+import { socatOwner } from './socat-owner';
 
 let stdoutGone = false;
 
@@ -43,7 +44,8 @@ export async function runCheck(args: CheckArgs): Promise<number> {
   // The live modes report as they go: a listener runs for a minute and people want to see it listen.
   if (!args.json) write(renderHeader(args.mode, []));
   const sink = args.json ? quiet : streaming;
-  report = args.mode === 'listen' ? await runListen(args, sink) : await runPeer(args, sink);
+  const owner = socatOwner();
+  report = args.mode === 'listen' ? await runListen(args, sink, owner) : await runPeer(args, sink, owner);
   write(args.json ? renderJson(report) : renderSummary(report.items));
   return exitCodeFor(report.items);
 }

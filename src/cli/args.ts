@@ -140,13 +140,16 @@ export function parseArgs(argv: readonly string[]): Command {
   });
   if (parsed.help) return { kind: 'help' };
   if (parsed.version) return { kind: 'version' };
+  return { kind: 'sst', args: sstArgs(parsed, parseMysqldArgs(tail)) };
+}
 
+/** The SST's own options (minimist's reading of them) and mariadbd's layout options, checked. */
+function sstArgs(parsed: minimist.ParsedArgs, mysqld: MysqldOverrides): SstArgs {
   const role = lastString(parsed.role);
   if (role !== 'joiner' && role !== 'donor') {
     throw new SstError(Exit.BAD_CONFIG, `Unrecognized role: '${role ?? ''}'`);
   }
 
-  const mysqld = parseMysqldArgs(tail);
   const datadirArg = lastString(parsed.datadir) || mysqld.datadir;
   if (!datadirArg) {
     throw new SstError(Exit.NOT_FOUND, "The '--datadir' parameter must be passed to the SST script");
@@ -163,26 +166,23 @@ export function parseArgs(argv: readonly string[]): Command {
   const gtidDomainId = argNumber(GTID_DOMAIN_ID, nonEmpty('gtid-domain-id'));
 
   return {
-    kind: 'sst',
-    args: {
-      role,
-      address,
-      datadir: normaliseDir(datadirArg),
-      defaultsFile: nonEmpty('defaults-file'),
-      defaultsExtraFile: nonEmpty('defaults-extra-file'),
-      defaultsGroupSuffix: nonEmpty('defaults-group-suffix'),
-      parent: argNumber(PARENT, nonEmpty('parent')),
-      progress: progress !== undefined && progress !== 0,
-      binlog: nonEmpty('binlog') ?? mysqld.logBin,
-      binlogIndex: nonEmpty('binlog-index') ?? mysqld.logBinIndex,
-      logBasename: nonEmpty('log-basename') ?? mysqld.logBasename,
-      gtid: nonEmpty('gtid'),
-      gtidDomainId: gtidDomainId === undefined ? undefined : String(gtidDomainId),
-      bypass: parsed.bypass === true,
-      localPort: argNumber(LOCAL_PORT, nonEmpty('local-port')),
-      socket: nonEmpty('socket'),
-      port: argNumber(PORT, nonEmpty('port')),
-      mysqld,
-    },
+    role,
+    address,
+    datadir: normaliseDir(datadirArg),
+    defaultsFile: nonEmpty('defaults-file'),
+    defaultsExtraFile: nonEmpty('defaults-extra-file'),
+    defaultsGroupSuffix: nonEmpty('defaults-group-suffix'),
+    parent: argNumber(PARENT, nonEmpty('parent')),
+    progress: progress !== undefined && progress !== 0,
+    binlog: nonEmpty('binlog') ?? mysqld.logBin,
+    binlogIndex: nonEmpty('binlog-index') ?? mysqld.logBinIndex,
+    logBasename: nonEmpty('log-basename') ?? mysqld.logBasename,
+    gtid: nonEmpty('gtid'),
+    gtidDomainId: gtidDomainId === undefined ? undefined : String(gtidDomainId),
+    bypass: parsed.bypass === true,
+    localPort: argNumber(LOCAL_PORT, nonEmpty('local-port')),
+    socket: nonEmpty('socket'),
+    port: argNumber(PORT, nonEmpty('port')),
+    mysqld,
   };
 }

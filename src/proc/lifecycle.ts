@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Exit, SstError, type ExitCode } from '../errors';
 import { log } from '../log';
+import { hostProcess, killQuietly, systemClock, type Clock, type HostProcess } from './host';
 import { Supervisor, type SupervisorOptions } from './supervisor';
 
 type Cleanup = () => void | Promise<void>;
@@ -13,9 +14,9 @@ const EXIT_ON_SIGNAL: Partial<Record<NodeJS.Signals, ExitCode>> = {
   SIGPIPE: Exit.ABORTED,
 };
 
-export function isProcessAlive(pid: number): boolean {
+export function isProcessAlive(pid: number, host: Pick<HostProcess, 'kill'> = hostProcess): boolean {
   try {
-    process.kill(pid, 0);
+    host.kill(pid, 0);
     return true;
   } catch (e) {
     // EPERM: it exists but belongs to someone else (mariadbd under another user).
@@ -42,6 +43,11 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<
   });
 }
 
+export interface LifecycleOptions extends Pick<SupervisorOptions, 'ownerTag' | 'spawn' | 'groups' | 'quiet'> {
+  process?: HostProcess;
+  clock?: Clock;
+}
+
 /**
  * The run's exit paths in one place: signals, parent death and errors all end
  * in `shutdown()`, which stops every child and runs the cleanups before the
@@ -50,21 +56,48 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<
  */
 export class Lifecycle {
   readonly supervisor: Supervisor;
+  /** The flows' kill(2) and clock: the ones this Lifecycle was given. */
+  readonly host: HostProcess;
+  readonly clock: Clock;
   private readonly cleanups: Cleanup[] = [];
   private readonly controller = new AbortController();
   private parentTimer: NodeJS.Timeout | undefined;
+  private readonly hooks: [NodeJS.Signals | 'exit', () => void][] = [];
 
   /**
    * `ownerTag`: our identity in every child's environment (guard.ts, identity.ts); SST runs pass one.
    * `spawn` and `groups`: the supervisor's process primitives, faked by in-process tests.
    * `quiet`: which children's lines are expected or floods; the SST passes socat's (tunnel/socat-messages.ts).
+   * `process`: where the signal and exit hooks go and kill(2) comes from; `clock`: the flows' time.
    */
-  constructor(options: Pick<SupervisorOptions, 'ownerTag' | 'spawn' | 'groups' | 'quiet'> = {}) {
+  constructor(options: LifecycleOptions = {}) {
     this.supervisor = new Supervisor(options);
+    this.host = options.process ?? hostProcess;
+    this.clock = options.clock ?? systemClock;
     for (const signal of Object.keys(EXIT_ON_SIGNAL) as NodeJS.Signals[]) {
-      process.on(signal, () => this.abort(new SstError(EXIT_ON_SIGNAL[signal] ?? Exit.ABORTED, `Received ${signal}: aborting the SST.`)));
+      this.hook(signal, () => this.abort(new SstError(EXIT_ON_SIGNAL[signal] ?? Exit.ABORTED, `Received ${signal}: aborting the SST.`)));
     }
-    process.on('exit', () => this.supervisor.killAllNow());
+    this.hook('exit', () => this.supervisor.killAllNow());
+  }
+
+  private hook(event: NodeJS.Signals | 'exit', listener: () => void): void {
+    this.host.on(event, listener);
+    this.hooks.push([event, listener]);
+  }
+
+  /**
+   * Removes every process-wide hook this Lifecycle added and stops watching the parent. The
+   * program exits right after its run and needs no disposal; whatever runs several in one
+   * process (tests) does.
+   */
+  dispose(): void {
+    if (this.parentTimer) clearInterval(this.parentTimer);
+    for (const [event, listener] of this.hooks.splice(0)) this.host.off(event, listener);
+  }
+
+  /** kill(2) that ignores a process already gone (and one not ours), as every caller here wants. */
+  kill(pid: number, signal: NodeJS.Signals): void {
+    killQuietly(this.host, pid, signal);
   }
 
   /** Aborted, with the SstError as its reason, by the first `abort()`. */
@@ -97,7 +130,7 @@ export class Lifecycle {
   /** Polls mariadbd's PID: `--parent`, not getppid(), because `sh -c` may sit between us (docs/protocol.md §1.5). */
   watchParent(pid: number, intervalMs = 500): void {
     this.parentTimer = setInterval(() => {
-      if (!isProcessAlive(pid)) {
+      if (!isProcessAlive(pid, this.host)) {
         this.abort(new SstError(Exit.ABORTED, `Parent mysqld process (PID: ${pid}) terminated unexpectedly.`));
       }
     }, intervalMs);

@@ -216,32 +216,6 @@ const STRUCTURE_FLAGS = ['--recursive', '--delete', '--ignore-existing', '--max-
  */
 export function transferPlan(input: PlanInput): { structure: Pass[]; queue: Pass[] } {
   const url = (module: string): string => `${input.target}/${module}`;
-  const kept = input.keptOnDonor ?? [];
-  const linked = input.symlinkedDatabases ?? {};
-  const structure: Pass[] = [
-    {
-      name: 'pass 1 (directories and deletions)',
-      first: true,
-      bytes: 0,
-      args: [
-        ...COMMON_FLAGS,
-        ...STRUCTURE_FLAGS,
-        // A kept directory is not a database directory; a kept file is the joiner's to keep.
-        ...filters([...EXCLUDED_TOP_LEVEL.map((e) => `- /${e}`), ...kept.map(excludeRule), '+ /*/', '- /*']),
-        slash(input.datadir),
-        url(MODULES.data),
-      ],
-    },
-    ...Object.keys(linked)
-      .filter((db) => !kept.includes(db))
-      .sort()
-      .map<Pass>((db) => ({
-        name: `pass 1 (directories and deletions in '${db}')`,
-        first: false,
-        bytes: 0,
-        args: [...COMMON_FLAGS, ...STRUCTURE_FLAGS, ...filters(keptBelow(kept, db).map(excludeRule)), slash(linked[db] as string), `${url(MODULES.data)}/${db}/`],
-      })),
-  ];
   const queue: Pass[] = [];
   if (input.binlogs.length > 0) {
     queue.push({
@@ -255,20 +229,7 @@ export function transferPlan(input: PlanInput): { structure: Pass[]; queue: Pass
   for (const pass of input.engines === false ? [] : (Object.keys(ENGINE_FILES) as EnginePass[])) {
     queue.push(onlyFiles(pass, engineDirs[pass], url(MODULES[pass]), input.engineBytes?.[pass] ?? 0));
   }
-  const all = trees(input, url(MODULES.data));
-  const size = batchSize(all.reduce((n, t) => n + sumBytes(t.files), 0), input.streams ?? 1);
-  const batches = all.flatMap((t) => batchFiles(t.files, size).map((files) => ({ tree: t, files })));
-  batches.forEach(({ tree, files }, i) => {
-    const bytes = sumBytes(files);
-    const file = `${slash(input.listDir ?? '.')}files.${i + 1}`;
-    queue.push({
-      name: `files ${i + 1}/${batches.length} (${files.length} ${files.length === 1 ? 'file' : 'files'}, ${(bytes / MiB).toFixed(1)} MiB)`,
-      first: false,
-      bytes,
-      list: { file, entries: files.map((f) => f.path) },
-      args: [...COMMON_FLAGS, `--files-from=${file}`, '--from0', tree.root, tree.dest],
-    });
-  });
+  queue.push(...batchPasses(input, url(MODULES.data)));
   // Stable: equal sizes keep the order above (binary logs, engine passes, batches).
   queue.sort((a, b) => b.bytes - a.bytes);
   if (input.rateLimit !== undefined) {
@@ -276,7 +237,55 @@ export function transferPlan(input: PlanInput): { structure: Pass[]; queue: Pass
     const bwlimit = `--bwlimit=${Math.max(1, Math.floor(input.rateLimit / 1024))}`;
     for (const pass of queue) pass.args.splice(COMMON_FLAGS.length, 0, bwlimit);
   }
-  return { structure, queue };
+  return { structure: structurePasses(input, url(MODULES.data)), queue };
+}
+
+/** transferPlan's pass 1: the datadir's, then one per symlinked database directory not kept. */
+function structurePasses(input: PlanInput, dataUrl: string): Pass[] {
+  const kept = input.keptOnDonor ?? [];
+  const linked = input.symlinkedDatabases ?? {};
+  return [
+    {
+      name: 'pass 1 (directories and deletions)',
+      first: true,
+      bytes: 0,
+      args: [
+        ...COMMON_FLAGS,
+        ...STRUCTURE_FLAGS,
+        // A kept directory is not a database directory; a kept file is the joiner's to keep.
+        ...filters([...EXCLUDED_TOP_LEVEL.map((e) => `- /${e}`), ...kept.map(excludeRule), '+ /*/', '- /*']),
+        slash(input.datadir),
+        dataUrl,
+      ],
+    },
+    ...Object.keys(linked)
+      .filter((db) => !kept.includes(db))
+      .sort()
+      .map<Pass>((db) => ({
+        name: `pass 1 (directories and deletions in '${db}')`,
+        first: false,
+        bytes: 0,
+        args: [...COMMON_FLAGS, ...STRUCTURE_FLAGS, ...filters(keptBelow(kept, db).map(excludeRule)), slash(linked[db] as string), `${dataUrl}/${db}/`],
+      })),
+  ];
+}
+
+/** The database files in batches of one size over all trees, each batch a pass with its own list file. */
+function batchPasses(input: PlanInput, dataUrl: string): Pass[] {
+  const all = trees(input, dataUrl);
+  const size = batchSize(all.reduce((n, t) => n + sumBytes(t.files), 0), input.streams ?? 1);
+  const batches = all.flatMap((t) => batchFiles(t.files, size).map((files) => ({ tree: t, files })));
+  return batches.map(({ tree, files }, i) => {
+    const bytes = sumBytes(files);
+    const file = `${slash(input.listDir ?? '.')}files.${i + 1}`;
+    return {
+      name: `files ${i + 1}/${batches.length} (${files.length} ${files.length === 1 ? 'file' : 'files'}, ${(bytes / MiB).toFixed(1)} MiB)`,
+      first: false,
+      bytes,
+      list: { file, entries: files.map((f) => f.path) },
+      args: [...COMMON_FLAGS, `--files-from=${file}`, '--from0', tree.root, tree.dest],
+    };
+  });
 }
 
 /** The last rsync: the marker, written by the receiver to a temp file and renamed, so it appears whole. */

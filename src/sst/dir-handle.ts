@@ -134,19 +134,9 @@ function walkFrom(start: DirHandle, target: string, create: { owner?: NewOwner }
       } catch (error) {
         const code = errnoCode(error);
         if (code !== 'ELOOP' && code !== 'ENOTDIR') throw error;
-        const entry = lstatSync(at.at(name), { throwIfNoEntry: false });
-        if (entry === undefined) {
+        if (!mayFollow(at, name, euid)) {
           again(name);
           continue;
-        }
-        if (!entry.isSymbolicLink()) throw new SstError(Exit.FAILED, `${at.shown(name)} is not a directory`);
-        const holder = at.stat();
-        if (!trustedForLinks(holder, euid)) {
-          throw new SstError(
-            Exit.NOT_PERMITTED,
-            `${at.shown(name)} is a symbolic link in a directory that uid ${holder.uid} ${holder.uid === 0 ? 'lets others write' : 'owns'}: ` +
-              'not followed, since whoever may write that directory could point it anywhere (configure the real directory instead)',
-          );
         }
         if (++links > MAX_LINKS) throw new SstError(Exit.FAILED, `${at.shown(name)}: too many levels of symbolic links`);
         const link = readlinkSync(at.at(name));
@@ -176,6 +166,25 @@ function walkFrom(start: DirHandle, target: string, create: { owner?: NewOwner }
     at.close();
     throw error;
   }
+}
+
+/**
+ * Entry `name` of `at`, found not to be a directory: true when it is a symlink we may follow,
+ * false when it vanished meanwhile (look again); anything else is refused.
+ */
+function mayFollow(at: DirHandle, name: string, euid: number): boolean {
+  const entry = lstatSync(at.at(name), { throwIfNoEntry: false });
+  if (entry === undefined) return false;
+  if (!entry.isSymbolicLink()) throw new SstError(Exit.FAILED, `${at.shown(name)} is not a directory`);
+  const holder = at.stat();
+  if (!trustedForLinks(holder, euid)) {
+    throw new SstError(
+      Exit.NOT_PERMITTED,
+      `${at.shown(name)} is a symbolic link in a directory that uid ${holder.uid} ${holder.uid === 0 ? 'lets others write' : 'owns'}: ` +
+        'not followed, since whoever may write that directory could point it anywhere (configure the real directory instead)',
+    );
+  }
+  return true;
 }
 
 /** mkdir, then open what is there now without following it; undefined when someone else was first (look again). */

@@ -3,11 +3,9 @@ import { posix as path } from 'node:path';
 import type { SstArgs } from '../config/args';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
-import { formatHostPort, isIpLiteral, parseDonorAddress, type DonorTarget } from '../net/address';
-import { serverProcess } from '../proc/ancestors';
+import { formatHostPort, isIpLiteral, type DonorTarget } from '../net/address';
 import type { Lifecycle } from '../proc/lifecycle';
 import { cnOnlyAdvice } from '../proc/tool-features';
-import { writeProtocolLine } from '../protocol/out';
 import { AUTH_USER, MARKER } from '../rsync/modules';
 import { EXCLUDED_TOP_LEVEL, markerPass, transferPlan } from '../rsync/plan';
 import { sockoptCommonName, tunnelTls } from '../tunnel/tunnel-tls';
@@ -17,7 +15,7 @@ import { binlogsToSend, writeBinlogList } from './binlogs';
 import { claimDatadir, entryExists, FILES, inDatadir, readDatadirFile, removeEntry } from './datadir-files';
 import { isState, renderMarker } from './marker';
 import { pathsInside, tlsFiles } from '../rsync/own-files';
-import { prepare, type Prepared } from './prepare';
+import type { Prepared } from './prepare';
 import { rsyncRunner, tunnelEnv, type RsyncRunner } from './rsync-runner';
 import { engineBytes, databaseFiles, totalSize } from './source-files';
 import { formatBytes, formatRate } from './progress-format';
@@ -30,16 +28,32 @@ import { readIo } from '../proc/io-meter';
 const POLL_MS = 50;
 const FLUSH_LOG_EVERY_MS = 30_000;
 
+/** What the donor is handed: the request, what prepare() decided, and the effects it works through. */
+export interface DonorRun {
+  args: SstArgs;
+  target: DonorTarget;
+  prepared: Prepared;
+  /** mariadbd, watched: no --parent for a donor, mariadbd is our parent or the one past its `sh -c`. */
+  parent: number;
+  /** Children through its supervisor, kill(2), the clock, waits that an abort ends, cleanups. */
+  life: Lifecycle;
+  /** Our private directory (proc/private-dir.ts), for the secret, the lists and the marker. */
+  work: string;
+  /** Writes one line to mariadbd (protocol/out.ts). */
+  protocol: (line: string) => void;
+  /** The auth lines mariadbd writes to stdin (protocol/stdin.ts). */
+  stdinAuth: Promise<Map<string, string>>;
+  /** Ours: WSREP_SST_OPT_REMOTE_AUTH, and the base of the children's environment. */
+  env: NodeJS.ProcessEnv;
+}
+
 /**
  * The donor, step by step as docs/protocol.md §3.1: have mariadbd lock the tables, copy
- * the datadir through the tunnel, let mariadbd go on, send the marker, done. `work`: our
- * private directory (proc/private-dir.ts), for the secret, the lists and the marker.
+ * the datadir through the tunnel, let mariadbd go on, send the marker, done.
  */
-export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promise<Map<string, string>>, work: string): Promise<void> {
-  const target = parseDonorAddress(args.address);
-  const prepared = prepare(args);
-  // No --parent for a donor: mariadbd is our parent, or the one past its `sh -c`.
-  life.watchParent(serverProcess());
+export async function runDonor(run: DonorRun): Promise<void> {
+  const { args, target, prepared, life, work, protocol } = run;
+  life.watchParent(run.parent);
   await claimDatadir(life, args.datadir);
   warnForeignOwner(args.datadir);
 
@@ -58,13 +72,13 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
     const cnOnly = cnOnlyAdvice(prepared.tools.socatFeatures, name, isIpLiteral(name) !== 0);
     log.info(cnOnly === undefined ? `the joiner's certificate must name '${name}' (CN or subjectAltName)` : `the joiner's certificate must have CN=${name}: ${cnOnly}`);
   }
-  const secret = await remoteSecret(target, stdinAuth);
+  const secret = await remoteSecret(run.env, target, run.stdinAuth);
   if (secret === undefined) {
     throw new SstError(Exit.BAD_CONFIG, "no secret from the joiner in the request (WSREP_SST_OPT_REMOTE_AUTH, stdin or --address 'name:secret@'): the joiner would refuse this donor");
   }
   const passwordFile = path.join(work, 'rsync.password');
   writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
-  const runner = rsyncRunner(life, prepared.tools.rsync, tunnelEnv(process.env, prepared.tools.socat, socatAddress), args.datadir, passwordFile);
+  const runner = rsyncRunner(life, prepared.tools.rsync, tunnelEnv(run.env, prepared.tools.socat, socatAddress), args.datadir, passwordFile);
   const rsyncTarget = `rsync://${AUTH_USER}@${formatHostPort(target)}`;
 
   let state: string;
@@ -74,22 +88,22 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
     log.info(`IST chosen: sending only the marker (state ${state})`);
   } else if (prepared.precopy.mode !== 'off') {
     // docs/protocol.md §3.3.1: copy while the donor is writable, then lock for the catch-up only.
-    const precopy = new Precopy(life, runner, args, prepared, rsyncTarget, work, precopyTools(life, args, prepared));
+    const precopy = new Precopy(life, runner, args, prepared, rsyncTarget, work, precopyTools(run));
     const peerNames = async (e: unknown): Promise<never> => {
       throw await withPeerNames(e, target, prepared);
     };
     const online = await precopy.online().catch(peerNames);
-    const lockedAt = Date.now();
-    state = await flushTables(life, args.datadir);
+    const lockedAt = life.clock.now();
+    state = await flushTables(life, protocol, args.datadir);
     await precopy.catchUp(online).catch(peerNames);
-    unlocked = () => Precopy.reportLock(online, Date.now() - lockedAt);
+    unlocked = () => Precopy.reportLock(online, life.clock.now() - lockedAt);
   } else {
-    state = await flushTables(life, args.datadir);
-    await transfer(life, runner, args, prepared, rsyncTarget, work).catch(async (e: unknown) => {
+    state = await flushTables(life, protocol, args.datadir);
+    await transfer(run, runner, rsyncTarget).catch(async (e: unknown) => {
       throw await withPeerNames(e, target, prepared);
     });
   }
-  writeProtocolLine('donor', 'continue');
+  protocol('continue');
   unlocked?.();
 
   const marker = path.join(work, MARKER);
@@ -97,7 +111,7 @@ export async function runDonor(args: SstArgs, life: Lifecycle, stdinAuth: Promis
   await runner.run(markerPass(rsyncTarget, marker));
 
   await life.shutdown();
-  writeProtocolLine('donor', `done ${state}`);
+  protocol(`done ${state}`);
 }
 
 /**
@@ -145,7 +159,7 @@ function bypassState(args: SstArgs): string {
  * `flush tables`, then wait (without limit, as upstream) for mariadbd to
  * write tables_flushed, or sst_error when FTWRL failed (docs/protocol.md §3.1–3.2).
  */
-async function flushTables(life: Lifecycle, datadir: string): Promise<string> {
+async function flushTables(life: Lifecycle, protocol: (line: string) => void, datadir: string): Promise<string> {
   const flushed = inDatadir(datadir, FILES.tablesFlushed);
   const error = inDatadir(datadir, FILES.sstError);
   for (const stale of [flushed, error]) {
@@ -155,8 +169,8 @@ async function flushTables(life: Lifecycle, datadir: string): Promise<string> {
   }
   // mariadbd writes tables_flushed twice; the second rename may land after we read the first.
   life.onCleanup(() => removeEntry(flushed));
-  writeProtocolLine('donor', 'flush tables');
-  const started = Date.now();
+  protocol('flush tables');
+  const started = life.clock.now();
   let nextLog = started + FLUSH_LOG_EVERY_MS;
   for (;;) {
     if (entryExists(error)) {
@@ -168,11 +182,11 @@ async function flushTables(life: Lifecycle, datadir: string): Promise<string> {
       // Not quoted: what failed validation must not reach the log.
       if (!isState(line)) throw new SstError(Exit.FAILED, `unexpected content in ${flushed}: its first line (${line.length} characters) is not UUID:seqno`);
       removeEntry(flushed);
-      log.info(`tables flushed and locked after ${((Date.now() - started) / 1000).toFixed(1)} s, state ${line}`);
+      log.info(`tables flushed and locked after ${((life.clock.now() - started) / 1000).toFixed(1)} s, state ${line}`);
       return line;
     }
-    if (Date.now() > nextLog) {
-      log.info(`still waiting for mariadbd to flush tables (${Math.round((Date.now() - started) / 1000)} s): long transactions delay FLUSH TABLES WITH READ LOCK`);
+    if (life.clock.now() > nextLog) {
+      log.info(`still waiting for mariadbd to flush tables (${Math.round((life.clock.now() - started) / 1000)} s): long transactions delay FLUSH TABLES WITH READ LOCK`);
       nextLog += FLUSH_LOG_EVERY_MS;
     }
     await life.sleep(POLL_MS);
@@ -204,14 +218,15 @@ function isDirectory(p: string): boolean {
   }
 }
 
-async function transfer(life: Lifecycle, runner: RsyncRunner, args: SstArgs, p: Prepared, rsyncTarget: string, work: string): Promise<void> {
+async function transfer(run: DonorRun, runner: RsyncRunner, rsyncTarget: string): Promise<void> {
+  const { args, prepared: p, life, work, protocol } = run;
   const binlogs = p.binlog ? binlogsToSend(p.binlog, args.datadir, p.maxBinlogs) : [];
   if (p.binlog) log.info(`binary logs to send: ${binlogs.length} (sst-max-binlogs ${p.maxBinlogs})`);
   const databases = databaseDirectories(args.datadir);
   const kept = pathsInside(args.datadir, [...tlsFiles(p.tls), ...(p.tls.caPath === undefined ? [] : [p.tls.caPath])]);
   if (kept.length > 0) log.warn(`kept on this node: ${kept.join(', ')}: this node's own TLS files inside the datadir are never sent`);
   const symlinked = Object.fromEntries(databases.filter((db) => isSymlink(path.join(args.datadir, db))).map((db) => [db, realpathSync(path.join(args.datadir, db))]));
-  const listed = Date.now();
+  const listed = life.clock.now();
   const files = databaseFiles(args.datadir, databases, symlinked, kept);
   const plan = transferPlan({
     target: rsyncTarget,
@@ -234,53 +249,58 @@ async function transfer(life: Lifecycle, runner: RsyncRunner, args: SstArgs, p: 
   const total = plan.queue.reduce((n, pass) => n + pass.bytes, 0);
   log.info(
     `to send: ${formatBytes(total)} in ${files.length} files of ${databases.length} database directories, ` +
-      `engine files and binary logs; ${plan.queue.length} passes for ${p.backupThreads} parallel streams (listed in ${((Date.now() - listed) / 1000).toFixed(1)} s)`,
+      `engine files and binary logs; ${plan.queue.length} passes for ${p.backupThreads} parallel streams (listed in ${((life.clock.now() - listed) / 1000).toFixed(1)} s)`,
   );
-  if (p.rateLimit !== undefined) {
-    log.info(
-      `rate limit ${formatRate(p.rateLimit)} for the whole SST (rlimit): the copy takes at least ${formatDuration(total / p.rateLimit)}, ` +
-        "and this node's tables stay locked (FLUSH TABLES WITH READ LOCK) for as long",
-    );
-  }
-  if (args.progress) writeProtocolLine('donor', `total ${total}`);
-  const started = Date.now();
+  if (p.rateLimit !== undefined) logRateLimit(p.rateLimit, total);
+  if (args.progress) protocol(`total ${total}`);
+  const started = life.clock.now();
   for (const pass of plan.structure) await runner.run(pass);
   const monitor = new TransferMonitor({
     total,
-    startedAt: Date.now(),
+    startedAt: life.clock.now(),
     logEveryMs: p.progressInterval * 1000,
     protocolEveryMs: args.progress ? (p.progressInterval || PROTOCOL_PROGRESS_DEFAULT_S) * 1000 : 0,
     rateLimit: p.rateLimit,
     idleTimeoutMs: p.timeouts.idle * 1000,
   });
   const state = new TransferState();
-  const watching = watchTransfer(life, monitor, state, p.rateLimit === undefined ? LOOK_MS : LIMITED_LOOK_MS, p.timeouts.idle);
+  const watching = watchTransfer(life, protocol, monitor, state, p.rateLimit === undefined ? LOOK_MS : LIMITED_LOOK_MS, p.timeouts.idle);
   try {
     await runQueue(plan.queue, p.backupThreads, runner, state, () => life.supervisor.stopAll());
   } finally {
     watching.stop();
   }
-  if (args.progress) writeProtocolLine('donor', `complete ${total}`);
-  const seconds = (Date.now() - started) / 1000;
+  if (args.progress) protocol(`complete ${total}`);
+  const seconds = (life.clock.now() - started) / 1000;
   log.info(`data copied in ${seconds.toFixed(1)} s (${formatBytes(total)}, ${formatRate(seconds > 0 ? total / seconds : 0)}, ${plan.queue.length} passes, ${p.backupThreads} in parallel)`);
 }
 
 /** The rounds of a precopy list, watch and report as transfer() does. */
-function precopyTools(life: Lifecycle, args: SstArgs, p: Prepared): PrecopyTools {
+function precopyTools(run: DonorRun): PrecopyTools {
+  const { args, prepared: p, life, protocol } = run;
   return {
+    protocol,
     databaseDirectories,
     monitor: (total, offset) =>
       new TransferMonitor({
         total,
         offset,
-        startedAt: Date.now(),
+        startedAt: life.clock.now(),
         logEveryMs: p.progressInterval * 1000,
         protocolEveryMs: args.progress ? (p.progressInterval || PROTOCOL_PROGRESS_DEFAULT_S) * 1000 : 0,
         rateLimit: p.rateLimit,
         idleTimeoutMs: p.timeouts.idle * 1000,
       }),
-    watch: (monitor, state) => watchTransfer(life, monitor, state, p.rateLimit === undefined ? LOOK_MS : LIMITED_LOOK_MS, p.timeouts.idle),
+    watch: (monitor, state) => watchTransfer(life, protocol, monitor, state, p.rateLimit === undefined ? LOOK_MS : LIMITED_LOOK_MS, p.timeouts.idle),
   };
+}
+
+/** The cost of a rate limit, said before the copy: the tables stay locked for all of it. */
+function logRateLimit(rateLimit: number, total: number): void {
+  log.info(
+    `rate limit ${formatRate(rateLimit)} for the whole SST (rlimit): the copy takes at least ${formatDuration(total / rateLimit)}, ` +
+      "and this node's tables stay locked (FLUSH TABLES WITH READ LOCK) for as long",
+  );
 }
 
 /** How often the monitor looks at the streams: for progress and idleness; for a rate limit. */
@@ -294,20 +314,15 @@ const PROTOCOL_PROGRESS_DEFAULT_S = 30;
  * streams for a rate limit (SIGSTOP/SIGCONT of the rsync process only: its tunnel socat keeps
  * the TLS session), and aborts the run when sst-idle-timeout passes without a byte sent.
  */
-function watchTransfer(life: Lifecycle, monitor: TransferMonitor, state: TransferState, everyMs: number, idleSeconds: number): { stop(): void } {
-  const signal = (pid: number, sig: NodeJS.Signals): void => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // It has just exited.
-    }
-  };
+function watchTransfer(life: Lifecycle, protocol: (line: string) => void, monitor: TransferMonitor, state: TransferState, everyMs: number, idleSeconds: number): { stop(): void } {
+  // A pid that has just exited is ignored.
+  const signal = (pid: number, sig: NodeJS.Signals): void => life.kill(pid, sig);
   const timer = setInterval(() => {
-    const a = monitor.tick(Date.now(), state, (pid) => readIo(pid)?.rchar);
+    const a = monitor.tick(life.clock.now(), state, (pid) => readIo(pid)?.rchar);
     a.pause.forEach((pid) => signal(pid, 'SIGSTOP'));
     a.resume.forEach((pid) => signal(pid, 'SIGCONT'));
     if (a.log !== undefined) log.info(a.log);
-    if (a.protocol !== undefined) writeProtocolLine('donor', a.protocol);
+    if (a.protocol !== undefined) protocol(a.protocol);
     if (a.idleFor !== undefined) {
       life.abort(
         new SstError(
@@ -331,9 +346,9 @@ function watchTransfer(life: Lifecycle, monitor: TransferMonitor, state: Transfe
  * sst_remote_password (11.8.9), or still in --address (a server that did not
  * strip it).
  */
-async function remoteSecret(target: DonorTarget, stdinAuth: Promise<Map<string, string>>): Promise<string | undefined> {
-  const env = process.env.WSREP_SST_OPT_REMOTE_AUTH;
-  return joinerSecret(env, usable(env) === undefined ? await stdinAuth : new Map(), target.auth?.password);
+async function remoteSecret(env: NodeJS.ProcessEnv, target: DonorTarget, stdinAuth: Promise<Map<string, string>>): Promise<string | undefined> {
+  const remoteAuth = env.WSREP_SST_OPT_REMOTE_AUTH;
+  return joinerSecret(remoteAuth, usable(remoteAuth) === undefined ? await stdinAuth : new Map(), target.auth?.password);
 }
 
 /** Upstream reads the literal `(null)` as empty (docs/protocol.md §7.43). */

@@ -12,18 +12,17 @@ import { posix as path } from 'node:path';
 import type { SstArgs } from '../config/args';
 import { Exit, SstError } from '../errors';
 import { log } from '../log';
-import { formatHost, parseJoinerAddress, type HostPort } from '../net/address';
+import { formatHost, type HostPort } from '../net/address';
 import { localBindHost } from '../net/local';
 import { probeListenPort } from '../net/port-probe';
+import type { Clock } from '../proc/host';
 import type { Lifecycle } from '../proc/lifecycle';
 import { ipv6ListenerAdvice } from '../proc/tool-features';
 import { descendants, receivers } from '../proc/descendants';
 import { ByteMeter, writesOf } from '../proc/io-meter';
 import { cwdAndUid, processTable, type ProcessEntry } from '../proc/process-table';
 import type { QuietKind } from '../proc/quiet-lines';
-import { pidListensOn } from '../proc/sockets';
 import type { SupervisedChild } from '../proc/supervisor';
-import { writeProtocolLine } from '../protocol/out';
 import { HANDSHAKE_LIMIT_MS, LISTENER_CHILDREN } from '../protocol/streams';
 import { describeUid, systemPasswd } from '../proc/accounts';
 import { KEEP_FILE, renderDaemonConfig, renderOwnExcludes, renderSecrets, type OwnPaths } from '../rsync/daemon-config';
@@ -41,7 +40,7 @@ import { clearOrphansAmong, clearPreviousListener } from './leftovers';
 import { parseMarker } from './marker';
 import { describeLimits, describeReceived, startWatch, watchStep, type WatchLimits, type WatchState } from './copy-watch';
 import { pathsInside, tlsFiles } from '../rsync/own-files';
-import { prepare, type Prepared } from './prepare';
+import type { Prepared } from './prepare';
 import { SOCAT_BUFFER } from './rsync-runner';
 import { tunnelTls } from '../tunnel/tunnel-tls';
 
@@ -53,14 +52,28 @@ const IDLE_CHECK_MS = 1_000;
 /** Our own lines about closed idle connections, aggregated like the refused peers socat reports. */
 const IDLE_CLOSED: QuietKind = { kind: 'idle connections closed', everyMs: REFUSED_REPORT_MS };
 
+/** What the joiner is handed: the request, what prepare() decided, and the effects it works through. */
+export interface JoinerRun {
+  args: SstArgs;
+  address: HostPort;
+  prepared: Prepared;
+  /** Children through its supervisor, kill(2), the clock, waits that an abort ends, cleanups. */
+  life: Lifecycle;
+  /** Our private directory (proc/private-dir.ts). */
+  work: string;
+  /** Writes one line to mariadbd (protocol/out.ts). */
+  protocol: (line: string) => void;
+  /** Whether the process listens on the port (proc/sockets.ts). */
+  listensOn: (pid: number, port: number) => boolean;
+}
+
 /**
  * The joiner, step by step as docs/protocol.md §2.1: listen, say `ready`, wait for the
  * donor's marker, check it, put binlogs in place, stop the listener, and only
- * then print the state mariadbd will start from. `work`: our private directory (proc/private-dir.ts).
+ * then print the state mariadbd will start from.
  */
-export async function runJoiner(args: SstArgs, life: Lifecycle, work: string): Promise<void> {
-  const address = parseJoinerAddress(args.address, args.port);
-  const prepared = prepare(args);
+export async function runJoiner(run: JoinerRun): Promise<void> {
+  const { args, address, prepared, life, protocol } = run;
   if (args.parent !== undefined) life.watchParent(args.parent);
 
   await claimDatadir(life, args.datadir);
@@ -78,17 +91,17 @@ export async function runJoiner(args: SstArgs, life: Lifecycle, work: string): P
   const ipv6Advice = ipv6ListenerAdvice(prepared.tools.socatFeatures, address.ipv6 || bindHost?.includes(':') === true);
   if (ipv6Advice !== undefined) log.warn(ipv6Advice);
   const secret = randomBytes(16).toString('hex');
-  const { listener, start } = await startListener(life, args, prepared, address, bindHost, secret, user, work);
+  const { listener, start } = await startListener(run, bindHost, secret, user);
 
-  writeProtocolLine('joiner', `ready ${readyName(prepared)}:${secret}@${formatHost(address)}:${address.port}/${MODULE}`);
+  protocol(`ready ${readyName(prepared)}:${secret}@${formatHost(address)}:${address.port}/${MODULE}`);
 
   const limits = watchLimits(prepared);
   const limitsLine = describeLimits(limits);
   if (limitsLine !== undefined) log.info(limitsLine);
   const connections: ListenerConnections = { seen: new Map(), start };
-  const watch: CopyWatch = { limits, state: startWatch(Date.now()), meter: new ByteMeter() };
+  const watch: CopyWatch = { limits, state: startWatch(life.clock.now()), meter: new ByteMeter() };
   const markerFile = await waitForMarker(life, args.datadir, listener, connections, watch);
-  const received = describeReceived(watch.state, Date.now());
+  const received = describeReceived(watch.state, life.clock.now());
   if (received !== undefined) log.info(received);
   await stopListener(life, listener, connections);
   const marker = parseMarker(readDatadirFile(markerFile, Exit.ABORTED) ?? '');
@@ -98,7 +111,7 @@ export async function runJoiner(args: SstArgs, life: Lifecycle, work: string): P
   handleBinlogs(args, prepared, marker.bypass, previousBinlogs);
   await life.shutdown();
   log.info(`rsync ${marker.bypass ? 'IST' : 'SST'} completed on joiner, state ${marker.state}`);
-  writeProtocolLine('joiner', marker.state);
+  protocol(marker.state);
 }
 
 /** A stale marker would end this SST at once with old coordinates (docs/protocol.md §7.15). */
@@ -245,15 +258,12 @@ function layoutDirInside(datadir: string, relative: string): DirHandle | undefin
 }
 
 async function startListener(
-  life: Lifecycle,
-  args: SstArgs,
-  p: Prepared,
-  address: HostPort,
+  run: JoinerRun,
   bindHost: string | undefined,
   secret: string,
   user: DaemonUser,
-  dir: string,
 ): Promise<{ listener: SupervisedChild; start: DaemonStart }> {
+  const { args, address, prepared: p, life, work: dir } = run;
   // rsync reads its configuration and the secrets as the joiner, before it changes user.
   const secretsFile = path.join(dir, 'rsyncd.secrets');
   writeFileSync(secretsFile, renderSecrets(secret), { mode: 0o600 });
@@ -290,12 +300,12 @@ async function startListener(
   createDatadirFile(pidFile, `${listener.pid}\n`);
   life.onCleanup(() => removeEntry(pidFile));
 
-  const deadline = Date.now() + LISTEN_TIMEOUT_MS;
-  while (!pidListensOn(listener.pid, address.port)) {
+  const deadline = life.clock.now() + LISTEN_TIMEOUT_MS;
+  while (!run.listensOn(listener.pid, address.port)) {
     if (!listener.running()) {
       throw new SstError(Exit.BUSY, `the socat listener (PID: ${listener.pid}) terminated unexpectedly: ${listener.stderrTail().slice(-3).join(' | ')}`);
     }
-    if (Date.now() > deadline) throw new SstError(Exit.BUSY, `the socat listener (PID: ${listener.pid}) did not listen on port ${address.port} within ${LISTEN_TIMEOUT_MS / 1000} s`);
+    if (life.clock.now() > deadline) throw new SstError(Exit.BUSY, `the socat listener (PID: ${listener.pid}) did not listen on port ${address.port} within ${LISTEN_TIMEOUT_MS / 1000} s`);
     await life.sleep(50);
   }
   return { listener, start: { cwd: realpathSync(dir), uid: process.getuid?.() ?? 0 } };
@@ -344,9 +354,9 @@ function watchLimits(p: Prepared): WatchLimits {
 }
 
 /** One look at the listener's processes: has a donor authenticated, and how much has arrived. */
-function observeCopy(listener: SupervisedChild, watch: CopyWatch): void {
+function observeCopy(listener: SupervisedChild, watch: CopyWatch, clock: Clock): void {
   const found = receivers(descendants(listener.pid));
-  const sample = { now: Date.now(), authenticated: found.length > 0, bytes: watch.meter.observe(writesOf(found)) };
+  const sample = { now: clock.now(), authenticated: found.length > 0, bytes: watch.meter.observe(writesOf(found)) };
   const step = watchStep(watch.state, watch.limits, sample);
   watch.state = step.state;
   for (const event of step.events) {
@@ -372,10 +382,10 @@ async function waitForMarker(life: Lifecycle, datadir: string, listener: Supervi
     if (!listener.running()) {
       throw new SstError(Exit.ABORTED, `rsync process ended without creating magic file (${marker}): the socat listener exited`);
     }
-    observeCopy(listener, watch);
-    if (Date.now() >= nextIdleCheck) {
+    observeCopy(listener, watch, life.clock);
+    if (life.clock.now() >= nextIdleCheck) {
       closeIdleConnections(life, listener, connections, true);
-      nextIdleCheck = Date.now() + IDLE_CHECK_MS;
+      nextIdleCheck = life.clock.now() + IDLE_CHECK_MS;
     }
     await life.sleep(POLL_MS);
   }
@@ -390,15 +400,12 @@ const CLOSED_BECAUSE = {
 /** Returns how many children are left. */
 function closeIdleConnections(life: Lifecycle, listener: SupervisedChild, connections: ListenerConnections, admitNew: boolean): number {
   const children = listenerChildren(listener.pid, connections);
-  const decision = idleConnections(connections.seen, children, Date.now(), { idleMs: HANDSHAKE_LIMIT_MS, cap: LISTENER_CHILDREN, admitNew });
+  const decision = idleConnections(connections.seen, children, life.clock.now(), { idleMs: HANDSHAKE_LIMIT_MS, cap: LISTENER_CHILDREN, admitNew });
   connections.seen = decision.seen;
   for (const { pid, why } of decision.kill) {
-    // Our listener's own child: only the listener reaps it, so the pid cannot belong to anyone else yet.
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // It ended by itself meanwhile.
-    }
+    // Our listener's own child: only the listener reaps it, so the pid cannot belong to anyone else yet
+    // (one that ended by itself meanwhile is ignored).
+    life.kill(pid, 'SIGKILL');
     life.supervisor.note(listener.name, IDLE_CLOSED, `closed a connection (PID: ${pid}) that ${CLOSED_BECAUSE[why]}`);
   }
   life.supervisor.reportFloods();
@@ -412,8 +419,8 @@ function closeIdleConnections(life: Lifecycle, listener: SupervisedChild, connec
  * donor's and go at once; older idle ones still get their handshake time.
  */
 async function stopListener(life: Lifecycle, listener: SupervisedChild, connections: ListenerConnections): Promise<void> {
-  const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-  while (closeIdleConnections(life, listener, connections, false) > 0 && Date.now() < deadline) await life.sleep(50);
+  const deadline = life.clock.now() + DRAIN_TIMEOUT_MS;
+  while (closeIdleConnections(life, listener, connections, false) > 0 && life.clock.now() < deadline) await life.sleep(50);
   await life.supervisor.stop(listener);
 }
 

@@ -27,15 +27,10 @@ function readQuietly(file: string): string | undefined {
 
 /** SIGKILLs the orphan's process group (it led one, as every child of ours) and removes its secret. */
 export async function stopOrphanListener(life: Lifecycle, pid: number, view: ProcView): Promise<void> {
-  for (const target of [-pid, pid]) {
-    try {
-      process.kill(target, 'SIGKILL');
-    } catch {
-      // Gone, or not a group leader.
-    }
-  }
-  const deadline = Date.now() + ORPHAN_GONE_MS;
-  while (viewProcess(pid).startTime === view.startTime && Date.now() < deadline) await life.sleep(50);
+  // The group first; a pid that leads none is left to the second kill.
+  for (const target of [-pid, pid]) life.kill(target, 'SIGKILL');
+  const deadline = life.clock.now() + ORPHAN_GONE_MS;
+  while (viewProcess(pid).startTime === view.startTime && life.clock.now() < deadline) await life.sleep(50);
   log.warn(`stopped the socat listener (PID: ${pid}) of an SST whose program is gone${removeSecret(listenerPrivateDir(view))}`);
 }
 

@@ -21,7 +21,6 @@ import { posix as path } from 'node:path';
 import type { SstArgs } from '../config/args';
 import { log } from '../log';
 import type { Lifecycle } from '../proc/lifecycle';
-import { writeProtocolLine } from '../protocol/out';
 import { pathsInside, tlsFiles } from '../rsync/own-files';
 import { onlinePasses, transferPlan, verifyPasses, type Pass, type SourceFile } from '../rsync/plan';
 import { binlogsToSend, writeBinlogList } from './binlogs';
@@ -47,6 +46,8 @@ export interface PrecopyTools {
   /** A monitor for one round of `total` bytes, its `complete` lines counting on from `offset`. */
   monitor(total: number, offset: number): TransferMonitor;
   watch(monitor: TransferMonitor, state: TransferState): { stop(): void };
+  /** Writes a line to mariadbd (`total`, `complete`). */
+  protocol(line: string): void;
 }
 
 /** One listing: the database files and binlogs with their stamps, and the clocks read right before. */
@@ -247,7 +248,7 @@ export class Precopy {
   /** Runs one round's passes; returns the bytes planned. `total` is printed first for --progress. */
   private async run(structure: readonly Pass[], queue: readonly Pass[], offset: number): Promise<number> {
     const bytes = queue.reduce((n, pass) => n + pass.bytes, 0);
-    if (this.args.progress) writeProtocolLine('donor', `total ${offset + bytes}`);
+    if (this.args.progress) this.tools.protocol(`total ${offset + bytes}`);
     for (const pass of structure) await this.runner.run(pass);
     const monitor = this.tools.monitor(bytes, offset);
     const state = new TransferState();
@@ -257,7 +258,7 @@ export class Precopy {
     } finally {
       watching.stop();
     }
-    if (this.args.progress) writeProtocolLine('donor', `complete ${offset + bytes}`);
+    if (this.args.progress) this.tools.protocol(`complete ${offset + bytes}`);
     return bytes;
   }
 

@@ -14,6 +14,11 @@
  *
  * SST_COMPAT_BIN names the directory (default ../shared/compat/bin beside the checkout); without
  * it the suite prints one SKIP line.
+ *
+ * Those builds all link this machine's OpenSSL 3. Debian 11's own socat 1.7.4.1, linked to
+ * OpenSSL 1.1.1 (as RHEL 8 and SLES 15 ship it too), runs every TLS case against this machine's
+ * socat in both roles, taken from the Debian 11 root filesystem of make test-distros
+ * (scripts/distro-root.sh; its cache, built when missing; one SKIP line when it cannot be).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -27,9 +32,13 @@ import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { runSst, startRole, joinerArgv, STATE_UUID, type NodeSide } from '../helpers/driver';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
 import { freePort, killTagged, waitNoTagged } from '../helpers/procs';
+import { BULLSEYE, hostRunnable, rootTarball } from '../distros/root';
 
 const COMPAT_BIN = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
 const SYSTEM = 'system';
+/** Debian 11's socat 1.7.4.1 on its OpenSSL 1.1.1w: a 1.7.4.1 to the program and to expectedFailure. */
+const DEBIAN11 = 'debian11-1.7.4.1';
+let debian11Socat: string | undefined;
 
 /** Index i of both lists is one distribution's pair. */
 const SOCATS = ['1.7.3.3', '1.7.4.1', '1.8.0.0', '1.8.0.3', '1.8.1.3', SYSTEM] as const;
@@ -83,7 +92,7 @@ function toolDir(tool: 'socat' | 'rsync', version: string): string {
   if (known) return known;
   const dir = join(root, 'tools', key);
   mkdirSync(dir, { recursive: true });
-  symlinkSync(version === SYSTEM ? systemTool(tool) : join(COMPAT_BIN, key), join(dir, tool));
+  symlinkSync(version === SYSTEM ? systemTool(tool) : version === DEBIAN11 && debian11Socat !== undefined ? debian11Socat : join(COMPAT_BIN, key), join(dir, tool));
   toolDirs.set(key, dir);
   return dir;
 }
@@ -138,10 +147,11 @@ function cnf(dir: string, c: NodeCert, mode: string | undefined): string {
  * IPv6 listener. Each names its reason and remedy on the side that knows it.
  */
 function expectedFailure(c: Case): { code: number; side: 'donor' | 'joiner'; message: RegExp } | undefined {
-  if (c.donor.socat === '1.7.3.3' && c.tls === 'ip-san-only') {
+  const version = (socat: string): string => (socat === DEBIAN11 ? '1.7.4.1' : socat);
+  if (version(c.donor.socat) === '1.7.3.3' && c.tls === 'ip-san-only') {
     return { code: 13, side: 'donor', message: /\[ERROR\] .*socat 1\.7\.3\.3 .*checks only the certificate's CN .* install socat 1\.7\.4 or later/ };
   }
-  if (c.joiner.socat === '1.7.4.1' && c.tls === 'ipv6-donor-ipv6-san') {
+  if (version(c.joiner.socat) === '1.7.4.1' && c.tls === 'ipv6-donor-ipv6-san') {
     return { code: 255, side: 'joiner', message: /\[WARNING\] socat 1\.7\.4\.1 listening on IPv6 cannot accept a donor certificate that has an IPv6 subjectAltName .* install socat 1\.7\.4\.2 or later/ };
   }
   return undefined;
@@ -222,6 +232,35 @@ after(() => rmSync(root, { recursive: true, force: true }));
 describe('compatibility matrix (socat × TLS case × rsync pairs)', { skip: skipReason, concurrency: CONCURRENCY }, () => {
   matrix().forEach((c, i) => {
     test(caseName(c), () => runCase(c, i));
+  });
+});
+
+describe(`${BULLSEYE.label}'s socat 1.7.4.1 (OpenSSL 1.1.1) against this machine's socat, every TLS case, both roles`, { concurrency: CONCURRENCY }, () => {
+  let skip: string | undefined;
+  before(() => {
+    const got = rootTarball(BULLSEYE);
+    if ('skip' in got) {
+      skip = got.skip;
+      console.log(`SKIP ${BULLSEYE.label} socat in the compatibility matrix: ${skip}`);
+      return;
+    }
+    const dir = join(root, 'debian11');
+    mkdirSync(dir);
+    debian11Socat = hostRunnable(got.tarball, '/usr/bin/socat', dir);
+  });
+  const cases = TLS_CASES.flatMap((tls): Case[] => [
+    { tls, joiner: { socat: DEBIAN11, rsync: SYSTEM }, donor: { socat: SYSTEM, rsync: SYSTEM } },
+    { tls, joiner: { socat: SYSTEM, rsync: SYSTEM }, donor: { socat: DEBIAN11, rsync: SYSTEM } },
+  ]);
+  test('it is socat 1.7.4.1 on libssl.so.1.1 from Debian 11, not a library of this machine', (t) => {
+    if (debian11Socat === undefined) return t.skip(skip);
+    assert.match(spawnSync(debian11Socat, ['-V'], { encoding: 'utf8' }).stdout, /socat version 1\.7\.4\.1 /);
+    const libs = spawnSync('ldd', [debian11Socat], { encoding: 'utf8' }).stdout;
+    assert.match(libs, new RegExp(`libssl\\.so\\.1\\.1 => ${join(root, 'debian11')}/`), libs);
+    assert.match(libs, new RegExp(`libc\\.so\\.6 => ${join(root, 'debian11')}/`), libs);
+  });
+  cases.forEach((c, i) => {
+    test(caseName(c), (t) => (skip === undefined ? runCase(c, 1000 + i) : t.skip(skip)));
   });
 });
 

@@ -63,7 +63,8 @@ before(async () => {
   }
   assert.equal(r.code, 0, `scripts/build-previous.sh failed (${r.timedOut ? 'timed out' : `exit ${String(r.code)}`}):\n${r.stderr}`);
   previousBinary = r.stdout.trim().split('\n').pop();
-  assert.ok(previousBinary && existsSync(previousBinary), `no executable at '${previousBinary ?? ''}'`);
+  assert.ok(previousBinary, 'no previous release built');
+  assert.ok(existsSync(previousBinary), `no executable at '${previousBinary}'`);
 }, { timeout: BUILD_TIMEOUT_MS + 60_000 });
 
 after(() => rmSync(root, { recursive: true, force: true }));

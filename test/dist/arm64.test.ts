@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -15,6 +15,7 @@ import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { donorArgv, joinerArgv, splitReady, startRole, STATE_UUID, writeTablesFlushed, type NodeSide } from '../helpers/driver';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
 import { freePort, killTagged, taggedProcesses, waitNoTagged } from '../helpers/procs';
+import { sstTls, writeOptionFile } from '../helpers/option-file';
 import { arm64BinaryPath, cleanEnv, findQemu, nodeVariablesUnset, underQemu } from './arm64';
 
 const BIN = arm64BinaryPath();
@@ -32,13 +33,6 @@ function versions(): { program: string; node: string } {
 }
 
 const quote = (s: string): string => s.replace(/\./g, '\\.');
-
-function cnf(dir: string, sst: Record<string, string>, mysqld: Record<string, string>): string {
-  const file = join(dir, 'my.cnf');
-  const body = (o: Record<string, string>): string => Object.entries(o).map(([k, v]) => `${k}=${v}\n`).join('');
-  writeFileSync(file, `[mysqld]\n${body(mysqld)}\n[sst]\n${body(sst)}`);
-  return file;
-}
 
 /** The executable of a running process, as the kernel sees it. */
 function exeOf(pid: number): string {
@@ -99,7 +93,7 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
     const dir = join(root, 'check');
     mkdirSync(join(dir, 'data'), { recursive: true });
     const port = await freePort(JOINER_IP);
-    const file = cnf(
+    const file = writeOptionFile(
       dir,
       { tca: pki.caCert, tcert: joinerCert.cert, tkey: joinerCert.key },
       { user: 'root', datadir: join(dir, 'data'), wsrep_sst_receive_address: `${JOINER_IP}:${port}` },
@@ -122,8 +116,7 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
     const env: NodeJS.ProcessEnv = { ...nodeVariablesUnset(), SST_TEST_TAG: tag };
     const side = (name: string, cert: NodeCert): NodeSide => {
       const dir = join(root, tag, name);
-      mkdirSync(dir, { recursive: true });
-      return { datadir: join(dir, 'data'), cnf: cnf(dir, { tca: pki.caCert, tcert: cert.bundle }, {}), env };
+      return { datadir: join(dir, 'data'), cnf: writeOptionFile(dir, sstTls(pki, cert)), env };
     };
     const joinerSide = side('joiner', joinerCert);
     const donorSide = side('donor', donorCert);
@@ -143,7 +136,8 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
     const exes = taggedProcesses(tag).map((p) => exeOf(p.pid));
     assert.ok(exes.includes(realpathSync(qemu)), `no emulated process among ${exes.join(', ')}`);
     const socat = findOnPath('socat');
-    assert.ok(socat !== undefined && exes.includes(realpathSync(socat)), `no native socat among ${exes.join(', ')}`);
+    assert.ok(socat !== undefined, 'no socat on PATH');
+    assert.ok(exes.includes(realpathSync(socat)), `no native socat among ${exes.join(', ')}`);
 
     const { auth, address: donorAddress } = splitReady(ready ?? '');
     const donor = startRole([...prefix, ...donorArgv(donorSide, donorAddress, SEQNO)], { ...env, WSREP_SST_OPT_REMOTE_AUTH: auth ?? '' });

@@ -151,7 +151,8 @@ describe('reproducible, offline build', () => {
   }
 
   it('two checkouts of the same tree build identical bytes', () => {
-    assert.ok(plain && isolated);
+    assert.ok(plain, 'no build in a');
+    assert.ok(isolated, 'no build in b');
     assert.equal(plain.code, 0, describeFailure('build in a', plain));
     assert.equal(isolated.code, 0, describeFailure('build in b', isolated));
     assert.equal(sha256(output(isolatedTree)), sha256(output(plainTree)));
@@ -171,7 +172,8 @@ describe('reproducible, offline build', () => {
   });
 
   it('matches the repository\'s dist/ when dist/ was built from this tree', (t) => {
-    assert.ok(plain && plain.code === 0, 'the build failed; see the first test');
+    assert.ok(plain, 'no build; see the first test');
+    assert.equal(plain.code, 0, 'the build failed; see the first test');
     const distBlob = join(REPO, 'dist', 'sea', 'sea.blob');
     const distBinary = output(REPO);
     if (!existsSync(distBlob) || !existsSync(distBinary)) {

@@ -5,15 +5,41 @@
  * single executable first on its PATH as `wsrep_sst_rsync_tunnel`.
  * Everything a test starts carries SST_TEST_TAG in its environment, so the
  * test can find and end it by PID whatever happens.
+ *
+ * A `System` says where the programs run: the host (the default), or another
+ * distribution's root filesystem (test/distros/), where every program runs
+ * chrooted and node files live under the root, named in my.cnf by their path
+ * inside it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { binaryPath } from '../helpers/binary';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
 import { freePort, killTagged, waitNoTagged } from '../helpers/procs';
 
 export const PROVIDER = '/usr/lib/galera/libgalera_smm.so';
+
+export interface System {
+  /** The root filesystem's path on the host; '/' for the host itself. */
+  root: string;
+  /** The argv that runs `argv` (a path inside the system) there, as `user` (default root). */
+  command(argv: readonly string[], user?: string): string[];
+  /** What mariadbd's `user` option names, and who owns the node directories (undefined: leave them alone). */
+  mysqlUser: string;
+  owner?: { uid: number; gid: number };
+  /** PATH inside the system, after the directory of our executable. */
+  path: string;
+}
+
+export const HOST: System = {
+  root: '/',
+  command: (argv) => [...argv],
+  mysqlUser: 'root',
+  get path() {
+    return process.env.PATH ?? '/usr/bin:/bin';
+  },
+};
 
 export interface NodeSpec {
   name: string;
@@ -25,6 +51,8 @@ export interface NodeSpec {
   provider?: string;
   /** [sst] settings; default: tca + tcert bundle. */
   sst?: Record<string, string>;
+  /** A name that resolves to `ip` where the nodes run: the certificate carries it as a DNS name, the SST address uses it. */
+  hostName?: string;
 }
 
 export interface ClusterNode {
@@ -60,19 +88,39 @@ export class Cluster {
     readonly root: string,
     readonly tag: string,
     sstProgram: 'dist' | 'installed' = 'dist',
+    readonly system: System = HOST,
   ) {
     mkdirSync(root, { recursive: true });
     this.pki = createCa(join(root, 'pki'));
     // mariadbd finds SST programs by PATH: put ours first.
     this.bin = join(root, 'bin');
     mkdirSync(this.bin, { recursive: true });
-    if (sstProgram === 'dist') symlinkSync(binaryPath(), join(this.bin, 'wsrep_sst_rsync_tunnel'));
+    // A link out of a root filesystem would dangle inside it: there the executable is copied.
+    if (sstProgram === 'dist' && system.root === '/') symlinkSync(binaryPath(), join(this.bin, 'wsrep_sst_rsync_tunnel'));
+    else if (sstProgram === 'dist') copyFileSync(binaryPath(), join(this.bin, 'wsrep_sst_rsync_tunnel'));
+  }
+
+  /** The path inside the system of a host path under its root. */
+  inner(hostPath: string): string {
+    if (this.system.root === '/') return hostPath;
+    const prefix = this.system.root.replace(/\/$/, '');
+    if (!hostPath.startsWith(`${prefix}/`)) throw new Error(`${hostPath} is outside the root ${prefix}`);
+    return hostPath.slice(prefix.length);
+  }
+
+  /** Gives the system's mysql user the node files (certificates and keys included), as a packaged install would. */
+  private chownTree(): void {
+    const o = this.system.owner;
+    if (o === undefined) return;
+    const r = spawnSync('chown', ['-R', `${o.uid}:${o.gid}`, this.root], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`chown -R ${this.root}: ${r.stderr}`);
   }
 
   async addNode(spec: NodeSpec): Promise<ClusterNode> {
     const dir = join(this.root, spec.name);
     mkdirSync(dir, { recursive: true });
     const host = spec.ip.includes(':') ? '::1' : spec.ip;
+    const names = spec.hostName === undefined ? [] : [spec.hostName];
     const node: ClusterNode = {
       spec,
       dir,
@@ -83,7 +131,7 @@ export class Cluster {
       galeraPort: await freePort(host),
       istPort: await freePort(host),
       sstPort: await freePort(host),
-      cert: issueCert(this.pki, { cn: spec.ip, ips: [spec.ip], name: spec.name }),
+      cert: issueCert(this.pki, { cn: spec.hostName ?? spec.ip, ips: [spec.ip], dns: names, name: spec.name }),
       errorLog: join(dir, 'error.log'),
     };
     this.nodes.push(node);
@@ -99,7 +147,7 @@ export class Cluster {
       const basename = n.spec.mysqld?.log_basename;
       const mysqld: Record<string, string> = {
         ...(basename === undefined ? {} : { log_basename: basename }),
-        user: 'root',
+        user: this.system.mysqlUser,
         datadir: n.datadir,
         socket: n.socket,
         port: String(n.port),
@@ -119,39 +167,45 @@ export class Cluster {
         wsrep_node_address: `${h}:${n.galeraPort}`,
         wsrep_node_name: n.spec.name,
         wsrep_provider_options: `"gmcast.listen_addr=tcp://${h}:${n.galeraPort};ist.recv_addr=${h}:${n.istPort};gcache.size=32M;gcache.dir=${n.dir}${n.spec.provider ? `;${n.spec.provider}` : ''}"`,
-        wsrep_sst_receive_address: `${h}:${n.sstPort}`,
+        wsrep_sst_receive_address: `${n.spec.hostName ?? h}:${n.sstPort}`,
         wsrep_sst_method: 'rsync_tunnel',
         ...n.spec.mysqld,
       };
       const sst = n.spec.sst ?? { tca: this.pki.caCert, tcert: n.cert.bundle };
       // An empty value writes the bare key (`log_bin` alone switches binary logging on).
       const body = (o: Record<string, string>): string => Object.entries(o).map(([k, v]) => (v === '' ? `${k}\n` : `${k}=${v}\n`)).join('');
-      writeFileSync(n.cnf, `[mysqld]\n${body(mysqld)}\n[sst]\n${body(sst)}`);
+      const text = `[mysqld]\n${body(mysqld)}\n[sst]\n${body(sst)}`;
+      // Inside a root filesystem my.cnf names the paths as the server sees them.
+      writeFileSync(n.cnf, this.system.root === '/' ? text : text.replaceAll(`${this.system.root.replace(/\/$/, '')}/`, '/'));
     }
+    this.chownTree();
   }
 
   private env(): NodeJS.ProcessEnv {
-    return { ...process.env, PATH: `${this.bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, SST_TEST_TAG: this.tag };
+    return { ...process.env, PATH: `${this.inner(this.bin)}:${this.system.path}`, SST_TEST_TAG: this.tag };
   }
 
   /** mariadb-install-db for a node that bootstraps the cluster. */
   initialise(n: ClusterNode): void {
-    const r = spawnSync('mariadb-install-db', [`--defaults-file=${n.cnf}`, '--auth-root-authentication-method=socket', '--skip-test-db'], {
-      encoding: 'utf8',
-      env: this.env(),
-    });
-    if (r.status !== 0) throw new Error(`mariadb-install-db failed (${r.status}): ${r.stderr}\n--- ${n.errorLog} ---\n${this.tail(n, 40)}`);
+    const [cmd, ...args] = this.system.command(['mariadb-install-db', `--defaults-file=${this.inner(n.cnf)}`, '--auth-root-authentication-method=socket', '--skip-test-db']);
+    const r = spawnSync(cmd ?? '', args, { encoding: 'utf8', env: this.env() });
+    if (r.status !== 0) throw new Error(`mariadb-install-db failed (${r.status}): ${r.stdout}${r.stderr}\n--- ${n.errorLog} ---\n${this.tail(n, 40)}`);
   }
 
   start(n: ClusterNode, extra: string[] = []): void {
-    mkdirSync(n.datadir, { recursive: true });
-    const child = spawn('/usr/sbin/mariadbd', [`--defaults-file=${n.cnf}`, ...extra], { stdio: 'ignore', env: this.env() });
+    if (!existsSync(n.datadir)) {
+      mkdirSync(n.datadir, { recursive: true });
+      this.chownTree();
+    }
+    const [cmd, ...args] = this.system.command(['/usr/sbin/mariadbd', `--defaults-file=${this.inner(n.cnf)}`, ...extra], this.system.mysqlUser);
+    const child = spawn(cmd ?? '', args, { stdio: 'ignore', env: this.env() });
     n.process = child;
     n.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
   }
 
   sql(n: ClusterNode, query: string, timeoutMs = 60_000): string {
-    const r = spawnSync('mariadb', ['--no-defaults', `--socket=${n.socket}`, '-uroot', '-N', '-B', '-e', query], { encoding: 'utf8', timeout: timeoutMs });
+    const [cmd, ...args] = this.system.command(['mariadb', '--no-defaults', `--socket=${this.inner(n.socket)}`, '-uroot', '-N', '-B', '-e', query]);
+    const r = spawnSync(cmd ?? '', args, { encoding: 'utf8', timeout: timeoutMs });
     if (r.status !== 0) throw new Error(`SQL on ${n.spec.name} failed (${r.status}): ${query}\n${r.stderr}`);
     return r.stdout.trim();
   }

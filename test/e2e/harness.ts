@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { taggedProcesses, type Tagged } from '../helpers/procs';
-import { Cluster, type ClusterNode, type NodeSpec } from './cluster';
+import { Cluster, HOST, type ClusterNode, type NodeSpec, type System } from './cluster';
 
 let cluster: Cluster | undefined;
 const roots: string[] = [];
@@ -18,10 +18,11 @@ export async function destroyCluster(beforeRemoval?: () => void): Promise<void> 
   if (process.env.KEEP_E2E !== '1') for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
 }
 
-export function newCluster(name: string): Cluster {
-  const root = mkdtempSync(join(tmpdir(), `e2e-${name}-`));
+/** A cluster whose files live under the system's root (its /srv in another distribution's root filesystem). */
+export function newCluster(name: string, system: System = HOST): Cluster {
+  const root = mkdtempSync(join(system.root === '/' ? tmpdir() : join(system.root, 'srv'), `e2e-${name}-`));
   roots.push(root);
-  cluster = new Cluster(root, `${name}-${randomBytes(4).toString('hex')}`);
+  cluster = new Cluster(root, `${name}-${randomBytes(4).toString('hex')}`, 'dist', system);
   return cluster;
 }
 
@@ -62,8 +63,9 @@ export async function bootstrap(
   name: string,
   specs: NodeSpec[],
   configure?: (c: Cluster, nodes: ClusterNode[]) => void,
+  system: System = HOST,
 ): Promise<{ c: Cluster; nodes: ClusterNode[] }> {
-  const c = newCluster(name);
+  const c = newCluster(name, system);
   const nodes: ClusterNode[] = [];
   for (const s of specs) nodes.push(await c.addNode(s));
   configure?.(c, nodes);

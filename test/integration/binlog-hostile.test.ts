@@ -9,30 +9,20 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { AUTH_USER, BINLOG_LIST, MODULES } from '../../src/rsync/modules';
 import { CONNECT_PROG, tunnelEnv } from '../../src/sst/rsync-runner';
 import { connectAddress } from '../../src/tunnel/socat-address';
 import { runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
 import { makeDatadir } from '../helpers/datadir';
-import type { NodeCert, Pki } from '../helpers/pki';
-import { JOINER_IP, makeTwoNodePki } from '../helpers/two-nodes';
-import { freePort, killTagged, waitNoTagged } from '../helpers/procs';
+import type { NodeCert } from '../helpers/pki';
+import { JOINER_IP, nodeSide, twoNodeHooks } from '../helpers/two-nodes';
+import { freePort, waitNoTagged } from '../helpers/procs';
+import { sstTls } from '../helpers/option-file';
 
 
-let root: string;
-let pki: Pki;
-let joinerCert: NodeCert;
-let donorCert: NodeCert;
-let tag: string;
-
-before(() => {
-  ({ root, pki, joinerCert, donorCert } = makeTwoNodePki('sst-binlog-'));
-});
-
-after(() => rmSync(root, { recursive: true, force: true }));
-
-afterEach(() => killTagged(tag));
+let tag = '';
+const nodes = twoNodeHooks('sst-binlog-', () => [tag]);
 
 interface Pair {
   base: string;
@@ -43,16 +33,10 @@ interface Pair {
 
 async function pair(name: string, sstMaxBinlogs = '1'): Promise<Pair> {
   tag = `${name}-${randomBytes(4).toString('hex')}`;
-  const base = join(root, tag);
-  const side = (role: string, cert: NodeCert): NodeSide => {
-    const dir = join(base, role);
-    mkdirSync(dir, { recursive: true });
-    const cnf = join(dir, 'my.cnf');
-    writeFileSync(cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\nsst-max-binlogs=${sstMaxBinlogs}\n`);
-    return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag } };
-  };
-  const joiner = side('joiner', joinerCert);
-  const donor = side('donor', donorCert);
+  const base = join(nodes.root, tag);
+  const side = (role: string, cert: NodeCert): NodeSide => nodeSide(join(base, role), tag, sstTls(nodes.pki, cert, { 'sst-max-binlogs': sstMaxBinlogs }));
+  const joiner = side('joiner', nodes.joinerCert);
+  const donor = side('donor', nodes.donorCert);
   return { base, joiner, donor, address: `${JOINER_IP}:${await freePort(JOINER_IP)}` };
 }
 
@@ -67,7 +51,7 @@ function assertOldBinlogsKept(datadir: string, count: number): void {
 function push(p: Pair, address: string, secret: string, from: string, module: string): number | null {
   const at = address.lastIndexOf(':');
   const [host, port] = [address.slice(0, at), Number(address.slice(at + 1).split('/')[0])];
-  const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls: { cert: donorCert.bundle, caFile: pki.caCert, verify: true }, sockopt: [] }));
+  const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls: { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert, verify: true }, sockopt: [] }));
   const passwordFile = join(p.base, 'push.password');
   writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
   const r = spawnSync('rsync', [`--password-file=${passwordFile}`, '--recursive', from, `rsync://${AUTH_USER}@${host}:${port}/${module}`], {

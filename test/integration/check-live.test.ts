@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,6 +14,7 @@ import { processTable } from '../../src/proc/process-table';
 import { programCommand, run, startTracked, stopTracked, type RunResult } from '../helpers/binary';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
 import { freePort, portBindable } from '../helpers/procs';
+import { writeOptionFile, type Options } from '../helpers/option-file';
 
 const HOST = '127.0.0.2';
 const WAIT_MS = 20_000;
@@ -38,12 +39,10 @@ before(() => {
 
 after(() => rmSync(root, { recursive: true, force: true }));
 
-function cnf(cert: NodeCert, mysqld = ''): string {
+function cnf(cert: NodeCert, mysqld: Options = {}): string {
   const dir = join(root, `node${++counter}`);
   mkdirSync(join(dir, 'data'), { recursive: true });
-  const file = join(dir, 'my.cnf');
-  writeFileSync(file, `[mysqld]\nuser=root\ndatadir=${join(dir, 'data')}\n${mysqld}[sst]\ntca=${ca.caCert}\ntcert=${cert.cert}\ntkey=${cert.key}\n`);
-  return file;
+  return writeOptionFile(dir, { tca: ca.caCert, tcert: cert.cert, tkey: cert.key }, { user: 'root', datadir: join(dir, 'data'), ...mysqld });
 }
 
 interface Listener {
@@ -61,7 +60,7 @@ async function listen(cert: NodeCert, fromConfig = false): Promise<Listener> {
   const port = await freePort(HOST);
   const p = programCommand();
   const where = fromConfig ? [] : ['--bind', HOST, '--port', String(port)];
-  const config = cnf(cert, fromConfig ? `wsrep_sst_receive_address=${HOST}:${port}\n` : '');
+  const config = cnf(cert, fromConfig ? { wsrep_sst_receive_address: `${HOST}:${port}` } : {});
   const child = startTracked(p.command, [...p.args, 'check', '--defaults-file', config, '--listen', ...where, '--timeout', '60'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -193,7 +192,8 @@ describe('check --listen / --peer', () => {
     const l = await listen(joiner);
     const [socat, ...more] = socatUnder(l.child.pid);
     try {
-      assert.ok(socat !== undefined && more.length === 0, l.output());
+      assert.ok(socat !== undefined, `no socat under the listener: ${l.output()}`);
+      assert.deepEqual(more, [], `more than one socat under the listener: ${l.output()}`);
       process.kill(l.child.pid ?? -1, 'SIGKILL');
       await l.exited;
       const deadline = Date.now() + WAIT_MS;

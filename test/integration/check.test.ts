@@ -16,6 +16,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { programCommand, run, type RunResult } from '../helpers/binary';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
 import { freePort } from '../helpers/procs';
+import { writeOptionFile } from '../helpers/option-file';
 
 const HOST = '127.0.0.2';
 
@@ -55,10 +56,7 @@ function node(sst: Record<string, string>, mysqld: Record<string, string> = {}):
   const dir = join(root, `node${++counter}`);
   mkdirSync(join(dir, 'data'), { recursive: true });
   chmodSync(dir, 0o755);
-  const body = (o: Record<string, string>): string => Object.entries(o).map(([k, v]) => `${k}=${v}\n`).join('');
-  const all = { user: 'root', datadir: join(dir, 'data'), wsrep_sst_receive_address: `${HOST}:${port}`, ...mysqld };
-  const cnf = join(dir, 'my.cnf');
-  writeFileSync(cnf, `[mysqld]\n${body(all)}\n[sst]\n${body(sst)}`);
+  const cnf = writeOptionFile(dir, sst, { user: 'root', datadir: join(dir, 'data'), wsrep_sst_receive_address: `${HOST}:${port}`, ...mysqld });
   return { cnf, dir };
 }
 

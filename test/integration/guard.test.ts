@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -17,6 +17,7 @@ import { makeDatadir } from '../helpers/datadir';
 import { donorArgv, joinerArgv, splitReady, startRole, STATE_UUID, writeTablesFlushed, type NodeSide } from '../helpers/driver';
 import { createCa, issueCert, type Pki } from '../helpers/pki';
 import { freePort, killTagged, listeningPortsOf, taggedProcesses, waitNoTagged } from '../helpers/procs';
+import { sstTls, writeOptionFile } from '../helpers/option-file';
 
 const JOINER_IP = '127.0.0.2';
 let root: string;
@@ -36,8 +37,7 @@ function side(name: string, cn: string): NodeSide {
   const dir = join(root, tag);
   mkdirSync(dir, { recursive: true });
   const cert = issueCert(pki, { cn, ips: [cn], name: tag });
-  const cnf = join(dir, 'my.cnf');
-  writeFileSync(cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\n`);
+  const cnf = writeOptionFile(dir, sstTls(pki, cert));
   mkdirSync(join(dir, 'tmp'));
   return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag, TMPDIR: join(dir, 'tmp') } };
 }
@@ -98,7 +98,9 @@ describe('nothing of ours outlives us', () => {
     const j = startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env);
     assert.match((await j.nextLine()) ?? '', /^ready /, j.stderr());
     const [dir, ...more] = privateDirsOf(joiner);
-    assert.ok(dir !== undefined && more.length === 0 && existsSync(join(dir, 'rsyncd.secrets')), `private directories: ${privateDirsOf(joiner).join(', ')}`);
+    assert.ok(dir !== undefined, 'no private directory');
+    assert.deepEqual(more, [], 'one private directory');
+    assert.ok(existsSync(join(dir, 'rsyncd.secrets')), `no rsyncd.secrets in ${dir}`);
     j.child.kill('SIGKILL');
     await j.exit;
     assert.deepEqual(await waitNoTagged(tagOf(joiner), 10_000), []);
@@ -115,7 +117,9 @@ describe('nothing of ours outlives us', () => {
     const d = startRole(donorArgv(donor, ready.address, 42), { ...donor.env, WSREP_SST_OPT_REMOTE_AUTH: ready.auth ?? '' });
     assert.equal(await d.nextLine(), 'flush tables', d.stderr());
     const [dir, ...more] = privateDirsOf(donor);
-    assert.ok(dir !== undefined && more.length === 0 && existsSync(join(dir, 'rsync.password')), `private directories: ${privateDirsOf(donor).join(', ')}`);
+    assert.ok(dir !== undefined, 'no private directory');
+    assert.deepEqual(more, [], 'one private directory');
+    assert.ok(existsSync(join(dir, 'rsync.password')), `no rsync.password in ${dir}`);
     d.child.kill('SIGKILL');
     await d.exit;
     assert.deepEqual(await waitNoTagged(tagOf(donor), 10_000), []);

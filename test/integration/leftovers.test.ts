@@ -21,7 +21,9 @@ import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { joinerArgv, runSst, startRole, STATE_UUID, type NodeSide } from '../helpers/driver';
 import { otherLocalUser } from '../helpers/local-user';
 import { createCa, issueCert, type Pki } from '../helpers/pki';
+import { toolSkip } from '../helpers/tool-skip';
 import { freePort, killTagged, listenersOf, taggedProcesses, waitNoTagged } from '../helpers/procs';
+import { sstTls, writeOptionFile } from '../helpers/option-file';
 
 const JOINER_IP = '127.0.0.2';
 let root: string;
@@ -42,8 +44,7 @@ function side(dir: string, cn: string): NodeSide {
   mkdirSync(dir, { recursive: true });
   mkdirSync(testTmp(), { recursive: true });
   const cert = issueCert(pki, { cn, ips: [cn], name: `${tag}-${cn}` });
-  const cnf = join(dir, 'my.cnf');
-  writeFileSync(cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\n`);
+  const cnf = writeOptionFile(dir, sstTls(pki, cert));
   return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag, TMPDIR: testTmp() } };
 }
 
@@ -96,8 +97,9 @@ describe('an orphan listener of a killed SST', () => {
 
 const OTHER = otherLocalUser();
 const SOCAT = findOnPath('socat');
-const SKIP_OTHER = typeof OTHER === 'string' ? OTHER : SOCAT === undefined ? 'no socat on PATH' : false;
-if (SKIP_OTHER !== false) console.log(`SKIP another local user's look-alike listener: ${SKIP_OTHER}`);
+const LOOK_ALIKE = "another local user's look-alike listener";
+if (typeof OTHER === 'string') console.log(`SKIP ${LOOK_ALIKE}: ${OTHER}`);
+const SKIP_OTHER = typeof OTHER === 'string' ? OTHER : toolSkip(LOOK_ALIKE, SOCAT === undefined && 'no socat on PATH');
 
 /**
  * What a local user can start: the real socat, as that user, with our joiners' exact argv (its

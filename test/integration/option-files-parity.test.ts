@@ -21,10 +21,12 @@ import { after, before, describe, test } from 'node:test';
 import { mysqldGroups, OptionFileEnv, OptionFiles, OptionFileSources } from '../../src/config/option-files';
 import { installedServerVersion, versionInBinary } from '../../src/config/server-version';
 import { SstError } from '../../src/errors';
+import { toolSkip } from '../helpers/tool-skip';
 
 const MY_PRINT_DEFAULTS = findProgram('my_print_defaults');
 const AWK = findProgram('awk');
-const SKIP = MY_PRINT_DEFAULTS === undefined ? 'my_print_defaults is not installed' : false;
+const SKIP = toolSkip('my_print_defaults parity', MY_PRINT_DEFAULTS === undefined && 'my_print_defaults is not installed');
+const SKIP_AWK = SKIP || toolSkip('my_print_defaults parity against the upstream lookup', AWK === undefined && 'awk is not installed');
 const FIXTURES = fixturesDir();
 /** "major.minor" of the installed my_print_defaults: the version of its --mysqld groups. */
 const VERSION = MY_PRINT_DEFAULTS === undefined ? undefined : readerVersion(MY_PRINT_DEFAULTS);
@@ -250,7 +252,7 @@ function scanWithAwk(printed: string): Map<string, string | undefined> {
   return values;
 }
 
-describe('my_print_defaults parity: get() against the upstream lookup', { skip: SKIP || (AWK === undefined ? 'awk is not installed' : false) }, () => {
+describe('my_print_defaults parity: get() against the upstream lookup', { skip: SKIP_AWK }, () => {
   for (const name of existsSync(FIXTURES) ? fixtureNames() : []) {
     const dir = join(FIXTURES, name);
     for (const suffix of SUFFIXES) {

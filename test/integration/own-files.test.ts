@@ -5,37 +5,20 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { KEEP_FILE } from '../../src/rsync/daemon-config';
 import { runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
 import { makeDatadir } from '../helpers/datadir';
-import { subjectHash, type NodeCert, type Pki } from '../helpers/pki';
-import { JOINER_IP, makeTwoNodePki } from '../helpers/two-nodes';
-import { freePort, killTagged, waitNoTagged } from '../helpers/procs';
+import { subjectHash } from '../helpers/pki';
+import { JOINER_IP, twoNodeHooks } from '../helpers/two-nodes';
+import { freePort, waitNoTagged } from '../helpers/procs';
+import { writeOptionFile } from '../helpers/option-file';
 
 
-let root: string;
-let pki: Pki;
-let joinerCert: NodeCert;
-let donorCert: NodeCert;
-let tag: string;
-
-before(() => {
-  ({ root, pki, joinerCert, donorCert } = makeTwoNodePki('sst-own-'));
-});
-
-after(() => rmSync(root, { recursive: true, force: true }));
-
-afterEach(() => killTagged(tag));
-
-function cnf(dir: string, sst: Record<string, string>, mysqld: Record<string, string>): string {
-  const file = join(dir, 'my.cnf');
-  const body = (o: Record<string, string>): string => Object.entries(o).map(([k, v]) => `${k}=${v}\n`).join('');
-  writeFileSync(file, `[mysqld]\n${body(mysqld)}\n[sst]\n${body(sst)}`);
-  return file;
-}
+let tag = '';
+const nodes = twoNodeHooks('sst-own-', () => [tag]);
 
 function put(file: string, content: string | Buffer): void {
   mkdirSync(join(file, '..'), { recursive: true });
@@ -45,30 +28,30 @@ function put(file: string, content: string | Buffer): void {
 describe("own files inside the datadir (docs/architecture.md §8.6)", () => {
   test("joiner redo dir inside its datadir (donor's elsewhere) survives pass 1 and gets ib_logfile0; joiner's certificate stays; the donor's certificate and CA directory are not sent", async () => {
     tag = `own-${randomBytes(4).toString('hex')}`;
-    const base = join(root, tag);
+    const base = join(nodes.root, tag);
     const jdata = join(base, 'joiner', 'data');
     const ddata = join(base, 'donor', 'data');
     makeDatadir(ddata);
     // The donor's own material, inside its datadir: a certificate in a database-like directory
     // beside a real table, and a hashed CA directory at the top level.
-    put(join(ddata, 'certs', 'node.pem'), readFileSync(donorCert.bundle));
+    put(join(ddata, 'certs', 'node.pem'), readFileSync(nodes.donorCert.bundle));
     put(join(ddata, 'certs', 'notes.txt'), 'sent');
-    put(join(ddata, 'cacerts', `${subjectHash(pki.caCert)}.0`), readFileSync(pki.caCert));
+    put(join(ddata, 'cacerts', `${subjectHash(nodes.pki.caCert)}.0`), readFileSync(nodes.pki.caCert));
     // The joiner's: its certificate in datadir/certs, a CA file elsewhere, a stale database.
-    put(join(jdata, 'certs', 'node.pem'), readFileSync(joinerCert.bundle));
+    put(join(jdata, 'certs', 'node.pem'), readFileSync(nodes.joinerCert.bundle));
     put(join(jdata, 'stale_db', 't.ibd'), 'stale');
-    copyFileSync(pki.caCert, join(base, 'ca.pem'));
+    copyFileSync(nodes.pki.caCert, join(base, 'ca.pem'));
 
     const port = await freePort(JOINER_IP);
     const env = { SST_TEST_TAG: tag };
     const joiner: NodeSide = {
       datadir: jdata,
-      cnf: cnf(join(base, 'joiner'), { tca: join(base, 'ca.pem'), tcert: 'certs/node.pem' }, { innodb_log_group_home_dir: 'redo' }),
+      cnf: writeOptionFile(join(base, 'joiner'), { tca: join(base, 'ca.pem'), tcert: 'certs/node.pem' }, { innodb_log_group_home_dir: 'redo' }),
       env,
     };
     const donor: NodeSide = {
       datadir: ddata,
-      cnf: cnf(join(base, 'donor'), { tca: join(ddata, 'cacerts'), tcert: join(ddata, 'certs', 'node.pem') }, {}),
+      cnf: writeOptionFile(join(base, 'donor'), { tca: join(ddata, 'cacerts'), tcert: join(ddata, 'certs', 'node.pem') }, {}),
       env,
     };
     const r = await runSst({ joiner, donor, address: `${JOINER_IP}:${port}` });
@@ -78,7 +61,7 @@ describe("own files inside the datadir (docs/architecture.md §8.6)", () => {
     assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
 
     assert.deepEqual(readFileSync(join(jdata, 'redo', 'ib_logfile0')), readFileSync(join(ddata, 'ib_logfile0')), 'the redo log arrived in the joiner redo dir');
-    assert.deepEqual(readFileSync(join(jdata, 'certs', 'node.pem')), readFileSync(joinerCert.bundle), "the joiner's certificate is its own");
+    assert.deepEqual(readFileSync(join(jdata, 'certs', 'node.pem')), readFileSync(nodes.joinerCert.bundle), "the joiner's certificate is its own");
     assert.equal(readFileSync(join(jdata, 'certs', 'notes.txt'), 'utf8'), 'sent', 'the rest of that directory travels');
     assert.equal(existsSync(join(jdata, 'cacerts')), false, "the donor's CA directory is not sent");
     assert.equal(existsSync(join(jdata, 'stale_db')), false, 'other directories the donor lacks still go');
@@ -94,17 +77,17 @@ describe("own files inside the datadir (docs/architecture.md §8.6)", () => {
   // certificate stays.
   test("a donor that sends a file where the joiner keeps its certificate (an older donor, or data of that name): refused, the joiner's certificate stays", async () => {
     tag = `own-refused-${randomBytes(4).toString('hex')}`;
-    const base = join(root, tag);
+    const base = join(nodes.root, tag);
     const jdata = join(base, 'joiner', 'data');
     const ddata = join(base, 'donor', 'data');
     makeDatadir(ddata);
     put(join(ddata, 'certs', 'node.pem'), 'not the donor certificate: data of that name');
-    put(join(jdata, 'certs', 'node.pem'), readFileSync(joinerCert.bundle));
+    put(join(jdata, 'certs', 'node.pem'), readFileSync(nodes.joinerCert.bundle));
     const port = await freePort(JOINER_IP);
     const env = { SST_TEST_TAG: tag };
     const r = await runSst({
-      joiner: { datadir: jdata, cnf: cnf(join(base, 'joiner'), { tca: pki.caCert, tcert: 'certs/node.pem' }, {}), env },
-      donor: { datadir: ddata, cnf: cnf(join(base, 'donor'), { tca: pki.caCert, tcert: donorCert.bundle }, {}), env },
+      joiner: { datadir: jdata, cnf: writeOptionFile(join(base, 'joiner'), { tca: nodes.pki.caCert, tcert: 'certs/node.pem' }, {}), env },
+      donor: { datadir: ddata, cnf: writeOptionFile(join(base, 'donor'), { tca: nodes.pki.caCert, tcert: nodes.donorCert.bundle }, {}), env },
       address: `${JOINER_IP}:${port}`,
     });
     const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
@@ -118,7 +101,7 @@ describe("own files inside the datadir (docs/architecture.md §8.6)", () => {
       assert.notEqual(r.joinerCode, 0, detail);
       assert.equal(r.joinerFinal, undefined);
     }
-    assert.deepEqual(readFileSync(join(jdata, 'certs', 'node.pem')), readFileSync(joinerCert.bundle));
+    assert.deepEqual(readFileSync(join(jdata, 'certs', 'node.pem')), readFileSync(nodes.joinerCert.bundle));
     assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
   });
 });

@@ -6,35 +6,23 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { programCommand, run } from '../helpers/binary';
 import { makeDatadir } from '../helpers/datadir';
 import { donorArgv, joinerArgv, startRole, type NodeSide } from '../helpers/driver';
-import type { NodeCert, Pki } from '../helpers/pki';
-import { freePort, killTagged } from '../helpers/procs';
-import { JOINER_IP, makeTwoNodePki } from '../helpers/two-nodes';
+import type { NodeCert } from '../helpers/pki';
+import { freePort } from '../helpers/procs';
+import { JOINER_IP, nodeSide, twoNodeHooks } from '../helpers/two-nodes';
+import { sstTls, type Options } from '../helpers/option-file';
 
-let root: string;
-let pki: Pki;
-let joinerCert: NodeCert;
-let donorCert: NodeCert;
 let tag = '';
+const nodes = twoNodeHooks('sst-ranges-', () => [tag]);
 
-before(() => {
-  ({ root, pki, joinerCert, donorCert } = makeTwoNodePki('sst-ranges-'));
-});
-after(() => rmSync(root, { recursive: true, force: true }));
-afterEach(() => killTagged(tag));
-
-function node(name: string, cert: NodeCert, sst: Record<string, string>): NodeSide {
+function node(name: string, cert: NodeCert, sst: Options): NodeSide {
   tag = `${name}-${randomBytes(4).toString('hex')}`;
-  const dir = join(root, tag);
-  mkdirSync(dir, { recursive: true });
-  const cnf = join(dir, 'my.cnf');
-  writeFileSync(cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\n${Object.entries(sst).map(([k, v]) => `${k}=${v}\n`).join('')}`);
-  return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag } };
+  return nodeSide(join(nodes.root, tag), tag, sstTls(nodes.pki, cert, sst));
 }
 
 /** Runs one role to its end: what it printed for mariadbd, its exit code and its ERROR lines. */
@@ -48,7 +36,7 @@ async function refused(run: ReturnType<typeof startRole>): Promise<{ stdout: (st
 
 describe('numbers outside their range, with the real program', () => {
   test("donor with progress-interval=0.0000001 and rlimit=1m: 22, one ERROR line, no 'flush tables'", async () => {
-    const donor = node('donor-interval', donorCert, { 'progress-interval': '0.0000001', rlimit: '1m' });
+    const donor = node('donor-interval', nodes.donorCert, { 'progress-interval': '0.0000001', rlimit: '1m' });
     makeDatadir(donor.datadir);
     const port = await freePort(JOINER_IP);
     const r = await refused(startRole(donorArgv(donor, `${JOINER_IP}:${port}/rsync_tunnel_sst`, 7), donor.env));
@@ -59,7 +47,7 @@ describe('numbers outside their range, with the real program', () => {
   });
 
   test('donor with rlimit=1 (one byte a second): 22 naming the range', async () => {
-    const donor = node('donor-rlimit', donorCert, { rlimit: '1' });
+    const donor = node('donor-rlimit', nodes.donorCert, { rlimit: '1' });
     makeDatadir(donor.datadir);
     const port = await freePort(JOINER_IP);
     const r = await refused(startRole(donorArgv(donor, `${JOINER_IP}:${port}/rsync_tunnel_sst`, 7), donor.env));
@@ -69,7 +57,7 @@ describe('numbers outside their range, with the real program', () => {
   });
 
   test('joiner with sst-idle-timeout=0.001 or --parent 0: 22 before ready', async () => {
-    const joiner = node('joiner-timeout', joinerCert, { 'sst-idle-timeout': '0.001' });
+    const joiner = node('joiner-timeout', nodes.joinerCert, { 'sst-idle-timeout': '0.001' });
     const port = await freePort(JOINER_IP);
     const r = await refused(startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env));
     assert.deepEqual(r.stdout, [undefined], 'no ready');
@@ -77,7 +65,7 @@ describe('numbers outside their range, with the real program', () => {
     assert.match(r.errors.join('\n'), /sst-idle-timeout=0\.001: must be 0 \(off\) or a number of seconds from 1 to 604800/);
 
     // kill(0, 0) always succeeds: with --parent 0 the joiner never noticed mariadbd's death.
-    const orphan = node('joiner-parent', joinerCert, {});
+    const orphan = node('joiner-parent', nodes.joinerCert, {});
     const p = await refused(startRole(joinerArgv(orphan, `${JOINER_IP}:${port}`, 0), orphan.env));
     assert.deepEqual(p.stdout, [undefined], 'no ready');
     assert.equal(p.code, 22);
@@ -87,7 +75,7 @@ describe('numbers outside their range, with the real program', () => {
 
 describe('check: numbers outside their range FAIL before any SST', () => {
   test('each one named with its value and range; exit 1', async () => {
-    const side = node('check', joinerCert, { 'progress-interval': '0.0000001', rlimit: '1', 'backup-threads': '0' });
+    const side = node('check', nodes.joinerCert, { 'progress-interval': '0.0000001', rlimit: '1', 'backup-threads': '0' });
     mkdirSync(side.datadir, { recursive: true });
     const p = programCommand();
     const r = await run(p.command, [...p.args, 'check', '--defaults-file', side.cnf, '--datadir', side.datadir, '--json'], { timeoutMs: 30_000 });

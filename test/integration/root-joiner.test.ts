@@ -11,14 +11,15 @@ import { randomBytes } from 'node:crypto';
 import { arch } from 'node:os';
 import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { BINLOG_STAGING } from '../../src/rsync/modules';
 import { KEEP_FILE } from '../../src/rsync/daemon-config';
 import { startTracked, stopTracked } from '../helpers/binary';
 import { joinerArgv, runSst, startRole, STATE_UUID, type NodeSide } from '../helpers/driver';
 import { makeDatadir } from '../helpers/datadir';
-import { freePort, killTagged, waitNoTagged } from '../helpers/procs';
-import { JOINER_IP, makeTwoNodePki, type TwoNodePki } from '../helpers/two-nodes';
+import { freePort, waitNoTagged } from '../helpers/procs';
+import { JOINER_IP, nodeSide, twoNodeHooks } from '../helpers/two-nodes';
+import { sstTls, type Options } from '../helpers/option-file';
 
 const OWNER = 'sst-owner';
 /** renameat2 by syscall number: Perl has no wrapper, and the racer must be a program of the owner's. */
@@ -39,16 +40,11 @@ const skip = typeof found === 'string' ? found : false;
 const owner = typeof found === 'string' ? { uid: -1, gid: -1 } : found;
 const raceSkip = skip || (RENAMEAT2[arch()] === undefined ? `no renameat2 syscall number known for ${arch()}` : false);
 
-let nodes: TwoNodePki;
 let tag = '';
+const nodes = twoNodeHooks('sst-rootjoiner-', () => [tag]);
 
-before(() => {
-  nodes = makeTwoNodePki('sst-rootjoiner-');
-  // The owner's processes (the SST's rsync daemon, the racer) must reach the datadirs.
-  chmodSync(nodes.root, 0o755);
-});
-after(() => rmSync(nodes.root, { recursive: true, force: true }));
-afterEach(() => killTagged(tag));
+// The owner's processes (the SST's rsync daemon, the racer) must reach the datadirs.
+before(() => chmodSync(nodes.root, 0o755));
 
 interface Pair {
   base: string;
@@ -58,18 +54,11 @@ interface Pair {
 }
 
 /** `joinerMysqld`: the joiner's [mysqld] options; the donor keeps the default layout. */
-async function pair(name: string, joinerMysqld = ''): Promise<Pair> {
+async function pair(name: string, joinerMysqld: Options = {}): Promise<Pair> {
   tag = `${name}-${randomBytes(4).toString('hex')}`;
   const base = join(nodes.root, tag);
-  const side = (role: string, cert: string, options: string): NodeSide => {
-    const dir = join(base, role);
-    mkdirSync(dir, { recursive: true });
-    const cnf = join(dir, 'my.cnf');
-    writeFileSync(cnf, `[mysqld]\n${options}\n[sst]\ntca=${nodes.pki.caCert}\ntcert=${cert}\n`);
-    return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag } };
-  };
-  const joiner = side('joiner', nodes.joinerCert.bundle, joinerMysqld);
-  const donor = side('donor', nodes.donorCert.bundle, '');
+  const joiner = nodeSide(join(base, 'joiner'), tag, sstTls(nodes.pki, nodes.joinerCert), joinerMysqld);
+  const donor = nodeSide(join(base, 'donor'), tag, sstTls(nodes.pki, nodes.donorCert));
   mkdirSync(joiner.datadir, { recursive: true });
   return { base, joiner, donor, address: `${JOINER_IP}:${await freePort(JOINER_IP)}` };
 }
@@ -119,7 +108,7 @@ function racer(dir: string, a: string, b: string): ChildProcess {
 
 describe('a root SST in a datadir another user owns (docs/architecture.md §8.10 (2))', { skip }, () => {
   test("the keep file: a symlink at its name in the joiner's redo dir does not truncate root's file; the SST completes", async () => {
-    const p = await pair('keep', 'innodb_log_group_home_dir=redo\n');
+    const p = await pair('keep', { innodb_log_group_home_dir: 'redo' });
     makeDatadir(p.donor.datadir);
     mkdirSync(join(p.joiner.datadir, 'redo'));
     const victim = rootOnlyFile(p, 'root-only.txt', 'ROOT ONLY, KEEP ME\n');
@@ -155,7 +144,7 @@ describe('a root SST in a datadir another user owns (docs/architecture.md §8.10
   });
 
   test("a layout directory to create below a symlink of the owner's: refused (1), nothing made or handed to the owner in root's directory", async () => {
-    const p = await pair('mkdir', 'innodb_log_group_home_dir=redo/new\n');
+    const p = await pair('mkdir', { innodb_log_group_home_dir: 'redo/new' });
     const rootDir = join(p.base, 'root-only-dir');
     mkdirSync(rootDir, { mode: 0o700 });
     giveToOwner(p.joiner.datadir);

@@ -9,45 +9,33 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { CONNECT_PROG, tunnelEnv } from '../../src/sst/rsync-runner';
 import { connectAddress } from '../../src/tunnel/socat-address';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { runSst, type NodeSide } from '../helpers/driver';
-import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
-import { freePort, killTagged, waitNoTagged } from '../helpers/procs';
+import type { NodeCert } from '../helpers/pki';
+import { freePort, waitNoTagged } from '../helpers/procs';
+import { sstTls } from '../helpers/option-file';
+import { JOINER_IP, nodeSide, twoNodeHooks } from '../helpers/two-nodes';
 
-const JOINER_IP = '127.0.0.2';
 const asRoot = process.geteuid?.() === 0;
 const skip = !asRoot && 'needs root: the daemon user and device files are what is tested';
 
-let root: string;
-let pki: Pki;
-let joinerCert: NodeCert;
-let donorCert: NodeCert;
 let tag = '';
 let nobody = { uid: 65534, gid: 65534 };
+const nodes = twoNodeHooks('sst-holder-', () => [tag]);
 
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'sst-holder-'));
-  chmodSync(root, 0o755);
-  pki = createCa(join(root, 'pki'));
-  joinerCert = issueCert(pki, { cn: JOINER_IP, ips: [JOINER_IP], name: 'joiner' });
-  donorCert = issueCert(pki, { cn: '127.0.0.3', ips: ['127.0.0.3'], name: 'donor' });
+  chmodSync(nodes.root, 0o755);
   const id = (flag: string): number => Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
   nobody = { uid: id('-u'), gid: id('-g') };
 });
-after(() => rmSync(root, { recursive: true, force: true }));
-afterEach(() => killTagged(tag));
 
 function side(dir: string, cert: NodeCert): NodeSide {
-  mkdirSync(dir, { recursive: true });
-  const cnf = join(dir, 'my.cnf');
-  writeFileSync(cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\n`);
-  return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag } };
+  return nodeSide(dir, tag, sstTls(nodes.pki, cert));
 }
 
 /** What a secret holder sends: a device, a setuid file, world-writable modes. */
@@ -64,9 +52,9 @@ function hostileTree(dir: string): void {
 /** rsync through the tunnel as a CA-signed peer holding the secret. */
 function attacker(address: string, secret: string, args: string[]): { status: number | null; stderr: string } {
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1).split('/')[0])];
-  const tls = { cert: donorCert.bundle, caFile: pki.caCert, verify: true };
+  const tls = { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert, verify: true };
   const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls, sockopt: [] }));
-  const passwordFile = join(root, `${tag}.password`);
+  const passwordFile = join(nodes.root, `${tag}.password`);
   writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
   const r = spawnSync('rsync', [`--password-file=${passwordFile}`, ...args.map((a) => a.replace('TARGET', `rsync://sst@${host}:${port}`))], {
     encoding: 'utf8',
@@ -84,9 +72,9 @@ interface Attack {
 /** Pushes the hostile tree and tries to read a file back, between `ready` and the donor. */
 async function sstUnderAttack(owner: { uid: number; gid: number }): Promise<{ attack: Attack; r: Awaited<ReturnType<typeof runSst>>; joiner: NodeSide; donor: NodeSide }> {
   tag = `holder-${randomBytes(4).toString('hex')}`;
-  const base = join(root, tag);
-  const joiner = side(join(base, 'joiner'), joinerCert);
-  const donor = side(join(base, 'donor'), donorCert);
+  const base = join(nodes.root, tag);
+  const joiner = side(join(base, 'joiner'), nodes.joinerCert);
+  const donor = side(join(base, 'donor'), nodes.donorCert);
   makeDatadir(donor.datadir);
   mkdirSync(joiner.datadir, { recursive: true });
   writeFileSync(join(joiner.datadir, 'private.key'), 'KEEP-ME-SECRET\n');
@@ -243,16 +231,16 @@ const ISSUE13_HIDDEN: { name: string; args: string[] }[] = [
 describe('a secret holder reads no joiner file and plants no metadata (root daemon: the datadir is root-owned)', { skip }, () => {
   test('each option is refused before anything is written; no capability, xattr, ACL, hard link or control file arrives; the key stays; the SST completes', async () => {
     tag = `holder13-${randomBytes(4).toString('hex')}`;
-    const base = join(root, tag);
-    const joiner = side(join(base, 'joiner'), joinerCert);
-    const donor = side(join(base, 'donor'), donorCert);
+    const base = join(nodes.root, tag);
+    const joiner = side(join(base, 'joiner'), nodes.joinerCert);
+    const donor = side(join(base, 'donor'), nodes.donorCert);
     makeDatadir(donor.datadir);
     // The joiner's certificate and key inside its datadir, as the issue found them.
     const key = join(joiner.datadir, 'ssl', 'j.pem');
     mkdirSync(join(key, '..'), { recursive: true });
-    copyFileSync(joinerCert.bundle, key);
+    copyFileSync(nodes.joinerCert.bundle, key);
     const keyBytes = readFileSync(key);
-    writeFileSync(joiner.cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${key}\n`);
+    writeFileSync(joiner.cnf, `[mysqld]\n\n[sst]\ntca=${nodes.pki.caCert}\ntcert=${key}\n`);
     const src = join(base, 'attacker');
     issue13Sources(src, keyBytes.length);
     const port = await freePort(JOINER_IP);

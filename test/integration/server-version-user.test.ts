@@ -24,6 +24,7 @@ import { programCommand } from '../helpers/binary';
 import { joinerArgv, type NodeSide } from '../helpers/driver';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
 import { freePort, killTagged } from '../helpers/procs';
+import { toolSkip } from '../helpers/tool-skip';
 import { JOINER_IP } from '../helpers/two-nodes';
 
 const asRoot = process.geteuid?.() === 0;
@@ -38,7 +39,7 @@ function python(): string | undefined {
 }
 
 const interpreter = asRoot ? python() : undefined;
-const skip = !asRoot ? 'needs root: the stand-in server starts as root and switches user' : interpreter === undefined ? 'needs python3 for the stand-in server' : false;
+const skip = !asRoot ? 'needs root: the stand-in server starts as root and switches user' : toolSkip('server version when mariadbd switched user', interpreter === undefined && 'needs python3 for the stand-in server');
 
 /** What the stand-in does after exec, as mariadbd does with user=mysql: setgid, setuid, then wait for its stdin to close. */
 const SERVER_SCRIPT = `
@@ -64,9 +65,7 @@ let userName = 'nobody';
 /** Debian's server package: the real binary, for one run with its own version. */
 const REAL_SERVER = '/usr/sbin/mariadbd';
 
-function realServerSkip(): string | false {
-  return existsSync(REAL_SERVER) ? false : `no ${REAL_SERVER} installed`;
-}
+const REAL_SERVER_SKIP = skip || toolSkip('the real mariadbd switching user', !existsSync(REAL_SERVER) && `no ${REAL_SERVER} installed`);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 let tag = '';
@@ -171,7 +170,7 @@ describe('server version when mariadbd switched user (its /proc/<pid>/exe hidden
     assert.match(r.first ?? '', /^ready /, r.stderr);
   });
 
-  test('the real mariadbd, started as root with --user: its own version is read by the joiner running as that user', { skip: realServerSkip() }, async () => {
+  test('the real mariadbd, started as root with --user: its own version is read by the joiner running as that user', { skip: REAL_SERVER_SKIP }, async () => {
     const expected = versionInBinary(readFileSync(REAL_SERVER));
     assert.ok(expected !== undefined, `${REAL_SERVER} names its version`);
     const side = joinerSide();

@@ -12,10 +12,10 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { HANDSHAKE_LIMIT_MS, LISTENER_CHILDREN } from '../../src/protocol/streams';
 import { AUTH_USER, MODULES } from '../../src/rsync/modules';
 import { CONNECT_PROG, tunnelEnv } from '../../src/sst/rsync-runner';
@@ -23,9 +23,11 @@ import { connectAddress } from '../../src/tunnel/socat-address';
 import { programCommand } from '../helpers/binary';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
-import type { NodeCert, Pki } from '../helpers/pki';
-import { freePort, killTagged, taggedProcesses, waitNoTagged } from '../helpers/procs';
-import { JOINER_IP, makeTwoNodePki } from '../helpers/two-nodes';
+import type { NodeCert } from '../helpers/pki';
+import { freePort, taggedProcesses, waitNoTagged } from '../helpers/procs';
+import { toolSkip } from '../helpers/tool-skip';
+import { JOINER_IP, nodeSide, twoNodeHooks } from '../helpers/two-nodes';
+import { sstTls, type Options } from '../helpers/option-file';
 
 /** More strangers than slots: the last ones wait in the kernel's backlog for a slot to free. */
 const STRANGERS = LISTENER_CHILDREN + 3;
@@ -39,26 +41,11 @@ const CLOSE_MARGIN_MS = 10_000;
 const BIG_TABLE = 12 * 1024 * 1024;
 const RLIMIT = '1m';
 
-let root: string;
-let pki: Pki;
-let joinerCert: NodeCert;
-let donorCert: NodeCert;
 let tag = '';
+const nodes = twoNodeHooks('sst-slots-', () => [tag]);
 
-before(() => {
-  ({ root, pki, joinerCert, donorCert } = makeTwoNodePki('sst-slots-'));
-});
-after(() => rmSync(root, { recursive: true, force: true }));
-afterEach(() => killTagged(tag));
-
-function side(dir: string, cert: NodeCert, sst: Record<string, string>): NodeSide {
-  mkdirSync(dir, { recursive: true });
-  const cnf = join(dir, 'my.cnf');
-  const extra = Object.entries(sst)
-    .map(([k, v]) => `${k}=${v}\n`)
-    .join('');
-  writeFileSync(cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\n${extra}`);
-  return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag } };
+function side(dir: string, cert: NodeCert, sst: Options): NodeSide {
+  return nodeSide(dir, tag, sstTls(nodes.pki, cert, sst));
 }
 
 type Kind = 'silent after TLS' | 'silent at the challenge';
@@ -78,9 +65,9 @@ function openStranger(host: string, port: number, kind: Kind): Stranger {
   const socket = connect({
     host,
     port,
-    key: readFileSync(donorCert.key),
-    cert: readFileSync(donorCert.cert),
-    ca: readFileSync(pki.caCert),
+    key: readFileSync(nodes.donorCert.key),
+    cert: readFileSync(nodes.donorCert.cert),
+    ca: readFileSync(nodes.pki.caCert),
     checkServerIdentity: () => undefined,
   });
   const s: Stranger = { kind, socket, openedAt: Date.now(), received: '' };
@@ -105,8 +92,11 @@ function openStranger(host: string, port: number, kind: Kind): Stranger {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const asRoot = process.geteuid?.() === 0;
-const hasSetpriv = spawnSync('setpriv', ['--version']).status === 0;
 const idOf = (flag: string): number => Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
+
+const WITHOUT_PTRACE = "root joiner without CAP_SYS_PTRACE, datadir owned by nobody (the daemon's uid shows it)";
+const NOT_ROOT = 'needs root: the daemon changes user only under a root joiner';
+if (!asRoot) console.log(`SKIP slots (${WITHOUT_PTRACE}): ${NOT_ROOT}`);
 
 /**
  * The joiner as it runs: as itself with a datadir of its own; and as root with a datadir another
@@ -116,8 +106,10 @@ const idOf = (flag: string): number => Number(spawnSync('id', [flag, 'nobody'], 
 const VARIANTS: { name: string; skip: string | false; owner?: { uid: number; gid: number }; wrapper?: (dir: string) => string }[] = [
   { name: 'the daemon keeps our user', skip: false },
   {
-    name: "root joiner without CAP_SYS_PTRACE, datadir owned by nobody (the daemon's uid shows it)",
-    skip: !asRoot ? 'needs root: the daemon changes user only under a root joiner' : !hasSetpriv && 'needs setpriv (util-linux) to drop CAP_SYS_PTRACE',
+    name: WITHOUT_PTRACE,
+    skip: !asRoot
+      ? NOT_ROOT
+      : toolSkip(`slots (${WITHOUT_PTRACE})`, spawnSync('setpriv', ['--version']).status !== 0 && 'needs setpriv (util-linux) to drop CAP_SYS_PTRACE'),
     owner: asRoot ? { uid: idOf('-u'), gid: idOf('-g') } : undefined,
     wrapper: (dir) => {
       const { command, args } = programCommand();
@@ -128,7 +120,6 @@ const VARIANTS: { name: string; skip: string | false; owner?: { uid: number; gid
     },
   },
 ];
-for (const v of VARIANTS) if (v.skip) console.log(`SKIP slots (${v.name}): ${v.skip}`);
 
 /** The joiner's rsync daemons (and receivers) whose working directory is `dir`. */
 function rsyncsIn(dir: string): number[] {
@@ -157,9 +148,9 @@ function stopJoiner(): void {
 describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4))', () => {
   test(`${STRANGERS} strangers, silent after TLS or at the secret's challenge, are closed within the limit; the donor's slow pass is not cut`, { timeout: 300_000 }, async () => {
     tag = `slots-${randomBytes(4).toString('hex')}`;
-    const base = join(root, tag);
-    const joiner = side(join(base, 'joiner'), joinerCert, {});
-    const donor = side(join(base, 'donor'), donorCert, { rlimit: RLIMIT });
+    const base = join(nodes.root, tag);
+    const joiner = side(join(base, 'joiner'), nodes.joinerCert, {});
+    const donor = side(join(base, 'donor'), nodes.donorCert, { rlimit: RLIMIT });
     makeDatadir(donor.datadir, { bigTable: BIG_TABLE });
     const port = await freePort(JOINER_IP);
 
@@ -224,11 +215,11 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
   for (const variant of VARIANTS) {
     test(`a peer with the secret whose file list is slow to come (its receiver not yet forked) keeps its connection past the limit: ${variant.name}`, { timeout: 300_000, skip: variant.skip }, async () => {
       tag = `slots-list-${randomBytes(4).toString('hex')}`;
-      const base = join(root, tag);
-      const joiner = side(join(base, 'joiner'), joinerCert, {});
-      const donor = side(join(base, 'donor'), donorCert, {});
+      const base = join(nodes.root, tag);
+      const joiner = side(join(base, 'joiner'), nodes.joinerCert, {});
+      const donor = side(join(base, 'donor'), nodes.donorCert, {});
       if (variant.owner !== undefined) {
-        chmodSync(root, 0o755);
+        chmodSync(nodes.root, 0o755);
         mkdirSync(joiner.datadir);
         chownSync(joiner.datadir, variant.owner.uid, variant.owner.gid);
         joiner.binary = variant.wrapper?.(base);
@@ -253,7 +244,7 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
             const passwordFile = join(base, 'secret');
             writeFileSync(passwordFile, `${(auth ?? '').slice((auth ?? '').indexOf(':') + 1)}\n`, { mode: 0o600 });
             const host = address.slice(0, address.lastIndexOf(':'));
-            const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls: { cert: donorCert.bundle, caFile: pki.caCert, verify: true }, sockopt: [] }));
+            const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls: { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert, verify: true }, sockopt: [] }));
             const client = spawn('rsync', [`--password-file=${passwordFile}`, `--files-from=${fifo}`, '--from0', `${src}/`, `rsync://${AUTH_USER}@${host}:${port}/${MODULES.data}/`], {
               env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: tag },
               stdio: ['ignore', 'ignore', 'pipe'],

@@ -19,13 +19,14 @@ import { execAddress, parseSockopt, socatValue } from '../../src/tunnel/socat-ad
 import { printable, socatText } from '../helpers/arbitraries';
 import { repoRoot } from '../helpers/binary';
 import { execArgv, lexAddress } from '../helpers/socat-model';
+import { toolSkip } from '../helpers/tool-skip';
 
 const COMPAT_BIN = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
 const BINARIES = [
   ...(spawnSync('socat', ['-V']).status === 0 ? ['socat'] : []),
   ...(existsSync(COMPAT_BIN) ? readdirSync(COMPAT_BIN).filter((f) => f.startsWith('socat-')).sort().map((f) => join(COMPAT_BIN, f)) : []),
 ];
-if (BINARIES.length === 0) console.log('SKIP socat model against the real socat: no socat on PATH and no compat binaries');
+const SKIP = toolSkip('socat model against the real socat', BINARIES.length === 0 && 'no socat on PATH and no compat binaries');
 const PRINTF = '/usr/bin/printf';
 const RUNS = { numRuns: 30 };
 
@@ -43,7 +44,7 @@ function execReads(socat: string, address: string): string[] {
   return r.stdout.split('\0').slice(0, -1);
 }
 
-describe('socat model against the real socat', { skip: BINARIES.length === 0 && 'no socat' }, () => {
+describe('socat model against the real socat', { skip: SKIP }, () => {
   for (const socat of BINARIES) {
     test(`${socat}: socatValue(v) as an option value: socat, the model and v agree`, () => {
       fc.assert(

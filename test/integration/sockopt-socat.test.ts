@@ -12,6 +12,7 @@ import { describe, test } from 'node:test';
 import { parseSockopt } from '../../src/tunnel/socat-address';
 import { classifySockopt, decodeSockoptValue } from '../../src/tunnel/sockopt-policy';
 import { repoRoot } from '../helpers/binary';
+import { toolSkip } from '../helpers/tool-skip';
 
 const COMPAT_BIN = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
 
@@ -27,7 +28,7 @@ function socats(): string[] {
 }
 
 const BINARIES = socats();
-if (BINARIES.length === 0) console.log('SKIP sockopt against the real socat: no socat on PATH and no compat binaries');
+const SKIP = toolSkip('sockopt against the real socat', BINARIES.length === 0 && 'no socat on PATH and no compat binaries');
 
 /** What `socat` set the option of `item` to, or undefined when it refused the value. */
 function socatReads(socat: string, item: string): string | undefined {
@@ -67,7 +68,7 @@ const BOOLEANS = ['verify=0', 'VERIFY=0', 'openssl-verify=00', 'verify=0x0', 've
 /** Spellings socat reads as verify=0 through a C escape: the policy refuses them instead of guessing. */
 const C_ESCAPED = ['verify=\\t0', 'verify=\\n0', 'verify=\\r0', 'verify=\\f0', 'verify=\\v0', "verify='\\t0'", 'verify= \\t0'];
 
-describe('sockopt values as the real socat reads them', { skip: BINARIES.length === 0 && 'no socat' }, () => {
+describe('sockopt values as the real socat reads them', { skip: SKIP }, () => {
   for (const socat of BINARIES) {
     test(`${socat}: string values decode as the policy decodes them`, () => {
       for (const item of STRINGS) {

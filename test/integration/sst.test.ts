@@ -8,40 +8,23 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { runSst, startRole, joinerArgv, splitReady, STATE_UUID, type NodeSide } from '../helpers/driver';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
-import { createCa, issueCert, selfSigned, type NodeCert, type Pki } from '../helpers/pki';
-import { DONOR_IP, JOINER_IP, makeTwoNodePki } from '../helpers/two-nodes';
-import { freePort, killTagged, listeningPortsOf, waitNoTagged } from '../helpers/procs';
+import { createCa, issueCert, selfSigned } from '../helpers/pki';
+import { DONOR_IP, JOINER_IP, twoNodeHooks } from '../helpers/two-nodes';
+import { freePort, listeningPortsOf, waitNoTagged } from '../helpers/procs';
+import { sstTls, writeOptionFile } from '../helpers/option-file';
 
 
-let root: string;
-let pki: Pki;
-let joinerCert: NodeCert;
-let donorCert: NodeCert;
-let tag: string;
-
-before(() => {
-  ({ root, pki, joinerCert, donorCert } = makeTwoNodePki('sst-it-'));
-});
-
-after(() => rmSync(root, { recursive: true, force: true }));
-
-afterEach(() => killTagged(tag));
+let tag = '';
+const nodes = twoNodeHooks('sst-it-', () => [tag]);
 
 interface Pair {
   joiner: NodeSide;
   donor: NodeSide;
   address: string;
   port: number;
-}
-
-function cnf(dir: string, sst: Record<string, string>, mysqld: Record<string, string> = {}): string {
-  const file = join(dir, 'my.cnf');
-  const body = (o: Record<string, string>): string => Object.entries(o).map(([k, v]) => `${k}=${v}\n`).join('');
-  writeFileSync(file, `[mysqld]\n${body(mysqld)}\n[sst]\n${body(sst)}`);
-  return file;
 }
 
 async function pair(name: string, o: {
@@ -52,7 +35,7 @@ async function pair(name: string, o: {
   joinerHost?: string;
 } = {}): Promise<Pair> {
   tag = `${name}-${randomBytes(4).toString('hex')}`;
-  const base = join(root, tag);
+  const base = join(nodes.root, tag);
   const jdir = join(base, 'joiner');
   const ddir = join(base, 'donor');
   mkdirSync(jdir, { recursive: true });
@@ -61,8 +44,8 @@ async function pair(name: string, o: {
   const port = await freePort(host.startsWith('[') ? '::1' : host);
   const env = { SST_TEST_TAG: tag };
   return {
-    joiner: { datadir: join(jdir, 'data'), cnf: cnf(jdir, o.joinerSst ?? { tca: pki.caCert, tcert: joinerCert.bundle }, o.joinerMysqld), env },
-    donor: { datadir: join(ddir, 'data'), cnf: cnf(ddir, o.donorSst ?? { tca: pki.caCert, tcert: donorCert.bundle }, o.donorMysqld), env },
+    joiner: { datadir: join(jdir, 'data'), cnf: writeOptionFile(jdir, o.joinerSst ?? sstTls(nodes.pki, nodes.joinerCert), o.joinerMysqld), env },
+    donor: { datadir: join(ddir, 'data'), cnf: writeOptionFile(ddir, o.donorSst ?? sstTls(nodes.pki, nodes.donorCert), o.donorMysqld), env },
     address: `${host}:${port}`,
     port,
   };
@@ -103,15 +86,15 @@ describe('full SST through the tunnel', () => {
 
   test('split tcert + tkey', async () => {
     const p = await pair('split', {
-      joinerSst: { tca: pki.caCert, tcert: joinerCert.cert, tkey: joinerCert.key },
-      donorSst: { tca: pki.caCert, tcert: donorCert.cert, tkey: donorCert.key },
+      joinerSst: { tca: nodes.pki.caCert, tcert: nodes.joinerCert.cert, tkey: nodes.joinerCert.key },
+      donorSst: { tca: nodes.pki.caCert, tcert: nodes.donorCert.cert, tkey: nodes.donorCert.key },
     });
     makeDatadir(p.donor.datadir);
     await assertGoodSst(p);
   });
 
   test('self-signed certificates listed in tca (original README, scenario 1)', async () => {
-    const dir = join(root, 'selfsigned');
+    const dir = join(nodes.root, 'selfsigned');
     const j = selfSigned(dir, JOINER_IP, { ips: [JOINER_IP], name: 'j' });
     const d = selfSigned(dir, DONOR_IP, { ips: [DONOR_IP], name: 'd' });
     const all = join(dir, 'all-mysql.crt');
@@ -122,18 +105,18 @@ describe('full SST through the tunnel', () => {
   });
 
   test('sockopt="verify=0" accepts a peer that is not trusted', async () => {
-    const stranger = selfSigned(join(root, 'noverify'), 'somebody-else', { name: 's' });
+    const stranger = selfSigned(join(nodes.root, 'noverify'), 'somebody-else', { name: 's' });
     const p = await pair('noverify', {
-      joinerSst: { tca: pki.caCert, tcert: stranger.bundle, sockopt: '"verify=0"' },
-      donorSst: { tca: pki.caCert, tcert: donorCert.bundle, sockopt: 'verify=0' },
+      joinerSst: { tca: nodes.pki.caCert, tcert: stranger.bundle, sockopt: '"verify=0"' },
+      donorSst: { tca: nodes.pki.caCert, tcert: nodes.donorCert.bundle, sockopt: 'verify=0' },
     });
     makeDatadir(p.donor.datadir);
     await assertGoodSst(p);
   });
 
   test('IPv6 [::1]', async () => {
-    const six = issueCert(pki, { cn: '::1', ips: ['::1'], name: 'six' });
-    const p = await pair('ipv6', { joinerHost: '[::1]', joinerSst: { tca: pki.caCert, tcert: six.bundle } });
+    const six = issueCert(nodes.pki, { cn: '::1', ips: ['::1'], name: 'six' });
+    const p = await pair('ipv6', { joinerHost: '[::1]', joinerSst: { tca: nodes.pki.caCert, tcert: six.bundle } });
     makeDatadir(p.donor.datadir);
     await assertGoodSst(p);
   });
@@ -163,7 +146,7 @@ describe('full SST through the tunnel', () => {
 
 describe('binary logs and IST', () => {
   test('the last sst-max-binlogs binlogs arrive with a rebuilt index; old ones are removed', async () => {
-    const p = await pair('binlog', { donorSst: { tca: pki.caCert, tcert: donorCert.bundle, 'sst-max-binlogs': '2' } });
+    const p = await pair('binlog', { donorSst: { tca: nodes.pki.caCert, tcert: nodes.donorCert.bundle, 'sst-max-binlogs': '2' } });
     makeDatadir(p.donor.datadir, { binlogs: 3 });
     makeDatadir(p.joiner.datadir, { binlogs: 5 });
     rmSync(join(p.joiner.datadir, 'grastate.dat'));
@@ -193,8 +176,8 @@ describe('binary logs and IST', () => {
 
 describe('refusals', () => {
   test('joiner certificate with the wrong name: donor exits 13 naming it, nothing copied', async () => {
-    const wrong = issueCert(pki, { cn: '127.0.0.9', ips: ['127.0.0.9'], name: 'wrong' });
-    const p = await pair('wrongcn', { joinerSst: { tca: pki.caCert, tcert: wrong.bundle } });
+    const wrong = issueCert(nodes.pki, { cn: '127.0.0.9', ips: ['127.0.0.9'], name: 'wrong' });
+    const p = await pair('wrongcn', { joinerSst: { tca: nodes.pki.caCert, tcert: wrong.bundle } });
     makeDatadir(p.donor.datadir);
     const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
     assert.equal(r.donorCode, 13, r.donor?.stderr());
@@ -205,7 +188,7 @@ describe('refusals', () => {
   });
 
   test('joiner certificate from an untrusted CA: donor exits 13', async () => {
-    const other = createCa(join(root, 'other-ca'), 'other');
+    const other = createCa(join(nodes.root, 'other-ca'), 'other');
     const foreign = issueCert(other, { cn: JOINER_IP, ips: [JOINER_IP], name: 'foreign' });
     const p = await pair('untrusted', { joinerSst: { tca: other.caCert, tcert: foreign.bundle } });
     makeDatadir(p.donor.datadir);
@@ -239,7 +222,7 @@ describe('refusals', () => {
   });
 
   test('missing tcert: exit 22 before ready', async () => {
-    const p = await pair('notcert', { joinerSst: { tca: pki.caCert } });
+    const p = await pair('notcert', { joinerSst: { tca: nodes.pki.caCert } });
     const j = startRole(joinerArgv(p.joiner, p.address, process.pid), p.joiner.env);
     assert.equal(await j.nextLine(), undefined);
     assert.equal(await j.exit, 22);

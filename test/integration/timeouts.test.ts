@@ -6,45 +6,26 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { CONNECT_PROG, tunnelEnv } from '../../src/sst/rsync-runner';
 import { connectAddress } from '../../src/tunnel/socat-address';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { joinerArgv, runSst, startRole, type NodeSide } from '../helpers/driver';
-import type { NodeCert, Pki } from '../helpers/pki';
-import { freePort, killTagged, taggedProcesses, waitNoTagged } from '../helpers/procs';
-import { JOINER_IP, makeTwoNodePki } from '../helpers/two-nodes';
+import { freePort, taggedProcesses, waitNoTagged } from '../helpers/procs';
+import { JOINER_IP, nodeSide, twoNodeHooks } from '../helpers/two-nodes';
+import { sstTls } from '../helpers/option-file';
 
-let root: string;
-let pki: Pki;
-let joinerCert: NodeCert;
-let donorCert: NodeCert;
 let tag = '';
-
-before(() => {
-  ({ root, pki, joinerCert, donorCert } = makeTwoNodePki('sst-timeouts-'));
-});
-after(() => rmSync(root, { recursive: true, force: true }));
-afterEach(() => {
-  killTagged(tag);
-  killTagged(`${tag}-donor`);
-});
+const twoNodes = twoNodeHooks('sst-timeouts-', () => [tag, `${tag}-donor`]);
 
 /** Joiner and donor get their own tags, so the test can tell the donor's rsync from the joiner's. */
 function nodes(name: string, joinerSst: Record<string, string>, bigTable?: number, donorSst: Record<string, string> = {}): { joiner: NodeSide; donor: NodeSide; base: string } {
   tag = `${name}-${randomBytes(4).toString('hex')}`;
-  const base = join(root, tag);
-  const side = (dir: string, cert: NodeCert, sst: Record<string, string>, nodeTag: string): NodeSide => {
-    mkdirSync(dir, { recursive: true });
-    const cnf = join(dir, 'my.cnf');
-    const extra = Object.entries(sst).map(([k, v]) => `${k}=${v}\n`).join('');
-    writeFileSync(cnf, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\n${extra}`);
-    return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: nodeTag } };
-  };
-  const joiner = side(join(base, 'joiner'), joinerCert, joinerSst, tag);
-  const donor = side(join(base, 'donor'), donorCert, donorSst, `${tag}-donor`);
+  const base = join(twoNodes.root, tag);
+  const joiner = nodeSide(join(base, 'joiner'), tag, sstTls(twoNodes.pki, twoNodes.joinerCert, joinerSst));
+  const donor = nodeSide(join(base, 'donor'), `${tag}-donor`, sstTls(twoNodes.pki, twoNodes.donorCert, donorSst));
   makeDatadir(donor.datadir, bigTable === undefined ? {} : { bigTable });
   return { joiner, donor, base };
 }
@@ -64,7 +45,7 @@ async function joinerAlone(joiner: NodeSide): Promise<{ run: ReturnType<typeof s
 function stranger(address: string, passwordFile: string, src: string): { status: number | null; stderr: string } {
   const host = address.slice(0, address.lastIndexOf(':'));
   const port = Number(address.slice(address.lastIndexOf(':') + 1));
-  const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls: { cert: donorCert.bundle, caFile: pki.caCert, verify: true }, sockopt: [] }));
+  const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls: { cert: twoNodes.donorCert.bundle, caFile: twoNodes.pki.caCert, verify: true }, sockopt: [] }));
   const r = spawnSync('rsync', [`--password-file=${passwordFile}`, '--recursive', `${src}/`, `rsync://sst@${host}:${port}/rsync_tunnel_sst/`], {
     encoding: 'utf8',
     env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: `${tag}-donor` },
@@ -134,7 +115,8 @@ describe('joiner timeouts and progress', () => {
     const elapsed = Date.now() - readyAt;
     const stderr = run.stderr();
     assert.equal(code, 110, stderr);
-    assert.ok(elapsed >= 2_900 && elapsed < 6_000, `exited ${elapsed} ms after ready`);
+    assert.ok(elapsed >= 2_900, `exited ${elapsed} ms after ready: too early`);
+    assert.ok(elapsed < 6_000, `exited ${elapsed} ms after ready: too late`);
     assert.match(stderr, /\[INFO\] sst-initial-timeout=3: the donor must connect within 3 s of ready/);
     const errors = errorLines(stderr);
     assert.equal(errors.length, 1, stderr);
@@ -199,7 +181,8 @@ describe('joiner timeouts and progress', () => {
       assert.notEqual(r.donorCode, 0, r.donor?.stderr());
       const quiet = joinerGoneAt - frozenAt;
       // At least the timeout; the upper bound only catches a timer that never fires (a loaded machine is slow to exit).
-      assert.ok(quiet >= 2_900 && quiet < 20_000, `the joiner ended ${quiet} ms after the freeze`);
+      assert.ok(quiet >= 2_900, `the joiner ended ${quiet} ms after the freeze: too early`);
+      assert.ok(quiet < 20_000, `the joiner ended ${quiet} ms after the freeze: too late`);
       assert.match(stderr, /\[INFO\] sst-idle-timeout=3: the copy fails after 3 s without a byte received/);
       assert.match(stderr, /\[INFO\] received [\d.]+ (B|KiB|MiB|GiB), [\d.]+ (B|KiB|MiB|GiB)\/s/);
       const errors = errorLines(stderr);

@@ -57,7 +57,8 @@ export async function assertDependsMatchBinary(depends: string, binary: string):
     ['libgcc-s1', ['GCC']],
   ] as const) {
     const version = declared.get(pkg);
-    assert.ok(version !== undefined && version !== '', `no versioned ${pkg} in ${depends}`);
+    assert.ok(version !== undefined, `no versioned ${pkg} in ${depends}`);
+    assert.notEqual(version, '', `no versioned ${pkg} in ${depends}`);
     const min = debianMinimum(pkg, all, families);
     assert.ok(compareVersions(version, min) >= 0, `${pkg} (>= ${version}) is older than the ${min} that provides what the binary asks for`);
     // GCC 8's libraries (Debian 10, RHEL 8) must satisfy it.
