@@ -14,7 +14,14 @@ export const COMMON_FLAGS = [
 ] as const;
 
 /** Top-level entries that are never database directories (docs/protocol.md §7.32). */
-export const EXCLUDED_TOP_LEVEL = ['lost+found', '.zfs', '.snapshot', '.fseventsd', '.Trashes', BINLOG_STAGING] as const;
+export const EXCLUDED_TOP_LEVEL = [
+  'lost+found',
+  '.zfs',
+  '.snapshot',
+  '.fseventsd',
+  '.Trashes',
+  BINLOG_STAGING,
+] as const;
 
 export interface Pass {
   /** Named in logs and in the error that ends a failed transfer. */
@@ -117,7 +124,14 @@ function onlyFiles(pass: EnginePass, source: string, target: string, bytes: numb
     name,
     first: false,
     bytes,
-    args: [...COMMON_FLAGS, '--dirs', '--delete', ...filters([...patterns.map((p) => `+ /${p}`), '- **']), slash(source), target],
+    args: [
+      ...COMMON_FLAGS,
+      '--dirs',
+      '--delete',
+      ...filters([...patterns.map((p) => `+ /${p}`), '- **']),
+      slash(source),
+      target,
+    ],
   };
 }
 
@@ -222,10 +236,20 @@ export function transferPlan(input: PlanInput): { structure: Pass[]; queue: Pass
       name: 'binary logs',
       first: false,
       bytes: input.binlogBytes ?? 0,
-      args: [...COMMON_FLAGS, ...input.binlogs, ...(input.binlogList ? [input.binlogList] : []), `${url(MODULES.binlog)}/`],
+      args: [
+        ...COMMON_FLAGS,
+        ...input.binlogs,
+        ...(input.binlogList ? [input.binlogList] : []),
+        `${url(MODULES.binlog)}/`,
+      ],
     });
   }
-  const engineDirs: Record<EnginePass, string> = { dataHome: input.dataHome, logDir: input.logDir, undoDir: input.undoDir, ariaLog: input.ariaLog };
+  const engineDirs: Record<EnginePass, string> = {
+    dataHome: input.dataHome,
+    logDir: input.logDir,
+    undoDir: input.undoDir,
+    ariaLog: input.ariaLog,
+  };
   for (const pass of input.engines === false ? [] : (Object.keys(ENGINE_FILES) as EnginePass[])) {
     queue.push(onlyFiles(pass, engineDirs[pass], url(MODULES[pass]), input.engineBytes?.[pass] ?? 0));
   }
@@ -265,7 +289,13 @@ function structurePasses(input: PlanInput, dataUrl: string): Pass[] {
         name: `pass 1 (directories and deletions in '${db}')`,
         first: false,
         bytes: 0,
-        args: [...COMMON_FLAGS, ...STRUCTURE_FLAGS, ...filters(keptBelow(kept, db).map(excludeRule)), slash(linked[db] as string), `${dataUrl}/${db}/`],
+        args: [
+          ...COMMON_FLAGS,
+          ...STRUCTURE_FLAGS,
+          ...filters(keptBelow(kept, db).map(excludeRule)),
+          slash(linked[db] as string),
+          `${dataUrl}/${db}/`,
+        ],
       })),
   ];
 }
@@ -273,7 +303,10 @@ function structurePasses(input: PlanInput, dataUrl: string): Pass[] {
 /** The database files in batches of one size over all trees, each batch a pass with its own list file. */
 function batchPasses(input: PlanInput, dataUrl: string): Pass[] {
   const all = trees(input, dataUrl);
-  const size = batchSize(all.reduce((n, t) => n + sumBytes(t.files), 0), input.streams ?? 1);
+  const size = batchSize(
+    all.reduce((n, t) => n + sumBytes(t.files), 0),
+    input.streams ?? 1,
+  );
   const batches = all.flatMap((t) => batchFiles(t.files, size).map((files) => ({ tree: t, files })));
   return batches.map(({ tree, files }, i) => {
     const bytes = sumBytes(files);
@@ -304,7 +337,11 @@ export function markerPass(target: string, markerFile: string): Pass {
  * and one gone while read (exit 24) is no failure. Either is sent, or deleted, by the catch-up.
  */
 export function onlinePasses(passes: readonly Pass[]): Pass[] {
-  return passes.map((p) => ({ ...p, vanishedOk: true, args: [...p.args.slice(0, COMMON_FLAGS.length), '--ignore-missing-args', ...p.args.slice(COMMON_FLAGS.length)] }));
+  return passes.map((p) => ({
+    ...p,
+    vanishedOk: true,
+    args: [...p.args.slice(0, COMMON_FLAGS.length), '--ignore-missing-args', ...p.args.slice(COMMON_FLAGS.length)],
+  }));
 }
 
 /** What the verify passes print for each file whose checksum differed, and which they therefore sent again. */
@@ -319,6 +356,8 @@ export function verifyPasses(passes: readonly Pass[]): Pass[] {
   return passes.map((p) => ({
     ...p,
     name: `verify ${p.name}`,
-    args: p.args.flatMap((a) => (a === '--ignore-times' ? ['--checksum'] : a === '--quiet' ? [`--out-format=${VERIFY_OUT_FORMAT}`] : [a])),
+    args: p.args.flatMap((a) =>
+      a === '--ignore-times' ? ['--checksum'] : a === '--quiet' ? [`--out-format=${VERIFY_OUT_FORMAT}`] : [a],
+    ),
   }));
 }
