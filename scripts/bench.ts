@@ -56,8 +56,10 @@ interface Nodes {
 
 function preflight(): void {
   if (!existsSync(BIN)) throw new Error(`${BIN} missing: run make dist`);
-  if (!existsSync('/usr/bin/wsrep_sst_rsync')) throw new Error('/usr/bin/wsrep_sst_rsync missing: the baseline needs mariadb-server');
-  if (spawnSync('stunnel', ['-version']).error) throw new Error('stunnel missing: scripts/install-deps.sh installs stunnel4 (the stock method\'s TLS)');
+  if (!existsSync('/usr/bin/wsrep_sst_rsync'))
+    throw new Error('/usr/bin/wsrep_sst_rsync missing: the baseline needs mariadb-server');
+  if (spawnSync('stunnel', ['-version']).error)
+    throw new Error("stunnel missing: scripts/install-deps.sh installs stunnel4 (the stock method's TLS)");
   // The fixture links the executable it finds here into the nodes' PATH.
   process.env.SST_TEST_BINARY = BIN;
 }
@@ -109,7 +111,12 @@ async function addNodes(c: Cluster, work: string): Promise<Nodes> {
   };
   const tls = {
     donor: { ca: c.pki.caCert, cert: donor.cert.cert, key: donor.cert.key, bundle: donor.cert.bundle },
-    joiner: { ca: copy(c.pki.caCert), cert: copy(joiner.cert.cert), key: copy(joiner.cert.key), bundle: copy(joiner.cert.bundle) },
+    joiner: {
+      ca: copy(c.pki.caCert),
+      cert: copy(joiner.cert.cert),
+      key: copy(joiner.cert.key),
+      bundle: copy(joiner.cert.bundle),
+    },
   };
   return { donor, joiner, tls };
 }
@@ -128,7 +135,12 @@ async function load(c: Cluster, donor: ClusterNode, d: Dataset, since: number): 
 }
 
 /** Every dataset in turn: loaded, joined by each method each round (and once rate-limited), dropped. */
-async function runDatasets(c: Cluster, nodes: Nodes, o: Options, previousBinary: string | undefined): Promise<{ runs: Run[]; rlimitSupported?: boolean }> {
+async function runDatasets(
+  c: Cluster,
+  nodes: Nodes,
+  o: Options,
+  previousBinary: string | undefined,
+): Promise<{ runs: Run[]; rlimitSupported?: boolean }> {
   const { donor, joiner, tls } = nodes;
   const runs: Run[] = [];
   let rlimitSupported: boolean | undefined;
@@ -150,7 +162,10 @@ async function runDatasets(c: Cluster, nodes: Nodes, o: Options, previousBinary:
       const r = await joinOnce(x, 'ours-rlimit');
       runs.push(r);
       rlimitSupported = r.rateLimitLogged;
-      if (!rlimitSupported) console.log(`  no "rate limit" line in either error log: this binary does not support [sst] rlimit; no further limited runs`);
+      if (!rlimitSupported)
+        console.log(
+          `  no "rate limit" line in either error log: this binary does not support [sst] rlimit; no further limited runs`,
+        );
     }
     drop(c, donor, d);
   }
@@ -160,13 +175,18 @@ async function runDatasets(c: Cluster, nodes: Nodes, o: Options, previousBinary:
 /** The closing lines; exit status 1 when a joiner did not get the donor's data. */
 function verdict(runs: readonly Run[], work: string, started: number, binaryReplaced: () => boolean): void {
   console.log(`\n${machine('at end')}`);
-  console.log(`whole run ${((Date.now() - started) / 60_000).toFixed(1)} min; cluster stopped, ${process.env.KEEP === '1' ? `kept ${work}` : `${work} removed`}`);
-  if (binaryReplaced()) console.log(`WARNING: ${BIN} was replaced during the run: the rsync_tunnel figures may mix two builds`);
+  console.log(
+    `whole run ${((Date.now() - started) / 60_000).toFixed(1)} min; cluster stopped, ${process.env.KEEP === '1' ? `kept ${work}` : `${work} removed`}`,
+  );
+  if (binaryReplaced())
+    console.log(`WARNING: ${BIN} was replaced during the run: the rsync_tunnel figures may mix two builds`);
   const bad = runs.filter((r) => !r.verified);
   if (bad.length === 0) {
-    console.log('BENCH OK: every joiner had the donor\'s checksums');
+    console.log("BENCH OK: every joiner had the donor's checksums");
   } else {
-    console.log(`\n${'!'.repeat(72)}\nBENCH FAILED: ${bad.length} joiner(s) did not get the donor's data (CHECKSUM TABLE differs):`);
+    console.log(
+      `\n${'!'.repeat(72)}\nBENCH FAILED: ${bad.length} joiner(s) did not get the donor's data (CHECKSUM TABLE differs):`,
+    );
     for (const r of bad) console.log(`  ${r.dataset} ${METHODS[r.method].label}`);
     console.log('!'.repeat(72));
   }

@@ -23,7 +23,11 @@ function sstLog(c: Cluster, n: ClusterNode): string {
   return c
     .log(n)
     .split('\n')
-    .filter((l) => l.startsWith('WSREP_SST:') || /WSREP: (Running: 'wsrep_sst|SST (received|succeeded|sent)|State transfer)/.test(l))
+    .filter(
+      (l) =>
+        l.startsWith('WSREP_SST:') ||
+        /WSREP: (Running: 'wsrep_sst|SST (received|succeeded|sent)|State transfer)/.test(l),
+    )
     .join('\n');
 }
 
@@ -60,7 +64,9 @@ async function main(): Promise<void> {
       same &&= a === b;
       console.log(`${a === b ? 'same' : 'DIFFERENT'}  ${t}: ${b}`);
     }
-    console.log(`cluster size ${c.status(n1, 'wsrep_cluster_size')}, state uuid equal: ${c.status(n1, 'wsrep_cluster_state_uuid') === c.status(n2, 'wsrep_cluster_state_uuid')}`);
+    console.log(
+      `cluster size ${c.status(n1, 'wsrep_cluster_size')}, state uuid equal: ${c.status(n1, 'wsrep_cluster_state_uuid') === c.status(n2, 'wsrep_cluster_state_uuid')}`,
+    );
     console.log(`node2 joined in ${seconds.toFixed(1)} s (start to Synced); its datadir is ${mib(n2.datadir)} MiB`);
     ok = same && c.status(n1, 'wsrep_cluster_size') === '2';
   } finally {

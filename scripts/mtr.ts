@@ -13,11 +13,34 @@
  * the root's /tmp.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inRoot } from './distro/in-root';
 import { completeResults, formatResult, parseMtrOutput, summary } from './mtr/report';
-import { NOT_APPLICABLE, TWIN_SUITE, twinBaseOptionFile, twinCnf, twinCombinations, twinSuitePm, twinTest, usesRsyncMethod } from './mtr/twin';
+import {
+  NOT_APPLICABLE,
+  TWIN_SUITE,
+  twinBaseOptionFile,
+  twinCnf,
+  twinCombinations,
+  twinSuitePm,
+  twinTest,
+  usesRsyncMethod,
+} from './mtr/twin';
 
 const repo = resolve(__dirname, '..', '..');
 const MTR_USER = 'sst-mtr';
@@ -30,7 +53,9 @@ function host(path: string): string {
 }
 
 // Debian's mariadb-test moved from /usr/share/mysql/mysql-test (up to 11.4) to /usr/share/mariadb/mariadb-test (11.8).
-const MYSQL_TEST = ['/usr/share/mysql/mysql-test', '/usr/share/mariadb/mariadb-test'].find((d) => existsSync(host(d))) ?? '/usr/share/mysql/mysql-test';
+const MYSQL_TEST =
+  ['/usr/share/mysql/mysql-test', '/usr/share/mariadb/mariadb-test'].find((d) => existsSync(host(d))) ??
+  '/usr/share/mysql/mysql-test';
 const GALERA = join(MYSQL_TEST, 'suite', 'galera');
 
 /** The path inside the system of a host path under its root. */
@@ -51,13 +76,19 @@ function runThere(argv: readonly string[], options: { stdio?: 'ignore' } = {}): 
 /** Test names of the galera suite whose option or combinations files select the stock rsync method. */
 function rsyncTests(): string[] {
   const files = readdirSync(host(join(GALERA, 't')));
-  const selecting = files.filter((f) => /\.(cnf|combinations)$/.test(f) && usesRsyncMethod(readFileSync(host(join(GALERA, 't', f)), 'utf8')));
-  return [...new Set(selecting.map((f) => f.replace(/\.(cnf|combinations)$/, '')))].filter((t) => files.includes(`${t}.test`)).sort();
+  const selecting = files.filter(
+    (f) => /\.(cnf|combinations)$/.test(f) && usesRsyncMethod(readFileSync(host(join(GALERA, 't', f)), 'utf8')),
+  );
+  return [...new Set(selecting.map((f) => f.replace(/\.(cnf|combinations)$/, '')))]
+    .filter((t) => files.includes(`${t}.test`))
+    .sort();
 }
 
 /** A test's own files: `t.test`, `t.cnf`, `t-master.opt`, `t.result`, `t,debug.rdiff`, … */
 function ownFiles(dir: string, test: string): string[] {
-  return readdirSync(dir).filter((f) => f.startsWith(`${test}.`) || f.startsWith(`${test},`) || f.startsWith(`${test}-`));
+  return readdirSync(dir).filter(
+    (f) => f.startsWith(`${test}.`) || f.startsWith(`${test},`) || f.startsWith(`${test}-`),
+  );
 }
 
 function twinFile(test: string, file: string, text: string): string {
@@ -77,18 +108,21 @@ function buildSuite(work: string, binDir: string, tests: readonly string[]): str
   mkdirSync(join(suite, 't'), { recursive: true });
   mkdirSync(join(suite, 'r'), { recursive: true });
   // The links name the suites as MTR sees them, inside the root.
-  for (const other of readdirSync(host(join(MYSQL_TEST, 'suite')))) symlinkSync(join(MYSQL_TEST, 'suite', other), join(suites, other));
+  for (const other of readdirSync(host(join(MYSQL_TEST, 'suite'))))
+    symlinkSync(join(MYSQL_TEST, 'suite', other), join(suites, other));
   const galera = host(GALERA);
   for (const entry of readdirSync(galera)) {
     const from = join(galera, entry);
     if (entry === 't' || entry === 'r' || entry === 'disabled.def') continue;
     if (statSync(from).isDirectory()) cpSync(from, join(suite, entry), { recursive: true });
-    else if (entry === 'suite.pm') writeFileSync(join(suite, entry), twinSuitePm(readFileSync(from, 'utf8'), inner(binDir)));
+    else if (entry === 'suite.pm')
+      writeFileSync(join(suite, entry), twinSuitePm(readFileSync(from, 'utf8'), inner(binDir)));
     else if (entry.endsWith('.cnf')) writeFileSync(join(suite, entry), twinBaseOptionFile(readFileSync(from, 'utf8')));
     else copyFileSync(from, join(suite, entry));
   }
   for (const test of tests) {
-    for (const f of ownFiles(join(galera, 't'), test)) writeFileSync(join(suite, 't', f), twinFile(test, f, readFileSync(join(galera, 't', f), 'utf8')));
+    for (const f of ownFiles(join(galera, 't'), test))
+      writeFileSync(join(suite, 't', f), twinFile(test, f, readFileSync(join(galera, 't', f), 'utf8')));
     for (const f of ownFiles(join(galera, 'r'), test)) copyFileSync(join(galera, 'r', f), join(suite, 'r', f));
   }
   return suite;
@@ -98,14 +132,28 @@ function ensureUser(): void {
   try {
     runThere(['id', '-u', MTR_USER], { stdio: 'ignore' });
   } catch {
-    runThere(['useradd', '--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', MTR_USER]);
+    runThere([
+      'useradd',
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--home-dir',
+      '/nonexistent',
+      '--shell',
+      '/usr/sbin/nologin',
+      MTR_USER,
+    ]);
   }
 }
 
 /** Runs MTR (as MTR_USER when we are root), its output to `log`; resolves with the output and exit code. */
 function runMtr(args: readonly string[], log: string, asRoot: boolean): Promise<{ output: string; code: number }> {
   const command = there(asRoot ? ['runuser', '-u', MTR_USER, '--', 'perl', ...args] : ['perl', ...args], MYSQL_TEST);
-  const child = spawn(command[0] as string, command.slice(1), { cwd: host(MYSQL_TEST), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command[0] as string, command.slice(1), {
+    cwd: host(MYSQL_TEST),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const out = createWriteStream(log);
   const chunks: string[] = [];
   const stop = (): void => {
@@ -177,7 +225,9 @@ async function main(): Promise<number> {
     ...(process.env.MTR_BUILD_THREAD ? [`--build-thread=${process.env.MTR_BUILD_THREAD}`] : []),
     ...run,
   ];
-  console.log(`MTR: ${run.length} rsync_tunnel twins of the galera suite's rsync tests, --parallel=${parallel}, as ${asRoot ? MTR_USER : 'the current user'}; work ${work}`);
+  console.log(
+    `MTR: ${run.length} rsync_tunnel twins of the galera suite's rsync tests, --parallel=${parallel}, as ${asRoot ? MTR_USER : 'the current user'}; work ${work}`,
+  );
   const started = Date.now();
   const { output, code } = await runMtr(args, join(work, 'mtr.log'), asRoot);
   const results = completeResults(run, parseMtrOutput(output, TWIN_SUITE), notApplicable);
@@ -186,7 +236,8 @@ async function main(): Promise<number> {
   // MTR can fail outside any test (a server that would not bootstrap, a check at the end).
   const failed = results.some((r) => r.outcome === 'FAIL') || code !== 0;
   console.log(`${summary(results)} (MTR exit ${code}, ${((Date.now() - started) / 1000).toFixed(0)} s wall)`);
-  if (failed || process.env.KEEP === '1') console.log(`kept ${work} (MTR log: ${join(work, 'mtr.log')}, server logs under ${join(work, 'var')})`);
+  if (failed || process.env.KEEP === '1')
+    console.log(`kept ${work} (MTR log: ${join(work, 'mtr.log')}, server logs under ${join(work, 'var')})`);
   else rmSync(work, { recursive: true, force: true });
   return failed ? 1 : 0;
 }

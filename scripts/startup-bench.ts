@@ -76,7 +76,10 @@ function parseTime(text: string): { cpuMs: number; rssKiB: number } {
 function timedRun(work: string, command: string, args: readonly string[]): Sample {
   const out = join(work, 'time.out');
   const started = process.hrtime.bigint();
-  const r = spawnSync(TIME, ['-o', out, '-f', '%U %S %M', command, ...args], { env: CLEAN_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(TIME, ['-o', out, '-f', '%U %S %M', command, ...args], {
+    env: CLEAN_ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   if (r.error) throw r.error;
   return { wallMs, ...parseTime(readFileSync(out, 'utf8')) };
@@ -108,7 +111,9 @@ function joinerToReady(binary: string, argv: readonly string[]): Promise<Sample>
       sample = { wallMs: Number(process.hrtime.bigint() - started) / 1e6, ...procUsage(child.pid) };
       child.kill('SIGTERM');
     });
-    child.once('exit', () => (sample === undefined ? fail(new Error(`the joiner exited before ready:\n${stderr}`)) : done(sample)));
+    child.once('exit', () =>
+      sample === undefined ? fail(new Error(`the joiner exited before ready:\n${stderr}`)) : done(sample),
+    );
   });
 }
 
@@ -121,8 +126,17 @@ function buildSea(work: string, name: string, main: string, base: SeaConfig, cha
   const steps: [string, string[]][] = [
     [NODE, [...config.execArgv, '--random-seed=1', '--experimental-sea-config', join(dir, 'sea-config.json')]],
     ['strip', ['--strip-all', join(dir, 'node')]],
-    [NODE, [join(repo, 'node_modules/postject/dist/cli.js'), join(dir, 'node'), 'NODE_SEA_BLOB', config.output,
-      '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2']],
+    [
+      NODE,
+      [
+        join(repo, 'node_modules/postject/dist/cli.js'),
+        join(dir, 'node'),
+        'NODE_SEA_BLOB',
+        config.output,
+        '--sentinel-fuse',
+        'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+      ],
+    ],
   ];
   copyFileSync(NODE, join(dir, 'node'));
   for (const [command, args] of steps) {
@@ -157,7 +171,12 @@ function report(title: string, subjects: readonly Subject[], samples: readonly S
     const wall = median(runs.map((r) => r.wallMs));
     const cpu = mean(runs.map((r) => r.cpuMs));
     const rss = Math.max(...runs.map((r) => r.rssKiB)) / 1024;
-    const cells = [`${wall.toFixed(1)} ms`.padStart(13), `${cpu.toFixed(0)} ms`.padStart(10), `${rss.toFixed(1)} MiB`.padStart(10), `×${(wall / baseline).toFixed(2)}`.padStart(10)];
+    const cells = [
+      `${wall.toFixed(1)} ms`.padStart(13),
+      `${cpu.toFixed(0)} ms`.padStart(10),
+      `${rss.toFixed(1)} MiB`.padStart(10),
+      `×${(wall / baseline).toFixed(2)}`.padStart(10),
+    ];
     console.log(`${cells.join(' ')}   ${s.label}`);
   }
 }
@@ -171,14 +190,20 @@ async function main(): Promise<void> {
     const minimalJit = buildSea(work, 'minimal-no-execargv', join(work, 'minimal.js'), base, { execArgv: [] });
     const ours = copyInto(work, BIN, 'ours');
     const other = COMPARE === undefined ? undefined : copyInto(work, COMPARE, 'compare');
-    const noCache = buildSea(work, 'ours-no-code-cache', join(repo, 'dist', 'sea', 'bundle.js'), base, { useCodeCache: false });
+    const noCache = buildSea(work, 'ours-no-code-cache', join(repo, 'dist', 'sea', 'bundle.js'), base, {
+      useCodeCache: false,
+    });
     const run = (label: string, command: string, args: readonly string[]): Subject => ({
       label,
       once: () => Promise.resolve(timedRun(work, command, args)),
     });
 
     console.log(`start-up of ${BIN}: ${RUNS} runs each (roles: ${ROLE_RUNS}), empty environment`);
-    console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     console.log(`execArgv: ${base.execArgv.join(' ')}; code cache: ${base.useCodeCache ? 'yes' : 'no'}`);
 
     const version: Subject[] = [
@@ -197,7 +222,10 @@ async function main(): Promise<void> {
     const datadir = join(work, 'data');
     makeDatadir(datadir);
     const cnf = join(work, 'my.cnf');
-    writeFileSync(cnf, `[mysqld]\ndatadir=${datadir}\n[sst]\ntca=${pki.caCert}\ntcert=${cert.cert}\ntkey=${cert.key}\n`);
+    writeFileSync(
+      cnf,
+      `[mysqld]\ndatadir=${datadir}\n[sst]\ntca=${pki.caCert}\ntcert=${cert.cert}\ntkey=${cert.key}\n`,
+    );
     // A port of this run's own, so that engineers' parallel runs do not collide.
     const port = 20000 + (process.pid % 20000);
     const joiner = joinerArgv({ datadir, cnf }, `127.0.0.1:${port}`, process.pid);

@@ -54,13 +54,28 @@ function parseVariant(text: string): Variant {
 async function once(v: Variant, gib: number, port: number, certs: ReturnType<typeof makeTwoNodePki>): Promise<Result> {
   const block = v.block;
   const tls = (cert: string, commonName?: string) => ({ cert, caFile: certs.pki.caCert, verify: true, commonName });
-  const listen = listenAddress({ port, bind: { host: JOINER_IP, ipv6: false }, ipv6: false, tls: tls(certs.joinerCert.bundle, ''), sockopt: [], maxChildren: 9 });
+  const listen = listenAddress({
+    port,
+    bind: { host: JOINER_IP, ipv6: false },
+    ipv6: false,
+    tls: tls(certs.joinerCert.bundle, ''),
+    sockopt: [],
+    maxChildren: 9,
+  });
   const connect = connectAddress({ host: JOINER_IP, port, ipv6: false, tls: tls(certs.donorCert.bundle), sockopt: [] });
   const count = Math.round((gib * GiB) / MiB);
-  const listener = spawn('socat', ['-b', String(block), listen, `EXEC:dd of=/dev/null bs=1M status=none${v.pipes ? ',pipes' : ''}`], { stdio: 'ignore', detached: true });
+  const listener = spawn(
+    'socat',
+    ['-b', String(block), listen, `EXEC:dd of=/dev/null bs=1M status=none${v.pipes ? ',pipes' : ''}`],
+    { stdio: 'ignore', detached: true },
+  );
   await new Promise((r) => setTimeout(r, 300));
   const t0 = process.hrtime.bigint();
-  const sender = spawn('socat', ['-b', String(block), '-u', `EXEC:dd if=/dev/zero bs=1M count=${count} status=none`, connect], { stdio: 'ignore', detached: true });
+  const sender = spawn(
+    'socat',
+    ['-b', String(block), '-u', `EXEC:dd if=/dev/zero bs=1M count=${count} status=none`, connect],
+    { stdio: 'ignore', detached: true },
+  );
   let senderCpu = 0;
   let receiverCpu = 0;
   const poll = setInterval(() => {
@@ -76,7 +91,11 @@ async function once(v: Variant, gib: number, port: number, certs: ReturnType<typ
   } catch {
     // Gone.
   }
-  return { mibPerS: (count * MiB) / MiB / seconds, senderCpuPerGiB: senderCpu / gib, receiverCpuPerGiB: receiverCpu / gib };
+  return {
+    mibPerS: (count * MiB) / MiB / seconds,
+    senderCpuPerGiB: senderCpu / gib,
+    receiverCpuPerGiB: receiverCpu / gib,
+  };
 }
 
 async function main(): Promise<void> {
@@ -84,20 +103,36 @@ async function main(): Promise<void> {
   const variants = (process.env.TUNNEL_VARIANTS ?? '65536,65536:pipes,1048576:pipes').split(',').map(parseVariant);
   const rounds = envList('TUNNEL_ROUNDS', '3')[0] ?? 3;
   const certs = makeTwoNodePki('tunnel-bench-');
-  const socat = spawnSync('socat', ['-V'], { encoding: 'utf8' }).stdout.split('\n').find((l) => /socat version/.test(l)) ?? '?';
-  console.log(`tunnel bench: ${gib} GiB per transfer, ${rounds} rounds, ${socat.trim()}, ${cpus()[0]?.model ?? '?'} × ${cpus().length}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const socat =
+    spawnSync('socat', ['-V'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .find((l) => /socat version/.test(l)) ?? '?';
+  console.log(
+    `tunnel bench: ${gib} GiB per transfer, ${rounds} rounds, ${socat.trim()}, ${cpus()[0]?.model ?? '?'} × ${cpus().length}, load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const results = new Map<Variant, Result[]>(variants.map((v) => [v, []]));
   let port = 45000;
   for (let r = 0; r < rounds; r++) {
-    for (const v of r % 2 === 0 ? variants : [...variants].reverse()) results.get(v)?.push(await once(v, gib, port++, certs));
+    for (const v of r % 2 === 0 ? variants : [...variants].reverse())
+      results.get(v)?.push(await once(v, gib, port++, certs));
   }
   rmSync(certs.root, { recursive: true, force: true });
   const base = results.get(variants[0] as Variant) ?? [];
-  const baseM = { rate: median(base.map((x) => x.mibPerS)), s: median(base.map((x) => x.senderCpuPerGiB)), r: median(base.map((x) => x.receiverCpuPerGiB)) };
+  const baseM = {
+    rate: median(base.map((x) => x.mibPerS)),
+    s: median(base.map((x) => x.senderCpuPerGiB)),
+    r: median(base.map((x) => x.receiverCpuPerGiB)),
+  };
   console.log('variant          MiB/s  (ratio)   sender CPU-s/GiB (ratio)   receiver CPU-s/GiB (ratio)');
   for (const v of variants) {
     const rs = results.get(v) ?? [];
-    const m = { rate: median(rs.map((x) => x.mibPerS)), s: median(rs.map((x) => x.senderCpuPerGiB)), r: median(rs.map((x) => x.receiverCpuPerGiB)) };
+    const m = {
+      rate: median(rs.map((x) => x.mibPerS)),
+      s: median(rs.map((x) => x.senderCpuPerGiB)),
+      r: median(rs.map((x) => x.receiverCpuPerGiB)),
+    };
     console.log(
       `${v.label.padEnd(16)} ${m.rate.toFixed(0).padStart(6)}  (×${(m.rate / baseM.rate).toFixed(2)})   ${m.s.toFixed(2).padStart(6)} (×${(m.s / baseM.s).toFixed(2)})              ${m.r.toFixed(2).padStart(6)} (×${(m.r / baseM.r).toFixed(2)})`,
     );

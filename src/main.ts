@@ -18,7 +18,9 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(HELP_TEXT);
       return Exit.OK;
     case 'version':
-      process.stdout.write(`${PROGRAM} ${VERSION} (Node.js ${process.versions.node}, OpenSSL ${process.versions.openssl})\n`);
+      process.stdout.write(
+        `${PROGRAM} ${VERSION} (Node.js ${process.versions.node}, OpenSSL ${process.versions.openssl})\n`,
+      );
       return Exit.OK;
     case 'sst': {
       const { runSst } = await import('./sst/run');
@@ -32,7 +34,12 @@ async function main(argv: readonly string[]): Promise<number> {
       const { privateDirCleanup, processesCarrying, runGuard } = await import('./proc/guard');
       const { hostProcess, killQuietly } = await import('./proc/host');
       const kill = (pid: number): void => killQuietly(hostProcess, pid, 'SIGKILL');
-      return runGuard(process.stdin, () => processesCarrying(command.tag, process.pid), kill, privateDirCleanup(command.privateDir));
+      return runGuard(
+        process.stdin,
+        () => processesCarrying(command.tag, process.pid),
+        kill,
+        privateDirCleanup(command.privateDir),
+      );
     }
   }
 }

@@ -33,16 +33,23 @@ export interface Dataset {
 /** "many:4,one:3,small:0.02" → datasets, smallest first (failures surface early; the rate limit is probed cheaply). */
 export function parseDatasets(raw: string): Dataset[] {
   const out: Dataset[] = [];
-  for (const item of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const item of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const [name, size, extra] = item.split(':');
     const gb = Number(size);
     const shape = name === undefined ? undefined : SHAPES[name];
     if (shape === undefined || extra !== undefined || !Number.isFinite(gb) || gb <= 0) {
-      throw new Error(`BENCH_DATASETS: '${item}' is not name:GB with name one of ${Object.keys(SHAPES).join(', ')} and GB > 0`);
+      throw new Error(
+        `BENCH_DATASETS: '${item}' is not name:GB with name one of ${Object.keys(SHAPES).join(', ')} and GB > 0`,
+      );
     }
     if (out.some((d) => d.name === name)) throw new Error(`BENCH_DATASETS: '${name}' given twice`);
     const databases = Array.from({ length: shape.databases }, (_, i) => `bench_${name}_${i + 1}`);
-    const tables = databases.flatMap((db) => Array.from({ length: shape.tablesPerDatabase }, (_, i) => `${db}.t${i + 1}`));
+    const tables = databases.flatMap((db) =>
+      Array.from({ length: shape.tablesPerDatabase }, (_, i) => `${db}.t${i + 1}`),
+    );
     out.push({ name: name!, gb, databases, tables, redo: gb >= 1 ? '256M' : '16M' });
   }
   if (out.length === 0) throw new Error('BENCH_DATASETS is empty');
@@ -71,7 +78,15 @@ export function loadDataset(c: Cluster, n: ClusterNode, d: Dataset): number {
   const off = 'SET SESSION wsrep_on=OFF; ';
   c.sql(n, off + d.databases.map((db) => `CREATE DATABASE ${db}`).join('; '));
   // Wide rows (~330 bytes) of incompressible-looking text: TLS and rsync see real work per byte.
-  c.sql(n, off + d.tables.map((t) => `CREATE TABLE ${t} (id INT PRIMARY KEY, k INT NOT NULL, payload VARCHAR(400) NOT NULL) ENGINE=InnoDB`).join('; '));
+  c.sql(
+    n,
+    off +
+      d.tables
+        .map(
+          (t) => `CREATE TABLE ${t} (id INT PRIMARY KEY, k INT NOT NULL, payload VARCHAR(400) NOT NULL) ENGINE=InnoDB`,
+        )
+        .join('; '),
+  );
   const dirs = d.databases.map((db) => join(n.datadir, db));
   const target = d.gb * GB;
   const rows = new Map<string, number>(d.tables.map((t) => [t, 0]));
@@ -86,11 +101,16 @@ export function loadDataset(c: Cluster, n: ClusterNode, d: Dataset): number {
     const chunk = Math.min(CHUNK_ROWS, Math.max(1000, Math.ceil(remaining / 2 / bytesPerRow / d.tables.length)));
     // Up to ~1 GB per client call: fewer client start-ups, no statement batch runs for many minutes.
     const batch: string[] = [];
-    while (batch.length < d.tables.length && (batch.length + 1) * chunk * bytesPerRow <= Math.max(GB, chunk * bytesPerRow)) {
+    while (
+      batch.length < d.tables.length &&
+      (batch.length + 1) * chunk * bytesPerRow <= Math.max(GB, chunk * bytesPerRow)
+    ) {
       const t = d.tables[i++ % d.tables.length]!;
       const from = rows.get(t)!;
       // seq_1_to_N lives in the current database: USE one.
-      batch.push(`USE ${t.split('.')[0]}; INSERT INTO ${t} SELECT seq + ${from}, (seq * 7919) % 100003, REPEAT(SHA1(seq + ${from}), 8) FROM seq_1_to_${chunk}`);
+      batch.push(
+        `USE ${t.split('.')[0]}; INSERT INTO ${t} SELECT seq + ${from}, (seq * 7919) % 100003, REPEAT(SHA1(seq + ${from}), 8) FROM seq_1_to_${chunk}`,
+      );
       rows.set(t, from + chunk);
     }
     c.sql(n, off + batch.join('; '), 3_600_000);
@@ -124,7 +144,10 @@ export async function flushDonor(c: Cluster, n: ClusterNode): Promise<void> {
  * compare the methods, not the disk.
  */
 export function warmCache(dir: string): void {
-  const r = spawnSync('find', [dir, '-type', 'f', '-exec', 'cat', '{}', '+'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync('find', [dir, '-type', 'f', '-exec', 'cat', '{}', '+'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`reading ${dir} failed: ${r.stderr}`);
 }
 

@@ -5,12 +5,20 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { GiB, median, MiB } from './figures';
 import { BIN } from './methods';
 
-export const loadAverage = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+export const loadAverage = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 function firstLine(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.error) return `? (${r.error.message})`;
-  return `${r.stdout}${r.stderr}`.split('\n').find((l) => l.trim() !== '')?.trim() ?? '?';
+  return (
+    `${r.stdout}${r.stderr}`
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? '?'
+  );
 }
 
 export function machine(when: string): string {
@@ -25,8 +33,18 @@ export function machine(when: string): string {
     `load average (1/5/15 min) ${when}: ${loadAverage()}`,
     `mariadbd: ${firstLine('/usr/sbin/mariadbd', ['--version'])}`,
     `rsync: ${firstLine('rsync', ['--version'])}`,
-    `socat: ${spawnSync('socat', ['-V'], { encoding: 'utf8' }).stdout.split('\n').find((l) => l.startsWith('socat version'))?.trim() ?? '?'}`,
-    `stunnel: ${`${stunnel.stdout ?? ''}${stunnel.stderr ?? ''}`.split('\n').find((l) => l.startsWith('stunnel '))?.trim() ?? '? (not installed: scripts/install-deps.sh installs stunnel4)'}`,
+    `socat: ${
+      spawnSync('socat', ['-V'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .find((l) => l.startsWith('socat version'))
+        ?.trim() ?? '?'
+    }`,
+    `stunnel: ${
+      `${stunnel.stdout ?? ''}${stunnel.stderr ?? ''}`
+        .split('\n')
+        .find((l) => l.startsWith('stunnel '))
+        ?.trim() ?? '? (not installed: scripts/install-deps.sh installs stunnel4)'
+    }`,
     `openssl: ${firstLine('openssl', ['version'])}`,
     `ours: ${firstLine(BIN, ['--version'])}`,
   ].join('\n');
@@ -46,7 +64,8 @@ export function startup(): string {
   for (let i = 0; i < 5; i++) {
     const r = spawnSync('/usr/bin/time', ['-f', '%M', BIN, '--version'], { encoding: 'utf8' });
     const kib = Number(r.stderr.trim().split('\n').pop());
-    if (r.status !== 0 || !Number.isFinite(kib)) throw new Error(`/usr/bin/time failed (is Debian's 'time' installed?): ${r.stderr}`);
+    if (r.status !== 0 || !Number.isFinite(kib))
+      throw new Error(`/usr/bin/time failed (is Debian's 'time' installed?): ${r.stderr}`);
     rss.push(kib);
   }
   return (

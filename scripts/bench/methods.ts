@@ -51,7 +51,9 @@ export function addPrevious(version: string): void {
  */
 export function previousRelease(): { version: string; binary: string } | undefined {
   if ((process.env.BENCH_PREVIOUS ?? '').trim() === 'off') return undefined;
-  const line = readFileSync(join(repo, 'scripts', 'previous-release'), 'utf8').split('\n').find((l) => /^[0-9a-f]{40} /.test(l));
+  const line = readFileSync(join(repo, 'scripts', 'previous-release'), 'utf8')
+    .split('\n')
+    .find((l) => /^[0-9a-f]{40} /.test(l));
   if (line === undefined) return undefined;
   const [commit, version] = line.split(' ') as [string, string];
   const binary = join(repo, 'build-cache', 'previous', commit, 'wsrep_sst_rsync_tunnel');
@@ -82,9 +84,23 @@ export interface Tls {
  * runs that script, reading its own my.cnf at that moment. The stock script turns stunnel on as soon as
  * [sst] has a CA or a certificate, and ours refuses ssl-mode=DISABLED, so the plain run has none.
  */
-export function sstSections(method: Method, donor: Tls, joiner: Tls, rlimit: string | undefined): { donor: Record<string, string>; joiner: Record<string, string> } {
-  const stunnel = (t: Tls): Record<string, string> => ({ tca: t.ca, tcert: t.cert, tkey: t.key, 'ssl-mode': 'VERIFY_CA' });
-  const ours = (t: Tls): Record<string, string> => ({ tca: t.ca, tcert: t.bundle, ...(method === 'ours-rlimit' && rlimit !== undefined ? { rlimit } : {}) });
+export function sstSections(
+  method: Method,
+  donor: Tls,
+  joiner: Tls,
+  rlimit: string | undefined,
+): { donor: Record<string, string>; joiner: Record<string, string> } {
+  const stunnel = (t: Tls): Record<string, string> => ({
+    tca: t.ca,
+    tcert: t.cert,
+    tkey: t.key,
+    'ssl-mode': 'VERIFY_CA',
+  });
+  const ours = (t: Tls): Record<string, string> => ({
+    tca: t.ca,
+    tcert: t.bundle,
+    ...(method === 'ours-rlimit' && rlimit !== undefined ? { rlimit } : {}),
+  });
   switch (method) {
     case 'plain':
       return { donor: {}, joiner: {} };

@@ -32,7 +32,8 @@ export function benchRate(raw: string | undefined): number | undefined {
 }
 
 export function options(env: NodeJS.ProcessEnv = process.env): Options {
-  if (env.BENCH_SIZES_GB !== undefined) throw new Error('BENCH_SIZES_GB is gone: use BENCH_DATASETS, e.g. many:4,one:3,small:0.02 (GB of tables)');
+  if (env.BENCH_SIZES_GB !== undefined)
+    throw new Error('BENCH_SIZES_GB is gone: use BENCH_DATASETS, e.g. many:4,one:3,small:0.02 (GB of tables)');
   const datasets = parseDatasets(env.BENCH_DATASETS ?? 'many:4,one:3,small:0.02');
   // Three rounds by default: on a shared 2-CPU machine single transfers vary by tens of percent.
   const rounds = positiveInt(env, 'BENCH_ROUNDS', 3);

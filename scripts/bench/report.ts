@@ -9,7 +9,13 @@ import type { Run } from './transfer';
 /** The methods of the tables, in their order: those compared, then the rate-limited run. */
 const tabled = (): Method[] => [...COMPARED, 'ours-rlimit'];
 
-function sstRow(d: Dataset, m: Method, s: Summary, baselines: { plain?: Summary; stunnel?: Summary }, runs: readonly Run[]): string[] {
+function sstRow(
+  d: Dataset,
+  m: Method,
+  s: Summary,
+  baselines: { plain?: Summary; stunnel?: Summary },
+  runs: readonly Run[],
+): string[] {
   const { plain, stunnel } = baselines;
   const limitApplied = runs.some((r) => r.dataset === d.name && r.method === m && r.rateLimitLogged);
   return [
@@ -30,7 +36,9 @@ function sstRow(d: Dataset, m: Method, s: Summary, baselines: { plain?: Summary;
 }
 
 function sstTable(ran: readonly Dataset[], sum: SummaryOf, runs: readonly Run[], rounds: number): void {
-  console.log(`\n=== SST: node2 joins node1 with an empty datadir (${rounds > 1 ? `median of ${rounds} runs each` : 'one run each'}) ===`);
+  console.log(
+    `\n=== SST: node2 joins node1 with an empty datadir (${rounds > 1 ? `median of ${rounds} runs each` : 'one run each'}) ===`,
+  );
   const rows: string[][] = [];
   for (const d of ran) {
     const baselines = { plain: sum(d, 'plain'), stunnel: sum(d, 'stunnel') };
@@ -41,7 +49,21 @@ function sstTable(ran: readonly Dataset[], sum: SummaryOf, runs: readonly Run[],
   }
   console.log(
     table(
-      ['dataset', 'method', 'datadir MiB', 'start→Synced s', '×plain', '×stunnel', 'MiB/s', 'joiner script s', '×plain', 'donor script s', 'data copy s', 'copy MiB/s', 'ours: joiner/donor finished in s'],
+      [
+        'dataset',
+        'method',
+        'datadir MiB',
+        'start→Synced s',
+        '×plain',
+        '×stunnel',
+        'MiB/s',
+        'joiner script s',
+        '×plain',
+        'donor script s',
+        'data copy s',
+        'copy MiB/s',
+        'ours: joiner/donor finished in s',
+      ],
       rows,
     ),
   );
@@ -54,20 +76,45 @@ function sstTable(ran: readonly Dataset[], sum: SummaryOf, runs: readonly Run[],
 }
 
 function cpuTable(ran: readonly Dataset[], sum: SummaryOf): void {
-  console.log('\n=== CPU seconds per GiB copied (datadir), per side and program (median over runs; sampled from /proc every 200 ms, a lower bound) ===');
+  console.log(
+    '\n=== CPU seconds per GiB copied (datadir), per side and program (median over runs; sampled from /proc every 200 ms, a lower bound) ===',
+  );
   const crow: string[][] = [];
   for (const d of ran) {
     for (const m of tabled()) {
       const s = sum(d, m);
       if (s === undefined) continue;
       const cell = (k: string): string => (s.cpu[k] === 0 ? '-' : fmt(s.cpu[k], 2));
-      crow.push([`${d.name} ${d.gb} GB`, METHODS[m].label, ...['donor', 'joiner'].flatMap((role) => [...TUNNEL_PROGRAMS.map((p) => cell(`${role} ${p}`)), cell(`${role} all`)])]);
+      crow.push([
+        `${d.name} ${d.gb} GB`,
+        METHODS[m].label,
+        ...['donor', 'joiner'].flatMap((role) => [
+          ...TUNNEL_PROGRAMS.map((p) => cell(`${role} ${p}`)),
+          cell(`${role} all`),
+        ]),
+      ]);
     }
   }
   console.log(
-    table(['dataset', 'method', 'donor socat', 'donor rsync', 'donor stunnel', 'donor all SST', 'joiner socat', 'joiner rsync', 'joiner stunnel', 'joiner all SST'], crow),
+    table(
+      [
+        'dataset',
+        'method',
+        'donor socat',
+        'donor rsync',
+        'donor stunnel',
+        'donor all SST',
+        'joiner socat',
+        'joiner rsync',
+        'joiner stunnel',
+        'joiner all SST',
+      ],
+      crow,
+    ),
   );
-  console.log('all SST: every process under that mariadbd (the method\'s script or binary, its helpers, socat/stunnel, rsync). A dataset of a few MB makes the per-GiB figures noise.');
+  console.log(
+    "all SST: every process under that mariadbd (the method's script or binary, its helpers, socat/stunnel, rsync). A dataset of a few MB makes the per-GiB figures noise.",
+  );
 }
 
 interface ProcessRow {
@@ -107,12 +154,19 @@ function processTable(ran: readonly Dataset[], runs: readonly Run[]): void {
       const rs = runs.filter((r) => r.dataset === d.name && r.method === m);
       if (rs.length === 0) continue;
       const perRun = rs.map(processRows);
-      const keys = [...new Set(perRun.flatMap((p) => [...p.keys()]))].sort((a, b) => Number(a.includes('all SST')) - Number(b.includes('all SST')) || a.localeCompare(b));
+      const keys = [...new Set(perRun.flatMap((p) => [...p.keys()]))].sort(
+        (a, b) => Number(a.includes('all SST')) - Number(b.includes('all SST')) || a.localeCompare(b),
+      );
       for (const k of keys) {
         const vals = perRun.map((p) => p.get(k)).filter((v) => v !== undefined);
         const helpers = [...new Set(vals.flatMap((v) => [...v.helpers]))].sort();
         const label = helpers.length > 0 ? `${k} (${helpers.join(', ')})`.slice(0, 64) : k;
-        urows.push([`${d.name} ${METHODS[m].label}`, label, (Math.max(...vals.map((v) => v.rss)) / 1024).toFixed(1), median(vals.map((v) => v.cpu)).toFixed(2)]);
+        urows.push([
+          `${d.name} ${METHODS[m].label}`,
+          label,
+          (Math.max(...vals.map((v) => v.rss)) / 1024).toFixed(1),
+          median(vals.map((v) => v.cpu)).toFixed(2),
+        ]);
       }
     }
   }
@@ -121,7 +175,10 @@ function processTable(ran: readonly Dataset[], runs: readonly Run[]): void {
 
 function rateLines(runs: readonly Run[], rlimit: string, rate: number, rlimitSupported: boolean | undefined): void {
   console.log(`\n=== rate limit: [sst] rlimit=${rlimit} (${(rate / MiB).toFixed(1)} MiB/s) ===`);
-  if (rlimitSupported === false) console.log('not supported by this binary: no "rate limit" line in either error log of the limited run; the remaining limited runs were skipped');
+  if (rlimitSupported === false)
+    console.log(
+      'not supported by this binary: no "rate limit" line in either error log of the limited run; the remaining limited runs were skipped',
+    );
   for (const r of runs.filter((x) => x.method === 'ours-rlimit' && x.rateLimitLogged)) {
     const achieved = per(r.datadirBytes, r.copy);
     console.log(
@@ -131,15 +188,27 @@ function rateLines(runs: readonly Run[], rlimit: string, rate: number, rlimitSup
   }
 }
 
-export function report(runs: readonly Run[], datasets: readonly Dataset[], rlimit: string, rate: number | undefined, rlimitSupported: boolean | undefined): void {
+export function report(
+  runs: readonly Run[],
+  datasets: readonly Dataset[],
+  rlimit: string,
+  rate: number | undefined,
+  rlimitSupported: boolean | undefined,
+): void {
   const ran = datasets.filter((d) => runs.some((r) => r.dataset === d.name));
   const sum: SummaryOf = (d, m) => summarise(runs.filter((r) => r.dataset === d.name && r.method === m));
-  const rounds = Math.max(0, ...runs.map((r) => runs.filter((x) => x.dataset === r.dataset && x.method === r.method).length));
+  const rounds = Math.max(
+    0,
+    ...runs.map((r) => runs.filter((x) => x.dataset === r.dataset && x.method === r.method).length),
+  );
   sstTable(ran, sum, runs, rounds);
   cpuTable(ran, sum);
   if (runs.length > ran.length * COMPARED.length) {
     console.log('\nall runs, in the order they ran (start→Synced s / joiner script s / data copy s):');
-    for (const r of runs) console.log(`  ${r.dataset.padEnd(5)}  ${METHODS[r.method].label.padEnd(28)}  ${fmt(r.toSynced)} / ${fmt(r.joinerScript, 2)} / ${fmt(r.copy, 2)}${r.verified ? '' : '  CHECKSUMS DIFFER'}`);
+    for (const r of runs)
+      console.log(
+        `  ${r.dataset.padEnd(5)}  ${METHODS[r.method].label.padEnd(28)}  ${fmt(r.toSynced)} / ${fmt(r.joinerScript, 2)} / ${fmt(r.copy, 2)}${r.verified ? '' : '  CHECKSUMS DIFFER'}`,
+      );
   }
   processTable(ran, runs);
   console.log('\n=== load average (1/5/15 min) before → after each transfer ===');

@@ -98,7 +98,12 @@ export class Sampler {
     const prev = this.seen.get(pid);
     // Re-read each time: a PID first seen between fork and exec still shows its parent's program.
     const program = programOf(pid);
-    this.seen.set(pid, { role, program, hwmKiB: Math.max(prev?.hwmKiB ?? 0, kib('VmHWM')), cpuTicks: Math.max(prev?.cpuTicks ?? 0, cpuTicks) });
+    this.seen.set(pid, {
+      role,
+      program,
+      hwmKiB: Math.max(prev?.hwmKiB ?? 0, kib('VmHWM')),
+      cpuTicks: Math.max(prev?.cpuTicks ?? 0, cpuTicks),
+    });
     return kib('VmRSS');
   }
 

@@ -32,7 +32,11 @@ export function summarise(rs: readonly Run[]): Summary | undefined {
   const cpu: Record<string, number> = {};
   for (const role of ['donor', 'joiner'] as const) {
     for (const p of TUNNEL_PROGRAMS) cpu[`${role} ${p}`] = median(rs.map((r) => cpuPerGiB(r, role, p)));
-    cpu[`${role} all`] = median(rs.map((r) => r.usage.filter((u) => u.role === role).reduce((a, u) => a + u.cpuSeconds, 0) / (r.datadirBytes / GiB)));
+    cpu[`${role} all`] = median(
+      rs.map(
+        (r) => r.usage.filter((u) => u.role === role).reduce((a, u) => a + u.cpuSeconds, 0) / (r.datadirBytes / GiB),
+      ),
+    );
   }
   return {
     n: rs.length,

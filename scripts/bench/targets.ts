@@ -6,7 +6,8 @@ import type { SummaryOf } from './summary';
 import type { Run } from './transfer';
 
 const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'not measured' : ok ? 'MET' : 'NOT MET');
-const sizeNote = (d: Dataset, want: number): string => (Math.abs(d.gb / want - 1) > 0.25 ? ` [dataset ${d.gb} GB, not ~${want} GB: indicative only]` : '');
+const sizeNote = (d: Dataset, want: number): string =>
+  Math.abs(d.gb / want - 1) > 0.25 ? ` [dataset ${d.gb} GB, not ~${want} GB: indicative only]` : '';
 
 /** At ~4 GB (and, informative, ~3 GB in one table): faster than rsync + stunnel, at most 1.15× plain rsync. */
 function speedRows(many: Dataset | undefined, one: Dataset | undefined, sum: SummaryOf): string[][] {
@@ -22,16 +23,25 @@ function speedRows(many: Dataset | undefined, one: Dataset | undefined, sum: Sum
       `${fmt(o)} s vs ${fmt(s)} s (${ratio(o, s)})${sizeNote(d, want)}`,
       verdict(o === undefined || s === undefined ? undefined : o < s),
     ]);
-    rows.push([`${scope}: ours ≤ 1.15 × plain rsync (start→Synced)`, `${fmt(o)} s vs ${fmt(p)} s (${ratio(o, p)})${sizeNote(d, want)}`, verdict(o === undefined || p === undefined ? undefined : o <= 1.15 * p)]);
+    rows.push([
+      `${scope}: ours ≤ 1.15 × plain rsync (start→Synced)`,
+      `${fmt(o)} s vs ${fmt(p)} s (${ratio(o, p)})${sizeNote(d, want)}`,
+      verdict(o === undefined || p === undefined ? undefined : o <= 1.15 * p),
+    ]);
   }
   return rows;
 }
 
 /** At ~20 MB: our joiner script at most 0.7× plain rsync's. */
 function smallRow(small: Dataset | undefined, sum: SummaryOf): string[] {
-  if (small === undefined) return ['~20 MB: ours joiner script ≤ 0.7 × plain rsync\'s', 'dataset "small" not run', verdict(undefined)];
+  if (small === undefined)
+    return ["~20 MB: ours joiner script ≤ 0.7 × plain rsync's", 'dataset "small" not run', verdict(undefined)];
   const [p, o] = [sum(small, 'plain')?.joiner, sum(small, 'ours')?.joiner];
-  return ['~20 MB: ours joiner script ≤ 0.7 × plain rsync\'s', `${fmt(o, 2)} s vs ${fmt(p, 2)} s (${ratio(o, p)})${sizeNote(small, 0.02)}`, verdict(o === undefined || p === undefined ? undefined : o <= 0.7 * p)];
+  return [
+    "~20 MB: ours joiner script ≤ 0.7 × plain rsync's",
+    `${fmt(o, 2)} s vs ${fmt(p, 2)} s (${ratio(o, p)})${sizeNote(small, 0.02)}`,
+    verdict(o === undefined || p === undefined ? undefined : o <= 0.7 * p),
+  ];
 }
 
 /** The tunnel's CPU per GiB on the largest dataset, and this release against the previous one. */
@@ -49,7 +59,11 @@ function releaseRows(ran: readonly Dataset[], big: Dataset | undefined, sum: Sum
   for (const d of ran) {
     const [o, v] = [sum(d, 'ours'), sum(d, 'previous')];
     if (v === undefined) continue;
-    rows.push([`${d.name}: this release against the previous one (start→Synced; joiner script)`, `${fmt(o?.synced)} s vs ${fmt(v.synced)} s (${ratio(o?.synced, v.synced)}); ${fmt(o?.joiner, 2)} s vs ${fmt(v.joiner, 2)} s (${ratio(o?.joiner, v.joiner)})`, 'INFO']);
+    rows.push([
+      `${d.name}: this release against the previous one (start→Synced; joiner script)`,
+      `${fmt(o?.synced)} s vs ${fmt(v.synced)} s (${ratio(o?.synced, v.synced)}); ${fmt(o?.joiner, 2)} s vs ${fmt(v.joiner, 2)} s (${ratio(o?.joiner, v.joiner)})`,
+      'INFO',
+    ]);
   }
   if (big !== undefined && sum(big, 'previous') !== undefined) {
     const tunnel = (m: Method): number | undefined => {
@@ -59,7 +73,11 @@ function releaseRows(ran: readonly Dataset[], big: Dataset | undefined, sum: Sum
     };
     const [o, v] = [tunnel('ours'), tunnel('previous')];
     // Runs of one build differ by a few percent: only a lower figure past that counts as lowered.
-    rows.push([`tunnel CPU-s per GiB lowered by over 5 % (${big.name}): socat, donor + joiner, against the previous release`, `${fmt(o, 2)} vs ${fmt(v, 2)} (${ratio(o, v)})`, verdict(o === undefined || v === undefined ? undefined : o < 0.95 * v)]);
+    rows.push([
+      `tunnel CPU-s per GiB lowered by over 5 % (${big.name}): socat, donor + joiner, against the previous release`,
+      `${fmt(o, 2)} vs ${fmt(v, 2)} (${ratio(o, v)})`,
+      verdict(o === undefined || v === undefined ? undefined : o < 0.95 * v),
+    ]);
   }
   return rows;
 }
@@ -78,12 +96,21 @@ function rateRow(runs: readonly Run[], rate: number, rlimitSupported: boolean | 
   ];
 }
 
-export function targets(ran: readonly Dataset[], sum: SummaryOf, rate: number | undefined, runs: readonly Run[], rlimitSupported: boolean | undefined): void {
+export function targets(
+  ran: readonly Dataset[],
+  sum: SummaryOf,
+  rate: number | undefined,
+  runs: readonly Run[],
+  rlimitSupported: boolean | undefined,
+): void {
   const many = ran.find((d) => d.name === 'many');
   const one = ran.find((d) => d.name === 'one');
   const rows = [
     ...speedRows(many, one, sum),
-    smallRow(ran.find((d) => d.name === 'small'), sum),
+    smallRow(
+      ran.find((d) => d.name === 'small'),
+      sum,
+    ),
     ...releaseRows(ran, many ?? one, sum),
     ...(rate === undefined ? [] : [rateRow(runs, rate, rlimitSupported)]),
   ];

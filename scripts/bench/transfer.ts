@@ -60,7 +60,12 @@ function ids(user: string): { uid: number; gid: number } {
 function prepareJoiner(x: Transfer, method: Method): void {
   const { c, donor, joiner, dataset } = x;
   const spec = METHODS[method];
-  joiner.spec.mysqld = { ...joiner.spec.mysqld, wsrep_sst_method: spec.sst, user: spec.user, innodb_log_file_size: dataset.redo };
+  joiner.spec.mysqld = {
+    ...joiner.spec.mysqld,
+    wsrep_sst_method: spec.sst,
+    user: spec.user,
+    innodb_log_file_size: dataset.redo,
+  };
   const sections = sstSections(method, x.tls.donor, x.tls.joiner, x.rlimit);
   // mariadbd finds the program on the fixture's PATH: point it at the build this method runs.
   const program = join(c.bin, 'wsrep_sst_rsync_tunnel');
@@ -87,7 +92,8 @@ async function syncJoiner(x: Transfer, label: string): Promise<number> {
   const deadline = t0 + 3_600_000;
   // Our own loop: Cluster.waitSynced polls every 500 ms, too coarse for a transfer of a few seconds.
   while (c.status(joiner, 'wsrep_local_state_comment') !== 'Synced') {
-    if (exited) throw new Error(`node2 (${label}) exited before Synced\n${c.tail(joiner)}\n--- donor ---\n${c.tail(donor, 30)}`);
+    if (exited)
+      throw new Error(`node2 (${label}) exited before Synced\n${c.tail(joiner)}\n--- donor ---\n${c.tail(donor, 30)}`);
     if (Date.now() > deadline) throw new Error(`node2 (${label}) not Synced in 60 min\n${c.tail(joiner)}`);
     await sleep(100);
   }
@@ -99,7 +105,8 @@ async function syncJoiner(x: Transfer, label: string): Promise<number> {
 
 /** A TLS setting the stock script does not take would silently leave the "stunnel" run unencrypted. */
 function checkStunnel(x: Transfer, method: Method, logs: Logs): void {
-  const stunnelUsed = /Using stunnel for SSL encryption/.test(logs.joiner) && /Using stunnel for SSL encryption/.test(logs.donor);
+  const stunnelUsed =
+    /Using stunnel for SSL encryption/.test(logs.joiner) && /Using stunnel for SSL encryption/.test(logs.donor);
   if (stunnelUsed !== (method === 'stunnel')) {
     throw new Error(
       `${METHODS[method].label}: the stock script ${stunnelUsed ? 'used' : 'did not use'} stunnel on both nodes\n${x.c.tail(x.joiner, 30)}\n--- donor ---\n${x.c.tail(x.donor, 30)}`,
@@ -129,7 +136,9 @@ export async function joinOnce(x: Transfer, method: Method): Promise<Run> {
   const offsets = { donor: logSize(donor), joiner: logSize(joiner) };
   const loadBefore = loadAverage();
   const sampler = new Sampler({ donor: () => donor.process?.pid, joiner: () => joiner.process?.pid });
-  process.stdout.write(`  ${spec.label}${method === 'ours-rlimit' ? ` ${x.rlimit}` : ''}: joining ${(datadirBytes / MiB).toFixed(0)} MiB … `);
+  process.stdout.write(
+    `  ${spec.label}${method === 'ours-rlimit' ? ` ${x.rlimit}` : ''}: joining ${(datadirBytes / MiB).toFixed(0)} MiB … `,
+  );
   let toSynced: number;
   try {
     toSynced = await syncJoiner(x, spec.label);

@@ -13,5 +13,15 @@ export interface InRoot {
 
 export function inRoot(root: string, argv: readonly string[], options: InRoot = {}): string[] {
   const as = options.as === undefined ? [] : [`--setgid=${options.as.gid}`, `--setuid=${options.as.uid}`];
-  return ['unshare', '--mount', '--propagation=private', '--mount-proc', `--root=${root}`, `--wd=${options.wd ?? '/'}`, ...as, '--', ...argv];
+  return [
+    'unshare',
+    '--mount',
+    '--propagation=private',
+    '--mount-proc',
+    `--root=${root}`,
+    `--wd=${options.wd ?? '/'}`,
+    ...as,
+    '--',
+    ...argv,
+  ];
 }

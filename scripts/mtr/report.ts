@@ -12,7 +12,9 @@ export interface TestResult {
 
 /** `<suite dir>.<test>[ '<combinations>'][ w<n>] [ pass ]  47162` (worker tag only with --parallel). */
 function resultLine(suite: string): RegExp {
-  return new RegExp(`(?:^|/)${suite}\\.([\\w-]+)(?: '([^']*)')?(?: w\\d+)? +\\[ (pass|fail|skipped|disabled) \\] *(.*)$`);
+  return new RegExp(
+    `(?:^|/)${suite}\\.([\\w-]+)(?: '([^']*)')?(?: w\\d+)? +\\[ (pass|fail|skipped|disabled) \\] *(.*)$`,
+  );
 }
 
 /** The most telling line of a failure's details, best first. */
@@ -35,7 +37,8 @@ function bestClue(details: readonly string[]): string {
   const lines = details.map((l) => l.trim()).filter((l) => l !== '');
   for (const clue of FAILURE_CLUES) {
     const hit = lines.find((l) => clue.test(l));
-    if (hit !== undefined) return hit.startsWith('+++ ') ? `result differs from the .result file (${hit.slice(4)})` : hit;
+    if (hit !== undefined)
+      return hit.startsWith('+++ ') ? `result differs from the .result file (${hit.slice(4)})` : hit;
   }
   return lines[0] ?? 'MTR gave no details';
 }
@@ -82,12 +85,24 @@ export function parseMtrOutput(output: string, suite: string): TestResult[] {
  * Results for every expected twin: those MTR never reported (it stopped, or skipped them
  * without a line) are failures, so nothing goes missing silently.
  */
-export function completeResults(expected: readonly string[], reported: readonly TestResult[], notApplicable: Readonly<Record<string, string>>): TestResult[] {
+export function completeResults(
+  expected: readonly string[],
+  reported: readonly TestResult[],
+  notApplicable: Readonly<Record<string, string>>,
+): TestResult[] {
   const byBase = (r: TestResult): string => r.test.replace(/ '.*$/, '');
-  const out: TestResult[] = Object.entries(notApplicable).map(([test, reason]) => ({ test, outcome: 'N/A' as const, reason }));
+  const out: TestResult[] = Object.entries(notApplicable).map(([test, reason]) => ({
+    test,
+    outcome: 'N/A' as const,
+    reason,
+  }));
   for (const test of expected) {
     const mine = reported.filter((r) => byBase(r) === test);
-    out.push(...(mine.length > 0 ? mine : [{ test, outcome: 'FAIL' as const, reason: 'MTR reported no result for this test' }]));
+    out.push(
+      ...(mine.length > 0
+        ? mine
+        : [{ test, outcome: 'FAIL' as const, reason: 'MTR reported no result for this test' }]),
+    );
   }
   return out.sort((a, b) => a.test.localeCompare(b.test));
 }

@@ -105,7 +105,9 @@ export function twinTest(text: string): string {
   return text
     .split('\n')
     .filter((line) => !/^--source\s+include\/have_stunnel\.inc\s*$/.test(line))
-    .map((line) => (PATTERN_LINE.test(line) ? STOCK_WORDING.reduce((l, [stock, ours]) => l.split(stock).join(ours), line) : line))
+    .map((line) =>
+      PATTERN_LINE.test(line) ? STOCK_WORDING.reduce((l, [stock, ours]) => l.split(stock).join(ours), line) : line,
+    )
     .join('\n');
 }
 
@@ -127,5 +129,7 @@ export function twinSuitePm(text: string, binDir: string): string {
     `die "wsrep_sst_rsync_tunnel on PATH is '$sst_bin', not the one under test" unless $sst_bin eq "${binDir}/wsrep_sst_rsync_tunnel";`,
     "push @::global_suppressions, qr(WSREP: wsrep_sst_receive_address is set to 'localhost);",
   ].join('\n');
-  return text.replace(/^package My::Suite::Galera;$/m, 'package My::Suite::GaleraRsyncTunnel;').replace(anchor, (m) => `${m}\n${ours}`);
+  return text
+    .replace(/^package My::Suite::Galera;$/m, 'package My::Suite::GaleraRsyncTunnel;')
+    .replace(anchor, (m) => `${m}\n${ours}`);
 }

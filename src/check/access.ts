@@ -67,7 +67,8 @@ function describeStat(stat: FileStat): string {
 
 function unusable(p: PathState): AccessVerdict | undefined {
   if (p.state === 'missing') return { ok: false, kind: 'missing', path: p.path, detail: `${p.path} does not exist` };
-  if (p.state === 'unknown') return { ok: false, kind: 'unknown', path: p.path, detail: `cannot inspect ${p.path}: ${p.error}` };
+  if (p.state === 'unknown')
+    return { ok: false, kind: 'unknown', path: p.path, detail: `cannot inspect ${p.path}: ${p.error}` };
   return undefined;
 }
 
@@ -80,7 +81,10 @@ function checkSearch(id: Identity, dir: PathState): AccessVerdict | undefined {
   if (bad !== undefined || dir.state !== 'present') return bad;
   if (dir.stat.kind !== 'directory') return denied(dir.path, `${dir.path} is not a directory`);
   if (!permits(id, dir.stat, { x: true })) {
-    return denied(dir.path, `user ${id.user} cannot enter the directory ${dir.path} (no x permission; ${describeStat(dir.stat)})`);
+    return denied(
+      dir.path,
+      `user ${id.user} cannot enter the directory ${dir.path} (no x permission; ${describeStat(dir.stat)})`,
+    );
   }
   return undefined;
 }
@@ -110,11 +114,15 @@ function checkTarget(id: Identity, target: PathState & { state: 'present' }, nee
 /** A missing directory is fine when the user can create it where it would go. */
 function checkCreate(id: Identity, missing: string, parent: PathState): AccessVerdict {
   const bad = unusable(parent);
-  if (bad !== undefined || parent.state !== 'present') return bad ?? denied(parent.path, `cannot inspect ${parent.path}`);
+  if (bad !== undefined || parent.state !== 'present')
+    return bad ?? denied(parent.path, `cannot inspect ${parent.path}`);
   if (parent.stat.kind === 'directory' && permits(id, parent.stat, { w: true, x: true })) {
     return { ok: true, detail: `${missing} does not exist yet; user ${id.user} can create it in ${parent.path}` };
   }
-  return denied(parent.path, `${missing} does not exist and user ${id.user} cannot create it in ${parent.path} (${describeStat(parent.stat)})`);
+  return denied(
+    parent.path,
+    `${missing} does not exist and user ${id.user} cannot create it in ${parent.path} (${describeStat(parent.stat)})`,
+  );
 }
 
 export function evaluateAccess(id: Identity, query: AccessQuery, need: Need): AccessVerdict {

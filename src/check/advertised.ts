@@ -59,7 +59,10 @@ function parsed(text: string, source: string): Advertised {
     return { ...parseJoinerAddress(text), source };
   } catch (e) {
     if (!(e instanceof SstError)) throw e;
-    throw new SstError(Exit.BAD_CONFIG, `mariadbd would advertise '${text}' (from ${source}), which an SST cannot use: ${e.message}`);
+    throw new SstError(
+      Exit.BAD_CONFIG,
+      `mariadbd would advertise '${text}' (from ${source}), which an SST cannot use: ${e.message}`,
+    );
   }
 }
 
@@ -91,7 +94,10 @@ export function advertisedAddress(settings: AddressSettings, interfaces: readonl
         'bind_address, and no non-loopback interface): set wsrep_sst_receive_address',
     );
   }
-  return parsed(bracketed(guess.address), `the first non-loopback interface address (${guess.name}), since none of wsrep_sst_receive_address, wsrep_node_address and bind_address is set`);
+  return parsed(
+    bracketed(guess.address),
+    `the first non-loopback interface address (${guess.name}), since none of wsrep_sst_receive_address, wsrep_node_address and bind_address is set`,
+  );
 }
 
 /** How a donor checks this node's certificate. */
@@ -104,7 +110,12 @@ export type DonorVerification =
  * What a donor with this node's ssl-mode and sockopt verifies (the check cannot see the donor's
  * own configuration; nodes of one cluster normally share it). Mirrors tunnelTls()/connectAddress().
  */
-export function donorVerification(mode: SslMode, verifyOff: boolean, sockopt: readonly string[], advertised: Advertised): DonorVerification {
+export function donorVerification(
+  mode: SslMode,
+  verifyOff: boolean,
+  sockopt: readonly string[],
+  advertised: Advertised,
+): DonorVerification {
   if (mode === 'REQUIRED') return { kind: 'none', why: 'ssl-mode=REQUIRED: donors verify neither chain nor name' };
   if (verifyOff) return { kind: 'none', why: 'sockopt verify=0: donors verify neither chain nor name' };
   const cn = sockoptCommonName(sockopt);

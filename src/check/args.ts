@@ -30,7 +30,16 @@ export const DEFAULT_LISTEN_SECONDS = 60;
 export const DEFAULT_PEER_SECONDS = 20;
 const MAX_SECONDS = 3600;
 
-const STRINGS = ['defaults-file', 'defaults-extra-file', 'defaults-group-suffix', 'datadir', 'peer', 'port', 'bind', 'timeout'];
+const STRINGS = [
+  'defaults-file',
+  'defaults-extra-file',
+  'defaults-group-suffix',
+  'datadir',
+  'peer',
+  'port',
+  'bind',
+  'timeout',
+];
 const BOOLEANS = ['json', 'listen', 'help'];
 
 function usage(message: string): SstError {
@@ -68,16 +77,19 @@ export function parseCheckArgs(argv: readonly string[]): CheckArgs | 'help' {
       return false;
     },
   });
-  if (unknown.length > 0) throw usage(`unknown argument${unknown.length > 1 ? 's' : ''} ${unknown.map((a) => `'${a}'`).join(', ')}`);
+  if (unknown.length > 0)
+    throw usage(`unknown argument${unknown.length > 1 ? 's' : ''} ${unknown.map((a) => `'${a}'`).join(', ')}`);
   if (parsed.help === true) return 'help';
 
   const peer = nonEmpty(parsed, 'peer');
   const listen = parsed.listen === true;
-  if (listen && peer !== undefined) throw usage('--listen and --peer cannot be combined: run --listen on one node and --peer on the other');
+  if (listen && peer !== undefined)
+    throw usage('--listen and --peer cannot be combined: run --listen on one node and --peer on the other');
   const mode: CheckMode = listen ? 'listen' : peer !== undefined ? 'peer' : 'node';
   const port = integerIn('port', nonEmpty(parsed, 'port'), 1, 65535);
   const bind = nonEmpty(parsed, 'bind');
-  if (mode !== 'listen' && (port !== undefined || bind !== undefined)) throw usage('--port and --bind go with --listen');
+  if (mode !== 'listen' && (port !== undefined || bind !== undefined))
+    throw usage('--port and --bind go with --listen');
   const timeout = integerIn('timeout', nonEmpty(parsed, 'timeout'), 1, MAX_SECONDS);
   if (mode === 'node' && timeout !== undefined) throw usage('--timeout goes with --listen or --peer');
 

@@ -27,7 +27,8 @@ export interface CheckConfig extends ServerConfig {
 function datadirOf(args: CheckArgs, config: ServerConfig): { datadir: string; source: string } {
   const fromFiles = config.lookup([config.mysqld], 'datadir');
   const text = args.datadir ?? fromFiles ?? DEFAULT_DATADIR;
-  const source = args.datadir !== undefined ? '--datadir' : fromFiles !== undefined ? 'datadir in the option files' : 'the default';
+  const source =
+    args.datadir !== undefined ? '--datadir' : fromFiles !== undefined ? 'datadir in the option files' : 'the default';
   return { datadir: path.resolve(text), source };
 }
 
@@ -37,7 +38,11 @@ function datadirOf(args: CheckArgs, config: ServerConfig): { datadir: string; so
  * mysql_upgrade_info; that datadir is first looked up in the unversioned groups.
  */
 export function loadConfig(args: CheckArgs): CheckConfig {
-  const sources = { defaultsFile: args.defaultsFile, defaultsExtraFile: args.defaultsExtraFile, defaultsGroupSuffix: args.defaultsGroupSuffix };
+  const sources = {
+    defaultsFile: args.defaultsFile,
+    defaultsExtraFile: args.defaultsExtraFile,
+    defaultsGroupSuffix: args.defaultsGroupSuffix,
+  };
   const unversioned = loadServerConfig(sources, { source: 'not looked up yet' });
   const config = loadServerConfig(sources, installedServerVersion(datadirOf(args, unversioned).datadir));
   const { datadir, source } = datadirOf(args, config);
@@ -72,7 +77,12 @@ function isDirectory(p: string): boolean {
 
 /** The SST's TLS decisions for `role`; throws SstError with the SST's own message. */
 export function resolveCheckTls(config: CheckConfig, role: Role): TlsContext {
-  const { tls: settings, sockopt, verdict, verifyPeer } = resolveTunnelSettings(config, role, config.datadir, isDirectory);
+  const {
+    tls: settings,
+    sockopt,
+    verdict,
+    verifyPeer,
+  } = resolveTunnelSettings(config, role, config.datadir, isDirectory);
   return { settings, sockopt, verifyPeer, weakens: verdict.weakens.map(describeWeakening) };
 }
 

@@ -80,7 +80,8 @@ function setup(args: CheckArgs, role: 'joiner' | 'donor', emit: (i: CheckItem) =
 function verificationText(t: TunnelTls, role: 'joiner' | 'donor', peerName: string, verifyPeer: boolean): string {
   if (!verifyPeer) return 'verifies nothing about the peer (ssl-mode=REQUIRED or sockopt verify=0)';
   if (role === 'joiner') return "verifies the connecting node's certificate chain, not its name, as a joiner does";
-  if (t.commonName === '') return "verifies the listener's certificate chain, not its name (ssl-mode=VERIFY_CA), as a donor does";
+  if (t.commonName === '')
+    return "verifies the listener's certificate chain, not its name (ssl-mode=VERIFY_CA), as a donor does";
   return `verifies the listener's certificate chain and the name '${peerName}', as a donor does`;
 }
 
@@ -93,7 +94,8 @@ function tlsItem(tls: TlsContext, how: string): CheckItem {
 function bindTarget(bind: string): HostPort {
   const text = isIpLiteral(bind) === 6 ? `[${bind}]` : bind;
   const parsed = parseJoinerAddress(text);
-  if (/\]:|^[^:[\]]+:/.test(text)) throw new SstError(Exit.BAD_CONFIG, `check: --bind takes a host without a port ('${bind}'); use --port`);
+  if (/\]:|^[^:[\]]+:/.test(text))
+    throw new SstError(Exit.BAD_CONFIG, `check: --bind takes a host without a port ('${bind}'); use --port`);
   return parsed;
 }
 
@@ -108,7 +110,9 @@ function spawnSocat(
   onStderrLine: (line: string) => void,
   onStdoutLine?: (line: string) => void,
 ): SupervisedChild {
-  return owner.supervisor().spawn({ name: 'socat', command: socat, args, stdin: 'pipe', stdout: 'pipe', onStderrLine, onStdoutLine });
+  return owner
+    .supervisor()
+    .spawn({ name: 'socat', command: socat, args, stdin: 'pipe', stdout: 'pipe', onStderrLine, onStdoutLine });
 }
 
 /** The exit code (null when killed by a signal) once the child is reaped and its output read. */
@@ -145,21 +149,40 @@ interface ListenPlan {
 }
 
 /** Where a joiner on this node would listen: its advertised host if that is local, else everywhere. */
-async function planListener(args: CheckArgs, s: Setup, tunnel: TunnelTls, context: [string, string][]): Promise<ListenPlan> {
+async function planListener(
+  args: CheckArgs,
+  s: Setup,
+  tunnel: TunnelTls,
+  context: [string, string][],
+): Promise<ListenPlan> {
   let bind: HostPort | undefined;
-  const advertised = args.bind !== undefined && args.port !== undefined ? undefined : advertisedAddress(addressSettings(s.config), interfaceAddresses());
+  const advertised =
+    args.bind !== undefined && args.port !== undefined
+      ? undefined
+      : advertisedAddress(addressSettings(s.config), interfaceAddresses());
   if (advertised !== undefined) context.push(['SST address', `${formatHostPort(advertised)} (${advertised.source})`]);
   if (args.bind !== undefined) {
     bind = bindTarget(args.bind);
   } else if (advertised !== undefined) {
     const local = await localBindHost(advertised.host);
-    bind = local === undefined ? undefined : { host: local, ipv6: advertised.ipv6, zone: advertised.zone, port: advertised.port };
+    bind =
+      local === undefined
+        ? undefined
+        : { host: local, ipv6: advertised.ipv6, zone: advertised.zone, port: advertised.port };
   }
   const port = args.port ?? advertised?.port ?? DEFAULT_SST_PORT;
   const socatArgs = [
     '-d',
     '-d',
-    listenAddress({ port, bind, ipv6: bind?.ipv6 ?? advertised?.ipv6 ?? false, tls: tunnel, sockopt: s.tls.sockopt, socat: s.socatFeatures, maxChildren: MAX_CHILDREN }),
+    listenAddress({
+      port,
+      bind,
+      ipv6: bind?.ipv6 ?? advertised?.ipv6 ?? false,
+      tls: tunnel,
+      sockopt: s.tls.sockopt,
+      socat: s.socatFeatures,
+      maxChildren: MAX_CHILDREN,
+    }),
     execAddress([findProgram('echo'), RESPONSE]),
   ];
   const where = bind === undefined ? `all interfaces, port ${port}` : formatHostPort({ ...bind, port });
@@ -223,14 +246,25 @@ async function serveListener({ args, sink, owner, socat, plan, log, emit, onConn
     if (!(await waitListening(t, port))) {
       const owners = portOwners(port).map((o) => `PID ${o.pid} (${o.command})`);
       const errors = log.listenerErrors.length > 0 ? log.listenerErrors.join(' | ') : 'it did not start listening';
-      emit(item('listener', 'TLS listener', 'FAIL', `socat: ${errors}${owners.length > 0 ? `; port ${port} is held by ${owners.join(', ')}` : ''}`));
+      emit(
+        item(
+          'listener',
+          'TLS listener',
+          'FAIL',
+          `socat: ${errors}${owners.length > 0 ? `; port ${port} is held by ${owners.join(', ')}` : ''}`,
+        ),
+      );
       return false;
     }
     const peerHint = bind === undefined ? `<this node's address>:${port}` : formatHostPort({ ...bind, port });
     emit(item('listener', 'TLS listener', 'PASS', `listening on ${where} for ${args.timeoutSeconds} s (pid ${t.pid})`));
     sink.note(`On another node run: wsrep_sst_rsync_tunnel check --peer ${peerHint}   (Ctrl-C ends this listener)`);
     const timer = new AbortController();
-    const ended = await Promise.race([delay(args.timeoutSeconds * 1000, false, { signal: timer.signal }), stop.promise.then(() => false), closed(t).then(() => true)]);
+    const ended = await Promise.race([
+      delay(args.timeoutSeconds * 1000, false, { signal: timer.signal }),
+      stop.promise.then(() => false),
+      closed(t).then(() => true),
+    ]);
     timer.abort();
     if (ended) {
       const errors = log.listenerErrors.length > 0 ? `: socat: ${log.listenerErrors.join(' | ')}` : '';
@@ -266,7 +300,12 @@ export async function runPeer(args: CheckArgs, sink: Sink, owner: SocatOwner): P
   const tunnel = tunnelTls({ tls: s.tls.settings }, 'donor');
   try {
     target = parseJoinerAddress(isIpLiteral(given) === 6 ? `[${given}]` : given);
-    socatArgs = ['-d', '-d', '-', connectAddress({ ...target, tls: tunnel, sockopt: s.tls.sockopt, socat: s.socatFeatures })];
+    socatArgs = [
+      '-d',
+      '-d',
+      '-',
+      connectAddress({ ...target, tls: tunnel, sockopt: s.tls.sockopt, socat: s.socatFeatures }),
+    ];
   } catch (e) {
     emit(item('handshake', `handshake with ${given}`, 'FAIL', sstMessage(e)));
     return report();
@@ -278,7 +317,13 @@ export async function runPeer(args: CheckArgs, sink: Sink, owner: SocatOwner): P
   const stop = stopSignal();
   const lines: string[] = [];
   const out: string[] = [];
-  const t = spawnSocat(owner, s.socat, socatArgs, (line) => lines.push(line), (line) => out.push(line));
+  const t = spawnSocat(
+    owner,
+    s.socat,
+    socatArgs,
+    (line) => lines.push(line),
+    (line) => out.push(line),
+  );
   let timedOut = false;
   let interrupted = false;
   let code: number | null = null;

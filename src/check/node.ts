@@ -14,8 +14,24 @@ import { resolveLayout, type Layout } from '../config/settings';
 import { evaluateAccess, underProtectedHome, type Need } from './access';
 import { advertisedAddress, type Advertised, type InterfaceAddress } from './advertised';
 import type { CheckArgs } from './args';
-import { addressSettings, DEFAULT_USER, describeTls, loadConfig, resolveCheckTls, type CheckConfig, type TlsContext } from './config';
-import { describeIdentity, describeUid, parseGroup, parsePasswd, resolveIdentity, systemPasswd, type Identity } from '../proc/accounts';
+import {
+  addressSettings,
+  DEFAULT_USER,
+  describeTls,
+  loadConfig,
+  resolveCheckTls,
+  type CheckConfig,
+  type TlsContext,
+} from './config';
+import {
+  describeIdentity,
+  describeUid,
+  parseGroup,
+  parsePasswd,
+  resolveIdentity,
+  systemPasswd,
+  type Identity,
+} from '../proc/accounts';
 import { accessQuery } from './inspect';
 import { portItem } from './port';
 import type { Report } from './render';
@@ -46,13 +62,25 @@ export function interfaceAddresses(): InterfaceAddress[] {
 }
 
 function identityItem(config: CheckConfig): { item: CheckItem; identity?: Identity } {
-  const identity = resolveIdentity(config.user, parsePasswd(readText('/etc/passwd')), parseGroup(readText('/etc/group')));
+  const identity = resolveIdentity(
+    config.user,
+    parsePasswd(readText('/etc/passwd')),
+    parseGroup(readText('/etc/group')),
+  );
   if (identity === undefined) {
     return {
-      item: item('user', 'mariadbd user', 'WARN', `user '${config.user}' (user= in [mysqld], default ${DEFAULT_USER}) is not in /etc/passwd: file permissions cannot be checked for it`),
+      item: item(
+        'user',
+        'mariadbd user',
+        'WARN',
+        `user '${config.user}' (user= in [mysqld], default ${DEFAULT_USER}) is not in /etc/passwd: file permissions cannot be checked for it`,
+      ),
     };
   }
-  return { item: item('user', 'mariadbd user', 'PASS', `${describeIdentity(identity)}: mariadbd and its SST run as this user`), identity };
+  return {
+    item: item('user', 'mariadbd user', 'PASS', `${describeIdentity(identity)}: mariadbd and its SST run as this user`),
+    identity,
+  };
 }
 
 interface Access {
@@ -82,10 +110,39 @@ function accessItem(a: Access, identity: Identity | undefined, user: string): Ch
 function tlsFiles(tls: TlsContext, suffix: string): Access[] {
   const s = tls.settings;
   const tag = suffix ? `:${suffix.replace(/[^a-z]/g, '')}` : '';
-  const files: Access[] = [{ id: `readable:cert${tag}`, label: `cert readable${suffix}`, path: s.cert, need: 'read-file', createMissing: false }];
-  if (s.key !== undefined) files.push({ id: `readable:key${tag}`, label: `key readable${suffix}`, path: s.key, need: 'read-file', createMissing: false });
-  if (s.caFile !== undefined) files.push({ id: `readable:ca${tag}`, label: `CA file readable${suffix}`, path: s.caFile, need: 'read-file', createMissing: false });
-  if (s.caPath !== undefined) files.push({ id: `readable:capath${tag}`, label: `CA dir readable${suffix}`, path: s.caPath, need: 'read-dir', createMissing: false });
+  const files: Access[] = [
+    {
+      id: `readable:cert${tag}`,
+      label: `cert readable${suffix}`,
+      path: s.cert,
+      need: 'read-file',
+      createMissing: false,
+    },
+  ];
+  if (s.key !== undefined)
+    files.push({
+      id: `readable:key${tag}`,
+      label: `key readable${suffix}`,
+      path: s.key,
+      need: 'read-file',
+      createMissing: false,
+    });
+  if (s.caFile !== undefined)
+    files.push({
+      id: `readable:ca${tag}`,
+      label: `CA file readable${suffix}`,
+      path: s.caFile,
+      need: 'read-file',
+      createMissing: false,
+    });
+  if (s.caPath !== undefined)
+    files.push({
+      id: `readable:capath${tag}`,
+      label: `CA dir readable${suffix}`,
+      path: s.caPath,
+      need: 'read-dir',
+      createMissing: false,
+    });
   return files;
 }
 
@@ -95,9 +152,15 @@ function sameMaterial(a: TlsContext, b: TlsContext): boolean {
   return x.cert === y.cert && x.key === y.key && x.caFile === y.caFile && x.caPath === y.caPath;
 }
 
-function joinerNameItem(tls: TlsContext, certificate: CertificateInfo | undefined, advertised: Advertised | undefined): CheckItem {
-  if (certificate === undefined) return item('name', 'cert name for donors', 'SKIP', 'not checked: the certificate could not be read');
-  if (advertised === undefined) return item('name', 'cert name for donors', 'SKIP', 'not checked: no usable SST address (see above)');
+function joinerNameItem(
+  tls: TlsContext,
+  certificate: CertificateInfo | undefined,
+  advertised: Advertised | undefined,
+): CheckItem {
+  if (certificate === undefined)
+    return item('name', 'cert name for donors', 'SKIP', 'not checked: the certificate could not be read');
+  if (advertised === undefined)
+    return item('name', 'cert name for donors', 'SKIP', 'not checked: no usable SST address (see above)');
   return nameItem(tls, certificate, advertised);
 }
 
@@ -105,7 +168,12 @@ function joinerNameItem(tls: TlsContext, certificate: CertificateInfo | undefine
  * TLS as a joiner (whose certificate donors verify) and, only when the ssl-server-/ssl-client-
  * options make it differ, as a donor too.
  */
-function tlsItems(config: CheckConfig, identity: Identity | undefined, advertised: Advertised | undefined, now: Date): CheckItem[] {
+function tlsItems(
+  config: CheckConfig,
+  identity: Identity | undefined,
+  advertised: Advertised | undefined,
+  now: Date,
+): CheckItem[] {
   let joiner: TlsContext;
   let donor: TlsContext;
   try {
@@ -121,7 +189,12 @@ function tlsItems(config: CheckConfig, identity: Identity | undefined, advertise
       item('name', 'cert name for donors', 'SKIP', skip),
     ];
   }
-  const roles = sameMaterial(joiner, donor) ? [{ tls: joiner, suffix: '' }] : [{ tls: joiner, suffix: ' (joiner)' }, { tls: donor, suffix: ' (donor)' }];
+  const roles = sameMaterial(joiner, donor)
+    ? [{ tls: joiner, suffix: '' }]
+    : [
+        { tls: joiner, suffix: ' (joiner)' },
+        { tls: donor, suffix: ' (donor)' },
+      ];
   const problems = [...joiner.settings.warnings, ...joiner.weakens];
   const sentences = [describeTls(joiner), ...problems].map((t) => t.replace(/\.$/, ''));
   const items = [item('tls', 'TLS settings', problems.length > 0 ? 'WARN' : 'PASS', sentences.join('. '))];
@@ -155,7 +228,13 @@ function directoryItems(config: CheckConfig, identity: Identity | undefined): Ch
   }
   const shared = LAYOUT_LABELS.filter(([key]) => layout[key] === layout.datadir).map(([, , what]) => what);
   const datadir = accessItem(
-    { id: 'writable:datadir', label: 'datadir writable', path: layout.datadir, need: 'write-dir', createMissing: false },
+    {
+      id: 'writable:datadir',
+      label: 'datadir writable',
+      path: layout.datadir,
+      need: 'write-dir',
+      createMissing: false,
+    },
     identity,
     config.user,
   );
@@ -166,7 +245,13 @@ function directoryItems(config: CheckConfig, identity: Identity | undefined): Ch
     const dir = layout[key];
     if (seen.has(dir)) continue;
     seen.add(dir);
-    items.push(accessItem({ id: `writable:${id}`, label, path: dir, need: 'write-dir', createMissing: true }, identity, config.user));
+    items.push(
+      accessItem(
+        { id: `writable:${id}`, label, path: dir, need: 'write-dir', createMissing: true },
+        identity,
+        config.user,
+      ),
+    );
   }
   return items;
 }
@@ -175,7 +260,8 @@ function directoryItems(config: CheckConfig, identity: Identity | undefined): Ch
 function symlinkItem(config: CheckConfig, rsync: RsyncTool | undefined, identity: Identity | undefined): CheckItem {
   const label = 'symlinks in SST paths';
   if (rsync === undefined) return item('symlinks', label, 'SKIP', 'not checked: no usable rsync');
-  if (!rsync.features.refusesForeignSymlinks) return item('symlinks', label, 'PASS', `rsync ${rsync.version} does not restrict symlinks in module paths`);
+  if (!rsync.features.refusesForeignSymlinks)
+    return item('symlinks', label, 'PASS', `rsync ${rsync.version} does not restrict symlinks in module paths`);
   let layout: Layout;
   try {
     layout = resolveLayout({ datadir: config.datadir, mysqld: {} }, config.lookup, config.mysqld, {});
@@ -187,7 +273,9 @@ function symlinkItem(config: CheckConfig, rsync: RsyncTool | undefined, identity
   const passwd = systemPasswd();
   const dirs = [...new Set([layout.datadir, layout.dataHome, layout.logDir, layout.undoDir, layout.ariaLog])];
   const problem = foreignSymlinkProblem(dirs, owners, rsync.version, systemLinkFs, (uid) => describeUid(uid, passwd));
-  return problem === undefined ? item('symlinks', label, 'PASS', `no symlink owned by another user on the way to ${dirs.join(', ')}`) : item('symlinks', label, 'FAIL', problem);
+  return problem === undefined
+    ? item('symlinks', label, 'PASS', `no symlink owned by another user on the way to ${dirs.join(', ')}`)
+    : item('symlinks', label, 'FAIL', problem);
 }
 
 /** The joiner serves the datadir and the InnoDB/Aria directories as rsync modules. */
@@ -221,8 +309,19 @@ export async function checkNode(args: CheckArgs, now = new Date()): Promise<Repo
     return { mode: 'node', context, items };
   }
   const files = config.files.length > 0 ? config.files.join(', ') : '(none found)';
-  context.push(['option files', files], ['option groups', describeGroups(config)], ['datadir', `${config.datadir} (${config.datadirSource})`]);
-  items.push(item('config', 'option files', config.warnings.length > 0 ? 'WARN' : 'PASS', [`read ${files}`, ...config.warnings].join('; ')));
+  context.push(
+    ['option files', files],
+    ['option groups', describeGroups(config)],
+    ['datadir', `${config.datadir} (${config.datadirSource})`],
+  );
+  items.push(
+    item(
+      'config',
+      'option files',
+      config.warnings.length > 0 ? 'WARN' : 'PASS',
+      [`read ${files}`, ...config.warnings].join('; '),
+    ),
+  );
 
   const who = identityItem(config);
   items.push(who.item);
@@ -232,14 +331,23 @@ export async function checkNode(args: CheckArgs, now = new Date()): Promise<Repo
   let addressItem: CheckItem;
   try {
     advertised = advertisedAddress(addressSettings(config), interfaceAddresses());
-    addressItem = item('address', 'SST address', 'PASS', `a joiner here advertises ${formatHostPort(advertised)} (${advertised.source})`);
+    addressItem = item(
+      'address',
+      'SST address',
+      'PASS',
+      `a joiner here advertises ${formatHostPort(advertised)} (${advertised.source})`,
+    );
     context.push(['SST address', `${advertised.host} port ${advertised.port}`]);
   } catch (e) {
     addressItem = item('address', 'SST address', 'FAIL', message(e));
   }
   items.push(addressItem);
   items.push(...tlsItems(config, who.identity, advertised, now));
-  items.push(advertised !== undefined ? await portItem(advertised) : item('port', 'SST port free', 'SKIP', 'not checked: no usable SST address'));
+  items.push(
+    advertised !== undefined
+      ? await portItem(advertised)
+      : item('port', 'SST port free', 'SKIP', 'not checked: no usable SST address'),
+  );
   items.push(numbersItem(config.lookup, config.mysqld));
   items.push(...directoryItems(config, who.identity));
   items.push(symlinkItem(config, rsync.tool, who.identity));

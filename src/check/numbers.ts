@@ -3,7 +3,13 @@
  * range (src/config/ranges.ts) ends every SST with 22, so `check` says so first.
  */
 import type { Lookup } from '../config/settings';
-import { resolveBackupThreads, resolveMaxBinlogs, resolveProgressInterval, resolveRateLimit, resolveTimeouts } from '../config/settings';
+import {
+  resolveBackupThreads,
+  resolveMaxBinlogs,
+  resolveProgressInterval,
+  resolveRateLimit,
+  resolveTimeouts,
+} from '../config/settings';
 import { SstError } from '../errors';
 import { item, type CheckItem } from './result';
 
@@ -27,5 +33,10 @@ export function numbersItem(lookup: Lookup, mysqld: readonly string[]): CheckIte
   });
   return problems.length > 0
     ? item('numbers', 'numeric settings', 'FAIL', problems.join('; '))
-    : item('numbers', 'numeric settings', 'PASS', 'progress-interval, sst-initial-timeout, sst-idle-timeout, rlimit, backup-threads and sst-max-binlogs are unset or within their ranges');
+    : item(
+        'numbers',
+        'numeric settings',
+        'PASS',
+        'progress-interval, sst-initial-timeout, sst-idle-timeout, rlimit, backup-threads and sst-max-binlogs are unset or within their ranges',
+      );
 }

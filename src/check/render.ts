@@ -41,7 +41,9 @@ export function renderSummary(items: readonly CheckItem[]): string {
 }
 
 export function renderHuman(report: Report): string {
-  return renderHeader(report.mode, report.context) + report.items.map(renderItem).join('') + renderSummary(report.items);
+  return (
+    renderHeader(report.mode, report.context) + report.items.map(renderItem).join('') + renderSummary(report.items)
+  );
 }
 
 /** One object on one line, so tools can read it with a plain JSON parser. */

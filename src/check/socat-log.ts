@@ -95,9 +95,20 @@ export function peerItem(target: string, timeoutSeconds: number, o: PeerOutcome)
     const when = handshakeDone(h) ? `after the handshake (${negotiated(h)}): ` : '';
     return item(id, label, 'FAIL', `${when}socat: ${h.errors.join(' | ')}`);
   }
-  if (o.timedOut) return item(id, label, 'FAIL', `no answer within ${timeoutSeconds} s (is \`check --listen\` running there, and the port open?)`);
+  if (o.timedOut)
+    return item(
+      id,
+      label,
+      'FAIL',
+      `no answer within ${timeoutSeconds} s (is \`check --listen\` running there, and the port open?)`,
+    );
   if (handshakeDone(h) && o.answered) {
-    return item(id, label, 'PASS', `${negotiated(h)}; ${h.trust ?? 'peer certificate accepted'}; the listener accepted this node's certificate`);
+    return item(
+      id,
+      label,
+      'PASS',
+      `${negotiated(h)}; ${h.trust ?? 'peer certificate accepted'}; the listener accepted this node's certificate`,
+    );
   }
   if (handshakeDone(h)) {
     return item(
@@ -227,7 +238,8 @@ export function connectionItem(c: Connection, namesClient: boolean): CheckItem {
         "node's certificate (its check --peer output says why)",
     );
   }
-  if (!handshakeDone(h)) return item(id, label, 'FAIL', 'the connection ended before a TLS handshake (not a socat client?)');
+  if (!handshakeDone(h))
+    return item(id, label, 'FAIL', 'the connection ended before a TLS handshake (not a socat client?)');
   const trust = namesClient ? h.trust : h.trust?.replace('commonName matches', 'no check of commonName');
   return item(id, label, 'PASS', `${negotiated(h)}; ${trust ?? 'donor certificate accepted'}; answered`);
 }

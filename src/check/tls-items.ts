@@ -15,7 +15,13 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { certificateMatchesHost, describeNames, preflightTls, type CertificateInfo, type PreflightResult } from '../config/tls-preflight';
+import {
+  certificateMatchesHost,
+  describeNames,
+  preflightTls,
+  type CertificateInfo,
+  type PreflightResult,
+} from '../config/tls-preflight';
 import { SstError } from '../errors';
 import { donorVerification, type Advertised } from './advertised';
 import type { TlsContext } from './config';
@@ -79,7 +85,14 @@ export function certificateItems(tls: TlsContext, now: Date, suffix = ''): TlsIt
   }
   const certificate = first.result.certificate;
   const keyFrom = s.key !== undefined ? `the key ${s.key}` : `the key inside ${s.cert}`;
-  const items = [item(id('key-match'), label('cert and key'), 'PASS', `${keyFrom} belongs to the certificate (${describeNames(certificate)})`)];
+  const items = [
+    item(
+      id('key-match'),
+      label('cert and key'),
+      'PASS',
+      `${keyFrom} belongs to the certificate (${describeNames(certificate)})`,
+    ),
+  ];
   const ca = caItem(tls, moment, id('ca'), label('CA issued cert'));
   items.push(ca);
   items.push(expiryItem(tls, ca.status !== 'FAIL', now, certificate, id('expiry'), label('cert validity')));
@@ -89,18 +102,31 @@ export function certificateItems(tls: TlsContext, now: Date, suffix = ''): TlsIt
 function caItem(tls: TlsContext, moment: Date, id: string, label: string): CheckItem {
   const s = tls.settings;
   const second = run(() => preflightTls(s, { now: moment, verifyPeer: tls.verifyPeer }));
-  if (!second.ok && isDateError(second.message)) return item(id, label, 'PASS', 'the certificate chains to the configured CA (see cert validity for the dates)');
+  if (!second.ok && isDateError(second.message))
+    return item(id, label, 'PASS', 'the certificate chains to the configured CA (see cert validity for the dates)');
   if (!second.ok) return item(id, label, 'FAIL', second.message);
   const warnings = second.result.warnings.filter((w) => !isExpiryNote(w));
   if (warnings.length > 0) return item(id, label, 'WARN', warnings.join(' '));
   if (s.caFile === undefined && s.caPath === undefined) {
-    return item(id, label, 'WARN', 'no tca/tcapath (or ssl-ca/ssl-capath): the issuer is not checked here, and peers are verified against the system trust store');
+    return item(
+      id,
+      label,
+      'WARN',
+      'no tca/tcapath (or ssl-ca/ssl-capath): the issuer is not checked here, and peers are verified against the system trust store',
+    );
   }
   const issued = second.result.infos.find((i) => i.startsWith('Certificate issued by'));
   return item(id, label, 'PASS', issued ?? 'the certificate chains to the configured CA');
 }
 
-function expiryItem(tls: TlsContext, withCa: boolean, now: Date, cert: CertificateInfo, id: string, label: string): CheckItem {
+function expiryItem(
+  tls: TlsContext,
+  withCa: boolean,
+  now: Date,
+  cert: CertificateInfo,
+  id: string,
+  label: string,
+): CheckItem {
   const settings = withCa ? tls.settings : { ...tls.settings, caFile: undefined, caPath: undefined };
   const third = run(() => preflightTls(settings, { now, verifyPeer: tls.verifyPeer }));
   if (!third.ok) return item(id, label, 'FAIL', third.message);
@@ -117,7 +143,12 @@ export function nameItem(tls: TlsContext, certificate: CertificateInfo, advertis
   const label = 'cert name for donors';
   switch (how.kind) {
     case 'none':
-      return item('name', label, 'WARN', `${how.why}; with verification they would check '${advertised.host}' (${advertised.source}) against ${names}`);
+      return item(
+        'name',
+        label,
+        'WARN',
+        `${how.why}; with verification they would check '${advertised.host}' (${advertised.source}) against ${names}`,
+      );
     case 'chain':
       return item('name', label, 'PASS', `${how.why}; the certificate has ${names}`);
     case 'name':

@@ -32,7 +32,16 @@ export function tlsPlacementItem(modules: readonly ModuleDir[], settings: readon
     }
   }
   const label = 'TLS files outside the SST';
-  if (found.size === 0) return item('tls-placement', label, 'PASS', `no TLS file inside ${modules.map((m) => m.dir).filter((d, i, all) => all.indexOf(d) === i).join(', ')}`);
+  if (found.size === 0)
+    return item(
+      'tls-placement',
+      label,
+      'PASS',
+      `no TLS file inside ${modules
+        .map((m) => m.dir)
+        .filter((d, i, all) => all.indexOf(d) === i)
+        .join(', ')}`,
+    );
   return item(
     'tls-placement',
     label,

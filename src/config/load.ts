@@ -2,7 +2,14 @@
  * The option files as the SST reads them, for the SST (src/sst/prepare.ts) and for `check`
  * (src/check/config.ts) alike: one reader, one group list, so `check` judges what the SST uses.
  */
-import { mysqldGroups, OptionFiles, optionFileEnv, SST_GROUPS, type OptionFileEnv, type OptionFileSources } from './option-files';
+import {
+  mysqldGroups,
+  OptionFiles,
+  optionFileEnv,
+  SST_GROUPS,
+  type OptionFileEnv,
+  type OptionFileSources,
+} from './option-files';
 import { describeServerVersion, type ServerVersion } from './server-version';
 import type { ConfigLookup } from './tls';
 
@@ -20,7 +27,11 @@ export interface ServerConfig {
 }
 
 /** Throws SstError (exit code as the SST uses it) when a required file is missing or broken. */
-export function loadServerConfig(sources: OptionFileSources, server: ServerVersion, env: OptionFileEnv = optionFileEnv()): ServerConfig {
+export function loadServerConfig(
+  sources: OptionFileSources,
+  server: ServerVersion,
+  env: OptionFileEnv = optionFileEnv(),
+): ServerConfig {
   const options = OptionFiles.load(sources, env);
   const mysqld = mysqldGroups(server.version);
   return {

@@ -87,7 +87,15 @@ export function mysqldGroups(serverVersion?: string): string[] {
   const m = /^(\d+)\.(\d+)/.exec(serverVersion ?? '');
   const v = m ? `-${m[1]}.${m[2]}` : undefined;
   const withVersion = (g: string): string[] => (v ? [g, g + v] : [g]);
-  return ['mysqld', 'server', ...(v ? [`mysqld${v}`] : []), ...withVersion('mariadb'), ...withVersion('mariadbd'), 'client-server', 'galera'];
+  return [
+    'mysqld',
+    'server',
+    ...(v ? [`mysqld${v}`] : []),
+    ...withVersion('mariadb'),
+    ...withVersion('mariadbd'),
+    'client-server',
+    'galera',
+  ];
 }
 
 /** Upstream's group spec (`'--mysqld|sst'`) as group sets for OptionFiles.get(). */
@@ -304,7 +312,10 @@ class Reader {
       } else if (body.startsWith('[')) {
         group = groupName(body, place);
       } else if (group === undefined) {
-        throw new ParseError(Exit.BAD_CONFIG, `Found option without preceding group in config file: ${fromBytes(file)} at line: ${place.line}`);
+        throw new ParseError(
+          Exit.BAD_CONFIG,
+          `Found option without preceding group in config file: ${fromBytes(file)} at line: ${place.line}`,
+        );
       } else {
         this.options.push({ group, text: optionText(body, start > 0) });
       }
@@ -345,7 +356,10 @@ class Reader {
       entries = readdirSync(Buffer.from(dir, 'latin1'), { encoding: 'buffer' });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
-      throw new ParseError(Exit.NOT_FOUND, `Can't read dir of '${fromBytes(name)}' (${code}) in config file: ${fromBytes(place.file)}`);
+      throw new ParseError(
+        Exit.NOT_FOUND,
+        `Can't read dir of '${fromBytes(name)}' (${code}) in config file: ${fromBytes(place.file)}`,
+      );
     }
     const names = entries
       .filter((e) => e.lastIndexOf('.') >= 0 && e.subarray(e.lastIndexOf('.')).toString('latin1') === '.cnf')
@@ -403,7 +417,10 @@ function physicalLines(content: string): string[] {
 function groupName(body: string, place: Place): string {
   const close = body.indexOf(']', 1);
   if (close < 0) {
-    throw new ParseError(Exit.BAD_CONFIG, `Wrong group definition in config file: ${fromBytes(place.file)} at line ${place.line}`);
+    throw new ParseError(
+      Exit.BAD_CONFIG,
+      `Wrong group definition in config file: ${fromBytes(place.file)} at line ${place.line}`,
+    );
   }
   return foldCase(trimEnd(body.slice(1, close)));
 }
@@ -412,7 +429,10 @@ function groupName(body: string, place: Place): string {
 function directiveArgument(rest: string, keyword: string, place: Place): string {
   const arg = trimEnd(rest.slice(skipSpaces(rest, 0)));
   if (arg === '') {
-    throw new ParseError(Exit.BAD_CONFIG, `Wrong '!${keyword}' directive in config file: ${fromBytes(place.file)} at line ${place.line}`);
+    throw new ParseError(
+      Exit.BAD_CONFIG,
+      `Wrong '!${keyword}' directive in config file: ${fromBytes(place.file)} at line ${place.line}`,
+    );
   }
   return arg;
 }

@@ -36,7 +36,9 @@ function refuse(rule: NumberRule, raw: string): SstError {
 
 /** `value` (already read from `raw`) if the rule accepts it; else exit 22 naming the rule's key, `raw` and the range. */
 export function inRange(rule: NumberRule, value: number, raw: string): number {
-  const accepted = (value === 0 && rule.zero !== undefined) || (value >= rule.min && value <= rule.max && (!rule.whole || Number.isInteger(value)));
+  const accepted =
+    (value === 0 && rule.zero !== undefined) ||
+    (value >= rule.min && value <= rule.max && (!rule.whole || Number.isInteger(value)));
   if (!accepted) throw refuse(rule, raw);
   return value;
 }
@@ -55,11 +57,32 @@ export function parseNumber(rule: NumberRule, raw: string): number {
 const DAY = 86_400;
 
 /** Seconds between progress lines: a line a second at most, one a day at least. */
-export const PROGRESS_INTERVAL: NumberRule = { name: 'progress-interval', min: 1, max: DAY, whole: false, zero: 'off', what: 'a number of seconds' };
+export const PROGRESS_INTERVAL: NumberRule = {
+  name: 'progress-interval',
+  min: 1,
+  max: DAY,
+  whole: false,
+  zero: 'off',
+  what: 'a number of seconds',
+};
 
 /** Timeouts: long enough for any FLUSH TABLES WITH READ LOCK, short of a forgotten node. */
-export const SST_INITIAL_TIMEOUT: NumberRule = { name: 'sst-initial-timeout', min: 1, max: 7 * DAY, whole: false, zero: 'off', what: 'a number of seconds' };
-export const SST_IDLE_TIMEOUT: NumberRule = { name: 'sst-idle-timeout', min: 1, max: 7 * DAY, whole: false, zero: 'off', what: 'a number of seconds' };
+export const SST_INITIAL_TIMEOUT: NumberRule = {
+  name: 'sst-initial-timeout',
+  min: 1,
+  max: 7 * DAY,
+  whole: false,
+  zero: 'off',
+  what: 'a number of seconds',
+};
+export const SST_IDLE_TIMEOUT: NumberRule = {
+  name: 'sst-idle-timeout',
+  min: 1,
+  max: 7 * DAY,
+  whole: false,
+  zero: 'off',
+  what: 'a number of seconds',
+};
 
 const RATE_SUFFIX: readonly [number, string][] = [
   [1024 ** 3, 'g'],
@@ -90,7 +113,13 @@ export const RLIMIT: NumberRule = {
 };
 
 /** Parallel streams: more than the joiner serves are cut down to that (MAX_STREAMS), with a note. */
-export const BACKUP_THREADS: NumberRule = { name: 'backup-threads', min: 1, max: 1024, whole: true, what: 'a whole number' };
+export const BACKUP_THREADS: NumberRule = {
+  name: 'backup-threads',
+  min: 1,
+  max: 1024,
+  whole: true,
+  what: 'a whole number',
+};
 
 /** Binary logs sent with a full SST: six digits of binlog sequence number are a million files. */
 export const SST_MAX_BINLOGS: NumberRule = {
@@ -111,10 +140,23 @@ export const PORT: NumberRule = { name: '--port', min: 1, max: 65_535, whole: tr
 export const LOCAL_PORT: NumberRule = { name: '--local-port', min: 0, max: 65_535, whole: true, what: 'a TCP port' };
 
 /** mariadbd passes `%d` of wsrep_debug's switch; anything but 0 lets us print progress lines. */
-export const PROGRESS: NumberRule = { name: '--progress', min: 0, max: 2_147_483_647, whole: true, what: 'a whole number', note: '0 off, any other on' };
+export const PROGRESS: NumberRule = {
+  name: '--progress',
+  min: 0,
+  max: 2_147_483_647,
+  whole: true,
+  what: 'a whole number',
+  note: '0 off, any other on',
+};
 
 /** wsrep_gtid_domain_id's own range in mariadbd; the joiner's server reads it back with strtoul. */
-export const GTID_DOMAIN_ID: NumberRule = { name: '--gtid-domain-id', min: 0, max: 4_294_967_295, whole: true, what: 'a whole number' };
+export const GTID_DOMAIN_ID: NumberRule = {
+  name: '--gtid-domain-id',
+  min: 0,
+  max: 4_294_967_295,
+  whole: true,
+  what: 'a whole number',
+};
 
 /** Every rule, for the documentation and the property tests. */
 export const NUMBER_RULES: readonly NumberRule[] = [

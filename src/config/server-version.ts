@@ -20,7 +20,16 @@
  * Then the datadir's mysql_upgrade_info (written by mariadb-upgrade), then none: only the
  * unversioned groups.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+} from 'node:fs';
 import { posix as path } from 'node:path';
 import { skipShells } from '../proc/ancestors';
 import { findProgram } from '../proc/find-program';
@@ -65,7 +74,12 @@ export const systemIo: ServerVersionIo = {
   stat: (file) =>
     attempt(() => {
       const st = lstatSync(file);
-      return { uid: st.uid, mode: st.mode, kind: st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other', changedMs: Math.max(st.mtimeMs, st.ctimeMs) };
+      return {
+        uid: st.uid,
+        mode: st.mode,
+        kind: st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other',
+        changedMs: Math.max(st.mtimeMs, st.ctimeMs),
+      };
     }),
   uid: process.geteuid?.() ?? 0,
 };
@@ -164,7 +178,8 @@ function fromCommandLine(pid: number, before: string, io: ServerVersionIo): Serv
   // Shown in the log whatever it holds, so no control character of it reaches mariadbd's error log.
   const shown = `argv[0] '${argv0.replace(/[\x00-\x1f\x7f]/g, '?')}' of PID ${pid}`;
   const comm = commOf(io.readFile(`/proc/${pid}/stat`)?.toString('latin1') ?? '');
-  if (comm !== path.basename(argv0).slice(0, COMM_LENGTH)) return refused(`${shown} is not the process's name (${comm ?? 'unknown'})`);
+  if (comm !== path.basename(argv0).slice(0, COMM_LENGTH))
+    return refused(`${shown} is not the process's name (${comm ?? 'unknown'})`);
   let named: string | undefined = argv0;
   if (!argv0.startsWith('/')) {
     if (argv0.includes('/')) return refused(`${shown} is relative to a working directory we cannot see`);
@@ -192,12 +207,14 @@ function untrusted(file: string, io: ServerVersionIo): string | undefined {
   const trustedOwner = (uid: number): boolean => uid === 0 || uid === io.uid;
   const facts = io.stat(file);
   if (facts?.kind !== 'file') return `${file} is not a regular file`;
-  if (!trustedOwner(facts.uid) || (facts.mode & 0o022) !== 0) return `${file} may be written by uid ${facts.uid} or by others than its owner`;
+  if (!trustedOwner(facts.uid) || (facts.mode & 0o022) !== 0)
+    return `${file} may be written by uid ${facts.uid} or by others than its owner`;
   for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
     const d = io.stat(dir);
     if (d?.kind !== 'directory') return `${dir} is not a directory we can see`;
     // A sticky directory lets no one replace another user's entry (the file's own owner is checked above).
-    if (!trustedOwner(d.uid) || ((d.mode & 0o022) !== 0 && (d.mode & 0o1000) === 0)) return `${dir} may be written by uid ${d.uid} or by others than its owner`;
+    if (!trustedOwner(d.uid) || ((d.mode & 0o022) !== 0 && (d.mode & 0o1000) === 0))
+      return `${dir} may be written by uid ${d.uid} or by others than its owner`;
     if (dir === '/') return undefined;
   }
 }
@@ -215,7 +232,8 @@ function changedSince(file: string, pid: number, io: ServerVersionIo): string | 
 /** `check`'s case, with no server to ask: the installed mariadbd (or mysqld), then the datadir. */
 export function installedServerVersion(datadir: string | undefined, io: ServerVersionIo = systemIo): ServerVersion {
   const exe = io.findProgram('mariadbd') ?? io.findProgram('mysqld');
-  const found = exe === undefined ? { source: 'no mariadbd or mysqld installed' } : fromExecutable(io.readFile(exe), exe);
+  const found =
+    exe === undefined ? { source: 'no mariadbd or mysqld installed' } : fromExecutable(io.readFile(exe), exe);
   return found.version !== undefined ? found : fromUpgradeInfo(datadir, found.source, io);
 }
 

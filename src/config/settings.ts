@@ -45,14 +45,20 @@ export interface LayoutEnv {
   INNODB_UNDO_DIR?: string;
 }
 
-const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());
+const nonEmpty = (v: string | undefined): string | undefined =>
+  v === undefined || v.trim() === '' ? undefined : v.trim();
 
 /**
  * Where InnoDB and Aria keep their files, resolved the same way on both roles
  * (10.11's donor forgets to, docs/protocol.md §3.3): mariadbd's command line first, then
  * the environment, then the option files; relative paths are under the datadir.
  */
-export function resolveLayout(args: Pick<SstArgs, 'datadir' | 'mysqld'>, lookup: Lookup, mysqld: readonly string[], env: LayoutEnv): Layout {
+export function resolveLayout(
+  args: Pick<SstArgs, 'datadir' | 'mysqld'>,
+  lookup: Lookup,
+  mysqld: readonly string[],
+  env: LayoutEnv,
+): Layout {
   const datadir = args.datadir;
   const pick = (override: string | undefined, envValue: string | undefined, key: string): string => {
     const value = nonEmpty(override) ?? nonEmpty(envValue) ?? nonEmpty(lookup([mysqld], key));
@@ -79,7 +85,8 @@ export function resolveBinlog(args: SstArgs, lookup: Lookup, mysqld: readonly st
   const indexName = nonEmpty(args.binlogIndex) ?? nonEmpty(lookup([mysqld], 'log-bin-index'));
   const basenameOpt = nonEmpty(args.logBasename) ?? nonEmpty(lookup([mysqld], 'log-basename'));
   // Only an explicit index name may carry its own extension; derived ones always get `.index`.
-  const index = indexName !== undefined ? withIndexExtension(indexName) : `${basenameOpt ? `${basenameOpt}-bin` : binlog}.index`;
+  const index =
+    indexName !== undefined ? withIndexExtension(indexName) : `${basenameOpt ? `${basenameOpt}-bin` : binlog}.index`;
   return {
     dir: path.resolve(args.datadir, path.dirname(binlog)),
     indexPrefix: path.dirname(binlog),
@@ -98,7 +105,12 @@ export function resolveMaxBinlogs(lookup: Lookup, mysqld: readonly string[]): nu
  * Parallel rsync streams of the queue: `backup-threads`, else the CPU count, never more than the joiner's
  * listener serves at once (MAX_STREAMS). `note` tells the operator when the setting is cut down.
  */
-export function resolveBackupThreads(lookup: Lookup, mysqld: readonly string[], cpus: number, note: (message: string) => void = log.info): number {
+export function resolveBackupThreads(
+  lookup: Lookup,
+  mysqld: readonly string[],
+  cpus: number,
+  note: (message: string) => void = log.info,
+): number {
   const raw = nonEmpty(lookup([mysqld, ['sst']], 'backup-threads'));
   if (raw === undefined) return Math.min(MAX_STREAMS, Math.max(1, cpus));
   const n = parseNumber(BACKUP_THREADS, raw);
@@ -138,7 +150,8 @@ const RATE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 10
 export function parseRate(raw: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b?)?$/i.exec(raw.trim());
   const unit = m ? RATE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new SstError(Exit.BAD_CONFIG, `rlimit=${raw}: must be ${describeRule(RLIMIT)}, as for mariabackup`);
+  if (!m || unit === undefined)
+    throw new SstError(Exit.BAD_CONFIG, `rlimit=${raw}: must be ${describeRule(RLIMIT)}, as for mariabackup`);
   // Checked before rounding: only a written 0 is "no limit", 0.5 (bytes) is a rate too small to use.
   return Math.floor(inRange(RLIMIT, Number(m[1]) * unit, raw));
 }

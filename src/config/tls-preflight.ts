@@ -329,13 +329,19 @@ interface ChainResult {
 }
 
 /** Like `openssl verify -CAfile ca -untrusted cert cert`: intermediates may come from our certificate file. */
-function buildChain(leaf: X509Certificate, untrusted: readonly X509Certificate[], anchors: readonly TrustAnchor[]): ChainResult | undefined {
+function buildChain(
+  leaf: X509Certificate,
+  untrusted: readonly X509Certificate[],
+  anchors: readonly TrustAnchor[],
+): ChainResult | undefined {
   const intermediates: X509Certificate[] = [];
   let current = leaf;
   for (let depth = 0; depth < MAX_CHAIN_DEPTH; depth++) {
     const anchor = anchorFor(current, anchors);
     if (anchor !== undefined) return { anchor, intermediates };
-    const next = untrusted.find((c) => !intermediates.includes(c) && !c.raw.equals(current.raw) && signedBy(current, c));
+    const next = untrusted.find(
+      (c) => !intermediates.includes(c) && !c.raw.equals(current.raw) && signedBy(current, c),
+    );
     if (next === undefined) return undefined;
     intermediates.push(next);
     current = next;
@@ -344,7 +350,10 @@ function buildChain(leaf: X509Certificate, untrusted: readonly X509Certificate[]
 }
 
 function notIssuedByCa(leaf: X509Certificate, settings: TlsSettings, anchors: readonly TrustAnchor[]): SstError {
-  const where = [settings.caFile && `CA file '${settings.caFile}'`, settings.caPath && `CA directory '${settings.caPath}'`]
+  const where = [
+    settings.caFile && `CA file '${settings.caFile}'`,
+    settings.caPath && `CA directory '${settings.caPath}'`,
+  ]
     .filter(Boolean)
     .join(' and ');
   return new SstError(
@@ -381,7 +390,9 @@ function checkDates(cert: X509Certificate, what: string, now: Date, warnings: st
   }
   const daysLeft = Math.floor((to.getTime() - now.getTime()) / DAY_MS);
   if (daysLeft < EXPIRY_WARNING_DAYS) {
-    warnings.push(`${what} expires on ${to.toISOString()} (in ${daysLeft} days): renew it before it breaks state transfers.`);
+    warnings.push(
+      `${what} expires on ${to.toISOString()} (in ${daysLeft} days): renew it before it breaks state transfers.`,
+    );
   }
 }
 
@@ -403,11 +414,21 @@ function verifyIssuer(
   if (chain === undefined) throw notIssuedByCa(leaf, settings, anchors);
 
   for (const c of chain.intermediates) {
-    checkDates(c, `The intermediate certificate '${describeDn(c.subject)}' in '${settings.cert}'`, now, result.warnings);
+    checkDates(
+      c,
+      `The intermediate certificate '${describeDn(c.subject)}' in '${settings.cert}'`,
+      now,
+      result.warnings,
+    );
   }
   // A trusted copy of our own certificate had its dates checked already.
   if (!chain.anchor.cert.raw.equals(leaf.raw)) {
-    checkDates(chain.anchor.cert, `The CA certificate '${describeDn(chain.anchor.cert.subject)}' in ${chain.anchor.origin}`, now, result.warnings);
+    checkDates(
+      chain.anchor.cert,
+      `The CA certificate '${describeDn(chain.anchor.cert.subject)}' in ${chain.anchor.origin}`,
+      now,
+      result.warnings,
+    );
   }
   if (!chain.anchor.hashNamed) {
     result.warnings.push(

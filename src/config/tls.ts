@@ -310,7 +310,9 @@ export function resolveTls(
   const byMode = modeNotes(parsed, cas.caFile !== undefined || cas.caPath !== undefined, role);
   const keyNotes =
     material.key === undefined
-      ? [`No private key option set: the key is expected in ${material.cert.option}='${material.cert.value}' (key+certificate bundle).`]
+      ? [
+          `No private key option set: the key is expected in ${material.cert.option}='${material.cert.value}' (key+certificate bundle).`,
+        ]
       : [];
 
   const settings: TlsSettings = {

@@ -211,7 +211,10 @@ export function formatHostPort(h: HostPort): string {
  * Undefined for anything that is not an IP address.
  */
 export function canonicalIp(text: string): string | undefined {
-  const bare = text.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
+  const bare = text
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/%.*$/, '');
   const kind = isIpLiteral(bare);
   if (kind === 4) return bare;
   if (kind === 0) return undefined;

@@ -16,7 +16,11 @@ export interface PortBusy {
 }
 
 /** Undefined when the port is free; `bindHost` undefined means all interfaces, as for a joiner behind NAT. */
-export async function probeListenPort(port: number, bindHost: string | undefined, ipv6: boolean): Promise<PortBusy | undefined> {
+export async function probeListenPort(
+  port: number,
+  bindHost: string | undefined,
+  ipv6: boolean,
+): Promise<PortBusy | undefined> {
   const host = bindHost ?? (ipv6 ? '::' : '0.0.0.0');
   const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
     const probe = createServer();

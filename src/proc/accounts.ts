@@ -52,7 +52,14 @@ export function parseGroup(text: string): GroupEntry[] {
     const f = line.split(':');
     const gid = numeric(f[2]);
     if (!f[0] || gid === undefined) continue;
-    out.push({ name: f[0], gid, members: (f[3] ?? '').split(',').map((m) => m.trim()).filter((m) => m !== '') });
+    out.push({
+      name: f[0],
+      gid,
+      members: (f[3] ?? '')
+        .split(',')
+        .map((m) => m.trim())
+        .filter((m) => m !== ''),
+    });
   }
   return out;
 }
@@ -61,7 +68,11 @@ export function parseGroup(text: string): GroupEntry[] {
  * The ids mariadbd gets for `user=` (default `mysql`). Like mariadbd's my_check_user(), a name
  * is looked up first and an all-digit value is then taken as a uid, which must exist too.
  */
-export function resolveIdentity(user: string, passwd: readonly PasswdEntry[], groups: readonly GroupEntry[]): Identity | undefined {
+export function resolveIdentity(
+  user: string,
+  passwd: readonly PasswdEntry[],
+  groups: readonly GroupEntry[],
+): Identity | undefined {
   const byName = passwd.find((p) => p.name === user);
   const uid = numeric(user);
   const entry = byName ?? (uid === undefined ? undefined : passwd.find((p) => p.uid === uid));

@@ -93,7 +93,10 @@ export function restartWithoutRuntimeVariables(host: RestartHost): void {
   try {
     host.checkExecutable(host.execPath);
   } catch (error) {
-    throw new SstError(Exit.FAILED, `${why}: ${host.execPath}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new SstError(
+      Exit.FAILED,
+      `${why}: ${host.execPath}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   if (present.includes('NODE_V8_COVERAGE')) host.stopCoverage();
   host.execve(host.execPath, [host.argv0, ...host.args], withoutRuntimeVariables(host.env));

@@ -35,13 +35,20 @@ export function descendantsIn(table: readonly ProcessEntry[], pid: number): Proc
  * kernel's per-thread `children` lists cost a few reads where a whole /proc scan costs
  * milliseconds on a busy server. Kernels built without those lists get the scan.
  */
-export function descendants(pid: number, read: ProcRead = readProc, scan: () => ProcessEntry[] = processTable): ProcessEntry[] {
+export function descendants(
+  pid: number,
+  read: ProcRead = readProc,
+  scan: () => ProcessEntry[] = processTable,
+): ProcessEntry[] {
   if (read(`/proc/${pid}/task/${pid}/children`) === undefined) return descendantsIn(scan(), pid);
   const out: ProcessEntry[] = [];
   const queue = [pid];
   for (let parent = queue.shift(); parent !== undefined; parent = queue.shift()) {
     // Our children are single-threaded: the main thread's list is the process's.
-    for (const child of (read(`/proc/${parent}/task/${parent}/children`) ?? '').split(' ').filter(Boolean).map(Number)) {
+    for (const child of (read(`/proc/${parent}/task/${parent}/children`) ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .map(Number)) {
       const stat = read(`/proc/${child}/stat`);
       const entry = stat === undefined ? undefined : parseStat(child, stat);
       if (entry === undefined || entry.zombie) continue;

@@ -38,7 +38,12 @@ export function processesCarrying(tag: string, except: number): number[] {
 }
 
 /** The guard process: waits for EOF on `input`, then kills what `scan` finds, then runs `cleanup`. */
-export function runGuard(input: NodeJS.ReadableStream, scan: () => number[], kill: (pid: number) => void, cleanup: () => void = () => undefined): Promise<number> {
+export function runGuard(
+  input: NodeJS.ReadableStream,
+  scan: () => number[],
+  kill: (pid: number) => void,
+  cleanup: () => void = () => undefined,
+): Promise<number> {
   return new Promise((resolve) => {
     input.on('data', () => undefined);
     input.once('close', () => {
@@ -61,7 +66,9 @@ export function privateDirCleanup(dir: string | undefined): () => void {
 
 /** How to start this program again: the single executable itself, or Node with the script. */
 export function selfCommand(): { command: string; args: string[] } {
-  return isSea() || process.argv[1] === undefined ? { command: process.execPath, args: [] } : { command: process.execPath, args: [process.argv[1]] };
+  return isSea() || process.argv[1] === undefined
+    ? { command: process.execPath, args: [] }
+    : { command: process.execPath, args: [process.argv[1]] };
 }
 
 /** Starts the guard for `tag` (and our private directory); our end of its pipe stays open, unwritten, until we exit. */
@@ -69,7 +76,9 @@ export function startGuard(tag: string, privateDir?: string): void {
   const self = selfCommand();
   const args = [...self.args, GUARD_COMMAND, tag, ...(privateDir === undefined ? [] : [privateDir])];
   const child = spawn(self.command, args, { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
-  child.on('error', (e) => log.warn(`could not start the guard that ends our children should we be killed: ${e.message}`));
+  child.on('error', (e) =>
+    log.warn(`could not start the guard that ends our children should we be killed: ${e.message}`),
+  );
   child.unref();
   (child.stdin as { unref?: () => void } | null)?.unref?.();
 }

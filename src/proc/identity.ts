@@ -54,11 +54,27 @@ export function viewProcess(pid: number): ProcView {
   const stat = attempt(() => readFileSync(`/proc/${pid}/stat`, 'latin1'));
   const startTime = stat === undefined ? undefined : startTimeOf(stat);
   if (startTime === undefined) return { argv: [] };
-  const argv = (attempt(() => readFileSync(`/proc/${pid}/cmdline`, 'utf8')) ?? '').split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+  const argv = (attempt(() => readFileSync(`/proc/${pid}/cmdline`, 'utf8')) ?? '')
+    .split('\0')
+    .filter((a, i, all) => a !== '' || i < all.length - 1);
   const environ = attempt(() => readFileSync(`/proc/${pid}/environ`, 'utf8'));
-  const env = environ === undefined ? undefined : new Map(environ.split('\0').filter((e) => e.includes('=')).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  const env =
+    environ === undefined
+      ? undefined
+      : new Map(
+          environ
+            .split('\0')
+            .filter((e) => e.includes('='))
+            .map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+        );
   const status = attempt(() => readFileSync(`/proc/${pid}/status`, 'latin1'));
-  return { startTime, argv, exe: attempt(() => readlinkSync(`/proc/${pid}/exe`)), uids: status === undefined ? undefined : uidsOf(status), env };
+  return {
+    startTime,
+    argv,
+    exe: attempt(() => readlinkSync(`/proc/${pid}/exe`)),
+    uids: status === undefined ? undefined : uidsOf(status),
+    env,
+  };
 }
 
 /** The four uids of the `Uid:` line of /proc/<pid>/status. */
@@ -136,7 +152,13 @@ export type ListenerVerdict = 'serving' | 'orphan' | 'gone' | 'someone-else';
 export function judgeListener(view: ProcView, owner: (pid: number) => ProcView, uid: number): ListenerVerdict {
   if (view.startTime === undefined) return 'gone';
   const exe = executable(view);
-  if (!runsAs(view, uid) || exe === undefined || !path.basename(exe).startsWith('socat') || listenerPrivateDir(view) === undefined) return 'someone-else';
+  if (
+    !runsAs(view, uid) ||
+    exe === undefined ||
+    !path.basename(exe).startsWith('socat') ||
+    listenerPrivateDir(view) === undefined
+  )
+    return 'someone-else';
   const tag = view.env?.get(OWNER_ENV);
   const recorded = tag === undefined ? undefined : parseIdentity(tag);
   if (recorded === undefined || recorded.startTime === undefined) return 'someone-else';
@@ -151,7 +173,17 @@ export function judgeListener(view: ProcView, owner: (pid: number) => ProcView, 
  */
 export function listenerPrivateDir(view: ProcView): string | undefined {
   const [, b, size, listen, exec, ...rest] = view.argv;
-  if (b !== '-b' || !/^\d+$/.test(size ?? '') || !listen?.startsWith('OPENSSL-LISTEN:') || exec === undefined || rest.length > 0) return undefined;
-  const m = /^EXEC:(?:[^\\ ]|\\.)+\\ --server\\ --daemon\\ --config=(\/[A-Za-z0-9_./-]*\/wsrep_sst_rsync_tunnel\.[A-Za-z0-9]{6})\/rsyncd\.conf\\ \.$/.exec(exec);
+  if (
+    b !== '-b' ||
+    !/^\d+$/.test(size ?? '') ||
+    !listen?.startsWith('OPENSSL-LISTEN:') ||
+    exec === undefined ||
+    rest.length > 0
+  )
+    return undefined;
+  const m =
+    /^EXEC:(?:[^\\ ]|\\.)+\\ --server\\ --daemon\\ --config=(\/[A-Za-z0-9_./-]*\/wsrep_sst_rsync_tunnel\.[A-Za-z0-9]{6})\/rsyncd\.conf\\ \.$/.exec(
+      exec,
+    );
   return m?.[1];
 }

@@ -61,7 +61,10 @@ export class ByteMeter {
  * rsync receivers (descendants.ts): a daemon relays every byte to the receiver it forks, so
  * counting both would count the data twice.
  */
-export function writesOf(processes: readonly Pick<ProcessEntry, 'pid'>[], read: (pid: number) => IoCounts | undefined = readIo): Map<number, number> {
+export function writesOf(
+  processes: readonly Pick<ProcessEntry, 'pid'>[],
+  read: (pid: number) => IoCounts | undefined = readIo,
+): Map<number, number> {
   const out = new Map<number, number>();
   for (const { pid } of processes) {
     const io = read(pid);

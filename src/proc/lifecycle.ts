@@ -75,7 +75,9 @@ export class Lifecycle {
     this.host = options.process ?? hostProcess;
     this.clock = options.clock ?? systemClock;
     for (const signal of Object.keys(EXIT_ON_SIGNAL) as NodeJS.Signals[]) {
-      this.hook(signal, () => this.abort(new SstError(EXIT_ON_SIGNAL[signal] ?? Exit.ABORTED, `Received ${signal}: aborting the SST.`)));
+      this.hook(signal, () =>
+        this.abort(new SstError(EXIT_ON_SIGNAL[signal] ?? Exit.ABORTED, `Received ${signal}: aborting the SST.`)),
+      );
     }
     this.hook('exit', () => this.supervisor.killAllNow());
   }

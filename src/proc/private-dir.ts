@@ -9,7 +9,17 @@
  * created. Its entries are then removed through a handle on it (/proc/self/fd, as unlinkat
  * would), so a path swapped for a link meanwhile cannot send the removal elsewhere.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdtempSync, openSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmdirSync,
+  unlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { posix as path } from 'node:path';
 import { Exit, SstError } from '../errors';
@@ -40,7 +50,9 @@ export function privateBase(tmp: string = tmpdir()): string {
 
 /** Pure: named like a private directory of ours, directly in `base`. */
 export function isPrivateDirPath(dir: string, base: string): boolean {
-  return path.isAbsolute(dir) && path.normalize(dir) === dir && path.dirname(dir) === base && NAME.test(path.basename(dir));
+  return (
+    path.isAbsolute(dir) && path.normalize(dir) === dir && path.dirname(dir) === base && NAME.test(path.basename(dir))
+  );
 }
 
 export function ownerHere(identity?: DirIdentity): PrivateDirOwner {
@@ -86,14 +98,19 @@ function emptyThrough(fd: number): void {
 
 /** Removes `dir` if it is provably a private directory of `owner`'s; says why not otherwise. */
 export function removePrivateDir(dir: string, owner: PrivateDirOwner): Removal {
-  if (!isPrivateDirPath(dir, owner.base)) return { removed: false, gone: false, why: `not a private directory of ours directly in ${owner.base}` };
+  if (!isPrivateDirPath(dir, owner.base))
+    return { removed: false, gone: false, why: `not a private directory of ours directly in ${owner.base}` };
   let fd: number;
   try {
     fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   } catch (e) {
     const code = errnoCode(e);
     if (code === 'ENOENT') return { removed: false, gone: true, why: 'already gone' };
-    return { removed: false, gone: false, why: code === 'ELOOP' || code === 'ENOTDIR' ? 'a symbolic link or not a directory' : (e as Error).message };
+    return {
+      removed: false,
+      gone: false,
+      why: code === 'ELOOP' || code === 'ENOTDIR' ? 'a symbolic link or not a directory' : (e as Error).message,
+    };
   }
   try {
     const st = fstatSync(fd);
@@ -104,7 +121,8 @@ export function removePrivateDir(dir: string, owner: PrivateDirOwner): Removal {
     emptyThrough(fd);
     // The name still leads to the directory we emptied: rmdir removes only an empty one anyway.
     const now = dirIdentity(dir);
-    if (now?.dev !== st.dev || now.ino !== st.ino) return { removed: false, gone: false, why: 'replaced while being emptied' };
+    if (now?.dev !== st.dev || now.ino !== st.ino)
+      return { removed: false, gone: false, why: 'replaced while being emptied' };
     rmdirSync(dir);
     return { removed: true };
   } catch (e) {

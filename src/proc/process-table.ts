@@ -36,7 +36,10 @@ export function processTable(): ProcessEntry[] {
 }
 
 /** Live children of `pid`, each with whether it has a live child of its own. */
-export function childrenWithChildren(table: readonly ProcessEntry[], pid: number): { pid: number; hasChild: boolean }[] {
+export function childrenWithChildren(
+  table: readonly ProcessEntry[],
+  pid: number,
+): { pid: number; hasChild: boolean }[] {
   const live = table.filter((p) => !p.zombie);
   const parents = new Set(live.map((p) => p.ppid));
   return live.filter((p) => p.ppid === pid).map((p) => ({ pid: p.pid, hasChild: parents.has(p.pid) }));

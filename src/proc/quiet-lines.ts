@@ -45,7 +45,9 @@ export class QuietLines {
 
   /** Counts whose interval has passed, each reported once and started again. */
   due(now: number): string[] {
-    return [...this.floods.values()].filter((f) => f.count > 0 && now - f.since >= f.everyMs).map((f) => this.report(f, now));
+    return [...this.floods.values()]
+      .filter((f) => f.count > 0 && now - f.since >= f.everyMs)
+      .map((f) => this.report(f, now));
   }
 
   /** At the end: every count not reported yet. */

@@ -54,7 +54,11 @@ export function socketInodesOf(pid: number): Set<number> {
 }
 
 export function listenInodesOnPort(port: number): Set<number> {
-  return new Set(listeningSockets().filter((s) => s.port === port).map((s) => s.inode));
+  return new Set(
+    listeningSockets()
+      .filter((s) => s.port === port)
+      .map((s) => s.inode),
+  );
 }
 
 /** True when `pid` itself holds a socket listening on `port`. */
@@ -99,4 +103,3 @@ export function portOwners(port: number): PortOwner[] {
   }
   return owners;
 }
-

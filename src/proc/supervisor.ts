@@ -230,7 +230,11 @@ export class Supervisor {
 
   private async stopGroup(pgid: number): Promise<void> {
     if (!this.groups.has(pgid)) return;
-    if (this.system.hasLiveMembers(pgid) && this.terminate(pgid) && !(await waitGroupGone(this.system, pgid, TERM_GRACE_MS))) {
+    if (
+      this.system.hasLiveMembers(pgid) &&
+      this.terminate(pgid) &&
+      !(await waitGroupGone(this.system, pgid, TERM_GRACE_MS))
+    ) {
       log.warn(`process group ${pgid} ignored SIGTERM for ${TERM_GRACE_MS / 1000} s; sending SIGKILL`);
       this.system.signal(pgid, 'SIGKILL');
       await waitGroupGone(this.system, pgid, KILL_GRACE_MS);

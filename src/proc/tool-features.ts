@@ -77,8 +77,10 @@ export function rsyncFeatures(version: string): RsyncFeatures {
 export function describeFeatures(s: SocatFeatures, r: RsyncFeatures): string | undefined {
   const notes: string[] = [];
   if (!s.noSni) notes.push(`socat ${s.version} has no nosni option: VERIFY_CA is expressed with an empty commonname`);
-  if (!s.checksIpSan) notes.push(`socat ${s.version} checks only a certificate's CN, not its subjectAltName IP entries`);
-  if (r.refusesForeignSymlinks) notes.push(`rsync ${r.version} refuses module paths through symlinks owned by other users`);
+  if (!s.checksIpSan)
+    notes.push(`socat ${s.version} checks only a certificate's CN, not its subjectAltName IP entries`);
+  if (r.refusesForeignSymlinks)
+    notes.push(`rsync ${r.version} refuses module paths through symlinks owned by other users`);
   return notes.length > 0 ? `tool features: ${notes.join('; ')}` : undefined;
 }
 

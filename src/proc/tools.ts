@@ -68,7 +68,11 @@ export function locateSocat(envPath = process.env.PATH): SocatTool {
   const text = versionText(path, '-V');
   const version = firstMatch(text, /socat version (\S+)/);
   if (!socatHasOpenssl(text)) {
-    throw new ToolError('socat', 'unusable', `socat ${version} (${path}) was built without OpenSSL: it cannot carry an encrypted SST`);
+    throw new ToolError(
+      'socat',
+      'unusable',
+      `socat ${version} (${path}) was built without OpenSSL: it cannot carry an encrypted SST`,
+    );
   }
   // `-hhh` lists every option socat knows: a backported `nosni` shows there, whatever the version.
   return { path, version, features: socatFeatures(version, versionText(path, '-hhh')) };

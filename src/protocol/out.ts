@@ -12,10 +12,16 @@ export type Role = keyof typeof LINE_LIMIT;
 
 export function checkProtocolLine(role: Role, line: string): void {
   if (/[\r\n\0]/.test(line)) {
-    throw new SstError(Exit.FAILED, `internal error: protocol line contains a control character: ${JSON.stringify(line)}`);
+    throw new SstError(
+      Exit.FAILED,
+      `internal error: protocol line contains a control character: ${JSON.stringify(line)}`,
+    );
   }
   if (Buffer.byteLength(line) > LINE_LIMIT[role]) {
-    throw new SstError(Exit.FAILED, `internal error: protocol line longer than ${LINE_LIMIT[role]} bytes for the ${role}`);
+    throw new SstError(
+      Exit.FAILED,
+      `internal error: protocol line longer than ${LINE_LIMIT[role]} bytes for the ${role}`,
+    );
   }
 }
 

@@ -59,7 +59,11 @@ export interface OwnPaths {
 export function renderOwnExcludes(own: OwnPaths): string {
   const all = [...own.layoutDirs, ...own.files, ...own.trees];
   const bad = all.find((p) => /[\n\r]/.test(p));
-  if (bad !== undefined) throw new SstError(Exit.UNSAFE_VALUE, `path cannot be written into an rsync exclude file (newline): ${JSON.stringify(bad)}`);
+  if (bad !== undefined)
+    throw new SstError(
+      Exit.UNSAFE_VALUE,
+      `path cannot be written into an rsync exclude file (newline): ${JSON.stringify(bad)}`,
+    );
   const lines = [
     ...own.layoutDirs.map((d) => `/${literalPattern(`${d}/${KEEP_FILE}`)}`),
     ...own.files.map((f) => `/${literalPattern(f)}`),
@@ -78,13 +82,22 @@ export function renderOwnExcludes(own: OwnPaths): string {
  */
 export function rsyncdValue(value: string): string {
   if (/[\n\r\0]/.test(value) || value !== value.trim()) {
-    throw new SstError(Exit.UNSAFE_VALUE, `path cannot be written into rsyncd.conf (newline or leading/trailing blank): ${JSON.stringify(value)}`);
+    throw new SstError(
+      Exit.UNSAFE_VALUE,
+      `path cannot be written into rsyncd.conf (newline or leading/trailing blank): ${JSON.stringify(value)}`,
+    );
   }
   if (value.endsWith('\\')) {
-    throw new SstError(Exit.UNSAFE_VALUE, `path cannot be written into rsyncd.conf (rsync would read its trailing backslash as a line continuation): ${JSON.stringify(value)}`);
+    throw new SstError(
+      Exit.UNSAFE_VALUE,
+      `path cannot be written into rsyncd.conf (rsync would read its trailing backslash as a line continuation): ${JSON.stringify(value)}`,
+    );
   }
   if (/%[A-Z][^%]*%/.test(value)) {
-    throw new SstError(Exit.UNSAFE_VALUE, `path cannot be written into rsyncd.conf (rsync would expand the %VAR% in it): ${JSON.stringify(value)}`);
+    throw new SstError(
+      Exit.UNSAFE_VALUE,
+      `path cannot be written into rsyncd.conf (rsync would expand the %VAR% in it): ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -172,7 +185,10 @@ function module(name: string, path: string, extra: string[] = []): string[] {
  * not apply. rsync reads `include` before `exclude`; a hidden name is also safe from --delete.
  */
 function engineModule(pass: EnginePass, path: string): string[] {
-  return module(MODULES[pass], path, [`include = ${ENGINE_FILES[pass].patterns.map((p) => `/${p}`).join(' ')}`, 'exclude = /*']);
+  return module(MODULES[pass], path, [
+    `include = ${ENGINE_FILES[pass].patterns.map((p) => `/${p}`).join(' ')}`,
+    'exclude = /*',
+  ]);
 }
 
 /** The rsyncd secrets file: one user, the per-SST secret. */

@@ -12,7 +12,14 @@ const TLS_PATTERNS = [
   /alert (unknown ca|bad certificate|certificate unknown|certificate expired|handshake failure|decrypt error|access denied)/i,
   /SSL_connect\(\)/,
 ];
-const UNREACHABLE_PATTERNS = [/Connection refused/i, /No route to host/i, /Network is unreachable/i, /Name or service not known/i, /Connection timed out/i, /Temporary failure in name resolution/i];
+const UNREACHABLE_PATTERNS = [
+  /Connection refused/i,
+  /No route to host/i,
+  /Network is unreachable/i,
+  /Name or service not known/i,
+  /Connection timed out/i,
+  /Temporary failure in name resolution/i,
+];
 
 const AUTH_FAILED = /@ERROR: auth failed/;
 const BROKEN_CONNECTION = /Connection reset by peer|Broken pipe/i;
@@ -30,14 +37,27 @@ function reason(lines: readonly string[], patterns: readonly RegExp[]): string {
  * docs/protocol.md §7.23): socat's own stderr comes through rsync's, so TLS and
  * reachability failures are told apart from rsync's protocol errors.
  */
-export function classifyRsyncFailure(pass: string, rc: number | null, signal: string | null, stderr: readonly string[], firstPass: boolean): SstError {
+export function classifyRsyncFailure(
+  pass: string,
+  rc: number | null,
+  signal: string | null,
+  stderr: readonly string[],
+  firstPass: boolean,
+): SstError {
   if (stderr.some((l) => TLS_PATTERNS.some((p) => p.test(l)))) {
     const why = reason(stderr, TLS_PATTERNS);
-    const kind = NAME_MISMATCH.test(why) ? 'peer-name-mismatch' : CHAIN_UNVERIFIED.test(why) ? 'peer-chain-unverified' : undefined;
+    const kind = NAME_MISMATCH.test(why)
+      ? 'peer-name-mismatch'
+      : CHAIN_UNVERIFIED.test(why)
+        ? 'peer-chain-unverified'
+        : undefined;
     return new SstError(Exit.TLS_VERIFY, `TLS verification failed in ${pass}: ${why}`, kind);
   }
   if (stderr.some((l) => AUTH_FAILED.test(l))) {
-    return new SstError(Exit.TLS_VERIFY, `the joiner refused our per-SST secret in ${pass} (${reason(stderr, [AUTH_FAILED])}): this donor was not the one the joiner asked for`);
+    return new SstError(
+      Exit.TLS_VERIFY,
+      `the joiner refused our per-SST secret in ${pass} (${reason(stderr, [AUTH_FAILED])}): this donor was not the one the joiner asked for`,
+    );
   }
   if (stderr.some((l) => UNREACHABLE_PATTERNS.some((p) => p.test(l)))) {
     return new SstError(Exit.UNREACHABLE, `joiner unreachable in ${pass}: ${reason(stderr, UNREACHABLE_PATTERNS)}`);
@@ -45,12 +65,19 @@ export function classifyRsyncFailure(pass: string, rc: number | null, signal: st
   const status = signal ? `killed by ${signal}` : `rsync returned code ${rc}`;
   // rsync says 12 ("protocol data stream") for a tunnel that broke as well as for a version mismatch.
   if (stderr.some((l) => BROKEN_CONNECTION.test(l))) {
-    return new SstError(Exit.FAILED, `the connection to the joiner broke in ${pass} (${status}): ${reason(stderr, [BROKEN_CONNECTION])}`);
+    return new SstError(
+      Exit.FAILED,
+      `the connection to the joiner broke in ${pass} (${status}): ${reason(stderr, [BROKEN_CONNECTION])}`,
+    );
   }
   if (firstPass && rc === 12) {
-    return new SstError(Exit.PROTOCOL, `rsync server on the other end has incompatible protocol (${pass}, ${status}). Make sure you have the same version of rsync on all nodes.`);
+    return new SstError(
+      Exit.PROTOCOL,
+      `rsync server on the other end has incompatible protocol (${pass}, ${status}). Make sure you have the same version of rsync on all nodes.`,
+    );
   }
-  if (firstPass && rc === 22) return new SstError(Exit.NO_MEMORY, `rsync could not allocate memory in ${pass} (${status})`);
+  if (firstPass && rc === 22)
+    return new SstError(Exit.NO_MEMORY, `rsync could not allocate memory in ${pass} (${status})`);
   const detail = stderr.length ? `: ${reason(stderr, [DAEMON_ERROR])}` : '';
   return new SstError(Exit.FAILED, `${pass} failed, ${status}${detail}`);
 }

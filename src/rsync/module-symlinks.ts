@@ -23,7 +23,10 @@ const MAX_LINKS = 40;
 
 /** The first symlink on the way to `dir` (following links as chdir does) whose owner is not in `owners`. */
 export function foreignSymlink(dir: string, owners: readonly number[], fs: LinkFs): ForeignLink | undefined {
-  const pending = path.resolve(dir).split('/').filter((c) => c !== '');
+  const pending = path
+    .resolve(dir)
+    .split('/')
+    .filter((c) => c !== '');
   let at = '/';
   let links = 0;
   while (pending.length > 0) {

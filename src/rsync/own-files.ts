@@ -17,8 +17,14 @@ function real(p: string): string {
  * inside when either view puts it there.
  */
 export function pathsInside(datadir: string, paths: readonly string[]): string[] {
-  const written = insideDatadir(path.resolve(datadir), paths.map((p) => path.resolve(datadir, p)));
-  const resolved = insideDatadir(real(datadir), paths.map((p) => real(path.resolve(datadir, p))));
+  const written = insideDatadir(
+    path.resolve(datadir),
+    paths.map((p) => path.resolve(datadir, p)),
+  );
+  const resolved = insideDatadir(
+    real(datadir),
+    paths.map((p) => real(path.resolve(datadir, p))),
+  );
   return [...new Set([...written, ...resolved])].sort();
 }
 

@@ -14,7 +14,14 @@ export const COMMON_FLAGS = [
 ] as const;
 
 /** Top-level entries that are never database directories (docs/protocol.md §7.32). */
-export const EXCLUDED_TOP_LEVEL = ['lost+found', '.zfs', '.snapshot', '.fseventsd', '.Trashes', BINLOG_STAGING] as const;
+export const EXCLUDED_TOP_LEVEL = [
+  'lost+found',
+  '.zfs',
+  '.snapshot',
+  '.fseventsd',
+  '.Trashes',
+  BINLOG_STAGING,
+] as const;
 
 export interface Pass {
   /** Named in logs and in the error that ends a failed transfer. */
@@ -113,7 +120,14 @@ function onlyFiles(pass: EnginePass, source: string, target: string, bytes: numb
     name,
     first: false,
     bytes,
-    args: [...COMMON_FLAGS, '--dirs', '--delete', ...filters([...patterns.map((p) => `+ /${p}`), '- **']), slash(source), target],
+    args: [
+      ...COMMON_FLAGS,
+      '--dirs',
+      '--delete',
+      ...filters([...patterns.map((p) => `+ /${p}`), '- **']),
+      slash(source),
+      target,
+    ],
   };
 }
 
@@ -218,10 +232,20 @@ export function transferPlan(input: PlanInput): { structure: Pass[]; queue: Pass
       name: 'binary logs',
       first: false,
       bytes: input.binlogBytes ?? 0,
-      args: [...COMMON_FLAGS, ...input.binlogs, ...(input.binlogList ? [input.binlogList] : []), `${url(MODULES.binlog)}/`],
+      args: [
+        ...COMMON_FLAGS,
+        ...input.binlogs,
+        ...(input.binlogList ? [input.binlogList] : []),
+        `${url(MODULES.binlog)}/`,
+      ],
     });
   }
-  const engineDirs: Record<EnginePass, string> = { dataHome: input.dataHome, logDir: input.logDir, undoDir: input.undoDir, ariaLog: input.ariaLog };
+  const engineDirs: Record<EnginePass, string> = {
+    dataHome: input.dataHome,
+    logDir: input.logDir,
+    undoDir: input.undoDir,
+    ariaLog: input.ariaLog,
+  };
   for (const pass of Object.keys(ENGINE_FILES) as EnginePass[]) {
     queue.push(onlyFiles(pass, engineDirs[pass], url(MODULES[pass]), input.engineBytes?.[pass] ?? 0));
   }
@@ -261,7 +285,13 @@ function structurePasses(input: PlanInput, dataUrl: string): Pass[] {
         name: `pass 1 (directories and deletions in '${db}')`,
         first: false,
         bytes: 0,
-        args: [...COMMON_FLAGS, ...STRUCTURE_FLAGS, ...filters(keptBelow(kept, db).map(excludeRule)), slash(linked[db] as string), `${dataUrl}/${db}/`],
+        args: [
+          ...COMMON_FLAGS,
+          ...STRUCTURE_FLAGS,
+          ...filters(keptBelow(kept, db).map(excludeRule)),
+          slash(linked[db] as string),
+          `${dataUrl}/${db}/`,
+        ],
       })),
   ];
 }
@@ -269,7 +299,10 @@ function structurePasses(input: PlanInput, dataUrl: string): Pass[] {
 /** The database files in batches of one size over all trees, each batch a pass with its own list file. */
 function batchPasses(input: PlanInput, dataUrl: string): Pass[] {
   const all = trees(input, dataUrl);
-  const size = batchSize(all.reduce((n, t) => n + sumBytes(t.files), 0), input.streams ?? 1);
+  const size = batchSize(
+    all.reduce((n, t) => n + sumBytes(t.files), 0),
+    input.streams ?? 1,
+  );
   const batches = all.flatMap((t) => batchFiles(t.files, size).map((files) => ({ tree: t, files })));
   return batches.map(({ tree, files }, i) => {
     const bytes = sumBytes(files);

@@ -106,14 +106,17 @@ export function binlogsToSend(binlog: BinlogSettings, datadir: string, max: numb
   }
   const text = readNoFollow(binlog.index);
   if (text === undefined) {
-    log.warn(`binlog index ${binlog.index} is a ${kind === 'file' ? 'file that cannot be read' : kind}: not read, no binary logs to send`);
+    log.warn(
+      `binlog index ${binlog.index} is a ${kind === 'file' ? 'file that cannot be read' : kind}: not read, no binary logs to send`,
+    );
     return [];
   }
   return tailOfIndex(lines(text), max)
     .filter((entry) => {
       // The joiner refuses any other; a root donor's rsync must not read it on the owner's word.
       const problem = indexEntryProblem(entry, binlog, datadir);
-      if (problem !== undefined) log.warn(`binlog index ${binlog.index}: entry ${quoted(entry)} is not sent: ${problem}`);
+      if (problem !== undefined)
+        log.warn(`binlog index ${binlog.index}: entry ${quoted(entry)} is not sent: ${problem}`);
       return problem === undefined;
     })
     .map((entry) => path.resolve(datadir, entry))
@@ -208,7 +211,10 @@ function indexDirs(binlog: BinlogSettings): string[] {
 export function readPreviousBinlogs(binlog: BinlogSettings, datadir: string, fs: BinlogFs): PreviousBinlogs {
   const kind = fs.kind(binlog.index);
   const text = kind === 'missing' ? undefined : fs.read(binlog.index);
-  if (kind !== 'missing' && text === undefined) log.warn(`binlog index ${binlog.index} is a ${kind === 'file' ? 'file that cannot be read' : kind}: not read, none of the binary logs it lists is deleted`);
+  if (kind !== 'missing' && text === undefined)
+    log.warn(
+      `binlog index ${binlog.index} is a ${kind === 'file' ? 'file that cannot be read' : kind}: not read, none of the binary logs it lists is deleted`,
+    );
   const files: string[] = [];
   for (const entry of lines(text ?? '')) {
     const problem = indexEntryProblem(entry, binlog, datadir);
@@ -228,22 +234,31 @@ function refuse(message: string): never {
  * changed, and only then says what to delete and what to install. Throws 32
  * naming the first bad entry; nothing is touched until it returns.
  */
-export function planBinlogInstall(binlog: BinlogSettings, datadir: string, staging: string, previous: PreviousBinlogs, fs: BinlogFs): { remove: string[]; install: string[] | undefined } {
+export function planBinlogInstall(
+  binlog: BinlogSettings,
+  datadir: string,
+  staging: string,
+  previous: PreviousBinlogs,
+  fs: BinlogFs,
+): { remove: string[]; install: string[] | undefined } {
   for (const [dir, before] of previous.destinations) {
     const now = destinationOf(fs, dir);
     if (now !== before) refuse(`binlog directory ${dir} now leads to ${now}, not ${before} as before the transfer`);
   }
-  if (fs.kind(staging) !== 'directory' && fs.kind(staging) !== 'missing') refuse(`binlog staging directory ${staging} is not a directory`);
+  if (fs.kind(staging) !== 'directory' && fs.kind(staging) !== 'missing')
+    refuse(`binlog staging directory ${staging} is not a directory`);
 
   const remove = new Set(previous.files);
   const indexKind = fs.kind(binlog.index);
   const indexText = indexKind === 'missing' ? undefined : fs.read(binlog.index);
   if (indexKind !== previous.index.kind || indexText !== previous.index.text) {
     // Only the donor writes here during an SST: what it pushed is checked like its list.
-    if (indexKind !== 'file' && indexKind !== 'missing') refuse(`binlog index ${binlog.index} was replaced during the transfer by a ${indexKind}`);
+    if (indexKind !== 'file' && indexKind !== 'missing')
+      refuse(`binlog index ${binlog.index} was replaced during the transfer by a ${indexKind}`);
     for (const entry of lines(indexText ?? '')) {
       const problem = indexEntryProblem(entry, binlog, datadir);
-      if (problem !== undefined) refuse(`binlog index ${binlog.index} received from the donor: entry ${quoted(entry)} refused: ${problem}`);
+      if (problem !== undefined)
+        refuse(`binlog index ${binlog.index} received from the donor: entry ${quoted(entry)} refused: ${problem}`);
       remove.add(path.resolve(datadir, entry));
     }
   }
@@ -263,11 +278,18 @@ export function planBinlogInstall(binlog: BinlogSettings, datadir: string, stagi
     for (const name of install) {
       const kind = fs.kind(path.join(staging, name));
       if (kind === 'missing') refuse(`Error installing binary log ${quoted(name)}: not received from the donor`);
-      if (kind !== 'file') refuse(`binlog list from the donor: entry ${quoted(name)} refused: it arrived as a ${kind}, not a regular file`);
+      if (kind !== 'file')
+        refuse(
+          `binlog list from the donor: entry ${quoted(name)} refused: it arrived as a ${kind}, not a regular file`,
+        );
     }
   }
 
-  const ours = fs.list(binlog.dir).filter((name) => binlogNameProblem(name) === undefined && name.slice(0, name.lastIndexOf('.')) === binlog.basename);
+  const ours = fs
+    .list(binlog.dir)
+    .filter(
+      (name) => binlogNameProblem(name) === undefined && name.slice(0, name.lastIndexOf('.')) === binlog.basename,
+    );
   for (const name of ours) remove.add(path.join(binlog.dir, name));
   return { remove: [...remove], install };
 }
@@ -278,7 +300,13 @@ export function planBinlogInstall(binlog: BinlogSettings, datadir: string, stagi
  * received binlogs in place and writes an index in the donor's order.
  * Returns how many were installed.
  */
-export function installBinlogs(binlog: BinlogSettings, datadir: string, staging: string, previous: PreviousBinlogs, fs: BinlogFs = systemBinlogFs): number {
+export function installBinlogs(
+  binlog: BinlogSettings,
+  datadir: string,
+  staging: string,
+  previous: PreviousBinlogs,
+  fs: BinlogFs = systemBinlogFs,
+): number {
   const plan = planBinlogInstall(binlog, datadir, staging, previous, fs);
   for (const file of plan.remove) {
     const kind = fs.kind(file);

@@ -31,7 +31,10 @@ export interface WatchSample {
   bytes: number;
 }
 
-export type WatchEvent = { kind: 'copying'; message: string } | { kind: 'progress'; message: string } | { kind: 'timeout'; message: string };
+export type WatchEvent =
+  | { kind: 'copying'; message: string }
+  | { kind: 'progress'; message: string }
+  | { kind: 'timeout'; message: string };
 
 export function startWatch(readyAt: number): WatchState {
   return { readyAt, bytes: 0, changedAt: readyAt, reportedAt: readyAt, reportedBytes: 0 };
@@ -42,8 +45,16 @@ const secondsText = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s
 /** The INFO line at `ready`, when a timeout is set. */
 export function describeLimits(limits: WatchLimits): string | undefined {
   const parts = [
-    ...(limits.initialMs > 0 ? [`sst-initial-timeout=${limits.initialMs / 1000}: the donor must connect within ${secondsText(limits.initialMs)} of ready, its FLUSH TABLES WITH READ LOCK included`] : []),
-    ...(limits.idleMs > 0 ? [`sst-idle-timeout=${limits.idleMs / 1000}: the copy fails after ${secondsText(limits.idleMs)} without a byte received`] : []),
+    ...(limits.initialMs > 0
+      ? [
+          `sst-initial-timeout=${limits.initialMs / 1000}: the donor must connect within ${secondsText(limits.initialMs)} of ready, its FLUSH TABLES WITH READ LOCK included`,
+        ]
+      : []),
+    ...(limits.idleMs > 0
+      ? [
+          `sst-idle-timeout=${limits.idleMs / 1000}: the copy fails after ${secondsText(limits.idleMs)} without a byte received`,
+        ]
+      : []),
   ];
   return parts.length === 0 ? undefined : parts.join('; ');
 }
@@ -52,17 +63,32 @@ export function describeLimits(limits: WatchLimits): string | undefined {
  * Pure: the next state and what to do about it. The initial timeout runs until a donor has
  * authenticated; from then on the idle timeout and the progress lines run until the marker.
  */
-export function watchStep(state: WatchState, limits: WatchLimits, sample: WatchSample): { state: WatchState; events: WatchEvent[] } {
+export function watchStep(
+  state: WatchState,
+  limits: WatchLimits,
+  sample: WatchSample,
+): { state: WatchState; events: WatchEvent[] } {
   const { now } = sample;
   const events: WatchEvent[] = [];
   let next = state;
   if (next.copyingSince === undefined) {
     if (!sample.authenticated) {
-      if (limits.initialMs > 0 && now - state.readyAt >= limits.initialMs) events.push({ kind: 'timeout', message: initialTimeoutMessage(limits.initialMs) });
+      if (limits.initialMs > 0 && now - state.readyAt >= limits.initialMs)
+        events.push({ kind: 'timeout', message: initialTimeoutMessage(limits.initialMs) });
       return { state: next, events };
     }
-    next = { ...next, copyingSince: now, bytes: sample.bytes, changedAt: now, reportedAt: now, reportedBytes: sample.bytes };
-    events.push({ kind: 'copying', message: `the donor connected and authenticated ${secondsText(now - state.readyAt)} after ready: copying` });
+    next = {
+      ...next,
+      copyingSince: now,
+      bytes: sample.bytes,
+      changedAt: now,
+      reportedAt: now,
+      reportedBytes: sample.bytes,
+    };
+    events.push({
+      kind: 'copying',
+      message: `the donor connected and authenticated ${secondsText(now - state.readyAt)} after ready: copying`,
+    });
     return { state: next, events };
   }
   const copyingSince = next.copyingSince;
@@ -73,7 +99,10 @@ export function watchStep(state: WatchState, limits: WatchLimits, sample: WatchS
     next = { ...next, reportedAt: now, reportedBytes: next.bytes };
   }
   if (limits.idleMs > 0 && now - next.changedAt >= limits.idleMs) {
-    events.push({ kind: 'timeout', message: idleTimeoutMessage(limits.idleMs, now - next.changedAt, next.bytes, now - copyingSince) });
+    events.push({
+      kind: 'timeout',
+      message: idleTimeoutMessage(limits.idleMs, now - next.changedAt, next.bytes, now - copyingSince),
+    });
   }
   return { state: next, events };
 }

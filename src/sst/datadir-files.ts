@@ -6,7 +6,18 @@
  * (a control file that is a non-empty directory is left, and creating one there fails). Deeper
  * work goes through dir-handle.ts.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  rmdirSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { posix as path } from 'node:path';
 import { Exit, SstError, type ExitCode } from '../errors';
 import { log } from '../log';
@@ -42,7 +53,11 @@ export function entryExists(file: string): boolean {
  * host; O_NONBLOCK so that a FIFO planted there cannot hang the open. Anything
  * but a regular file of at most READ_LIMIT bytes is refused with `exitCode`.
  */
-export function readDatadirFile(file: string, exitCode: ExitCode = Exit.FAILED, how: Via & { limit?: number } = {}): string | undefined {
+export function readDatadirFile(
+  file: string,
+  exitCode: ExitCode = Exit.FAILED,
+  how: Via & { limit?: number } = {},
+): string | undefined {
   const limit = how.limit ?? READ_LIMIT;
   let fd: number;
   try {
@@ -79,7 +94,11 @@ export function createDatadirFile(file: string, content: string, how: Via = {}):
   removeEntry(file, how);
   let fd: number;
   try {
-    fd = openSync(how.via ?? file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
+    fd = openSync(
+      how.via ?? file,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o666,
+    );
   } catch (error) {
     throw new SstError(Exit.FAILED, `cannot create ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -123,7 +142,8 @@ export function removeEntry(file: string, how: Via = {}): void {
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT') return;
-    if (code === 'ENOTEMPTY' || code === 'EEXIST') log.warn(`${file} is a directory that is not empty: left in place, not removed with what it holds`);
+    if (code === 'ENOTEMPTY' || code === 'EEXIST')
+      log.warn(`${file} is a directory that is not empty: left in place, not removed with what it holds`);
     else log.warn(`cannot remove ${file}: ${error instanceof Error ? error.message : String(error)}: left in place`);
   }
 }
@@ -173,13 +193,19 @@ async function waitPreviousSst(life: Lifecycle, file: string): Promise<void> {
     const verdict = judgeSstPid(recorded, viewProcess(recorded.pid), selfView());
     if (verdict === 'gone') return;
     if (verdict === 'someone-else') {
-      log.warn(`${file} names PID ${recorded.pid}, which is not an SST program of ours (a stale file whose PID was reused): ignored`);
+      log.warn(
+        `${file} names PID ${recorded.pid}, which is not an SST program of ours (a stale file whose PID was reused): ignored`,
+      );
       return;
     }
     if (second >= PREVIOUS_WAIT_SECONDS) {
-      throw new SstError(Exit.ALREADY_RUNNING, `previous SST script still running (PID: ${recorded.pid}, pid file ${file})...`);
+      throw new SstError(
+        Exit.ALREADY_RUNNING,
+        `previous SST script still running (PID: ${recorded.pid}, pid file ${file})...`,
+      );
     }
-    if (second === 0) log.info(`waiting up to ${PREVIOUS_WAIT_SECONDS} s for the previous SST script (PID: ${recorded.pid}) to finish`);
+    if (second === 0)
+      log.info(`waiting up to ${PREVIOUS_WAIT_SECONDS} s for the previous SST script (PID: ${recorded.pid}) to finish`);
     await life.sleep(1000);
   }
 }

@@ -15,7 +15,18 @@
  *   root or to us and nobody else may write it: only its owner could have put it there. Any other
  *   is refused (NOT_PERMITTED). For a non-root SST the datadir is its own, so nothing changes.
  */
-import { closeSync, constants, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchownSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  type Stats,
+} from 'node:fs';
 import { posix as path } from 'node:path';
 import { Exit, SstError } from '../errors';
 
@@ -50,7 +61,8 @@ export class DirHandle {
 
   /** The name of entry `name` of this very directory, whatever its path leads to by now. */
   at(name: string): string {
-    if (name === '' || name === '.' || name === '..' || name.includes('/')) throw new Error(`not a single path component: ${JSON.stringify(name)}`);
+    if (name === '' || name === '.' || name === '..' || name.includes('/'))
+      throw new Error(`not a single path component: ${JSON.stringify(name)}`);
     return `/proc/self/fd/${this.fd}/${name}`;
   }
 
@@ -106,16 +118,30 @@ export interface NewOwner {
  * allows. `create`: missing directories are made (mode 0777 less the umask, as mkdir -p) and,
  * with an owner, handed to it by fchown. Without `create`, undefined when a directory is missing.
  */
-export function openDirectory(target: string, create?: { owner?: NewOwner }, euid: number = process.geteuid?.() ?? 0): DirHandle | undefined {
+export function openDirectory(
+  target: string,
+  create?: { owner?: NewOwner },
+  euid: number = process.geteuid?.() ?? 0,
+): DirHandle | undefined {
   return walkFrom(DirHandle.root(), path.resolve(target), create, euid);
 }
 
 /** As openDirectory, for `relative` below the opened directory `start` (which stays open). */
-export function openBelow(start: DirHandle, relative: string, create?: { owner?: NewOwner }, euid: number = process.geteuid?.() ?? 0): DirHandle | undefined {
+export function openBelow(
+  start: DirHandle,
+  relative: string,
+  create?: { owner?: NewOwner },
+  euid: number = process.geteuid?.() ?? 0,
+): DirHandle | undefined {
   return walkFrom(start.dup(), relative, create, euid);
 }
 
-function walkFrom(start: DirHandle, target: string, create: { owner?: NewOwner } | undefined, euid: number): DirHandle | undefined {
+function walkFrom(
+  start: DirHandle,
+  target: string,
+  create: { owner?: NewOwner } | undefined,
+  euid: number,
+): DirHandle | undefined {
   const pending = target.split('/').filter((c) => c !== '' && c !== '.');
   let at = start;
   let links = 0;
@@ -138,7 +164,8 @@ function walkFrom(start: DirHandle, target: string, create: { owner?: NewOwner }
           again(name);
           continue;
         }
-        if (++links > MAX_LINKS) throw new SstError(Exit.FAILED, `${at.shown(name)}: too many levels of symbolic links`);
+        if (++links > MAX_LINKS)
+          throw new SstError(Exit.FAILED, `${at.shown(name)}: too many levels of symbolic links`);
         const link = readlinkSync(at.at(name));
         pending.unshift(...link.split('/').filter((c) => c !== '' && c !== '.'));
         if (link.startsWith('/')) {
@@ -199,7 +226,10 @@ function makeChild(parent: DirHandle, name: string, owner: NewOwner | undefined,
   try {
     made = parent.child(name);
   } catch (error) {
-    throw new SstError(Exit.FAILED, `directory ${parent.shown(name)} was replaced as it was created (${errnoCode(error) ?? message(error)}): refused`);
+    throw new SstError(
+      Exit.FAILED,
+      `directory ${parent.shown(name)} was replaced as it was created (${errnoCode(error) ?? message(error)}): refused`,
+    );
   }
   if (made === undefined) throw new SstError(Exit.FAILED, `directory ${parent.shown(name)} vanished as it was created`);
   // Only a directory of our own making changes owner: one swapped in meanwhile is left as it is.

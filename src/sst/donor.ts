@@ -69,15 +69,28 @@ export async function runDonor(run: DonorRun): Promise<void> {
   if (prepared.tls.mode === 'VERIFY_IDENTITY') {
     const name = expectedName(target, prepared);
     const cnOnly = cnOnlyAdvice(prepared.tools.socatFeatures, name, isIpLiteral(name) !== 0);
-    log.info(cnOnly === undefined ? `the joiner's certificate must name '${name}' (CN or subjectAltName)` : `the joiner's certificate must have CN=${name}: ${cnOnly}`);
+    log.info(
+      cnOnly === undefined
+        ? `the joiner's certificate must name '${name}' (CN or subjectAltName)`
+        : `the joiner's certificate must have CN=${name}: ${cnOnly}`,
+    );
   }
   const secret = await remoteSecret(run.env, target, run.stdinAuth);
   if (secret === undefined) {
-    throw new SstError(Exit.BAD_CONFIG, "no secret from the joiner in the request (WSREP_SST_OPT_REMOTE_AUTH, stdin or --address 'name:secret@'): the joiner would refuse this donor");
+    throw new SstError(
+      Exit.BAD_CONFIG,
+      "no secret from the joiner in the request (WSREP_SST_OPT_REMOTE_AUTH, stdin or --address 'name:secret@'): the joiner would refuse this donor",
+    );
   }
   const passwordFile = path.join(work, 'rsync.password');
   writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
-  const runner = rsyncRunner(life, prepared.tools.rsync, tunnelEnv(run.env, prepared.tools.socat, socatAddress), args.datadir, passwordFile);
+  const runner = rsyncRunner(
+    life,
+    prepared.tools.rsync,
+    tunnelEnv(run.env, prepared.tools.socat, socatAddress),
+    args.datadir,
+    passwordFile,
+  );
   const rsyncTarget = `rsync://${AUTH_USER}@${formatHostPort(target)}`;
 
   let state: string;
@@ -108,7 +121,8 @@ async function withPeerNames(e: unknown, target: DonorTarget, p: Prepared): Prom
   if (!(e instanceof SstError) || e.kind === undefined) return e;
   const names = await peerCertificateNames({ host: target.host, port: target.port, cert: p.tls.cert, key: p.tls.key });
   const name = expectedName(target, p);
-  const cnOnly = e.kind === 'peer-name-mismatch' ? cnOnlyAdvice(p.tools.socatFeatures, name, isIpLiteral(name) !== 0) : undefined;
+  const cnOnly =
+    e.kind === 'peer-name-mismatch' ? cnOnlyAdvice(p.tools.socatFeatures, name, isIpLiteral(name) !== 0) : undefined;
   const parts = [e.message];
   if (names !== undefined) parts.push(`expected the joiner's certificate to name '${name}', it has ${names}`);
   if (cnOnly !== undefined) parts.push(cnOnly);
@@ -137,7 +151,8 @@ function warnForeignOwner(datadir: string): void {
 
 function bypassState(args: SstArgs): string {
   const state = `${args.gtid ?? ''} ${args.gtidDomainId ?? '0'}`;
-  if (!isState(state)) throw new SstError(Exit.BAD_CONFIG, `--bypass needs --gtid UUID:seqno (got '${args.gtid ?? ''}')`);
+  if (!isState(state))
+    throw new SstError(Exit.BAD_CONFIG, `--bypass needs --gtid UUID:seqno (got '${args.gtid ?? ''}')`);
   return state;
 }
 
@@ -151,7 +166,8 @@ async function flushTables(life: Lifecycle, protocol: (line: string) => void, da
   for (const stale of [flushed, error]) {
     removeEntry(stale);
     // A directory there would make mariadbd's rename fail, and is not ours to empty.
-    if (entryExists(stale)) throw new SstError(Exit.FAILED, `${stale} cannot be removed (a directory that is not empty?): SST aborted`);
+    if (entryExists(stale))
+      throw new SstError(Exit.FAILED, `${stale} cannot be removed (a directory that is not empty?): SST aborted`);
   }
   // mariadbd writes tables_flushed twice; the second rename may land after we read the first.
   life.onCleanup(() => removeEntry(flushed));
@@ -166,13 +182,19 @@ async function flushTables(life: Lifecycle, protocol: (line: string) => void, da
     const line = readDatadirFile(flushed)?.split('\n')[0]?.trim();
     if (line?.includes(':')) {
       // Not quoted: what failed validation must not reach the log.
-      if (!isState(line)) throw new SstError(Exit.FAILED, `unexpected content in ${flushed}: its first line (${line.length} characters) is not UUID:seqno`);
+      if (!isState(line))
+        throw new SstError(
+          Exit.FAILED,
+          `unexpected content in ${flushed}: its first line (${line.length} characters) is not UUID:seqno`,
+        );
       removeEntry(flushed);
       log.info(`tables flushed and locked after ${((life.clock.now() - started) / 1000).toFixed(1)} s, state ${line}`);
       return line;
     }
     if (life.clock.now() > nextLog) {
-      log.info(`still waiting for mariadbd to flush tables (${Math.round((life.clock.now() - started) / 1000)} s): long transactions delay FLUSH TABLES WITH READ LOCK`);
+      log.info(
+        `still waiting for mariadbd to flush tables (${Math.round((life.clock.now() - started) / 1000)} s): long transactions delay FLUSH TABLES WITH READ LOCK`,
+      );
       nextLog += FLUSH_LOG_EVERY_MS;
     }
     await life.sleep(POLL_MS);
@@ -210,8 +232,13 @@ async function transfer(run: DonorRun, runner: RsyncRunner, rsyncTarget: string)
   if (p.binlog) log.info(`binary logs to send: ${binlogs.length} (sst-max-binlogs ${p.maxBinlogs})`);
   const databases = databaseDirectories(args.datadir);
   const kept = pathsInside(args.datadir, [...tlsFiles(p.tls), ...(p.tls.caPath === undefined ? [] : [p.tls.caPath])]);
-  if (kept.length > 0) log.warn(`kept on this node: ${kept.join(', ')}: this node's own TLS files inside the datadir are never sent`);
-  const symlinked = Object.fromEntries(databases.filter((db) => isSymlink(path.join(args.datadir, db))).map((db) => [db, realpathSync(path.join(args.datadir, db))]));
+  if (kept.length > 0)
+    log.warn(`kept on this node: ${kept.join(', ')}: this node's own TLS files inside the datadir are never sent`);
+  const symlinked = Object.fromEntries(
+    databases
+      .filter((db) => isSymlink(path.join(args.datadir, db)))
+      .map((db) => [db, realpathSync(path.join(args.datadir, db))]),
+  );
   const listed = life.clock.now();
   const files = databaseFiles(args.datadir, databases, symlinked, kept);
   const plan = transferPlan({
@@ -250,7 +277,14 @@ async function transfer(run: DonorRun, runner: RsyncRunner, rsyncTarget: string)
     idleTimeoutMs: p.timeouts.idle * 1000,
   });
   const state = new TransferState();
-  const watching = watchTransfer(life, protocol, monitor, state, p.rateLimit === undefined ? LOOK_MS : LIMITED_LOOK_MS, p.timeouts.idle);
+  const watching = watchTransfer(
+    life,
+    protocol,
+    monitor,
+    state,
+    p.rateLimit === undefined ? LOOK_MS : LIMITED_LOOK_MS,
+    p.timeouts.idle,
+  );
   try {
     await runQueue(plan.queue, p.backupThreads, runner, state, () => life.supervisor.stopAll());
   } finally {
@@ -258,7 +292,9 @@ async function transfer(run: DonorRun, runner: RsyncRunner, rsyncTarget: string)
   }
   if (args.progress) protocol(`complete ${total}`);
   const seconds = (life.clock.now() - started) / 1000;
-  log.info(`data copied in ${seconds.toFixed(1)} s (${formatBytes(total)}, ${formatRate(seconds > 0 ? total / seconds : 0)}, ${plan.queue.length} passes, ${p.backupThreads} in parallel)`);
+  log.info(
+    `data copied in ${seconds.toFixed(1)} s (${formatBytes(total)}, ${formatRate(seconds > 0 ? total / seconds : 0)}, ${plan.queue.length} passes, ${p.backupThreads} in parallel)`,
+  );
 }
 
 /** The cost of a rate limit, said before the copy: the tables stay locked for all of it. */
@@ -280,7 +316,14 @@ const PROTOCOL_PROGRESS_DEFAULT_S = 30;
  * streams for a rate limit (SIGSTOP/SIGCONT of the rsync process only: its tunnel socat keeps
  * the TLS session), and aborts the run when sst-idle-timeout passes without a byte sent.
  */
-function watchTransfer(life: Lifecycle, protocol: (line: string) => void, monitor: TransferMonitor, state: TransferState, everyMs: number, idleSeconds: number): { stop(): void } {
+function watchTransfer(
+  life: Lifecycle,
+  protocol: (line: string) => void,
+  monitor: TransferMonitor,
+  state: TransferState,
+  everyMs: number,
+  idleSeconds: number,
+): { stop(): void } {
   // A pid that has just exited is ignored.
   const signal = (pid: number, sig: NodeJS.Signals): void => life.kill(pid, sig);
   const timer = setInterval(() => {
@@ -312,9 +355,17 @@ function watchTransfer(life: Lifecycle, protocol: (line: string) => void, monito
  * sst_remote_password (11.8.9), or still in --address (a server that did not
  * strip it).
  */
-async function remoteSecret(env: NodeJS.ProcessEnv, target: DonorTarget, stdinAuth: Promise<Map<string, string>>): Promise<string | undefined> {
+async function remoteSecret(
+  env: NodeJS.ProcessEnv,
+  target: DonorTarget,
+  stdinAuth: Promise<Map<string, string>>,
+): Promise<string | undefined> {
   const remoteAuth = env.WSREP_SST_OPT_REMOTE_AUTH;
-  return joinerSecret(remoteAuth, usable(remoteAuth) === undefined ? await stdinAuth : new Map(), target.auth?.password);
+  return joinerSecret(
+    remoteAuth,
+    usable(remoteAuth) === undefined ? await stdinAuth : new Map(),
+    target.auth?.password,
+  );
 }
 
 /** Upstream reads the literal `(null)` as empty (docs/protocol.md §7.43). */
@@ -327,7 +378,11 @@ function usable(v: string | undefined): string | undefined {
  * remote-auth environment variable (`name:secret`, cut at the first `:` as
  * mariadbd does), else the stdin lines, else the address's own auth part.
  */
-export function joinerSecret(remoteAuthEnv: string | undefined, stdinAuth: ReadonlyMap<string, string>, addressPassword: string | undefined): string | undefined {
+export function joinerSecret(
+  remoteAuthEnv: string | undefined,
+  stdinAuth: ReadonlyMap<string, string>,
+  addressPassword: string | undefined,
+): string | undefined {
   const env = usable(remoteAuthEnv);
   if (env !== undefined) {
     const colon = env.indexOf(':');

@@ -74,7 +74,10 @@ export function idleConnections(
   const kill: IdleDecision['kill'] = [];
   for (const child of children) {
     const before = previous.get(child.pid);
-    const entry: Seen = { firstSeen: before?.firstSeen ?? now, served: (before?.served ?? false) || child.authenticated };
+    const entry: Seen = {
+      firstSeen: before?.firstSeen ?? now,
+      served: (before?.served ?? false) || child.authenticated,
+    };
     seen.set(child.pid, entry);
     if (entry.served) continue;
     if (before === undefined && limits.admitNew === false) kill.push({ pid: child.pid, why: 'late' });

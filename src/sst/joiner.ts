@@ -31,14 +31,36 @@ import { daemonUser, symlinkOwners, type DaemonUser } from '../rsync/daemon-user
 import { foreignSymlinkProblem, systemLinkFs } from '../rsync/module-symlinks';
 import { execAddress, listenAddress } from '../tunnel/socat-address';
 import { REFUSED_REPORT_MS } from '../tunnel/socat-messages';
-import { installBinlogs, readPreviousBinlogs, stagingHasBinlogs, systemBinlogFs, type PreviousBinlogs } from './binlogs';
+import {
+  installBinlogs,
+  readPreviousBinlogs,
+  stagingHasBinlogs,
+  systemBinlogFs,
+  type PreviousBinlogs,
+} from './binlogs';
 import { removeDeviceFiles } from './device-sweep';
 import { daemonAuthenticated, idleConnections, type ListenerChild, type Seen } from './idle-connections';
-import { claimDatadir, createDatadirFile, entryExists, FILES, inDatadir, readDatadirFile, removeEntry, removeTree } from './datadir-files';
+import {
+  claimDatadir,
+  createDatadirFile,
+  entryExists,
+  FILES,
+  inDatadir,
+  readDatadirFile,
+  removeEntry,
+  removeTree,
+} from './datadir-files';
 import { openBelow, openDirectory, type DirHandle } from './dir-handle';
 import { clearOrphansAmong, clearPreviousListener } from './leftovers';
 import { parseMarker } from './marker';
-import { describeLimits, describeReceived, startWatch, watchStep, type WatchLimits, type WatchState } from './copy-watch';
+import {
+  describeLimits,
+  describeReceived,
+  startWatch,
+  watchStep,
+  type WatchLimits,
+  type WatchState,
+} from './copy-watch';
 import { pathsInside, tlsFiles } from '../rsync/own-files';
 import type { Prepared } from './prepare';
 import { SOCAT_BUFFER } from './rsync-runner';
@@ -86,7 +108,11 @@ export async function runJoiner(run: JoinerRun): Promise<void> {
   const previousBinlogs = readOwnBinlogs(args, prepared);
 
   const bindHost = await localBindHost(address.host);
-  log.info(bindHost ? `listening on ${formatHost(address)}:${address.port} only` : `${address.host} is not a local address: listening on all interfaces, port ${address.port}`);
+  log.info(
+    bindHost
+      ? `listening on ${formatHost(address)}:${address.port} only`
+      : `${address.host} is not a local address: listening on all interfaces, port ${address.port}`,
+  );
   await checkPortFree(life, address, bindHost);
   const ipv6Advice = ipv6ListenerAdvice(prepared.tools.socatFeatures, address.ipv6 || bindHost?.includes(':') === true);
   if (ipv6Advice !== undefined) log.warn(ipv6Advice);
@@ -136,7 +162,9 @@ function chooseDaemonUser(datadir: string): DaemonUser {
   const owner = statSync(datadir);
   const user = daemonUser(euid, owner);
   if (user.root) {
-    log.warn(`the datadir ${datadir} is owned by root: the SST's rsync daemon keeps root, so only our checks after the transfer keep device files out; make the mariadbd user own the datadir`);
+    log.warn(
+      `the datadir ${datadir} is owned by root: the SST's rsync daemon keeps root, so only our checks after the transfer keep device files out; make the mariadbd user own the datadir`,
+    );
   } else if (euid === 0) {
     log.info(`the SST's rsync daemon runs as the datadir's owner (uid ${owner.uid}, gid ${owner.gid}), not as root`);
   }
@@ -147,7 +175,10 @@ function refuseDeviceFiles(p: Prepared, staging: string): void {
   const { datadir, dataHome, logDir, undoDir, ariaLog } = p.layout;
   const removed = removeDeviceFiles([datadir, dataHome, logDir, undoDir, ariaLog, staging]);
   if (removed.length > 0) {
-    throw new SstError(Exit.ABORTED, `the donor pushed device files (removed): ${removed.slice(0, 5).join(', ')}${removed.length > 5 ? `, … (${removed.length})` : ''}`);
+    throw new SstError(
+      Exit.ABORTED,
+      `the donor pushed device files (removed): ${removed.slice(0, 5).join(', ')}${removed.length > 5 ? `, … (${removed.length})` : ''}`,
+    );
   }
 }
 
@@ -178,7 +209,13 @@ function refuseForeignSymlinks(p: Prepared, user: DaemonUser): void {
   const { datadir, dataHome, logDir, undoDir, ariaLog } = p.layout;
   const owners = symlinkOwners(process.geteuid?.() ?? 0, user);
   const passwd = systemPasswd();
-  const problem = foreignSymlinkProblem([datadir, dataHome, logDir, undoDir, ariaLog], owners, p.tools.rsyncVersion, systemLinkFs, (uid) => describeUid(uid, passwd));
+  const problem = foreignSymlinkProblem(
+    [datadir, dataHome, logDir, undoDir, ariaLog],
+    owners,
+    p.tools.rsyncVersion,
+    systemLinkFs,
+    (uid) => describeUid(uid, passwd),
+  );
   if (problem !== undefined) throw new SstError(Exit.NOT_PERMITTED, problem);
 }
 
@@ -200,11 +237,21 @@ function readyName(p: Prepared): string {
 async function checkPortFree(life: Lifecycle, address: HostPort, bindHost: string | undefined): Promise<void> {
   let busy = await probeListenPort(address.port, bindHost, address.ipv6);
   // A wiped datadir loses the pid file, not the orphan listener of a killed SST that holds the port.
-  if (busy?.inUse && (await clearOrphansAmong(life, busy.owners.map((o) => o.pid)))) busy = await probeListenPort(address.port, bindHost, address.ipv6);
+  if (
+    busy?.inUse &&
+    (await clearOrphansAmong(
+      life,
+      busy.owners.map((o) => o.pid),
+    ))
+  )
+    busy = await probeListenPort(address.port, bindHost, address.ipv6);
   if (busy === undefined) return;
   if (busy.inUse) {
     const owners = busy.owners.map((o) => `PID: ${o.pid}, ${o.command}`);
-    throw new SstError(Exit.BUSY, `socat daemon port '${address.port}' has been taken by another program${owners.length ? ` (${owners.join('; ')})` : ''}`);
+    throw new SstError(
+      Exit.BUSY,
+      `socat daemon port '${address.port}' has been taken by another program${owners.length ? ` (${owners.join('; ')})` : ''}`,
+    );
   }
   throw new SstError(Exit.BUSY, `cannot listen on ${busy.host}:${address.port}: ${busy.message}`);
 }
@@ -273,7 +320,13 @@ async function startListener(
   const conf = path.join(dir, 'rsyncd.conf');
   writeFileSync(
     conf,
-    renderDaemonConfig({ layout: { ...p.layout, binlogStaging: staging }, uid: user.uid, gid: user.gid, secretsFile, excludeFrom }),
+    renderDaemonConfig({
+      layout: { ...p.layout, binlogStaging: staging },
+      uid: user.uid,
+      gid: user.gid,
+      secretsFile,
+      excludeFrom,
+    }),
     { mode: 0o600 },
   );
 
@@ -303,9 +356,16 @@ async function startListener(
   const deadline = life.clock.now() + LISTEN_TIMEOUT_MS;
   while (!run.listensOn(listener.pid, address.port)) {
     if (!listener.running()) {
-      throw new SstError(Exit.BUSY, `the socat listener (PID: ${listener.pid}) terminated unexpectedly: ${listener.stderrTail().slice(-3).join(' | ')}`);
+      throw new SstError(
+        Exit.BUSY,
+        `the socat listener (PID: ${listener.pid}) terminated unexpectedly: ${listener.stderrTail().slice(-3).join(' | ')}`,
+      );
     }
-    if (life.clock.now() > deadline) throw new SstError(Exit.BUSY, `the socat listener (PID: ${listener.pid}) did not listen on port ${address.port} within ${LISTEN_TIMEOUT_MS / 1000} s`);
+    if (life.clock.now() > deadline)
+      throw new SstError(
+        Exit.BUSY,
+        `the socat listener (PID: ${listener.pid}) did not listen on port ${address.port} within ${LISTEN_TIMEOUT_MS / 1000} s`,
+      );
     await life.sleep(50);
   }
   return { listener, start: { cwd: realpathSync(dir), uid: process.getuid?.() ?? 0 } };
@@ -350,7 +410,11 @@ interface CopyWatch {
 }
 
 function watchLimits(p: Prepared): WatchLimits {
-  return { initialMs: p.timeouts.initial * 1000, idleMs: p.timeouts.idle * 1000, progressMs: p.progressInterval * 1000 };
+  return {
+    initialMs: p.timeouts.initial * 1000,
+    idleMs: p.timeouts.idle * 1000,
+    progressMs: p.progressInterval * 1000,
+  };
 }
 
 /** One look at the listener's processes: has a donor authenticated, and how much has arrived. */
@@ -371,7 +435,13 @@ function observeCopy(listener: SupervisedChild, watch: CopyWatch, clock: Clock):
  * and watches the copy. When the marker is there, one last look records the children the donor
  * may still be using.
  */
-async function waitForMarker(life: Lifecycle, datadir: string, listener: SupervisedChild, connections: ListenerConnections, watch: CopyWatch): Promise<string> {
+async function waitForMarker(
+  life: Lifecycle,
+  datadir: string,
+  listener: SupervisedChild,
+  connections: ListenerConnections,
+  watch: CopyWatch,
+): Promise<string> {
   const marker = inDatadir(datadir, FILES.marker);
   let nextIdleCheck = 0;
   for (;;) {
@@ -380,7 +450,10 @@ async function waitForMarker(life: Lifecycle, datadir: string, listener: Supervi
       return marker;
     }
     if (!listener.running()) {
-      throw new SstError(Exit.ABORTED, `rsync process ended without creating magic file (${marker}): the socat listener exited`);
+      throw new SstError(
+        Exit.ABORTED,
+        `rsync process ended without creating magic file (${marker}): the socat listener exited`,
+      );
     }
     observeCopy(listener, watch, life.clock);
     if (life.clock.now() >= nextIdleCheck) {
@@ -398,9 +471,18 @@ const CLOSED_BECAUSE = {
 } as const;
 
 /** Returns how many children are left. */
-function closeIdleConnections(life: Lifecycle, listener: SupervisedChild, connections: ListenerConnections, admitNew: boolean): number {
+function closeIdleConnections(
+  life: Lifecycle,
+  listener: SupervisedChild,
+  connections: ListenerConnections,
+  admitNew: boolean,
+): number {
   const children = listenerChildren(listener.pid, connections);
-  const decision = idleConnections(connections.seen, children, life.clock.now(), { idleMs: HANDSHAKE_LIMIT_MS, cap: LISTENER_CHILDREN, admitNew });
+  const decision = idleConnections(connections.seen, children, life.clock.now(), {
+    idleMs: HANDSHAKE_LIMIT_MS,
+    cap: LISTENER_CHILDREN,
+    admitNew,
+  });
   connections.seen = decision.seen;
   for (const { pid, why } of decision.kill) {
     // Our listener's own child: only the listener reaps it, so the pid cannot belong to anyone else yet
@@ -418,9 +500,14 @@ function closeIdleConnections(life: Lifecycle, listener: SupervisedChild, connec
  * child still closing the TLS session). Connections accepted since the marker are not the
  * donor's and go at once; older idle ones still get their handshake time.
  */
-async function stopListener(life: Lifecycle, listener: SupervisedChild, connections: ListenerConnections): Promise<void> {
+async function stopListener(
+  life: Lifecycle,
+  listener: SupervisedChild,
+  connections: ListenerConnections,
+): Promise<void> {
   const deadline = life.clock.now() + DRAIN_TIMEOUT_MS;
-  while (closeIdleConnections(life, listener, connections, false) > 0 && life.clock.now() < deadline) await life.sleep(50);
+  while (closeIdleConnections(life, listener, connections, false) > 0 && life.clock.now() < deadline)
+    await life.sleep(50);
   await life.supervisor.stop(listener);
 }
 

@@ -31,7 +31,9 @@ export async function stopOrphanListener(life: Lifecycle, pid: number, view: Pro
   for (const target of [-pid, pid]) life.kill(target, 'SIGKILL');
   const deadline = life.clock.now() + ORPHAN_GONE_MS;
   while (viewProcess(pid).startTime === view.startTime && life.clock.now() < deadline) await life.sleep(50);
-  log.warn(`stopped the socat listener (PID: ${pid}) of an SST whose program is gone${removeSecret(listenerPrivateDir(view))}`);
+  log.warn(
+    `stopped the socat listener (PID: ${pid}) of an SST whose program is gone${removeSecret(listenerPrivateDir(view))}`,
+  );
 }
 
 /** Removes the orphan's private directory if it is provably ours; says what happened. */
@@ -62,9 +64,15 @@ export async function clearPreviousListener(life: Lifecycle, datadir: string): P
       break;
     }
     if (second >= PREVIOUS_WAIT_SECONDS) {
-      throw new SstError(Exit.ALREADY_RUNNING, `socat listener of a previous SST still running (PID: ${recorded.pid}, pid file ${file})...`);
+      throw new SstError(
+        Exit.ALREADY_RUNNING,
+        `socat listener of a previous SST still running (PID: ${recorded.pid}, pid file ${file})...`,
+      );
     }
-    if (second === 0) log.info(`waiting up to ${PREVIOUS_WAIT_SECONDS} s for the socat listener of a previous SST (PID: ${recorded.pid}) to finish`);
+    if (second === 0)
+      log.info(
+        `waiting up to ${PREVIOUS_WAIT_SECONDS} s for the socat listener of a previous SST (PID: ${recorded.pid}) to finish`,
+      );
     await life.sleep(1000);
   }
   removeEntry(file);

@@ -15,7 +15,9 @@ export function isState(line: string): boolean {
 }
 
 export function renderMarker(m: Marker): string {
-  return [m.state, ...(m.secret ? [`secret ${m.secret}`] : []), ...(m.bypass ? ['bypass'] : [])].map((l) => `${l}\n`).join('');
+  return [m.state, ...(m.secret ? [`secret ${m.secret}`] : []), ...(m.bypass ? ['bypass'] : [])]
+    .map((l) => `${l}\n`)
+    .join('');
 }
 
 /**
@@ -27,7 +29,10 @@ export function parseMarker(text: string): Marker {
   const lines = text.split('\n').map((l) => l.trim());
   const state = lines[0] ?? '';
   if (!isState(state)) {
-    throw new SstError(Exit.ABORTED, `the completion marker does not start with UUID:seqno (its first line has ${state.length} characters)`);
+    throw new SstError(
+      Exit.ABORTED,
+      `the completion marker does not start with UUID:seqno (its first line has ${state.length} characters)`,
+    );
   }
   const secretLine = lines.find((l) => l.startsWith('secret '));
   return {

@@ -57,17 +57,27 @@ export function prepare(args: SstArgs): Prepared {
   // The joiner names mariadbd with --parent; the donor's mariadbd is its parent (docs/protocol.md §1.5).
   const server = runningServerVersion(args.parent ?? process.ppid, args.datadir);
   const config = loadServerConfig(
-    { defaultsFile: args.defaultsFile, defaultsExtraFile: args.defaultsExtraFile, defaultsGroupSuffix: args.defaultsGroupSuffix },
+    {
+      defaultsFile: args.defaultsFile,
+      defaultsExtraFile: args.defaultsExtraFile,
+      defaultsGroupSuffix: args.defaultsGroupSuffix,
+    },
     server,
   );
   log.info(`option files read: ${config.files.length > 0 ? config.files.join(', ') : '(none)'}`);
   log.info(`option groups read: ${describeGroups(config)}`);
   const { lookup, mysqld } = config;
 
-  const { tls, sockopt, verdict, verifyPeer } = resolveTunnelSettings(config, args.role, args.datadir, isDirectory, (decided) => {
-    decided.notes.forEach((n) => log.info(n));
-    decided.warnings.forEach((w) => log.warn(w));
-  });
+  const { tls, sockopt, verdict, verifyPeer } = resolveTunnelSettings(
+    config,
+    args.role,
+    args.datadir,
+    isDirectory,
+    (decided) => {
+      decided.notes.forEach((n) => log.info(n));
+      decided.warnings.forEach((w) => log.warn(w));
+    },
+  );
   verdict.weakens.forEach((w) => log.warn(describeWeakening(w)));
   const preflight = preflightTls(tls, { verifyPeer });
   preflight.infos.forEach((n) => log.info(n));

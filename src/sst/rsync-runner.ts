@@ -42,10 +42,17 @@ export interface RsyncRunner {
 }
 
 /** Runs passes against the joiner's daemon, authenticated by the per-SST secret in `passwordFile`. */
-export function rsyncRunner(life: Lifecycle, rsync: string, env: NodeJS.ProcessEnv, cwd: string, passwordFile: string): RsyncRunner {
+export function rsyncRunner(
+  life: Lifecycle,
+  rsync: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  passwordFile: string,
+): RsyncRunner {
   return {
     async run(pass: Pass, started?: (pid: number) => void, exited?: (ok: boolean) => void): Promise<void> {
-      if (pass.list !== undefined) writeFileSync(pass.list.file, pass.list.entries.map((e) => `${e}\0`).join(''), { mode: 0o600 });
+      if (pass.list !== undefined)
+        writeFileSync(pass.list.file, pass.list.entries.map((e) => `${e}\0`).join(''), { mode: 0o600 });
       const args = [`--password-file=${passwordFile}`, ...pass.args];
       log.info(`${pass.name}: ${rsync} ${args.join(' ')}`);
       const child = life.supervisor.spawn({ name: `rsync ${pass.name}`, command: rsync, args, env, cwd });

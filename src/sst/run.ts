@@ -19,7 +19,12 @@ import { prepare } from './prepare';
 const DONOR_STDIN_WAIT_MS = 30_000;
 
 /** The role's request and configuration, then the role with the program's own effects. */
-async function runRole(args: SstArgs, life: Lifecycle, work: string, stdinAuth: Promise<Map<string, string>>): Promise<void> {
+async function runRole(
+  args: SstArgs,
+  life: Lifecycle,
+  work: string,
+  stdinAuth: Promise<Map<string, string>>,
+): Promise<void> {
   const protocol = (line: string): void => writeProtocolLine(args.role, line);
   if (args.role === 'joiner') {
     const address = parseJoinerAddress(args.address, args.port);
@@ -28,7 +33,17 @@ async function runRole(args: SstArgs, life: Lifecycle, work: string, stdinAuth: 
   }
   const target = parseDonorAddress(args.address);
   const prepared = prepare(args);
-  await runDonor({ args, target, prepared, parent: serverProcess(), life, work, protocol, stdinAuth, env: process.env });
+  await runDonor({
+    args,
+    target,
+    prepared,
+    parent: serverProcess(),
+    life,
+    work,
+    protocol,
+    stdinAuth,
+    env: process.env,
+  });
 }
 
 /** Runs one role; whatever happens, every child is stopped and our files are removed before we return. */
@@ -46,7 +61,9 @@ export async function runSst(args: SstArgs): Promise<number> {
   // 11.8 donors write the joiner's secret to stdin only after creating a temporary SQL user, and
   // then close it; the donor waits only when the environment did not carry the secret.
   const stdinAuth = readStdinAuth(args.role === 'donor' ? DONOR_STDIN_WAIT_MS : undefined);
-  log.info(`${PROGRAM} ${VERSION} starting as ${args.role} (PID ${process.pid}), address ${args.address.replace(/^.*@/, '')}, datadir ${args.datadir}`);
+  log.info(
+    `${PROGRAM} ${VERSION} starting as ${args.role} (PID ${process.pid}), address ${args.address.replace(/^.*@/, '')}, datadir ${args.datadir}`,
+  );
   const started = life.clock.now();
   try {
     await runRole(args, life, work, stdinAuth);

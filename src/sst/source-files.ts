@@ -20,7 +20,13 @@ export const systemListingFs: ListingFs = {
  * is read where it resolves to (`roots`); a symlink further down is sent as a link, as rsync
  * without --copy-links does. `kept` (relative to the datadir) is left out, a kept directory whole.
  */
-export function databaseFiles(datadir: string, databases: readonly string[], roots: Readonly<Record<string, string>>, kept: readonly string[], fs: ListingFs = systemListingFs): SourceFile[] {
+export function databaseFiles(
+  datadir: string,
+  databases: readonly string[],
+  roots: Readonly<Record<string, string>>,
+  kept: readonly string[],
+  fs: ListingFs = systemListingFs,
+): SourceFile[] {
   const skip = new Set(kept);
   const out: SourceFile[] = [];
   const walk = (dir: string, relative: string): void => {
@@ -47,7 +53,12 @@ export function databaseFiles(datadir: string, databases: readonly string[], roo
 
 /** Bytes each engine pass sends: the regular files of its directory that match its patterns. */
 export function engineBytes(layout: Layout, fs: ListingFs = systemListingFs): Record<EnginePass, number> {
-  const dirs: Record<EnginePass, string> = { dataHome: layout.dataHome, logDir: layout.logDir, undoDir: layout.undoDir, ariaLog: layout.ariaLog };
+  const dirs: Record<EnginePass, string> = {
+    dataHome: layout.dataHome,
+    logDir: layout.logDir,
+    undoDir: layout.undoDir,
+    ariaLog: layout.ariaLog,
+  };
   const out = { dataHome: 0, logDir: 0, undoDir: 0, ariaLog: 0 };
   for (const pass of Object.keys(dirs) as EnginePass[]) {
     let names: string[];

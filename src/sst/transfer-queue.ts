@@ -22,7 +22,13 @@ export class TransferState {
  * first failure stops the rest: `stopOthers` ends their processes (which keeps the donor's lock
  * window short), and the workers take no new pass.
  */
-export async function runQueue(passes: readonly Pass[], streams: number, runner: PassRunner, state: TransferState, stopOthers: () => Promise<void>): Promise<void> {
+export async function runQueue(
+  passes: readonly Pass[],
+  streams: number,
+  runner: PassRunner,
+  state: TransferState,
+  stopOthers: () => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {

@@ -28,7 +28,14 @@ export function peerCertificateNames(probe: PeerProbe, timeoutMs = 5000): Promis
       resolve(undefined);
       return;
     }
-    const socket = connect({ host: probe.host, port: probe.port, cert: certPem, key: keyPem, rejectUnauthorized: false, servername: undefined });
+    const socket = connect({
+      host: probe.host,
+      port: probe.port,
+      cert: certPem,
+      key: keyPem,
+      rejectUnauthorized: false,
+      servername: undefined,
+    });
     const done = (value: string | undefined): void => {
       clearTimeout(timer);
       socket.destroy();

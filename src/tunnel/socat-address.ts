@@ -139,7 +139,10 @@ function portParam(port: number): string {
 function hostText(h: { host: string; zone?: string; ipv6: boolean }, what: string): string {
   if (!h.ipv6 && isIpLiteral(h.host) !== 6) return escapeFor(fitting(h.host, MAX_PARAM_BYTES, what), what);
   if (isIpLiteral(h.host) !== 6 || (h.zone !== undefined && !isZoneId(h.zone))) {
-    throw new SstError(Exit.BAD_CONFIG, `Refusing ${what} ${JSON.stringify(formatHost({ ...h, ipv6: true }))}: not an IPv6 address`);
+    throw new SstError(
+      Exit.BAD_CONFIG,
+      `Refusing ${what} ${JSON.stringify(formatHost({ ...h, ipv6: true }))}: not an IPv6 address`,
+    );
   }
   return formatHost({ ...h, ipv6: true });
 }
@@ -330,7 +333,11 @@ export function connectAddress(o: {
   socat?: Pick<SocatFeatures, 'noSni'>;
 }): string {
   const head = `OPENSSL:${hostText(o, 'joiner host')}:${portParam(o.port)}`;
-  return withUserOptions(head, [...materialOptions(o.tls), ...nameCheck({ ...o, socat: o.socat ?? { noSni: true } })], o.sockopt);
+  return withUserOptions(
+    head,
+    [...materialOptions(o.tls), ...nameCheck({ ...o, socat: o.socat ?? { noSni: true } })],
+    o.sockopt,
+  );
 }
 
 /** One argv token for EXEC's second split: escaped, and `""` for an empty one. */

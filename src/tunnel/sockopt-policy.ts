@@ -99,13 +99,16 @@ function caReason(kind: 'cafile' | 'capath', value: string, ctx: SockoptContext)
   if (same !== undefined && same === value) return undefined;
   const what = kind === 'cafile' ? 'the CA file' : 'the CA directory';
   if (same !== undefined) return `peers are verified against ${what} '${value}' instead of the configured ${same}`;
-  if (other !== undefined) return `peers issued by ${what} '${value}' are accepted too, next to the configured ${other}`;
+  if (other !== undefined)
+    return `peers issued by ${what} '${value}' are accepted too, next to the configured ${other}`;
   return `peers are verified against ${what} '${value}', which the SST's own certificate checks do not see (configure the CA with tca instead)`;
 }
 
 function commonNameReason(value: string, mode: SslMode): string | undefined {
   if (value === '') {
-    return mode === 'VERIFY_CA' ? undefined : "donors do not check the joiner's certificate name (with nosni=1; socat 1.7.3 even without), only its chain";
+    return mode === 'VERIFY_CA'
+      ? undefined
+      : "donors do not check the joiner's certificate name (with nosni=1; socat 1.7.3 even without), only its chain";
   }
   return `donors accept any certificate from the CA that names '${value}', instead of checking the address the joiner advertised`;
 }
@@ -157,7 +160,10 @@ export function describeWeakening(w: Weakening): string {
 }
 
 /** The `sockopt` value as the SST uses it: parsed, judged, refused (22) when socat would read it otherwise. */
-export function resolveSockopt(raw: string | undefined, ctx: SockoptContext): { items: string[]; verdict: SockoptVerdict } {
+export function resolveSockopt(
+  raw: string | undefined,
+  ctx: SockoptContext,
+): { items: string[]; verdict: SockoptVerdict } {
   const items = parseSockopt(raw);
   const verdict = classifySockopt(items, ctx);
   if (verdict.refused !== undefined) throw new SstError(Exit.BAD_CONFIG, verdict.refused);

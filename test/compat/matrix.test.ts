@@ -43,7 +43,15 @@ let debian11Socat: string | undefined;
 /** Index i of both lists is one distribution's pair. */
 const SOCATS = ['1.7.3.3', '1.7.4.1', '1.8.0.0', '1.8.0.3', '1.8.1.3', SYSTEM] as const;
 const RSYNCS = ['3.1.3', '3.2.3', '3.2.7', '3.4.1', '3.5.0', SYSTEM] as const;
-const TLS_CASES = ['ip-san-only', 'dns-name', 'donor-ipv6-san', 'verify-ca', 'required', 'ipv6-address', 'ipv6-donor-ipv6-san'] as const;
+const TLS_CASES = [
+  'ip-san-only',
+  'dns-name',
+  'donor-ipv6-san',
+  'verify-ca',
+  'required',
+  'ipv6-address',
+  'ipv6-donor-ipv6-san',
+] as const;
 type TlsCase = (typeof TLS_CASES)[number];
 
 const JOINER_IP = '127.0.0.2';
@@ -92,7 +100,14 @@ function toolDir(tool: 'socat' | 'rsync', version: string): string {
   if (known) return known;
   const dir = join(root, 'tools', key);
   mkdirSync(dir, { recursive: true });
-  symlinkSync(version === SYSTEM ? systemTool(tool) : version === DEBIAN11 && debian11Socat !== undefined ? debian11Socat : join(COMPAT_BIN, key), join(dir, tool));
+  symlinkSync(
+    version === SYSTEM
+      ? systemTool(tool)
+      : version === DEBIAN11 && debian11Socat !== undefined
+        ? debian11Socat
+        : join(COMPAT_BIN, key),
+    join(dir, tool),
+  );
   toolDirs.set(key, dir);
   return dir;
 }
@@ -124,14 +139,28 @@ function tlsSetup(tls: TlsCase): { host: string; joinerCert: NodeCert; donorCert
         donorCert: cert('donor-ipv6-san', { cn: DONOR_IP, ips: [DONOR_IP, 'fd00::3'] }),
       };
     case 'verify-ca':
-      return { host: JOINER_IP, joinerCert: cert('joiner-other-name', { cn: 'somewhere-else', dns: ['somewhere-else'] }), donorCert, mode: 'VERIFY_CA' };
+      return {
+        host: JOINER_IP,
+        joinerCert: cert('joiner-other-name', { cn: 'somewhere-else', dns: ['somewhere-else'] }),
+        donorCert,
+        mode: 'VERIFY_CA',
+      };
     case 'required':
-      return { host: JOINER_IP, joinerCert: cert('joiner-other-name', { cn: 'somewhere-else', dns: ['somewhere-else'] }), donorCert, mode: 'REQUIRED' };
+      return {
+        host: JOINER_IP,
+        joinerCert: cert('joiner-other-name', { cn: 'somewhere-else', dns: ['somewhere-else'] }),
+        donorCert,
+        mode: 'REQUIRED',
+      };
     case 'ipv6-address':
       return { host: '[::1]', joinerCert: cert('joiner-ipv6', { cn: '::1', ips: ['::1'] }), donorCert };
     case 'ipv6-donor-ipv6-san':
       // With an IPv4 SAN listed first, 1.7.4.1 happened to pass; an IPv6 one alone never does.
-      return { host: '[::1]', joinerCert: cert('joiner-ipv6', { cn: '::1', ips: ['::1'] }), donorCert: cert('donor-ipv6-only', { cn: DONOR_IP, ips: ['fd00::3'] }) };
+      return {
+        host: '[::1]',
+        joinerCert: cert('joiner-ipv6', { cn: '::1', ips: ['::1'] }),
+        donorCert: cert('donor-ipv6-only', { cn: DONOR_IP, ips: ['fd00::3'] }),
+      };
   }
 }
 
@@ -149,10 +178,19 @@ function cnf(dir: string, c: NodeCert, mode: string | undefined): string {
 function expectedFailure(c: Case): { code: number; side: 'donor' | 'joiner'; message: RegExp } | undefined {
   const version = (socat: string): string => (socat === DEBIAN11 ? '1.7.4.1' : socat);
   if (version(c.donor.socat) === '1.7.3.3' && c.tls === 'ip-san-only') {
-    return { code: 13, side: 'donor', message: /\[ERROR\] .*socat 1\.7\.3\.3 .*checks only the certificate's CN .* install socat 1\.7\.4 or later/ };
+    return {
+      code: 13,
+      side: 'donor',
+      message: /\[ERROR\] .*socat 1\.7\.3\.3 .*checks only the certificate's CN .* install socat 1\.7\.4 or later/,
+    };
   }
   if (version(c.joiner.socat) === '1.7.4.1' && c.tls === 'ipv6-donor-ipv6-san') {
-    return { code: 255, side: 'joiner', message: /\[WARNING\] socat 1\.7\.4\.1 listening on IPv6 cannot accept a donor certificate that has an IPv6 subjectAltName .* install socat 1\.7\.4\.2 or later/ };
+    return {
+      code: 255,
+      side: 'joiner',
+      message:
+        /\[WARNING\] socat 1\.7\.4\.1 listening on IPv6 cannot accept a donor certificate that has an IPv6 subjectAltName .* install socat 1\.7\.4\.2 or later/,
+    };
   }
   return undefined;
 }
@@ -180,8 +218,22 @@ async function nodes(c: Case, name: string): Promise<{ joiner: Node; donor: Node
   writeFileSync(join(linkedDb, 'sub', 'x.bin'), randomBytes(100));
   symlinkSync(linkedDb, join(donorData, 'linked_db'));
   return {
-    joiner: { tag, side: { datadir: join(jdir, 'data'), cnf: cnf(jdir, setup.joinerCert, setup.mode), env: { SST_TEST_TAG: tag, PATH: nodePath(c.joiner) } } },
-    donor: { tag, side: { datadir: donorData, cnf: cnf(ddir, setup.donorCert, setup.mode), env: { SST_TEST_TAG: tag, PATH: nodePath(c.donor) } } },
+    joiner: {
+      tag,
+      side: {
+        datadir: join(jdir, 'data'),
+        cnf: cnf(jdir, setup.joinerCert, setup.mode),
+        env: { SST_TEST_TAG: tag, PATH: nodePath(c.joiner) },
+      },
+    },
+    donor: {
+      tag,
+      side: {
+        datadir: donorData,
+        cnf: cnf(ddir, setup.donorCert, setup.mode),
+        env: { SST_TEST_TAG: tag, PATH: nodePath(c.donor) },
+      },
+    },
     address: `${setup.host}:${port}`,
     linkedDb,
   };
@@ -209,10 +261,21 @@ async function runCase(c: Case, index: number): Promise<void> {
       assert.equal(r.joinerCode, 0, detail);
       assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`, detail);
       assert.deepEqual(treeDigest(n.joiner.side.datadir, copied), treeDigest(n.donor.side.datadir, copied), detail);
-      assert.deepEqual(treeDigest(join(n.joiner.side.datadir, 'linked_db')), treeDigest(n.linkedDb), `symlinked database directory\n${detail}`);
+      assert.deepEqual(
+        treeDigest(join(n.joiner.side.datadir, 'linked_db')),
+        treeDigest(n.linkedDb),
+        `symlinked database directory\n${detail}`,
+      );
       // socat's warnings that every 1.8 connection prints are summed up in one line, not passed on one by one.
-      for (const [side, text] of [[c.joiner, r.joiner.stderr()], [c.donor, r.donor?.stderr() ?? '']] as const) {
-        assert.doesNotMatch(text, / W (OpenSSL: Warning: this implementation does not check CRLs|refusing to set empty SNI host name)/, detail);
+      for (const [side, text] of [
+        [c.joiner, r.joiner.stderr()],
+        [c.donor, r.donor?.stderr() ?? ''],
+      ] as const) {
+        assert.doesNotMatch(
+          text,
+          / W (OpenSSL: Warning: this implementation does not check CRLs|refusing to set empty SNI host name)/,
+          detail,
+        );
         const summaries = text.match(/\[INFO\] socat: \d+ expected warnings not logged one by one/g) ?? [];
         assert.equal(summaries.length, side.socat.startsWith('1.8') ? 1 : 0, detail);
       }
@@ -229,13 +292,18 @@ before(() => {
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
-describe('compatibility matrix (socat × TLS case × rsync pairs)', { skip: skipReason, concurrency: CONCURRENCY }, () => {
+describe('compatibility matrix (socat × TLS case × rsync pairs)', {
+  skip: skipReason,
+  concurrency: CONCURRENCY,
+}, () => {
   matrix().forEach((c, i) => {
     test(caseName(c), () => runCase(c, i));
   });
 });
 
-describe(`${BULLSEYE.label}'s socat 1.7.4.1 (OpenSSL 1.1.1) against this machine's socat, every TLS case, both roles`, { concurrency: CONCURRENCY }, () => {
+describe(`${BULLSEYE.label}'s socat 1.7.4.1 (OpenSSL 1.1.1) against this machine's socat, every TLS case, both roles`, {
+  concurrency: CONCURRENCY,
+}, () => {
   let skip: string | undefined;
   before(() => {
     const got = rootTarball(BULLSEYE);
@@ -268,7 +336,10 @@ describe(`${BULLSEYE.label}'s socat 1.7.4.1 (OpenSSL 1.1.1) against this machine
  * rsync 3.5.0 daemons refuse to chdir into a module whose path has a symlink owned by someone
  * other than root or the daemon's user: the joiner must say so before `ready`.
  */
-describe('joiner datadir behind a symlink owned by another user', { skip: skipReason, concurrency: CONCURRENCY }, () => {
+describe('joiner datadir behind a symlink owned by another user', {
+  skip: skipReason,
+  concurrency: CONCURRENCY,
+}, () => {
   for (const rsync of RSYNCS) {
     const refuses = rsync === '3.5.0' || rsync === SYSTEM;
     test(`joiner rsync ${rsync}: ${refuses ? 'refused before ready, naming the link and its owner' : 'works'}`, async () => {
@@ -291,7 +362,10 @@ describe('joiner datadir behind a symlink owned by another user', { skip: skipRe
         if (refuses) {
           assert.equal(first, undefined, `no ready line: ${joiner.stderr()}`);
           assert.equal(await joiner.exit, 1);
-          assert.match(joiner.stderr(), new RegExp(`\\[ERROR\\].*${join(dir, 'link').replace(/[.]/g, '\\.')}.*owned by .*nobody`));
+          assert.match(
+            joiner.stderr(),
+            new RegExp(`\\[ERROR\\].*${join(dir, 'link').replace(/[.]/g, '\\.')}.*owned by .*nobody`),
+          );
         } else {
           assert.match(first ?? '', /^ready /, joiner.stderr());
           joiner.child.kill('SIGTERM');

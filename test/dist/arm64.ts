@@ -22,9 +22,12 @@ export function arm64BinaryPath(): string {
 /** The emulator's path, or why the arm64 executable cannot be run here. */
 export function findQemu(): { qemu: string } | { missing: string } {
   const qemu = findOnPath(QEMU);
-  if (qemu === undefined) return { missing: `${QEMU} is not installed (Debian's qemu-user-static; scripts/install-deps.sh installs it)` };
+  if (qemu === undefined)
+    return { missing: `${QEMU} is not installed (Debian's qemu-user-static; scripts/install-deps.sh installs it)` };
   if (!existsSync(join(SYSROOT, 'lib', 'ld-linux-aarch64.so.1'))) {
-    return { missing: `${SYSROOT} has no AArch64 loader (Debian's libc6-arm64-cross; scripts/install-deps.sh installs it)` };
+    return {
+      missing: `${SYSROOT} has no AArch64 loader (Debian's libc6-arm64-cross; scripts/install-deps.sh installs it)`,
+    };
   }
   return { qemu };
 }
@@ -49,5 +52,9 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 
 /** The same for helpers that add the runner's environment themselves: undefined drops a variable. */
 export function nodeVariablesUnset(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('NODE_')).map((k) => [k, undefined]));
+  return Object.fromEntries(
+    Object.keys(process.env)
+      .filter((k) => k.startsWith('NODE_'))
+      .map((k) => [k, undefined]),
+  );
 }

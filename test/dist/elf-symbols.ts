@@ -15,7 +15,12 @@ export const FAMILIES: readonly Family[] = ['GLIBC', 'GLIBCXX', 'CXXABI', 'GCC']
  * RHEL 8: glibc 2.28; GCC 8's libstdc++ (GLIBCXX_3.4.25, CXXABI_1.3.11) and libgcc_s
  * (GCC_7.0.0). Debian 11 and Ubuntu 20.04 have newer ones of each.
  */
-export const RHEL8: Readonly<Record<Family, string>> = { GLIBC: '2.28', GLIBCXX: '3.4.25', CXXABI: '1.3.11', GCC: '7.0.0' };
+export const RHEL8: Readonly<Record<Family, string>> = {
+  GLIBC: '2.28',
+  GLIBCXX: '3.4.25',
+  CXXABI: '1.3.11',
+  GCC: '7.0.0',
+};
 
 /** Dotted versions compared number by number: 3.4.9 < 3.4.21. Missing parts count as 0. */
 export function compareVersions(a: string, b: string): number {
@@ -63,7 +68,10 @@ export function newestByFamily(needs: Map<string, string[]>): Map<Family, string
   const out = new Map<Family, string>();
   for (const family of FAMILIES) {
     const prefix = `${family}_`;
-    const versions = [...needs.values()].flat().filter((v) => v.startsWith(prefix)).map((v) => v.slice(prefix.length));
+    const versions = [...needs.values()]
+      .flat()
+      .filter((v) => v.startsWith(prefix))
+      .map((v) => v.slice(prefix.length));
     const top = newest(versions);
     if (top !== undefined) out.set(family, top);
   }

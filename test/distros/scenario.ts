@@ -23,7 +23,10 @@ import { rootTarball, unpackRoot, type DistroRelease, type DistroRoot } from './
 const LINKED_TABLE = 'linked.t';
 
 function everyTable(c: Cluster, n: ClusterNode): string[] {
-  const rows = c.sql(n, "SELECT CONCAT('`', table_schema, '`.`', table_name, '`') FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY 1");
+  const rows = c.sql(
+    n,
+    "SELECT CONCAT('`', table_schema, '`.`', table_name, '`') FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY 1",
+  );
   return rows.split('\n').filter((r) => r !== '');
 }
 
@@ -40,7 +43,9 @@ function assertEveryTable(c: Cluster, a: ClusterNode, b: ClusterNode): void {
 }
 
 function uidOf(n: ClusterNode): number | undefined {
-  const line = readFileSync(`/proc/${n.process?.pid ?? 0}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'));
+  const line = readFileSync(`/proc/${n.process?.pid ?? 0}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Uid:'));
   return line === undefined ? undefined : Number(line.split(/\s+/)[1]);
 }
 
@@ -74,7 +79,10 @@ export function distroSuite(release: DistroRelease): void {
       const system = root.system;
       const { c, nodes } = await bootstrap(
         `${release.suite}-ip`,
-        [{ name: 'node1', ip: ip(11) }, { name: 'node2', ip: ip(12) }],
+        [
+          { name: 'node1', ip: ip(11) },
+          { name: 'node2', ip: ip(12) },
+        ],
         (cl, ns) => {
           for (const n of ns) {
             n.spec.mysqld = {
@@ -100,56 +108,103 @@ export function distroSuite(release: DistroRelease): void {
       symlinkSync(join(c.inner(n1.dir), 'linked-db'), join(n1.datadir, 'linked'));
       lchownSync(join(n1.dir, 'linked-db'), owner.uid, owner.gid);
       lchownSync(join(n1.datadir, 'linked'), owner.uid, owner.gid);
-      c.sql(n1, `CREATE TABLE ${LINKED_TABLE} (a INT PRIMARY KEY, b VARCHAR(40)) ENGINE=InnoDB; INSERT INTO ${LINKED_TABLE} SELECT seq, SHA1(seq) FROM shop.seq_1_to_2000`);
+      c.sql(
+        n1,
+        `CREATE TABLE ${LINKED_TABLE} (a INT PRIMARY KEY, b VARCHAR(40)) ENGINE=InnoDB; INSERT INTO ${LINKED_TABLE} SELECT seq, SHA1(seq) FROM shop.seq_1_to_2000`,
+      );
       c.sql(n1, 'FLUSH BINARY LOGS; INSERT INTO shop.audit (t) VALUES ("after flush")');
 
       c.start(n2);
       await c.waitSynced(n2);
       t.diagnostic(`${release.label}: ${serverVersion(c, n1)} and ${serverVersion(c, n2)}`);
       assert.ok(serverVersion(c, n2).startsWith(`${release.series}.`), serverVersion(c, n2));
-      for (const n of nodes) assert.equal(uidOf(n), system.owner?.uid, `${n.spec.name}'s mariadbd runs as the release's mysql user`);
-      for (const n of nodes) assert.ok(sstLines(c, n).some((l) => l.includes(`using socat ${release.socat} (/usr/bin/socat) and rsync ${release.rsync} (/usr/bin/rsync)`)), c.tail(n));
-      assert.ok(sstLines(c, n2).some((l) => /SST completed/.test(l)), c.tail(n2));
-      assert.ok(sstLines(c, n1).some((l) => l.includes(`the joiner's certificate must name '${ip(12)}'`)), c.tail(n1));
+      for (const n of nodes)
+        assert.equal(uidOf(n), system.owner?.uid, `${n.spec.name}'s mariadbd runs as the release's mysql user`);
+      for (const n of nodes)
+        assert.ok(
+          sstLines(c, n).some((l) =>
+            l.includes(`using socat ${release.socat} (/usr/bin/socat) and rsync ${release.rsync} (/usr/bin/rsync)`),
+          ),
+          c.tail(n),
+        );
+      assert.ok(
+        sstLines(c, n2).some((l) => /SST completed/.test(l)),
+        c.tail(n2),
+      );
+      assert.ok(
+        sstLines(c, n1).some((l) => l.includes(`the joiner's certificate must name '${ip(12)}'`)),
+        c.tail(n1),
+      );
       assertEveryTable(c, n1, n2);
       checkFixture(recordedFixture(c, n1, n2, serverVersion(c, n2), release), t);
-      for (const f of ['ibdata/ibdata1', 'redo/ib_logfile0', 'undo/undo001', 'undo/undo003']) assert.ok(readFileSync(join(n2.dir, f)).length > 0, `${f} on the joiner`);
+      for (const f of ['ibdata/ibdata1', 'redo/ib_logfile0', 'undo/undo001', 'undo/undo003'])
+        assert.ok(readFileSync(join(n2.dir, f)).length > 0, `${f} on the joiner`);
       assert.ok(readFileSync(join(n2.datadir, 'linked', 't.ibd')).length > 0, 'the symlinked database arrived');
       // The donor sends its newest two binary logs; the joiner's index starts with them and serves them.
-      const donorLogs = c.sql(n1, 'SHOW BINARY LOGS').split('\n').map((l) => l.split('\t')[0] ?? '');
+      const donorLogs = c
+        .sql(n1, 'SHOW BINARY LOGS')
+        .split('\n')
+        .map((l) => l.split('\t')[0] ?? '');
       const index = readFileSync(join(n2.datadir, 'galera-bin.index'), 'utf8').split('\n');
-      const sent = index.filter((l) => l !== '').map((l) => l.replace(/^\.\//, '')).filter((f) => donorLogs.includes(f));
-      assert.ok(sent.length >= 1 && sent.length <= 2, `binary logs received: ${index.join(' ')}; donor: ${donorLogs.join(' ')}`);
+      const sent = index
+        .filter((l) => l !== '')
+        .map((l) => l.replace(/^\.\//, ''))
+        .filter((f) => donorLogs.includes(f));
+      assert.ok(
+        sent.length >= 1 && sent.length <= 2,
+        `binary logs received: ${index.join(' ')}; donor: ${donorLogs.join(' ')}`,
+      );
       assert.deepEqual(readFileSync(join(n2.datadir, sent[0] ?? '')), readFileSync(join(n1.datadir, sent[0] ?? '')));
-      assert.ok(c.sql(n2, 'SHOW BINARY LOGS').includes(sent[0] ?? '?'), 'the joiner serves the donor binlogs it received');
+      assert.ok(
+        c.sql(n2, 'SHOW BINARY LOGS').includes(sent[0] ?? '?'),
+        'the joiner serves the donor binlogs it received',
+      );
       assertReplicates(c, n2, n1);
 
       await c.stop(n2);
-      c.sql(n1, `INSERT INTO shop.audit (t) SELECT CONCAT("ist-", seq) FROM shop.seq_1_to_500; UPDATE ${LINKED_TABLE} SET b = 'ist' WHERE a % 7 = 0`);
+      c.sql(
+        n1,
+        `INSERT INTO shop.audit (t) SELECT CONCAT("ist-", seq) FROM shop.seq_1_to_500; UPDATE ${LINKED_TABLE} SET b = 'ist' WHERE a % 7 = 0`,
+      );
       const before = sstLines(c, n2).length;
       c.start(n2);
       await c.waitSynced(n2);
-      assert.ok(sstLines(c, n2).slice(before).some((l) => /rsync IST completed on joiner/.test(l)), c.tail(n2));
-      assert.ok(sstLines(c, n1).some((l) => /IST chosen: sending only the marker/.test(l)), c.tail(n1));
+      assert.ok(
+        sstLines(c, n2)
+          .slice(before)
+          .some((l) => /rsync IST completed on joiner/.test(l)),
+        c.tail(n2),
+      );
+      assert.ok(
+        sstLines(c, n1).some((l) => /IST chosen: sending only the marker/.test(l)),
+        c.tail(n1),
+      );
       assertEveryTable(c, n1, n2);
       assertReplicates(c, n1, n2);
       await destroyCluster();
     });
 
-    test('full SST, VERIFY_IDENTITY by host name (DNS subjectAltName, resolved by the release\'s /etc/hosts)', async (t) => {
+    test("full SST, VERIFY_IDENTITY by host name (DNS subjectAltName, resolved by the release's /etc/hosts)", async (t) => {
       if (root === undefined) return t.skip(skip);
       const { c, nodes } = await bootstrap(
         `${release.suite}-name`,
-        [{ name: 'node1', ip: ip(21), hostName: name('node1') }, { name: 'node2', ip: ip(22), hostName: name('node2') }],
+        [
+          { name: 'node1', ip: ip(21), hostName: name('node1') },
+          { name: 'node2', ip: ip(22), hostName: name('node2') },
+        ],
         (cl, ns) => {
-          for (const n of ns) n.spec.sst = { tca: cl.pki.caCert, tcert: n.cert.cert, tkey: n.cert.key, 'ssl-mode': 'VERIFY_IDENTITY' };
+          for (const n of ns)
+            n.spec.sst = { tca: cl.pki.caCert, tcert: n.cert.cert, tkey: n.cert.key, 'ssl-mode': 'VERIFY_IDENTITY' };
         },
         root.system,
       );
       const [n1, n2] = nodes as [ClusterNode, ClusterNode];
       c.start(n2);
       await c.waitSynced(n2);
-      assert.ok(sstLines(c, n1).some((l) => l.includes(`the joiner's certificate must name '${name('node2')}'`)), c.tail(n1));
+      assert.ok(
+        sstLines(c, n1).some((l) => l.includes(`the joiner's certificate must name '${name('node2')}'`)),
+        c.tail(n1),
+      );
       assertEveryTable(c, n1, n2);
       assertReplicates(c, n2, n1);
       await destroyCluster();
@@ -168,7 +223,8 @@ export function distroSuite(release: DistroRelease): void {
         timeoutMs: 2_700_000,
       });
       // One line per twin (PASS, FAIL, SKIP with MTR's reason, N/A with ours) and the summary.
-      for (const line of r.stdout.split('\n')) if (/^(PASS|FAIL|SKIP|N\/A)\b|passed|kept /.test(line)) t.diagnostic(line);
+      for (const line of r.stdout.split('\n'))
+        if (/^(PASS|FAIL|SKIP|N\/A)\b|passed|kept /.test(line)) t.diagnostic(line);
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout, /\d+ passed, 0 failed/, r.stdout);
     });

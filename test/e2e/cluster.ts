@@ -96,7 +96,8 @@ export class Cluster {
     this.bin = join(root, 'bin');
     mkdirSync(this.bin, { recursive: true });
     // A link out of a root filesystem would dangle inside it: there the executable is copied.
-    if (sstProgram === 'dist' && system.root === '/') symlinkSync(binaryPath(), join(this.bin, 'wsrep_sst_rsync_tunnel'));
+    if (sstProgram === 'dist' && system.root === '/')
+      symlinkSync(binaryPath(), join(this.bin, 'wsrep_sst_rsync_tunnel'));
     else if (sstProgram === 'dist') copyFileSync(binaryPath(), join(this.bin, 'wsrep_sst_rsync_tunnel'));
   }
 
@@ -173,10 +174,16 @@ export class Cluster {
       };
       const sst = n.spec.sst ?? { tca: this.pki.caCert, tcert: n.cert.bundle };
       // An empty value writes the bare key (`log_bin` alone switches binary logging on).
-      const body = (o: Record<string, string>): string => Object.entries(o).map(([k, v]) => (v === '' ? `${k}\n` : `${k}=${v}\n`)).join('');
+      const body = (o: Record<string, string>): string =>
+        Object.entries(o)
+          .map(([k, v]) => (v === '' ? `${k}\n` : `${k}=${v}\n`))
+          .join('');
       const text = `[mysqld]\n${body(mysqld)}\n[sst]\n${body(sst)}`;
       // Inside a root filesystem my.cnf names the paths as the server sees them.
-      writeFileSync(n.cnf, this.system.root === '/' ? text : text.replaceAll(`${this.system.root.replace(/\/$/, '')}/`, '/'));
+      writeFileSync(
+        n.cnf,
+        this.system.root === '/' ? text : text.replaceAll(`${this.system.root.replace(/\/$/, '')}/`, '/'),
+      );
     }
     this.chownTree();
   }
@@ -187,9 +194,17 @@ export class Cluster {
 
   /** mariadb-install-db for a node that bootstraps the cluster. */
   initialise(n: ClusterNode): void {
-    const [cmd, ...args] = this.system.command(['mariadb-install-db', `--defaults-file=${this.inner(n.cnf)}`, '--auth-root-authentication-method=socket', '--skip-test-db']);
+    const [cmd, ...args] = this.system.command([
+      'mariadb-install-db',
+      `--defaults-file=${this.inner(n.cnf)}`,
+      '--auth-root-authentication-method=socket',
+      '--skip-test-db',
+    ]);
     const r = spawnSync(cmd ?? '', args, { encoding: 'utf8', env: this.env() });
-    if (r.status !== 0) throw new Error(`mariadb-install-db failed (${r.status}): ${r.stdout}${r.stderr}\n--- ${n.errorLog} ---\n${this.tail(n, 40)}`);
+    if (r.status !== 0)
+      throw new Error(
+        `mariadb-install-db failed (${r.status}): ${r.stdout}${r.stderr}\n--- ${n.errorLog} ---\n${this.tail(n, 40)}`,
+      );
   }
 
   start(n: ClusterNode, extra: string[] = []): void {
@@ -197,14 +212,26 @@ export class Cluster {
       mkdirSync(n.datadir, { recursive: true });
       this.chownTree();
     }
-    const [cmd, ...args] = this.system.command(['/usr/sbin/mariadbd', `--defaults-file=${this.inner(n.cnf)}`, ...extra], this.system.mysqlUser);
+    const [cmd, ...args] = this.system.command(
+      ['/usr/sbin/mariadbd', `--defaults-file=${this.inner(n.cnf)}`, ...extra],
+      this.system.mysqlUser,
+    );
     const child = spawn(cmd ?? '', args, { stdio: 'ignore', env: this.env() });
     n.process = child;
     n.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
   }
 
   sql(n: ClusterNode, query: string, timeoutMs = 60_000): string {
-    const [cmd, ...args] = this.system.command(['mariadb', '--no-defaults', `--socket=${this.inner(n.socket)}`, '-uroot', '-N', '-B', '-e', query]);
+    const [cmd, ...args] = this.system.command([
+      'mariadb',
+      '--no-defaults',
+      `--socket=${this.inner(n.socket)}`,
+      '-uroot',
+      '-N',
+      '-B',
+      '-e',
+      query,
+    ]);
     const r = spawnSync(cmd ?? '', args, { encoding: 'utf8', timeout: timeoutMs });
     if (r.status !== 0) throw new Error(`SQL on ${n.spec.name} failed (${r.status}): ${query}\n${r.stderr}`);
     return r.stdout.trim();
@@ -227,7 +254,8 @@ export class Cluster {
     for (;;) {
       if (this.status(n, 'wsrep_local_state_comment') === 'Synced') return;
       if (exited) throw new Error(`${n.spec.name}: mariadbd exited before Synced\n${this.tail(n)}`);
-      if (Date.now() > deadline) throw new Error(`${n.spec.name}: not Synced within ${timeoutMs / 1000} s\n${this.tail(n)}`);
+      if (Date.now() > deadline)
+        throw new Error(`${n.spec.name}: not Synced within ${timeoutMs / 1000} s\n${this.tail(n)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   }

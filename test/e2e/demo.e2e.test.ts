@@ -8,7 +8,11 @@ import { repoRoot } from '../helpers/binary';
 
 test('make demo: a real two-node cluster joins through rsync_tunnel and is cleaned up', { timeout: 600_000 }, () => {
   const root = repoRoot();
-  const r = spawnSync(process.execPath, [join(root, 'build', 'scripts', 'demo.js')], { encoding: 'utf8', timeout: 580_000, env: { ...process.env, KEEP: '' } });
+  const r = spawnSync(process.execPath, [join(root, 'build', 'scripts', 'demo.js')], {
+    encoding: 'utf8',
+    timeout: 580_000,
+    env: { ...process.env, KEEP: '' },
+  });
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /DEMO OK/);
   assert.match(r.stdout, /WSREP_SST: \[INFO\] rsync SST completed on joiner/);

@@ -94,11 +94,22 @@ describe('soak', { skip: MISSING.length > 0 && 'mariadbd or galera-4 missing', t
       }
       const before = sstLines(c, n2).length;
       // Seen while the SST runs, so that "none left" below is known to look at the right place.
-      const watch = setInterval(() => (sawTempDir ||= readdirSync(privateTmp).some((f) => f.startsWith('wsrep_sst_rsync_tunnel.'))), 100);
+      const watch = setInterval(
+        () => (sawTempDir ||= readdirSync(privateTmp).some((f) => f.startsWith('wsrep_sst_rsync_tunnel.'))),
+        100,
+      );
       c.start(n2);
       await c.waitSynced(n2).finally(() => clearInterval(watch));
-      assert.ok(sstLines(c, n2).slice(before).some((l) => /rsync SST completed on joiner/.test(l)), `round ${round} was no full SST\n${c.tail(n2)}`);
-      assert.equal(c.sql(n2, `SELECT COUNT(*) FROM shop.audit WHERE t LIKE 'soak round %'`), String(Math.max(0, round - 1)));
+      assert.ok(
+        sstLines(c, n2)
+          .slice(before)
+          .some((l) => /rsync SST completed on joiner/.test(l)),
+        `round ${round} was no full SST\n${c.tail(n2)}`,
+      );
+      assert.equal(
+        c.sql(n2, `SELECT COUNT(*) FROM shop.audit WHERE t LIKE 'soak round %'`),
+        String(Math.max(0, round - 1)),
+      );
       // The donor's program may still be removing its directory when the joiner is Synced.
       await waitFor(() => {
         const s = measure(c, pair, round, 0);
@@ -106,7 +117,9 @@ describe('soak', { skip: MISSING.length > 0 && 'mariadbd or galera-4 missing', t
       }, 15_000).catch(() => undefined);
       const sample = measure(c, pair, round, (Date.now() - started) / 1000);
       samples.push(sample);
-      console.log(`soak round ${round}: ${sample.seconds.toFixed(1)} s, fds node1=${sample.fds[0]} node2=${sample.fds[1]}, strays=${sample.strays.length}, temp dirs=${sample.tempDirs.length}, listeners=${sample.listeners.length}`);
+      console.log(
+        `soak round ${round}: ${sample.seconds.toFixed(1)} s, fds node1=${sample.fds[0]} node2=${sample.fds[1]}, strays=${sample.strays.length}, temp dirs=${sample.tempDirs.length}, listeners=${sample.listeners.length}`,
+      );
       assert.deepEqual(sample.strays, [], `round ${round}: processes of ours left running`);
       assert.deepEqual(sample.tempDirs, [], `round ${round}: temp directories left behind`);
       assert.deepEqual(sample.listeners, [], `round ${round}: sockets of ours still listening`);

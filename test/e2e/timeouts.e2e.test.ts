@@ -38,7 +38,11 @@ function joinerExitLogged(c: Cluster, n: ClusterNode): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-const errorLines = (c: Cluster, n: ClusterNode): string[] => c.log(n).split('\n').filter((l) => l.startsWith('WSREP_SST: [ERROR]'));
+const errorLines = (c: Cluster, n: ClusterNode): string[] =>
+  c
+    .log(n)
+    .split('\n')
+    .filter((l) => l.startsWith('WSREP_SST: [ERROR]'));
 
 /** Our program's processes in one role (its real argv, not mariadbd's quoted command line). */
 const programs = (c: Cluster, role: 'joiner' | 'donor'): number[] =>
@@ -53,15 +57,28 @@ function twoNodes(
   donorSst: Record<string, string> = {},
 ): Promise<{ c: Cluster; n1: ClusterNode; n2: ClusterNode }> {
   // Weight 2: the donor keeps quorum alone when the joiner aborts.
-  return bootstrap(name, [{ name: 'node1', ip: `127.0.2.${octet}`, provider: 'pc.weight=2' }, { name: 'node2', ip: `127.0.2.${octet + 1}` }], (c, ns) => {
-    const [n1, n2] = [ns[0]!, ns[1]!];
-    n1.spec.sst = { tca: c.pki.caCert, tcert: n1.cert.bundle, ...donorSst };
-    n2.spec.sst = { tca: c.pki.caCert, tcert: n2.cert.bundle, ...joinerSst };
-  }).then(({ c, nodes }) => ({ c, n1: nodes[0]!, n2: nodes[1]! }));
+  return bootstrap(
+    name,
+    [
+      { name: 'node1', ip: `127.0.2.${octet}`, provider: 'pc.weight=2' },
+      { name: 'node2', ip: `127.0.2.${octet + 1}` },
+    ],
+    (c, ns) => {
+      const [n1, n2] = [ns[0]!, ns[1]!];
+      n1.spec.sst = { tca: c.pki.caCert, tcert: n1.cert.bundle, ...donorSst };
+      n2.spec.sst = { tca: c.pki.caCert, tcert: n2.cert.bundle, ...joinerSst };
+    },
+  ).then(({ c, nodes }) => ({ c, n1: nodes[0]!, n2: nodes[1]! }));
 }
 
 /** After the joiner gave up: 110 logged by mariadbd, one ERROR line, nothing left, the donor Synced and intact. */
-async function assertTimedOut(c: Cluster, n1: ClusterNode, n2: ClusterNode, before: string, message: RegExp): Promise<void> {
+async function assertTimedOut(
+  c: Cluster,
+  n1: ClusterNode,
+  n2: ClusterNode,
+  before: string,
+  message: RegExp,
+): Promise<void> {
   const timer = setTimeout(() => void c.kill(n2), 180_000);
   await n2.exited;
   clearTimeout(timer);
@@ -71,7 +88,11 @@ async function assertTimedOut(c: Cluster, n1: ClusterNode, n2: ClusterNode, befo
   assert.equal(errors.length, 1, errors.join('\n'));
   assert.match(errors[0] ?? '', message);
   // mariadbd 10.11 logs "SST succeeded for position 00000000-…:-1" after a failed joiner script, then aborts.
-  assert.doesNotMatch(c.log(n2), /rsync (SST|IST) completed on joiner|SST succeeded for position (?!00000000-0000-0000-0000-000000000000:-1)/, 'the joiner must never report success');
+  assert.doesNotMatch(
+    c.log(n2),
+    /rsync (SST|IST) completed on joiner|SST succeeded for position (?!00000000-0000-0000-0000-000000000000:-1)/,
+    'the joiner must never report success',
+  );
   await c.waitSynced(n1, 120_000);
   assert.deepEqual(await leftoverProcesses(c, 30_000), [], 'no socat, rsync or SST program may outlive the failed SST');
   assert.equal(listeningPortsOf(c.tag).includes(n2.sstPort), false, 'nothing of ours listens on the SST port any more');
@@ -100,16 +121,29 @@ describe('joiner timeouts in a real cluster', { timeout: 900_000 }, () => {
     // Thawed, the donor finds no joiner, fails, and its node goes back to Synced.
     signal(stopped, 'SIGCONT');
     stopped.clear();
-    await assertTimedOut(c, n1, n2, before, /sst-initial-timeout=5: no donor connected and authenticated within 5 s of ready\. .*FLUSH TABLES WITH READ LOCK/);
-    console.log(`# timeout 'donor never comes': the joiner gave up ${waited.toFixed(1)} s after the donor's program was frozen`);
+    await assertTimedOut(
+      c,
+      n1,
+      n2,
+      before,
+      /sst-initial-timeout=5: no donor connected and authenticated within 5 s of ready\. .*FLUSH TABLES WITH READ LOCK/,
+    );
+    console.log(
+      `# timeout 'donor never comes': the joiner gave up ${waited.toFixed(1)} s after the donor's program was frozen`,
+    );
   });
 
   test("a transfer frozen with SIGSTOP → the joiner exits 110 after sst-idle-timeout; progress lines in the joiner's log", async () => {
     // rlimit holds the donor's copy (its redo log and system tablespace alone are 28 MiB) to at least 7 s
     // on any machine, so the freeze below lands mid-copy; the donor's program is frozen too, or its rate limiter would resume its rsyncs.
-    const { c, n1, n2 } = await twoNodes('t-idle', { 'sst-idle-timeout': '3', 'progress-interval': '1' }, 20, { rlimit: '4m' });
+    const { c, n1, n2 } = await twoNodes('t-idle', { 'sst-idle-timeout': '3', 'progress-interval': '1' }, 20, {
+      rlimit: '4m',
+    });
     const before = checksums(c, n1);
-    const donorRsyncs = (): number[] => taggedProcesses(c.tag).filter((t) => /^\/usr\/bin\/rsync --password-file=/.test(t.cmdline)).map((t) => t.pid);
+    const donorRsyncs = (): number[] =>
+      taggedProcesses(c.tag)
+        .filter((t) => /^\/usr\/bin\/rsync --password-file=/.test(t.cmdline))
+        .map((t) => t.pid);
     c.start(n2);
     // Once the joiner has seen the donor authenticate, freeze the donor's program and every rsync of it, until the joiner gives up.
     await waitFor(() => /the donor connected and authenticated/.test(c.log(n2)), 180_000);
@@ -126,8 +160,18 @@ describe('joiner timeouts in a real cluster', { timeout: 900_000 }, () => {
     assert.ok(quiet < 15, `the joiner gave up ${quiet} s after the freeze: too late`);
     signal(stopped, 'SIGCONT');
     stopped.clear();
-    await assertTimedOut(c, n1, n2, before, /sst-idle-timeout=3: nothing received for [\d.]+ s, .* received in the [\d.]+ s since the donor's first connection/);
-    assert.match(c.log(n2), /WSREP_SST: \[INFO\] received [\d.]+ (B|KiB|MiB|GiB), [\d.]+ (B|KiB|MiB|GiB)\/s/, 'progress lines in the joiner log');
+    await assertTimedOut(
+      c,
+      n1,
+      n2,
+      before,
+      /sst-idle-timeout=3: nothing received for [\d.]+ s, .* received in the [\d.]+ s since the donor's first connection/,
+    );
+    assert.match(
+      c.log(n2),
+      /WSREP_SST: \[INFO\] received [\d.]+ (B|KiB|MiB|GiB), [\d.]+ (B|KiB|MiB|GiB)\/s/,
+      'progress lines in the joiner log',
+    );
     console.log(`# timeout 'transfer frozen': the joiner gave up ${quiet.toFixed(1)} s after the freeze`);
   });
 });

@@ -14,7 +14,13 @@ export const printable = fc.array(printableChar, { maxLength: 40 }).map((cs) => 
 
 /** Text a user could write in a sockopt: printable, plus the odd control character and the letters of C escapes. */
 export const socatText = fc
-  .array(fc.oneof({ weight: 8, arbitrary: printableChar }, { weight: 1, arbitrary: fc.constantFrom('\\n', '\\t', '\\0', '\n', '\t', 'verify=0', 'cn=') }), {
-    maxLength: 40,
-  })
+  .array(
+    fc.oneof(
+      { weight: 8, arbitrary: printableChar },
+      { weight: 1, arbitrary: fc.constantFrom('\\n', '\\t', '\\0', '\n', '\t', 'verify=0', 'cn=') },
+    ),
+    {
+      maxLength: 40,
+    },
+  )
   .map((cs) => cs.join(''));

@@ -74,4 +74,5 @@ export function treeDigest(root: string, keep: (rel: string) => boolean = () => 
 }
 
 /** What an SST copies from a datadir laid out by makeDatadir: everything but the stay-home files. */
-export const STAYS_HOME = /^(grastate\.dat|galera\.cache|ib_buffer_pool|mysql-bin\.[0-9]+|mysql-bin\.index|wsrep_sst\.pid|tables_flushed)$/;
+export const STAYS_HOME =
+  /^(grastate\.dat|galera\.cache|ib_buffer_pool|mysql-bin\.[0-9]+|mysql-bin\.index|wsrep_sst\.pid|tables_flushed)$/;

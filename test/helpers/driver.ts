@@ -22,7 +22,12 @@ export interface RoleRun {
 }
 
 /** `binary` runs another build of the program (the previous release) instead of programCommand()'s. */
-export function startRole(argv: readonly string[], env: NodeJS.ProcessEnv = {}, stdin: 'ignore' | 'pipe' = 'ignore', binary?: string): RoleRun {
+export function startRole(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  stdin: 'ignore' | 'pipe' = 'ignore',
+  binary?: string,
+): RoleRun {
   const { command, args } = binary === undefined ? programCommand() : { command: binary, args: [] };
   const child = spawn(command, [...args, ...argv], { stdio: [stdin, 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const lines: string[] = [];
@@ -42,11 +47,16 @@ export function startRole(argv: readonly string[], env: NodeJS.ProcessEnv = {}, 
     deliver(l);
   });
   rl.on('close', () => deliver(undefined));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))),
+  );
   const nextLine = (timeoutMs = 60_000): Promise<string | undefined> => {
     if (queued.length > 0) return Promise.resolve(queued.shift());
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no stdout line within ${timeoutMs} ms; stderr:\n${stderr}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no stdout line within ${timeoutMs} ms; stderr:\n${stderr}`)),
+        timeoutMs,
+      );
       waiting.push((l) => {
         clearTimeout(timer);
         resolve(l);
@@ -67,21 +77,49 @@ export interface NodeSide {
 
 export function joinerArgv(j: NodeSide, address: string, parent: number): string[] {
   return [
-    '--role', 'joiner', '--address', address, '--datadir', `${j.datadir}/`,
-    '--defaults-file', j.cnf, '--parent', String(parent), '--progress', '0',
+    '--role',
+    'joiner',
+    '--address',
+    address,
+    '--datadir',
+    `${j.datadir}/`,
+    '--defaults-file',
+    j.cnf,
+    '--parent',
+    String(parent),
+    '--progress',
+    '0',
     ...(j.extraArgs ?? []),
-    '--mysqld-args', `--defaults-file=${j.cnf}`,
+    '--mysqld-args',
+    `--defaults-file=${j.cnf}`,
   ];
 }
 
 export function donorArgv(d: NodeSide, address: string, seqno: number, bypass = false): string[] {
   return [
-    '--role', 'donor', '--address', address, '--local-port', '3306', '--socket', '/nonexistent/mysqld.sock',
-    '--progress', '0', '--datadir', `${d.datadir}/`, '--defaults-file', d.cnf,
-    '--gtid', `${STATE_UUID}:${seqno}`, '--gtid-domain-id', '0',
+    '--role',
+    'donor',
+    '--address',
+    address,
+    '--local-port',
+    '3306',
+    '--socket',
+    '/nonexistent/mysqld.sock',
+    '--progress',
+    '0',
+    '--datadir',
+    `${d.datadir}/`,
+    '--defaults-file',
+    d.cnf,
+    '--gtid',
+    `${STATE_UUID}:${seqno}`,
+    '--gtid-domain-id',
+    '0',
     ...(d.extraArgs ?? []),
     ...(bypass ? ['--bypass'] : []),
-    '--mysqld-args', `--defaults-file=${d.cnf}`, '--wsrep-new-cluster',
+    '--mysqld-args',
+    `--defaults-file=${d.cnf}`,
+    '--wsrep-new-cluster',
   ];
 }
 
@@ -126,7 +164,12 @@ export interface SstOptions {
 /** One SST, donor→joiner, the way two mariadbd would run it. */
 export async function runSst(o: SstOptions): Promise<SstResult> {
   const seqno = o.seqno ?? 42;
-  const joiner = startRole(joinerArgv(o.joiner, o.address, o.parent ?? process.pid), o.joiner.env, 'ignore', o.joiner.binary);
+  const joiner = startRole(
+    joinerArgv(o.joiner, o.address, o.parent ?? process.pid),
+    o.joiner.env,
+    'ignore',
+    o.joiner.binary,
+  );
   const ready = await joiner.nextLine(120_000);
   if (!ready?.startsWith('ready ')) {
     return { joiner, joinerCode: await joiner.exit, ready };

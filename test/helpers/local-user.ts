@@ -13,8 +13,12 @@ export interface LocalUser {
 
 function lookUp(name: string): LocalUser | undefined {
   try {
-    const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    const uid = Number(
+      execFileSync('id', ['-u', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+    );
+    const gid = Number(
+      execFileSync('id', ['-g', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+    );
     return Number.isInteger(uid) && Number.isInteger(gid) ? { name, uid, gid } : undefined;
   } catch {
     return undefined;
@@ -26,7 +30,9 @@ export function otherLocalUser(name = 'sst-other'): LocalUser | string {
   const found = lookUp(name);
   if (found !== undefined) return found;
   try {
-    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', '--user-group', name], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', '--user-group', name], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   } catch (e) {
     // Another test process may have created it meanwhile.
     return lookUp(name) ?? `useradd ${name} failed: ${(e as Error).message}`;

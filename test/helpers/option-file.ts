@@ -6,7 +6,10 @@ import type { NodeCert, Pki } from './pki';
 export type Options = Record<string, string>;
 
 /** One `key=value` line per entry, in order. */
-const lines = (o: Options): string => Object.entries(o).map(([k, v]) => `${k}=${v}\n`).join('');
+const lines = (o: Options): string =>
+  Object.entries(o)
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join('');
 
 /** `<dir>/my.cnf` with a [mysqld] and an [sst] group (`dir` is made if missing); returns its path. */
 export function writeOptionFile(dir: string, sst: Options, mysqld: Options = {}): string {

@@ -166,14 +166,56 @@ export function createCa(dir: string, name = 'ca', parent?: Pki): Pki {
   const config = caConfig(dbDirFor(caCert), caCert, caKey);
   if (parent === undefined) {
     openssl([
-      'req', '-x509', ...keyArgs('ec'), '-noenc', '-keyout', caKey, '-out', caCert,
-      '-days', '3650', '-subj', subject(`Test CA ${name}`), '-config', config, '-extensions', 'v3_ca',
+      'req',
+      '-x509',
+      ...keyArgs('ec'),
+      '-noenc',
+      '-keyout',
+      caKey,
+      '-out',
+      caCert,
+      '-days',
+      '3650',
+      '-subj',
+      subject(`Test CA ${name}`),
+      '-config',
+      config,
+      '-extensions',
+      'v3_ca',
     ]);
   } else {
     const csr = join(dbDirFor(caCert), 'ca.csr');
-    openssl(['req', '-new', ...keyArgs('ec'), '-noenc', '-keyout', caKey, '-out', csr, '-subj', subject(`Test CA ${name}`), '-config', config]);
+    openssl([
+      'req',
+      '-new',
+      ...keyArgs('ec'),
+      '-noenc',
+      '-keyout',
+      caKey,
+      '-out',
+      csr,
+      '-subj',
+      subject(`Test CA ${name}`),
+      '-config',
+      config,
+    ]);
     const parentConfig = join(dbDirFor(parent.caCert), 'ca.cnf');
-    openssl(['ca', '-batch', '-config', parentConfig, '-in', csr, '-out', caCert, '-notext', '-rand_serial', '-days', '3650', '-extensions', 'v3_ca']);
+    openssl([
+      'ca',
+      '-batch',
+      '-config',
+      parentConfig,
+      '-in',
+      csr,
+      '-out',
+      caCert,
+      '-notext',
+      '-rand_serial',
+      '-days',
+      '3650',
+      '-extensions',
+      'v3_ca',
+    ]);
   }
   return { dir, caCert, caKey };
 }
@@ -194,14 +236,40 @@ function makeCert(outDir: string, signer: Signer, opts: CertOptions, now: Date):
   const config = caConfig(signer.dbDir, signer.ca?.caCert ?? cert, signer.ca?.caKey ?? key);
 
   openssl([
-    'req', '-new', ...keyArgs(opts.keyType ?? 'ec'), '-noenc', '-keyout', key, '-out', csr,
-    '-subj', subject(opts.cn), '-config', config,
+    'req',
+    '-new',
+    ...keyArgs(opts.keyType ?? 'ec'),
+    '-noenc',
+    '-keyout',
+    key,
+    '-out',
+    csr,
+    '-subj',
+    subject(opts.cn),
+    '-config',
+    config,
   ]);
   writeFileSync(extFile, leafExtensions(opts, signer.ca === undefined));
   const { start, end } = validity(opts, now);
   openssl([
-    'ca', '-batch', '-config', config, '-in', csr, '-out', cert, '-notext', '-rand_serial',
-    '-startdate', asn1Time(start), '-enddate', asn1Time(end), '-extfile', extFile, '-extensions', 'ext',
+    'ca',
+    '-batch',
+    '-config',
+    config,
+    '-in',
+    csr,
+    '-out',
+    cert,
+    '-notext',
+    '-rand_serial',
+    '-startdate',
+    asn1Time(start),
+    '-enddate',
+    asn1Time(end),
+    '-extfile',
+    extFile,
+    '-extensions',
+    'ext',
     ...(signer.ca === undefined ? ['-selfsign', '-keyfile', key] : []),
   ]);
   writeFileSync(bundle, readFileSync(key, 'utf8') + readFileSync(cert, 'utf8'));
@@ -212,7 +280,12 @@ export function issueCert(pki: Pki, opts: CertOptions, now: Date = new Date()): 
   return makeCert(pki.dir, { dbDir: dbDirFor(pki.caCert), ca: pki }, opts, now);
 }
 
-export function selfSigned(dir: string, cn: string, opts: Omit<CertOptions, 'cn'> = {}, now: Date = new Date()): NodeCert {
+export function selfSigned(
+  dir: string,
+  cn: string,
+  opts: Omit<CertOptions, 'cn'> = {},
+  now: Date = new Date(),
+): NodeCert {
   mkdirSync(dir, { recursive: true });
   return makeCert(dir, { dbDir: join(dir, '.self-db') }, { ...opts, cn }, now);
 }

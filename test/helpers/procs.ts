@@ -18,7 +18,10 @@ export function taggedProcesses(tag: string): Tagged[] {
       if (!env.includes(needle)) continue;
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      found.push({ pid: Number(name), cmdline: readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').trim() });
+      found.push({
+        pid: Number(name),
+        cmdline: readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').trim(),
+      });
     } catch {
       // Gone, or a kernel thread.
     }

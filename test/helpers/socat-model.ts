@@ -137,7 +137,8 @@ export function lexAddress(text: string): LexedAddress {
 export function execArgv(address: string): string[] {
   const lexed = lexAddress(address);
   const line = lexed.params[1];
-  if (lexed.params[0] !== 'EXEC' || lexed.params.length !== 2 || line === undefined) throw new Error(`not one EXEC parameter: ${address}`);
+  if (lexed.params[0] !== 'EXEC' || lexed.params.length !== 2 || line === undefined)
+    throw new Error(`not one EXEC parameter: ${address}`);
   return tokens(line, (at) => (line.charAt(at) === ' ' ? 1 : 0))
     .filter((t) => t.value !== '' || t.quoted)
     .map((t) => t.value);

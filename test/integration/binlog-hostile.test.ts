@@ -20,7 +20,6 @@ import { JOINER_IP, nodeSide, twoNodeHooks } from '../helpers/two-nodes';
 import { freePort, waitNoTagged } from '../helpers/procs';
 import { sstTls } from '../helpers/option-file';
 
-
 let tag = '';
 const nodes = twoNodeHooks('sst-binlog-', () => [tag]);
 
@@ -34,7 +33,8 @@ interface Pair {
 async function pair(name: string, sstMaxBinlogs = '1'): Promise<Pair> {
   tag = `${name}-${randomBytes(4).toString('hex')}`;
   const base = join(nodes.root, tag);
-  const side = (role: string, cert: NodeCert): NodeSide => nodeSide(join(base, role), tag, sstTls(nodes.pki, cert, { 'sst-max-binlogs': sstMaxBinlogs }));
+  const side = (role: string, cert: NodeCert): NodeSide =>
+    nodeSide(join(base, role), tag, sstTls(nodes.pki, cert, { 'sst-max-binlogs': sstMaxBinlogs }));
   const joiner = side('joiner', nodes.joinerCert);
   const donor = side('donor', nodes.donorCert);
   return { base, joiner, donor, address: `${JOINER_IP}:${await freePort(JOINER_IP)}` };
@@ -51,13 +51,27 @@ function assertOldBinlogsKept(datadir: string, count: number): void {
 function push(p: Pair, address: string, secret: string, from: string, module: string): number | null {
   const at = address.lastIndexOf(':');
   const [host, port] = [address.slice(0, at), Number(address.slice(at + 1).split('/')[0])];
-  const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls: { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert, verify: true }, sockopt: [] }));
+  const env = tunnelEnv(
+    process.env,
+    'socat',
+    connectAddress({
+      host,
+      port,
+      ipv6: false,
+      tls: { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert, verify: true },
+      sockopt: [],
+    }),
+  );
   const passwordFile = join(p.base, 'push.password');
   writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
-  const r = spawnSync('rsync', [`--password-file=${passwordFile}`, '--recursive', from, `rsync://${AUTH_USER}@${host}:${port}/${module}`], {
-    env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: tag },
-    timeout: 30_000,
-  });
+  const r = spawnSync(
+    'rsync',
+    [`--password-file=${passwordFile}`, '--recursive', from, `rsync://${AUTH_USER}@${host}:${port}/${module}`],
+    {
+      env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: tag },
+      timeout: 30_000,
+    },
+  );
   return r.status;
 }
 
@@ -89,7 +103,10 @@ describe('binary logs from a hostile donor', () => {
     mkdirSync(join(p.donor.datadir, 'idx'));
     writeFileSync(join(p.donor.datadir, 'idx', 'mysql-bin.index'), `${victim}\n../victim\n./${binlog(3)}\n`);
 
-    const stderr = await refusedWith32(p, /WSREP_SST: \[ERROR\] binlog index .*idx\/mysql-bin\.index received from the donor: entry ".*\/victim\.txt" refused: it is not inside the binlog directory/);
+    const stderr = await refusedWith32(
+      p,
+      /WSREP_SST: \[ERROR\] binlog index .*idx\/mysql-bin\.index received from the donor: entry ".*\/victim\.txt" refused: it is not inside the binlog directory/,
+    );
     assert.doesNotMatch(stderr, /binary logs: \d+ installed/);
     assert.equal(readFileSync(victim, 'utf8'), 'victim');
     assertOldBinlogsKept(p.joiner.datadir, 5);
@@ -116,18 +133,31 @@ describe('binary logs from a hostile donor', () => {
       donor: p.donor,
       address: p.address,
       onReady: async (address, auth) => {
-        pushed = push(p, address, (auth ?? '').slice((auth ?? '').indexOf(':') + 1), `${hostile}/`, `${MODULES.binlog}/`);
+        pushed = push(
+          p,
+          address,
+          (auth ?? '').slice((auth ?? '').indexOf(':') + 1),
+          `${hostile}/`,
+          `${MODULES.binlog}/`,
+        );
       },
     });
     const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
     assert.equal(pushed, 0, detail);
     assert.equal(r.donorCode, 0, detail);
     assert.equal(r.joinerCode, 32, detail);
-    assert.match(r.joiner.stderr(), /WSREP_SST: \[ERROR\] binlog list from the donor: entry "victim\.txt" refused: it is not <stem>\.<digits>; no binary log was deleted/, detail);
+    assert.match(
+      r.joiner.stderr(),
+      /WSREP_SST: \[ERROR\] binlog list from the donor: entry "victim\.txt" refused: it is not <stem>\.<digits>; no binary log was deleted/,
+      detail,
+    );
     assert.deepEqual(await waitNoTagged(tag, 15_000), []);
     assertOldBinlogsKept(p.joiner.datadir, 4);
     assert.equal(existsSync(join(p.joiner.datadir, 'victim.txt')), false);
-    assert.equal(readFileSync(join(p.joiner.datadir, 'mysql-bin.index'), 'utf8'), [1, 2, 3, 4].map((n) => `./${binlog(n)}\n`).join(''));
+    assert.equal(
+      readFileSync(join(p.joiner.datadir, 'mysql-bin.index'), 'utf8'),
+      [1, 2, 3, 4].map((n) => `./${binlog(n)}\n`).join(''),
+    );
   });
 
   test('per-node log-bin names: the donor’s names are installed under the joiner’s index, its own old ones go', async () => {

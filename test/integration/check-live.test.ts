@@ -42,7 +42,11 @@ after(() => rmSync(root, { recursive: true, force: true }));
 function cnf(cert: NodeCert, mysqld: Options = {}): string {
   const dir = join(root, `node${++counter}`);
   mkdirSync(join(dir, 'data'), { recursive: true });
-  return writeOptionFile(dir, { tca: ca.caCert, tcert: cert.cert, tkey: cert.key }, { user: 'root', datadir: join(dir, 'data'), ...mysqld });
+  return writeOptionFile(
+    dir,
+    { tca: ca.caCert, tcert: cert.cert, tkey: cert.key },
+    { user: 'root', datadir: join(dir, 'data'), ...mysqld },
+  );
 }
 
 interface Listener {
@@ -61,9 +65,13 @@ async function listen(cert: NodeCert, fromConfig = false): Promise<Listener> {
   const p = programCommand();
   const where = fromConfig ? [] : ['--bind', HOST, '--port', String(port)];
   const config = cnf(cert, fromConfig ? { wsrep_sst_receive_address: `${HOST}:${port}` } : {});
-  const child = startTracked(p.command, [...p.args, 'check', '--defaults-file', config, '--listen', ...where, '--timeout', '60'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = startTracked(
+    p.command,
+    [...p.args, 'check', '--defaults-file', config, '--listen', ...where, '--timeout', '60'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout?.setEncoding('utf8');
   child.stdout?.on('data', (d: string) => (out += d));
@@ -105,7 +113,11 @@ async function finish(l: Listener): Promise<{ code: number | null; output: strin
 
 async function peer(cert: NodeCert, port: number, extra: string[] = []): Promise<RunResult> {
   const p = programCommand();
-  return run(p.command, [...p.args, 'check', '--defaults-file', cnf(cert), '--peer', `${HOST}:${port}`, '--timeout', '20', ...extra], { timeoutMs: 40_000 });
+  return run(
+    p.command,
+    [...p.args, 'check', '--defaults-file', cnf(cert), '--peer', `${HOST}:${port}`, '--timeout', '20', ...extra],
+    { timeoutMs: 40_000 },
+  );
 }
 
 describe('check --listen / --peer', () => {
@@ -114,14 +126,23 @@ describe('check --listen / --peer', () => {
     try {
       const r = await peer(donor, l.port);
       assert.equal(r.code, 0, r.stdout + r.stderr);
-      assert.match(r.stdout, /^PASS {2}TLS settings +.*verifies the listener's certificate chain and the name '127\.0\.0\.2', as a donor does$/m);
       assert.match(
         r.stdout,
-        new RegExp(`^PASS  handshake with 127\\.0\\.0\\.2:${l.port}  TLSv1\\.[23], cipher \\S+; trusting certificate, commonName matches; the listener accepted this node's certificate$`, 'm'),
+        /^PASS {2}TLS settings +.*verifies the listener's certificate chain and the name '127\.0\.0\.2', as a donor does$/m,
+      );
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `^PASS  handshake with 127\\.0\\.0\\.2:${l.port}  TLSv1\\.[23], cipher \\S+; trusting certificate, commonName matches; the listener accepted this node's certificate$`,
+          'm',
+        ),
       );
       const done = await finish(l);
       assert.equal(done.code, 0, done.output);
-      assert.match(done.output, /^PASS {2}handshake from 127\.0\.0\.\d+:\d+ +TLSv1\.[23], cipher \S+; trusting certificate, no check of commonName; answered$/m);
+      assert.match(
+        done.output,
+        /^PASS {2}handshake from 127\.0\.0\.\d+:\d+ +TLSv1\.[23], cipher \S+; trusting certificate, no check of commonName; answered$/m,
+      );
       assert.match(done.output, /: nothing fails$/m);
     } finally {
       await stopTracked(l.child);
@@ -133,7 +154,11 @@ describe('check --listen / --peer', () => {
     assert.match(l.output(), new RegExp(`^PASS  TLS listener +listening on 127\\.0\\.0\\.2:${l.port} for 60 s`, 'm'));
     try {
       const r = await peer(donor, l.port, ['--json']);
-      const report = JSON.parse(r.stdout) as { mode: string; ok: boolean; items: { id: string; status: string; detail: string }[] };
+      const report = JSON.parse(r.stdout) as {
+        mode: string;
+        ok: boolean;
+        items: { id: string; status: string; detail: string }[];
+      };
       assert.equal(report.mode, 'peer');
       assert.equal(report.ok, true);
       const handshake = report.items.find((i) => i.id === 'handshake');
@@ -150,10 +175,16 @@ describe('check --listen / --peer', () => {
     try {
       const r = await peer(donor, l.port);
       assert.equal(r.code, 1, r.stdout);
-      assert.match(r.stdout, /^FAIL {2}handshake with 127\.0\.0\.2:\d+ +socat: certificate is valid but its commonName does not match hostname "127\.0\.0\.2"$/m);
+      assert.match(
+        r.stdout,
+        /^FAIL {2}handshake with 127\.0\.0\.2:\d+ +socat: certificate is valid but its commonName does not match hostname "127\.0\.0\.2"$/m,
+      );
       const done = await finish(l);
       assert.equal(done.code, 1, done.output);
-      assert.match(done.output, /^FAIL {2}handshake from \S+ +TLS set up \(.*\), then socat: .*: the connecting node probably refused this node's certificate/m);
+      assert.match(
+        done.output,
+        /^FAIL {2}handshake from \S+ +TLS set up \(.*\), then socat: .*: the connecting node probably refused this node's certificate/m,
+      );
     } finally {
       await stopTracked(l.child);
     }
@@ -164,10 +195,16 @@ describe('check --listen / --peer', () => {
     try {
       const r = await peer(stranger, l.port);
       assert.equal(r.code, 1, r.stdout);
-      assert.match(r.stdout, /^FAIL {2}handshake with 127\.0\.0\.2:\d+ +.*(listener closed the connection without answering|socat: )/m);
+      assert.match(
+        r.stdout,
+        /^FAIL {2}handshake with 127\.0\.0\.2:\d+ +.*(listener closed the connection without answering|socat: )/m,
+      );
       const done = await finish(l);
       assert.equal(done.code, 1, done.output);
-      assert.match(done.output, /^FAIL {2}handshake from \S+ +the donor's certificate was refused: socat: SSL_accept\(\): .*certificate verify failed$/m);
+      assert.match(
+        done.output,
+        /^FAIL {2}handshake from \S+ +the donor's certificate was refused: socat: SSL_accept\(\): .*certificate verify failed$/m,
+      );
     } finally {
       await stopTracked(l.child);
     }
@@ -198,11 +235,16 @@ describe('check --listen / --peer', () => {
       await l.exited;
       const deadline = Date.now() + WAIT_MS;
       while (running(socat) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.equal(running(socat), false, `socat (PID ${socat}) still listens ${WAIT_MS / 1000} s after check was SIGKILLed`);
+      assert.equal(
+        running(socat),
+        false,
+        `socat (PID ${socat}) still listens ${WAIT_MS / 1000} s after check was SIGKILLed`,
+      );
       assert.equal(await portBindable(HOST, l.port), true, `port ${l.port} still taken`);
     } finally {
       // By PID, and only while that PID is still a socat: what a failed run leaves.
-      if (socat !== undefined && processTable().some((p) => p.pid === socat && p.comm === 'socat' && !p.zombie)) process.kill(socat, 'SIGKILL');
+      if (socat !== undefined && processTable().some((p) => p.pid === socat && p.comm === 'socat' && !p.zombie))
+        process.kill(socat, 'SIGKILL');
       await stopTracked(l.child);
     }
   });

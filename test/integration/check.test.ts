@@ -8,7 +8,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, lchownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  lchownSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +65,12 @@ function node(sst: Record<string, string>, mysqld: Record<string, string> = {}):
   const dir = join(root, `node${++counter}`);
   mkdirSync(join(dir, 'data'), { recursive: true });
   chmodSync(dir, 0o755);
-  const cnf = writeOptionFile(dir, sst, { user: 'root', datadir: join(dir, 'data'), wsrep_sst_receive_address: `${HOST}:${port}`, ...mysqld });
+  const cnf = writeOptionFile(dir, sst, {
+    user: 'root',
+    datadir: join(dir, 'data'),
+    wsrep_sst_receive_address: `${HOST}:${port}`,
+    ...mysqld,
+  });
   return { cnf, dir };
 }
 
@@ -95,15 +109,18 @@ describe('check: a good node', () => {
     assert.equal(r.stderr, '');
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(lines[0] ?? '', /^wsrep_sst_rsync_tunnel \S+ check$/);
-    const itemLines = lines.filter((l) => /^(PASS|WARN|FAIL|SKIP)  /.test(l));
+    const itemLines = lines.filter((l) => /^(PASS|WARN|FAIL|SKIP) {2}/.test(l));
     assert.ok(itemLines.length >= 13, r.stdout);
-    assert.ok(itemLines.every((l) => l.startsWith('PASS  ')), r.stdout);
+    assert.ok(
+      itemLines.every((l) => l.startsWith('PASS  ')),
+      r.stdout,
+    );
     for (const expected of [
-      /^PASS  socat +socat \S+ \(\S+\), built with OpenSSL$/m,
-      /^PASS  rsync +rsync \S+ \(\S+\)$/m,
-      /^PASS  cert name for donors +donors verify '127\.0\.0\.2' \(wsrep_sst_receive_address=127\.0\.0\.2:\d+\)/m,
+      /^PASS {2}socat +socat \S+ \(\S+\), built with OpenSSL$/m,
+      /^PASS {2}rsync +rsync \S+ \(\S+\)$/m,
+      /^PASS {2}cert name for donors +donors verify '127\.0\.0\.2' \(wsrep_sst_receive_address=127\.0\.0\.2:\d+\)/m,
       new RegExp(`^PASS  SST port free +port ${port} on 127\\.0\\.0\\.2 is free$`, 'm'),
-      /^PASS  key readable +user root can read /m,
+      /^PASS {2}key readable +user root can read /m,
     ]) {
       assert.match(r.stdout, expected);
     }
@@ -117,9 +134,28 @@ describe('check: a good node', () => {
     assert.equal(report.mode, 'node');
     assert.equal(report.ok, true);
     assert.equal(report.counts.FAIL, 0);
-    assert.deepEqual(report.items.filter((i) => i.status !== 'PASS'), []);
+    assert.deepEqual(
+      report.items.filter((i) => i.status !== 'PASS'),
+      [],
+    );
     assert.equal(report.context.datadir, `${join(dir, 'data')} (datadir in the option files)`);
-    for (const id of ['socat', 'rsync', 'config', 'user', 'address', 'tls', 'readable:cert', 'readable:key', 'readable:ca', 'key-match', 'ca', 'expiry', 'name', 'port', 'writable:datadir']) {
+    for (const id of [
+      'socat',
+      'rsync',
+      'config',
+      'user',
+      'address',
+      'tls',
+      'readable:cert',
+      'readable:key',
+      'readable:ca',
+      'key-match',
+      'ca',
+      'expiry',
+      'name',
+      'port',
+      'writable:datadir',
+    ]) {
       assert.equal(byId(report, id).status, 'PASS', id);
     }
   });
@@ -158,7 +194,16 @@ describe('check: ssl-server-*/ssl-client-* give the joiner and the donor differe
     );
     const { r, report } = await checkJson(cnf);
     assert.equal(r.code, 0, JSON.stringify(report.items, null, 1));
-    for (const id of ['key-match:joiner', 'ca:joiner', 'expiry:joiner', 'key-match:donor', 'ca:donor', 'expiry:donor', 'readable:cert:donor', 'name']) {
+    for (const id of [
+      'key-match:joiner',
+      'ca:joiner',
+      'expiry:joiner',
+      'key-match:donor',
+      'ca:donor',
+      'expiry:donor',
+      'readable:cert:donor',
+      'name',
+    ]) {
       assert.equal(byId(report, id).status, 'PASS', id);
     }
     assert.match(byId(report, 'key-match:donor').detail, /CN=donor-side/);
@@ -168,12 +213,23 @@ describe('check: ssl-server-*/ssl-client-* give the joiner and the donor differe
 
 describe('check: sockopt and CA settings that weaken peer verification (docs/architecture.md §8.5, §6)', () => {
   test('each weakening sockopt item is named in a WARN; nothing fails', async () => {
-    const { cnf } = node({ ...GOOD_SST(), sockopt: `cipher=HIGH:!aNULL,CN=${HOST},cafile=${join(root, 'other-ca.pem')},VERIFY=0` });
+    const { cnf } = node({
+      ...GOOD_SST(),
+      sockopt: `cipher=HIGH:!aNULL,CN=${HOST},cafile=${join(root, 'other-ca.pem')},VERIFY=0`,
+    });
     const { r, report } = await checkJson(cnf);
     const tls = byId(report, 'tls');
     assert.equal(tls.status, 'WARN', tls.detail);
-    assert.match(tls.detail, new RegExp(`sockopt CN=${HOST.replace(/\./g, '\\.')} weakens peer verification: donors accept any certificate from the CA that names`));
-    assert.match(tls.detail, /sockopt cafile=\S+other-ca\.pem weakens peer verification: peers are verified against the CA file/);
+    assert.match(
+      tls.detail,
+      new RegExp(
+        `sockopt CN=${HOST.replace(/\./g, '\\.')} weakens peer verification: donors accept any certificate from the CA that names`,
+      ),
+    );
+    assert.match(
+      tls.detail,
+      /sockopt cafile=\S+other-ca\.pem weakens peer verification: peers are verified against the CA file/,
+    );
     assert.match(tls.detail, /sockopt VERIFY=0 weakens peer verification: the peer certificate is not verified at all/);
     assert.doesNotMatch(tls.detail, /cipher=HIGH:!aNULL weakens/);
     assert.equal(r.code, 0, JSON.stringify(report.items, null, 1));
@@ -191,7 +247,10 @@ describe('check: sockopt and CA settings that weaken peer verification (docs/arc
     const { cnf } = node({ ...GOOD_SST(), sockopt: 'verify=\\\\t0' });
     const { r, report } = await checkJson(cnf);
     failsOn(r, report, ['tls']);
-    assert.match(byId(report, 'tls').detail, /^Invalid sockopt item "verify=\\\\t0": socat decodes \\t into a control character/);
+    assert.match(
+      byId(report, 'tls').detail,
+      /^Invalid sockopt item "verify=\\\\t0": socat decodes \\t into a control character/,
+    );
   });
 
   test('no CA configured: the TLS settings WARN that public CAs are trusted', async () => {
@@ -199,7 +258,10 @@ describe('check: sockopt and CA settings that weaken peer verification (docs/arc
     const { report } = await checkJson(cnf);
     const tls = byId(report, 'tls');
     assert.equal(tls.status, 'WARN', tls.detail);
-    assert.match(tls.detail, /No CA configured \(tca, tcapath, ssl-ca or ssl-capath\): the joiner accepts a donor certificate from any CA in the system trust store, public CAs included/);
+    assert.match(
+      tls.detail,
+      /No CA configured \(tca, tcapath, ssl-ca or ssl-capath\): the joiner accepts a donor certificate from any CA in the system trust store, public CAs included/,
+    );
     assert.equal(byId(report, 'ca').status, 'WARN');
   });
 });
@@ -265,7 +327,10 @@ describe('check: each broken node fails on its cause', () => {
     const { cnf } = node({ ...GOOD_SST(), tcert: wrong.cert, tkey: wrong.key });
     const { r, report } = await checkJson(cnf);
     failsOn(r, report, ['name']);
-    assert.match(byId(report, 'name').detail, /donors verify '127\.0\.0\.2' \(wsrep_sst_receive_address=127\.0\.0\.2:\d+\), which the certificate does not name \(CN=wrong\.example, DNS:wrong\.example\)/);
+    assert.match(
+      byId(report, 'name').detail,
+      /donors verify '127\.0\.0\.2' \(wsrep_sst_receive_address=127\.0\.0\.2:\d+\), which the certificate does not name \(CN=wrong\.example, DNS:wrong\.example\)/,
+    );
   });
 
   test('datadir behind a symlink owned by another user: rsync 3.5.0 would refuse it', async () => {
@@ -277,10 +342,18 @@ describe('check: each broken node fails on its cause', () => {
     const { r, report } = await checkJson(cnf);
     assert.equal(byId(report, 'symlinks').status, 'PASS', r.stdout);
     const linked = join(dir, 'linked.cnf');
-    writeFileSync(linked, `[mysqld]\nuser=root\ndatadir=${link}/\nwsrep_sst_receive_address=${HOST}:${port}\n[sst]\ntca=${ca.caCert}\ntcert=${good.cert}\ntkey=${good.key}\n`);
+    writeFileSync(
+      linked,
+      `[mysqld]\nuser=root\ndatadir=${link}/\nwsrep_sst_receive_address=${HOST}:${port}\n[sst]\ntca=${ca.caCert}\ntcert=${good.cert}\ntkey=${good.key}\n`,
+    );
     const bad = await checkJson(linked);
     failsOn(bad.r, bad.report, ['symlinks']);
-    assert.match(byId(bad.report, 'symlinks').detail, new RegExp(`rsync 3\\.5\\.0 refuses the path .*: it goes through the symlink ${link.replace(/\./g, '\\.')}, owned by nobody \\(uid ${nobody}\\)`));
+    assert.match(
+      byId(bad.report, 'symlinks').detail,
+      new RegExp(
+        `rsync 3\\.5\\.0 refuses the path .*: it goes through the symlink ${link.replace(/\./g, '\\.')}, owned by nobody \\(uid ${nobody}\\)`,
+      ),
+    );
   });
 
   test('SST port held by another program', async () => {
@@ -290,7 +363,10 @@ describe('check: each broken node fails on its cause', () => {
       const { cnf } = node(GOOD_SST());
       const { r, report } = await checkJson(cnf);
       failsOn(r, report, ['port']);
-      assert.match(byId(report, 'port').detail, new RegExp(`port ${port} on 127\\.0\\.0\\.2 is taken by PID ${process.pid} \\(`));
+      assert.match(
+        byId(report, 'port').detail,
+        new RegExp(`port ${port} on 127\\.0\\.0\\.2 is taken by PID ${process.pid} \\(`),
+      );
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
@@ -308,10 +384,16 @@ describe('check: each broken node fails on its cause', () => {
     copyFileSync(ca.caCert, caCopy);
     chmodSync(caCopy, 0o644);
     chmodSync(join(dir, 'data'), 0o777);
-    writeFileSync(cnf, `[mysqld]\nuser=nobody\ndatadir=${join(dir, 'data')}\nwsrep_sst_receive_address=${HOST}:${port}\n[sst]\ntca=${caCopy}\ntcert=${cert}\ntkey=${key}\n`);
+    writeFileSync(
+      cnf,
+      `[mysqld]\nuser=nobody\ndatadir=${join(dir, 'data')}\nwsrep_sst_receive_address=${HOST}:${port}\n[sst]\ntca=${caCopy}\ntcert=${cert}\ntkey=${key}\n`,
+    );
     const { r, report } = await checkJson(cnf);
     failsOn(r, report, ['readable:cert', 'readable:key']);
-    assert.match(byId(report, 'readable:cert').detail, new RegExp(`user nobody cannot read ${cert} \\(owner 0:0, mode 0600\\)`));
+    assert.match(
+      byId(report, 'readable:cert').detail,
+      new RegExp(`user nobody cannot read ${cert} \\(owner 0:0, mode 0600\\)`),
+    );
     assert.match(byId(report, 'readable:key').detail, new RegExp(`user nobody cannot read ${key} `));
     assert.equal(byId(report, 'readable:ca').status, 'PASS');
     assert.match(byId(report, 'user').detail, /^nobody \(uid 65534/);
@@ -344,9 +426,20 @@ describe('check: each broken node fails on its cause', () => {
     writeFileSync(cnf, `${body.join('\n')}\n`);
     const { r, report } = await checkJson(cnf);
     failsOn(r, report, ['writable:datadir', 'writable:innodb-log-group-home-dir', 'writable:innodb-undo-directory']);
-    assert.match(byId(report, 'writable:datadir').detail, new RegExp(`user nobody cannot create files in ${join(dir, 'data')} \\(owner 0:0, mode 0755\\)`));
-    assert.match(byId(report, 'writable:innodb-log-group-home-dir').detail, new RegExp(`${join(dir, 'redo')} does not exist and user nobody cannot create it in ${dir} `));
-    assert.match(byId(report, 'writable:innodb-undo-directory').detail, new RegExp(`${join(dir, 'data', 'undo')} does not exist and user nobody cannot create it in ${join(dir, 'data')} `));
+    assert.match(
+      byId(report, 'writable:datadir').detail,
+      new RegExp(`user nobody cannot create files in ${join(dir, 'data')} \\(owner 0:0, mode 0755\\)`),
+    );
+    assert.match(
+      byId(report, 'writable:innodb-log-group-home-dir').detail,
+      new RegExp(`${join(dir, 'redo')} does not exist and user nobody cannot create it in ${dir} `),
+    );
+    assert.match(
+      byId(report, 'writable:innodb-undo-directory').detail,
+      new RegExp(
+        `${join(dir, 'data', 'undo')} does not exist and user nobody cannot create it in ${join(dir, 'data')} `,
+      ),
+    );
     assert.equal(byId(report, 'writable:aria-log-dir-path').status, 'PASS');
   });
 
@@ -376,24 +469,34 @@ describe('check: each broken node fails on its cause', () => {
     const { cnf } = node(GOOD_SST());
     const { r, report } = await checkJson(cnf, { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` });
     failsOn(r, report, ['socat']);
-    assert.equal(byId(report, 'socat').detail, `socat 1.7.4.4 (${fake}) was built without OpenSSL: it cannot carry an encrypted SST`);
+    assert.equal(
+      byId(report, 'socat').detail,
+      `socat 1.7.4.4 (${fake}) was built without OpenSSL: it cannot carry an encrypted SST`,
+    );
   });
 
   test('socat missing everywhere the SST looks (hidden in a private mount namespace)', async (t: TestContext) => {
     // The SST searches PATH plus /usr/bin, /bin, … (docs/protocol.md §1.4), so a PATH override alone cannot
     // hide /usr/bin/socat; a bind mount over it in a private mount namespace can, as root.
-    const probe = spawnSync('unshare', ['--mount', '--', 'sh', '-c', 'mount --bind /dev/null /usr/bin/socat'], { encoding: 'utf8' });
+    const probe = spawnSync('unshare', ['--mount', '--', 'sh', '-c', 'mount --bind /dev/null /usr/bin/socat'], {
+      encoding: 'utf8',
+    });
     if (probe.status !== 0) {
       t.skip(`no private mount namespace here: ${probe.stderr || probe.error?.message || ''}`);
       return;
     }
     const { cnf } = node(GOOD_SST());
     const p = programCommand();
-    const hide = 'for f in /usr/bin/socat /usr/local/bin/socat /usr/sbin/socat /usr/local/sbin/socat; do [ -e "$f" ] && mount --bind /dev/null "$f"; done; exec "$@"';
-    const r = await run('unshare', ['--mount', '--', 'sh', '-c', hide, 'sh', p.command, ...p.args, 'check', '--defaults-file', cnf, '--json'], {
-      env: { ...process.env, PATH: '/usr/bin:/bin' },
-      timeoutMs: 30_000,
-    });
+    const hide =
+      'for f in /usr/bin/socat /usr/local/bin/socat /usr/sbin/socat /usr/local/sbin/socat; do [ -e "$f" ] && mount --bind /dev/null "$f"; done; exec "$@"';
+    const r = await run(
+      'unshare',
+      ['--mount', '--', 'sh', '-c', hide, 'sh', p.command, ...p.args, 'check', '--defaults-file', cnf, '--json'],
+      {
+        env: { ...process.env, PATH: '/usr/bin:/bin' },
+        timeoutMs: 30_000,
+      },
+    );
     const report = JSON.parse(r.stdout) as JsonReport;
     failsOn(r, report, ['socat']);
     assert.match(byId(report, 'socat').detail, /'socat' not found in path .*install the socat package/);
@@ -411,7 +514,11 @@ describe('check: TLS files inside a directory the SST serves (docs/architecture.
   test('tcert and tkey in the datadir, tca in a redo log directory outside it: WARN naming each', async () => {
     const dir = join(root, `node${counter + 1}`);
     const redo = join(dir, 'redo');
-    const files = { tca: join(redo, 'ca.pem'), tcert: join(dir, 'data', 'ssl', 'cert.pem'), tkey: join(dir, 'data', 'ssl', 'key.pem') };
+    const files = {
+      tca: join(redo, 'ca.pem'),
+      tcert: join(dir, 'data', 'ssl', 'cert.pem'),
+      tkey: join(dir, 'data', 'ssl', 'key.pem'),
+    };
     const { cnf } = node(files, { innodb_log_group_home_dir: redo });
     mkdirSync(join(dir, 'data', 'ssl'), { recursive: true });
     mkdirSync(redo, { recursive: true });

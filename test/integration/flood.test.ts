@@ -27,8 +27,11 @@ const IDLE_CONNECTIONS = 200;
 const PLAINTEXT_EVERY = 4;
 const SAMPLE_MS = 100;
 const COMPAT_BIN = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
-const COMPAT_SOCATS = ['1.7.3.3', '1.7.4.1', '1.8.0.0', '1.8.0.3', '1.8.1.3'].filter((v) => existsSync(join(COMPAT_BIN, `socat-${v}`)));
-if (COMPAT_SOCATS.length === 0) console.log(`SKIP flood with other socat builds: none at ${COMPAT_BIN} (set SST_COMPAT_BIN); the system socat only`);
+const COMPAT_SOCATS = ['1.7.3.3', '1.7.4.1', '1.8.0.0', '1.8.0.3', '1.8.1.3'].filter((v) =>
+  existsSync(join(COMPAT_BIN, `socat-${v}`)),
+);
+if (COMPAT_SOCATS.length === 0)
+  console.log(`SKIP flood with other socat builds: none at ${COMPAT_BIN} (set SST_COMPAT_BIN); the system socat only`);
 const SOCATS = ['system', ...COMPAT_SOCATS];
 /**
  * These let more children through than max-children when several end together (6 live with
@@ -40,7 +43,6 @@ const OVERSHOOT_MS = 2_500;
 
 let tag = '';
 const nodes = twoNodeHooks('sst-flood-', () => [tag]);
-
 
 /** What the test sees of the joiner's listener children, sampled from /proc. */
 interface Watch {
@@ -120,7 +122,9 @@ function socatPath(dir: string, version: string): string {
 
 describe('a flood of idle connections to the joiner (docs/architecture.md §8.3)', () => {
   for (const version of SOCATS) {
-    test(`socat ${version}: ${IDLE_CONNECTIONS} idle connections during an SST: children stay at the cap, idle ones are closed, the SST completes byte-identical`, { timeout: 600_000 }, async () => {
+    test(`socat ${version}: ${IDLE_CONNECTIONS} idle connections during an SST: children stay at the cap, idle ones are closed, the SST completes byte-identical`, {
+      timeout: 600_000,
+    }, async () => {
       tag = `flood-${randomBytes(4).toString('hex')}`;
       const base = join(nodes.root, tag);
       const jdir = join(base, 'joiner');
@@ -129,8 +133,16 @@ describe('a flood of idle connections to the joiner (docs/architecture.md §8.3)
       mkdirSync(ddir, { recursive: true });
       const port = await freePort(JOINER_IP);
       const env = { SST_TEST_TAG: tag };
-      const joiner = { datadir: join(jdir, 'data'), cnf: writeOptionFile(jdir, sstTls(nodes.pki, nodes.joinerCert)), env: { ...env, PATH: socatPath(join(base, 'bin'), version) } };
-      const donor = { datadir: join(ddir, 'data'), cnf: writeOptionFile(ddir, sstTls(nodes.pki, nodes.donorCert)), env };
+      const joiner = {
+        datadir: join(jdir, 'data'),
+        cnf: writeOptionFile(jdir, sstTls(nodes.pki, nodes.joinerCert)),
+        env: { ...env, PATH: socatPath(join(base, 'bin'), version) },
+      };
+      const donor = {
+        datadir: join(ddir, 'data'),
+        cnf: writeOptionFile(ddir, sstTls(nodes.pki, nodes.donorCert)),
+        env,
+      };
       makeDatadir(donor.datadir);
 
       const watch = watchListener(join(joiner.datadir, 'rsync_tunnel_sst-socat.pid'));
@@ -145,7 +157,8 @@ describe('a flood of idle connections to the joiner (docs/architecture.md §8.3)
             flood = openIdle(JOINER_IP, port, IDLE_CONNECTIONS);
             // Let the idle connections take every slot before the donor comes.
             const deadline = Date.now() + 5_000;
-            while (watch.maxChildren < LISTENER_CHILDREN && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+            while (watch.maxChildren < LISTENER_CHILDREN && Date.now() < deadline)
+              await new Promise((res) => setTimeout(res, 50));
           },
         });
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -163,24 +176,48 @@ describe('a flood of idle connections to the joiner (docs/architecture.md §8.3)
 
         if (OVERSHOOTING.has(version)) {
           assert.ok(watch.maxChildren >= LISTENER_CHILDREN, 'the flood filled the slots');
-          assert.ok(watch.longestOverCap <= OVERSHOOT_MS, `more than ${LISTENER_CHILDREN} children for ${watch.longestOverCap} ms`);
+          assert.ok(
+            watch.longestOverCap <= OVERSHOOT_MS,
+            `more than ${LISTENER_CHILDREN} children for ${watch.longestOverCap} ms`,
+          );
         } else {
-          assert.equal(watch.maxChildren, LISTENER_CHILDREN, `the listener serves at most ${LISTENER_CHILDREN} connections at once, and the flood filled them`);
+          assert.equal(
+            watch.maxChildren,
+            LISTENER_CHILDREN,
+            `the listener serves at most ${LISTENER_CHILDREN} connections at once, and the flood filled them`,
+          );
         }
         assert.ok(watch.idleSeen >= LISTENER_CHILDREN, `idle children were seen (${watch.idleSeen})`);
         assert.ok(watch.longestIdle <= HANDSHAKE_LIMIT_MS + 2_000, `an idle child lived ${watch.longestIdle} ms`);
-        assert.ok((flood?.closedByPeer ?? 0) >= LISTENER_CHILDREN, `the joiner closed idle connections (${flood?.closedByPeer})`);
+        assert.ok(
+          (flood?.closedByPeer ?? 0) >= LISTENER_CHILDREN,
+          `the joiner closed idle connections (${flood?.closedByPeer})`,
+        );
 
-        const closedLines = stderr.split('\n').filter((l) => /idle connections closed|closed a connection .* did not authenticate/.test(l));
+        const closedLines = stderr
+          .split('\n')
+          .filter((l) => /idle connections closed|closed a connection .* did not authenticate/.test(l));
         console.log(`flood: the joiner's lines about them:\n${closedLines.join('\n')}`);
         assert.ok(closedLines.length >= 1, 'closed idle connections are logged');
-        assert.ok(closedLines.length <= 10, `closed idle connections are logged as counts, not one line each:\n${closedLines.join('\n')}`);
-        assert.match(stderr, /\[WARNING\] socat listener: \d+ more idle connections closed in the last \d+ s \(last: closed a connection/);
+        assert.ok(
+          closedLines.length <= 10,
+          `closed idle connections are logged as counts, not one line each:\n${closedLines.join('\n')}`,
+        );
+        assert.match(
+          stderr,
+          /\[WARNING\] socat listener: \d+ more idle connections closed in the last \d+ s \(last: closed a connection/,
+        );
         const refusedLines = stderr.split('\n').filter((l) => /SSL_accept|refused connections/.test(l));
         console.log(`flood: the joiner's lines about refused peers:\n${refusedLines.join('\n')}`);
         assert.ok(refusedLines.length >= 2, `refused peers are logged (at least 2 lines):\n${refusedLines.join('\n')}`);
-        assert.ok(refusedLines.length <= 10, `refused peers are logged as counts, not one line each:\n${refusedLines.join('\n')}`);
-        assert.match(stderr, /\[WARNING\] socat listener: \d+ more refused connections in the last \d+ s \(last: .* E SSL_accept\(\): /);
+        assert.ok(
+          refusedLines.length <= 10,
+          `refused peers are logged as counts, not one line each:\n${refusedLines.join('\n')}`,
+        );
+        assert.match(
+          stderr,
+          /\[WARNING\] socat listener: \d+ more refused connections in the last \d+ s \(last: .* E SSL_accept\(\): /,
+        );
         assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
       } finally {
         watch.stop();

@@ -14,7 +14,15 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { programCommand } from '../helpers/binary';
 import { makeDatadir } from '../helpers/datadir';
-import { donorArgv, joinerArgv, splitReady, startRole, STATE_UUID, writeTablesFlushed, type NodeSide } from '../helpers/driver';
+import {
+  donorArgv,
+  joinerArgv,
+  splitReady,
+  startRole,
+  STATE_UUID,
+  writeTablesFlushed,
+  type NodeSide,
+} from '../helpers/driver';
 import { createCa, issueCert, type Pki } from '../helpers/pki';
 import { freePort, killTagged, listeningPortsOf, taggedProcesses, waitNoTagged } from '../helpers/procs';
 import { sstTls, writeOptionFile } from '../helpers/option-file';
@@ -81,10 +89,15 @@ describe('nothing of ours outlives us', () => {
     const port = await freePort(JOINER_IP);
     const j = startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env);
     const ready = splitReady((await j.nextLine()) ?? '');
-    const d = startRole(donorArgv(donor, ready.address, 42), { ...donor.env, WSREP_SST_OPT_REMOTE_AUTH: ready.auth ?? '' });
+    const d = startRole(donorArgv(donor, ready.address, 42), {
+      ...donor.env,
+      WSREP_SST_OPT_REMOTE_AUTH: ready.auth ?? '',
+    });
     assert.equal(await d.nextLine(), 'flush tables', d.stderr());
     writeTablesFlushed(donor.datadir, `${STATE_UUID}:42 0`);
-    await until('a donor rsync', () => taggedProcesses(tagOf(donor)).some((p) => /rsync .*--password-file/.test(p.cmdline)));
+    await until('a donor rsync', () =>
+      taggedProcesses(tagOf(donor)).some((p) => /rsync .*--password-file/.test(p.cmdline)),
+    );
     d.child.kill('SIGKILL');
     await d.exit;
     assert.deepEqual(await waitNoTagged(tagOf(donor), 2_000), [], 'donor children still running 2 s after SIGKILL');
@@ -114,7 +127,10 @@ describe('nothing of ours outlives us', () => {
     const port = await freePort(JOINER_IP);
     const j = startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env);
     const ready = splitReady((await j.nextLine()) ?? '');
-    const d = startRole(donorArgv(donor, ready.address, 42), { ...donor.env, WSREP_SST_OPT_REMOTE_AUTH: ready.auth ?? '' });
+    const d = startRole(donorArgv(donor, ready.address, 42), {
+      ...donor.env,
+      WSREP_SST_OPT_REMOTE_AUTH: ready.auth ?? '',
+    });
     assert.equal(await d.nextLine(), 'flush tables', d.stderr());
     const [dir, ...more] = privateDirsOf(donor);
     assert.ok(dir !== undefined, 'no private directory');
@@ -138,7 +154,9 @@ describe('nothing of ours outlives us', () => {
     // The stand-in mariadbd is `timeout` (not a shell): it runs `sh -c` (which forks, as dash does
     // for a command followed by another), which runs the donor; killing it is mariadbd dying.
     const { command, args } = programCommand();
-    const quoted = [command, ...args, ...donorArgv(donor, ready.address, 42)].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const quoted = [command, ...args, ...donorArgv(donor, ready.address, 42)]
+      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+      .join(' ');
     const server = spawn('timeout', ['600', 'sh', '-c', `${quoted}; true`], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...donor.env, WSREP_SST_OPT_REMOTE_AUTH: ready.auth ?? '' },
@@ -151,8 +169,16 @@ describe('nothing of ours outlives us', () => {
     // The donor now waits for tables_flushed, which never comes: its server dies instead.
     const t0 = Date.now();
     server.kill('SIGKILL');
-    assert.deepEqual(await waitNoTagged(tagOf(donor), 2_500), [], `donor still running ${Date.now() - t0} ms after its server died`);
-    await until('the error line', () => /\[ERROR\] Parent mysqld process \(PID: \d+\) terminated unexpectedly/.test(stderr), 2_000);
+    assert.deepEqual(
+      await waitNoTagged(tagOf(donor), 2_500),
+      [],
+      `donor still running ${Date.now() - t0} ms after its server died`,
+    );
+    await until(
+      'the error line',
+      () => /\[ERROR\] Parent mysqld process \(PID: \d+\) terminated unexpectedly/.test(stderr),
+      2_000,
+    );
     j.child.kill('SIGTERM');
     await j.exit;
   });

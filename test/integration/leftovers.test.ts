@@ -11,7 +11,17 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -48,7 +58,10 @@ function side(dir: string, cn: string): NodeSide {
   return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag, TMPDIR: testTmp() } };
 }
 
-const privateDirs = (): string[] => readdirSync(testTmp()).filter((n) => n.startsWith('wsrep_sst_rsync_tunnel.')).sort();
+const privateDirs = (): string[] =>
+  readdirSync(testTmp())
+    .filter((n) => n.startsWith('wsrep_sst_rsync_tunnel.'))
+    .sort();
 
 /** A joiner that says ready, then dies with its guard by SIGKILL: its listener is left behind. */
 async function orphanListener(joiner: NodeSide, address: string): Promise<{ pid: number; dirs: string[] }> {
@@ -83,7 +96,13 @@ async function goodSstAfterOrphan(wipe: boolean): Promise<void> {
   assert.equal(r.donorCode, 0, detail);
   assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
   assert.ok(Date.now() - t0 < 25_000, `took ${Date.now() - t0} ms: no 30 s wait for an orphan`);
-  assert.match(r.joiner.stderr(), new RegExp(`\\[WARNING\\] stopped the socat listener \\(PID: ${orphan.pid}\\) of an SST whose program is gone, and removed /`), detail);
+  assert.match(
+    r.joiner.stderr(),
+    new RegExp(
+      `\\[WARNING\\] stopped the socat listener \\(PID: ${orphan.pid}\\) of an SST whose program is gone, and removed /`,
+    ),
+    detail,
+  );
   for (const dir of orphan.dirs) assert.equal(existsSync(join(testTmp(), dir)), false, `${dir} removed`);
   const copied = (rel: string): boolean => !STAYS_HOME.test(rel);
   assert.deepEqual(treeDigest(joiner.datadir, copied), treeDigest(donor.datadir, copied));
@@ -91,8 +110,10 @@ async function goodSstAfterOrphan(wipe: boolean): Promise<void> {
 }
 
 describe('an orphan listener of a killed SST', () => {
-  test('found by its pid file: stopped, its secret removed, the next SST goes on at once', () => goodSstAfterOrphan(false));
-  test('with the datadir wiped, found as the holder of the SST port: stopped, the next SST goes on', () => goodSstAfterOrphan(true));
+  test('found by its pid file: stopped, its secret removed, the next SST goes on at once', () =>
+    goodSstAfterOrphan(false));
+  test('with the datadir wiped, found as the holder of the SST port: stopped, the next SST goes on', () =>
+    goodSstAfterOrphan(true));
 });
 
 const OTHER = otherLocalUser();
@@ -145,7 +166,9 @@ const alive = (child: ChildProcess): boolean => child.exitCode === null && child
  * listener names A's directory; a second root joiner B meets it, through `meet`. B must neither
  * stop the look-alike nor remove A's directory, and A's SST must still complete.
  */
-async function lookAlikeSpared(meet: (lookAlike: ChildProcess, port: number, b: NodeSide) => Promise<void>): Promise<void> {
+async function lookAlikeSpared(
+  meet: (lookAlike: ChildProcess, port: number, b: NodeSide) => Promise<void>,
+): Promise<void> {
   tag = `lookalike-${randomBytes(4).toString('hex')}`;
   const base = join(root, tag);
   const a = side(join(base, 'a'), JOINER_IP);
@@ -186,7 +209,11 @@ describe("another local user's process that looks like an orphan listener of our
       const code = await j.exit;
       assert.equal(line, undefined, j.stderr());
       assert.equal(code, 16, j.stderr());
-      assert.match(j.stderr(), new RegExp(`socat daemon port '${port}' has been taken by another program \\(PID: ${lookAlike.pid}`), j.stderr());
+      assert.match(
+        j.stderr(),
+        new RegExp(`socat daemon port '${port}' has been taken by another program \\(PID: ${lookAlike.pid}`),
+        j.stderr(),
+      );
     }));
 
   test("named by the datadir's listener pid file: the root joiner warns, leaves it alone and goes on", () =>
@@ -198,7 +225,13 @@ describe("another local user's process that looks like an orphan listener of our
       j.child.kill('SIGTERM');
       await j.exit;
       assert.match(line ?? '', /^ready /, j.stderr());
-      assert.match(j.stderr(), new RegExp(`\\[WARNING\\] \\S+rsync_tunnel_sst-socat\\.pid names PID ${lookAlike.pid}, which is not a socat listener of ours: ignored`), j.stderr());
+      assert.match(
+        j.stderr(),
+        new RegExp(
+          `\\[WARNING\\] \\S+rsync_tunnel_sst-socat\\.pid names PID ${lookAlike.pid}, which is not a socat listener of ours: ignored`,
+        ),
+        j.stderr(),
+      );
     }));
 });
 
@@ -215,7 +248,11 @@ describe('a wsrep_sst.pid that names somebody else', () => {
     j.child.kill('SIGTERM');
     const code = await j.exit;
     assert.match(line ?? '', /^ready /, `exit ${code}:\n${j.stderr()}`);
-    assert.match(j.stderr(), /\[WARNING\] \S+wsrep_sst\.pid names PID 1, which is not an SST program of ours/, j.stderr());
+    assert.match(
+      j.stderr(),
+      /\[WARNING\] \S+wsrep_sst\.pid names PID 1, which is not an SST program of ours/,
+      j.stderr(),
+    );
     assert.doesNotMatch(j.stderr(), /waiting up to/, j.stderr());
   });
 });

@@ -14,31 +14,78 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { mysqldGroups, OptionFileEnv, OptionFiles, OptionFileSources } from '../../src/config/option-files';
+import { mysqldGroups, type OptionFileEnv, OptionFiles, type OptionFileSources } from '../../src/config/option-files';
 import { installedServerVersion, versionInBinary } from '../../src/config/server-version';
 import { SstError } from '../../src/errors';
 import { toolSkip } from '../helpers/tool-skip';
 
 const MY_PRINT_DEFAULTS = findProgram('my_print_defaults');
 const AWK = findProgram('awk');
-const SKIP = toolSkip('my_print_defaults parity', MY_PRINT_DEFAULTS === undefined && 'my_print_defaults is not installed');
-const SKIP_AWK = SKIP || toolSkip('my_print_defaults parity against the upstream lookup', AWK === undefined && 'awk is not installed');
+const SKIP = toolSkip(
+  'my_print_defaults parity',
+  MY_PRINT_DEFAULTS === undefined && 'my_print_defaults is not installed',
+);
+const SKIP_AWK =
+  SKIP || toolSkip('my_print_defaults parity against the upstream lookup', AWK === undefined && 'awk is not installed');
 const FIXTURES = fixturesDir();
 /** "major.minor" of the installed my_print_defaults: the version of its --mysqld groups. */
 const VERSION = MY_PRINT_DEFAULTS === undefined ? undefined : readerVersion(MY_PRINT_DEFAULTS);
 
-const GROUP_LISTS: readonly (readonly string[])[] = [['--mysqld'], ['sst'], ['--mysqld', 'sst'], ['client'], ['xtrabackup', 'mariabackup']];
+const GROUP_LISTS: readonly (readonly string[])[] = [
+  ['--mysqld'],
+  ['sst'],
+  ['--mysqld', 'sst'],
+  ['client'],
+  ['xtrabackup', 'mariabackup'],
+];
 const SUFFIXES: readonly (string | undefined)[] = [undefined, '.n2'];
 const GROUP_SPECS = ['--mysqld|sst', 'sst', '--mysqld'];
 const KEYS = [
-  'tca', 'tcapath', 'tcert', 'tkey', 'sockopt', 'encrypt', 'ssl-ca', 'ssl-cert', 'ssl-key', 'ssl-mode', 'ssl_mode',
-  'tmpdir', 'datadir', 'innodb-data-home-dir', 'innodb_log_group_home_dir', 'log-bin', 'backup-threads',
-  'sst-max-binlogs', 'wsrep-sst-method', 'loose-tca', 'skip-name-resolve', 'file', 'sst-file', 'from-first',
-  'newline', 'space', 'long-value', 'utf8', 'semi', 'quoted', 'versioned',
+  'tca',
+  'tcapath',
+  'tcert',
+  'tkey',
+  'sockopt',
+  'encrypt',
+  'ssl-ca',
+  'ssl-cert',
+  'ssl-key',
+  'ssl-mode',
+  'ssl_mode',
+  'tmpdir',
+  'datadir',
+  'innodb-data-home-dir',
+  'innodb_log_group_home_dir',
+  'log-bin',
+  'backup-threads',
+  'sst-max-binlogs',
+  'wsrep-sst-method',
+  'loose-tca',
+  'skip-name-resolve',
+  'file',
+  'sst-file',
+  'from-first',
+  'newline',
+  'space',
+  'long-value',
+  'utf8',
+  'semi',
+  'quoted',
+  'versioned',
 ];
 
 function findProgram(name: string): string | undefined {
@@ -75,7 +122,10 @@ interface RealResult {
 }
 
 function realPrint(args: readonly string[], run: Run): RealResult {
-  const r = spawnSync(MY_PRINT_DEFAULTS ?? 'my_print_defaults', args, { cwd: run.cwd, env: { PATH: process.env.PATH ?? '', LC_ALL: 'C', ...run.env } });
+  const r = spawnSync(MY_PRINT_DEFAULTS ?? 'my_print_defaults', args, {
+    cwd: run.cwd,
+    env: { PATH: process.env.PATH ?? '', LC_ALL: 'C', ...run.env },
+  });
   return { status: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
 }
 
@@ -106,7 +156,10 @@ function assertSamePrint(sources: OptionFileSources, env: OptionFileEnv, groups:
   } catch (err) {
     assert.ok(err instanceof SstError, String(err));
     assert.notEqual(real.status, 0, `we failed with "${err.message}", my_print_defaults did not`);
-    assert.ok(real.stderr.includes(err.message), `my_print_defaults said ${JSON.stringify(real.stderr)}, we said ${JSON.stringify(err.message)}`);
+    assert.ok(
+      real.stderr.includes(err.message),
+      `my_print_defaults said ${JSON.stringify(real.stderr)}, we said ${JSON.stringify(err.message)}`,
+    );
     return;
   }
   assert.equal(real.status, 0, `my_print_defaults failed (${real.stderr.trim()}), we did not`);
@@ -207,7 +260,9 @@ class ReferenceLookup {
 
   get(spec: string, key: string): string | undefined {
     for (const groups of spec.split('|')) {
-      const value = this.lastValues(groups).get(key)?.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
+      const value = this.lastValues(groups)
+        .get(key)
+        ?.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
       if (value) return value;
     }
     return undefined;
@@ -238,7 +293,10 @@ END { for (i = 1; i <= n; i++) printf "%s\\t%d\\t%s\\n", want[i], seen[i], value
 
 function scanWithAwk(printed: string): Map<string, string | undefined> {
   const wanted = KEYS.map((k) => k.replace(/_/g, '-').replace(/^loose-/, ''));
-  const r = spawnSync(AWK ?? 'awk', ['-v', `keys=${wanted.join(' ')}`, AWK_LAST_VALUES], { input: printed, env: { LC_ALL: 'C' } });
+  const r = spawnSync(AWK ?? 'awk', ['-v', `keys=${wanted.join(' ')}`, AWK_LAST_VALUES], {
+    input: printed,
+    env: { LC_ALL: 'C' },
+  });
   assert.equal(r.status, 0, r.stderr.toString());
   const values = new Map<string, string | undefined>();
   r.stdout
@@ -258,7 +316,11 @@ describe('my_print_defaults parity: get() against the upstream lookup', { skip: 
     for (const suffix of SUFFIXES) {
       test(`${name}${suffix === undefined ? '' : ` ${suffix}`}`, () => {
         const reference = new ReferenceLookup(dir, suffix);
-        const ours = OptionFiles.load({ defaultsFile: 'my.cnf', defaultsGroupSuffix: suffix }, { cwd: dir, home: emptyHome }, []);
+        const ours = OptionFiles.load(
+          { defaultsFile: 'my.cnf', defaultsGroupSuffix: suffix },
+          { cwd: dir, home: emptyHome },
+          [],
+        );
         for (const spec of GROUP_SPECS) {
           const sets = spec.split('|').map((g) => ourGroups([g]));
           for (const key of KEYS) {
@@ -287,7 +349,12 @@ describe('my_print_defaults parity: generated cases', { skip: SKIP }, () => {
     return dir;
   }
 
-  function same(dir: string, sources: OptionFileSources, vars: Record<string, string> = {}, groups: readonly string[] = ['sst']): void {
+  function same(
+    dir: string,
+    sources: OptionFileSources,
+    vars: Record<string, string> = {},
+    groups: readonly string[] = ['sst'],
+  ): void {
     const { ours, run } = sharedEnv(dir, { HOME: emptyHome, ...vars });
     assertSamePrint(sources, ours, groups, run);
   }
@@ -296,7 +363,10 @@ describe('my_print_defaults parity: generated cases', { skip: SKIP }, () => {
     const dir = caseDir({ 'a.cnf': '[sst]\na=1\n', 'd/b.cnf': '[sst]\nb=1\n', 'd/sub.cnf/c.cnf': '[sst]\nc=1\n' });
     symlinkSync(join(dir, 'a.cnf'), join(dir, 'd/link.cnf'));
     symlinkSync('nowhere.cnf', join(dir, 'd/dangling.cnf'));
-    writeFileSync(join(dir, 'my.cnf'), `[sst]\n!include ${dir}/a.cnf\n!includedir ${dir}//d\n!includedir ${dir}/d/\nend=1\n`);
+    writeFileSync(
+      join(dir, 'my.cnf'),
+      `[sst]\n!include ${dir}/a.cnf\n!includedir ${dir}//d\n!includedir ${dir}/d/\nend=1\n`,
+    );
     same(dir, { defaultsFile: join(dir, 'my.cnf') });
   });
 

@@ -16,7 +16,6 @@ import { JOINER_IP, twoNodeHooks } from '../helpers/two-nodes';
 import { freePort, waitNoTagged } from '../helpers/procs';
 import { writeOptionFile } from '../helpers/option-file';
 
-
 let tag = '';
 const nodes = twoNodeHooks('sst-own-', () => [tag]);
 
@@ -25,7 +24,7 @@ function put(file: string, content: string | Buffer): void {
   writeFileSync(file, content);
 }
 
-describe("own files inside the datadir (docs/architecture.md §8.6)", () => {
+describe('own files inside the datadir (docs/architecture.md §8.6)', () => {
   test("joiner redo dir inside its datadir (donor's elsewhere) survives pass 1 and gets ib_logfile0; joiner's certificate stays; the donor's certificate and CA directory are not sent", async () => {
     tag = `own-${randomBytes(4).toString('hex')}`;
     const base = join(nodes.root, tag);
@@ -46,12 +45,20 @@ describe("own files inside the datadir (docs/architecture.md §8.6)", () => {
     const env = { SST_TEST_TAG: tag };
     const joiner: NodeSide = {
       datadir: jdata,
-      cnf: writeOptionFile(join(base, 'joiner'), { tca: join(base, 'ca.pem'), tcert: 'certs/node.pem' }, { innodb_log_group_home_dir: 'redo' }),
+      cnf: writeOptionFile(
+        join(base, 'joiner'),
+        { tca: join(base, 'ca.pem'), tcert: 'certs/node.pem' },
+        { innodb_log_group_home_dir: 'redo' },
+      ),
       env,
     };
     const donor: NodeSide = {
       datadir: ddata,
-      cnf: writeOptionFile(join(base, 'donor'), { tca: join(ddata, 'cacerts'), tcert: join(ddata, 'certs', 'node.pem') }, {}),
+      cnf: writeOptionFile(
+        join(base, 'donor'),
+        { tca: join(ddata, 'cacerts'), tcert: join(ddata, 'certs', 'node.pem') },
+        {},
+      ),
       env,
     };
     const r = await runSst({ joiner, donor, address: `${JOINER_IP}:${port}` });
@@ -60,13 +67,24 @@ describe("own files inside the datadir (docs/architecture.md §8.6)", () => {
     assert.equal(r.joinerCode, 0, detail);
     assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
 
-    assert.deepEqual(readFileSync(join(jdata, 'redo', 'ib_logfile0')), readFileSync(join(ddata, 'ib_logfile0')), 'the redo log arrived in the joiner redo dir');
-    assert.deepEqual(readFileSync(join(jdata, 'certs', 'node.pem')), readFileSync(nodes.joinerCert.bundle), "the joiner's certificate is its own");
+    assert.deepEqual(
+      readFileSync(join(jdata, 'redo', 'ib_logfile0')),
+      readFileSync(join(ddata, 'ib_logfile0')),
+      'the redo log arrived in the joiner redo dir',
+    );
+    assert.deepEqual(
+      readFileSync(join(jdata, 'certs', 'node.pem')),
+      readFileSync(nodes.joinerCert.bundle),
+      "the joiner's certificate is its own",
+    );
     assert.equal(readFileSync(join(jdata, 'certs', 'notes.txt'), 'utf8'), 'sent', 'the rest of that directory travels');
     assert.equal(existsSync(join(jdata, 'cacerts')), false, "the donor's CA directory is not sent");
     assert.equal(existsSync(join(jdata, 'stale_db')), false, 'other directories the donor lacks still go');
     assert.deepEqual(readdirSync(join(jdata, 'redo')), ['ib_logfile0'], 'the keep file is removed');
-    assert.match(r.donor?.stderr() ?? '', /WSREP_SST: \[WARNING\] kept on this node: cacerts, certs\/node\.pem: this node's own TLS files inside the datadir are never sent/);
+    assert.match(
+      r.donor?.stderr() ?? '',
+      /WSREP_SST: \[WARNING\] kept on this node: cacerts, certs\/node\.pem: this node's own TLS files inside the datadir are never sent/,
+    );
     assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
     assert.equal(existsSync(join(jdata, 'redo', KEEP_FILE)), false);
   });
@@ -86,18 +104,37 @@ describe("own files inside the datadir (docs/architecture.md §8.6)", () => {
     const port = await freePort(JOINER_IP);
     const env = { SST_TEST_TAG: tag };
     const r = await runSst({
-      joiner: { datadir: jdata, cnf: writeOptionFile(join(base, 'joiner'), { tca: nodes.pki.caCert, tcert: 'certs/node.pem' }, {}), env },
-      donor: { datadir: ddata, cnf: writeOptionFile(join(base, 'donor'), { tca: nodes.pki.caCert, tcert: nodes.donorCert.bundle }, {}), env },
+      joiner: {
+        datadir: jdata,
+        cnf: writeOptionFile(join(base, 'joiner'), { tca: nodes.pki.caCert, tcert: 'certs/node.pem' }, {}),
+        env,
+      },
+      donor: {
+        datadir: ddata,
+        cnf: writeOptionFile(join(base, 'donor'), { tca: nodes.pki.caCert, tcert: nodes.donorCert.bundle }, {}),
+        env,
+      },
       address: `${JOINER_IP}:${port}`,
     });
     const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
-    assert.match(`${r.joiner.stderr()}${r.donor?.stderr() ?? ''}`, /daemon refused to receive file "certs\/node\.pem"/, detail);
+    assert.match(
+      `${r.joiner.stderr()}${r.donor?.stderr() ?? ''}`,
+      /daemon refused to receive file "certs\/node\.pem"/,
+      detail,
+    );
     if (r.donorCode === 0) {
       assert.equal(r.joinerCode, 0, detail);
       assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
-      assert.deepEqual(readFileSync(join(jdata, 'shop', 'orders.ibd')), readFileSync(join(ddata, 'shop', 'orders.ibd')));
+      assert.deepEqual(
+        readFileSync(join(jdata, 'shop', 'orders.ibd')),
+        readFileSync(join(ddata, 'shop', 'orders.ibd')),
+      );
     } else {
-      assert.match(r.donor?.stderr() ?? '', /WSREP_SST: \[ERROR\] (pass 1 \(directories and deletions\)|files \d+\/\d+ \([^)]*\)) failed, rsync returned code 23/, detail);
+      assert.match(
+        r.donor?.stderr() ?? '',
+        /WSREP_SST: \[ERROR\] (pass 1 \(directories and deletions\)|files \d+\/\d+ \([^)]*\)) failed, rsync returned code 23/,
+        detail,
+      );
       assert.notEqual(r.joinerCode, 0, detail);
       assert.equal(r.joinerFinal, undefined);
     }

@@ -26,12 +26,21 @@ function node(name: string, cert: NodeCert, sst: Options): NodeSide {
 }
 
 /** Runs one role to its end: what it printed for mariadbd, its exit code and its ERROR lines. */
-async function refused(run: ReturnType<typeof startRole>): Promise<{ stdout: (string | undefined)[]; code: number | null; errors: string[] }> {
+async function refused(
+  run: ReturnType<typeof startRole>,
+): Promise<{ stdout: (string | undefined)[]; code: number | null; errors: string[] }> {
   // Stdout closes when the program exits; a first line instead means it went on with the SST.
   const first = await run.nextLine(120_000);
   if (first !== undefined) run.child.kill('SIGKILL');
   const code = await run.exit;
-  return { stdout: [first], code, errors: run.stderr().split('\n').filter((l) => l.includes('[ERROR]')) };
+  return {
+    stdout: [first],
+    code,
+    errors: run
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('[ERROR]')),
+  };
 }
 
 describe('numbers outside their range, with the real program', () => {
@@ -43,7 +52,10 @@ describe('numbers outside their range, with the real program', () => {
     assert.deepEqual(r.stdout, [undefined], 'nothing for mariadbd: its tables are never locked');
     assert.equal(r.code, 22);
     assert.equal(r.errors.length, 1, r.errors.join('\n'));
-    assert.match(r.errors[0] ?? '', /\[ERROR\] progress-interval=0\.0000001: must be 0 \(off\) or a number of seconds from 1 to 86400 \(/);
+    assert.match(
+      r.errors[0] ?? '',
+      /\[ERROR\] progress-interval=0\.0000001: must be 0 \(off\) or a number of seconds from 1 to 86400 \(/,
+    );
   });
 
   test('donor with rlimit=1 (one byte a second): 22 naming the range', async () => {
@@ -53,7 +65,10 @@ describe('numbers outside their range, with the real program', () => {
     const r = await refused(startRole(donorArgv(donor, `${JOINER_IP}:${port}/rsync_tunnel_sst`, 7), donor.env));
     assert.deepEqual(r.stdout, [undefined]);
     assert.equal(r.code, 22);
-    assert.match(r.errors.join('\n'), /rlimit=1: must be 0 \(no limit\) or a rate in bytes per second from 64k to 100g/);
+    assert.match(
+      r.errors.join('\n'),
+      /rlimit=1: must be 0 \(no limit\) or a rate in bytes per second from 64k to 100g/,
+    );
   });
 
   test('joiner with sst-idle-timeout=0.001 or --parent 0: 22 before ready', async () => {
@@ -62,7 +77,10 @@ describe('numbers outside their range, with the real program', () => {
     const r = await refused(startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env));
     assert.deepEqual(r.stdout, [undefined], 'no ready');
     assert.equal(r.code, 22);
-    assert.match(r.errors.join('\n'), /sst-idle-timeout=0\.001: must be 0 \(off\) or a number of seconds from 1 to 604800/);
+    assert.match(
+      r.errors.join('\n'),
+      /sst-idle-timeout=0\.001: must be 0 \(off\) or a number of seconds from 1 to 604800/,
+    );
 
     // kill(0, 0) always succeeds: with --parent 0 the joiner never noticed mariadbd's death.
     const orphan = node('joiner-parent', nodes.joinerCert, {});
@@ -75,10 +93,18 @@ describe('numbers outside their range, with the real program', () => {
 
 describe('check: numbers outside their range FAIL before any SST', () => {
   test('each one named with its value and range; exit 1', async () => {
-    const side = node('check', nodes.joinerCert, { 'progress-interval': '0.0000001', rlimit: '1', 'backup-threads': '0' });
+    const side = node('check', nodes.joinerCert, {
+      'progress-interval': '0.0000001',
+      rlimit: '1',
+      'backup-threads': '0',
+    });
     mkdirSync(side.datadir, { recursive: true });
     const p = programCommand();
-    const r = await run(p.command, [...p.args, 'check', '--defaults-file', side.cnf, '--datadir', side.datadir, '--json'], { timeoutMs: 30_000 });
+    const r = await run(
+      p.command,
+      [...p.args, 'check', '--defaults-file', side.cnf, '--datadir', side.datadir, '--json'],
+      { timeoutMs: 30_000 },
+    );
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const report = JSON.parse(r.stdout) as { items: { id: string; status: string; detail: string }[] };
     const numbers = report.items.find((i) => i.id === 'numbers');

@@ -6,10 +6,27 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { KEEP_FILE, REFUSED_OPTIONS, renderDaemonConfig, renderOwnExcludes, renderSecrets, type DaemonLayout } from '../../src/rsync/daemon-config';
+import {
+  KEEP_FILE,
+  type REFUSED_OPTIONS,
+  renderDaemonConfig,
+  renderOwnExcludes,
+  renderSecrets,
+  type DaemonLayout,
+} from '../../src/rsync/daemon-config';
 import { transferPlan } from '../../src/rsync/plan';
 import { databaseFiles } from '../../src/sst/source-files';
 import { MARKER, MODULES } from '../../src/rsync/modules';
@@ -47,18 +64,36 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
     const secretsFile = join(base, 'rsyncd.secrets');
     writeFileSync(secretsFile, renderSecrets('s3cret'), { mode: 0o600 });
     writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
-    writeFileSync(conf, renderDaemonConfig({ layout, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, secretsFile }));
+    writeFileSync(
+      conf,
+      renderDaemonConfig({ layout, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, secretsFile }),
+    );
     return { layout, conf };
   }
 
   /** rsync as the donor runs it: user `sst`, the per-SST secret from a password file. */
-  const rsync = (conf: string, args: string[], password = join(conf, '..', 'password')): { status: number | null; stdout: string; stderr: string } => {
+  const rsync = (
+    conf: string,
+    args: string[],
+    password = join(conf, '..', 'password'),
+  ): { status: number | null; stdout: string; stderr: string } => {
     const withUser = args.map((a) => a.replace('rsync://localhost/', 'rsync://sst@localhost/'));
-    const r = spawnSync('rsync', [`--rsh=${rsh}`, `--password-file=${password}`, ...withUser], { encoding: 'utf8', env: { ...process.env, SST_TEST_RSYNCD_CONF: conf }, timeout: 20_000 });
+    const r = spawnSync('rsync', [`--rsh=${rsh}`, `--password-file=${password}`, ...withUser], {
+      encoding: 'utf8',
+      env: { ...process.env, SST_TEST_RSYNCD_CONF: conf },
+      timeout: 20_000,
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
 
-  const SPACED = { datadir: 'data dir', logDir: 'redo logs', dataHome: 'ib data', undoDir: 'undo', ariaLog: 'aria', binlogStaging: 'data dir/.rsync_tunnel_sst_binlogs' };
+  const SPACED = {
+    datadir: 'data dir',
+    logDir: 'redo logs',
+    dataHome: 'ib data',
+    undoDir: 'undo',
+    ariaLog: 'aria',
+    binlogStaging: 'data dir/.rsync_tunnel_sst_binlogs',
+  };
 
   test('rsync accepts the file; the modules are not listed', { skip }, () => {
     const { conf } = setUp('list', SPACED);
@@ -133,7 +168,10 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
     mkdirSync(join(base, 'a%%b'), { recursive: true });
     mkdirSync(join(base, 'a%b'), { recursive: true });
     const conf = join(base, 'rsyncd.conf');
-    writeFileSync(conf, `use chroot = no\nread only = no\nuid = ${process.getuid?.() ?? 0}\ngid = ${process.getgid?.() ?? 0}\n[m]\npath = ${base}/a%%b\n`);
+    writeFileSync(
+      conf,
+      `use chroot = no\nread only = no\nuid = ${process.getuid?.() ?? 0}\ngid = ${process.getgid?.() ?? 0}\n[m]\npath = ${base}/a%%b\n`,
+    );
     const src = join(base, 'f');
     writeFileSync(src, 'x');
     const r = rsync(conf, ['--quiet', src, 'rsync://localhost/m/']);
@@ -149,10 +187,19 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
     mkdirSync(join(base, 'a\\'), { recursive: true });
     mkdirSync(join(base, 'b'), { recursive: true });
     const conf = join(base, 'rsyncd.conf');
-    writeFileSync(conf, `use chroot = no\nread only = no\nuid = ${process.getuid?.() ?? 0}\ngid = ${process.getgid?.() ?? 0}\n[m]\npath = ${base}/a\\\n[n]\npath = ${base}/b\n`);
+    writeFileSync(
+      conf,
+      `use chroot = no\nread only = no\nuid = ${process.getuid?.() ?? 0}\ngid = ${process.getgid?.() ?? 0}\n[m]\npath = ${base}/a\\\n[n]\npath = ${base}/b\n`,
+    );
     const listed = rsync(conf, ['rsync://localhost/']);
     assert.equal(listed.status, 0, listed.stderr);
-    assert.deepEqual(listed.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((n) => n), ['m']);
+    assert.deepEqual(
+      listed.stdout
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[0])
+        .filter((n) => n),
+      ['m'],
+    );
     const src = join(base, 'f');
     writeFileSync(src, 'x');
     const r = rsync(conf, ['--quiet', src, 'rsync://localhost/m/']);
@@ -161,19 +208,15 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
     assert.equal(existsSync(join(base, 'a\\', 'f')), false);
   });
 
-  test(
-    'a directory with % in its name receives files through the rendered config',
-    { skip },
-    () => {
-      const { layout, conf } = setUp('percent', { ...SPACED, logDir: 'redo 100%' });
-      const src = join(dir, 'percent-src');
-      mkdirSync(src, { recursive: true });
-      writeFileSync(join(src, 'ib_logfile0'), 'redo');
-      const r = rsync(conf, ['--quiet', join(src, 'ib_logfile0'), `rsync://localhost/${MODULES.logDir}/`]);
-      assert.equal(r.status, 0, r.stderr);
-      assert.equal(readFileSync(join(layout.logDir, 'ib_logfile0'), 'utf8'), 'redo');
-    },
-  );
+  test('a directory with % in its name receives files through the rendered config', { skip }, () => {
+    const { layout, conf } = setUp('percent', { ...SPACED, logDir: 'redo 100%' });
+    const src = join(dir, 'percent-src');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'ib_logfile0'), 'redo');
+    const r = rsync(conf, ['--quiet', join(src, 'ib_logfile0'), `rsync://localhost/${MODULES.logDir}/`]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(join(layout.logDir, 'ib_logfile0'), 'utf8'), 'redo');
+  });
 
   test('the datadir module refuses .zfs (rsync reports 23, the directory is not created)', { skip }, () => {
     const { layout, conf } = setUp('zfs', SPACED);
@@ -193,7 +236,12 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
   const compat = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
   const builds = [
     ...(skip === false ? [['system', 'rsync']] : []),
-    ...(existsSync(compat) ? readdirSync(compat).filter((b) => /^rsync-/.test(b)).sort().map((b) => [b, join(compat, b)]) : []),
+    ...(existsSync(compat)
+      ? readdirSync(compat)
+          .filter((b) => /^rsync-/.test(b))
+          .sort()
+          .map((b) => [b, join(compat, b)])
+      : []),
   ];
   let dir = '';
   before(() => {
@@ -202,7 +250,8 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
   after(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
-  if (!existsSync(compat)) console.log(`SKIP own paths against compat rsync builds: none at ${compat} (set SST_COMPAT_BIN)`);
+  if (!existsSync(compat))
+    console.log(`SKIP own paths against compat rsync builds: none at ${compat} (set SST_COMPAT_BIN)`);
 
   for (const [name, rsync] of builds as [string, string][]) {
     test(`${name}: layout directories (empty ones too) and TLS files stay; a same-layout donor is not refused`, () => {
@@ -220,31 +269,64 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
       put(join(dst, 'certs', 'node.pem'), 'joiner cert');
       put(join(dst, 'cacerts', 'h.0'), 'joiner ca');
       put(join(dst, 'stale_db', 't.ibd'), 'stale');
-      const layout: DaemonLayout = { datadir: dst, logDir: join(dst, 'redo'), dataHome: join(dst, 'in side', 'ibdata'), undoDir: dst, ariaLog: dst, binlogStaging: join(dst, '.staging') };
+      const layout: DaemonLayout = {
+        datadir: dst,
+        logDir: join(dst, 'redo'),
+        dataHome: join(dst, 'in side', 'ibdata'),
+        undoDir: dst,
+        ariaLog: dst,
+        binlogStaging: join(dst, '.staging'),
+      };
       for (const d of [layout.logDir, layout.dataHome, layout.binlogStaging]) mkdirSync(d, { recursive: true });
       for (const d of [layout.logDir, layout.dataHome]) writeFileSync(join(d, KEEP_FILE), '');
       const excludeFrom = join(base, 'rsyncd.exclude');
-      writeFileSync(excludeFrom, renderOwnExcludes({ layoutDirs: ['redo', 'in side/ibdata'], files: ['certs/node.pem'], trees: ['cacerts'] }));
+      writeFileSync(
+        excludeFrom,
+        renderOwnExcludes({ layoutDirs: ['redo', 'in side/ibdata'], files: ['certs/node.pem'], trees: ['cacerts'] }),
+      );
       const conf = join(base, 'rsyncd.conf');
       const secretsFile = join(base, 'rsyncd.secrets');
       writeFileSync(secretsFile, renderSecrets('s3cret'), { mode: 0o600 });
       writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
-      writeFileSync(conf, renderDaemonConfig({ layout, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, secretsFile, excludeFrom }));
+      writeFileSync(
+        conf,
+        renderDaemonConfig({
+          layout,
+          uid: process.getuid?.() ?? 0,
+          gid: process.getgid?.() ?? 0,
+          secretsFile,
+          excludeFrom,
+        }),
+      );
       const rsh = join(base, 'rsh');
       writeFileSync(rsh, `#!/bin/sh\nexec '${rsync}' --server --daemon --config='${conf}' .\n`, { mode: 0o755 });
 
       const dataHome = join(src, 'in side', 'ibdata');
       const plan = transferPlan({
-        target: 'rsync://sst@localhost', datadir: src, dataHome, logDir: src, undoDir: src, ariaLog: src,
-        files: databaseFiles(src, ['certs', 'db1', 'in side'], {}, []), binlogs: [], listDir: base,
+        target: 'rsync://sst@localhost',
+        datadir: src,
+        dataHome,
+        logDir: src,
+        undoDir: src,
+        ariaLog: src,
+        files: databaseFiles(src, ['certs', 'db1', 'in side'], {}, []),
+        binlogs: [],
+        listDir: base,
       });
       for (const pass of [...plan.structure, ...plan.queue]) {
         if (pass.list) writeFileSync(pass.list.file, pass.list.entries.map((e) => `${e}\0`).join(''));
-        const r = spawnSync(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...pass.args], { encoding: 'utf8', timeout: 20_000 });
+        const r = spawnSync(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...pass.args], {
+          encoding: 'utf8',
+          timeout: 20_000,
+        });
         assert.equal(r.status, 0, `${pass.name}: ${r.stderr}`);
       }
       const read = (rel: string): string => readFileSync(join(dst, rel), 'utf8');
-      assert.equal(read('redo/ib_logfile0'), 'donor redo', 'pass 3 wrote into the joiner redo directory pass 1 did not delete');
+      assert.equal(
+        read('redo/ib_logfile0'),
+        'donor redo',
+        'pass 3 wrote into the joiner redo directory pass 1 did not delete',
+      );
       assert.equal(read('in side/ibdata/ibdata1'), 'donor ibdata');
       assert.equal(read('certs/node.pem'), 'joiner cert');
       assert.equal(read('certs/t.ibd'), 'a database named certs');
@@ -265,9 +347,15 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
   const compat = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
   const builds = [
     ...(skip === false ? [['system', 'rsync']] : []),
-    ...(existsSync(compat) ? readdirSync(compat).filter((b) => /^rsync-/.test(b)).sort().map((b) => [b, join(compat, b)]) : []),
+    ...(existsSync(compat)
+      ? readdirSync(compat)
+          .filter((b) => /^rsync-/.test(b))
+          .sort()
+          .map((b) => [b, join(compat, b)])
+      : []),
   ];
-  if (!existsSync(compat)) console.log(`SKIP refused options against compat rsync builds: none at ${compat} (set SST_COMPAT_BIN)`);
+  if (!existsSync(compat))
+    console.log(`SKIP refused options against compat rsync builds: none at ${compat} (set SST_COMPAT_BIN)`);
   let dir = '';
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'sst-refuse-'));
@@ -339,23 +427,45 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
       put(join(src, 'sst_in_progress'), '');
       put(join(src, 'ib_logfile0'), 'planted redo');
       // The default layout: every engine directory is the datadir itself.
-      const layout: DaemonLayout = { datadir: dst, logDir: dst, dataHome: dst, undoDir: dst, ariaLog: dst, binlogStaging: join(dst, '.staging') };
+      const layout: DaemonLayout = {
+        datadir: dst,
+        logDir: dst,
+        dataHome: dst,
+        undoDir: dst,
+        ariaLog: dst,
+        binlogStaging: join(dst, '.staging'),
+      };
       mkdirSync(layout.binlogStaging, { recursive: true });
       const excludeFrom = join(base, 'rsyncd.exclude');
       writeFileSync(excludeFrom, renderOwnExcludes({ layoutDirs: [], files: ['ssl/j.pem'], trees: [] }));
       const conf = join(base, 'rsyncd.conf');
       writeFileSync(join(base, 'rsyncd.secrets'), renderSecrets('s3cret'), { mode: 0o600 });
       writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
-      writeFileSync(conf, renderDaemonConfig({ layout, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, secretsFile: join(base, 'rsyncd.secrets'), excludeFrom }));
+      writeFileSync(
+        conf,
+        renderDaemonConfig({
+          layout,
+          uid: process.getuid?.() ?? 0,
+          gid: process.getgid?.() ?? 0,
+          secretsFile: join(base, 'rsyncd.secrets'),
+          excludeFrom,
+        }),
+      );
       const rsh = join(base, 'rsh');
       writeFileSync(rsh, `#!/bin/sh\nexec '${rsync}' --server --daemon --config='${conf}' .\n`, { mode: 0o755 });
       const push = (args: string[]): { status: number | null; stderr: string } => {
-        const r = spawnSync(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...args], { encoding: 'utf8', timeout: 20_000 });
+        const r = spawnSync(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...args], {
+          encoding: 'utf8',
+          timeout: 20_000,
+        });
         return { status: r.status, stderr: r.stderr };
       };
       const pushAsync = (args: string[]): Promise<{ status: number | null; stderr: string }> =>
         new Promise((done) => {
-          const child = spawn(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 20_000 });
+          const child = spawn(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...args], {
+            stdio: ['ignore', 'ignore', 'pipe'],
+            timeout: 20_000,
+          });
           let stderr = '';
           child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
           child.on('close', (status) => done({ status, stderr }));
@@ -375,7 +485,14 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
         Object.entries(RAW).flatMap(([option, extra]) =>
           [[], ['-s']].map(async (protect) => ({
             option: `${protect.join('')} ${option}`,
-            r: await pushAsync(['--recursive', '--inplace', ...protect, ...extra, `${src}/`, 'rsync://sst@localhost/rsync_tunnel_sst/']),
+            r: await pushAsync([
+              '--recursive',
+              '--inplace',
+              ...protect,
+              ...extra,
+              `${src}/`,
+              'rsync://sst@localhost/rsync_tunnel_sst/',
+            ]),
           })),
         ),
       );
@@ -383,13 +500,22 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
       // newest names. A raw --cc also breaks the checksum negotiation the client runs meanwhile,
       // and which of the two errors it reports first is a race (refused or not: nothing is written).
       for (const { option, r } of raw) {
-        const reasons = option.endsWith(' cc') ? /configured to refuse|unknown option|connection unexpectedly closed|vstring|negotiate/ : /configured to refuse|unknown option|connection unexpectedly closed/;
+        const reasons = option.endsWith(' cc')
+          ? /configured to refuse|unknown option|connection unexpectedly closed|vstring|negotiate/
+          : /configured to refuse|unknown option|connection unexpectedly closed/;
         assert.match(r.stderr, reasons, `${option} was accepted: ${r.stderr}`);
       }
       unchanged(raw.map(({ option, r }) => `${option}: ${r.stderr}`).join('\n'));
       // No module writes the key or a control file; no --delete removes them.
       for (const module of Object.values(MODULES).filter((m) => m !== MODULES.binlog)) {
-        const r = push(['--recursive', '--delete', '--whole-file', '--ignore-times', `${src}/`, `rsync://sst@localhost/${module}/`]);
+        const r = push([
+          '--recursive',
+          '--delete',
+          '--whole-file',
+          '--ignore-times',
+          `${src}/`,
+          `rsync://sst@localhost/${module}/`,
+        ]);
         assert.notEqual(r.status, 0, `${module}: ${r.stderr}`);
         assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', module);
         assert.equal(existsSync(join(dst, 'wsrep_sst.pid')), false, module);
@@ -400,16 +526,48 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
         assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', `${module} --delete`);
       }
       // An engine module takes its file: the redo log through the log module.
-      assert.equal(push(['--whole-file', '--inplace', '--ignore-times', join(src, 'ib_logfile0'), `rsync://sst@localhost/${MODULES.logDir}/`]).status, 0);
+      assert.equal(
+        push([
+          '--whole-file',
+          '--inplace',
+          '--ignore-times',
+          join(src, 'ib_logfile0'),
+          `rsync://sst@localhost/${MODULES.logDir}/`,
+        ]).status,
+        0,
+      );
       assert.equal(readFileSync(join(dst, 'ib_logfile0'), 'utf8'), 'planted redo');
 
       // 0.2.0's shapes, which the plan test above does not make: a --relative database copy, then the marker.
-      const common = ['--owner', '--group', '--perms', '--links', '--specials', '--ignore-times', '--inplace', '--quiet', '--whole-file'];
-      const relative = push([...common, '--recursive', '--delete', '--relative', `${src}/./db/`, 'rsync://sst@localhost/rsync_tunnel_sst/']);
+      const common = [
+        '--owner',
+        '--group',
+        '--perms',
+        '--links',
+        '--specials',
+        '--ignore-times',
+        '--inplace',
+        '--quiet',
+        '--whole-file',
+      ];
+      const relative = push([
+        ...common,
+        '--recursive',
+        '--delete',
+        '--relative',
+        `${src}/./db/`,
+        'rsync://sst@localhost/rsync_tunnel_sst/',
+      ]);
       assert.equal(relative.status, 0, relative.stderr);
       assert.equal(readFileSync(join(dst, 'db', 't.ibd'), 'utf8'), 'planted table');
       writeFileSync(join(base, MARKER), 'marker');
-      const marker = push(['--archive', '--quiet', '--checksum', join(base, MARKER), 'rsync://sst@localhost/rsync_tunnel_sst/']);
+      const marker = push([
+        '--archive',
+        '--quiet',
+        '--checksum',
+        join(base, MARKER),
+        'rsync://sst@localhost/rsync_tunnel_sst/',
+      ]);
       assert.equal(marker.status, 0, marker.stderr);
       assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY');
     });

@@ -6,7 +6,17 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXCLUDED_TOP_LEVEL, transferPlan, type Pass } from '../../src/rsync/plan';
@@ -38,8 +48,24 @@ describe('what the passes do, checked with the real rsync (local copy, no daemon
       mkdirSync(join(src, rel, '..'), { recursive: true });
       writeFileSync(join(src, rel), content);
     };
-    for (const f of ['ibdata1', 'ibdata2', 'ib_lru_dump', 'ib_logfile0', 'ib_logfile1', 'undo001', 'aria_log_control', 'aria_log.00000001',
-      'grastate.dat', 'galera.cache', 'ib_buffer_pool', 'ibtmp1', 'mysqld.pid', MARKER, 'tables_flushed']) put(f);
+    for (const f of [
+      'ibdata1',
+      'ibdata2',
+      'ib_lru_dump',
+      'ib_logfile0',
+      'ib_logfile1',
+      'undo001',
+      'aria_log_control',
+      'aria_log.00000001',
+      'grastate.dat',
+      'galera.cache',
+      'ib_buffer_pool',
+      'ibtmp1',
+      'mysqld.pid',
+      MARKER,
+      'tables_flushed',
+    ])
+      put(f);
     put('shop/orders.ibd', 'orders');
     put('shop/nested/deep.bin', 'deep');
     put('shop/empty.frm', '');
@@ -62,14 +88,26 @@ describe('what the passes do, checked with the real rsync (local copy, no daemon
     const dbs = ['emptydb', 'linked_db', 'mysql', 'shop'];
     const linked = { linked_db: real };
     return transferPlan({
-      target: TARGET, datadir: src, dataHome: src, logDir: src, undoDir: src, ariaLog: src,
-      symlinkedDatabases: linked, files: databaseFiles(src, dbs, linked, []), engineBytes: engineBytes({ datadir: src, dataHome: src, logDir: src, undoDir: src, ariaLog: src }),
-      binlogs: [], listDir: dir,
+      target: TARGET,
+      datadir: src,
+      dataHome: src,
+      logDir: src,
+      undoDir: src,
+      ariaLog: src,
+      symlinkedDatabases: linked,
+      files: databaseFiles(src, dbs, linked, []),
+      engineBytes: engineBytes({ datadir: src, dataHome: src, logDir: src, undoDir: src, ariaLog: src }),
+      binlogs: [],
+      listDir: dir,
     });
   };
 
-  test('the listing: every file below the database directories, sizes, a symlinked one read where it resolves', { skip }, () => {
-    const files = databaseFiles(src, ['emptydb', 'linked_db', 'mysql', 'shop'], { linked_db: real }, ['shop/empty.frm']);
+  test('the listing: every file below the database directories, sizes, a symlinked one read where it resolves', {
+    skip,
+  }, () => {
+    const files = databaseFiles(src, ['emptydb', 'linked_db', 'mysql', 'shop'], { linked_db: real }, [
+      'shop/empty.frm',
+    ]);
     assert.deepEqual(files, [
       { path: 'linked_db/sub/u.ibd', size: 5 },
       { path: 'linked_db/t.ibd', size: 6 },
@@ -77,10 +115,17 @@ describe('what the passes do, checked with the real rsync (local copy, no daemon
       { path: 'shop/nested/deep.bin', size: 4 },
       { path: 'shop/orders.ibd', size: 6 },
     ]);
-    assert.deepEqual(engineBytes({ datadir: src, dataHome: src, logDir: src, undoDir: src, ariaLog: src }), { dataHome: 3, logDir: 1, undoDir: 1, ariaLog: 2 });
+    assert.deepEqual(engineBytes({ datadir: src, dataHome: src, logDir: src, undoDir: src, ariaLog: src }), {
+      dataHome: 3,
+      logDir: 1,
+      undoDir: 1,
+      ariaLog: 2,
+    });
   });
 
-  test('pass 1 makes the tree (directories, empty files), deletes what the donor lacks, sends no content, keeps top-level files', { skip }, () => {
+  test('pass 1 makes the tree (directories, empty files), deletes what the donor lacks, sends no content, keeps top-level files', {
+    skip,
+  }, () => {
     const dest = join(dir, 'p1');
     mkdirSync(join(dest, 'stale_db'), { recursive: true });
     mkdirSync(join(dest, 'shop'), { recursive: true });
@@ -96,7 +141,7 @@ describe('what the passes do, checked with the real rsync (local copy, no daemon
     assert.deepEqual(readdirSync(join(dest, 'linked_db')), ['sub']);
   });
 
-  test('then the queue fills it: the tree equals the donor\'s database directories and engine files', { skip }, () => {
+  test("then the queue fills it: the tree equals the donor's database directories and engine files", { skip }, () => {
     const dest = join(dir, 'all');
     mkdirSync(join(dest, 'shop'), { recursive: true });
     writeFileSync(join(dest, 'shop', 'orders.ibd'), 'stale and longer');
@@ -127,7 +172,7 @@ describe('kept files with the real rsync (local copy, no daemon)', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('kept files are not sent, and the joiner\'s files of the same names are not deleted', { skip }, () => {
+  test("kept files are not sent, and the joiner's files of the same names are not deleted", { skip }, () => {
     const src = join(dir, 'src');
     const dest = join(dir, 'dest');
     const put = (root: string, rel: string, content: string): void => {
@@ -143,8 +188,16 @@ describe('kept files with the real rsync (local copy, no daemon)', () => {
     put(dest, 'cacerts/ca.pem', 'joiner ca');
     const keptOnDonor = ['cacerts', 'certs/node.pem', 'with space/x[1].pem'];
     const plan = transferPlan({
-      target: TARGET, datadir: src, dataHome: src, logDir: src, undoDir: src, ariaLog: src,
-      files: databaseFiles(src, ['cacerts', 'certs', 'with space'], {}, keptOnDonor), binlogs: [], keptOnDonor, listDir: dir,
+      target: TARGET,
+      datadir: src,
+      dataHome: src,
+      logDir: src,
+      undoDir: src,
+      ariaLog: src,
+      files: databaseFiles(src, ['cacerts', 'certs', 'with space'], {}, keptOnDonor),
+      binlogs: [],
+      keptOnDonor,
+      listDir: dir,
     });
     for (const pass of [...plan.structure, ...plan.queue.filter((p) => p.list)]) runLocally(pass, dest);
     const read = (rel: string): string => readFileSync(join(dest, rel), 'utf8');

@@ -9,7 +9,19 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { CONNECT_PROG, tunnelEnv } from '../../src/sst/rsync-runner';
@@ -51,16 +63,23 @@ function hostileTree(dir: string): void {
 
 /** rsync through the tunnel as a CA-signed peer holding the secret. */
 function attacker(address: string, secret: string, args: string[]): { status: number | null; stderr: string } {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1).split('/')[0])];
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(':')),
+    Number(address.slice(address.lastIndexOf(':') + 1).split('/')[0]),
+  ];
   const tls = { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert, verify: true };
   const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls, sockopt: [] }));
   const passwordFile = join(nodes.root, `${tag}.password`);
   writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
-  const r = spawnSync('rsync', [`--password-file=${passwordFile}`, ...args.map((a) => a.replace('TARGET', `rsync://sst@${host}:${port}`))], {
-    encoding: 'utf8',
-    env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: tag },
-    timeout: 30_000,
-  });
+  const r = spawnSync(
+    'rsync',
+    [`--password-file=${passwordFile}`, ...args.map((a) => a.replace('TARGET', `rsync://sst@${host}:${port}`))],
+    {
+      encoding: 'utf8',
+      env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: tag },
+      timeout: 30_000,
+    },
+  );
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -70,7 +89,10 @@ interface Attack {
 }
 
 /** Pushes the hostile tree and tries to read a file back, between `ready` and the donor. */
-async function sstUnderAttack(owner: { uid: number; gid: number }): Promise<{ attack: Attack; r: Awaited<ReturnType<typeof runSst>>; joiner: NodeSide; donor: NodeSide }> {
+async function sstUnderAttack(owner: {
+  uid: number;
+  gid: number;
+}): Promise<{ attack: Attack; r: Awaited<ReturnType<typeof runSst>>; joiner: NodeSide; donor: NodeSide }> {
   tag = `holder-${randomBytes(4).toString('hex')}`;
   const base = join(nodes.root, tag);
   const joiner = side(join(base, 'joiner'), nodes.joinerCert);
@@ -91,7 +113,16 @@ async function sstUnderAttack(owner: { uid: number; gid: number }): Promise<{ at
     onReady: async (address, auth) => {
       const secret = (auth ?? '').slice((auth ?? '').indexOf(':') + 1);
       attack = {
-        pushed: attacker(address, secret, ['--recursive', '--perms', '--devices', '--specials', '--owner', '--group', `${src}/`, 'TARGET/rsync_tunnel_sst/']),
+        pushed: attacker(address, secret, [
+          '--recursive',
+          '--perms',
+          '--devices',
+          '--specials',
+          '--owner',
+          '--group',
+          `${src}/`,
+          'TARGET/rsync_tunnel_sst/',
+        ]),
         read: attacker(address, secret, ['--recursive', 'TARGET/rsync_tunnel_sst/private.key', `${out}/`]),
       };
       assert.equal(existsSync(join(out, 'private.key')), false, 'a file was read back through the daemon');
@@ -126,8 +157,13 @@ describe('a secret holder writes database files and nothing more', { skip }, () 
     const suid = join(joiner.datadir, 'evil_db', 'suid');
     if (existsSync(suid)) assert.equal(statSync(suid).mode & 0o6002, 0, 'setuid/setgid/other-write stripped');
     assert.equal(statSync(joiner.datadir).mode & 0o002, 0, 'the datadir is not world-writable');
-    assert.equal(statSync(join(joiner.datadir, 'shop', 'orders.ibd')).uid, nobody.uid, 'files belong to the datadir owner');
-    const copied = (rel: string): boolean => !STAYS_HOME.test(rel) && rel !== 'private.key' && rel !== 'sda' && !rel.startsWith('evil_db');
+    assert.equal(
+      statSync(join(joiner.datadir, 'shop', 'orders.ibd')).uid,
+      nobody.uid,
+      'files belong to the datadir owner',
+    );
+    const copied = (rel: string): boolean =>
+      !STAYS_HOME.test(rel) && rel !== 'private.key' && rel !== 'sda' && !rel.startsWith('evil_db');
     assert.deepEqual(treeDigest(joiner.datadir, copied), treeDigest(donor.datadir, copied));
     assert.deepEqual(await waitNoTagged(tag, 15_000), []);
   });
@@ -137,7 +173,11 @@ describe('a secret holder writes database files and nothing more', { skip }, () 
     const detail = `joiner:\n${r.joiner.stderr()}\ndonor:\n${r.donor?.stderr() ?? ''}\nattack:\n${attack.pushed.stderr}`;
     assert.notEqual(attack.read.status, 0, detail);
     assert.match(r.joiner.stderr(), /socat listener: ERROR: module is write only/, detail);
-    assert.match(r.joiner.stderr(), /\[WARNING\] the datadir .* is owned by root: the SST's rsync daemon keeps root/, detail);
+    assert.match(
+      r.joiner.stderr(),
+      /\[WARNING\] the datadir .* is owned by root: the SST's rsync daemon keeps root/,
+      detail,
+    );
     assert.equal(r.joinerCode, 32, detail);
     assert.equal(r.joinerFinal, undefined, 'the joiner must not report a state');
     assert.match(r.joiner.stderr(), /\[ERROR\] the donor pushed device files \(removed\): .*(kmem|sda)/, detail);
@@ -199,7 +239,10 @@ function issue13Sources(dir: string, keySize: number): void {
 const ISSUE13_ATTACKS: { name: string; args: string[] }[] = [
   // First: on a daemon that took it, it would delete what the later ones plant before anyone looks.
   { name: '--delete-excluded', args: ['-r', '--delete', '--delete-excluded', 'empty/', ''] },
-  { name: 'basis dir + block size 1 (--copy-dest)', args: ['-r', '--no-whole-file', '--block-size=1', '--copy-dest=../ssl', 'leak/', 'evil_db/'] },
+  {
+    name: 'basis dir + block size 1 (--copy-dest)',
+    args: ['-r', '--no-whole-file', '--block-size=1', '--copy-dest=../ssl', 'leak/', 'evil_db/'],
+  },
   { name: '--compare-dest', args: ['-r', '--no-whole-file', '--compare-dest=../ssl', 'leak/', 'evil_db/'] },
   { name: '--link-dest', args: ['-r', '--link-dest=../ssl', 'leak/', 'evil_db/'] },
   { name: '--fuzzy', args: ['-r', '--no-whole-file', '--fuzzy', 'fuzzy/', ''] },
@@ -223,12 +266,17 @@ const ISSUE13_ATTACKS: { name: string; args: string[] }[] = [
 /** Plain pushes, no option to refuse: the daemon hides these names (rsync may skip them without an error). */
 const ISSUE13_HIDDEN: { name: string; args: string[] }[] = [
   { name: 'control files', args: ['-r', '--inplace', 'control/', ''] },
-  { name: 'the key through the redo log module', args: ['-r', '--inplace', 'keyover/', 'MODULE:rsync_tunnel_sst-log_dir'] },
+  {
+    name: 'the key through the redo log module',
+    args: ['-r', '--inplace', 'keyover/', 'MODULE:rsync_tunnel_sst-log_dir'],
+  },
   // Times and modes of the module root stay allowed (our donors send -t -p): no other-write arrives.
   { name: 'times and modes on the module root', args: ['-d', '-t', '-p', 'root/', ''] },
 ];
 
-describe('a secret holder reads no joiner file and plants no metadata (root daemon: the datadir is root-owned)', { skip }, () => {
+describe('a secret holder reads no joiner file and plants no metadata (root daemon: the datadir is root-owned)', {
+  skip,
+}, () => {
   test('each option is refused before anything is written; no capability, xattr, ACL, hard link or control file arrives; the key stays; the SST completes', async () => {
     tag = `holder13-${randomBytes(4).toString('hex')}`;
     const base = join(nodes.root, tag);
@@ -245,7 +293,9 @@ describe('a secret holder reads no joiner file and plants no metadata (root daem
     issue13Sources(src, keyBytes.length);
     const port = await freePort(JOINER_IP);
     const results: { name: string; status: number | null; stderr: string }[] = [];
-    let during: { xattrs: string[]; caps: string; links: string[]; pid: string; key: boolean; rootMode: number } | undefined;
+    let during:
+      | { xattrs: string[]; caps: string; links: string[]; pid: string; key: boolean; rootMode: number }
+      | undefined;
     const r = await runSst({
       joiner,
       donor,
@@ -254,7 +304,9 @@ describe('a secret holder reads no joiner file and plants no metadata (root daem
         const secret = (auth ?? '').slice((auth ?? '').indexOf(':') + 1);
         for (const { name, args } of [...ISSUE13_ATTACKS, ...ISSUE13_HIDDEN]) {
           const target = args[args.length - 1] ?? '';
-          const dest = target.startsWith('MODULE:') ? `TARGET/${target.slice('MODULE:'.length)}/` : `TARGET/rsync_tunnel_sst/${target}`;
+          const dest = target.startsWith('MODULE:')
+            ? `TARGET/${target.slice('MODULE:'.length)}/`
+            : `TARGET/rsync_tunnel_sst/${target}`;
           const source = join(src, args[args.length - 2] ?? '');
           results.push({ name, ...attacker(address, secret, [...args.slice(0, -2), `${source}/`, dest]) });
         }
@@ -269,7 +321,9 @@ describe('a secret holder reads no joiner file and plants no metadata (root daem
       },
     });
     const detail = `joiner:\n${r.joiner.stderr()}\ndonor:\n${r.donor?.stderr() ?? ''}\nattacks:\n${results.map((a) => `${a.name}: ${a.status} ${a.stderr}`).join('\n')}`;
-    const accepted = results.filter((a) => a.status === 0 && ISSUE13_ATTACKS.some((x) => x.name === a.name)).map((a) => a.name);
+    const accepted = results
+      .filter((a) => a.status === 0 && ISSUE13_ATTACKS.some((x) => x.name === a.name))
+      .map((a) => a.name);
     assert.deepEqual(accepted, [], detail);
     assert.ok(during, detail);
     assert.deepEqual(during.xattrs, [], 'no extended attribute (capability, ACL, fake-super record) arrived');

@@ -14,7 +14,19 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -34,12 +46,19 @@ function python(): string | undefined {
   for (const candidate of ['/usr/bin/python3', '/usr/local/bin/python3']) {
     if (existsSync(candidate)) return realpathSync(candidate);
   }
-  const r = spawnSync('python3', ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'], { encoding: 'utf8' });
+  const r = spawnSync('python3', ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'], {
+    encoding: 'utf8',
+  });
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
 const interpreter = asRoot ? python() : undefined;
-const skip = !asRoot ? 'needs root: the stand-in server starts as root and switches user' : toolSkip('server version when mariadbd switched user', interpreter === undefined && 'needs python3 for the stand-in server');
+const skip = !asRoot
+  ? 'needs root: the stand-in server starts as root and switches user'
+  : toolSkip(
+      'server version when mariadbd switched user',
+      interpreter === undefined && 'needs python3 for the stand-in server',
+    );
 
 /** What the stand-in does after exec, as mariadbd does with user=mysql: setgid, setuid, then wait for its stdin to close. */
 const SERVER_SCRIPT = `
@@ -65,7 +84,8 @@ let userName = 'nobody';
 /** Debian's server package: the real binary, for one run with its own version. */
 const REAL_SERVER = '/usr/sbin/mariadbd';
 
-const REAL_SERVER_SKIP = skip || toolSkip('the real mariadbd switching user', !existsSync(REAL_SERVER) && `no ${REAL_SERVER} installed`);
+const REAL_SERVER_SKIP =
+  skip || toolSkip('the real mariadbd switching user', !existsSync(REAL_SERVER) && `no ${REAL_SERVER} installed`);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 let tag = '';
@@ -127,16 +147,28 @@ function joinerSide(): NodeSide {
   chownSync(join(dir, 'data'), user.uid, user.gid);
   const cnf = join(dir, 'my.cnf');
   // No TLS at all unless the 11.8 groups are read.
-  writeFileSync(cnf, `[mysqld]\n\n[mariadb-11.8]\nssl-ca=${pki.caCert}\nssl-cert=${cert.cert}\nssl-key=${cert.key}\n\n[sst]\n`);
+  writeFileSync(
+    cnf,
+    `[mysqld]\n\n[mariadb-11.8]\nssl-ca=${pki.caCert}\nssl-cert=${cert.cert}\nssl-key=${cert.key}\n\n[sst]\n`,
+  );
   return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag } };
 }
 
 /** The joiner as the unprivileged user, until `ready` (then stopped) or its end. */
-async function joinerAsUser(side: NodeSide, parent: number, path?: string): Promise<{ first: string | undefined; stderr: string; code: number | null }> {
+async function joinerAsUser(
+  side: NodeSide,
+  parent: number,
+  path?: string,
+): Promise<{ first: string | undefined; stderr: string; code: number | null }> {
   const { command, args } = programCommand();
   const port = await freePort(JOINER_IP);
   const env = { ...process.env, ...side.env, ...(path === undefined ? {} : { PATH: path }) };
-  const joiner = spawn(command, [...args, ...joinerArgv(side, `${JOINER_IP}:${port}`, parent)], { stdio: ['ignore', 'pipe', 'pipe'], env, uid: user.uid, gid: user.gid });
+  const joiner = spawn(command, [...args, ...joinerArgv(side, `${JOINER_IP}:${port}`, parent)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+    uid: user.uid,
+    gid: user.gid,
+  });
   let stderr = '';
   joiner.stderr.setEncoding('utf8');
   joiner.stderr.on('data', (d: string) => (stderr += d));
@@ -153,12 +185,22 @@ async function joinerAsUser(side: NodeSide, parent: number, path?: string): Prom
 describe('server version when mariadbd switched user (its /proc/<pid>/exe hidden)', { skip }, () => {
   test('argv[0] an absolute path: [mariadb-11.8] is read, the joiner reaches ready', async () => {
     const pid = await startServer();
-    assert.notEqual(asUser('readlink', [`/proc/${pid}/exe`]).status, 0, `/proc/${pid}/exe must be hidden from the user for this test to mean anything`);
+    assert.notEqual(
+      asUser('readlink', [`/proc/${pid}/exe`]).status,
+      0,
+      `/proc/${pid}/exe must be hidden from the user for this test to mean anything`,
+    );
     assert.match(asUser('cat', [`/proc/${pid}/cmdline`]).stdout, /sbin\/mariadbd\0-c\0/);
 
     const r = await joinerAsUser(joinerSide(), pid);
     const binary = join(root, 'sbin', 'mariadbd');
-    assert.match(r.stderr, new RegExp(`option groups read: mysqld, server, mysqld-11\\.8, mariadb, mariadb-11\\.8, mariadbd, mariadbd-11\\.8, .*\\(server version 11\\.8 from ${binary}, argv\\[0\\] '${binary}' of PID ${pid} \\(/proc/${pid}/exe is not readable\\)\\)`), r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `option groups read: mysqld, server, mysqld-11\\.8, mariadb, mariadb-11\\.8, mariadbd, mariadbd-11\\.8, .*\\(server version 11\\.8 from ${binary}, argv\\[0\\] '${binary}' of PID ${pid} \\(/proc/${pid}/exe is not readable\\)\\)`,
+      ),
+      r.stderr,
+    );
     assert.match(r.first ?? '', /^ready /, r.stderr);
   });
 
@@ -166,11 +208,17 @@ describe('server version when mariadbd switched user (its /proc/<pid>/exe hidden
     const pid = await startServer('mariadbd');
     assert.equal(asUser('cat', [`/proc/${pid}/cmdline`]).stdout.split('\0')[0], 'mariadbd');
     const r = await joinerAsUser(joinerSide(), pid, `${join(root, 'sbin')}:${process.env.PATH ?? '/usr/bin:/bin'}`);
-    assert.match(r.stderr, /\(server version 11\.8 from .*sbin\/mariadbd, argv\[0\] 'mariadbd' of PID \d+ \(\/proc\/\d+\/exe is not readable\)\)/, r.stderr);
+    assert.match(
+      r.stderr,
+      /\(server version 11\.8 from .*sbin\/mariadbd, argv\[0\] 'mariadbd' of PID \d+ \(\/proc\/\d+\/exe is not readable\)\)/,
+      r.stderr,
+    );
     assert.match(r.first ?? '', /^ready /, r.stderr);
   });
 
-  test('the real mariadbd, started as root with --user: its own version is read by the joiner running as that user', { skip: REAL_SERVER_SKIP }, async () => {
+  test('the real mariadbd, started as root with --user: its own version is read by the joiner running as that user', {
+    skip: REAL_SERVER_SKIP,
+  }, async () => {
     const expected = versionInBinary(readFileSync(REAL_SERVER));
     assert.ok(expected !== undefined, `${REAL_SERVER} names its version`);
     const side = joinerSide();
@@ -180,8 +228,16 @@ describe('server version when mariadbd switched user (its /proc/<pid>/exe hidden
     const server = spawn(
       REAL_SERVER,
       [
-        '--no-defaults', `--datadir=${side.datadir}`, `--user=${userName}`, '--skip-networking', `--socket=${join(run, 'sock')}`,
-        `--pid-file=${join(run, 'pid')}`, `--log-error=${join(run, 'err')}`, '--skip-grant-tables', '--innodb-buffer-pool-size=8M', '--innodb-log-file-size=4M',
+        '--no-defaults',
+        `--datadir=${side.datadir}`,
+        `--user=${userName}`,
+        '--skip-networking',
+        `--socket=${join(run, 'sock')}`,
+        `--pid-file=${join(run, 'pid')}`,
+        `--log-error=${join(run, 'err')}`,
+        '--skip-grant-tables',
+        '--innodb-buffer-pool-size=8M',
+        '--innodb-log-file-size=4M',
       ],
       { stdio: 'ignore' },
     );
@@ -189,14 +245,24 @@ describe('server version when mariadbd switched user (its /proc/<pid>/exe hidden
     const pid = server.pid as number;
     // It switches user right after reading its options, before InnoDB starts; or it exits, and says why.
     const status = (): string => {
-      if (server.exitCode !== null) assert.fail(`${REAL_SERVER} exited with ${server.exitCode}: ${readFileSync(join(run, 'err'), 'utf8')}`);
+      if (server.exitCode !== null)
+        assert.fail(`${REAL_SERVER} exited with ${server.exitCode}: ${readFileSync(join(run, 'err'), 'utf8')}`);
       return readFileSync(`/proc/${pid}/status`, 'utf8');
     };
     while (!new RegExp(`^Uid:\\s+${user.uid}\\s`, 'm').test(status())) await sleep(50);
     assert.notEqual(asUser('readlink', [`/proc/${pid}/exe`]).status, 0, `/proc/${pid}/exe is hidden from ${userName}`);
-    writeFileSync(side.cnf, `[mysqld]\n\n[mariadb-${expected}]\nssl-ca=${pki.caCert}\nssl-cert=${cert.cert}\nssl-key=${cert.key}\n\n[sst]\n`);
+    writeFileSync(
+      side.cnf,
+      `[mysqld]\n\n[mariadb-${expected}]\nssl-ca=${pki.caCert}\nssl-cert=${cert.cert}\nssl-key=${cert.key}\n\n[sst]\n`,
+    );
     const r = await joinerAsUser(side, pid);
-    assert.match(r.stderr, new RegExp(`\\(server version ${expected?.replace('.', '\\.')} from ${REAL_SERVER}, argv\\[0\\] '${REAL_SERVER}' of PID ${pid} \\(/proc/${pid}/exe is not readable\\)\\)`), r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `\\(server version ${expected?.replace('.', '\\.')} from ${REAL_SERVER}, argv\\[0\\] '${REAL_SERVER}' of PID ${pid} \\(/proc/${pid}/exe is not readable\\)\\)`,
+      ),
+      r.stderr,
+    );
     assert.match(r.first ?? '', /^ready /, r.stderr);
   });
 
@@ -205,7 +271,11 @@ describe('server version when mariadbd switched user (its /proc/<pid>/exe hidden
     try {
       const pid = await startServer();
       const r = await joinerAsUser(joinerSide(), pid);
-      assert.match(r.stderr, /option groups read: mysqld, server, mariadb, mariadbd, client-server, galera, sst \(no server version: .*sbin\/mariadbd may be written by uid 1/, r.stderr);
+      assert.match(
+        r.stderr,
+        /option groups read: mysqld, server, mariadb, mariadbd, client-server, galera, sst \(no server version: .*sbin\/mariadbd may be written by uid 1/,
+        r.stderr,
+      );
       assert.equal(r.first, undefined, 'no TLS settings without the 11.8 groups: no ready');
       assert.equal(r.code, 22);
     } finally {

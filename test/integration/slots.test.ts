@@ -12,7 +12,18 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { describe, test } from 'node:test';
@@ -103,19 +114,31 @@ if (!asRoot) console.log(`SKIP slots (${WITHOUT_PTRACE}): ${NOT_ROOT}`);
  * user owns, without CAP_SYS_PTRACE (a container's root): its rsync daemon then takes that
  * user's uid after the secret, and root may no longer read the daemon's working directory.
  */
-const VARIANTS: { name: string; skip: string | false; owner?: { uid: number; gid: number }; wrapper?: (dir: string) => string }[] = [
+const VARIANTS: {
+  name: string;
+  skip: string | false;
+  owner?: { uid: number; gid: number };
+  wrapper?: (dir: string) => string;
+}[] = [
   { name: 'the daemon keeps our user', skip: false },
   {
     name: WITHOUT_PTRACE,
     skip: !asRoot
       ? NOT_ROOT
-      : toolSkip(`slots (${WITHOUT_PTRACE})`, spawnSync('setpriv', ['--version']).status !== 0 && 'needs setpriv (util-linux) to drop CAP_SYS_PTRACE'),
+      : toolSkip(
+          `slots (${WITHOUT_PTRACE})`,
+          spawnSync('setpriv', ['--version']).status !== 0 && 'needs setpriv (util-linux) to drop CAP_SYS_PTRACE',
+        ),
     owner: asRoot ? { uid: idOf('-u'), gid: idOf('-g') } : undefined,
     wrapper: (dir) => {
       const { command, args } = programCommand();
       const file = join(dir, 'joiner-without-ptrace');
       const quoted = [command, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-      writeFileSync(file, `#!/bin/sh\nexec setpriv --inh-caps=-sys_ptrace --bounding-set=-sys_ptrace -- ${quoted} "$@"\n`, { mode: 0o755 });
+      writeFileSync(
+        file,
+        `#!/bin/sh\nexec setpriv --inh-caps=-sys_ptrace --bounding-set=-sys_ptrace -- ${quoted} "$@"\n`,
+        { mode: 0o755 },
+      );
       return file;
     },
   },
@@ -146,7 +169,9 @@ function stopJoiner(): void {
 }
 
 describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4))', () => {
-  test(`${STRANGERS} strangers, silent after TLS or at the secret's challenge, are closed within the limit; the donor's slow pass is not cut`, { timeout: 300_000 }, async () => {
+  test(`${STRANGERS} strangers, silent after TLS or at the secret's challenge, are closed within the limit; the donor's slow pass is not cut`, {
+    timeout: 300_000,
+  }, async () => {
     tag = `slots-${randomBytes(4).toString('hex')}`;
     const base = join(nodes.root, tag);
     const joiner = side(join(base, 'joiner'), nodes.joinerCert, {});
@@ -163,10 +188,12 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
         donor,
         address: `${JOINER_IP}:${port}`,
         onReady: async () => {
-          for (let i = 0; i < STRANGERS; i++) strangers.push(openStranger(JOINER_IP, port, i % 2 === 0 ? 'silent after TLS' : 'silent at the challenge'));
+          for (let i = 0; i < STRANGERS; i++)
+            strangers.push(openStranger(JOINER_IP, port, i % 2 === 0 ? 'silent after TLS' : 'silent at the challenge'));
           // Every slot is held, each by a stranger that got as far as it means to, before the donor comes.
           const deadline = Date.now() + 60_000;
-          const holding = (): number => strangers.filter((s) => s.holdingSince !== undefined && s.closedAt === undefined).length;
+          const holding = (): number =>
+            strangers.filter((s) => s.holdingSince !== undefined && s.closedAt === undefined).length;
           while (holding() < LISTENER_CHILDREN && Date.now() < deadline) await sleep(20);
           assert.ok(holding() >= LISTENER_CHILDREN, `strangers holding a slot: ${holding()}`);
           assert.ok(
@@ -188,7 +215,9 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
         .filter((s) => s.kind === 'silent at the challenge')
         .map((s) => (s.holdingSince ?? 0) - s.openedAt)
         .sort((a, b) => a - b);
-      console.log(`slots: connect to challenge, first strangers (not queued): ${toChallenge.slice(0, 3).join(', ')} ms`);
+      console.log(
+        `slots: connect to challenge, first strangers (not queued): ${toChallenge.slice(0, 3).join(', ')} ms`,
+      );
       console.log(
         `slots: ${held.length} of ${STRANGERS} strangers held a slot, the longest for ${longest} ms; ${held.filter((s) => s.closedAt === undefined).length} still open; SST copy ${copySeconds.toFixed(1)} s`,
       );
@@ -197,7 +226,10 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
       assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
       const copied = (rel: string): boolean => !STAYS_HOME.test(rel);
       assert.deepEqual(treeDigest(joiner.datadir, copied), treeDigest(donor.datadir, copied));
-      assert.ok(copySeconds * 1000 > HANDSHAKE_LIMIT_MS, `the donor's pass outlasted the handshake limit (${copySeconds} s)`);
+      assert.ok(
+        copySeconds * 1000 > HANDSHAKE_LIMIT_MS,
+        `the donor's pass outlasted the handshake limit (${copySeconds} s)`,
+      );
 
       for (const s of held) {
         assert.ok(s.closedAt !== undefined, `a stranger (${s.kind}) is still connected`);
@@ -213,7 +245,10 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
   });
 
   for (const variant of VARIANTS) {
-    test(`a peer with the secret whose file list is slow to come (its receiver not yet forked) keeps its connection past the limit: ${variant.name}`, { timeout: 300_000, skip: variant.skip }, async () => {
+    test(`a peer with the secret whose file list is slow to come (its receiver not yet forked) keeps its connection past the limit: ${variant.name}`, {
+      timeout: 300_000,
+      skip: variant.skip,
+    }, async () => {
       tag = `slots-list-${randomBytes(4).toString('hex')}`;
       const base = join(nodes.root, tag);
       const joiner = side(join(base, 'joiner'), nodes.joinerCert, {});
@@ -244,11 +279,31 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
             const passwordFile = join(base, 'secret');
             writeFileSync(passwordFile, `${(auth ?? '').slice((auth ?? '').indexOf(':') + 1)}\n`, { mode: 0o600 });
             const host = address.slice(0, address.lastIndexOf(':'));
-            const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls: { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert, verify: true }, sockopt: [] }));
-            const client = spawn('rsync', [`--password-file=${passwordFile}`, `--files-from=${fifo}`, '--from0', `${src}/`, `rsync://${AUTH_USER}@${host}:${port}/${MODULES.data}/`], {
-              env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: tag },
-              stdio: ['ignore', 'ignore', 'pipe'],
-            });
+            const env = tunnelEnv(
+              process.env,
+              'socat',
+              connectAddress({
+                host,
+                port,
+                ipv6: false,
+                tls: { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert, verify: true },
+                sockopt: [],
+              }),
+            );
+            const client = spawn(
+              'rsync',
+              [
+                `--password-file=${passwordFile}`,
+                `--files-from=${fifo}`,
+                '--from0',
+                `${src}/`,
+                `rsync://${AUTH_USER}@${host}:${port}/${MODULES.data}/`,
+              ],
+              {
+                env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: tag },
+                stdio: ['ignore', 'ignore', 'pipe'],
+              },
+            );
             let stderr = '';
             client.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
             const exited = new Promise<number | null>((res) => client.on('exit', (code) => res(code)));
@@ -266,12 +321,15 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
           },
         });
         const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
-        console.log(`slots: the peer with a slow file list held its authenticated connection ${late?.heldMs} ms and exited ${late?.code}`);
+        console.log(
+          `slots: the peer with a slow file list held its authenticated connection ${late?.heldMs} ms and exited ${late?.code}`,
+        );
         assert.equal(late?.code, 0, `its transfer was not cut: ${late?.stderr}\n${detail}`);
         assert.ok((late?.heldMs ?? 0) > HANDSHAKE_LIMIT_MS);
         assert.equal(r.donorCode, 0, detail);
         assert.equal(r.joinerCode, 0, detail);
-        if (variant.owner !== undefined) assert.match(r.joiner.stderr(), /rsync daemon runs as the datadir's owner/, detail);
+        if (variant.owner !== undefined)
+          assert.match(r.joiner.stderr(), /rsync daemon runs as the datadir's owner/, detail);
         assert.doesNotMatch(r.joiner.stderr(), /closed a connection/);
         assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
       } finally {

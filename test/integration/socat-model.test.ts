@@ -24,15 +24,26 @@ import { toolSkip } from '../helpers/tool-skip';
 const COMPAT_BIN = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
 const BINARIES = [
   ...(spawnSync('socat', ['-V']).status === 0 ? ['socat'] : []),
-  ...(existsSync(COMPAT_BIN) ? readdirSync(COMPAT_BIN).filter((f) => f.startsWith('socat-')).sort().map((f) => join(COMPAT_BIN, f)) : []),
+  ...(existsSync(COMPAT_BIN)
+    ? readdirSync(COMPAT_BIN)
+        .filter((f) => f.startsWith('socat-'))
+        .sort()
+        .map((f) => join(COMPAT_BIN, f))
+    : []),
 ];
-const SKIP = toolSkip('socat model against the real socat', BINARIES.length === 0 && 'no socat on PATH and no compat binaries');
+const SKIP = toolSkip(
+  'socat model against the real socat',
+  BINARIES.length === 0 && 'no socat on PATH and no compat binaries',
+);
 const PRINTF = '/usr/bin/printf';
 const RUNS = { numRuns: 30 };
 
 /** What socat set the commonname option to, or undefined when it refused the address. */
 function socatReads(socat: string, item: string): string | undefined {
-  const r = spawnSync(socat, ['-d', '-d', '-d', '-d', '/dev/null', `OPENSSL:127.0.0.1:1,${item}`], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(socat, ['-d', '-d', '-d', '-d', '/dev/null', `OPENSSL:127.0.0.1:1,${item}`], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   const m = /setting option "openssl-commonname" to "(.*)"$/m.exec(r.stderr);
   return m === null ? undefined : m[1];
 }
@@ -59,13 +70,18 @@ describe('socat model against the real socat', { skip: SKIP }, () => {
 
     test(`${socat}: execAddress(argv): the program gets argv, as the model predicts`, () => {
       fc.assert(
-        fc.property(fc.array(fc.oneof({ weight: 1, arbitrary: fc.constant('') }, { weight: 6, arbitrary: printable }), { maxLength: 5 }), (args) => {
-          // A first argument of our own: printf with none prints its format once anyway.
-          const argv = [PRINTF, '%s\\0', 'first', ...args];
-          const address = execAddress(argv);
-          assert.deepEqual(execArgv(address), argv);
-          assert.deepEqual(execReads(socat, address), ['first', ...args], address);
-        }),
+        fc.property(
+          fc.array(fc.oneof({ weight: 1, arbitrary: fc.constant('') }, { weight: 6, arbitrary: printable }), {
+            maxLength: 5,
+          }),
+          (args) => {
+            // A first argument of our own: printf with none prints its format once anyway.
+            const argv = [PRINTF, '%s\\0', 'first', ...args];
+            const address = execAddress(argv);
+            assert.deepEqual(execArgv(address), argv);
+            assert.deepEqual(execReads(socat, address), ['first', ...args], address);
+          },
+        ),
         RUNS,
       );
     });

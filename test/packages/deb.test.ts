@@ -137,7 +137,10 @@ describe('Debian package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
     const installed = join(tree, 'usr', 'bin', PROGRAM);
     assert.equal(sha256(installed), sha256(binary));
     const version = await runOk(installed, ['--version']);
-    assert.match(version, new RegExp(`^${PROGRAM} ${packageVersion().replace(/\./g, '\\.')} \\(Node\\.js \\S+, OpenSSL \\S+\\)`));
+    assert.match(
+      version,
+      new RegExp(`^${PROGRAM} ${packageVersion().replace(/\./g, '\\.')} \\(Node\\.js \\S+, OpenSSL \\S+\\)`),
+    );
   });
 
   it('has md5sums for every file', async () => {
@@ -152,7 +155,13 @@ describe('Debian package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
     assert.deepEqual(listed.sort(), files.sort());
     for (const line of md5sums.trim().split('\n')) {
       const [sum, file] = line.split(/ {2}/);
-      assert.equal(createHash('md5').update(readFileSync(join(tree, file ?? ''))).digest('hex'), sum, file);
+      assert.equal(
+        createHash('md5')
+          .update(readFileSync(join(tree, file ?? '')))
+          .digest('hex'),
+        sum,
+        file,
+      );
     }
   });
 
@@ -163,15 +172,22 @@ describe('Debian package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
     assert.equal(header?.get('Format'), 'https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/');
     const files = paragraphs.filter((p) => p.fields.has('Files'));
     const standalone = new Set(
-      paragraphs.filter((p) => !p.fields.has('Files') && p.fields.has('License')).map((p) => (p.fields.get('License') ?? '').split('\n')[0] ?? ''),
+      paragraphs
+        .filter((p) => !p.fields.has('Files') && p.fields.has('License'))
+        .map((p) => (p.fields.get('License') ?? '').split('\n')[0] ?? ''),
     );
     for (const p of files) {
       assert.ok(p.fields.has('Copyright'), `Files: ${p.fields.get('Files') ?? ''} has no Copyright`);
       for (const name of licenseNames(p.fields.get('License') ?? '')) {
-        assert.ok(standalone.has(name), `license ${name} (Files: ${p.fields.get('Files') ?? ''}) has no License paragraph`);
+        assert.ok(
+          standalone.has(name),
+          `license ${name} (Files: ${p.fields.get('Files') ?? ''}) has no License paragraph`,
+        );
       }
     }
-    const byFiles = new Map(files.map((p) => [p.fields.get('Files') ?? '', licenseNames(p.fields.get('License') ?? '')]));
+    const byFiles = new Map(
+      files.map((p) => [p.fields.get('Files') ?? '', licenseNames(p.fields.get('License') ?? '')]),
+    );
     assert.deepEqual(byFiles.get('*'), ['GPL-2']);
     assert.deepEqual(byFiles.get('node_modules/minimist/*'), ['Expat']);
     assert.deepEqual(byFiles.get('nodejs/*'), ['Expat']);
@@ -183,7 +199,10 @@ describe('Debian package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
     // A Node.js update that brings a new component must bring a paragraph (or a note) for it.
     const lower = text.toLowerCase();
     for (const component of nodeLicenseComponents()) {
-      assert.ok(lower.includes(component.toLowerCase()), `copyright does not mention ${component}, listed in Node.js's LICENSE`);
+      assert.ok(
+        lower.includes(component.toLowerCase()),
+        `copyright does not mention ${component}, listed in Node.js's LICENSE`,
+      );
     }
     // Debian policy: GPL and Apache texts by reference to common-licenses.
     assert.match(text, /\/usr\/share\/common-licenses\/GPL-2\b/);
@@ -196,7 +215,10 @@ describe('Debian package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
     assert.match(changelog, new RegExp(`^${PKG_NAME} \\(${packageVersion().replace(/\./g, '\\.')}\\) `));
     assert.match(gunzipSync(readFileSync(join(doc, 'README.md.gz'))).toString('utf8'), /^# wsrep_sst_rsync_tunnel/);
     assert.match(gunzipSync(readFileSync(join(doc, 'LICENSE.nodejs.gz'))).toString('utf8'), /^Node\.js is licensed/);
-    assert.match(gunzipSync(readFileSync(join(tree, 'usr', 'share', 'man', 'man1', `${PROGRAM}.1.gz`))).toString('utf8'), /^\.TH WSREP_SST_RSYNC_TUNNEL 1 /m);
+    assert.match(
+      gunzipSync(readFileSync(join(tree, 'usr', 'share', 'man', 'man1', `${PROGRAM}.1.gz`))).toString('utf8'),
+      /^\.TH WSREP_SST_RSYNC_TUNNEL 1 /m,
+    );
   });
 
   it('passes lintian without errors', async (t) => {

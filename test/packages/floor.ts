@@ -7,13 +7,24 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareVersions, debianVersionNodes, FAMILIES, newest, newestByFamily, RHEL8, versionReferences, type Family } from '../dist/elf-symbols';
+import {
+  compareVersions,
+  debianVersionNodes,
+  FAMILIES,
+  newest,
+  newestByFamily,
+  RHEL8,
+  versionReferences,
+  type Family,
+} from '../dist/elf-symbols';
 
 const DPKG_INFO = '/var/lib/dpkg/info';
 
 /** This host's dpkg symbols file of a library package (e.g. libstdc++6:amd64.symbols). */
 function symbolsFile(pkg: string): string {
-  const name = readdirSync(DPKG_INFO).find((f) => f === `${pkg}.symbols` || (f.startsWith(`${pkg}:`) && f.endsWith('.symbols')));
+  const name = readdirSync(DPKG_INFO).find(
+    (f) => f === `${pkg}.symbols` || (f.startsWith(`${pkg}:`) && f.endsWith('.symbols')),
+  );
   assert.ok(name !== undefined, `no ${pkg} symbols file in ${DPKG_INFO}`);
   return join(DPKG_INFO, name);
 }
@@ -60,7 +71,10 @@ export async function assertDependsMatchBinary(depends: string, binary: string):
     assert.ok(version !== undefined, `no versioned ${pkg} in ${depends}`);
     assert.notEqual(version, '', `no versioned ${pkg} in ${depends}`);
     const min = debianMinimum(pkg, all, families);
-    assert.ok(compareVersions(version, min) >= 0, `${pkg} (>= ${version}) is older than the ${min} that provides what the binary asks for`);
+    assert.ok(
+      compareVersions(version, min) >= 0,
+      `${pkg} (>= ${version}) is older than the ${min} that provides what the binary asks for`,
+    );
     // GCC 8's libraries (Debian 10, RHEL 8) must satisfy it.
     assert.ok(compareVersions(version, '8') <= 0, `${pkg} (>= ${version}) shuts out GCC 8's libraries`);
   }
@@ -70,7 +84,9 @@ export async function assertDependsMatchBinary(depends: string, binary: string):
 export function newestRequired(requires: readonly string[]): Map<Family, string> {
   const out = new Map<Family, string>();
   for (const family of FAMILIES) {
-    const versions = requires.flatMap((r) => [...r.matchAll(new RegExp(`\\(${family}_([0-9.]+)\\)`, 'g'))].map((m) => m[1] ?? ''));
+    const versions = requires.flatMap((r) =>
+      [...r.matchAll(new RegExp(`\\(${family}_([0-9.]+)\\)`, 'g'))].map((m) => m[1] ?? ''),
+    );
     const top = newest(versions);
     if (top !== undefined) out.set(family, top);
   }
@@ -82,6 +98,9 @@ export async function assertRequiresMatchBinary(requires: readonly string[], bin
   const needed = newestByFamily(await versionReferences(binary));
   assert.deepEqual(required, needed, 'the automatic requirements are not the symbol versions of the binary');
   for (const [family, version] of required) {
-    assert.ok(compareVersions(version, RHEL8[family]) <= 0, `requires ${family}_${version}, newer than RHEL 8's ${family}_${RHEL8[family]}`);
+    assert.ok(
+      compareVersions(version, RHEL8[family]) <= 0,
+      `requires ${family}_${version}, newer than RHEL 8's ${family}_${RHEL8[family]}`,
+    );
   }
 }

@@ -20,7 +20,9 @@ function dpkg(args: string[]): void {
   assert.equal(r.status, 0, `dpkg ${args.join(' ')}: ${r.stdout}\n${r.stderr}`);
 }
 
-test('dpkg -i, one real-cluster SST with the installed program, dpkg -r', { timeout: BUILD_TIMEOUT_MS + 300_000 }, async () => {
+test('dpkg -i, one real-cluster SST with the installed program, dpkg -r', {
+  timeout: BUILD_TIMEOUT_MS + 300_000,
+}, async () => {
   assert.equal(existsSync(INSTALLED), false, `${INSTALLED} exists before the test: remove the package first`);
   const root = mkdtempSync(join(tmpdir(), 'pkg-install-'));
   const binary = snapshotBinary(root);

@@ -14,7 +14,15 @@ import { Exit } from '../../src/errors';
 import { FILES } from '../../src/sst/datadir-files';
 import { BINLOG_STAGING, MARKER } from '../../src/rsync/modules';
 import { run } from '../helpers/binary';
-import { buildEnv, describeRun, packageVersion, PROGRAM, REPO, runOk, TEST_SOURCE_DATE_EPOCH } from '../helpers/packages';
+import {
+  buildEnv,
+  describeRun,
+  packageVersion,
+  PROGRAM,
+  REPO,
+  runOk,
+  TEST_SOURCE_DATE_EPOCH,
+} from '../helpers/packages';
 
 const MAN_SCRIPT = join(REPO, 'scripts', 'package-man.sh');
 
@@ -83,7 +91,13 @@ describe('man page wsrep_sst_rsync_tunnel(1)', () => {
 
   it('carries the version of package.json and the date of SOURCE_DATE_EPOCH', () => {
     const date = new Date(TEST_SOURCE_DATE_EPOCH * 1000).toISOString().slice(0, 10);
-    assert.match(page, new RegExp(`^\\.TH WSREP_SST_RSYNC_TUNNEL 1 "${date}" "wsrep-sst-rsync-tunnel ${packageVersion().replace(/\./g, '\\.')}"`, 'm'));
+    assert.match(
+      page,
+      new RegExp(
+        `^\\.TH WSREP_SST_RSYNC_TUNNEL 1 "${date}" "wsrep-sst-rsync-tunnel ${packageVersion().replace(/\./g, '\\.')}"`,
+        'm',
+      ),
+    );
     assert.doesNotMatch(page, /@[A-Z_]+@/, 'a placeholder was left unfilled');
   });
 
@@ -104,20 +118,60 @@ describe('man page wsrep_sst_rsync_tunnel(1)', () => {
 
   it('documents the synopsis: both roles, check and its three forms', () => {
     const s = flat(section('SYNOPSIS'));
-    for (const phrase of ['--role joiner', '--role donor', 'check [--defaults-file file] [--defaults-group-suffix suffix] [--datadir dir] [--json]', 'check --listen', 'check --peer host[:port]', '--version']) {
+    for (const phrase of [
+      '--role joiner',
+      '--role donor',
+      'check [--defaults-file file] [--defaults-group-suffix suffix] [--datadir dir] [--json]',
+      'check --listen',
+      'check --peer host[:port]',
+      '--version',
+    ]) {
       assert.ok(s.includes(phrase), `synopsis lacks '${phrase}'`);
     }
   });
 
   it('documents every [sst] key and the ssl-* fallbacks, with defaults', () => {
     const s = flat(section('CONFIGURATION'));
-    for (const key of ['tca=', 'tcapath=', 'tcert=', 'tkey=', 'sockopt=', 'ssl-mode=', 'sst-max-binlogs=', 'backup-threads=', 'progress-interval=', 'sst-initial-timeout=', 'sst-idle-timeout=']) {
+    for (const key of [
+      'tca=',
+      'tcapath=',
+      'tcert=',
+      'tkey=',
+      'sockopt=',
+      'ssl-mode=',
+      'sst-max-binlogs=',
+      'backup-threads=',
+      'progress-interval=',
+      'sst-initial-timeout=',
+      'sst-idle-timeout=',
+    ]) {
       assert.ok(s.includes(key), `CONFIGURATION lacks ${key}`);
     }
-    for (const key of ['ssl-ca', 'ssl-capath', 'ssl-cert', 'ssl-key', 'ssl-server-ca', 'ssl-server-capath', 'ssl-server-cert', 'ssl-server-key', 'ssl-client-ca', 'ssl-client-capath', 'ssl-client-cert', 'ssl-client-key']) {
+    for (const key of [
+      'ssl-ca',
+      'ssl-capath',
+      'ssl-cert',
+      'ssl-key',
+      'ssl-server-ca',
+      'ssl-server-capath',
+      'ssl-server-cert',
+      'ssl-server-key',
+      'ssl-client-ca',
+      'ssl-client-capath',
+      'ssl-client-cert',
+      'ssl-client-key',
+    ]) {
       assert.ok(s.includes(key), `CONFIGURATION lacks ${key}`);
     }
-    for (const value of ['VERIFY_IDENTITY (default)', 'VERIFY_CA', 'REQUIRED', 'DISABLED is refused', 'Default: 1.', 'Default: the number of CPUs.', 'Default: the system trust store.']) {
+    for (const value of [
+      'VERIFY_IDENTITY (default)',
+      'VERIFY_CA',
+      'REQUIRED',
+      'DISABLED is refused',
+      'Default: 1.',
+      'Default: the number of CPUs.',
+      'Default: the system trust store.',
+    ]) {
       assert.ok(s.includes(value), `CONFIGURATION lacks '${value}'`);
     }
   });
@@ -126,7 +180,10 @@ describe('man page wsrep_sst_rsync_tunnel(1)', () => {
     const s = flat(section('CONFIGURATION'));
     for (const rule of NUMBER_RULES.filter((r) => !r.name.startsWith('--'))) {
       const show = rule.show ?? String;
-      assert.ok(s.includes(`${show(rule.min)} to ${show(rule.max)}`), `CONFIGURATION lacks the range of ${rule.name}: ${show(rule.min)} to ${show(rule.max)}`);
+      assert.ok(
+        s.includes(`${show(rule.min)} to ${show(rule.max)}`),
+        `CONFIGURATION lacks the range of ${rule.name}: ${show(rule.min)} to ${show(rule.max)}`,
+      );
     }
     assert.ok(s.includes('refused with exit status 22'), 'CONFIGURATION says what happens outside a range');
   });
@@ -147,7 +204,12 @@ describe('man page wsrep_sst_rsync_tunnel(1)', () => {
 
   it('lists the files the program makes or reads in the datadir, and its temp dir', () => {
     const s = flat(section('FILES'));
-    for (const file of [...Object.values(FILES), MARKER, `${BINLOG_STAGING}/`, '$TMPDIR/wsrep_sst_rsync_tunnel.XXXXXX/']) {
+    for (const file of [
+      ...Object.values(FILES),
+      MARKER,
+      `${BINLOG_STAGING}/`,
+      '$TMPDIR/wsrep_sst_rsync_tunnel.XXXXXX/',
+    ]) {
       assert.ok(s.includes(file), `FILES lacks ${file}`);
     }
   });

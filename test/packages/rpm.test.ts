@@ -5,7 +5,17 @@
  * alternatives setup lets it coexist with mariadb-server-galera's original script.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -58,7 +68,9 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
     ]);
     root = join(work, 'root');
     mkdirSync(root);
-    await runOk('rpm', [...rpmRootArgs(), '--nodeps', '--noscripts', '--notriggers', '-i', rpmFile], { timeoutMs: 120_000 });
+    await runOk('rpm', [...rpmRootArgs(), '--nodeps', '--noscripts', '--notriggers', '-i', rpmFile], {
+      timeoutMs: 120_000,
+    });
   });
 
   after(() => {
@@ -86,30 +98,43 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
 
   it('lists exactly its files, root-owned, with fixed modes and clamped times (rpm -qpl)', async () => {
     const listed = (await runOk('rpm', ['-qpl', rpmFile])).trim().split('\n');
-    assert.deepEqual(listed.sort(), [
-      PROGDIR,
-      SETUP,
-      OURS,
-      `/usr/share/doc/${PKG_NAME}`,
-      `/usr/share/doc/${PKG_NAME}/README.md`,
-      `/usr/share/licenses/${PKG_NAME}`,
-      `/usr/share/licenses/${PKG_NAME}/COPYING`,
-      `/usr/share/licenses/${PKG_NAME}/LICENSE.nodejs`,
-      `/usr/share/licenses/${PKG_NAME}/copyright`,
-      `/usr/share/man/man1/${PROGRAM}.1.gz`,
-    ].sort());
-    const rows = (await query('[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILEMTIMES} %{FILENAMES}\n]')).trim().split('\n');
+    assert.deepEqual(
+      listed.sort(),
+      [
+        PROGDIR,
+        SETUP,
+        OURS,
+        `/usr/share/doc/${PKG_NAME}`,
+        `/usr/share/doc/${PKG_NAME}/README.md`,
+        `/usr/share/licenses/${PKG_NAME}`,
+        `/usr/share/licenses/${PKG_NAME}/COPYING`,
+        `/usr/share/licenses/${PKG_NAME}/LICENSE.nodejs`,
+        `/usr/share/licenses/${PKG_NAME}/copyright`,
+        `/usr/share/man/man1/${PROGRAM}.1.gz`,
+      ].sort(),
+    );
+    const rows = (await query('[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILEMTIMES} %{FILENAMES}\n]'))
+      .trim()
+      .split('\n');
     for (const row of rows) {
       const [mode, owner, mtime, path] = row.split(' ');
       assert.equal(owner, 'root:root', row);
       assert.equal(mtime, String(TEST_SOURCE_DATE_EPOCH), row);
-      const expected = path === OURS || path === SETUP ? '-rwxr-xr-x' : path?.startsWith('/usr/share/') && !path.endsWith(PKG_NAME) ? '-rw-r--r--' : 'drwxr-xr-x';
+      const expected =
+        path === OURS || path === SETUP
+          ? '-rwxr-xr-x'
+          : path?.startsWith('/usr/share/') && !path.endsWith(PKG_NAME)
+            ? '-rw-r--r--'
+            : 'drwxr-xr-x';
       assert.equal(mode, expected, row);
     }
     const docs = (await runOk('rpm', ['-qpd', rpmFile])).trim().split('\n');
     assert.ok(docs.includes(`/usr/share/doc/${PKG_NAME}/README.md`), docs.join(', '));
     const licenses = (await runOk('rpm', ['-qpL', rpmFile])).trim().split('\n');
-    assert.deepEqual(licenses.sort(), ['COPYING', 'LICENSE.nodejs', 'copyright'].map((f) => `/usr/share/licenses/${PKG_NAME}/${f}`));
+    assert.deepEqual(
+      licenses.sort(),
+      ['COPYING', 'LICENSE.nodejs', 'copyright'].map((f) => `/usr/share/licenses/${PKG_NAME}/${f}`),
+    );
   });
 
   it('requires socat, rsync, alternatives and the C library sonames, nothing else (rpm -qpR)', async () => {
@@ -126,13 +151,20 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
       /^rpmlib\(\w+\) <= [0-9.-]+$/,
     ];
     for (const r of requires) {
-      assert.ok(allowed.some((re) => re.test(r)), `unexpected requirement '${r}'`);
+      assert.ok(
+        allowed.some((re) => re.test(r)),
+        `unexpected requirement '${r}'`,
+      );
     }
-    for (const needed of ['socat', 'rsync', '/usr/sbin/alternatives']) assert.ok(requires.includes(needed), `no Requires: ${needed}`);
+    for (const needed of ['socat', 'rsync', '/usr/sbin/alternatives'])
+      assert.ok(requires.includes(needed), `no Requires: ${needed}`);
     // glibc 2.28 at most: RHEL/Alma/Rocky 8 must fit.
-    const glibc = requires.flatMap((r) => [...r.matchAll(/GLIBC_(\d+)\.(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])] as const));
+    const glibc = requires.flatMap((r) =>
+      [...r.matchAll(/GLIBC_(\d+)\.(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])] as const),
+    );
     assert.ok(glibc.length > 0, 'no GLIBC_ symbol versions: automatic requirements are off');
-    for (const [major, minor] of glibc) assert.ok(major < 2 || (major === 2 && minor <= 28), `needs GLIBC_${major}.${minor}`);
+    for (const [major, minor] of glibc)
+      assert.ok(major < 2 || (major === 2 && minor <= 28), `needs GLIBC_${major}.${minor}`);
   });
 
   it("requires exactly the symbol versions the executable asks for, within RHEL 8's", async () => {
@@ -144,8 +176,14 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
     assert.match(scripts, /^postinstall scriptlet \(using \/bin\/sh\):\n(?:.*\n)*?.*alternatives-setup install/m);
     assert.match(scripts, /^preuninstall scriptlet[^\n]*\n(?:.*\n)*?.*alternatives-setup remove/m);
     const triggers = await runOk('rpm', ['-qp', '--triggers', rpmFile]);
-    assert.match(triggers, /^triggerin scriptlet \(using \/bin\/sh\) -- mariadb-server-galera\n(?:.*\n)*?.*alternatives-setup install/m);
-    assert.match(triggers, /^triggerpostun scriptlet \(using \/bin\/sh\) -- mariadb-server-galera\n(?:.*\n)*?.*alternatives-setup original-gone/m);
+    assert.match(
+      triggers,
+      /^triggerin scriptlet \(using \/bin\/sh\) -- mariadb-server-galera\n(?:.*\n)*?.*alternatives-setup install/m,
+    );
+    assert.match(
+      triggers,
+      /^triggerpostun scriptlet \(using \/bin\/sh\) -- mariadb-server-galera\n(?:.*\n)*?.*alternatives-setup original-gone/m,
+    );
   });
 
   it('installs into a throw-away root with the executable unchanged, and it runs from there', async () => {
@@ -161,7 +199,9 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
     assert.equal(lstatSync(installed).mode & 0o7777, 0o755);
     const version = await runOk(installed, ['--version']);
     assert.match(version, new RegExp(`^${PROGRAM} ${packageVersion().replace(/\./g, '\\.')} `));
-    const page = gunzipSync(readFileSync(join(root, 'usr', 'share', 'man', 'man1', `${PROGRAM}.1.gz`))).toString('utf8');
+    const page = gunzipSync(readFileSync(join(root, 'usr', 'share', 'man', 'man1', `${PROGRAM}.1.gz`))).toString(
+      'utf8',
+    );
     assert.match(page, /^\.TH WSREP_SST_RSYNC_TUNNEL 1 /m);
   });
 
@@ -192,7 +232,8 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
       // Debian's, from dpkg: same --install/--remove syntax and rules as the alternatives of RPM systems.
       const ua = findOnPath('update-alternatives');
       assert.ok(ua !== undefined, 'update-alternatives (dpkg) not found');
-      for (const dir of ['usr/bin', 'etc/alternatives', 'var/lib/dpkg/alternatives', 'var/log']) mkdirSync(join(root, dir), { recursive: true });
+      for (const dir of ['usr/bin', 'etc/alternatives', 'var/lib/dpkg/alternatives', 'var/log'])
+        mkdirSync(join(root, dir), { recursive: true });
       altCmd = `${ua} --root ${root}`;
     });
 

@@ -36,7 +36,10 @@ describe('formatLogLine', () => {
   });
 
   test('a trailing newline does not leave a blank before the timestamp', () => {
-    assert.equal(formatLogLine('ERROR', 'rsync failed\n', at), 'WSREP_SST: [ERROR] rsync failed (20261127 21:05:09.007)\n');
+    assert.equal(
+      formatLogLine('ERROR', 'rsync failed\n', at),
+      'WSREP_SST: [ERROR] rsync failed (20261127 21:05:09.007)\n',
+    );
   });
 
   test('the result is always exactly one line', () => {
@@ -46,7 +49,10 @@ describe('formatLogLine', () => {
   });
 
   test('inner blanks and special characters are kept as is', () => {
-    assert.equal(formatLogLine('INFO', "path '/srv/my data' 100% $HOME", at), "WSREP_SST: [INFO] path '/srv/my data' 100% $HOME (20261127 21:05:09.007)\n");
+    assert.equal(
+      formatLogLine('INFO', "path '/srv/my data' 100% $HOME", at),
+      "WSREP_SST: [INFO] path '/srv/my data' 100% $HOME (20261127 21:05:09.007)\n",
+    );
   });
 
   test('default time is now', () => {
@@ -55,8 +61,13 @@ describe('formatLogLine', () => {
     assert.ok(m);
     const ts = m[3] ?? '';
     const parsed = new Date(
-      Number(ts.slice(0, 4)), Number(ts.slice(4, 6)) - 1, Number(ts.slice(6, 8)),
-      Number(ts.slice(9, 11)), Number(ts.slice(12, 14)), Number(ts.slice(15, 17)), Number(ts.slice(18, 21)),
+      Number(ts.slice(0, 4)),
+      Number(ts.slice(4, 6)) - 1,
+      Number(ts.slice(6, 8)),
+      Number(ts.slice(9, 11)),
+      Number(ts.slice(12, 14)),
+      Number(ts.slice(15, 17)),
+      Number(ts.slice(18, 21)),
     ).getTime();
     assert.ok(Math.abs(parsed - before) < 5000);
   });
@@ -73,7 +84,11 @@ describe('log.* writes to stderr only (child process)', () => {
     assert.equal(lines.length, 3);
     assert.deepEqual(
       lines.map((l) => LINE.exec(l)?.slice(1, 3)),
-      [['INFO', 'one'], ['WARNING', 'two lines'], ['ERROR', 'three']],
+      [
+        ['INFO', 'one'],
+        ['WARNING', 'two lines'],
+        ['ERROR', 'three'],
+      ],
     );
   });
 

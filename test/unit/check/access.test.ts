@@ -1,7 +1,14 @@
 /** `check`: the permission walk on synthetic stat data (src/check/access.ts). */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateAccess, permits, underProtectedHome, type AccessQuery, type FileStat, type PathState } from '../../../src/check/access';
+import {
+  evaluateAccess,
+  permits,
+  underProtectedHome,
+  type AccessQuery,
+  type FileStat,
+  type PathState,
+} from '../../../src/check/access';
 import type { Identity } from '../../../src/proc/accounts';
 
 const MYSQL: Identity = { user: 'mysql', uid: 102, gids: [105, 110] };
@@ -37,7 +44,10 @@ describe('permits: the kernel picks one class', () => {
 });
 
 describe('evaluateAccess', () => {
-  const readable = (target: PathState, search: PathState[] = [root, etc, ssl(0o755)]): AccessQuery => ({ search, target });
+  const readable = (target: PathState, search: PathState[] = [root, etc, ssl(0o755)]): AccessQuery => ({
+    search,
+    target,
+  });
 
   test('a readable file on a searchable path', () => {
     const v = evaluateAccess(MYSQL, readable(at('/etc/mysql/cert.pem', file(0, 0, 0o644))), 'read-file');
@@ -59,7 +69,11 @@ describe('evaluateAccess', () => {
   });
 
   test('a directory on the way without x stops the walk there, even if the file is world-readable', () => {
-    const v = evaluateAccess(MYSQL, readable(at('/etc/mysql/cert.pem', file(0, 0, 0o644)), [root, etc, ssl(0o750)]), 'read-file');
+    const v = evaluateAccess(
+      MYSQL,
+      readable(at('/etc/mysql/cert.pem', file(0, 0, 0o644)), [root, etc, ssl(0o750)]),
+      'read-file',
+    );
     assert.ok(!v.ok, v.detail);
     assert.equal(v.kind, 'denied');
     assert.equal(v.path, '/etc/mysql');
@@ -67,13 +81,20 @@ describe('evaluateAccess', () => {
   });
 
   test('r without x on a directory is not enough to pass through it', () => {
-    const v = evaluateAccess(MYSQL, readable(at('/etc/mysql/cert.pem', file(0, 0, 0o644)), [root, etc, ssl(0o744)]), 'read-file');
+    const v = evaluateAccess(
+      MYSQL,
+      readable(at('/etc/mysql/cert.pem', file(0, 0, 0o644)), [root, etc, ssl(0o744)]),
+      'read-file',
+    );
     assert.equal(v.ok, false);
   });
 
   test('a directory owned by the user but without x for the owner blocks it (the owner class wins)', () => {
     const blocked = at('/etc/mysql', dir(102, 0, 0o655));
-    assert.equal(evaluateAccess(MYSQL, readable(at('/etc/mysql/c.pem', file(0, 0, 0o644)), [root, etc, blocked]), 'read-file').ok, false);
+    assert.equal(
+      evaluateAccess(MYSQL, readable(at('/etc/mysql/c.pem', file(0, 0, 0o644)), [root, etc, blocked]), 'read-file').ok,
+      false,
+    );
   });
 
   test('missing files and files that cannot be inspected', () => {
@@ -81,16 +102,28 @@ describe('evaluateAccess', () => {
     assert.ok(!missing.ok, missing.detail);
     assert.equal(missing.kind, 'missing');
     assert.equal(missing.detail, '/etc/mysql/none.pem does not exist');
-    const missingDir = evaluateAccess(MYSQL, readable(at('/x/y/c.pem', file(0, 0, 0o644)), [root, { path: '/x', state: 'missing' }]), 'read-file');
+    const missingDir = evaluateAccess(
+      MYSQL,
+      readable(at('/x/y/c.pem', file(0, 0, 0o644)), [root, { path: '/x', state: 'missing' }]),
+      'read-file',
+    );
     assert.ok(!missingDir.ok, missingDir.detail);
     assert.equal(missingDir.path, '/x');
-    const unknown = evaluateAccess(MYSQL, readable({ path: '/etc/mysql/c.pem', state: 'unknown', error: 'EACCES' }), 'read-file');
+    const unknown = evaluateAccess(
+      MYSQL,
+      readable({ path: '/etc/mysql/c.pem', state: 'unknown', error: 'EACCES' }),
+      'read-file',
+    );
     assert.ok(!unknown.ok, unknown.detail);
     assert.equal(unknown.kind, 'unknown');
   });
 
   test('a file where a directory is expected, and a directory where a file is expected', () => {
-    const notDir = evaluateAccess(MYSQL, readable(at('/etc/mysql/c.pem', file(0, 0, 0o644)), [root, etc, at('/etc/mysql', file(0, 0, 0o755))]), 'read-file');
+    const notDir = evaluateAccess(
+      MYSQL,
+      readable(at('/etc/mysql/c.pem', file(0, 0, 0o644)), [root, etc, at('/etc/mysql', file(0, 0, 0o755))]),
+      'read-file',
+    );
     assert.ok(!notDir.ok, notDir.detail);
     assert.match(notDir.detail, /is not a directory/);
     const isDir = evaluateAccess(MYSQL, readable(at('/etc/mysql/certs', dir(0, 0, 0o755))), 'read-file');
@@ -107,20 +140,37 @@ describe('evaluateAccess', () => {
   const search = [root, at('/var', dir(0, 0, 0o755)), lib];
 
   test('a writable datadir needs w and x', () => {
-    assert.equal(evaluateAccess(MYSQL, { search, target: at('/var/lib/mysql', dir(102, 105, 0o750)) }, 'write-dir').ok, true);
+    assert.equal(
+      evaluateAccess(MYSQL, { search, target: at('/var/lib/mysql', dir(102, 105, 0o750)) }, 'write-dir').ok,
+      true,
+    );
     const roOwner = evaluateAccess(MYSQL, { search, target: at('/var/lib/mysql', dir(102, 105, 0o550)) }, 'write-dir');
     assert.ok(!roOwner.ok, roOwner.detail);
     assert.match(roOwner.detail, /cannot create files in \/var\/lib\/mysql \(owner 102:105, mode 0550\)/);
-    assert.equal(evaluateAccess(MYSQL, { search, target: at('/var/lib/mysql', dir(0, 0, 0o755)) }, 'write-dir').ok, false);
-    assert.equal(evaluateAccess(MYSQL, { search, target: at('/var/lib/mysql', dir(0, 105, 0o770)) }, 'write-dir').ok, true);
+    assert.equal(
+      evaluateAccess(MYSQL, { search, target: at('/var/lib/mysql', dir(0, 0, 0o755)) }, 'write-dir').ok,
+      false,
+    );
+    assert.equal(
+      evaluateAccess(MYSQL, { search, target: at('/var/lib/mysql', dir(0, 105, 0o770)) }, 'write-dir').ok,
+      true,
+    );
   });
 
   test('a missing directory the joiner creates is judged by its nearest existing ancestor', () => {
     const missing: PathState = { path: '/var/lib/mysql/undo/x', state: 'missing' };
-    const creatable = evaluateAccess(MYSQL, { search, target: missing, createIn: at('/var/lib/mysql', dir(102, 105, 0o750)) }, 'write-dir');
+    const creatable = evaluateAccess(
+      MYSQL,
+      { search, target: missing, createIn: at('/var/lib/mysql', dir(102, 105, 0o750)) },
+      'write-dir',
+    );
     assert.ok(creatable.ok, creatable.detail);
     assert.match(creatable.detail, /does not exist yet; user mysql can create it in \/var\/lib\/mysql/);
-    const blocked = evaluateAccess(MYSQL, { search, target: missing, createIn: at('/var/lib/mysql', dir(0, 0, 0o755)) }, 'write-dir');
+    const blocked = evaluateAccess(
+      MYSQL,
+      { search, target: missing, createIn: at('/var/lib/mysql', dir(0, 0, 0o755)) },
+      'write-dir',
+    );
     assert.ok(!blocked.ok, blocked.detail);
     assert.equal(blocked.path, '/var/lib/mysql');
     // Without createIn (the datadir itself), missing is missing.
@@ -128,7 +178,11 @@ describe('evaluateAccess', () => {
   });
 
   test('root passes everything but a missing file', () => {
-    const v = evaluateAccess(ROOT, readable(at('/etc/mysql/key.pem', file(102, 105, 0o000)), [root, etc, ssl(0o700)]), 'read-file');
+    const v = evaluateAccess(
+      ROOT,
+      readable(at('/etc/mysql/key.pem', file(102, 105, 0o000)), [root, etc, ssl(0o700)]),
+      'read-file',
+    );
     assert.equal(v.ok, true);
   });
 });

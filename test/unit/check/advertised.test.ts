@@ -1,7 +1,13 @@
 /** `check`: which address a joiner advertises and which name a donor verifies (src/check/advertised.ts, tls-items.ts nameItem). */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { advertisedAddress, donorVerification, guessInterfaceAddress, nodeAddressHost, type InterfaceAddress } from '../../../src/check/advertised';
+import {
+  advertisedAddress,
+  donorVerification,
+  guessInterfaceAddress,
+  nodeAddressHost,
+  type InterfaceAddress,
+} from '../../../src/check/advertised';
 import { sockoptCommonName } from '../../../src/tunnel/tunnel-tls';
 import type { TlsContext } from '../../../src/check/config';
 import { nameItem } from '../../../src/check/tls-items';
@@ -16,7 +22,10 @@ const IFACES: InterfaceAddress[] = [
 
 describe('advertisedAddress: mariadbd’s order', () => {
   test('wsrep_sst_receive_address first, with its port', () => {
-    const a = advertisedAddress({ receiveAddress: 'db1.example:5555', nodeAddress: '10.0.0.9', bindAddress: '10.0.0.8' }, IFACES);
+    const a = advertisedAddress(
+      { receiveAddress: 'db1.example:5555', nodeAddress: '10.0.0.9', bindAddress: '10.0.0.8' },
+      IFACES,
+    );
     assert.deepEqual([a.host, a.port, a.source], ['db1.example', 5555, 'wsrep_sst_receive_address=db1.example:5555']);
   });
 
@@ -50,7 +59,10 @@ describe('advertisedAddress: mariadbd’s order', () => {
   });
 
   test('nothing usable, or a value an SST cannot use, is an error naming its source', () => {
-    assert.throws(() => advertisedAddress({}, [IFACES[0] as InterfaceAddress]), (e: unknown) => e instanceof SstError && /set wsrep_sst_receive_address/.test(e.message));
+    assert.throws(
+      () => advertisedAddress({}, [IFACES[0] as InterfaceAddress]),
+      (e: unknown) => e instanceof SstError && /set wsrep_sst_receive_address/.test(e.message),
+    );
     assert.throws(
       () => advertisedAddress({ bindAddress: '10.0.0.1,10.0.0.2' }, IFACES),
       (e: unknown) => e instanceof SstError && /from bind_address=10\.0\.0\.1,10\.0\.0\.2/.test(e.message),
@@ -69,7 +81,11 @@ describe('donorVerification', () => {
   const adv = advertisedAddress({ receiveAddress: '127.0.0.2:4444' }, IFACES);
 
   test('VERIFY_IDENTITY: the advertised host', () => {
-    assert.deepEqual(donorVerification('VERIFY_IDENTITY', false, [], adv), { kind: 'name', name: '127.0.0.2', why: 'wsrep_sst_receive_address=127.0.0.2:4444' });
+    assert.deepEqual(donorVerification('VERIFY_IDENTITY', false, [], adv), {
+      kind: 'name',
+      name: '127.0.0.2',
+      why: 'wsrep_sst_receive_address=127.0.0.2:4444',
+    });
   });
   test('VERIFY_CA: chain only; REQUIRED or verify=0: nothing', () => {
     assert.equal(donorVerification('VERIFY_CA', false, [], adv).kind, 'chain');
@@ -77,7 +93,11 @@ describe('donorVerification', () => {
     assert.equal(donorVerification('VERIFY_IDENTITY', true, ['verify=0'], adv).kind, 'none');
   });
   test('sockopt commonname replaces the host; an empty one means chain only', () => {
-    assert.deepEqual(donorVerification('VERIFY_IDENTITY', false, ['cipher=HIGH', "cn='db.example'"], adv), { kind: 'name', name: 'db.example', why: 'sockopt commonname=db.example' });
+    assert.deepEqual(donorVerification('VERIFY_IDENTITY', false, ['cipher=HIGH', "cn='db.example'"], adv), {
+      kind: 'name',
+      name: 'db.example',
+      why: 'sockopt commonname=db.example',
+    });
     assert.equal(donorVerification('VERIFY_IDENTITY', false, ['commonname=', 'nosni=1'], adv).kind, 'chain');
     assert.equal(sockoptCommonName(['commonname=a', 'CommonName=b\\.c']), 'b.c');
     assert.equal(sockoptCommonName(['cipher=HIGH']), undefined);
@@ -109,7 +129,10 @@ describe('nameItem', () => {
   test('FAIL names the host, where it came from and what the certificate holds', () => {
     const i = nameItem(tls('VERIFY_IDENTITY'), cert('db2.example', [], ['db2.example']), adv);
     assert.equal(i.status, 'FAIL');
-    assert.match(i.detail, /donors verify '127\.0\.0\.2' \(wsrep_sst_receive_address=127\.0\.0\.2:4444\), which the certificate does not name \(CN=db2\.example, DNS:db2\.example\)/);
+    assert.match(
+      i.detail,
+      /donors verify '127\.0\.0\.2' \(wsrep_sst_receive_address=127\.0\.0\.2:4444\), which the certificate does not name \(CN=db2\.example, DNS:db2\.example\)/,
+    );
   });
 
   test('VERIFY_CA passes whatever the name; REQUIRED warns', () => {

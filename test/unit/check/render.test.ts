@@ -10,18 +10,28 @@ import { VERSION } from '../../../src/version';
 
 describe('parseCheckArgs', () => {
   test('node mode with the option-file options mariadbd would pass', () => {
-    assert.deepEqual(parseCheckArgs(['--defaults-file', '/etc/my.cnf', '--defaults-group-suffix=.n2', '--datadir', '/srv/db', '--json']), {
-      mode: 'node',
-      defaultsFile: '/etc/my.cnf',
-      defaultsExtraFile: undefined,
-      defaultsGroupSuffix: '.n2',
-      datadir: '/srv/db',
-      json: true,
-      peer: undefined,
-      port: undefined,
-      bind: undefined,
-      timeoutSeconds: DEFAULT_LISTEN_SECONDS,
-    });
+    assert.deepEqual(
+      parseCheckArgs([
+        '--defaults-file',
+        '/etc/my.cnf',
+        '--defaults-group-suffix=.n2',
+        '--datadir',
+        '/srv/db',
+        '--json',
+      ]),
+      {
+        mode: 'node',
+        defaultsFile: '/etc/my.cnf',
+        defaultsExtraFile: undefined,
+        defaultsGroupSuffix: '.n2',
+        datadir: '/srv/db',
+        json: true,
+        peer: undefined,
+        port: undefined,
+        bind: undefined,
+        timeoutSeconds: DEFAULT_LISTEN_SECONDS,
+      },
+    );
   });
 
   test('--listen with port, bind and timeout; --peer with its own default timeout', () => {
@@ -62,7 +72,10 @@ describe('parseCheckArgs', () => {
   ];
   for (const [argv, message] of refused) {
     test(`refuses ${argv.join(' ')}`, () => {
-      assert.throws(() => parseCheckArgs(argv), (e: unknown) => e instanceof SstError && e.code === 22 && message.test(e.message));
+      assert.throws(
+        () => parseCheckArgs(argv),
+        (e: unknown) => e instanceof SstError && e.code === 22 && message.test(e.message),
+      );
     });
   }
 });
@@ -74,7 +87,10 @@ describe('aggregation and exit code', () => {
     assert.equal(exitCodeFor([item('a', 'a', 'PASS', ''), item('b', 'b', 'FAIL', '')]), 1);
   });
   test('counts every status', () => {
-    assert.deepEqual(countStatuses([item('a', 'a', 'PASS', ''), item('b', 'b', 'PASS', ''), item('c', 'c', 'FAIL', '')]), { PASS: 2, WARN: 0, FAIL: 1, SKIP: 0 });
+    assert.deepEqual(
+      countStatuses([item('a', 'a', 'PASS', ''), item('b', 'b', 'PASS', ''), item('c', 'c', 'FAIL', '')]),
+      { PASS: 2, WARN: 0, FAIL: 1, SKIP: 0 },
+    );
   });
 });
 
@@ -82,7 +98,10 @@ describe('rendering', () => {
   const report: Report = {
     mode: 'node',
     context: [['option files', '/etc/mysql/my.cnf']],
-    items: [item('socat', 'socat', 'PASS', 'socat 1.7.4.4'), item('key-match', 'cert and key', 'FAIL', 'The certificate and private key\ndo not match.')],
+    items: [
+      item('socat', 'socat', 'PASS', 'socat 1.7.4.4'),
+      item('key-match', 'cert and key', 'FAIL', 'The certificate and private key\ndo not match.'),
+    ],
   };
 
   test('aligned columns, one line per item even when a detail has line breaks', () => {
@@ -97,7 +116,10 @@ describe('rendering', () => {
   });
 
   test('a long label pushes its detail right instead of being cut', () => {
-    assert.equal(renderItem(item('h', 'handshake from 127.0.0.1:60838', 'PASS', 'ok')), 'PASS  handshake from 127.0.0.1:60838  ok\n');
+    assert.equal(
+      renderItem(item('h', 'handshake from 127.0.0.1:60838', 'PASS', 'ok')),
+      'PASS  handshake from 127.0.0.1:60838  ok\n',
+    );
   });
 
   test('the summary says when nothing fails', () => {
@@ -107,11 +129,23 @@ describe('rendering', () => {
   test('JSON: one parseable object on one line', () => {
     const text = renderJson(report);
     assert.equal(text.split('\n').length, 2);
-    const parsed = JSON.parse(text) as { mode: string; ok: boolean; counts: Record<string, number>; context: Record<string, string>; items: { id: string; status: string; detail: string }[] };
+    const parsed = JSON.parse(text) as {
+      mode: string;
+      ok: boolean;
+      counts: Record<string, number>;
+      context: Record<string, string>;
+      items: { id: string; status: string; detail: string }[];
+    };
     assert.equal(parsed.mode, 'node');
     assert.equal(parsed.ok, false);
     assert.deepEqual(parsed.counts, { PASS: 1, WARN: 0, FAIL: 1, SKIP: 0 });
     assert.equal(parsed.context['option files'], '/etc/mysql/my.cnf');
-    assert.deepEqual(parsed.items.map((i) => [i.id, i.status]), [['socat', 'PASS'], ['key-match', 'FAIL']]);
+    assert.deepEqual(
+      parsed.items.map((i) => [i.id, i.status]),
+      [
+        ['socat', 'PASS'],
+        ['key-match', 'FAIL'],
+      ],
+    );
   });
 });

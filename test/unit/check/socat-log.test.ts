@@ -1,7 +1,14 @@
 /** `check --listen/--peer`: reading socat's -d -d log (src/check/socat-log.ts), on logs recorded from socat 1.7.4.4. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectionItem, ListenerLog, parseSocatLine, peerItem, summarizeClient, type PeerOutcome } from '../../../src/check/socat-log';
+import {
+  connectionItem,
+  ListenerLog,
+  parseSocatLine,
+  peerItem,
+  summarizeClient,
+  type PeerOutcome,
+} from '../../../src/check/socat-log';
 
 const CLIENT_OK = `2026/11/27 22:36:37 socat[13849] N reading from and writing to stdio
 2026/11/27 22:36:37 socat[13849] N opening connection to AF=2 127.0.0.2:45557
@@ -46,7 +53,11 @@ const LISTENER = `2026/11/27 22:36:36 socat[13846] N listening on AF=2 127.0.0.2
 
 describe('parseSocatLine', () => {
   test('pid, level and text', () => {
-    assert.deepEqual(parseSocatLine('2026/11/27 22:36:13 socat[13464] E certificate is valid'), { pid: 13464, level: 'E', text: 'certificate is valid' });
+    assert.deepEqual(parseSocatLine('2026/11/27 22:36:13 socat[13464] E certificate is valid'), {
+      pid: 13464,
+      level: 'E',
+      text: 'certificate is valid',
+    });
     assert.equal(parseSocatLine('rsync: something else'), undefined);
   });
 });
@@ -64,7 +75,10 @@ describe('client side (--peer)', () => {
   test('PASS with protocol, cipher and socat’s name verdict once the listener answered', () => {
     const i = peerItem('127.0.0.2:45557', 20, outcome(CLIENT_OK, true));
     assert.equal(i.status, 'PASS');
-    assert.equal(i.detail, "TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, commonName matches; the listener accepted this node's certificate");
+    assert.equal(
+      i.detail,
+      "TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, commonName matches; the listener accepted this node's certificate",
+    );
   });
 
   test('FAIL with socat’s exact verification error', () => {
@@ -82,7 +96,10 @@ describe('client side (--peer)', () => {
   test('timeout, interruption, no handshake at all', () => {
     assert.match(peerItem('h:1', 7, outcome([], false, { timedOut: true })).detail, /no answer within 7 s/);
     assert.match(peerItem('h:1', 7, outcome(CLIENT_OK, false, { interrupted: true })).detail, /interrupted/);
-    assert.match(peerItem('h:1', 7, outcome([], false, { exitCode: 1 })).detail, /exit code 1\) without a TLS handshake/);
+    assert.match(
+      peerItem('h:1', 7, outcome([], false, { exitCode: 1 })).detail,
+      /exit code 1\) without a TLS handshake/,
+    );
   });
 });
 
@@ -90,18 +107,33 @@ describe('listener side (--listen)', () => {
   test('follows each forked connection and reports it when it ends', () => {
     const log = new ListenerLog();
     const finished = LISTENER.flatMap((line) => log.feed(line));
-    assert.deepEqual(finished.map((c) => c.peer), ['[::1]:53364', '127.0.0.1:60838', '127.0.0.1:55258']);
+    assert.deepEqual(
+      finished.map((c) => c.peer),
+      ['[::1]:53364', '127.0.0.1:60838', '127.0.0.1:55258'],
+    );
     const [refused, ok, closed] = finished.map((c) => connectionItem(c, false));
     assert.equal(ok?.status, 'PASS');
     assert.equal(ok?.id, 'handshake:127.0.0.1:60838');
-    assert.equal(ok?.detail, 'TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, no check of commonName; answered');
+    assert.equal(
+      ok?.detail,
+      'TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, no check of commonName; answered',
+    );
     assert.equal(refused?.status, 'FAIL');
-    assert.match(refused?.detail ?? '', /donor's certificate was refused: socat: SSL_accept\(\): .*certificate verify failed/);
+    assert.match(
+      refused?.detail ?? '',
+      /donor's certificate was refused: socat: SSL_accept\(\): .*certificate verify failed/,
+    );
     assert.equal(closed?.status, 'FAIL');
-    assert.match(closed?.detail ?? '', /TLS set up \(TLSv1\.3, .*\), then socat: connection closed by peer: the connecting node probably refused/);
+    assert.match(
+      closed?.detail ?? '',
+      /TLS set up \(TLSv1\.3, .*\), then socat: connection closed by peer: the connecting node probably refused/,
+    );
     assert.equal(log.connectionCount(), 4);
     const open = log.unfinished();
-    assert.deepEqual(open.map((c) => c.peer), ['127.0.0.1:55300']);
+    assert.deepEqual(
+      open.map((c) => c.peer),
+      ['127.0.0.1:55300'],
+    );
     assert.equal(connectionItem(open[0] ?? { peer: '', handshake: { errors: [] }, done: false }, false).status, 'WARN');
     assert.deepEqual(log.listenerErrors, []);
   });
@@ -127,7 +159,10 @@ describe('listener side: a connection that logs before the listener names it', (
     ];
     const done = lines.flatMap((l) => log.feed(l));
     assert.equal(done.length, 1);
-    assert.equal(connectionItem(done[0] ?? { peer: '', handshake: { errors: [] }, done: false }, false).detail, 'TLSv1.3, cipher TLS_AES_128_GCM_SHA256; donor certificate accepted; answered');
+    assert.equal(
+      connectionItem(done[0] ?? { peer: '', handshake: { errors: [] }, done: false }, false).detail,
+      'TLSv1.3, cipher TLS_AES_128_GCM_SHA256; donor certificate accepted; answered',
+    );
   });
 });
 
@@ -146,10 +181,16 @@ describe('listener side: the empty commonname of a listener that checks no clien
   };
 
   test('socat says "commonName matches" for it: reported as no check of the name', () => {
-    assert.equal(connectionItem(connection(), false).detail, 'TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, no check of commonName; answered');
+    assert.equal(
+      connectionItem(connection(), false).detail,
+      'TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, no check of commonName; answered',
+    );
   });
 
-  test('a listener given a client name (sockopt commonname=…) keeps socat\'s words', () => {
-    assert.equal(connectionItem(connection(), true).detail, 'TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, commonName matches; answered');
+  test("a listener given a client name (sockopt commonname=…) keeps socat's words", () => {
+    assert.equal(
+      connectionItem(connection(), true).detail,
+      'TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, commonName matches; answered',
+    );
   });
 });

@@ -7,7 +7,15 @@ import { after, before, describe, test } from 'node:test';
 import type { TlsSettings } from '../../../src/config/tls';
 import { tlsPlacementItem } from '../../../src/check/tls-placement';
 
-const tls = (files: Partial<TlsSettings>): TlsSettings => ({ cert: '/etc/ssl/node.pem', mode: 'VERIFY_IDENTITY', source: 'sst', notes: [], warnings: [], ...files }) as TlsSettings;
+const tls = (files: Partial<TlsSettings>): TlsSettings =>
+  ({
+    cert: '/etc/ssl/node.pem',
+    mode: 'VERIFY_IDENTITY',
+    source: 'sst',
+    notes: [],
+    warnings: [],
+    ...files,
+  }) as TlsSettings;
 
 describe('tlsPlacementItem', () => {
   let dir = '';
@@ -25,14 +33,22 @@ describe('tlsPlacementItem', () => {
   ];
 
   test('nothing inside: PASS, naming the directories once each', () => {
-    const r = tlsPlacementItem([...modules(), { what: 'Aria log directory', dir: join(dir, 'data') }], [tls({ key: join(dir, 'elsewhere', 'k.pem') })]);
+    const r = tlsPlacementItem(
+      [...modules(), { what: 'Aria log directory', dir: join(dir, 'data') }],
+      [tls({ key: join(dir, 'elsewhere', 'k.pem') })],
+    );
     assert.equal(r.status, 'PASS');
     assert.equal(r.detail, `no TLS file inside ${join(dir, 'data')}, ${join(dir, 'redo')}`);
   });
 
   test('tcert, tkey, tca and tcapath inside a module: WARN naming each with its directory', () => {
     const r = tlsPlacementItem(modules(), [
-      tls({ cert: join(dir, 'data', 'c.pem'), key: join(dir, 'data', 'ssl', 'k.pem'), caFile: join(dir, 'redo', 'ca.pem'), caPath: join(dir, 'data', 'certs') }),
+      tls({
+        cert: join(dir, 'data', 'c.pem'),
+        key: join(dir, 'data', 'ssl', 'k.pem'),
+        caFile: join(dir, 'redo', 'ca.pem'),
+        caPath: join(dir, 'data', 'certs'),
+      }),
     ]);
     assert.equal(r.status, 'WARN');
     for (const expected of [

@@ -8,19 +8,62 @@ import { SstError } from '../../../src/errors';
 import { printable } from '../../helpers/arbitraries';
 
 const WORDS = [
-  '--role', 'joiner', 'donor', '--address', '--datadir', '--defaults-file', '--defaults-extra-file', '--defaults-group-suffix',
-  '--parent', '--progress', '--binlog', '--binlog-index', '--gtid', '--gtid-domain-id', '--bypass', '--local-port', '--port',
-  '--socket', '--mysqld-args', '-h', '--help', '-V', '--', '-', '--role=donor', '--datadir=/d', '--address=h:1', '--parent=x',
-  '--port=-1', 'check', '--log-bin', '--loose-log_bin_index', '--innodb-data-home-dir=/i', '1e3', '0x10', '',
+  '--role',
+  'joiner',
+  'donor',
+  '--address',
+  '--datadir',
+  '--defaults-file',
+  '--defaults-extra-file',
+  '--defaults-group-suffix',
+  '--parent',
+  '--progress',
+  '--binlog',
+  '--binlog-index',
+  '--gtid',
+  '--gtid-domain-id',
+  '--bypass',
+  '--local-port',
+  '--port',
+  '--socket',
+  '--mysqld-args',
+  '-h',
+  '--help',
+  '-V',
+  '--',
+  '-',
+  '--role=donor',
+  '--datadir=/d',
+  '--address=h:1',
+  '--parent=x',
+  '--port=-1',
+  'check',
+  '--log-bin',
+  '--loose-log_bin_index',
+  '--innodb-data-home-dir=/i',
+  '1e3',
+  '0x10',
+  '',
 ];
 
-const argvArb = fc.array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...WORDS) }, { weight: 1, arbitrary: printable }), { maxLength: 14 });
+const argvArb = fc.array(
+  fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...WORDS) }, { weight: 1, arbitrary: printable }),
+  { maxLength: 14 },
+);
 
 /** A value as mariadbd would pass one; `-node2` is a group suffix of its own. */
-const value = fc.oneof(printable, printable.map((v) => `-${v}`), printable.map((v) => `--${v}`)).filter((v) => v !== '');
+const value = fc
+  .oneof(
+    printable,
+    printable.map((v) => `-${v}`),
+    printable.map((v) => `--${v}`),
+  )
+  .filter((v) => v !== '');
 /** In mariadbd's own argv a separate value never starts with `-` (parseMysqldArgs reads an option there). */
 const mysqldValue = printable.filter((v) => v !== '' && !v.startsWith('-'));
-const absDir = fc.array(fc.stringMatching(/^[A-Za-z0-9._ -]{1,12}$/), { minLength: 1, maxLength: 4 }).map((parts) => `/${parts.join('/')}/`);
+const absDir = fc
+  .array(fc.stringMatching(/^[A-Za-z0-9._ -]{1,12}$/), { minLength: 1, maxLength: 4 })
+  .map((parts) => `/${parts.join('/')}/`);
 
 /** `--name value` or `--name=value`, as either spelling reaches us. */
 function option(name: string, v: string, joined: boolean): string[] {
@@ -37,7 +80,8 @@ describe('parseArgs properties', () => {
             assert.ok(posix.isAbsolute(c.args.datadir), c.args.datadir);
             assert.ok(c.args.datadir === '/' || !c.args.datadir.endsWith('/'), c.args.datadir);
             assert.notEqual(c.args.address, '');
-            for (const n of [c.args.parent, c.args.port, c.args.localPort]) assert.ok(n === undefined || Number.isInteger(n));
+            for (const n of [c.args.parent, c.args.port, c.args.localPort])
+              assert.ok(n === undefined || Number.isInteger(n));
           }
         } catch (e) {
           assert.ok(e instanceof SstError, `${String(e)} for ${JSON.stringify(argv)}`);
@@ -100,7 +144,18 @@ describe('parseArgs properties', () => {
   });
 
   test('a separate value starting with `-` is the value, as upstream reads it (found by the property above)', () => {
-    const c = parseArgs(['--role', 'joiner', '--address', 'h:1', '--datadir', '/d/', '--defaults-group-suffix', '-node2', '--binlog', '--x']);
+    const c = parseArgs([
+      '--role',
+      'joiner',
+      '--address',
+      'h:1',
+      '--datadir',
+      '/d/',
+      '--defaults-group-suffix',
+      '-node2',
+      '--binlog',
+      '--x',
+    ]);
     assert.ok(c.kind === 'sst');
     assert.equal(c.args.defaultsGroupSuffix, '-node2');
     assert.equal(c.args.binlog, '--x');
@@ -121,11 +176,17 @@ describe('parseArgs properties', () => {
         (v: string) => [`--${name}`, v],
       );
     fc.assert(
-      fc.property(mysqldValue, mysqldValue, spellings('innodb-data-home-dir'), spellings('aria-log-dir-path'), (a, b, first, second) => {
-        const out = parseMysqldArgs(['--wsrep-on=1', ...first(a), ...second(b), '--skip-grant-tables']);
-        assert.equal(out.innodbDataHomeDir, a);
-        assert.equal(out.ariaLogDirPath, b);
-      }),
+      fc.property(
+        mysqldValue,
+        mysqldValue,
+        spellings('innodb-data-home-dir'),
+        spellings('aria-log-dir-path'),
+        (a, b, first, second) => {
+          const out = parseMysqldArgs(['--wsrep-on=1', ...first(a), ...second(b), '--skip-grant-tables']);
+          assert.equal(out.innodbDataHomeDir, a);
+          assert.equal(out.ariaLogDirPath, b);
+        },
+      ),
       { numRuns: 500 },
     );
   });

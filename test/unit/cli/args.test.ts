@@ -14,7 +14,9 @@ import { assertSstError } from '../../helpers/assert-sst';
 
 /** Lets the real sh split a command line the way mariadbd's `sh -c` does. */
 function sh(commandLine: string): string[] {
-  const r = spawnSync('sh', ['-c', `set -- ${commandLine}\nfor a in "$@"; do printf '%s\\0' "$a"; done`], { encoding: 'utf8' });
+  const r = spawnSync('sh', ['-c', `set -- ${commandLine}\nfor a in "$@"; do printf '%s\\0' "$a"; done`], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.split('\0').slice(0, -1);
 }
@@ -33,7 +35,6 @@ function sst(argv: readonly string[]): SstArgs {
   return c.args;
 }
 
-
 const JOINER_BASE = ['--role', 'joiner', '--address', '10.0.0.2:4444', '--datadir', '/var/lib/mysql/'];
 
 describe('the sh tokeniser used by these tests', () => {
@@ -48,9 +49,20 @@ describe('10.11.19 command lines (verbatim from the spec, observed on Debian 12)
       `wsrep_sst_rsync --role 'joiner' --address '10.0.0.2:4444' --datadir '/var/lib/mysql/' --defaults-file '/etc/mysql/my.cnf' --parent 4242 --progress 0 --mysqld-args --defaults-file=/etc/mysql/my.cnf`,
     );
     assert.deepEqual(argv, [
-      '--role', 'joiner', '--address', '10.0.0.2:4444', '--datadir', '/var/lib/mysql/',
-      '--defaults-file', '/etc/mysql/my.cnf', '--parent', '4242', '--progress', '0',
-      '--mysqld-args', '--defaults-file=/etc/mysql/my.cnf',
+      '--role',
+      'joiner',
+      '--address',
+      '10.0.0.2:4444',
+      '--datadir',
+      '/var/lib/mysql/',
+      '--defaults-file',
+      '/etc/mysql/my.cnf',
+      '--parent',
+      '4242',
+      '--progress',
+      '0',
+      '--mysqld-args',
+      '--defaults-file=/etc/mysql/my.cnf',
     ]);
     const a = sst(argv);
     assert.deepEqual(a, {
@@ -138,7 +150,9 @@ describe('10.11.19 command lines (verbatim from the spec, observed on Debian 12)
 describe('older and newer servers', () => {
   test('10.4-era joiner: quoted --parent, no --progress', () => {
     const a = sst(
-      argvOf(`wsrep_sst_rsync_tunnel --role 'joiner' --address '10.0.0.2' --datadir '/var/lib/mysql/' --defaults-file '/etc/mysql/my.cnf' --parent '1234' --binlog 'mysql-bin'`),
+      argvOf(
+        `wsrep_sst_rsync_tunnel --role 'joiner' --address '10.0.0.2' --datadir '/var/lib/mysql/' --defaults-file '/etc/mysql/my.cnf' --parent '1234' --binlog 'mysql-bin'`,
+      ),
     );
     assert.equal(a.role, 'joiner');
     assert.equal(a.parent, 1234);
@@ -172,7 +186,11 @@ describe('older and newer servers', () => {
   });
 
   test("10.5/10.6-era joiner: --parent '4321' quoted", () => {
-    const a = sst(argvOf(`wsrep_sst_rsync_tunnel --role 'joiner' --address '10.0.0.2:4444' --datadir '/var/lib/mysql/' --parent '4321'`));
+    const a = sst(
+      argvOf(
+        `wsrep_sst_rsync_tunnel --role 'joiner' --address '10.0.0.2:4444' --datadir '/var/lib/mysql/' --parent '4321'`,
+      ),
+    );
     assert.equal(a.parent, 4321);
   });
 
@@ -229,7 +247,20 @@ describe('--opt=value forms', () => {
   });
 
   test('a repeated option: the last one wins', () => {
-    const a = sst(['--role', 'joiner', '--address', 'h', '--datadir', '/a/', '--datadir', '/b/', '--progress', '1', '--progress', '0']);
+    const a = sst([
+      '--role',
+      'joiner',
+      '--address',
+      'h',
+      '--datadir',
+      '/a/',
+      '--datadir',
+      '/b/',
+      '--progress',
+      '1',
+      '--progress',
+      '0',
+    ]);
     assert.equal(a.datadir, '/b');
     assert.equal(a.progress, false);
   });
@@ -243,7 +274,16 @@ describe('options we do not know or do not need (docs/protocol.md §7.4)', () =>
   });
 
   test('an unknown flag right before a known option leaves the option intact', () => {
-    const a = sst(['--role', 'joiner', '--future-flag', '--address', '10.0.0.2:4444', '--another-flag', '--datadir', '/var/lib/mysql/']);
+    const a = sst([
+      '--role',
+      'joiner',
+      '--future-flag',
+      '--address',
+      '10.0.0.2:4444',
+      '--another-flag',
+      '--datadir',
+      '/var/lib/mysql/',
+    ]);
     assert.equal(a.address, '10.0.0.2:4444');
     assert.equal(a.datadir, '/var/lib/mysql');
   });
@@ -283,7 +323,11 @@ describe('--progress', () => {
   test('a whole number, any but 0 on (mariadbd prints it with %d); anything else → 22', () => {
     assert.equal(sst([...JOINER_BASE, '--progress', '2']).progress, true);
     for (const v of ['/dev/stderr', '-1', '1.0', 'yes', '2147483648']) {
-      assertSstError(() => parseArgs([...JOINER_BASE, '--progress', v]), 22, `--progress=${v}: must be a whole number from 0 to 2147483647 (0 off, any other on)`);
+      assertSstError(
+        () => parseArgs([...JOINER_BASE, '--progress', v]),
+        22,
+        `--progress=${v}: must be a whole number from 0 to 2147483647 (0 off, any other on)`,
+      );
     }
   });
 });
@@ -292,22 +336,39 @@ describe('--progress', () => {
 describe('argv numbers outside their range → 22, naming the option, the value and the range', () => {
   test('--parent: 0 and negative numbers would make kill(2) signal process groups; above PID_MAX_LIMIT no process exists', () => {
     for (const v of ['0', '-1', '4194305', '0x10', '1e3']) {
-      assertSstError(() => parseArgs([...JOINER_BASE, '--parent', v]), 22, `--parent=${v}: must be a process ID from 1 to 4194304`);
+      assertSstError(
+        () => parseArgs([...JOINER_BASE, '--parent', v]),
+        22,
+        `--parent=${v}: must be a process ID from 1 to 4194304`,
+      );
     }
     assert.equal(sst([...JOINER_BASE, '--parent', '1']).parent, 1, 'mariadbd may be PID 1 in a container');
     assert.equal(sst([...JOINER_BASE, '--parent', '4194304']).parent, 4194304);
   });
 
   test('--port 1 to 65535, --local-port 0 to 65535 (0: mariadbd with skip-networking)', () => {
-    for (const v of ['0', '65536', '-4444']) assertSstError(() => parseArgs([...JOINER_BASE, '--port', v]), 22, `--port=${v}: must be a TCP port from 1 to 65535`);
-    assertSstError(() => parseArgs([...JOINER_BASE, '--local-port', '65536']), 22, '--local-port=65536: must be a TCP port from 0 to 65535');
+    for (const v of ['0', '65536', '-4444'])
+      assertSstError(
+        () => parseArgs([...JOINER_BASE, '--port', v]),
+        22,
+        `--port=${v}: must be a TCP port from 1 to 65535`,
+      );
+    assertSstError(
+      () => parseArgs([...JOINER_BASE, '--local-port', '65536']),
+      22,
+      '--local-port=65536: must be a TCP port from 0 to 65535',
+    );
     assert.equal(sst([...JOINER_BASE, '--local-port', '0']).localPort, 0);
     assert.equal(sst([...JOINER_BASE, '--port', '65535']).port, 65535);
   });
 
   test("--gtid-domain-id: wsrep_gtid_domain_id's range, 0 to 4294967295", () => {
     for (const v of ['-1', '4294967296', '7x']) {
-      assertSstError(() => parseArgs([...JOINER_BASE, '--gtid-domain-id', v]), 22, `--gtid-domain-id=${v}: must be a whole number from 0 to 4294967295`);
+      assertSstError(
+        () => parseArgs([...JOINER_BASE, '--gtid-domain-id', v]),
+        22,
+        `--gtid-domain-id=${v}: must be a whole number from 0 to 4294967295`,
+      );
     }
     assert.equal(sst([...JOINER_BASE, '--gtid-domain-id', '4294967295']).gtidDomainId, '4294967295');
   });
@@ -330,11 +391,19 @@ describe('--role (docs/protocol.md §7.1)', () => {
   });
 
   test('bad role → 22 Unrecognized role', () => {
-    assertSstError(() => parseArgs(['--role', 'receiver', '--address', 'h', '--datadir', '/d']), 22, "Unrecognized role: 'receiver'");
+    assertSstError(
+      () => parseArgs(['--role', 'receiver', '--address', 'h', '--datadir', '/d']),
+      22,
+      "Unrecognized role: 'receiver'",
+    );
   });
 
   test('role is case-sensitive like upstream (JOINER is not a role)', () => {
-    assertSstError(() => parseArgs(['--role', 'JOINER', '--address', 'h', '--datadir', '/d']), 22, /Unrecognized role: 'JOINER'/);
+    assertSstError(
+      () => parseArgs(['--role', 'JOINER', '--address', 'h', '--datadir', '/d']),
+      22,
+      /Unrecognized role: 'JOINER'/,
+    );
   });
 
   test('--role with no value → 22', () => {
@@ -344,7 +413,11 @@ describe('--role (docs/protocol.md §7.1)', () => {
 
 describe('--datadir (docs/protocol.md §7.2)', () => {
   test('missing → 2 with the upstream message', () => {
-    assertSstError(() => parseArgs(['--role', 'joiner', '--address', 'h']), 2, "The '--datadir' parameter must be passed to the SST script");
+    assertSstError(
+      () => parseArgs(['--role', 'joiner', '--address', 'h']),
+      2,
+      "The '--datadir' parameter must be passed to the SST script",
+    );
   });
 
   test('empty → 2', () => {
@@ -353,7 +426,10 @@ describe('--datadir (docs/protocol.md §7.2)', () => {
 
   test('the trailing / is normalised away, and so are // and /./', () => {
     assert.equal(sst(['--role', 'joiner', '--address', 'h', '--datadir', '/var/lib/mysql/']).datadir, '/var/lib/mysql');
-    assert.equal(sst(['--role', 'joiner', '--address', 'h', '--datadir', '/var//lib/./mysql//']).datadir, '/var/lib/mysql');
+    assert.equal(
+      sst(['--role', 'joiner', '--address', 'h', '--datadir', '/var//lib/./mysql//']).datadir,
+      '/var/lib/mysql',
+    );
     assert.equal(sst(['--role', 'joiner', '--address', 'h', '--datadir', '/']).datadir, '/');
   });
 
@@ -363,12 +439,9 @@ describe('--datadir (docs/protocol.md §7.2)', () => {
     assert.ok(d.endsWith('/data'), d);
   });
 
-  test(
-    'a relative datadir is resolved against the working directory (mariadbd chdirs to the datadir)',
-    () => {
-      assert.equal(sst(['--role', 'joiner', '--address', 'h', '--datadir', 'data/']).datadir, `${process.cwd()}/data`);
-    },
-  );
+  test('a relative datadir is resolved against the working directory (mariadbd chdirs to the datadir)', () => {
+    assert.equal(sst(['--role', 'joiner', '--address', 'h', '--datadir', 'data/']).datadir, `${process.cwd()}/data`);
+  });
 
   test('normaliseDir with an explicit base', () => {
     assert.equal(normaliseDir('x/', '/base'), '/base/x');
@@ -390,7 +463,11 @@ describe('--address, --parent, --port validation', () => {
   });
 
   test('non-numeric --parent → 22', () => {
-    assertSstError(() => parseArgs([...JOINER_BASE, '--parent', 'abc']), 22, '--parent=abc: must be a process ID from 1 to 4194304');
+    assertSstError(
+      () => parseArgs([...JOINER_BASE, '--parent', 'abc']),
+      22,
+      '--parent=abc: must be a process ID from 1 to 4194304',
+    );
   });
 
   test('non-numeric --local-port / --port → 22', () => {
@@ -425,7 +502,21 @@ describe('--help / --version', () => {
 
 describe('--mysqld-args tail (docs/protocol.md §1.3)', () => {
   test('tokens after --mysqld-args are never parsed as our options', () => {
-    const a = sst([...JOINER_BASE, '--mysqld-args', '--role', 'donor', '--address', 'evil:1', '--datadir=/evil', '--parent', '1', '--progress', '1', '--binlog', 'x']);
+    const a = sst([
+      ...JOINER_BASE,
+      '--mysqld-args',
+      '--role',
+      'donor',
+      '--address',
+      'evil:1',
+      '--datadir=/evil',
+      '--parent',
+      '1',
+      '--progress',
+      '1',
+      '--binlog',
+      'x',
+    ]);
     assert.equal(a.role, 'joiner');
     assert.equal(a.address, '10.0.0.2:4444');
     assert.equal(a.datadir, '/var/lib/mysql');
@@ -462,13 +553,19 @@ describe('--mysqld-args tail (docs/protocol.md §1.3)', () => {
   });
 
   test('--loose- prefix and underscores are normalised', () => {
-    assert.deepEqual(parseMysqldArgs(['--loose-innodb_data_home_dir=/srv/ibdata']), { innodbDataHomeDir: '/srv/ibdata' });
-    assert.deepEqual(parseMysqldArgs(['--loose_innodb_undo_directory=/srv/undo']), { innodbUndoDirectory: '/srv/undo' });
+    assert.deepEqual(parseMysqldArgs(['--loose-innodb_data_home_dir=/srv/ibdata']), {
+      innodbDataHomeDir: '/srv/ibdata',
+    });
+    assert.deepEqual(parseMysqldArgs(['--loose_innodb_undo_directory=/srv/undo']), {
+      innodbUndoDirectory: '/srv/undo',
+    });
     assert.deepEqual(parseMysqldArgs(['--aria_log_dir_path=/srv/aria']), { ariaLogDirPath: '/srv/aria' });
   });
 
   test('space-separated value: --innodb-log-group-home-dir X', () => {
-    assert.deepEqual(parseMysqldArgs(['--innodb-log-group-home-dir', '/srv/redo', '--wsrep-new-cluster']), { innodbLogGroupHomeDir: '/srv/redo' });
+    assert.deepEqual(parseMysqldArgs(['--innodb-log-group-home-dir', '/srv/redo', '--wsrep-new-cluster']), {
+      innodbLogGroupHomeDir: '/srv/redo',
+    });
   });
 
   test('a following option is not taken as the value', () => {
@@ -483,15 +580,24 @@ describe('--mysqld-args tail (docs/protocol.md §1.3)', () => {
   });
 
   test('--log-bin=name, --log_bin_index=…, --log-basename=…', () => {
-    assert.deepEqual(parseMysqldArgs(['--log-bin=mysql-bin', '--log_bin_index=/var/log/mysql/idx.index', '--log-basename=node1']), {
-      logBin: 'mysql-bin',
-      logBinIndex: '/var/log/mysql/idx.index',
-      logBasename: 'node1',
-    });
+    assert.deepEqual(
+      parseMysqldArgs(['--log-bin=mysql-bin', '--log_bin_index=/var/log/mysql/idx.index', '--log-basename=node1']),
+      {
+        logBin: 'mysql-bin',
+        logBinIndex: '/var/log/mysql/idx.index',
+        logBasename: 'node1',
+      },
+    );
   });
 
   test('the tail fills --binlog, --binlog-index and --log-basename when the top level lacks them', () => {
-    const a = sst([...JOINER_BASE, '--mysqld-args', '--log-bin=tail-bin', '--log-bin-index=tail.idx', '--log-basename=tb']);
+    const a = sst([
+      ...JOINER_BASE,
+      '--mysqld-args',
+      '--log-bin=tail-bin',
+      '--log-bin-index=tail.idx',
+      '--log-basename=tb',
+    ]);
     assert.equal(a.binlog, 'tail-bin');
     assert.equal(a.binlogIndex, 'tail.idx');
     assert.equal(a.logBasename, 'tb');
@@ -504,8 +610,23 @@ describe('--mysqld-args tail (docs/protocol.md §1.3)', () => {
 
   test('explicit top-level options win over the tail', () => {
     const a = sst([
-      '--role', 'joiner', '--address', 'h', '--datadir', '/top/', '--binlog', 'top-bin', '--binlog-index', 'top.index', '--log-basename', 'top',
-      '--mysqld-args', '--datadir=/tail', '--log-bin=tail-bin', '--log-bin-index=tail.index', '--log-basename=tail',
+      '--role',
+      'joiner',
+      '--address',
+      'h',
+      '--datadir',
+      '/top/',
+      '--binlog',
+      'top-bin',
+      '--binlog-index',
+      'top.index',
+      '--log-basename',
+      'top',
+      '--mysqld-args',
+      '--datadir=/tail',
+      '--log-bin=tail-bin',
+      '--log-bin-index=tail.index',
+      '--log-basename=tail',
     ]);
     assert.equal(a.datadir, '/top');
     assert.equal(a.binlog, 'top-bin');
@@ -516,7 +637,20 @@ describe('--mysqld-args tail (docs/protocol.md §1.3)', () => {
   });
 
   test('options we do not extract are skipped with their values', () => {
-    assert.deepEqual(parseMysqldArgs(['--user', 'mysql', '-u', 'mysql', '--port=3306', '--socket', '/s', '--wsrep-new-cluster', '--defaults-file=/etc/my.cnf']), {});
+    assert.deepEqual(
+      parseMysqldArgs([
+        '--user',
+        'mysql',
+        '-u',
+        'mysql',
+        '--port=3306',
+        '--socket',
+        '/s',
+        '--wsrep-new-cluster',
+        '--defaults-file=/etc/my.cnf',
+      ]),
+      {},
+    );
   });
 
   test('an empty tail', () => {

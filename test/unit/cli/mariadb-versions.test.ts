@@ -15,7 +15,9 @@ import { joinerSecret } from '../../../src/sst/donor';
 import { MARIADB_FIXTURES, type Invocation } from '../../fixtures/mariadb/versions';
 
 function shTokens(commandLine: string): string[] {
-  const r = spawnSync('sh', ['-c', `set -- ${commandLine}\nfor a in "$@"; do printf '%s\\0' "$a"; done`], { encoding: 'utf8' });
+  const r = spawnSync('sh', ['-c', `set -- ${commandLine}\nfor a in "$@"; do printf '%s\\0' "$a"; done`], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.split('\0').slice(0, -1);
 }
@@ -39,7 +41,10 @@ function cutRequest(request: string): { auth: string; address: string } {
 }
 
 test('every series from 10.4 to 11.8 has a fixture', () => {
-  assert.deepEqual(MARIADB_FIXTURES.map((f) => f.series), ['10.4', '10.5', '10.6', '10.11', '11.4', '11.8']);
+  assert.deepEqual(
+    MARIADB_FIXTURES.map((f) => f.series),
+    ['10.4', '10.5', '10.6', '10.11', '11.4', '11.8'],
+  );
 });
 
 for (const f of MARIADB_FIXTURES) {
@@ -63,7 +68,8 @@ for (const f of MARIADB_FIXTURES) {
     test('the auth variables never reach the parsed arguments', () => {
       for (const inv of [f.joiner, f.donor]) {
         const text = JSON.stringify(parsed(inv));
-        for (const value of Object.values(inv.env).filter((v) => v.length > 3)) assert.equal(text.includes(value), false);
+        for (const value of Object.values(inv.env).filter((v) => v.length > 3))
+          assert.equal(text.includes(value), false);
       }
     });
 
@@ -76,19 +82,31 @@ for (const f of MARIADB_FIXTURES) {
       }
       assert.match(lines.get('sst_user') ?? '', /^wsrep\.sst\.\d{6}_\d{6}_/);
       assert.equal((lines.get('sst_password') ?? '').length, 32);
-      assert.equal(`${lines.get('sst_remote_user')}:${lines.get('sst_remote_password')}`, cutRequest(f.donor.request).auth);
+      assert.equal(
+        `${lines.get('sst_remote_user')}:${lines.get('sst_remote_password')}`,
+        cutRequest(f.donor.request).auth,
+      );
     });
 
-    test(f.donor.requestAccepted ? 'the donor finds the secret our joiner advertised' : 'the server refuses the request, and no channel carries a secret', () => {
-      const { auth, address } = cutRequest(f.donor.request);
-      const remoteEnv = f.donor.env.WSREP_SST_OPT_REMOTE_AUTH;
-      if (f.donor.requestAccepted) {
-        assert.equal(f.donor.expected.address, address);
-        if (remoteEnv !== undefined) assert.equal(remoteEnv, auth);
-      }
-      const secret = joinerSecret(remoteEnv, parseAuthLines(f.donor.stdin ?? ''), parseDonorAddress(f.donor.expected.address).auth?.password);
-      assert.equal(secret, f.donor.secret);
-    });
+    test(
+      f.donor.requestAccepted
+        ? 'the donor finds the secret our joiner advertised'
+        : 'the server refuses the request, and no channel carries a secret',
+      () => {
+        const { auth, address } = cutRequest(f.donor.request);
+        const remoteEnv = f.donor.env.WSREP_SST_OPT_REMOTE_AUTH;
+        if (f.donor.requestAccepted) {
+          assert.equal(f.donor.expected.address, address);
+          if (remoteEnv !== undefined) assert.equal(remoteEnv, auth);
+        }
+        const secret = joinerSecret(
+          remoteEnv,
+          parseAuthLines(f.donor.stdin ?? ''),
+          parseDonorAddress(f.donor.expected.address).auth?.password,
+        );
+        assert.equal(secret, f.donor.secret);
+      },
+    );
   });
 }
 
@@ -109,11 +127,17 @@ describe('joinerSecret, the channels in order', () => {
   });
 
   test('stdin without sst_remote_password (only the local SST user) → the address auth part', () => {
-    assert.equal(joinerSecret(undefined, parseAuthLines('sst_user=u\nsst_password=p\n'), 'from-address'), 'from-address');
+    assert.equal(
+      joinerSecret(undefined, parseAuthLines('sst_user=u\nsst_password=p\n'), 'from-address'),
+      'from-address',
+    );
   });
 
-  test("an empty sst_remote_password is no secret", () => {
-    assert.equal(joinerSecret(undefined, parseAuthLines('sst_remote_user=cn\nsst_remote_password=\n'), undefined), undefined);
+  test('an empty sst_remote_password is no secret', () => {
+    assert.equal(
+      joinerSecret(undefined, parseAuthLines('sst_remote_user=cn\nsst_remote_password=\n'), undefined),
+      undefined,
+    );
   });
 });
 

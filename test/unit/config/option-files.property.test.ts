@@ -22,7 +22,34 @@ function load(content: string | Uint8Array): OptionFiles {
 const cnfText = fc
   .array(
     fc.oneof(
-      { weight: 4, arbitrary: fc.constantFrom('[', ']', '[sst]', '[mysqld]', '=', '#', ';', '"', "'", '\\', '\n', ' ', '\t', '\xa0', 'key', 'loose-', '!include ', '!includedir ', '!', '.', 'é', '\0', '\r') },
+      {
+        weight: 4,
+        arbitrary: fc.constantFrom(
+          '[',
+          ']',
+          '[sst]',
+          '[mysqld]',
+          '=',
+          '#',
+          ';',
+          '"',
+          "'",
+          '\\',
+          '\n',
+          ' ',
+          '\t',
+          '\xa0',
+          'key',
+          'loose-',
+          '!include ',
+          '!includedir ',
+          '!',
+          '.',
+          'é',
+          '\0',
+          '\r',
+        ),
+      },
       { weight: 1, arbitrary: fc.string({ maxLength: 10 }) },
     ),
     { maxLength: 30 },
@@ -39,7 +66,27 @@ function quoted(value: string): string {
 
 const valueChar = fc.oneof(
   { weight: 4, arbitrary: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) },
-  { weight: 1, arbitrary: fc.constantFrom('\n', '\t', '\r', '\b', '#', '"', "'", '\\', ';', '=', 'é', '€', 'à', '\u00a0', '\v', '\f') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '\n',
+      '\t',
+      '\r',
+      '\b',
+      '#',
+      '"',
+      "'",
+      '\\',
+      ';',
+      '=',
+      'é',
+      '€',
+      'à',
+      '\u00a0',
+      '\v',
+      '\f',
+    ),
+  },
 );
 const value = fc.array(valueChar, { maxLength: 30 }).map((cs) => cs.join(''));
 const key = fc.stringMatching(/^[a-z][a-z0-9]{0,6}(?:[-_][a-z0-9]{1,6}){0,2}$/).filter((k) => !k.startsWith('loose'));
@@ -64,15 +111,27 @@ describe('option file properties', () => {
   });
 
   test('generated files read back the values written: last one per group wins, trimmed, groups case-insensitive', () => {
-    const entries = fc.array(fc.record({ group, upper: fc.boolean(), key, value, indent: fc.constantFrom('', ' ', '\t') }), { minLength: 1, maxLength: 8 });
+    const entries = fc.array(
+      fc.record({ group, upper: fc.boolean(), key, value, indent: fc.constantFrom('', ' ', '\t') }),
+      { minLength: 1, maxLength: 8 },
+    );
     fc.assert(
       fc.property(entries, (es) => {
-        const text = es.map((e) => `[${e.upper ? e.group.toUpperCase() : e.group}]\n${e.indent}${e.key} = ${quoted(e.value)}  # comment\n`).join('');
+        const text = es
+          .map(
+            (e) =>
+              `[${e.upper ? e.group.toUpperCase() : e.group}]\n${e.indent}${e.key} = ${quoted(e.value)}  # comment\n`,
+          )
+          .join('');
         const o = load(text);
         for (const e of es) {
           const last = es.filter((x) => x.group === e.group && norm(x.key) === norm(e.key)).pop();
           const expected = last?.value.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
-          assert.equal(o.get([[e.group]], e.key), expected === '' ? undefined : expected, `${e.group}/${e.key} in\n${text}`);
+          assert.equal(
+            o.get([[e.group]], e.key),
+            expected === '' ? undefined : expected,
+            `${e.group}/${e.key} in\n${text}`,
+          );
         }
       }),
       { numRuns: 300 },

@@ -10,9 +10,9 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   mysqldGroups,
-  OptionFileEnv,
+  type OptionFileEnv,
   OptionFiles,
-  OptionFileSources,
+  type OptionFileSources,
   optionFileEnv,
   parseGroupSpec,
   SST_GROUPS,
@@ -61,7 +61,6 @@ function printed(content: string | Buffer, groups: readonly string[] = ['sst']):
   return loadFile(content).print(groups);
 }
 
-
 describe('groups', () => {
   test('only the asked groups, in file order rather than group order', () => {
     const cnf = '[sst]\na=1\n[mysqld]\nb=2\n[client]\nc=3\n[sst]\nd=4\n[mysqld]\ne=5\n';
@@ -93,7 +92,11 @@ describe('groups', () => {
   });
 
   test('an option before any header is fatal', () => {
-    assertSstError(() => loadFile('# c\n\na=1\n[sst]\n'), Exit.BAD_CONFIG, /^Found option without preceding group in config file: .*my\.cnf at line: 3$/);
+    assertSstError(
+      () => loadFile('# c\n\na=1\n[sst]\n'),
+      Exit.BAD_CONFIG,
+      /^Found option without preceding group in config file: .*my\.cnf at line: 3$/,
+    );
   });
 
   test('-/_ are distinct in group names', () => {
@@ -150,7 +153,14 @@ describe('option lines', () => {
 
   test('keys are printed as written: case, -/_, loose-, inner spaces, leading dashes', () => {
     const cnf = '[sst]\nUPPER=1\nsnake_key=2\nloose-x=3\nloose_y=4\nkey with space = 5\n--dd=6\n';
-    assert.deepEqual(printed(cnf), ['--UPPER=1', '--snake_key=2', '--loose-x=3', '--loose_y=4', '--key with space=5', '----dd=6']);
+    assert.deepEqual(printed(cnf), [
+      '--UPPER=1',
+      '--snake_key=2',
+      '--loose-x=3',
+      '--loose_y=4',
+      '--key with space=5',
+      '----dd=6',
+    ]);
   });
 
   test('values keep inner spaces and everything after the first =', () => {
@@ -175,7 +185,10 @@ describe('option lines', () => {
 
   test('lines longer than 4094 bytes are cut into several lines, as fgets does', () => {
     const files = printed(`[sst]\nlong=${'x'.repeat(5000)}\nafter=1\n`);
-    assert.deepEqual(files.map((l) => l.length), [4096, 913, 9]);
+    assert.deepEqual(
+      files.map((l) => l.length),
+      [4096, 913, 9],
+    );
     assert.equal(files[1], `--${'x'.repeat(911)}`);
   });
 
@@ -216,7 +229,15 @@ describe('comments', () => {
 describe('quotes', () => {
   test('one pair of matching outer quotes is removed', () => {
     const cnf = `[sst]\na='x y'\nb="x y"\nc=''\nd=""\ne= "  padded  "  \nf="it's"\ng='say "hi"'\n`;
-    assert.deepEqual(printed(cnf), ['--a=x y', '--b=x y', '--c=', '--d=', '--e=  padded  ', "--f=it's", '--g=say "hi"']);
+    assert.deepEqual(printed(cnf), [
+      '--a=x y',
+      '--b=x y',
+      '--c=',
+      '--d=',
+      '--e=  padded  ',
+      "--f=it's",
+      '--g=say "hi"',
+    ]);
   });
 
   test('mismatched, lone or partial quotes stay', () => {
@@ -228,7 +249,17 @@ describe('quotes', () => {
 describe('escapes', () => {
   test('\\n \\t \\r \\b \\s \\\\ \\" and \\\' are resolved, in or out of quotes', () => {
     const cnf = `[sst]\nn=a\\nb\nt=a\\tb\nr=a\\rb\nb=a\\bb\ns=\\s\\sx\\s\nbs=C:\\\\x\ndq=a\\"b\nsq=a\\'b\nq="x\\ty"\n`;
-    assert.deepEqual(printed(cnf), ['--n=a\nb', '--t=a\tb', '--r=a\rb', '--b=a\bb', '--s=  x ', '--bs=C:\\x', '--dq=a"b', "--sq=a'b", '--q=x\ty']);
+    assert.deepEqual(printed(cnf), [
+      '--n=a\nb',
+      '--t=a\tb',
+      '--r=a\rb',
+      '--b=a\bb',
+      '--s=  x ',
+      '--bs=C:\\x',
+      '--dq=a"b',
+      "--sq=a'b",
+      '--q=x\ty',
+    ]);
   });
 
   test('other escapes and a final backslash stay as written', () => {
@@ -241,10 +272,19 @@ describe('!include', () => {
   test('reads the file in place; relative names are taken from the working directory', () => {
     const dir = caseDir();
     write(dir, 'inc/a.cnf', '[sst]\nfrom-a=1\n');
-    write(dir, 'my.cnf', '[sst]\nbefore=1\n!include inc/a.cnf\nafter=1\n  !include   ./inc/../inc/a.cnf   \n!include\tinc/a.cnf\n');
+    write(
+      dir,
+      'my.cnf',
+      '[sst]\nbefore=1\n!include inc/a.cnf\nafter=1\n  !include   ./inc/../inc/a.cnf   \n!include\tinc/a.cnf\n',
+    );
     const files = OptionFiles.load({ defaultsFile: 'my.cnf' }, env(dir), []);
     assert.deepEqual(files.print(['sst']), ['--before=1', '--from-a=1', '--after=1', '--from-a=1', '--from-a=1']);
-    assert.deepEqual(files.files, [join(dir, 'my.cnf'), join(dir, 'inc/a.cnf'), `${dir}/inc/../inc/a.cnf`, join(dir, 'inc/a.cnf')]);
+    assert.deepEqual(files.files, [
+      join(dir, 'my.cnf'),
+      join(dir, 'inc/a.cnf'),
+      `${dir}/inc/../inc/a.cnf`,
+      join(dir, 'inc/a.cnf'),
+    ]);
   });
 
   test('the including file keeps its group after the include', () => {
@@ -267,12 +307,20 @@ describe('!include', () => {
   test('a missing file, a trailing comment (part of the name) and unknown directives are ignored', () => {
     const dir = caseDir();
     write(dir, 'a.cnf', '[sst]\na=1\n');
-    write(dir, 'my.cnf', '[sst]\n!include missing.cnf\n!include a.cnf # c\n!includex a.cnf\n!INCLUDE a.cnf\n!bogus\nend=1\n!include');
+    write(
+      dir,
+      'my.cnf',
+      '[sst]\n!include missing.cnf\n!include a.cnf # c\n!includex a.cnf\n!INCLUDE a.cnf\n!bogus\nend=1\n!include',
+    );
     assert.deepEqual(OptionFiles.load({ defaultsFile: 'my.cnf' }, env(dir), []).print(['sst']), ['--end=1']);
   });
 
   test('a directive without a name is fatal at the top level', () => {
-    assertSstError(() => loadFile('[sst]\n!include   \n'), Exit.BAD_CONFIG, /^Wrong '!include' directive in config file: .*my\.cnf at line 2$/);
+    assertSstError(
+      () => loadFile('[sst]\n!include   \n'),
+      Exit.BAD_CONFIG,
+      /^Wrong '!include' directive in config file: .*my\.cnf at line 2$/,
+    );
     assertSstError(() => loadFile('[sst]\n!includedir\n'), Exit.BAD_CONFIG, /^Wrong '!includedir' directive/);
   });
 
@@ -302,7 +350,21 @@ describe('!include', () => {
 describe('!includedir', () => {
   test('reads only *.cnf (last extension, exact case), sorted by bytes, hidden ones too', () => {
     const dir = caseDir();
-    for (const name of ['b.cnf', 'a.cnf', 'A.cnf', '_u.cnf', '.hidden.cnf', 'x.CNF', 'y.cnf.bak', 'z.ini', 'a.b.cnf', '10.cnf', '9.cnf', 'README', 'cnf']) {
+    for (const name of [
+      'b.cnf',
+      'a.cnf',
+      'A.cnf',
+      '_u.cnf',
+      '.hidden.cnf',
+      'x.CNF',
+      'y.cnf.bak',
+      'z.ini',
+      'a.b.cnf',
+      '10.cnf',
+      '9.cnf',
+      'README',
+      'cnf',
+    ]) {
       write(dir, `conf.d/${name}`, `[sst]\nfile=${name}\n`);
     }
     write(dir, 'conf.d/sub.cnf/inner.cnf', '[sst]\nfile=inner\n');
@@ -311,13 +373,20 @@ describe('!includedir', () => {
     write(dir, 'my.cnf', '[mysqld]\n!includedir conf.d\n');
     const files = OptionFiles.load({ defaultsFile: 'my.cnf' }, env(dir), []);
     const order = ['.hidden.cnf', '10.cnf', '9.cnf', 'A.cnf', '_u.cnf', 'a.b.cnf', 'a.cnf', 'b.cnf', 'a.cnf'];
-    assert.deepEqual(files.print(['sst']), order.map((n) => `--file=${n}`));
+    assert.deepEqual(
+      files.print(['sst']),
+      order.map((n) => `--file=${n}`),
+    );
     assert.equal(files.files.length, 1 + order.length);
     assert.equal(files.files[order.length], join(dir, 'conf.d/link.cnf'));
   });
 
   test('a missing directory is fatal at the top level and a warning below it', () => {
-    assertSstError(() => loadFile('[sst]\n!includedir /nonexistent-dir-for-test\n'), Exit.NOT_FOUND, /Can't read dir of '\/nonexistent-dir-for-test'/);
+    assertSstError(
+      () => loadFile('[sst]\n!includedir /nonexistent-dir-for-test\n'),
+      Exit.NOT_FOUND,
+      /Can't read dir of '\/nonexistent-dir-for-test'/,
+    );
     const dir = caseDir();
     write(dir, 'inc.cnf', '[sst]\nkept=1\n!includedir nope\nlost=1\n');
     write(dir, 'my.cnf', '[sst]\n!include inc.cnf\nafter=1\n');
@@ -330,7 +399,11 @@ describe('!includedir', () => {
     const dir = caseDir();
     write(dir, 'home/d/a.cnf', '[sst]\na=1\n');
     write(dir, 'my.cnf', '[sst]\n!includedir ~/d\n');
-    assertSstError(() => OptionFiles.load({ defaultsFile: 'my.cnf' }, env(dir, { home: join(dir, 'home') }), []), Exit.NOT_FOUND, /'~\/d'/);
+    assertSstError(
+      () => OptionFiles.load({ defaultsFile: 'my.cnf' }, env(dir, { home: join(dir, 'home') }), []),
+      Exit.NOT_FOUND,
+      /'~\/d'/,
+    );
   });
 });
 
@@ -389,16 +462,35 @@ describe('which files are read', () => {
 
   test('a missing required file is NOT_FOUND, shown as my_print_defaults shows it', () => {
     const { dir, e } = layout();
-    assertSstError(() => OptionFiles.load({ defaultsFile: 'nope.cnf' }, e, []), Exit.NOT_FOUND, `Could not open required defaults file: ${dir}/nope.cnf`);
-    assertSstError(() => OptionFiles.load({ defaultsFile: './x/../nope.cnf' }, e, []), Exit.NOT_FOUND, `Could not open required defaults file: ${dir}/x/../nope.cnf`);
-    assertSstError(() => OptionFiles.load({ defaultsFile: '~/nope.cnf' }, e, []), Exit.NOT_FOUND, 'Could not open required defaults file: ~/nope.cnf');
-    assertSstError(() => OptionFiles.load({ defaultsExtraFile: '/nope/extra.cnf' }, e, []), Exit.NOT_FOUND, 'Could not open required defaults file: /nope/extra.cnf');
+    assertSstError(
+      () => OptionFiles.load({ defaultsFile: 'nope.cnf' }, e, []),
+      Exit.NOT_FOUND,
+      `Could not open required defaults file: ${dir}/nope.cnf`,
+    );
+    assertSstError(
+      () => OptionFiles.load({ defaultsFile: './x/../nope.cnf' }, e, []),
+      Exit.NOT_FOUND,
+      `Could not open required defaults file: ${dir}/x/../nope.cnf`,
+    );
+    assertSstError(
+      () => OptionFiles.load({ defaultsFile: '~/nope.cnf' }, e, []),
+      Exit.NOT_FOUND,
+      'Could not open required defaults file: ~/nope.cnf',
+    );
+    assertSstError(
+      () => OptionFiles.load({ defaultsExtraFile: '/nope/extra.cnf' }, e, []),
+      Exit.NOT_FOUND,
+      'Could not open required defaults file: /nope/extra.cnf',
+    );
   });
 
   test('~/ in --defaults-file and --defaults-extra-file is the home directory', () => {
     const { e } = layout();
     assert.deepEqual(OptionFiles.load({ defaultsFile: '~/.my.cnf' }, e, []).print(['t']), ['--v=home']);
-    assert.deepEqual(OptionFiles.load({ defaultsExtraFile: '~/../extra.cnf' }, { ...e, mysqlHome: undefined }, []).print(['t']), ['--v=extra', '--v=home']);
+    assert.deepEqual(
+      OptionFiles.load({ defaultsExtraFile: '~/../extra.cnf' }, { ...e, mysqlHome: undefined }, []).print(['t']),
+      ['--v=extra', '--v=home'],
+    );
   });
 
   test('a directory opens but yields nothing; an empty --defaults-file names the working directory', () => {
@@ -419,17 +511,36 @@ describe('which files are read', () => {
     assert.deepEqual(OptionFiles.load({ defaultsFile: file }, e, []).print(['t']), ['--v=ww']);
   });
 
-  test('an unreadable required file is NOT_FOUND', { skip: process.getuid?.() === 0 ? 'root reads every file' : false }, () => {
+  test('an unreadable required file is NOT_FOUND', {
+    skip: process.getuid?.() === 0 ? 'root reads every file' : false,
+  }, () => {
     const { dir, e } = layout();
     const file = write(dir, 'secret.cnf', '[t]\nv=1\n');
     chmodSync(file, 0o000);
-    assertSstError(() => OptionFiles.load({ defaultsFile: file }, e, []), Exit.NOT_FOUND, /Could not open required defaults file/);
+    assertSstError(
+      () => OptionFiles.load({ defaultsFile: file }, e, []),
+      Exit.NOT_FOUND,
+      /Could not open required defaults file/,
+    );
   });
 
   test('defaults: the real system files and process.env', () => {
     assert.deepEqual(SYSTEM_OPTION_FILES, ['/etc/my.cnf', '/etc/mysql/my.cnf']);
-    const e = optionFileEnv({ HOME: '/h', MYSQL_HOME: '/m', MARIADB_HOME: '/mm', MYSQL_GROUP_SUFFIX: '.a', MARIADB_GROUP_SUFFIX: '.b' });
-    assert.deepEqual(e, { home: '/h', mysqlHome: '/m', mariadbHome: '/mm', mysqlGroupSuffix: '.a', mariadbGroupSuffix: '.b', cwd: process.cwd() });
+    const e = optionFileEnv({
+      HOME: '/h',
+      MYSQL_HOME: '/m',
+      MARIADB_HOME: '/mm',
+      MYSQL_GROUP_SUFFIX: '.a',
+      MARIADB_GROUP_SUFFIX: '.b',
+    });
+    assert.deepEqual(e, {
+      home: '/h',
+      mysqlHome: '/m',
+      mariadbHome: '/mm',
+      mysqlGroupSuffix: '.a',
+      mariadbGroupSuffix: '.b',
+      cwd: process.cwd(),
+    });
   });
 });
 
@@ -453,7 +564,9 @@ describe('get()', () => {
   });
 
   test('an empty or bare last value falls through to the next set', () => {
-    const f = files('[mysqld]\ntmpdir=/m\ntmpdir=\nbackup-threads=2\nbackup-threads\n[sst]\ntmpdir=/s\nbackup-threads=3\n');
+    const f = files(
+      '[mysqld]\ntmpdir=/m\ntmpdir=\nbackup-threads=2\nbackup-threads\n[sst]\ntmpdir=/s\nbackup-threads=3\n',
+    );
     assert.equal(f.get(mysqldOrSst, 'tmpdir'), '/s');
     assert.equal(f.get(mysqldOrSst, 'backup-threads'), '3');
     assert.equal(f.get([mysqldGroups('10.11')], 'tmpdir'), undefined);
@@ -465,7 +578,9 @@ describe('get()', () => {
   });
 
   test('_ and - are one; loose- is dropped on both sides', () => {
-    const f = files('[sst]\nsst_max_binlogs=4\nloose-tca=/loose\nloose_tcert=/loose-underscore\n--loose-tkey=/dd\nloosesockopt=x\n');
+    const f = files(
+      '[sst]\nsst_max_binlogs=4\nloose-tca=/loose\nloose_tcert=/loose-underscore\n--loose-tkey=/dd\nloosesockopt=x\n',
+    );
     assert.equal(f.get(mysqldOrSst, 'sst-max-binlogs'), '4');
     assert.equal(f.get(mysqldOrSst, 'sst_max_binlogs'), '4');
     assert.equal(f.get(mysqldOrSst, 'tca'), '/loose');
@@ -502,14 +617,28 @@ describe('group lists', () => {
     const plain = ['mysqld', 'server', 'mariadb', 'mariadbd', 'client-server', 'galera'];
     assert.deepEqual(mysqldGroups(), plain);
     assert.deepEqual(mysqldGroups('not a version'), plain);
-    const v1011 = ['mysqld', 'server', 'mysqld-10.11', 'mariadb', 'mariadb-10.11', 'mariadbd', 'mariadbd-10.11', 'client-server', 'galera'];
+    const v1011 = [
+      'mysqld',
+      'server',
+      'mysqld-10.11',
+      'mariadb',
+      'mariadb-10.11',
+      'mariadbd',
+      'mariadbd-10.11',
+      'client-server',
+      'galera',
+    ];
     assert.deepEqual(mysqldGroups('10.11'), v1011);
     assert.deepEqual(mysqldGroups('10.11.19-MariaDB'), v1011);
   });
 
   test('parseGroupSpec() and SST_GROUPS', () => {
     assert.deepEqual(SST_GROUPS, ['sst']);
-    assert.deepEqual(parseGroupSpec('--mysqld|sst|xtrabackup', '11.4'), [mysqldGroups('11.4'), ['sst'], ['xtrabackup']]);
+    assert.deepEqual(parseGroupSpec('--mysqld|sst|xtrabackup', '11.4'), [
+      mysqldGroups('11.4'),
+      ['sst'],
+      ['xtrabackup'],
+    ]);
     assert.deepEqual(parseGroupSpec('sst'), [['sst']]);
   });
 });

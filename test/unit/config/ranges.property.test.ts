@@ -7,7 +7,17 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { parseArgs } from '../../../src/cli/args';
-import { describeRule, NUMBER_RULES, parseNumber, PARENT, PORT, LOCAL_PORT, PROGRESS, GTID_DOMAIN_ID, type NumberRule } from '../../../src/config/ranges';
+import {
+  describeRule,
+  NUMBER_RULES,
+  parseNumber,
+  PARENT,
+  PORT,
+  LOCAL_PORT,
+  PROGRESS,
+  GTID_DOMAIN_ID,
+  type NumberRule,
+} from '../../../src/config/ranges';
 import { SstError } from '../../../src/errors';
 import {
   parseRate,
@@ -27,7 +37,26 @@ const numberText = fc.oneof(
   fc.integer().map(String),
   fc.double({ noNaN: true }).map(String),
   fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }).map(String),
-  fc.constantFrom('0', '-0', '+1', '0.0000001', '1e-7', '1e3', '0x10', '00', ' 7 ', '1.', '.5', 'Infinity', 'NaN', '', '4194305', '65536', '86401', '604801'),
+  fc.constantFrom(
+    '0',
+    '-0',
+    '+1',
+    '0.0000001',
+    '1e-7',
+    '1e3',
+    '0x10',
+    '00',
+    ' 7 ',
+    '1.',
+    '.5',
+    'Infinity',
+    'NaN',
+    '',
+    '4194305',
+    '65536',
+    '86401',
+    '604801',
+  ),
   printable,
 );
 
@@ -45,7 +74,10 @@ function assertRefusal(e: unknown, rule: NumberRule, raw: string): void {
   assert.equal(e.message, `${rule.name}=${raw}: must be ${describeRule(rule)}`);
 }
 
-const sst = (key: string, value: string): Lookup => (sets, k) => (k === key && sets.some((s) => s.includes('sst')) ? value : undefined);
+const sst =
+  (key: string, value: string): Lookup =>
+  (sets, k) =>
+    k === key && sets.some((s) => s.includes('sst')) ? value : undefined;
 
 describe('numeric ranges: properties', () => {
   test('every rule, any text: a number the rule accepts, or 22 naming the key, the value and the range', () => {
@@ -66,13 +98,22 @@ describe('numeric ranges: properties', () => {
 
   test('every rule: each number inside its range is accepted as written, each one outside is refused', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...NUMBER_RULES), fc.double({ min: -1e12, max: 1e12, noNaN: true }), fc.boolean(), (rule, x, round) => {
-        const v = round || rule.whole ? Math.round(x) : x;
-        const raw = String(v);
-        if (/e/i.test(raw)) return;
-        if (accepts(rule, v)) assert.ok(parseNumber(rule, raw) === v, `${rule.name}=${raw}`);
-        else assert.throws(() => parseNumber(rule, raw), (e: unknown) => (assertRefusal(e, rule, raw), true));
-      }),
+      fc.property(
+        fc.constantFrom(...NUMBER_RULES),
+        fc.double({ min: -1e12, max: 1e12, noNaN: true }),
+        fc.boolean(),
+        (rule, x, round) => {
+          const v = round || rule.whole ? Math.round(x) : x;
+          const raw = String(v);
+          if (/e/i.test(raw)) return;
+          if (accepts(rule, v)) assert.ok(parseNumber(rule, raw) === v, `${rule.name}=${raw}`);
+          else
+            assert.throws(
+              () => parseNumber(rule, raw),
+              (e: unknown) => (assertRefusal(e, rule, raw), true),
+            );
+        },
+      ),
       { numRuns: 3000 },
     );
     for (const rule of NUMBER_RULES) {
@@ -113,7 +154,10 @@ describe('numeric ranges: properties', () => {
   });
 
   test('rlimit: 0, or a whole number of bytes per second from 64 KiB to 100 GiB, whatever the suffix', () => {
-    const rateText = fc.tuple(fc.oneof(numberText, fc.double({ min: 0, max: 2e5, noNaN: true }).map(String)), fc.constantFrom('', 'k', 'M', 'g', 'kb', 'MiB', 't', ' k'));
+    const rateText = fc.tuple(
+      fc.oneof(numberText, fc.double({ min: 0, max: 2e5, noNaN: true }).map(String)),
+      fc.constantFrom('', 'k', 'M', 'g', 'kb', 'MiB', 't', ' k'),
+    );
     fc.assert(
       fc.property(rateText, ([n, unit]) => {
         const raw = `${n}${unit}`;
@@ -127,7 +171,10 @@ describe('numeric ranges: properties', () => {
           assert.doesNotMatch(e.message, /\n/);
           return;
         }
-        assert.ok(rate === 0 || (Number.isInteger(rate) && rate >= 64 * 1024 && rate <= 100 * 1024 ** 3), `${raw} → ${rate}`);
+        assert.ok(
+          rate === 0 || (Number.isInteger(rate) && rate >= 64 * 1024 && rate <= 100 * 1024 ** 3),
+          `${raw} → ${rate}`,
+        );
       }),
       { numRuns: 2000 },
     );
@@ -148,29 +195,37 @@ describe('numeric ranges: properties', () => {
       return (c as Extract<typeof c, { kind: 'sst' }>).args;
     }
     fc.assert(
-      fc.property(fc.constantFrom(...options), numberText.filter((t) => !t.startsWith('-') || /^-\d/.test(t)), fc.boolean(), ([rule, flag, pick], raw, joined) => {
-        const argv = [...base, ...(joined ? [`${flag}=${raw}`] : [flag, raw])];
-        let got: unknown;
-        try {
-          got = pick(sstArgs(argv));
-        } catch (e) {
-          assertRefusal(e, rule, raw);
-          return;
-        }
-        if (raw.trim() === '') return;
-        const n = Number(raw.trim()) + 0;
-        assert.ok(accepts(rule, n), `${flag}=${raw} accepted`);
-        if (rule === PROGRESS) assert.equal(got, n !== 0);
-        else if (rule === GTID_DOMAIN_ID) assert.equal(got, String(n));
-        else assert.equal(got, n);
-      }),
+      fc.property(
+        fc.constantFrom(...options),
+        numberText.filter((t) => !t.startsWith('-') || /^-\d/.test(t)),
+        fc.boolean(),
+        ([rule, flag, pick], raw, joined) => {
+          const argv = [...base, ...(joined ? [`${flag}=${raw}`] : [flag, raw])];
+          let got: unknown;
+          try {
+            got = pick(sstArgs(argv));
+          } catch (e) {
+            assertRefusal(e, rule, raw);
+            return;
+          }
+          if (raw.trim() === '') return;
+          const n = Number(raw.trim()) + 0;
+          assert.ok(accepts(rule, n), `${flag}=${raw} accepted`);
+          if (rule === PROGRESS) assert.equal(got, n !== 0);
+          else if (rule === GTID_DOMAIN_ID) assert.equal(got, String(n));
+          else assert.equal(got, n);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   test('the next progress line is always after now, however small the interval (no step can fail to advance)', () => {
     const now = fc.double({ min: 0, max: 4e12, noNaN: true });
-    const every = fc.oneof(fc.double({ min: Number.MIN_VALUE, max: 1e9, noNaN: true }), fc.constantFrom(1e-300, 1e-7, 1e-4, 0.1, 1000, 86_400_000));
+    const every = fc.oneof(
+      fc.double({ min: Number.MIN_VALUE, max: 1e9, noNaN: true }),
+      fc.constantFrom(1e-300, 1e-7, 1e-4, 0.1, 1000, 86_400_000),
+    );
     fc.assert(
       fc.property(now, fc.double({ min: 0, max: 1e12, noNaN: true }), every, (t, behind, e) => {
         const deadline = t - behind;

@@ -22,7 +22,15 @@ function binary(...strings: string[]): Buffer {
   return Buffer.from(['\x7fELF', ...strings, 'tail'].join('\0'), 'latin1');
 }
 
-const MARIADBD_1011 = binary('mysqld', 'server', 'mysqld-10.11', 'mariadb', 'mariadb-10.11', 'mariadb-5.3', 'mariadbd-10.11');
+const MARIADBD_1011 = binary(
+  'mysqld',
+  'server',
+  'mysqld-10.11',
+  'mariadb',
+  'mariadb-10.11',
+  'mariadb-5.3',
+  'mariadbd-10.11',
+);
 
 function stat(pid: number, comm: string, ppid: number): string {
   return `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 1 2 3`;
@@ -79,7 +87,11 @@ describe('parsing', () => {
 });
 
 describe('skipShells', () => {
-  const procs: Record<number, string> = { 30: stat(30, 'sh', 20), 20: stat(20, 'bash', 10), 10: stat(10, 'mariadbd', 1) };
+  const procs: Record<number, string> = {
+    30: stat(30, 'sh', 20),
+    20: stat(20, 'bash', 10),
+    10: stat(10, 'mariadbd', 1),
+  };
   const read = (pid: number): string | undefined => procs[pid];
 
   test('sh -c and bash -c between mariadbd and us are skipped', () => {
@@ -92,15 +104,28 @@ describe('skipShells', () => {
   });
 
   test('at most three shells', () => {
-    const chain: Record<number, string> = { 5: stat(5, 'sh', 4), 4: stat(4, 'sh', 3), 3: stat(3, 'sh', 2), 2: stat(2, 'sh', 1) };
-    assert.equal(skipShells(5, (p) => chain[p]), 2);
+    const chain: Record<number, string> = {
+      5: stat(5, 'sh', 4),
+      4: stat(4, 'sh', 3),
+      3: stat(3, 'sh', 2),
+      2: stat(2, 'sh', 1),
+    };
+    assert.equal(
+      skipShells(5, (p) => chain[p]),
+      2,
+    );
   });
 });
 
 describe('runningServerVersion (the SST)', () => {
   test('from the parent mariadbd, through an sh -c', () => {
     const io = fakeIo(
-      { '/proc/30/stat': stat(30, 'sh', 10), '/proc/10/stat': stat(10, 'mariadbd', 1), '/proc/10/exe': MARIADBD_1011, '/data/mysql_upgrade_info': '11.4.2-MariaDB' },
+      {
+        '/proc/30/stat': stat(30, 'sh', 10),
+        '/proc/10/stat': stat(10, 'mariadbd', 1),
+        '/proc/10/exe': MARIADBD_1011,
+        '/data/mysql_upgrade_info': '11.4.2-MariaDB',
+      },
       { '/proc/10/exe': '/usr/sbin/mariadbd' },
     );
     const v = runningServerVersion(30, '/data', io);
@@ -109,12 +134,18 @@ describe('runningServerVersion (the SST)', () => {
   });
 
   test('a binary replaced by an upgrade is still the one that runs', () => {
-    const io = fakeIo({ '/proc/10/stat': stat(10, 'mysqld', 1), '/proc/10/exe': MARIADBD_1011 }, { '/proc/10/exe': '/usr/libexec/mysqld (deleted)' });
+    const io = fakeIo(
+      { '/proc/10/stat': stat(10, 'mysqld', 1), '/proc/10/exe': MARIADBD_1011 },
+      { '/proc/10/exe': '/usr/libexec/mysqld (deleted)' },
+    );
     assert.equal(runningServerVersion(10, '/data', io).version, '10.11');
   });
 
   test('a parent that is not a server: mysql_upgrade_info, and the log says why', () => {
-    const io = fakeIo({ '/proc/10/stat': stat(10, 'node', 1), '/data/mysql_upgrade_info': '10.11.19-MariaDB' }, { '/proc/10/exe': '/usr/bin/node' });
+    const io = fakeIo(
+      { '/proc/10/stat': stat(10, 'node', 1), '/data/mysql_upgrade_info': '10.11.19-MariaDB' },
+      { '/proc/10/exe': '/usr/bin/node' },
+    );
     assert.deepEqual(runningServerVersion(10, '/data', io), {
       version: '10.11',
       source: '/data/mysql_upgrade_info (PID 10 runs /usr/bin/node, not a MariaDB server)',
@@ -123,12 +154,20 @@ describe('runningServerVersion (the SST)', () => {
 
   test('nothing known: no version, and why', () => {
     const v = runningServerVersion(10, '/data', fakeIo({}));
-    assert.deepEqual(v, { source: '/proc/10/exe is not readable; /proc/10/cmdline is not readable; no /data/mysql_upgrade_info' });
-    assert.equal(describeServerVersion(v), 'no server version: /proc/10/exe is not readable; /proc/10/cmdline is not readable; no /data/mysql_upgrade_info');
+    assert.deepEqual(v, {
+      source: '/proc/10/exe is not readable; /proc/10/cmdline is not readable; no /data/mysql_upgrade_info',
+    });
+    assert.equal(
+      describeServerVersion(v),
+      'no server version: /proc/10/exe is not readable; /proc/10/cmdline is not readable; no /data/mysql_upgrade_info',
+    );
   });
 
   test('a server binary without a version, a broken mysql_upgrade_info', () => {
-    const io = fakeIo({ '/proc/10/exe': binary('mysqld'), '/data/mysql_upgrade_info': 'garbage' }, { '/proc/10/exe': '/opt/mariadbd' });
+    const io = fakeIo(
+      { '/proc/10/exe': binary('mysqld'), '/data/mysql_upgrade_info': 'garbage' },
+      { '/proc/10/exe': '/opt/mariadbd' },
+    );
     assert.deepEqual(runningServerVersion(10, '/data', io), {
       source: '/proc/10/exe (/opt/mariadbd) names no server version; /data/mysql_upgrade_info names no version',
     });
@@ -144,61 +183,155 @@ describe('runningServerVersion: a server whose /proc/<pid>/exe is hidden (switch
   /** PID 10 started at 1000 s after a boot at 1700000000 (clock ticks of 1/100 s). */
   function proc(argv: string[], comm = 'mariadbd', pid = 10, ppid = 1): Record<string, string> {
     const stat = `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 100000 123 456`;
-    return { [`/proc/${pid}/stat`]: stat, [`/proc/${pid}/cmdline`]: `${argv.join('\0')}\0`, '/proc/stat': 'cpu  1 2 3\nbtime 1700000000\nprocesses 9\n' };
+    return {
+      [`/proc/${pid}/stat`]: stat,
+      [`/proc/${pid}/cmdline`]: `${argv.join('\0')}\0`,
+      '/proc/stat': 'cpu  1 2 3\nbtime 1700000000\nprocesses 9\n',
+    };
   }
   const STARTED_MS = (1_700_000_000 + 1000) * 1000;
 
   test('argv[0] /usr/sbin/mariadbd, root-owned: its version, and the log says where from and why', () => {
     const io = fakeIo({ ...proc(['/usr/sbin/mariadbd', '--user=mysql']), '/usr/sbin/mariadbd': MARIADBD_118 });
     const v = runningServerVersion(10, '/data', io);
-    assert.deepEqual(v, { version: '11.8', source: "/usr/sbin/mariadbd, argv[0] '/usr/sbin/mariadbd' of PID 10 (/proc/10/exe is not readable)" });
-    assert.equal(describeServerVersion(v), "server version 11.8 from /usr/sbin/mariadbd, argv[0] '/usr/sbin/mariadbd' of PID 10 (/proc/10/exe is not readable)");
+    assert.deepEqual(v, {
+      version: '11.8',
+      source: "/usr/sbin/mariadbd, argv[0] '/usr/sbin/mariadbd' of PID 10 (/proc/10/exe is not readable)",
+    });
+    assert.equal(
+      describeServerVersion(v),
+      "server version 11.8 from /usr/sbin/mariadbd, argv[0] '/usr/sbin/mariadbd' of PID 10 (/proc/10/exe is not readable)",
+    );
   });
 
   test('PID 1 of a container, reached through sh -c: the same', () => {
-    const io = fakeIo({ ...proc(['/usr/sbin/mariadbd'], 'mariadbd', 1, 0), '/proc/30/stat': stat(30, 'sh', 1), '/usr/sbin/mariadbd': MARIADBD_118 });
+    const io = fakeIo({
+      ...proc(['/usr/sbin/mariadbd'], 'mariadbd', 1, 0),
+      '/proc/30/stat': stat(30, 'sh', 1),
+      '/usr/sbin/mariadbd': MARIADBD_118,
+    });
     assert.equal(runningServerVersion(30, '/data', io).version, '11.8');
   });
 
   test('a bare name (docker-entrypoint: exec mariadbd) is looked up as the SST looks up programs', () => {
-    const io = fakeIo({ ...proc(['mariadbd']), '/usr/sbin/mariadbd': MARIADBD_118 }, {}, { mariadbd: '/usr/sbin/mariadbd' });
+    const io = fakeIo(
+      { ...proc(['mariadbd']), '/usr/sbin/mariadbd': MARIADBD_118 },
+      {},
+      { mariadbd: '/usr/sbin/mariadbd' },
+    );
     assert.equal(runningServerVersion(10, '/data', io).version, '11.8');
     const missing = fakeIo({ ...proc(['mariadbd']) });
-    assert.match(runningServerVersion(10, '/data', missing).source, /argv\[0\] 'mariadbd' of PID 10 is not found in PATH/);
+    assert.match(
+      runningServerVersion(10, '/data', missing).source,
+      /argv\[0\] 'mariadbd' of PID 10 is not found in PATH/,
+    );
   });
 
   test('mysqld, a link to mariadbd: the file behind the link is read', () => {
-    const io = fakeIo({ ...proc(['/usr/sbin/mysqld'], 'mysqld'), '/usr/sbin/mariadbd': MARIADBD_118 }, {}, {}, { real: { '/usr/sbin/mysqld': '/usr/sbin/mariadbd' } });
+    const io = fakeIo(
+      { ...proc(['/usr/sbin/mysqld'], 'mysqld'), '/usr/sbin/mariadbd': MARIADBD_118 },
+      {},
+      {},
+      { real: { '/usr/sbin/mysqld': '/usr/sbin/mariadbd' } },
+    );
     assert.equal(runningServerVersion(10, '/data', io).version, '11.8');
   });
 
-  test('a file owned by the SST\'s own user (a tarball install run as mysql) is as trusted as we are', () => {
-    const io = fakeIo({ ...proc(['/home/mysql/bin/mariadbd']), '/home/mysql/bin/mariadbd': MARIADBD_118 }, {}, {}, {
-      facts: { '/home/mysql/bin/mariadbd': { uid: 105 }, '/home/mysql/bin': { uid: 105 }, '/home/mysql': { uid: 105, mode: 0o40700 } },
-    });
+  test("a file owned by the SST's own user (a tarball install run as mysql) is as trusted as we are", () => {
+    const io = fakeIo(
+      { ...proc(['/home/mysql/bin/mariadbd']), '/home/mysql/bin/mariadbd': MARIADBD_118 },
+      {},
+      {},
+      {
+        facts: {
+          '/home/mysql/bin/mariadbd': { uid: 105 },
+          '/home/mysql/bin': { uid: 105 },
+          '/home/mysql': { uid: 105, mode: 0o40700 },
+        },
+      },
+    );
     assert.equal(runningServerVersion(10, '/data', io).version, '11.8');
   });
 
   test('a root-owned file in a sticky directory (/tmp) cannot be replaced by another user', () => {
-    const io = fakeIo({ ...proc(['/tmp/mariadbd']), '/tmp/mariadbd': MARIADBD_118 }, {}, {}, { facts: { '/tmp': { mode: 0o41777 } } });
+    const io = fakeIo(
+      { ...proc(['/tmp/mariadbd']), '/tmp/mariadbd': MARIADBD_118 },
+      {},
+      {},
+      { facts: { '/tmp': { mode: 0o41777 } } },
+    );
     assert.equal(runningServerVersion(10, '/data', io).version, '11.8');
   });
 
   const refusals: [string, Record<string, Buffer | string>, Parameters<typeof fakeIo>[3], RegExp][] = [
-    ['a relative path (the working directory is hidden too)', { ...proc(['./bin/mariadbd']), '/bin/mariadbd': MARIADBD_118 }, {}, /argv\[0\] '\.\/bin\/mariadbd' of PID 10 is relative to a working directory we cannot see/],
-    ["argv[0] that is not the kernel's name of the process", { ...proc(['/usr/sbin/mariadbd'], 'python3'), '/usr/sbin/mariadbd': MARIADBD_118 }, {}, /is not the process's name \(python3\)/],
-    ['a file another user owns', { ...proc(['/opt/m/mariadbd']), '/opt/m/mariadbd': MARIADBD_118 }, { facts: { '/opt/m/mariadbd': { uid: 1001 } } }, /\/opt\/m\/mariadbd may be written by uid 1001/],
-    ['a group-writable file', { ...proc(['/opt/m/mariadbd']), '/opt/m/mariadbd': MARIADBD_118 }, { facts: { '/opt/m/mariadbd': { mode: 0o100775 } } }, /\/opt\/m\/mariadbd may be written by uid 0 or by others/],
-    ['a directory another user owns', { ...proc(['/opt/m/mariadbd']), '/opt/m/mariadbd': MARIADBD_118 }, { facts: { '/opt/m': { uid: 1001 } } }, /\/opt\/m may be written by uid 1001/],
-    ['a world-writable directory above it, not sticky', { ...proc(['/opt/m/mariadbd']), '/opt/m/mariadbd': MARIADBD_118 }, { facts: { '/opt': { mode: 0o40777 } } }, /\/opt may be written/],
-    ['a file changed after the server started (an upgrade replaced it)', { ...proc(['/usr/sbin/mariadbd']), '/usr/sbin/mariadbd': MARIADBD_118 }, { facts: { '/usr/sbin/mariadbd': { changedMs: STARTED_MS + 60_000 } } }, /\/usr\/sbin\/mariadbd changed after PID 10 started/],
-    ['argv[0] with control characters, shown without them', { ...proc(['/opt/\x1b[2Jmariadbd\n']), '/opt/\x1b[2Jmariadbd\n': MARIADBD_118 }, {}, /argv\[0\] '\/opt\/\?\[2Jmariadbd\?' of PID 10 is not the process's name \(mariadbd\)/],
-    ['a program that is not a server', { ...proc(['/usr/bin/python3'], 'python3'), '/usr/bin/python3': MARIADBD_118 }, {}, /is \/usr\/bin\/python3, not a MariaDB server/],
-    ['a symbolic link as the file', { ...proc(['/usr/sbin/mariadbd']), '/usr/sbin/mariadbd': MARIADBD_118 }, { facts: { '/usr/sbin/mariadbd': { kind: 'other' } } }, /is not a regular file/],
+    [
+      'a relative path (the working directory is hidden too)',
+      { ...proc(['./bin/mariadbd']), '/bin/mariadbd': MARIADBD_118 },
+      {},
+      /argv\[0\] '\.\/bin\/mariadbd' of PID 10 is relative to a working directory we cannot see/,
+    ],
+    [
+      "argv[0] that is not the kernel's name of the process",
+      { ...proc(['/usr/sbin/mariadbd'], 'python3'), '/usr/sbin/mariadbd': MARIADBD_118 },
+      {},
+      /is not the process's name \(python3\)/,
+    ],
+    [
+      'a file another user owns',
+      { ...proc(['/opt/m/mariadbd']), '/opt/m/mariadbd': MARIADBD_118 },
+      { facts: { '/opt/m/mariadbd': { uid: 1001 } } },
+      /\/opt\/m\/mariadbd may be written by uid 1001/,
+    ],
+    [
+      'a group-writable file',
+      { ...proc(['/opt/m/mariadbd']), '/opt/m/mariadbd': MARIADBD_118 },
+      { facts: { '/opt/m/mariadbd': { mode: 0o100775 } } },
+      /\/opt\/m\/mariadbd may be written by uid 0 or by others/,
+    ],
+    [
+      'a directory another user owns',
+      { ...proc(['/opt/m/mariadbd']), '/opt/m/mariadbd': MARIADBD_118 },
+      { facts: { '/opt/m': { uid: 1001 } } },
+      /\/opt\/m may be written by uid 1001/,
+    ],
+    [
+      'a world-writable directory above it, not sticky',
+      { ...proc(['/opt/m/mariadbd']), '/opt/m/mariadbd': MARIADBD_118 },
+      { facts: { '/opt': { mode: 0o40777 } } },
+      /\/opt may be written/,
+    ],
+    [
+      'a file changed after the server started (an upgrade replaced it)',
+      { ...proc(['/usr/sbin/mariadbd']), '/usr/sbin/mariadbd': MARIADBD_118 },
+      { facts: { '/usr/sbin/mariadbd': { changedMs: STARTED_MS + 60_000 } } },
+      /\/usr\/sbin\/mariadbd changed after PID 10 started/,
+    ],
+    [
+      'argv[0] with control characters, shown without them',
+      { ...proc(['/opt/\x1b[2Jmariadbd\n']), '/opt/\x1b[2Jmariadbd\n': MARIADBD_118 },
+      {},
+      /argv\[0\] '\/opt\/\?\[2Jmariadbd\?' of PID 10 is not the process's name \(mariadbd\)/,
+    ],
+    [
+      'a program that is not a server',
+      { ...proc(['/usr/bin/python3'], 'python3'), '/usr/bin/python3': MARIADBD_118 },
+      {},
+      /is \/usr\/bin\/python3, not a MariaDB server/,
+    ],
+    [
+      'a symbolic link as the file',
+      { ...proc(['/usr/sbin/mariadbd']), '/usr/sbin/mariadbd': MARIADBD_118 },
+      { facts: { '/usr/sbin/mariadbd': { kind: 'other' } } },
+      /is not a regular file/,
+    ],
   ];
   for (const [what, files, fs, why] of refusals) {
     test(`refused: ${what}; then mysql_upgrade_info, and the log says why`, () => {
-      const v = runningServerVersion(10, '/data', fakeIo({ ...files, '/data/mysql_upgrade_info': '10.11.19-MariaDB' }, {}, {}, fs));
+      const v = runningServerVersion(
+        10,
+        '/data',
+        fakeIo({ ...files, '/data/mysql_upgrade_info': '10.11.19-MariaDB' }, {}, {}, fs),
+      );
       assert.equal(v.version, '10.11', v.source);
       assert.match(v.source, /^\/data\/mysql_upgrade_info \(\/proc\/10\/exe is not readable; /);
       assert.match(v.source, why);
@@ -206,7 +339,12 @@ describe('runningServerVersion: a server whose /proc/<pid>/exe is hidden (switch
   }
 
   test('a file changed just before the server started is fine (boot time has whole seconds)', () => {
-    const io = fakeIo({ ...proc(['/usr/sbin/mariadbd']), '/usr/sbin/mariadbd': MARIADBD_118 }, {}, {}, { facts: { '/usr/sbin/mariadbd': { changedMs: STARTED_MS + 900 } } });
+    const io = fakeIo(
+      { ...proc(['/usr/sbin/mariadbd']), '/usr/sbin/mariadbd': MARIADBD_118 },
+      {},
+      {},
+      { facts: { '/usr/sbin/mariadbd': { changedMs: STARTED_MS + 900 } } },
+    );
     assert.equal(runningServerVersion(10, '/data', io).version, '11.8');
   });
 
@@ -219,11 +357,23 @@ describe('runningServerVersion: a server whose /proc/<pid>/exe is hidden (switch
 
 describe('installedServerVersion (check)', () => {
   test('the mariadbd the SST would find, else mysqld', () => {
-    assert.deepEqual(installedServerVersion('/data', fakeIo({ '/usr/sbin/mariadbd': MARIADBD_1011 }, {}, { mariadbd: '/usr/sbin/mariadbd' })), {
-      version: '10.11',
-      source: '/usr/sbin/mariadbd',
-    });
-    assert.equal(installedServerVersion('/data', fakeIo({ '/usr/libexec/mysqld': MARIADBD_1011 }, {}, { mysqld: '/usr/libexec/mysqld' })).version, '10.11');
+    assert.deepEqual(
+      installedServerVersion(
+        '/data',
+        fakeIo({ '/usr/sbin/mariadbd': MARIADBD_1011 }, {}, { mariadbd: '/usr/sbin/mariadbd' }),
+      ),
+      {
+        version: '10.11',
+        source: '/usr/sbin/mariadbd',
+      },
+    );
+    assert.equal(
+      installedServerVersion(
+        '/data',
+        fakeIo({ '/usr/libexec/mysqld': MARIADBD_1011 }, {}, { mysqld: '/usr/libexec/mysqld' }),
+      ).version,
+      '10.11',
+    );
   });
 
   test('no server installed: the datadir decides', () => {
@@ -239,7 +389,10 @@ describe('loadServerConfig: the versioned groups are read', () => {
   const dir = mkdtempSync(join(tmpdir(), 'server-config-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const cnf = join(dir, 'my.cnf');
-  writeFileSync(cnf, '[mysqld]\ndatadir=/plain\n[mariadb-10.11]\ndatadir=/v1011\n[mariadbd-11.4]\ndatadir=/v114\n[sst.n2]\ntcert=/n2.crt\n');
+  writeFileSync(
+    cnf,
+    '[mysqld]\ndatadir=/plain\n[mariadb-10.11]\ndatadir=/v1011\n[mariadbd-11.4]\ndatadir=/v114\n[sst.n2]\ntcert=/n2.crt\n',
+  );
 
   test('10.11 reads [mariadb-10.11], not [mariadbd-11.4]', () => {
     const c = loadServerConfig({ defaultsFile: cnf }, { version: '10.11', source: 'test' }, { cwd: dir });
@@ -253,7 +406,11 @@ describe('loadServerConfig: the versioned groups are read', () => {
   });
 
   test('the log line lists every group read, suffixed ones too, and where the version came from', () => {
-    const c = loadServerConfig({ defaultsFile: cnf, defaultsGroupSuffix: '.n2' }, { version: '11.4', source: '/proc/1/exe (/usr/sbin/mariadbd)' }, { cwd: dir });
+    const c = loadServerConfig(
+      { defaultsFile: cnf, defaultsGroupSuffix: '.n2' },
+      { version: '11.4', source: '/proc/1/exe (/usr/sbin/mariadbd)' },
+      { cwd: dir },
+    );
     assert.equal(c.lookup([c.mysqld], 'datadir'), '/v114');
     assert.equal(c.lookup([['sst']], 'tcert'), '/n2.crt');
     assert.equal(
@@ -273,10 +430,18 @@ describe('the real file system (systemIo)', () => {
       assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
       // In a child: a read that blocks would block this process's event loop, timers and all.
       const module = join(__dirname, '..', '..', '..', 'src', 'config', 'server-version.js');
-      const r = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(module)}).systemIo.readFile(process.argv[1])))`, fifo], {
-        encoding: 'utf8',
-        timeout: 10_000,
-      });
+      const r = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `process.stdout.write(String(require(${JSON.stringify(module)}).systemIo.readFile(process.argv[1])))`,
+          fifo,
+        ],
+        {
+          encoding: 'utf8',
+          timeout: 10_000,
+        },
+      );
       assert.equal(r.signal, null, 'the read hung on the FIFO');
       assert.equal(r.stdout, 'undefined');
     } finally {

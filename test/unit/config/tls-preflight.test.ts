@@ -53,7 +53,10 @@ function assertBadConfig(fn: () => unknown, pattern: RegExp): SstError {
 function assertAccepted(r: PreflightResult, cn: string, issuer: RegExp): void {
   assert.equal(r.certificate.subjectCN, cn);
   assert.deepEqual(r.warnings, []);
-  assert.ok(r.infos.some((i) => issuer.test(i)), r.infos.join('\n'));
+  assert.ok(
+    r.infos.some((i) => issuer.test(i)),
+    r.infos.join('\n'),
+  );
 }
 
 /** The info line of a certificate issued by the test CA `ca`, found in a CA file. */
@@ -84,12 +87,22 @@ describe('preflightTls: good material', () => {
     assert.ok(r.certificate.validFrom < new Date(), 'valid from the past');
     assert.ok(r.certificate.validTo > new Date(), 'valid into the future');
     assert.deepEqual(r.warnings, []);
-    assert.ok(r.infos.some((i) => /CN=node1\.example, DNS:node1\.example, IP:192\.0\.2\.1, IP:::1/.test(i)), r.infos.join('\n'));
-    assert.ok(r.infos.some((i) => /issued by CN=Test CA ca from CA file/.test(i)), r.infos.join('\n'));
+    assert.ok(
+      r.infos.some((i) => /CN=node1\.example, DNS:node1\.example, IP:192\.0\.2\.1, IP:::1/.test(i)),
+      r.infos.join('\n'),
+    );
+    assert.ok(
+      r.infos.some((i) => /issued by CN=Test CA ca from CA file/.test(i)),
+      r.infos.join('\n'),
+    );
   });
 
   it('accepts a certificate with a separate key file', () => {
-    assertAccepted(preflightTls(settings({ cert: node1.cert, key: node1.key, caFile: pki.caCert })), 'node1.example', FROM_TEST_CA);
+    assertAccepted(
+      preflightTls(settings({ cert: node1.cert, key: node1.key, caFile: pki.caCert })),
+      'node1.example',
+      FROM_TEST_CA,
+    );
   });
 
   it('accepts a bundle with the certificate first and the key after it', () => {
@@ -105,13 +118,21 @@ describe('preflightTls: good material', () => {
   });
 
   it('accepts no CA at all and says the issuer is not checked', () => {
-    assertAccepted(preflightTls(settings({ cert: node1.bundle })), 'node1.example', /^No CA configured: the issuer of our certificate is not checked locally\.$/);
+    assertAccepted(
+      preflightTls(settings({ cert: node1.bundle })),
+      'node1.example',
+      /^No CA configured: the issuer of our certificate is not checked locally\.$/,
+    );
   });
 
   for (const keyType of ['rsa', 'ec', 'ed25519'] as const) {
     it(`accepts ${keyType} keys`, () => {
       const c = issueCert(pki, { cn: `kt-${keyType}`, keyType });
-      assertAccepted(preflightTls(settings({ cert: c.cert, key: c.key, caFile: pki.caCert })), `kt-${keyType}`, FROM_TEST_CA);
+      assertAccepted(
+        preflightTls(settings({ cert: c.cert, key: c.key, caFile: pki.caCert })),
+        `kt-${keyType}`,
+        FROM_TEST_CA,
+      );
       assertAccepted(preflightTls(settings({ cert: c.bundle, caFile: pki.caCert })), `kt-${keyType}`, FROM_TEST_CA);
     });
   }
@@ -121,20 +142,31 @@ describe('preflightTls: good material', () => {
       const c = issueCert(pki, { cn: `trad-${keyType}`, keyType });
       const key = traditionalKey(c.key, join(dir, `trad-${keyType}.key`));
       assert.match(readFileSync(key, 'utf8'), new RegExp(`BEGIN ${keyType.toUpperCase()} PRIVATE KEY`));
-      assertAccepted(preflightTls(settings({ cert: c.cert, key, caFile: pki.caCert })), `trad-${keyType}`, FROM_TEST_CA);
+      assertAccepted(
+        preflightTls(settings({ cert: c.cert, key, caFile: pki.caCert })),
+        `trad-${keyType}`,
+        FROM_TEST_CA,
+      );
     });
   }
 
   it('does not depend on the ssl-mode', () => {
     for (const mode of ['VERIFY_CA', 'REQUIRED'] as const) {
-      assertAccepted(preflightTls(settings({ cert: node1.bundle, caFile: pki.caCert, mode })), 'node1.example', FROM_TEST_CA);
+      assertAccepted(
+        preflightTls(settings({ cert: node1.bundle, caFile: pki.caCert, mode })),
+        'node1.example',
+        FROM_TEST_CA,
+      );
     }
   });
 });
 
 describe('preflightTls: files', () => {
   it('reports a missing certificate file with its path', () => {
-    const e = assertBadConfig(() => preflightTls(settings({ cert: join(dir, 'nope.pem') })), /certificate file '.*nope\.pem' was not found \(ENOENT\)/);
+    const e = assertBadConfig(
+      () => preflightTls(settings({ cert: join(dir, 'nope.pem') })),
+      /certificate file '.*nope\.pem' was not found \(ENOENT\)/,
+    );
     assert.doesNotMatch(e.message, /ProtectHome/);
   });
 
@@ -143,12 +175,21 @@ describe('preflightTls: files', () => {
   });
 
   it('reports a missing key file and a missing CA file', () => {
-    assertBadConfig(() => preflightTls(settings({ cert: node1.cert, key: join(dir, 'no.key') })), /private key file '.*no\.key' was not found/);
-    assertBadConfig(() => preflightTls(settings({ cert: node1.bundle, caFile: join(dir, 'no-ca.crt') })), /CA file '.*no-ca\.crt' was not found/);
+    assertBadConfig(
+      () => preflightTls(settings({ cert: node1.cert, key: join(dir, 'no.key') })),
+      /private key file '.*no\.key' was not found/,
+    );
+    assertBadConfig(
+      () => preflightTls(settings({ cert: node1.bundle, caFile: join(dir, 'no-ca.crt') })),
+      /CA file '.*no-ca\.crt' was not found/,
+    );
   });
 
   it('reports a missing CA directory', () => {
-    assertBadConfig(() => preflightTls(settings({ cert: node1.bundle, caPath: join(dir, 'no-cadir') })), /CA directory '.*no-cadir' was not found/);
+    assertBadConfig(
+      () => preflightTls(settings({ cert: node1.bundle, caPath: join(dir, 'no-cadir') })),
+      /CA directory '.*no-cadir' was not found/,
+    );
   });
 
   for (const home of ['/root', '/home', '/run/user']) {
@@ -188,7 +229,10 @@ describe('preflightTls: files', () => {
     assert.equal(statSync(dir).mode & 0o077, 0);
     const r = preflightAsNobody(cert);
     assert.equal(r.code, 22);
-    assert.match(r.message ?? '', new RegExp(`Cannot read the certificate file '${cert}': permission denied \\(EACCES\\)`));
+    assert.match(
+      r.message ?? '',
+      new RegExp(`Cannot read the certificate file '${cert}': permission denied \\(EACCES\\)`),
+    );
     assert.doesNotMatch(r.message ?? '', /ProtectHome/);
   });
 
@@ -200,7 +244,9 @@ describe('preflightTls: files', () => {
     }
   })();
 
-  it('reports EACCES under /root with the ProtectHome hint', { skip: !(canDropPrivileges && rootIsPrivate) && 'needs root and a private /root' }, () => {
+  it('reports EACCES under /root with the ProtectHome hint', {
+    skip: !(canDropPrivileges && rootIsPrivate) && 'needs root and a private /root',
+  }, () => {
     const r = preflightAsNobody('/root/tls/mysql.pem');
     assert.equal(r.code, 22);
     assert.match(r.message ?? '', /'\/root\/tls\/mysql\.pem': permission denied \(EACCES\).*ProtectHome=true/);
@@ -209,7 +255,10 @@ describe('preflightTls: files', () => {
 
 describe('preflightTls: certificate and key', () => {
   it('fails when the certificate file holds no certificate', () => {
-    assertBadConfig(() => preflightTls(settings({ cert: node1.key })), /No PEM certificate found in the certificate file/);
+    assertBadConfig(
+      () => preflightTls(settings({ cert: node1.key })),
+      /No PEM certificate found in the certificate file/,
+    );
     const empty = join(dir, 'empty.pem');
     writeFileSync(empty, '');
     assertBadConfig(() => preflightTls(settings({ cert: empty })), /No PEM certificate found/);
@@ -218,27 +267,45 @@ describe('preflightTls: certificate and key', () => {
   it('fails on a damaged certificate', () => {
     const damaged = join(dir, 'damaged.pem');
     writeFileSync(damaged, '-----BEGIN CERTIFICATE-----\nTUlJQmFk\n-----END CERTIFICATE-----\n');
-    assertBadConfig(() => preflightTls(settings({ cert: damaged, key: node1.key })), /Cannot parse a certificate in the certificate file/);
+    assertBadConfig(
+      () => preflightTls(settings({ cert: damaged, key: node1.key })),
+      /Cannot parse a certificate in the certificate file/,
+    );
   });
 
   it('fails when no key is anywhere: certificate only, no key file', () => {
-    assertBadConfig(() => preflightTls(settings({ cert: node1.cert })), /No private key: tkey in \[sst\] is not set .*Set tkey in \[sst\], or put/);
-    assertBadConfig(() => preflightTls(settings({ cert: node1.cert, source: 'ssl-*' })), /No private key: ssl-key is not set/);
+    assertBadConfig(
+      () => preflightTls(settings({ cert: node1.cert })),
+      /No private key: tkey in \[sst\] is not set .*Set tkey in \[sst\], or put/,
+    );
+    assertBadConfig(
+      () => preflightTls(settings({ cert: node1.cert, source: 'ssl-*' })),
+      /No private key: ssl-key is not set/,
+    );
   });
 
   it('fails when the key file holds no key', () => {
-    assertBadConfig(() => preflightTls(settings({ cert: node1.cert, key: node1.cert })), /No PEM private key found in the key file/);
+    assertBadConfig(
+      () => preflightTls(settings({ cert: node1.cert, key: node1.cert })),
+      /No PEM private key found in the key file/,
+    );
   });
 
   it('fails on a damaged key', () => {
     const damaged = join(dir, 'damaged.key');
     writeFileSync(damaged, '-----BEGIN PRIVATE KEY-----\nTUlJQmFk\n-----END PRIVATE KEY-----\n');
-    assertBadConfig(() => preflightTls(settings({ cert: node1.cert, key: damaged })), /Cannot parse the private key in '.*damaged\.key'/);
+    assertBadConfig(
+      () => preflightTls(settings({ cert: node1.cert, key: damaged })),
+      /Cannot parse the private key in '.*damaged\.key'/,
+    );
   });
 
-  it('fails with upstream\'s text when key and certificate do not match', () => {
+  it("fails with upstream's text when key and certificate do not match", () => {
     const other = issueCert(pki, { cn: 'node2.example' });
-    assertBadConfig(() => preflightTls(settings({ cert: node1.cert, key: other.key, caFile: pki.caCert })), /^The certificate and private key do not match\./);
+    assertBadConfig(
+      () => preflightTls(settings({ cert: node1.cert, key: other.key, caFile: pki.caCert })),
+      /^The certificate and private key do not match\./,
+    );
   });
 
   it('detects a mismatch across key types', () => {
@@ -249,7 +316,10 @@ describe('preflightTls: certificate and key', () => {
   it('rejects a passphrase-protected PKCS#8 key', () => {
     const enc = encryptKey(node1.key, join(dir, 'enc.key'), 'secret');
     assert.match(readFileSync(enc, 'utf8'), /ENCRYPTED PRIVATE KEY/);
-    assertBadConfig(() => preflightTls(settings({ cert: node1.cert, key: enc })), /'.*enc\.key' is protected by a passphrase/);
+    assertBadConfig(
+      () => preflightTls(settings({ cert: node1.cert, key: enc })),
+      /'.*enc\.key' is protected by a passphrase/,
+    );
   });
 
   it('rejects a passphrase-protected traditional key inside a bundle', () => {
@@ -263,7 +333,7 @@ describe('preflightTls: certificate and key', () => {
 });
 
 describe('preflightTls: CA', () => {
-  it('fails with upstream\'s text when another CA issued the certificate', () => {
+  it("fails with upstream's text when another CA issued the certificate", () => {
     const otherCa = createCa(join(dir, 'other-pki'), 'other');
     const e = assertBadConfig(
       () => preflightTls(settings({ cert: node1.bundle, caFile: otherCa.caCert })),
@@ -276,7 +346,11 @@ describe('preflightTls: CA', () => {
     const otherCa = createCa(join(dir, 'other-pki2'), 'other2');
     const list = join(dir, 'cas.crt');
     writeFileSync(list, readFileSync(otherCa.caCert, 'utf8') + readFileSync(pki.caCert, 'utf8'));
-    assertAccepted(preflightTls(settings({ cert: node1.bundle, caFile: list })), 'node1.example', /^Certificate issued by CN=Test CA ca from CA file '.*cas\.crt'\.$/);
+    assertAccepted(
+      preflightTls(settings({ cert: node1.bundle, caFile: list })),
+      'node1.example',
+      /^Certificate issued by CN=Test CA ca from CA file '.*cas\.crt'\.$/,
+    );
   });
 
   it('names only a few CAs of a large bundle in the error', () => {
@@ -284,11 +358,17 @@ describe('preflightTls: CA', () => {
     const cas = Array.from({ length: 7 }, (_, i) => createCa(join(dir, 'many'), `m${i}`));
     writeFileSync(many, cas.map((c) => readFileSync(c.caCert, 'utf8')).join(''));
     const e = assertBadConfig(() => preflightTls(settings({ cert: node1.bundle, caFile: many })), /issued by the CA/);
-    assert.match(e.message, /holds: CN=Test CA m0; CN=Test CA m1; CN=Test CA m2; CN=Test CA m3; CN=Test CA m4 and 2 more\.$/);
+    assert.match(
+      e.message,
+      /holds: CN=Test CA m0; CN=Test CA m1; CN=Test CA m2; CN=Test CA m3; CN=Test CA m4 and 2 more\.$/,
+    );
   });
 
   it('fails when the CA file holds no certificate', () => {
-    assertBadConfig(() => preflightTls(settings({ cert: node1.bundle, caFile: node1.key })), /No PEM certificate found in the CA file/);
+    assertBadConfig(
+      () => preflightTls(settings({ cert: node1.bundle, caFile: node1.key })),
+      /No PEM certificate found in the CA file/,
+    );
   });
 
   describe('a list of self-signed node certificates (the original README, scenario 1)', () => {
@@ -304,24 +384,38 @@ describe('preflightTls: CA', () => {
 
     it('accepts each node', () => {
       for (const [i, n] of nodes.entries()) {
-        assertAccepted(preflightTls(settings({ cert: n.bundle, caFile: list })), `n${i + 1}.example`, /^Certificate issued by CN=n\d\.example from CA file '.*all-mysql\.crt'\.$/);
+        assertAccepted(
+          preflightTls(settings({ cert: n.bundle, caFile: list })),
+          `n${i + 1}.example`,
+          /^Certificate issued by CN=n\d\.example from CA file '.*all-mysql\.crt'\.$/,
+        );
       }
     });
 
     it('rejects a self-signed certificate missing from the list', () => {
       const stranger = selfSigned(join(dir, 'self'), 'stranger.example');
-      assertBadConfig(() => preflightTls(settings({ cert: stranger.bundle, caFile: list })), /not appear that the certificate was issued by the CA/);
+      assertBadConfig(
+        () => preflightTls(settings({ cert: stranger.bundle, caFile: list })),
+        /not appear that the certificate was issued by the CA/,
+      );
     });
 
     it('accepts a self-signed certificate as its own CA file', () => {
       const [first] = nodes;
       assert.ok(first);
-      assertAccepted(preflightTls(settings({ cert: first.bundle, caFile: first.cert })), 'n1.example', /^Certificate issued by CN=n1\.example from CA file /);
+      assertAccepted(
+        preflightTls(settings({ cert: first.bundle, caFile: first.cert })),
+        'n1.example',
+        /^Certificate issued by CN=n1\.example from CA file /,
+      );
     });
 
     it('reports an expired self-signed certificate as expired, not as a CA problem', () => {
       const old = selfSigned(join(dir, 'self'), 'old.example', { expired: true });
-      assertBadConfig(() => preflightTls(settings({ cert: old.bundle, caFile: old.cert })), /^The certificate '.*old\.example\.pem' expired on/);
+      assertBadConfig(
+        () => preflightTls(settings({ cert: old.bundle, caFile: old.cert })),
+        /^The certificate '.*old\.example\.pem' expired on/,
+      );
     });
   });
 
@@ -330,7 +424,11 @@ describe('preflightTls: CA', () => {
       const caDir = join(dir, 'cadir-hashed');
       mkdirSync(caDir);
       copyFileSync(pki.caCert, join(caDir, `${subjectHash(pki.caCert)}.0`));
-      assertAccepted(preflightTls(settings({ cert: node1.bundle, caPath: caDir })), 'node1.example', /^Certificate issued by CN=Test CA ca from '.*cadir-hashed\/[0-9a-f]{8}\.0'\.$/);
+      assertAccepted(
+        preflightTls(settings({ cert: node1.bundle, caPath: caDir })),
+        'node1.example',
+        /^Certificate issued by CN=Test CA ca from '.*cadir-hashed\/[0-9a-f]{8}\.0'\.$/,
+      );
     });
 
     it('accepts *.pem / *.crt entries but warns that OpenSSL needs the hash links', () => {
@@ -393,7 +491,11 @@ describe('preflightTls: CA', () => {
     });
 
     it('accepts the intermediate as the trusted CA', () => {
-      assertAccepted(preflightTls(settings({ cert: leaf.bundle, caFile: intermediate.caCert })), 'chained.example', /^Certificate issued by CN=Test CA intermediate from CA file /);
+      assertAccepted(
+        preflightTls(settings({ cert: leaf.bundle, caFile: intermediate.caCert })),
+        'chained.example',
+        /^Certificate issued by CN=Test CA intermediate from CA file /,
+      );
     });
   });
 });
@@ -401,12 +503,18 @@ describe('preflightTls: CA', () => {
 describe('preflightTls: validity dates', () => {
   it('rejects an expired certificate', () => {
     const old = issueCert(pki, { cn: 'expired.example', expired: true });
-    assertBadConfig(() => preflightTls(settings({ cert: old.bundle, caFile: pki.caCert })), /The certificate '.*expired\.example\.pem' expired on \d{4}-/);
+    assertBadConfig(
+      () => preflightTls(settings({ cert: old.bundle, caFile: pki.caCert })),
+      /The certificate '.*expired\.example\.pem' expired on \d{4}-/,
+    );
   });
 
   it('rejects a certificate that is not valid yet', () => {
     const future = issueCert(pki, { cn: 'future.example', notYetValid: true });
-    assertBadConfig(() => preflightTls(settings({ cert: future.bundle, caFile: pki.caCert })), /is not valid yet: its validity starts \d{4}-/);
+    assertBadConfig(
+      () => preflightTls(settings({ cert: future.bundle, caFile: pki.caCert })),
+      /is not valid yet: its validity starts \d{4}-/,
+    );
   });
 
   it('warns when the certificate expires within 30 days', () => {
@@ -420,7 +528,10 @@ describe('preflightTls: validity dates', () => {
     const validTo = new X509Certificate(readFileSync(node1.cert)).validTo;
     const end = new Date(validTo).getTime();
     assert.deepEqual(preflightTls(settings({ cert: node1.bundle }), { now: new Date(end - 31 * DAY_MS) }).warnings, []);
-    assert.equal(preflightTls(settings({ cert: node1.bundle }), { now: new Date(end - 29 * DAY_MS) }).warnings.length, 1);
+    assert.equal(
+      preflightTls(settings({ cert: node1.bundle }), { now: new Date(end - 29 * DAY_MS) }).warnings.length,
+      1,
+    );
     assertBadConfig(() => preflightTls(settings({ cert: node1.bundle }), { now: new Date(end + 1000) }), /expired on/);
   });
 
@@ -509,7 +620,13 @@ describe('describeNames / describeCertificate', () => {
   });
 
   it('says so when a certificate carries no name', () => {
-    const none: CertificateInfo = { dnsNames: [], ipAddresses: [], validFrom: new Date(0), validTo: new Date(0), fingerprint256: '' };
+    const none: CertificateInfo = {
+      dnsNames: [],
+      ipAddresses: [],
+      validFrom: new Date(0),
+      validTo: new Date(0),
+      fingerprint256: '',
+    };
     assert.equal(describeNames(none), 'no CN and no subjectAltName');
   });
 

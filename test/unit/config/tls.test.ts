@@ -2,14 +2,24 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Role } from '../../../src/config/tls';
 import { SstError } from '../../../src/errors';
-import { readRawTlsValues, resolveTls, type ConfigLookup, type RawTlsValues, type TlsSettings } from '../../../src/config/tls';
+import {
+  readRawTlsValues,
+  resolveTls,
+  type ConfigLookup,
+  type RawTlsValues,
+  type TlsSettings,
+} from '../../../src/config/tls';
 
 const DATADIR = '/var/lib/mysql';
 const MYSQLD_GROUPS = ['mysqld', 'server', 'galera'];
 
 const noDirectories = (): boolean => false;
 
-function resolve(raw: RawTlsValues, role: Role = 'joiner', isDirectory: (p: string) => boolean = noDirectories): TlsSettings {
+function resolve(
+  raw: RawTlsValues,
+  role: Role = 'joiner',
+  isDirectory: (p: string) => boolean = noDirectories,
+): TlsSettings {
   return resolveTls(raw, role, isDirectory, DATADIR);
 }
 
@@ -23,7 +33,10 @@ function assertBadConfig(fn: () => unknown, pattern: RegExp): void {
 }
 
 /** A lookup over `group -> key -> value` with the reader's rule: the first group set with a non-empty value wins. */
-function fakeLookup(config: Record<string, Record<string, string>>, calls: { groupSets: string[][]; key: string }[] = []): ConfigLookup {
+function fakeLookup(
+  config: Record<string, Record<string, string>>,
+  calls: { groupSets: string[][]; key: string }[] = [],
+): ConfigLookup {
   return (groupSets, key) => {
     calls.push({ groupSets: groupSets.map((g) => [...g]), key });
     for (const groups of groupSets) {
@@ -90,7 +103,10 @@ describe('resolveTls: tca/tcert/tkey', () => {
     assert.equal(s.source, 'tca/tcert/tkey');
     assert.equal(s.warnings.length, 1);
     assert.match(s.warnings[0] ?? '', /^No CA configured .*system trust store, public CAs included/);
-    assert.ok(s.notes.some((n) => /bundle/.test(n) && n.includes('/tls/mysql.pem')), s.notes.join('\n'));
+    assert.ok(
+      s.notes.some((n) => /bundle/.test(n) && n.includes('/tls/mysql.pem')),
+      s.notes.join('\n'),
+    );
     assert.ok(s.notes.some((n) => /ssl-mode is not set: using VERIFY_IDENTITY/.test(n)));
   });
 
@@ -146,7 +162,10 @@ describe('resolveTls: tca/tcert/tkey', () => {
   it('accepts a directory tca equal to tcapath, rejects two different CA directories', () => {
     const same = resolve({ tca: '/etc/ssl/certs/', tcapath: '/etc/ssl/certs', tcert: '/c' });
     assert.equal(same.caPath, '/etc/ssl/certs');
-    assertBadConfig(() => resolve({ tca: '/a/', tcapath: '/b', tcert: '/c' }), /tca='\/a\/' names a directory and tcapath='\/b'/);
+    assertBadConfig(
+      () => resolve({ tca: '/a/', tcapath: '/b', tcert: '/c' }),
+      /tca='\/a\/' names a directory and tcapath='\/b'/,
+    );
   });
 
   it('treats empty and blank values as unset', () => {
@@ -172,7 +191,10 @@ describe('resolveTls: ssl-* options', () => {
     assert.equal(s.cert, '/ssl/cert.pem');
     assert.equal(s.key, '/ssl/key.pem');
     assert.equal(s.caFile, '/ssl/ca.pem');
-    assert.ok(s.notes.some((n) => /Using ssl-cert, ssl-key, ssl-ca .*none of tca\/tcapath\/tcert\/tkey/.test(n)), s.notes.join('\n'));
+    assert.ok(
+      s.notes.some((n) => /Using ssl-cert, ssl-key, ssl-ca .*none of tca\/tcapath\/tcert\/tkey/.test(n)),
+      s.notes.join('\n'),
+    );
   });
 
   for (const t of ['tca', 'tcapath', 'tcert', 'tkey'] as const) {
@@ -221,7 +243,12 @@ describe('resolveTls: ssl-* options', () => {
     assert.equal(s.caFile, '/server/ca.pem');
     assert.equal(s.key, '/ssl/key.pem');
     assert.equal(s.caPath, '/ssl/cas');
-    assert.ok(s.notes.some((n) => /ssl-server-cert, ssl-key, ssl-server-ca, ssl-capath \(the joiner is the TLS server\)/.test(n)), s.notes.join('\n'));
+    assert.ok(
+      s.notes.some((n) =>
+        /ssl-server-cert, ssl-key, ssl-server-ca, ssl-capath \(the joiner is the TLS server\)/.test(n),
+      ),
+      s.notes.join('\n'),
+    );
   });
 
   it('applies ssl-client-* on the donor (the TLS client), part by part', () => {
@@ -274,7 +301,13 @@ describe('resolveTls: ssl-mode', () => {
 
   it('does not warn for the verifying modes with a CA', () => {
     for (const mode of ['VERIFY_CA', 'VERIFY_IDENTITY', undefined]) {
-      for (const ca of [{ tcert: '/c', tca: '/ca.pem' }, { tcert: '/c', tcapath: '/cadir' }, { sslCert: '/c', sslCa: '/ca.pem' }, { sslCert: '/c', sslCapath: '/cadir' }, { sslCert: '/c', sslServerCa: '/ca.pem' }]) {
+      for (const ca of [
+        { tcert: '/c', tca: '/ca.pem' },
+        { tcert: '/c', tcapath: '/cadir' },
+        { sslCert: '/c', sslCa: '/ca.pem' },
+        { sslCert: '/c', sslCapath: '/cadir' },
+        { sslCert: '/c', sslServerCa: '/ca.pem' },
+      ]) {
         assert.deepEqual(resolve({ sslMode: mode, ...ca }).warnings, [], JSON.stringify(ca));
       }
     }
@@ -282,10 +315,18 @@ describe('resolveTls: ssl-mode', () => {
 
   it('warns on both roles about the system trust store for VERIFY_* without a CA', () => {
     const table: [mode: string | undefined, role: Role, text: RegExp][] = [
-      [undefined, 'joiner', /the joiner accepts a donor certificate from any CA in the system trust store, public CAs included/],
+      [
+        undefined,
+        'joiner',
+        /the joiner accepts a donor certificate from any CA in the system trust store, public CAs included/,
+      ],
       ['VERIFY_IDENTITY', 'joiner', /the joiner accepts a donor certificate from any CA/],
       ['verify_ca', 'joiner', /the joiner accepts a donor certificate from any CA/],
-      [undefined, 'donor', /the donor accepts a certificate for the joiner's name from any CA in the system trust store, public CAs included/],
+      [
+        undefined,
+        'donor',
+        /the donor accepts a certificate for the joiner's name from any CA in the system trust store, public CAs included/,
+      ],
       ['VERIFY_CA', 'donor', /the donor accepts a joiner certificate from any CA .*, whatever name it holds/],
     ];
     for (const [mode, role, text] of table) {
@@ -315,7 +356,10 @@ describe('resolveTls: ssl-mode', () => {
 
   for (const bogus of ['PREFERRED', 'VERIFY', 'yes', 'VERIFY_IDENTITY,VERIFY_CA']) {
     it(`rejects ssl-mode='${bogus}'`, () => {
-      assertBadConfig(() => resolve({ tcert: '/c', sslMode: bogus }), new RegExp(`Unrecognized ssl-mode option: '${bogus}'`));
+      assertBadConfig(
+        () => resolve({ tcert: '/c', sslMode: bogus }),
+        new RegExp(`Unrecognized ssl-mode option: '${bogus}'`),
+      );
     });
   }
 });

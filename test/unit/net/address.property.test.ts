@@ -29,16 +29,43 @@ const zone = fc.stringMatching(/^[A-Za-z0-9_.-]{1,15}$/);
 /** A host as parsed: the host text, its zone, and whether it is written in brackets. */
 const host = fc.oneof(
   fc.oneof(fc.ipV4(), hostname, fc.domain()).map((h) => ({ host: h, ipv6: false })),
-  fc.tuple(fc.ipV6(), fc.option(zone, { nil: undefined })).map(([h, z]) => ({ host: h, ipv6: true, ...(z === undefined ? {} : { zone: z }) })),
+  fc
+    .tuple(fc.ipV6(), fc.option(zone, { nil: undefined }))
+    .map(([h, z]) => ({ host: h, ipv6: true, ...(z === undefined ? {} : { zone: z }) })),
 );
 const port = fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined });
 const pathPart = fc.stringMatching(/^[A-Za-z0-9._-]{1,12}$/).filter((p) => p !== '.' && p !== '..');
 
 /** Address-shaped garbage: the characters that matter to the parser, in any order. */
 const addressish = fc
-  .array(fc.constantFrom('[', ']', ':', '%', '@', '/', '.', '..', '1', '255', '99999', '0', 'a', 'db-1', '::1', 'fe80::1', '-', ' ', '4444', 'eth0', '_'), {
-    maxLength: 12,
-  })
+  .array(
+    fc.constantFrom(
+      '[',
+      ']',
+      ':',
+      '%',
+      '@',
+      '/',
+      '.',
+      '..',
+      '1',
+      '255',
+      '99999',
+      '0',
+      'a',
+      'db-1',
+      '::1',
+      'fe80::1',
+      '-',
+      ' ',
+      '4444',
+      'eth0',
+      '_',
+    ),
+    {
+      maxLength: 12,
+    },
+  )
   .map((parts) => parts.join(''));
 const garbage = fc.oneof(addressish, printable, fc.string());
 
@@ -70,7 +97,12 @@ describe('address properties', () => {
         const text = `${a === undefined ? '' : `${a}@`}${formatHost(h)}${p === undefined ? '' : `:${p}`}${path.length ? `/${path.join('/')}` : ''}`;
         const parsed = parseDonorAddress(text);
         const colon = a?.indexOf(':') ?? -1;
-        const expectedAuth = a === undefined ? undefined : colon < 0 ? { user: a } : { user: a.slice(0, colon), password: a.slice(colon + 1) };
+        const expectedAuth =
+          a === undefined
+            ? undefined
+            : colon < 0
+              ? { user: a }
+              : { user: a.slice(0, colon), password: a.slice(colon + 1) };
         assert.deepEqual(parsed, {
           ...h,
           port: p ?? DEFAULT_SST_PORT,
@@ -93,7 +125,12 @@ describe('address properties', () => {
           assert.ok(h.port >= 1, `${text}: port ${h.port}`);
           assert.ok(h.port <= 65535, `${text}: port ${h.port}`);
           assert.ok(h.ipv6 ? isIpLiteral(h.host) === 6 : !h.host.startsWith('-'), `${text}: host ${h.host}`);
-          assert.deepEqual(parseJoinerAddress(formatHostPort(h)), { host: h.host, ipv6: h.ipv6, port: h.port, ...(h.zone === undefined ? {} : { zone: h.zone }) });
+          assert.deepEqual(parseJoinerAddress(formatHostPort(h)), {
+            host: h.host,
+            ipv6: h.ipv6,
+            port: h.port,
+            ...(h.zone === undefined ? {} : { zone: h.zone }),
+          });
         }
       }),
       { numRuns: 1000 },

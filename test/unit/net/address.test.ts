@@ -18,7 +18,6 @@ import {
 } from '../../../src/net/address';
 import { assertSstError } from '../../helpers/assert-sst';
 
-
 describe('parseJoinerAddress: IPv4 and host names', () => {
   test('IPv4 with port', () => {
     assert.deepEqual(parseJoinerAddress('10.0.0.2:4444'), { host: '10.0.0.2', ipv6: false, port: 4444 });
@@ -31,7 +30,11 @@ describe('parseJoinerAddress: IPv4 and host names', () => {
 
   test('host names, FQDN with trailing dot, underscores, digits', () => {
     assert.deepEqual(parseJoinerAddress('db1'), { host: 'db1', ipv6: false, port: 4444 });
-    assert.deepEqual(parseJoinerAddress('db-1.example.com:5555'), { host: 'db-1.example.com', ipv6: false, port: 5555 });
+    assert.deepEqual(parseJoinerAddress('db-1.example.com:5555'), {
+      host: 'db-1.example.com',
+      ipv6: false,
+      port: 5555,
+    });
     assert.deepEqual(parseJoinerAddress('node.example.'), { host: 'node.example.', ipv6: false, port: 4444 });
     assert.deepEqual(parseJoinerAddress('my_node:1'), { host: 'my_node', ipv6: false, port: 1 });
     assert.deepEqual(parseJoinerAddress('localhost:65535'), { host: 'localhost', ipv6: false, port: 65535 });
@@ -53,7 +56,12 @@ describe('parseJoinerAddress: IPv6', () => {
   });
 
   test('zone ids are kept apart from the host', () => {
-    assert.deepEqual(parseJoinerAddress('[fe80::1%eth0]:4444'), { host: 'fe80::1', zone: 'eth0', ipv6: true, port: 4444 });
+    assert.deepEqual(parseJoinerAddress('[fe80::1%eth0]:4444'), {
+      host: 'fe80::1',
+      zone: 'eth0',
+      ipv6: true,
+      port: 4444,
+    });
     assert.deepEqual(parseJoinerAddress('[fe80::1%2]'), { host: 'fe80::1', zone: '2', ipv6: true, port: 4444 });
     assert.deepEqual(parseJoinerAddress('[fe80::fc:ff:fe00:1%br-lan.10]:9'), {
       host: 'fe80::fc:ff:fe00:1',
@@ -70,7 +78,19 @@ describe('parseJoinerAddress: IPv6', () => {
   });
 
   test('broken brackets and bad zones', () => {
-    for (const a of ['[::1', '[::1]x', '[::1]4444', '[]', '[10.0.0.1]', '[db1]:4444', '[::1%]', '[::1%eth 0]', '[::1%eth0,x]', '[fe80::1%abcdefghijklmnop]', '[::1]]']) {
+    for (const a of [
+      '[::1',
+      '[::1]x',
+      '[::1]4444',
+      '[]',
+      '[10.0.0.1]',
+      '[db1]:4444',
+      '[::1%]',
+      '[::1%eth 0]',
+      '[::1%eth0,x]',
+      '[fe80::1%abcdefghijklmnop]',
+      '[::1]]',
+    ]) {
       assertSstError(() => parseJoinerAddress(a), Exit.BAD_CONFIG);
     }
   });
@@ -87,12 +107,17 @@ describe('parseJoinerAddress: --port', () => {
   });
 
   test('--port conflicting with the address port exits 2 with upstream wording', () => {
-    assertSstError(() => parseJoinerAddress('10.0.0.2:4444', 5000), Exit.NOT_FOUND, /^port in --port=5000 differs from port in --address=10\.0\.0\.2:4444$/);
+    assertSstError(
+      () => parseJoinerAddress('10.0.0.2:4444', 5000),
+      Exit.NOT_FOUND,
+      /^port in --port=5000 differs from port in --address=10\.0\.0\.2:4444$/,
+    );
     assertSstError(() => parseJoinerAddress(' [::1]:4444 ', 4445), Exit.NOT_FOUND, /--address=\[::1\]:4444$/);
   });
 
   test('an impossible --port is a bad value', () => {
-    for (const p of [0, -1, 65536, 1.5, Number.NaN]) assertSstError(() => parseJoinerAddress('db1', p), Exit.BAD_CONFIG);
+    for (const p of [0, -1, 65536, 1.5, Number.NaN])
+      assertSstError(() => parseJoinerAddress('db1', p), Exit.BAD_CONFIG);
   });
 });
 
@@ -106,16 +131,48 @@ describe('parseJoinerAddress: refused', () => {
   });
 
   test('bad ports', () => {
-    for (const a of ['db1:', 'db1:0', 'db1:65536', 'db1:123456', 'db1:-1', 'db1:44a', 'db1: 4444', 'db1:+1', '[::1]:', '[::1]:x']) {
+    for (const a of [
+      'db1:',
+      'db1:0',
+      'db1:65536',
+      'db1:123456',
+      'db1:-1',
+      'db1:44a',
+      'db1: 4444',
+      'db1:+1',
+      '[::1]:',
+      '[::1]:x',
+    ]) {
       assertSstError(() => parseJoinerAddress(a), Exit.BAD_CONFIG);
     }
   });
 
   test('garbage hosts', () => {
     const bad = [
-      '', '   ', ':4444', '-oProxyCommand=x', 'db1 db2', 'db 1:4444', 'a..b', '.db1', 'db1..', 'host-.x', '-host',
-      '999.1.1.1', '10.0.0', '10.0.0.2.', '1.2.3.4.5', 'db$1', "db'1", 'db;rm', 'db\n1', 'db1\u0000', 'db1,verify=0',
-      'é.example', `${'a'.repeat(64)}.example`, `${'a.'.repeat(127)}a`,
+      '',
+      '   ',
+      ':4444',
+      '-oProxyCommand=x',
+      'db1 db2',
+      'db 1:4444',
+      'a..b',
+      '.db1',
+      'db1..',
+      'host-.x',
+      '-host',
+      '999.1.1.1',
+      '10.0.0',
+      '10.0.0.2.',
+      '1.2.3.4.5',
+      'db$1',
+      "db'1",
+      'db;rm',
+      'db\n1',
+      'db1\u0000',
+      'db1,verify=0',
+      'é.example',
+      `${'a'.repeat(64)}.example`,
+      `${'a.'.repeat(127)}a`,
     ];
     for (const a of bad) assertSstError(() => parseJoinerAddress(a), Exit.BAD_CONFIG);
   });
@@ -128,27 +185,56 @@ describe('parseJoinerAddress: refused', () => {
 describe('parseDonorAddress', () => {
   test('the plain forms mariadbd passes', () => {
     assert.deepEqual(parseDonorAddress('10.0.0.2:4444/rsync_sst'), {
-      host: '10.0.0.2', ipv6: false, port: 4444, module: 'rsync_sst', extraPath: [],
+      host: '10.0.0.2',
+      ipv6: false,
+      port: 4444,
+      module: 'rsync_sst',
+      extraPath: [],
     });
     assert.deepEqual(parseDonorAddress('[::1]:4444/rsync_tunnel_sst'), {
-      host: '::1', ipv6: true, port: 4444, module: 'rsync_tunnel_sst', extraPath: [],
+      host: '::1',
+      ipv6: true,
+      port: 4444,
+      module: 'rsync_tunnel_sst',
+      extraPath: [],
     });
     assert.deepEqual(parseDonorAddress('[fe80::1%eth0]:4444/m'), {
-      host: 'fe80::1', zone: 'eth0', ipv6: true, port: 4444, module: 'm', extraPath: [],
+      host: 'fe80::1',
+      zone: 'eth0',
+      ipv6: true,
+      port: 4444,
+      module: 'm',
+      extraPath: [],
     });
   });
 
   test('module defaults to ours when absent', () => {
     assert.equal(DEFAULT_MODULE, 'rsync_tunnel_sst');
-    assert.deepEqual(parseDonorAddress('db1:4444'), { host: 'db1', ipv6: false, port: 4444, module: DEFAULT_MODULE, extraPath: [] });
-    assert.deepEqual(parseDonorAddress('db1:4444/'), { host: 'db1', ipv6: false, port: 4444, module: DEFAULT_MODULE, extraPath: [] });
+    assert.deepEqual(parseDonorAddress('db1:4444'), {
+      host: 'db1',
+      ipv6: false,
+      port: 4444,
+      module: DEFAULT_MODULE,
+      extraPath: [],
+    });
+    assert.deepEqual(parseDonorAddress('db1:4444/'), {
+      host: 'db1',
+      ipv6: false,
+      port: 4444,
+      module: DEFAULT_MODULE,
+      extraPath: [],
+    });
     assert.equal(parseDonorAddress('db1').port, 4444);
     assert.equal(parseDonorAddress('db1/m').module, 'm');
   });
 
   test('extra path parts: the module is the first one (§7.41)', () => {
     assert.deepEqual(parseDonorAddress('10.0.0.2:4444/rsync_sst/1234/2'), {
-      host: '10.0.0.2', ipv6: false, port: 4444, module: 'rsync_sst', extraPath: ['1234', '2'],
+      host: '10.0.0.2',
+      ipv6: false,
+      port: 4444,
+      module: 'rsync_sst',
+      extraPath: ['1234', '2'],
     });
     assert.deepEqual(parseDonorAddress('[::1]:1/a/b.c/d-e_f').extraPath, ['b.c', 'd-e_f']);
   });
@@ -191,9 +277,25 @@ describe('parseDonorAddress', () => {
 
   test('garbage', () => {
     const bad = [
-      '', ' ', '::1:4444/m', 'db1:/m', 'db1:x/m', 'db1:4444//x', 'db1:4444/m//x', 'db1:4444/m/', 'db1:4444/../x',
-      'db1:4444/.', 'db1:4444/m/..', 'db1:4444/m o', 'db1:4444/m:x', 'db1:4444/m%20', '[::1:4444/m', 'user@', 'user@/m',
-      'db$1:4444/m', 'db1:4444/m\nx',
+      '',
+      ' ',
+      '::1:4444/m',
+      'db1:/m',
+      'db1:x/m',
+      'db1:4444//x',
+      'db1:4444/m//x',
+      'db1:4444/m/',
+      'db1:4444/../x',
+      'db1:4444/.',
+      'db1:4444/m/..',
+      'db1:4444/m o',
+      'db1:4444/m:x',
+      'db1:4444/m%20',
+      '[::1:4444/m',
+      'user@',
+      'user@/m',
+      'db$1:4444/m',
+      'db1:4444/m\nx',
     ];
     for (const a of bad) assertSstError(() => parseDonorAddress(a), Exit.BAD_CONFIG);
   });
@@ -224,7 +326,8 @@ describe('isIpLiteral / isZoneId', () => {
     assert.equal(isIpLiteral('::1'), 6);
     assert.equal(isIpLiteral('2001:db8::1'), 6);
     assert.equal(isIpLiteral('::ffff:1.2.3.4'), 6);
-    for (const h of ['db1', '[::1]', 'fe80::1%eth0', '1.2.3', '127.000.0.1', '', 'localhost']) assert.equal(isIpLiteral(h), 0, h);
+    for (const h of ['db1', '[::1]', 'fe80::1%eth0', '1.2.3', '127.000.0.1', '', 'localhost'])
+      assert.equal(isIpLiteral(h), 0, h);
   });
 
   test('zone ids', () => {
@@ -254,7 +357,17 @@ describe('isLocalHost', () => {
 
   test('loopback is always local', () => {
     const none = { interfaceAddresses: [], hostnames: [] };
-    for (const h of ['127.0.0.1', '127.0.0.2', '127.255.255.254', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', 'localhost', 'LOCALHOST', 'localhost.']) {
+    for (const h of [
+      '127.0.0.1',
+      '127.0.0.2',
+      '127.255.255.254',
+      '::1',
+      '0:0:0:0:0:0:0:1',
+      '::ffff:127.0.0.1',
+      'localhost',
+      'LOCALHOST',
+      'localhost.',
+    ]) {
       assert.ok(isLocalHost(h, none), h);
     }
   });
@@ -273,7 +386,17 @@ describe('isLocalHost', () => {
   });
 
   test('anything else is somebody else (NAT: bind all interfaces)', () => {
-    for (const h of ['10.0.0.3', '203.0.113.5', 'fd00::3', 'db2', 'db1.example', '128.0.0.1', '0.0.0.0', '::', 'localhost.localdomain']) {
+    for (const h of [
+      '10.0.0.3',
+      '203.0.113.5',
+      'fd00::3',
+      'db2',
+      'db1.example',
+      '128.0.0.1',
+      '0.0.0.0',
+      '::',
+      'localhost.localdomain',
+    ]) {
       assert.ok(!isLocalHost(h, ctx), h);
     }
   });
@@ -288,7 +411,8 @@ describe('charsets mariadbd accepts (§1.4, §2.2)', () => {
   });
 
   test('ADDRESS_CHARSET', () => {
-    for (const s of ['10.0.0.2:4444/rsync_sst', '[::1]:4444/rsync_tunnel_sst/1/2', 'db-1.example:1/m']) assert.ok(ADDRESS_CHARSET.test(s), s);
+    for (const s of ['10.0.0.2:4444/rsync_sst', '[::1]:4444/rsync_tunnel_sst/1/2', 'db-1.example:1/m'])
+      assert.ok(ADDRESS_CHARSET.test(s), s);
     for (const s of ['[fe80::1%eth0]:1/m', 'a@b:1/m', 'a b', 'a\rb', 'a,b']) assert.ok(!ADDRESS_CHARSET.test(s), s);
   });
 });

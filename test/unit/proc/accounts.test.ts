@@ -23,7 +23,10 @@ describe('identity', () => {
   const groups = parseGroup(GROUP);
 
   test('passwd and group parsing skip comments and malformed lines', () => {
-    assert.deepEqual(passwd.map((p) => p.name), ['root', 'mysql', 'nobody', '123']);
+    assert.deepEqual(
+      passwd.map((p) => p.name),
+      ['root', 'mysql', 'nobody', '123'],
+    );
     assert.deepEqual(groups.find((g) => g.name === 'ssl-cert')?.members, ['postgres', 'mysql']);
   });
 
@@ -40,6 +43,9 @@ describe('identity', () => {
   });
 
   test('description', () => {
-    assert.equal(describeIdentity({ user: 'mysql', uid: 102, gids: [105, 110] }), 'mysql (uid 102, gid 105, groups 110)');
+    assert.equal(
+      describeIdentity({ user: 'mysql', uid: 102, gids: [105, 110] }),
+      'mysql (uid 102, gid 105, groups 110)',
+    );
   });
 });

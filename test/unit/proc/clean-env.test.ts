@@ -33,7 +33,10 @@ interface Exec {
 }
 
 /** A host that records what would happen instead of doing it. */
-function recordingHost(env: NodeJS.ProcessEnv, overrides: Partial<RestartHost> = {}): { host: RestartHost; execs: Exec[]; stops: number[] } {
+function recordingHost(
+  env: NodeJS.ProcessEnv,
+  overrides: Partial<RestartHost> = {},
+): { host: RestartHost; execs: Exec[]; stops: number[] } {
   const execs: Exec[] = [];
   const stops: number[] = [];
   const host: RestartHost = {
@@ -53,9 +56,17 @@ function recordingHost(env: NodeJS.ProcessEnv, overrides: Partial<RestartHost> =
   return { host, execs, stops };
 }
 
-describe('which variables are the runtime\'s', () => {
+describe("which variables are the runtime's", () => {
   test('every NODE_ and UV_ name, nothing else', () => {
-    for (const name of ['NODE_OPTIONS', 'NODE_V8_COVERAGE', 'NODE_DEBUG', 'NODE_ICU_DATA', 'NODE_FUTURE_THING', 'UV_THREADPOOL_SIZE', 'UV_USE_IO_URING']) {
+    for (const name of [
+      'NODE_OPTIONS',
+      'NODE_V8_COVERAGE',
+      'NODE_DEBUG',
+      'NODE_ICU_DATA',
+      'NODE_FUTURE_THING',
+      'UV_THREADPOOL_SIZE',
+      'UV_USE_IO_URING',
+    ]) {
       assert.ok(isRuntimeVariable(name), name);
     }
     for (const name of [...Object.keys(KEPT), 'NODE', 'node_debug', 'MY_NODE_X', 'UV', 'FORCE_COLOR']) {
@@ -64,20 +75,31 @@ describe('which variables are the runtime\'s', () => {
   });
 
   test('runtimeVariables lists the present ones, sorted', () => {
-    assert.deepEqual(runtimeVariables({ ...KEPT, UV_THREADPOOL_SIZE: '1', NODE_DEBUG: 'x' }), ['NODE_DEBUG', 'UV_THREADPOOL_SIZE']);
+    assert.deepEqual(runtimeVariables({ ...KEPT, UV_THREADPOOL_SIZE: '1', NODE_DEBUG: 'x' }), [
+      'NODE_DEBUG',
+      'UV_THREADPOOL_SIZE',
+    ]);
     assert.deepEqual(runtimeVariables(KEPT), []);
   });
 
   test('a name only in the start environment counts: Node deleted it from process.env after obeying it', () => {
-    assert.deepEqual(runtimeVariables(KEPT, ['PATH', 'NODE_CHANNEL_FD', 'NODE_UNIQUE_ID']), ['NODE_CHANNEL_FD', 'NODE_UNIQUE_ID']);
+    assert.deepEqual(runtimeVariables(KEPT, ['PATH', 'NODE_CHANNEL_FD', 'NODE_UNIQUE_ID']), [
+      'NODE_CHANNEL_FD',
+      'NODE_UNIQUE_ID',
+    ]);
   });
 
   test('environNames reads /proc/<pid>/environ: NUL-separated, values may hold = and newlines', () => {
-    assert.deepEqual(environNames('A=1\0NODE_CHANNEL_FD=3\0B=x=y\nz\0EMPTY=\0'), ['A', 'NODE_CHANNEL_FD', 'B', 'EMPTY']);
+    assert.deepEqual(environNames('A=1\0NODE_CHANNEL_FD=3\0B=x=y\nz\0EMPTY=\0'), [
+      'A',
+      'NODE_CHANNEL_FD',
+      'B',
+      'EMPTY',
+    ]);
     assert.deepEqual(environNames(''), []);
   });
 
-  test('startEnvironmentNames reads this process\'s start environment, and is empty without /proc', () => {
+  test("startEnvironmentNames reads this process's start environment, and is empty without /proc", () => {
     assert.ok(startEnvironmentNames().includes('PATH'));
     assert.deepEqual(
       startEnvironmentNames(() => {
@@ -88,7 +110,10 @@ describe('which variables are the runtime\'s', () => {
   });
 
   test('withoutRuntimeVariables keeps OPENSSL_*, SSL_CERT_* and everything else as it was', () => {
-    assert.deepEqual(withoutRuntimeVariables({ ...KEPT, NODE_EXTRA_CA_CERTS: '/x', UV_USE_IO_URING: '0', EMPTY: '' }), { ...KEPT, EMPTY: '' });
+    assert.deepEqual(withoutRuntimeVariables({ ...KEPT, NODE_EXTRA_CA_CERTS: '/x', UV_USE_IO_URING: '0', EMPTY: '' }), {
+      ...KEPT,
+      EMPTY: '',
+    });
   });
 });
 
@@ -103,7 +128,11 @@ describe('restartWithoutRuntimeVariables', () => {
     const { host, execs, stops } = recordingHost({ ...KEPT, NODE_DEBUG: 'child_process', UV_THREADPOOL_SIZE: '64' });
     restartWithoutRuntimeVariables(host);
     assert.deepEqual(execs, [
-      { file: '/usr/bin/wsrep_sst_rsync_tunnel', args: ['wsrep_sst_rsync_tunnel', '--role', 'joiner', '--datadir', '/var/lib/mysql/'], env: KEPT },
+      {
+        file: '/usr/bin/wsrep_sst_rsync_tunnel',
+        args: ['wsrep_sst_rsync_tunnel', '--role', 'joiner', '--datadir', '/var/lib/mysql/'],
+        env: KEPT,
+      },
     ]);
     assert.deepEqual(stops, [], 'coverage is stopped only when NODE_V8_COVERAGE started it');
   });
@@ -128,7 +157,10 @@ describe('restartWithoutRuntimeVariables', () => {
   test('a variable Node already deleted from process.env still causes the restart', () => {
     const { host, execs } = recordingHost({ ...KEPT }, { startNames: [...Object.keys(KEPT), 'NODE_UNIQUE_ID'] });
     restartWithoutRuntimeVariables(host);
-    assert.deepEqual(execs.map((e) => e.env), [KEPT]);
+    assert.deepEqual(
+      execs.map((e) => e.env),
+      [KEPT],
+    );
   });
 
   test('under a plain Node (the tsc build) nothing restarts', () => {
@@ -139,10 +171,13 @@ describe('restartWithoutRuntimeVariables', () => {
 
   test('no process.execve: an SstError naming the variables, not a silent run with them', () => {
     const { host } = recordingHost({ ...KEPT, NODE_DEBUG: 'x' }, { execve: undefined });
-    assert.throws(() => restartWithoutRuntimeVariables(host), (e: unknown) => e instanceof SstError && e.code === 255 && /NODE_DEBUG/.test(e.message));
+    assert.throws(
+      () => restartWithoutRuntimeVariables(host),
+      (e: unknown) => e instanceof SstError && e.code === 255 && /NODE_DEBUG/.test(e.message),
+    );
   });
 
-  test('an executable that cannot be executed any more: an SstError instead of Node\'s abort in execve', () => {
+  test("an executable that cannot be executed any more: an SstError instead of Node's abort in execve", () => {
     const { host, execs } = recordingHost(
       { ...KEPT, UV_THREADPOOL_SIZE: '2' },
       {
@@ -154,7 +189,8 @@ describe('restartWithoutRuntimeVariables', () => {
     );
     assert.throws(
       () => restartWithoutRuntimeVariables(host),
-      (e: unknown) => e instanceof SstError && e.code === 255 && /UV_THREADPOOL_SIZE.*\(deleted\).*ENOENT/.test(e.message),
+      (e: unknown) =>
+        e instanceof SstError && e.code === 255 && /UV_THREADPOOL_SIZE.*\(deleted\).*ENOENT/.test(e.message),
     );
     assert.deepEqual(execs, []);
   });

@@ -49,7 +49,16 @@ function throwsNotFound(fn: () => unknown, name: string): void {
 
 describe('searchPath', () => {
   test('PATH entries first, then the fallbacks not already present', () => {
-    assert.deepEqual(searchPath(`/opt/x:/usr/bin:/opt/y`), ['/opt/x', '/usr/bin', '/opt/y', '/usr/local/bin', '/usr/local/sbin', '/bin', '/sbin', '/usr/sbin']);
+    assert.deepEqual(searchPath(`/opt/x:/usr/bin:/opt/y`), [
+      '/opt/x',
+      '/usr/bin',
+      '/opt/y',
+      '/usr/local/bin',
+      '/usr/local/sbin',
+      '/bin',
+      '/sbin',
+      '/usr/sbin',
+    ]);
   });
 
   test('relative and empty PATH entries are dropped (no lookup in the cwd)', () => {
@@ -86,8 +95,14 @@ describe('findProgram', () => {
 
   test('found through the fallback directories when PATH lacks them', () => {
     const sh = findProgram('sh', a);
-    assert.ok(['/bin/sh', '/usr/bin/sh', '/usr/local/bin/sh', '/usr/local/sbin/sh', '/sbin/sh', '/usr/sbin/sh'].includes(sh), sh);
-    assert.equal(sh, FALLBACKS.map((d) => join(d, 'sh')).find((p) => existsSync(p)));
+    assert.ok(
+      ['/bin/sh', '/usr/bin/sh', '/usr/local/bin/sh', '/usr/local/sbin/sh', '/sbin/sh', '/usr/sbin/sh'].includes(sh),
+      sh,
+    );
+    assert.equal(
+      sh,
+      FALLBACKS.map((d) => join(d, 'sh')).find((p) => existsSync(p)),
+    );
   });
 
   test('an empty PATH still finds programs in the fallbacks', () => {
@@ -104,7 +119,7 @@ describe('findProgram', () => {
     }
   });
 
-  test("missing → SstError 2 \"'x' not found in path\"", () => {
+  test('missing → SstError 2 "\'x\' not found in path"', () => {
     throwsNotFound(() => findProgram('wsrep-sst-no-such-program-x', `${a}:${b}`), 'wsrep-sst-no-such-program-x');
   });
 

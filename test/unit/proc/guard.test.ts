@@ -21,7 +21,11 @@ describe('runGuard (fake scan and kill, in-process stream)', () => {
     const input = new PassThrough();
     const killed: number[] = [];
     let scans = 0;
-    const done = runGuard(input, () => (scans++, [101, 102]), (pid: number) => killed.push(pid));
+    const done = runGuard(
+      input,
+      () => (scans++, [101, 102]),
+      (pid: number) => killed.push(pid),
+    );
     input.write('ignored');
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual([killed, scans], [[], 0]);
@@ -33,7 +37,12 @@ describe('runGuard (fake scan and kill, in-process stream)', () => {
   test('at EOF the cleanup (the private directory) runs once, after the kills', async () => {
     const input = new PassThrough();
     const events: string[] = [];
-    const done = runGuard(input, () => [7], (pid) => events.push(`kill ${pid}`), () => events.push('cleanup'));
+    const done = runGuard(
+      input,
+      () => [7],
+      (pid) => events.push(`kill ${pid}`),
+      () => events.push('cleanup'),
+    );
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(events, []);
     input.end();
@@ -52,7 +61,7 @@ describe("the guard's cleanup (real directories in our tmpdir)", () => {
     assert.equal(existsSync(dir), false);
   });
 
-  test('a directory that was not there when the guard started is not the SST\'s: kept', () => {
+  test("a directory that was not there when the guard started is not the SST's: kept", () => {
     const dir = createPrivateDir();
     rmSync(dir, { recursive: true });
     const cleanup = privateDirCleanup(dir);
@@ -73,7 +82,11 @@ describe("the guard's cleanup (real directories in our tmpdir)", () => {
 describe('the guard command line', () => {
   test('the tag, and the private directory when the SST has one', () => {
     assert.deepEqual(parseArgs([GUARD_COMMAND, '42 777']), { kind: 'guard', tag: '42 777' });
-    assert.deepEqual(parseArgs([GUARD_COMMAND, '42 777', '/tmp/wsrep_sst_rsync_tunnel.AbC123']), { kind: 'guard', tag: '42 777', privateDir: '/tmp/wsrep_sst_rsync_tunnel.AbC123' });
+    assert.deepEqual(parseArgs([GUARD_COMMAND, '42 777', '/tmp/wsrep_sst_rsync_tunnel.AbC123']), {
+      kind: 'guard',
+      tag: '42 777',
+      privateDir: '/tmp/wsrep_sst_rsync_tunnel.AbC123',
+    });
     assert.throws(() => parseArgs([GUARD_COMMAND, '42 777', '/tmp/x', 'more']), /Unrecognized role/);
   });
 });

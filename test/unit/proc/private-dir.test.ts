@@ -4,11 +4,27 @@
  * very one its SST created) is removed, and nothing outside it, whatever links it holds.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createPrivateDir, dirIdentity, isPrivateDirPath, privateBase, removePrivateDir, type PrivateDirOwner } from '../../../src/proc/private-dir';
+import {
+  createPrivateDir,
+  dirIdentity,
+  isPrivateDirPath,
+  privateBase,
+  removePrivateDir,
+  type PrivateDirOwner,
+} from '../../../src/proc/private-dir';
 
 let base = '';
 let outside = '';
@@ -92,6 +108,10 @@ describe('removePrivateDir', () => {
   });
 
   test('already gone: says so', () => {
-    assert.deepEqual(removePrivateDir(join(base, 'wsrep_sst_rsync_tunnel.G0ne00'), owner()), { removed: false, gone: true, why: 'already gone' });
+    assert.deepEqual(removePrivateDir(join(base, 'wsrep_sst_rsync_tunnel.G0ne00'), owner()), {
+      removed: false,
+      gone: true,
+      why: 'already gone',
+    });
   });
 });

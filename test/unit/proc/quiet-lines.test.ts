@@ -4,7 +4,8 @@ import { QuietLines } from '../../../src/proc/quiet-lines';
 import { quietSocatLine, REFUSED_CONNECTIONS } from '../../../src/tunnel/socat-messages';
 
 const REFUSED = REFUSED_CONNECTIONS;
-const line = (n: number): string => `2026/12/06 10:46:18 socat[${n}] E SSL_accept(): error:0A00010B:SSL routines::wrong version number`;
+const line = (n: number): string =>
+  `2026/12/06 10:46:18 socat[${n}] E SSL_accept(): error:0A00010B:SSL routines::wrong version number`;
 
 describe('QuietLines (fake clock)', () => {
   test('a flood: first line as it is, then one count per interval with the last line', () => {
@@ -15,12 +16,18 @@ describe('QuietLines (fake clock)', () => {
     // 20 s of lines: the interval (30 s) has not passed, nothing more logged.
     assert.deepEqual(logged, []);
     assert.deepEqual(q.due(29_999), []);
-    assert.deepEqual(q.due(30_000), [`socat listener: 199 more refused connections in the last 30 s (last: ${line(200)})`]);
+    assert.deepEqual(q.due(30_000), [
+      `socat listener: 199 more refused connections in the last 30 s (last: ${line(200)})`,
+    ]);
     assert.deepEqual(q.due(31_000), [], 'reported once');
     assert.deepEqual(q.add('socat listener', REFUSED, line(201), 40_000), []);
-    assert.deepEqual(q.add('socat listener', REFUSED, line(202), 60_000), [`socat listener: 2 more refused connections in the last 30 s (last: ${line(202)})`]);
+    assert.deepEqual(q.add('socat listener', REFUSED, line(202), 60_000), [
+      `socat listener: 2 more refused connections in the last 30 s (last: ${line(202)})`,
+    ]);
     assert.deepEqual(q.add('socat listener', REFUSED, line(203), 61_000), []);
-    assert.deepEqual(q.takeFloods(62_000), [`socat listener: 1 more refused connections in the last 2 s (last: ${line(203)})`]);
+    assert.deepEqual(q.takeFloods(62_000), [
+      `socat listener: 1 more refused connections in the last 2 s (last: ${line(203)})`,
+    ]);
     assert.deepEqual(q.takeFloods(63_000), []);
   });
 
@@ -45,10 +52,21 @@ describe('QuietLines (fake clock)', () => {
 
 describe('quietSocatLine', () => {
   test('SSL_accept failures of the listener are refused connections; expected warnings keep their kind', () => {
-    for (const reason of ['wrong version number', 'peer did not return a certificate', 'unexpected eof while reading', 'certificate verify failed']) {
-      assert.equal(quietSocatLine(`2026/12/06 10:46:18 socat[1] E SSL_accept(): error:0A000086:SSL routines::${reason}`), REFUSED);
+    for (const reason of [
+      'wrong version number',
+      'peer did not return a certificate',
+      'unexpected eof while reading',
+      'certificate verify failed',
+    ]) {
+      assert.equal(
+        quietSocatLine(`2026/12/06 10:46:18 socat[1] E SSL_accept(): error:0A000086:SSL routines::${reason}`),
+        REFUSED,
+      );
     }
-    assert.equal(quietSocatLine('2026/12/06 10:00:33 socat[10422] W OpenSSL: Warning: this implementation does not check CRLs'), 'CRLs not checked');
+    assert.equal(
+      quietSocatLine('2026/12/06 10:00:33 socat[10422] W OpenSSL: Warning: this implementation does not check CRLs'),
+      'CRLs not checked',
+    );
   });
 
   test('everything else still reaches the log', () => {

@@ -45,7 +45,10 @@ describe('parseProcNetTcp', () => {
 
   test('the header line is never parsed even if it looked like data', () => {
     const headerLike = '   9: 0100007F:0001 00000000:0000 0A 0:0 0:0 0 0 0 99999\n';
-    assert.deepEqual(parseProcNetTcp(`${headerLike}${headerLike}`).map((s) => s.inode), [99999]);
+    assert.deepEqual(
+      parseProcNetTcp(`${headerLike}${headerLike}`).map((s) => s.inode),
+      [99999],
+    );
   });
 });
 
@@ -160,7 +163,9 @@ describe('childrenWithChildren over the real process table', () => {
     const child = spawn('sh', ['-c', 'sleep 30 & echo $!; wait'], { stdio: ['ignore', 'pipe', 'ignore'] });
     assert.ok(child.pid, 'sh started');
     assert.ok(child.stdout, 'a pipe for its stdout');
-    const grandchild = await new Promise<number>((r) => child.stdout?.once('data', (d: Buffer) => r(Number(String(d).trim()))));
+    const grandchild = await new Promise<number>((r) =>
+      child.stdout?.once('data', (d: Buffer) => r(Number(String(d).trim()))),
+    );
     try {
       assert.ok(kids(child.pid).includes(grandchild));
       assert.equal(kids(process.pid).includes(grandchild), false);

@@ -50,7 +50,13 @@ describe('Supervisor.spawn (fake child)', () => {
   test('stdout lines go to onStdoutLine, split on \\n, \\r and \\r\\n, across chunks; blank ones dropped; the last line without an end delivered at EOF (fake child)', async () => {
     const { fake, sup } = fakeSupervisor();
     const lines: string[] = [];
-    const child = sup.spawn({ name: 'rsync', command: 'rsync', args: [], stdout: 'pipe', onStdoutLine: (l) => lines.push(l) });
+    const child = sup.spawn({
+      name: 'rsync',
+      command: 'rsync',
+      args: [],
+      stdout: 'pipe',
+      onStdoutLine: (l) => lines.push(l),
+    });
     const f = only(fake);
     assert.deepEqual(f.options.stdio, ['ignore', 'pipe', 'pipe']);
     f.stdout?.write('  1,000  10%\r  5,0');
@@ -115,7 +121,13 @@ describe('Supervisor.spawn (fake child)', () => {
   test('a program that cannot start: exited gives 127, the tail says why, both pipes done, nothing to stop (fake child)', async () => {
     const { fake, sup } = fakeSupervisor();
     fake.missing.add('/nope');
-    const child = sup.spawn({ name: 'ghost', command: '/nope', args: [], stdout: 'pipe', onStdoutLine: () => undefined });
+    const child = sup.spawn({
+      name: 'ghost',
+      command: '/nope',
+      args: [],
+      stdout: 'pipe',
+      onStdoutLine: () => undefined,
+    });
     assert.equal(child.pid, -1);
     assert.deepEqual(await child.exited, { code: 127, signal: null });
     await Promise.all([child.stderrDone, child.stdoutDone]);
@@ -239,7 +251,10 @@ describe('Lifecycle abort through its AbortSignal (fake child)', () => {
     await withFakeLifecycle(async (life) => {
       const timer = delay(60_000, undefined, { signal: life.signal });
       life.abort(new SstError(32, 'Parent mysqld process (PID: 1) terminated unexpectedly.'));
-      await assert.rejects(timer, (e: unknown) => e instanceof Error && e.name === 'AbortError' && (e.cause as SstError).code === 32);
+      await assert.rejects(
+        timer,
+        (e: unknown) => e instanceof Error && e.name === 'AbortError' && (e.cause as SstError).code === 32,
+      );
     });
   });
 
@@ -283,7 +298,10 @@ describe('Lifecycle process hooks through its process option (fake child)', () =
       await delay(30);
       assert.equal(life.aborted, undefined, 'alive while kill(2) finds it');
       host.gone.add(4242);
-      const parentGone = (e: unknown): boolean => e instanceof SstError && e.code === 32 && e.message === 'Parent mysqld process (PID: 4242) terminated unexpectedly.';
+      const parentGone = (e: unknown): boolean =>
+        e instanceof SstError &&
+        e.code === 32 &&
+        e.message === 'Parent mysqld process (PID: 4242) terminated unexpectedly.';
       await assert.rejects(life.sleep(60_000), parentGone);
       life.kill(4242, 'SIGKILL');
       assert.deepEqual(host.kills, [{ pid: 4242, signal: 'SIGKILL' }], 'a pid already gone is not an error');

@@ -57,7 +57,12 @@ interface FixtureRun {
 }
 
 /** Runs a fixture script in a child Node and collects its stdio separately. */
-function runFixture(file: string, kind: string, args: string[], onStdoutLine?: (line: string, child: ChildProcess) => void): Promise<FixtureRun> {
+function runFixture(
+  file: string,
+  kind: string,
+  args: string[],
+  onStdoutLine?: (line: string, child: ChildProcess) => void,
+): Promise<FixtureRun> {
   const child = spawn(process.execPath, [join(__dirname, '..', 'fixtures', file), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SST_UNIT_FIXTURE: kind },
@@ -88,7 +93,10 @@ function runFixture(file: string, kind: string, args: string[], onStdoutLine?: (
 }
 
 const LOG_LINE = (level: string, text: string): RegExp =>
-  new RegExp(`^WSREP_SST: \\[${level}\\] ${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d{8} \\d{2}:\\d{2}:\\d{2}\\.\\d{3}\\)$`, 'm');
+  new RegExp(
+    `^WSREP_SST: \\[${level}\\] ${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d{8} \\d{2}:\\d{2}:\\d{2}\\.\\d{3}\\)$`,
+    'm',
+  );
 
 describe('Supervisor.spawn', () => {
   test('each child leads its own process group (pgid == pid), apart from ours', async () => {
@@ -119,7 +127,7 @@ describe('Supervisor.spawn', () => {
     assert.match(child.stderrTail().join('\n'), /ghost: .*ENOENT/);
     const t = Date.now();
     await sup.stopAll();
-    assert.ok(Date.now() - t < 2000, "nothing to stop, so no wait");
+    assert.ok(Date.now() - t < 2000, 'nothing to stop, so no wait');
   });
 
   test("stdout: 'pipe' and the line handlers: a real program's \\r-separated progress and its stderr reach the caller, not the log", async () => {
@@ -165,7 +173,7 @@ describe('Supervisor stdio (fixture process)', () => {
     assert.match(r.stderr, LOG_LINE('INFO', 'chatty: to-stderr cwd=/tmp foo=bar baz'));
     // A last line without newline is still logged; blank lines are not.
     assert.match(r.stderr, LOG_LINE('INFO', 'chatty: partial-no-newline'));
-    assert.equal(/\[INFO\] chatty:  \(/.test(r.stderr), false);
+    assert.equal(/\[INFO\] chatty: {2}\(/.test(r.stderr), false);
     assert.deepEqual(result.tail, ['to-stderr cwd=/tmp foo=bar baz', 'partial-no-newline']);
   });
 
@@ -227,7 +235,10 @@ describe('Supervisor.stop / stopAll', () => {
     try {
       assert.ok(await until(() => liveGroupMembers(child.pid).length >= 2, 30_000), 'sleep did not start');
       process.kill(-child.pid, 'SIGSTOP');
-      assert.ok(await until(() => stat(child.pid)?.[0] === 'T', 10_000), `sh was not stopped: ${JSON.stringify(stat(child.pid)?.slice(0, 3))}, group ${JSON.stringify(liveGroupMembers(child.pid).map((p) => stat(p)?.[0]))}`);
+      assert.ok(
+        await until(() => stat(child.pid)?.[0] === 'T', 10_000),
+        `sh was not stopped: ${JSON.stringify(stat(child.pid)?.slice(0, 3))}, group ${JSON.stringify(liveGroupMembers(child.pid).map((p) => stat(p)?.[0]))}`,
+      );
       await sup.stop(child);
       // The shell's trap ran: TERM was acted on, not left pending until the SIGKILL 5 s later (which
       // would end it by signal). The exit says so whatever the machine's speed; a duration would not.
@@ -272,10 +283,16 @@ describe('Supervisor.stop / stopAll', () => {
     assert.ok(await until(() => members.every((p) => !running(p)), 3000));
   });
 
-  test('a group ignoring SIGTERM gets SIGKILL after the 5 s grace (fixture; slow by design)', { timeout: 30_000 }, async () => {
+  test('a group ignoring SIGTERM gets SIGKILL after the 5 s grace (fixture; slow by design)', {
+    timeout: 30_000,
+  }, async () => {
     const r = await runFixture('supervisor-fixture.js', 'supervisor', ['term-ignored']);
     assert.equal(r.code, 0, r.stderr);
-    const result = JSON.parse(r.stdout) as { elapsedMs: number; liveMembers: number[]; exit: { signal: string | null } };
+    const result = JSON.parse(r.stdout) as {
+      elapsedMs: number;
+      liveMembers: number[];
+      exit: { signal: string | null };
+    };
     assert.deepEqual(result.liveMembers, []);
     assert.equal(result.exit.signal, 'SIGKILL');
     assert.ok(result.elapsedMs >= 4_900, `SIGKILL came after ${result.elapsedMs} ms`);
@@ -321,7 +338,10 @@ describe('Lifecycle', () => {
     await withLifecycle(async (life) => {
       life.abort(new SstError(3, 'first'));
       life.abort(new SstError(32, 'second'));
-      await assert.rejects(life.race(Promise.resolve(1)), (e: unknown) => e instanceof SstError && e.message === 'first');
+      await assert.rejects(
+        life.race(Promise.resolve(1)),
+        (e: unknown) => e instanceof SstError && e.message === 'first',
+      );
     });
   });
 
@@ -415,7 +435,12 @@ describe('signals to a process using Lifecycle (fixture process)', () => {
       assert.equal(r.code, code, r.stderr);
       const lines = r.stdout.trim().split('\n');
       assert.equal(lines.length, 2);
-      const result = JSON.parse(lines[1] ?? '') as { code: number; message: string; sleeperAlive: boolean; cleanupRan: boolean };
+      const result = JSON.parse(lines[1] ?? '') as {
+        code: number;
+        message: string;
+        sleeperAlive: boolean;
+        cleanupRan: boolean;
+      };
       assert.equal(result.code, code);
       assert.equal(result.message, `Received ${signal}: aborting the SST.`);
       assert.equal(result.sleeperAlive, false);

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { atLeast, describeFeatures, ipv6ListenerAdvice, rsyncFeatures, socatFeatures, versionParts } from '../../../src/proc/tool-features';
+import {
+  atLeast,
+  describeFeatures,
+  ipv6ListenerAdvice,
+  rsyncFeatures,
+  socatFeatures,
+  versionParts,
+} from '../../../src/proc/tool-features';
 
 /** Lines of `socat -hhh` as 1.7.4+ prints them (1.7.3.3's list has commonname but no no-sni). */
 const LIST_174 = '      openssl-commonname\tgroups=OPENSSL\n      openssl-no-sni\tgroups=OPENSSL\n';
@@ -25,12 +32,22 @@ describe('tool versions', () => {
 
 describe('socatFeatures', () => {
   test('1.7.3: no nosni, CN only', () => {
-    assert.deepEqual(socatFeatures('1.7.3.3', LIST_173), { version: '1.7.3.3', noSni: false, checksIpSan: false, listenerNeedsCommonName: false });
+    assert.deepEqual(socatFeatures('1.7.3.3', LIST_173), {
+      version: '1.7.3.3',
+      noSni: false,
+      checksIpSan: false,
+      listenerNeedsCommonName: false,
+    });
   });
 
   test('1.7.4 and later: nosni, SAN IP checked', () => {
     for (const v of ['1.7.4.2', '1.7.4.4', '1.8.0.0', '1.8.1.3']) {
-      assert.deepEqual(socatFeatures(v, LIST_174), { version: v, noSni: true, checksIpSan: true, listenerNeedsCommonName: false });
+      assert.deepEqual(socatFeatures(v, LIST_174), {
+        version: v,
+        noSni: true,
+        checksIpSan: true,
+        listenerNeedsCommonName: false,
+      });
     }
   });
 
@@ -38,7 +55,12 @@ describe('socatFeatures', () => {
     for (const v of ['1.7.4.0', '1.7.4.1']) {
       const f = socatFeatures(v, LIST_174);
       assert.equal(f.listenerNeedsCommonName, true, v);
-      assert.match(ipv6ListenerAdvice(f, true) ?? '', new RegExp(`socat ${v.replace(/\./g, '\\.')} listening on IPv6 cannot accept a donor certificate that has an IPv6 subjectAltName`));
+      assert.match(
+        ipv6ListenerAdvice(f, true) ?? '',
+        new RegExp(
+          `socat ${v.replace(/\./g, '\\.')} listening on IPv6 cannot accept a donor certificate that has an IPv6 subjectAltName`,
+        ),
+      );
       assert.equal(ipv6ListenerAdvice(f, false), undefined);
     }
     assert.equal(ipv6ListenerAdvice(socatFeatures('1.7.4.4', LIST_174), true), undefined);

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { checkProtocolLine, LINE_LIMIT, writeProtocolLine } from '../../../src/protocol/out';
 import { assertSstError } from '../../helpers/assert-sst';
 
-
 let dir = '';
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'sst-out-'));
@@ -64,19 +63,13 @@ describe('line limits', () => {
   // joiner: fgets stores at most size-1 characters *including* the '\n'. A line of
   // 127 (donor) / 511 (joiner) bytes plus '\n' is therefore split, and the lone
   // '\n' becomes an empty bogus next line. The largest safe line is 126 / 510 bytes.
-  test(
-    'donor: a 127-byte line is rejected (fgets(buf, 128) would leave its newline for a bogus empty line)',
-    () => {
-      assertSstError(() => checkProtocolLine('donor', 'a'.repeat(127)), 255);
-    },
-  );
+  test('donor: a 127-byte line is rejected (fgets(buf, 128) would leave its newline for a bogus empty line)', () => {
+    assertSstError(() => checkProtocolLine('donor', 'a'.repeat(127)), 255);
+  });
 
-  test(
-    'joiner: a 511-byte line is rejected (fgets(buf, 512) would leave its newline for a bogus empty line)',
-    () => {
-      assertSstError(() => checkProtocolLine('joiner', 'a'.repeat(511)), 255);
-    },
-  );
+  test('joiner: a 511-byte line is rejected (fgets(buf, 512) would leave its newline for a bogus empty line)', () => {
+    assertSstError(() => checkProtocolLine('joiner', 'a'.repeat(511)), 255);
+  });
 
   test('an empty line is not rejected by the limit check', () => {
     checkProtocolLine('donor', '');
@@ -213,7 +206,9 @@ describe('a non-blocking pipe that is momentarily full (EAGAIN)', () => {
       }
     }
     // A separate process drains the FIFO a little later; our write is synchronous meanwhile.
-    const drain = spawn('sh', ['-c', 'sleep 0.3; exec cat < "$1"', 'sh', fifo], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const drain = spawn('sh', ['-c', 'sleep 0.3; exec cat < "$1"', 'sh', fifo], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const got: Buffer[] = [];
     drain.stdout.on('data', (c: Buffer) => got.push(c));
     const started = Date.now();

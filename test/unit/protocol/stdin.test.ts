@@ -7,17 +7,28 @@ import { parseAuthLines } from '../../../src/protocol/stdin';
 
 describe('parseAuthLines', () => {
   test('the four lines a stdin-auth server writes', () => {
-    const m = parseAuthLines('sst_user=root\nsst_password=s3cret\nsst_remote_user=joiner-cn\nsst_remote_password=0123abcd\n');
-    assert.deepEqual([...m], [
-      ['sst_user', 'root'],
-      ['sst_password', 's3cret'],
-      ['sst_remote_user', 'joiner-cn'],
-      ['sst_remote_password', '0123abcd'],
-    ]);
+    const m = parseAuthLines(
+      'sst_user=root\nsst_password=s3cret\nsst_remote_user=joiner-cn\nsst_remote_password=0123abcd\n',
+    );
+    assert.deepEqual(
+      [...m],
+      [
+        ['sst_user', 'root'],
+        ['sst_password', 's3cret'],
+        ['sst_remote_user', 'joiner-cn'],
+        ['sst_remote_password', '0123abcd'],
+      ],
+    );
   });
 
   test('only user and password (no remote part)', () => {
-    assert.deepEqual([...parseAuthLines('sst_user=u\nsst_password=p\n')], [['sst_user', 'u'], ['sst_password', 'p']]);
+    assert.deepEqual(
+      [...parseAuthLines('sst_user=u\nsst_password=p\n')],
+      [
+        ['sst_user', 'u'],
+        ['sst_password', 'p'],
+      ],
+    );
   });
 
   test('a value keeps everything after the first "=", including "=", blanks and "@"', () => {
@@ -64,7 +75,11 @@ interface FixtureResult {
 const FIXTURE = join(__dirname, '..', 'fixtures', 'stdin-fixture.js');
 
 /** Runs readStdinAuth in a real child process with the given stdin. */
-async function runFixture(stdin: 'pipe' | 'ignore', timeoutMs: number, feed?: (w: NodeJS.WritableStream) => void): Promise<{ result: FixtureResult; code: number | null; wallMs: number; stderr: string }> {
+async function runFixture(
+  stdin: 'pipe' | 'ignore',
+  timeoutMs: number,
+  feed?: (w: NodeJS.WritableStream) => void,
+): Promise<{ result: FixtureResult; code: number | null; wallMs: number; stderr: string }> {
   const started = Date.now();
   const child = spawn(process.execPath, [FIXTURE, String(timeoutMs)], {
     stdio: [stdin, 'pipe', 'pipe'],
@@ -93,7 +108,10 @@ describe('readStdinAuth in a child process', () => {
       w.end('word=pw\n');
     });
     assert.equal(code, 0);
-    assert.deepEqual(result.entries, [['sst_user', 'root'], ['sst_password', 'pw']]);
+    assert.deepEqual(result.entries, [
+      ['sst_user', 'root'],
+      ['sst_password', 'pw'],
+    ]);
     assert.ok(result.elapsedMs < 3000, `took ${result.elapsedMs} ms`);
   });
 

@@ -16,14 +16,35 @@ const CONNECTION_UNEXPECTEDLY_CLOSED = 'rsync: connection unexpectedly closed (0
 
 describe('TLS failures → 13 (EACCES)', () => {
   const tlsCases: [string, string][] = [
-    ['certificate verify failed', '2026/11/27 21:00:00 socat[123] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed'],
-    ['commonName mismatch', '2026/11/27 21:00:00 socat[123] E certificate is valid but its commonName does not match hostname'],
-    ['subjectAltName mismatch', '2026/11/27 21:00:00 socat[123] E certificate is valid but its subjectAltName does not match hostname'],
+    [
+      'certificate verify failed',
+      '2026/11/27 21:00:00 socat[123] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed',
+    ],
+    [
+      'commonName mismatch',
+      '2026/11/27 21:00:00 socat[123] E certificate is valid but its commonName does not match hostname',
+    ],
+    [
+      'subjectAltName mismatch',
+      '2026/11/27 21:00:00 socat[123] E certificate is valid but its subjectAltName does not match hostname',
+    ],
     ['no peer certificate', '2026/11/27 21:00:00 socat[123] E SSL_connect(): no peer certificate'],
-    ['alert unknown ca', '2026/11/27 21:00:00 socat[123] E SSL_connect(): error:0A000418:SSL routines::tlsv1 alert unknown ca'],
-    ['alert bad certificate', '2026/11/27 21:00:00 socat[123] E SSL_connect(): error:0A000412:SSL routines::sslv3 alert bad certificate'],
-    ['alert certificate expired', '2026/11/27 21:00:00 socat[123] E SSL_connect(): error:0A000415:SSL routines::sslv3 alert certificate expired'],
-    ['alert handshake failure', '2026/11/27 21:00:00 socat[123] E SSL_connect(): error:0A000410:SSL routines::sslv3 alert handshake failure'],
+    [
+      'alert unknown ca',
+      '2026/11/27 21:00:00 socat[123] E SSL_connect(): error:0A000418:SSL routines::tlsv1 alert unknown ca',
+    ],
+    [
+      'alert bad certificate',
+      '2026/11/27 21:00:00 socat[123] E SSL_connect(): error:0A000412:SSL routines::sslv3 alert bad certificate',
+    ],
+    [
+      'alert certificate expired',
+      '2026/11/27 21:00:00 socat[123] E SSL_connect(): error:0A000415:SSL routines::sslv3 alert certificate expired',
+    ],
+    [
+      'alert handshake failure',
+      '2026/11/27 21:00:00 socat[123] E SSL_connect(): error:0A000410:SSL routines::sslv3 alert handshake failure',
+    ],
   ];
   for (const [name, line] of tlsCases) {
     test(name, () => {
@@ -35,33 +56,91 @@ describe('TLS failures → 13 (EACCES)', () => {
   }
 
   test('the message carries socat’s text without its timestamp prefix', () => {
-    const e = classifyRsyncFailure(PASS1, 12, null, [CONNECTION_UNEXPECTEDLY_CLOSED, '2026/11/27 21:00:00 socat[123] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed', RSYNC_12], true);
-    assert.equal(e.message, `TLS verification failed in ${PASS1}: SSL_connect(): error:0A000086:SSL routines::certificate verify failed`);
+    const e = classifyRsyncFailure(
+      PASS1,
+      12,
+      null,
+      [
+        CONNECTION_UNEXPECTEDLY_CLOSED,
+        '2026/11/27 21:00:00 socat[123] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed',
+        RSYNC_12,
+      ],
+      true,
+    );
+    assert.equal(
+      e.message,
+      `TLS verification failed in ${PASS1}: SSL_connect(): error:0A000086:SSL routines::certificate verify failed`,
+    );
   });
 
   test('a TLS failure in a later pass is still 13, not 255', () => {
-    const e = classifyRsyncFailure(PASS6, 12, null, ['2026/11/27 21:00:00 socat[9] E certificate is valid but its commonName does not match hostname'], false);
+    const e = classifyRsyncFailure(
+      PASS6,
+      12,
+      null,
+      ['2026/11/27 21:00:00 socat[9] E certificate is valid but its commonName does not match hostname'],
+      false,
+    );
     assert.equal(e.code, 13);
     assert.match(e.message, /commonName does not match hostname$/);
   });
 
   test('a TLS failure carries its kind, for the donor to add the names it found', () => {
-    const name = classifyRsyncFailure(PASS6, 12, null, ['socat[9] E certificate is valid but its subjectAltName does not match hostname'], false);
+    const name = classifyRsyncFailure(
+      PASS6,
+      12,
+      null,
+      ['socat[9] E certificate is valid but its subjectAltName does not match hostname'],
+      false,
+    );
     assert.equal(name.kind, 'peer-name-mismatch');
-    const chain = classifyRsyncFailure(PASS1, 12, null, ['socat[1] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed'], true);
+    const chain = classifyRsyncFailure(
+      PASS1,
+      12,
+      null,
+      ['socat[1] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed'],
+      true,
+    );
     assert.equal(chain.kind, 'peer-chain-unverified');
-    const alert = classifyRsyncFailure(PASS1, 12, null, ['socat[1] E SSL_connect(): error:0A000418:SSL routines::tlsv1 alert unknown ca'], true);
+    const alert = classifyRsyncFailure(
+      PASS1,
+      12,
+      null,
+      ['socat[1] E SSL_connect(): error:0A000418:SSL routines::tlsv1 alert unknown ca'],
+      true,
+    );
     assert.equal(alert.code, 13);
     assert.equal(alert.kind, undefined);
-    assert.equal(classifyRsyncFailure(PASS1, 5, null, ['@ERROR: auth failed on module rsync_tunnel_sst'], true).kind, undefined);
+    assert.equal(
+      classifyRsyncFailure(PASS1, 5, null, ['@ERROR: auth failed on module rsync_tunnel_sst'], true).kind,
+      undefined,
+    );
   });
 
   test('TLS beats rsync code 12 → 71 on the first pass', () => {
-    assert.equal(classifyRsyncFailure(PASS1, 12, null, ['socat[1] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed'], true).code, 13);
+    assert.equal(
+      classifyRsyncFailure(
+        PASS1,
+        12,
+        null,
+        ['socat[1] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed'],
+        true,
+      ).code,
+      13,
+    );
   });
 
   test('TLS beats a connection failure in the same stderr', () => {
-    const e = classifyRsyncFailure(PASS1, 12, null, ['socat[1] E connect(5, AF=2 10.0.0.2:4444, 16): Connection refused', 'socat[2] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed'], true);
+    const e = classifyRsyncFailure(
+      PASS1,
+      12,
+      null,
+      [
+        'socat[1] E connect(5, AF=2 10.0.0.2:4444, 16): Connection refused',
+        'socat[2] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed',
+      ],
+      true,
+    );
     assert.equal(e.code, 13);
   });
 });
@@ -70,10 +149,22 @@ describe('joiner unreachable → 111 (ECONNREFUSED)', () => {
   const cases: [string, string][] = [
     ['Connection refused', '2026/11/27 21:00:00 socat[123] E connect(5, AF=2 10.0.0.2:4444, 16): Connection refused'],
     ['No route to host', '2026/11/27 21:00:00 socat[123] E connect(5, AF=2 10.0.0.9:4444, 16): No route to host'],
-    ['Network is unreachable', '2026/11/27 21:00:00 socat[123] E connect(5, AF=10 [fd00::9]:4444, 28): Network is unreachable'],
-    ['Name or service not known', '2026/11/27 21:00:00 socat[123] E getaddrinfo("joiner.invalid", "NULL", {1,0,1,6}, {}): Name or service not known'],
-    ['Connection timed out', '2026/11/27 21:00:00 socat[123] E connect(5, AF=2 10.0.0.2:4444, 16): Connection timed out'],
-    ['Temporary failure in name resolution', '2026/11/27 21:00:00 socat[123] E getaddrinfo("joiner", "NULL", {1,0,1,6}, {}): Temporary failure in name resolution'],
+    [
+      'Network is unreachable',
+      '2026/11/27 21:00:00 socat[123] E connect(5, AF=10 [fd00::9]:4444, 28): Network is unreachable',
+    ],
+    [
+      'Name or service not known',
+      '2026/11/27 21:00:00 socat[123] E getaddrinfo("joiner.invalid", "NULL", {1,0,1,6}, {}): Name or service not known',
+    ],
+    [
+      'Connection timed out',
+      '2026/11/27 21:00:00 socat[123] E connect(5, AF=2 10.0.0.2:4444, 16): Connection timed out',
+    ],
+    [
+      'Temporary failure in name resolution',
+      '2026/11/27 21:00:00 socat[123] E getaddrinfo("joiner", "NULL", {1,0,1,6}, {}): Temporary failure in name resolution',
+    ],
   ];
   for (const [name, line] of cases) {
     test(name, () => {
@@ -84,7 +175,13 @@ describe('joiner unreachable → 111 (ECONNREFUSED)', () => {
   }
 
   test('the message names the pass and strips the socat prefix', () => {
-    const e = classifyRsyncFailure(PASS6, 12, null, ['2026/11/27 21:00:00 socat[123] E connect(5, AF=2 10.0.0.2:4444, 16): Connection refused'], false);
+    const e = classifyRsyncFailure(
+      PASS6,
+      12,
+      null,
+      ['2026/11/27 21:00:00 socat[123] E connect(5, AF=2 10.0.0.2:4444, 16): Connection refused'],
+      false,
+    );
     assert.equal(e.message, `joiner unreachable in ${PASS6}: connect(5, AF=2 10.0.0.2:4444, 16): Connection refused`);
   });
 });
@@ -100,7 +197,13 @@ describe('rsync exit codes (docs/protocol.md §7.23)', () => {
   });
 
   test('22 on the first pass → 12 (ENOMEM)', () => {
-    const e = classifyRsyncFailure(PASS1, 22, null, ['rsync error: error allocating core memory buffers (code 22) at util2.c(80) [sender=3.2.7]'], true);
+    const e = classifyRsyncFailure(
+      PASS1,
+      22,
+      null,
+      ['rsync error: error allocating core memory buffers (code 22) at util2.c(80) [sender=3.2.7]'],
+      true,
+    );
     assert.equal(e.code, 12);
     assert.ok(e.message.includes(PASS1));
   });
@@ -112,16 +215,37 @@ describe('rsync exit codes (docs/protocol.md §7.23)', () => {
 
   for (const rc of [1, 5, 10, 11, 23, 24, 30, 35, 255]) {
     test(`code ${rc} → 255 with the pass name`, () => {
-      const e = classifyRsyncFailure(PASS1, rc, null, [`rsync error: something (code ${rc}) at main.c(1) [sender=3.2.7]`], true);
+      const e = classifyRsyncFailure(
+        PASS1,
+        rc,
+        null,
+        [`rsync error: something (code ${rc}) at main.c(1) [sender=3.2.7]`],
+        true,
+      );
       assert.equal(e.code, 255);
-      assert.equal(e.message, `${PASS1} failed, rsync returned code ${rc}: rsync error: something (code ${rc}) at main.c(1) [sender=3.2.7]`);
+      assert.equal(
+        e.message,
+        `${PASS1} failed, rsync returned code ${rc}: rsync error: something (code ${rc}) at main.c(1) [sender=3.2.7]`,
+      );
     });
   }
 
   test('code 23 with a per-file error: the last line is quoted', () => {
-    const e = classifyRsyncFailure(PASS6, 23, null, ['rsync: [receiver] mkstemp "/var/lib/mysql/shop/.t.ibd.XXXX" failed: Permission denied (13)', 'rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338) [sender=3.2.7]'], false);
+    const e = classifyRsyncFailure(
+      PASS6,
+      23,
+      null,
+      [
+        'rsync: [receiver] mkstemp "/var/lib/mysql/shop/.t.ibd.XXXX" failed: Permission denied (13)',
+        'rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338) [sender=3.2.7]',
+      ],
+      false,
+    );
     assert.equal(e.code, 255);
-    assert.match(e.message, /^pass 6 \(database directory 'shop'\) failed, rsync returned code 23: rsync error: some files/);
+    assert.match(
+      e.message,
+      /^pass 6 \(database directory 'shop'\) failed, rsync returned code 23: rsync error: some files/,
+    );
   });
 
   test('no stderr at all: no trailing colon', () => {
@@ -137,27 +261,60 @@ describe('killed by a signal', () => {
   });
 
   test('a signal with a TLS line in stderr is still classified as TLS', () => {
-    assert.equal(classifyRsyncFailure(PASS1, null, 'SIGTERM', ['socat[1] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed'], true).code, 13);
+    assert.equal(
+      classifyRsyncFailure(
+        PASS1,
+        null,
+        'SIGTERM',
+        ['socat[1] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed'],
+        true,
+      ).code,
+      13,
+    );
   });
 });
 
 describe('lines that must not be mistaken', () => {
   test('a database or file name containing "refused" in an rsync error is not "unreachable"', () => {
     // Only the exact socat/OS phrases count.
-    const e = classifyRsyncFailure(PASS6, 23, null, ['rsync: [receiver] open "/var/lib/mysql/refused_orders/t.ibd" failed: Permission denied (13)'], false);
+    const e = classifyRsyncFailure(
+      PASS6,
+      23,
+      null,
+      ['rsync: [receiver] open "/var/lib/mysql/refused_orders/t.ibd" failed: Permission denied (13)'],
+      false,
+    );
     assert.equal(e.code, 255);
   });
 });
 
 describe('rsync daemon refusals', () => {
   test('auth failed (wrong per-SST secret) → 13, naming the pass', () => {
-    const e = classifyRsyncFailure('pass 1 (top-level directories)', 5, null, ['@ERROR: auth failed on module rsync_tunnel_sst', 'rsync error: error starting client-server protocol (code 5) at main.c(1954) [sender=3.5.0]'], true);
+    const e = classifyRsyncFailure(
+      'pass 1 (top-level directories)',
+      5,
+      null,
+      [
+        '@ERROR: auth failed on module rsync_tunnel_sst',
+        'rsync error: error starting client-server protocol (code 5) at main.c(1954) [sender=3.5.0]',
+      ],
+      true,
+    );
     assert.equal(e.code, 13);
-    assert.match(e.message, /refused our per-SST secret in pass 1 \(top-level directories\) \(@ERROR: auth failed on module rsync_tunnel_sst\)/);
+    assert.match(
+      e.message,
+      /refused our per-SST secret in pass 1 \(top-level directories\) \(@ERROR: auth failed on module rsync_tunnel_sst\)/,
+    );
   });
 
   test("other daemon errors are named in preference to rsync's closing line", () => {
-    const e = classifyRsyncFailure('pass 2 (InnoDB system tablespace)', 5, null, ['@ERROR: Unknown module \'x\'', 'rsync error: error starting client-server protocol (code 5)'], false);
+    const e = classifyRsyncFailure(
+      'pass 2 (InnoDB system tablespace)',
+      5,
+      null,
+      ["@ERROR: Unknown module 'x'", 'rsync error: error starting client-server protocol (code 5)'],
+      false,
+    );
     assert.equal(e.code, 255);
     assert.match(e.message, /@ERROR: Unknown module/);
   });
@@ -165,7 +322,16 @@ describe('rsync daemon refusals', () => {
 
 describe('a broken tunnel is not a protocol mismatch', () => {
   test('rc 12 with "Connection reset by peer" → 255 naming the broken connection', () => {
-    const e = classifyRsyncFailure('pass 1 (top-level directories)', 12, null, ['rsync: [sender] safe_read failed to read 1 bytes: Connection reset by peer (104)', 'rsync error: error in rsync protocol data stream (code 12) at io.c(340) [sender=3.5.0]'], true);
+    const e = classifyRsyncFailure(
+      'pass 1 (top-level directories)',
+      12,
+      null,
+      [
+        'rsync: [sender] safe_read failed to read 1 bytes: Connection reset by peer (104)',
+        'rsync error: error in rsync protocol data stream (code 12) at io.c(340) [sender=3.5.0]',
+      ],
+      true,
+    );
     assert.equal(e.code, 255);
     assert.match(e.message, /connection to the joiner broke in pass 1/);
   });

@@ -22,7 +22,13 @@ describe('foreignSymlink (fake file system)', () => {
   });
 
   test('a symlink owned by root or by the daemon user is fine, and is followed', () => {
-    const fs = fakeFs({ '/data': { uid: 0, target: '/srv/db' }, '/srv': { uid: 0 }, '/srv/db': { uid: 27 }, '/srv/db/mysql': { uid: 27, target: 'real' }, '/srv/db/real': { uid: 27 } });
+    const fs = fakeFs({
+      '/data': { uid: 0, target: '/srv/db' },
+      '/srv': { uid: 0 },
+      '/srv/db': { uid: 27 },
+      '/srv/db/mysql': { uid: 27, target: 'real' },
+      '/srv/db/real': { uid: 27 },
+    });
     assert.equal(foreignSymlink('/data/mysql', ROOT_AND_MYSQL, fs), undefined);
   });
 

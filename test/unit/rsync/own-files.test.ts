@@ -26,7 +26,9 @@ describe('pathsInside', () => {
   });
 
   test('relative paths are read against the datadir; outside paths and the datadir itself are not inside', () => {
-    assert.deepEqual(pathsInside(data, ['certs/node.pem', join(dir, 'etc', 'ca.pem'), data, `${data}/`]), ['certs/node.pem']);
+    assert.deepEqual(pathsInside(data, ['certs/node.pem', join(dir, 'etc', 'ca.pem'), data, `${data}/`]), [
+      'certs/node.pem',
+    ]);
   });
 
   test('a symlink elsewhere that points into the datadir counts', () => {
@@ -47,7 +49,12 @@ describe('pathsInside', () => {
 });
 
 test('tlsFiles: certificate, key and CA file when set, never the CA directory', () => {
-  const base: Omit<TlsSettings, 'cert'> = { mode: 'VERIFY_IDENTITY', source: 'tca/tcert/tkey', notes: [], warnings: [] };
+  const base: Omit<TlsSettings, 'cert'> = {
+    mode: 'VERIFY_IDENTITY',
+    source: 'tca/tcert/tkey',
+    notes: [],
+    warnings: [],
+  };
   assert.deepEqual(tlsFiles({ ...base, cert: '/c', key: '/k', caFile: '/ca', caPath: '/cadir' }), ['/c', '/k', '/ca']);
   assert.deepEqual(tlsFiles({ ...base, cert: '/c', caPath: '/cadir' }), ['/c']);
 });

@@ -65,37 +65,71 @@ const all = (plan: { structure: Pass[]; queue: Pass[] }): Pass[] => [...plan.str
 
 describe('common flags (docs/protocol.md §3.3)', () => {
   test('exactly those of 10.11’s rsync method, with --whole-file', () => {
-    assert.deepEqual([...COMMON_FLAGS], ['--owner', '--group', '--perms', '--links', '--specials', '--ignore-times', '--inplace', '--quiet', '--whole-file']);
+    assert.deepEqual(
+      [...COMMON_FLAGS],
+      [
+        '--owner',
+        '--group',
+        '--perms',
+        '--links',
+        '--specials',
+        '--ignore-times',
+        '--inplace',
+        '--quiet',
+        '--whole-file',
+      ],
+    );
   });
 
   test('every data pass starts with them', () => {
-    for (const p of all(transferPlan(INPUT))) assert.deepEqual(p.args.slice(0, COMMON_FLAGS.length), [...COMMON_FLAGS], p.name);
+    for (const p of all(transferPlan(INPUT)))
+      assert.deepEqual(p.args.slice(0, COMMON_FLAGS.length), [...COMMON_FLAGS], p.name);
   });
 });
 
 describe('order of passes', () => {
   test('pass 1 alone first; then the queue, largest first (equal sizes: binary logs, engine passes, batches)', () => {
     const plan = transferPlan(INPUT);
-    assert.deepEqual(plan.structure.map((p) => p.name), ['pass 1 (directories and deletions)']);
-    assert.deepEqual(plan.queue.map((p) => p.name), [
-      'files 1/1 (5 files, 0.0 MiB)',
-      'pass 2 (InnoDB system tablespace)',
-      'pass 3 (InnoDB redo log)',
-      'binary logs',
-      'pass 5 (Aria logs)',
-      'pass 4 (InnoDB undo tablespaces)',
-    ]);
-    assert.deepEqual(plan.queue.map((p) => p.bytes), [342, 100, 50, 40, 1, 0]);
+    assert.deepEqual(
+      plan.structure.map((p) => p.name),
+      ['pass 1 (directories and deletions)'],
+    );
+    assert.deepEqual(
+      plan.queue.map((p) => p.name),
+      [
+        'files 1/1 (5 files, 0.0 MiB)',
+        'pass 2 (InnoDB system tablespace)',
+        'pass 3 (InnoDB redo log)',
+        'binary logs',
+        'pass 5 (Aria logs)',
+        'pass 4 (InnoDB undo tablespaces)',
+      ],
+    );
+    assert.deepEqual(
+      plan.queue.map((p) => p.bytes),
+      [342, 100, 50, 40, 1, 0],
+    );
   });
 
   test('without binlogs there is no binlog pass; without files no batch', () => {
     const plan = transferPlan({ ...INPUT, binlogs: [], binlogList: undefined, files: [] });
-    assert.deepEqual(plan.queue.map((p) => p.name), ['pass 2 (InnoDB system tablespace)', 'pass 3 (InnoDB redo log)', 'pass 5 (Aria logs)', 'pass 4 (InnoDB undo tablespaces)']);
+    assert.deepEqual(
+      plan.queue.map((p) => p.name),
+      [
+        'pass 2 (InnoDB system tablespace)',
+        'pass 3 (InnoDB redo log)',
+        'pass 5 (Aria logs)',
+        'pass 4 (InnoDB undo tablespaces)',
+      ],
+    );
   });
 
   test('only pass 1 is marked first (its rsync codes are told apart)', () => {
     const plan = transferPlan({ ...INPUT, symlinkedDatabases: { shop: '/srv/shop' } });
-    assert.deepEqual(plan.structure.map((p) => p.first), [true, false]);
+    assert.deepEqual(
+      plan.structure.map((p) => p.first),
+      [true, false],
+    );
     assert.ok(plan.queue.every((p) => !p.first));
   });
 });
@@ -110,14 +144,22 @@ describe('pass 1: directories and deletions', () => {
       '--delete',
       '--ignore-existing',
       '--max-size=0',
-      '-f', '- /lost+found',
-      '-f', '- /.zfs',
-      '-f', '- /.snapshot',
-      '-f', '- /.fseventsd',
-      '-f', '- /.Trashes',
-      '-f', `- /${BINLOG_STAGING}`,
-      '-f', '+ /*/',
-      '-f', '- /*',
+      '-f',
+      '- /lost+found',
+      '-f',
+      '- /.zfs',
+      '-f',
+      '- /.snapshot',
+      '-f',
+      '- /.fseventsd',
+      '-f',
+      '- /.Trashes',
+      '-f',
+      `- /${BINLOG_STAGING}`,
+      '-f',
+      '+ /*/',
+      '-f',
+      '- /*',
       '/var/lib/mysql/',
       `${TARGET}/${MODULES.data}`,
     ]);
@@ -135,7 +177,10 @@ describe('pass 1: directories and deletions', () => {
   });
 
   test('the excluded names (docs/protocol.md §7.32) plus our binlog staging dir', () => {
-    assert.deepEqual([...EXCLUDED_TOP_LEVEL], ['lost+found', '.zfs', '.snapshot', '.fseventsd', '.Trashes', BINLOG_STAGING]);
+    assert.deepEqual(
+      [...EXCLUDED_TOP_LEVEL],
+      ['lost+found', '.zfs', '.snapshot', '.fseventsd', '.Trashes', BINLOG_STAGING],
+    );
   });
 
   test('a datadir given with a trailing slash is not doubled', () => {
@@ -144,7 +189,15 @@ describe('pass 1: directories and deletions', () => {
 
   test('a symlinked database directory gets its own pass 1, from where it resolves to, into <module>/<db>/', () => {
     const [, linked] = transferPlan({ ...INPUT, symlinkedDatabases: { linked: '/srv/elsewhere/linked' } }).structure;
-    assert.deepEqual(linked?.args, [...COMMON_FLAGS, '--recursive', '--delete', '--ignore-existing', '--max-size=0', '/srv/elsewhere/linked/', `${TARGET}/${MODULES.data}/linked/`]);
+    assert.deepEqual(linked?.args, [
+      ...COMMON_FLAGS,
+      '--recursive',
+      '--delete',
+      '--ignore-existing',
+      '--max-size=0',
+      '/srv/elsewhere/linked/',
+      `${TARGET}/${MODULES.data}/linked/`,
+    ]);
   });
 });
 
@@ -190,13 +243,23 @@ describe('passes 2–5: engine files (docs/protocol.md §3.3 rows 2–5)', () =>
   ];
   for (const [prefix, source, module, rules] of cases) {
     test(`${prefix}: exact argv`, () => {
-      assert.deepEqual(byName(queue, prefix).args, [...COMMON_FLAGS, '--dirs', '--delete', ...rules.flatMap((r) => ['-f', r]), source, `${TARGET}/${module}`]);
+      assert.deepEqual(byName(queue, prefix).args, [
+        ...COMMON_FLAGS,
+        '--dirs',
+        '--delete',
+        ...rules.flatMap((r) => ['-f', r]),
+        source,
+        `${TARGET}/${module}`,
+      ]);
     });
   }
 
   test('each reads its own directory (resolved on the donor too, docs/protocol.md §3.3 defect)', () => {
     const p = transferPlan({ ...INPUT, dataHome: '/a', logDir: '/b', undoDir: '/c', ariaLog: '/d' }).queue;
-    assert.deepEqual(['pass 2', 'pass 3', 'pass 4', 'pass 5'].map((n) => byName(p, n).args.at(-2)), ['/a/', '/b/', '/c/', '/d/']);
+    assert.deepEqual(
+      ['pass 2', 'pass 3', 'pass 4', 'pass 5'].map((n) => byName(p, n).args.at(-2)),
+      ['/a/', '/b/', '/c/', '/d/'],
+    );
   });
 
   test('their patterns: a literal, or a prefix before a trailing *', () => {
@@ -212,11 +275,14 @@ describe('database files: batches over the streams', () => {
 
   test('a file at least one batch large goes alone; the others are packed in size order', () => {
     const files = [f('a/s1', 10), f('a/big', 500), f('b/s2', 30), f('b/s3', 60), f('a/s4', 20)];
-    assert.deepEqual(batchFiles(files, 100).map((b) => b.map((x) => x.path)), [['a/big'], ['b/s3', 'b/s2', 'a/s4'], ['a/s1']]);
+    assert.deepEqual(
+      batchFiles(files, 100).map((b) => b.map((x) => x.path)),
+      [['a/big'], ['b/s3', 'b/s2', 'a/s4'], ['a/s1']],
+    );
     assert.deepEqual(batchFiles([], 100), []);
   });
 
-  test('batch size: a quarter of a stream\'s share, never under MIN_BATCH_BYTES', () => {
+  test("batch size: a quarter of a stream's share, never under MIN_BATCH_BYTES", () => {
     assert.equal(batchSize(1000, 2), MIN_BATCH_BYTES);
     assert.equal(batchSize(80 * MIN_BATCH_BYTES, 2), 10 * MIN_BATCH_BYTES);
     assert.equal(batchSize(80 * MIN_BATCH_BYTES, 0), 20 * MIN_BATCH_BYTES);
@@ -226,8 +292,17 @@ describe('database files: batches over the streams', () => {
     const batches = transferPlan(INPUT).queue.filter((p) => p.list);
     assert.equal(batches.length, 1);
     const [b] = batches;
-    assert.deepEqual(b?.list, { file: '/tmp/work/files.1', entries: ['shop/orders.ibd', 'sales@002d2024/t.ibd', 'mysql/user.MAI', 'with space/t.ibd', '-dash/t.frm'] });
-    assert.deepEqual(b?.args, [...COMMON_FLAGS, '--files-from=/tmp/work/files.1', '--from0', '/var/lib/mysql/', `${TARGET}/${MODULES.data}/`]);
+    assert.deepEqual(b?.list, {
+      file: '/tmp/work/files.1',
+      entries: ['shop/orders.ibd', 'sales@002d2024/t.ibd', 'mysql/user.MAI', 'with space/t.ibd', '-dash/t.frm'],
+    });
+    assert.deepEqual(b?.args, [
+      ...COMMON_FLAGS,
+      '--files-from=/tmp/work/files.1',
+      '--from0',
+      '/var/lib/mysql/',
+      `${TARGET}/${MODULES.data}/`,
+    ]);
   });
 
   test('one big table is a batch of its own, first in the queue', () => {
@@ -241,12 +316,19 @@ describe('database files: batches over the streams', () => {
   });
 
   test('a symlinked database is sent from where it resolves to, into <module>/<db>/, names relative to it', () => {
-    const plan = transferPlan({ ...INPUT, files: [f('shop/a.ibd', 5), f('linked/t.ibd', 3), f('linked/sub/u.ibd', 2)], symlinkedDatabases: { linked: '/srv/linked' } });
+    const plan = transferPlan({
+      ...INPUT,
+      files: [f('shop/a.ibd', 5), f('linked/t.ibd', 3), f('linked/sub/u.ibd', 2)],
+      symlinkedDatabases: { linked: '/srv/linked' },
+    });
     const batches = plan.queue.filter((p) => p.list);
-    assert.deepEqual(batches.map((b) => [b.args.at(-2), b.args.at(-1), b.list?.entries]), [
-      ['/var/lib/mysql/', `${TARGET}/${MODULES.data}/`, ['shop/a.ibd']],
-      ['/srv/linked/', `${TARGET}/${MODULES.data}/linked/`, ['t.ibd', 'sub/u.ibd']],
-    ]);
+    assert.deepEqual(
+      batches.map((b) => [b.args.at(-2), b.args.at(-1), b.list?.entries]),
+      [
+        ['/var/lib/mysql/', `${TARGET}/${MODULES.data}/`, ['shop/a.ibd']],
+        ['/srv/linked/', `${TARGET}/${MODULES.data}/linked/`, ['t.ibd', 'sub/u.ibd']],
+      ],
+    );
   });
 
   test('odd names stay list entries and never reach the command line', () => {
@@ -282,7 +364,15 @@ describe('marker pass', () => {
 describe("the donor's own TLS files inside its datadir (docs/architecture.md §8.6)", () => {
   test('insideDatadir: strictly inside, relative, sorted, once; the datadir itself and a sibling prefix are not', () => {
     assert.deepEqual(
-      insideDatadir('/var/lib/mysql', ['/var/lib/mysql/certs/node.pem', '/var/lib/mysql', '/var/lib/mysql/', '/var/lib/mysql2/x.pem', '/etc/ssl/ca.pem', '/var/lib/mysql/ca/', '/var/lib/mysql/certs/node.pem']),
+      insideDatadir('/var/lib/mysql', [
+        '/var/lib/mysql/certs/node.pem',
+        '/var/lib/mysql',
+        '/var/lib/mysql/',
+        '/var/lib/mysql2/x.pem',
+        '/etc/ssl/ca.pem',
+        '/var/lib/mysql/ca/',
+        '/var/lib/mysql/certs/node.pem',
+      ]),
       ['ca', 'certs/node.pem'],
     );
     assert.deepEqual(insideDatadir('/var/lib/mysql/', ['/var/lib/mysql/node.key']), ['node.key']);
@@ -295,11 +385,23 @@ describe("the donor's own TLS files inside its datadir (docs/architecture.md §8
     assert.equal(escapePattern('a\\b'), 'a\\\\b');
   });
 
-  const kept: PlanInput = { ...INPUT, symlinkedDatabases: { linked: '/srv/linked' }, keptOnDonor: ['cacerts', 'certs/node.pem', 'certs/sub/node.key', 'linked/x[1].pem', 'top.pem'] };
+  const kept: PlanInput = {
+    ...INPUT,
+    symlinkedDatabases: { linked: '/srv/linked' },
+    keptOnDonor: ['cacerts', 'certs/node.pem', 'certs/sub/node.key', 'linked/x[1].pem', 'top.pem'],
+  };
 
   test('pass 1 excludes every kept path (the joiner keeps its own) before including directories', () => {
     const f = filtersOf(transferPlan(kept).structure[0] as Pass);
-    assert.deepEqual(f.slice(-7), ['- /cacerts', '- /certs/node.pem', '- /certs/sub/node.key', '- /linked/x\\[1].pem', '- /top.pem', '+ /*/', '- /*']);
+    assert.deepEqual(f.slice(-7), [
+      '- /cacerts',
+      '- /certs/node.pem',
+      '- /certs/sub/node.key',
+      '- /linked/x\\[1].pem',
+      '- /top.pem',
+      '+ /*/',
+      '- /*',
+    ]);
   });
 
   test("a symlinked database's own pass 1 excludes its kept files, anchored as that pass sees names", () => {

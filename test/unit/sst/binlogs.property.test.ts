@@ -11,14 +11,46 @@ const RUNS = { numRuns: 1000 };
 const DATADIR = '/var/lib/mysql';
 const SETTINGS: BinlogSettings[] = [
   { dir: DATADIR, indexPrefix: '.', basename: 'mysql-bin', index: `${DATADIR}/mysql-bin.index` },
-  { dir: '/var/log/binlogs', indexPrefix: '/var/log/binlogs', basename: 'galera', index: '/var/log/binlogs/galera.index' },
+  {
+    dir: '/var/log/binlogs',
+    indexPrefix: '/var/log/binlogs',
+    basename: 'galera',
+    index: '/var/log/binlogs/galera.index',
+  },
 ];
 
 /** Path-shaped pieces, hostile ones included. */
 const entry = fc
-  .array(fc.oneof({ weight: 4, arbitrary: fc.constantFrom('..', '.', '/', '//', 'mysql-bin', 'galera', '.000001', '.1', '.', ' ', '\n', '\0', './', '../', DATADIR, '/var/log/binlogs', 'x') }, { weight: 1, arbitrary: printable }), {
-    maxLength: 8,
-  })
+  .array(
+    fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.constantFrom(
+          '..',
+          '.',
+          '/',
+          '//',
+          'mysql-bin',
+          'galera',
+          '.000001',
+          '.1',
+          '.',
+          ' ',
+          '\n',
+          '\0',
+          './',
+          '../',
+          DATADIR,
+          '/var/log/binlogs',
+          'x',
+        ),
+      },
+      { weight: 1, arbitrary: printable },
+    ),
+    {
+      maxLength: 8,
+    },
+  )
   .map((parts) => parts.join(''));
 
 const stem = printable.map((s) => s.trim()).filter((s) => s !== '' && s !== '.' && s !== '..' && !s.includes('/'));
@@ -45,7 +77,11 @@ describe('binlog name properties', () => {
     fc.assert(
       fc.property(stem, fc.stringMatching(/^[0-9]{1,7}$/), (s, digits) => {
         const name = `${s}.${digits}`;
-        assert.equal(binlogNameProblem(name), Buffer.byteLength(name) > 255 ? 'it is longer than 255 bytes' : undefined, name);
+        assert.equal(
+          binlogNameProblem(name),
+          Buffer.byteLength(name) > 255 ? 'it is longer than 255 bytes' : undefined,
+          name,
+        );
       }),
       RUNS,
     );

@@ -5,7 +5,18 @@
  */
 import { test, describe, beforeEach, afterEach, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -47,7 +58,16 @@ afterEach(() => {
 
 /** The settings the program would derive from `--binlog`/`--binlog-index`. */
 function settings(binlog: string, binlogIndex?: string): BinlogSettings {
-  const args: SstArgs = { role: 'joiner', address: 'h', datadir, progress: false, bypass: false, mysqld: {}, binlog, binlogIndex };
+  const args: SstArgs = {
+    role: 'joiner',
+    address: 'h',
+    datadir,
+    progress: false,
+    bypass: false,
+    mysqld: {},
+    binlog,
+    binlogIndex,
+  };
   const s = resolveBinlog(args, noConfig, ['mysqld']);
   assert.ok(s);
   return s;
@@ -102,8 +122,14 @@ describe('binlogsToSend (donor)', () => {
     put(join(datadir, 'mysql-bin.index'), './mysql-bin.000001\n./mysql-bin.000002\n./mysql-bin.000003\n');
     const s = settings('mysql-bin');
     assert.deepEqual(binlogsToSend(s, datadir, 1), [join(datadir, 'mysql-bin.000003')]);
-    assert.deepEqual(binlogsToSend(s, datadir, 2), [join(datadir, 'mysql-bin.000002'), join(datadir, 'mysql-bin.000003')]);
-    assert.deepEqual(binlogsToSend(s, datadir, -1), [1, 2, 3].map((n) => join(datadir, `mysql-bin.00000${n}`)));
+    assert.deepEqual(binlogsToSend(s, datadir, 2), [
+      join(datadir, 'mysql-bin.000002'),
+      join(datadir, 'mysql-bin.000003'),
+    ]);
+    assert.deepEqual(
+      binlogsToSend(s, datadir, -1),
+      [1, 2, 3].map((n) => join(datadir, `mysql-bin.00000${n}`)),
+    );
     assert.deepEqual(binlogsToSend(s, datadir, 0), []);
   });
 
@@ -153,7 +179,10 @@ describe('binlogsToSend (donor)', () => {
     put(join(root, 'shadow'), 'root only');
     put(join(datadir, 'mysql-bin.000002'));
     symlinkSync(join(root, 'secret.000001'), join(datadir, 'mysql-bin.000003'));
-    put(join(datadir, 'mysql-bin.index'), `${join(root, 'secret.000001')}\n../shadow\n./mysql-bin.000002\n./mysql-bin.000003\n`);
+    put(
+      join(datadir, 'mysql-bin.index'),
+      `${join(root, 'secret.000001')}\n../shadow\n./mysql-bin.000002\n./mysql-bin.000003\n`,
+    );
     assert.deepEqual(binlogsToSend(settings('mysql-bin'), datadir, -1), [join(datadir, 'mysql-bin.000002')]);
     const warnings = warn.mock.calls.map((c) => String(c.arguments[0]));
     assert.equal(warnings.length, 2);
@@ -167,7 +196,10 @@ describe('binlogsToSend (donor)', () => {
     put(join(root, 'elsewhere.index'), './mysql-bin.000001\n');
     symlinkSync(join(root, 'elsewhere.index'), join(datadir, 'mysql-bin.index'));
     assert.deepEqual(binlogsToSend(settings('mysql-bin'), datadir, -1), []);
-    assert.match(String(warn.mock.calls[0]?.arguments[0]), /mysql-bin\.index is a symlink: not read, no binary logs to send/);
+    assert.match(
+      String(warn.mock.calls[0]?.arguments[0]),
+      /mysql-bin\.index is a symlink: not read, no binary logs to send/,
+    );
   });
 
   test('a custom --binlog-index is the one read', () => {
@@ -191,10 +223,20 @@ describe('writeBinlogList', () => {
   });
 });
 
-
 describe('binlogNameProblem: <stem>.<digits> with one plain stem', () => {
   test('binlog names of any node are accepted', () => {
-    const good = ['mysql-bin.000001', 'node1-bin.000003', 'mysqld-bin.1', 'x.1234567', '-bin.000001', '@bin.000002', 'a b.000001', '.hidden.000001', 'my.bin+.000001', `${'s'.repeat(248)}.000001`];
+    const good = [
+      'mysql-bin.000001',
+      'node1-bin.000003',
+      'mysqld-bin.1',
+      'x.1234567',
+      '-bin.000001',
+      '@bin.000002',
+      'a b.000001',
+      '.hidden.000001',
+      'my.bin+.000001',
+      `${'s'.repeat(248)}.000001`,
+    ];
     for (const n of good) assert.equal(binlogNameProblem(n), undefined, n);
   });
 
@@ -239,7 +281,13 @@ describe('binlogNameProblem: <stem>.<digits> with one plain stem', () => {
 describe('indexEntryProblem: index lines must name a binlog directly in the binlog dir', () => {
   test('relative, ./, absolute and other nodes’ names in the datadir', () => {
     const s = settings('mysql-bin');
-    for (const e of ['./mysql-bin.000001', 'mysql-bin.000001', `${datadir}/mysql-bin.000002`, './node1-bin.000003', 'x/../mysql-bin.000004']) {
+    for (const e of [
+      './mysql-bin.000001',
+      'mysql-bin.000001',
+      `${datadir}/mysql-bin.000002`,
+      './node1-bin.000003',
+      'x/../mysql-bin.000004',
+    ]) {
       assert.equal(indexEntryProblem(e, s, datadir), undefined, e);
     }
   });
@@ -248,7 +296,10 @@ describe('indexEntryProblem: index lines must name a binlog directly in the binl
     assert.equal(indexEntryProblem('../logs/mysql-bin.000001', settings('../logs/mysql-bin'), datadir), undefined);
     const logs = join(root, 'var', 'log');
     assert.equal(indexEntryProblem(`${logs}/mysql-bin.000001`, settings(`${logs}/mysql-bin`), datadir), undefined);
-    assert.match(indexEntryProblem('./mysql-bin.000001', settings(`${logs}/mysql-bin`), datadir) ?? '', /not inside the binlog directory/);
+    assert.match(
+      indexEntryProblem('./mysql-bin.000001', settings(`${logs}/mysql-bin`), datadir) ?? '',
+      /not inside the binlog directory/,
+    );
   });
 
   const hostile: [string, RegExp][] = [
@@ -293,12 +344,18 @@ describe('readPreviousBinlogs (joiner, before ready)', () => {
   test('valid entries of its own index become deletable, others are kept with a WARNING', () => {
     const warn = mock.method(log, 'warn', () => undefined);
     try {
-      put(join(datadir, 'mysql-bin.index'), `./mysql-bin.000001\n./node1-bin.000002\n/some/where/victim.txt\n../victim\n./mysql-bin.index\n`);
+      put(
+        join(datadir, 'mysql-bin.index'),
+        `./mysql-bin.000001\n./node1-bin.000002\n/some/where/victim.txt\n../victim\n./mysql-bin.index\n`,
+      );
       const prev = readPreviousBinlogs(settings('mysql-bin'), datadir, systemBinlogFs);
       assert.deepEqual(prev.files, [join(datadir, 'mysql-bin.000001'), join(datadir, 'node1-bin.000002')]);
       const warnings = warn.mock.calls.map((c) => String(c.arguments[0]));
       assert.equal(warnings.length, 3);
-      assert.match(warnings[0] ?? '', /entry "\/some\/where\/victim\.txt" is not deleted: it is not inside the binlog directory/);
+      assert.match(
+        warnings[0] ?? '',
+        /entry "\/some\/where\/victim\.txt" is not deleted: it is not inside the binlog directory/,
+      );
       assert.match(warnings[1] ?? '', /"\.\.\/victim"/);
       assert.match(warnings[2] ?? '', /"\.\/mysql-bin\.index".*not <stem>\.<digits>/);
       assert.deepEqual(prev.index, { kind: 'file', text: readFileSync(join(datadir, 'mysql-bin.index'), 'utf8') });
@@ -364,7 +421,9 @@ describe('installBinlogs (joiner)', () => {
   });
 
   test('the index keeps the donor’s order, not the alphabetical one', () => {
-    joinerRun(settings('mysql-bin'), () => receive(['mysql-bin.000010', 'mysql-bin.000009'], ['mysql-bin.000010', 'mysql-bin.000009']))();
+    joinerRun(settings('mysql-bin'), () =>
+      receive(['mysql-bin.000010', 'mysql-bin.000009'], ['mysql-bin.000010', 'mysql-bin.000009']),
+    )();
     assert.equal(readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), './mysql-bin.000010\n./mysql-bin.000009\n');
   });
 
@@ -405,7 +464,16 @@ describe('installBinlogs (joiner)', () => {
   });
 
   test('leaves mysql-bin.index.bak, another basename’s unindexed files and non-numeric suffixes', () => {
-    const keep = ['mysql-bin.index.bak', 'other-bin.000001', 'other-bin.index', 'mysql-bin.000001.bak', 'mysql-bin.0001x', 'mysql-bin', 'xmysql-bin.000001', 'mysql-bin-000001'];
+    const keep = [
+      'mysql-bin.index.bak',
+      'other-bin.000001',
+      'other-bin.index',
+      'mysql-bin.000001.bak',
+      'mysql-bin.0001x',
+      'mysql-bin',
+      'xmysql-bin.000001',
+      'mysql-bin-000001',
+    ];
     for (const k of keep) put(join(datadir, k), 'keep');
     put(join(datadir, 'mysql-bin.000003'), 'old');
     put(join(datadir, 'mysql-bin.index'), './mysql-bin.000003\n');
@@ -474,7 +542,18 @@ describe('installBinlogs (joiner)', () => {
     }
   });
 
-  const hostileNames = ['../x', '../../etc/evil', 'sub/x.000001', '..', '.', '/etc/passwd', `${root}/x.000001`, 'victim.txt', 'a\u2028b', `${'n'.repeat(300)}.1`];
+  const hostileNames = [
+    '../x',
+    '../../etc/evil',
+    'sub/x.000001',
+    '..',
+    '.',
+    '/etc/passwd',
+    `${root}/x.000001`,
+    'victim.txt',
+    'a\u2028b',
+    `${'n'.repeat(300)}.1`,
+  ];
   for (const evil of hostileNames) {
     test(`the donor's list names ${quoted(evil).slice(0, 40)} → 32 naming it, nothing deleted`, () => {
       oldBinlogs();
@@ -484,7 +563,10 @@ describe('installBinlogs (joiner)', () => {
         receive(['mysql-bin.000010']);
         put(join(staging, BINLOG_LIST), `mysql-bin.000010\n${evil}\n`);
       });
-      throws32(run, new RegExp(`binlog list from the donor: entry ${escape(quoted(evil))} refused.*no binary log was deleted`));
+      throws32(
+        run,
+        new RegExp(`binlog list from the donor: entry ${escape(quoted(evil))} refused.*no binary log was deleted`),
+      );
       nothingDeleted(victim);
       assert.equal(readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), './mysql-bin.000007\n./mysql-bin.000008\n');
       assert.equal(existsSync(join(datadir, 'mysql-bin.000010')), false);
@@ -493,7 +575,9 @@ describe('installBinlogs (joiner)', () => {
 
   test('a name with a newline cannot even be listed: its parts are refused', () => {
     oldBinlogs();
-    const run = joinerRun(settings('mysql-bin'), () => put(join(staging, BINLOG_LIST), 'mysql-bin.000010\n/etc/passwd\n'));
+    const run = joinerRun(settings('mysql-bin'), () =>
+      put(join(staging, BINLOG_LIST), 'mysql-bin.000010\n/etc/passwd\n'),
+    );
     throws32(run, /entry "\/etc\/passwd" refused: it is an absolute path/);
     nothingDeleted();
   });
@@ -520,13 +604,19 @@ describe('installBinlogs (joiner)', () => {
     throws32(dir, /arrived as a directory/);
     rmSync(staging, { recursive: true });
     mkdirSync(staging);
-    throws32(joinerRun(settings('mysql-bin'), () => receive(['mysql-bin.000010'], ['mysql-bin.000010', 'mysql-bin.000010'])), /listed twice/);
+    throws32(
+      joinerRun(settings('mysql-bin'), () => receive(['mysql-bin.000010'], ['mysql-bin.000010', 'mysql-bin.000010'])),
+      /listed twice/,
+    );
     nothingDeleted();
   });
 
   test('a listed name that did not arrive → 32, nothing deleted', () => {
     oldBinlogs();
-    throws32(joinerRun(settings('mysql-bin'), () => receive(['mysql-bin.000001'], ['mysql-bin.000001', 'mysql-bin.000002'])), /"mysql-bin\.000002": not received/);
+    throws32(
+      joinerRun(settings('mysql-bin'), () => receive(['mysql-bin.000001'], ['mysql-bin.000001', 'mysql-bin.000002'])),
+      /"mysql-bin\.000002": not received/,
+    );
     nothingDeleted();
   });
 
@@ -540,7 +630,10 @@ describe('installBinlogs (joiner)', () => {
         receive(['mysql-bin.000010']);
         put(join(datadir, 'mysql-bin.index'), `./mysql-bin.000007\n${evil}\n`);
       });
-      throws32(run, new RegExp(`index .*mysql-bin\\.index received from the donor: entry ${escape(quoted(evil))} refused`));
+      throws32(
+        run,
+        new RegExp(`index .*mysql-bin\\.index received from the donor: entry ${escape(quoted(evil))} refused`),
+      );
       nothingDeleted(victim);
       assert.equal(readFileSync(join(datadir, 'ibdata1'), 'utf8'), 'data');
     });
@@ -565,7 +658,11 @@ describe('installBinlogs (joiner)', () => {
     symlinkSync(join(root, 'real.index'), join(datadir, 'mysql-bin.index'));
     assert.equal(joinerRun(settings('mysql-bin'), () => receive(['mysql-bin.000002']))(), 1);
     assert.equal(readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), './mysql-bin.000002\n');
-    assert.equal(readFileSync(join(root, 'real.index'), 'utf8'), './mysql-bin.000001\n', 'never written through the link');
+    assert.equal(
+      readFileSync(join(root, 'real.index'), 'utf8'),
+      './mysql-bin.000001\n',
+      'never written through the link',
+    );
     assert.equal(existsSync(join(datadir, 'mysql-bin.000001')), false);
   });
 

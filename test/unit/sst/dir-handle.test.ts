@@ -4,7 +4,18 @@
  * group or others stands for one another user owns, so these run as any user.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
@@ -27,12 +38,14 @@ function openToOthers(dir: string): string {
   return dir;
 }
 
-const refused = (pattern: RegExp) => (e: unknown): boolean => {
-  assert.ok(e instanceof SstError);
-  assert.equal(e.code, Exit.NOT_PERMITTED);
-  assert.match(e.message, pattern);
-  return true;
-};
+const refused =
+  (pattern: RegExp) =>
+  (e: unknown): boolean => {
+    assert.ok(e instanceof SstError);
+    assert.equal(e.code, Exit.NOT_PERMITTED);
+    assert.match(e.message, pattern);
+    return true;
+  };
 
 describe('trustedForLinks', () => {
   test("root's or our own directory that nobody else may write", () => {

@@ -30,7 +30,10 @@ const succeed: ChildScript = (child) => child.finish(0);
  * A donor over a datadir with one database; mariadbd answers `flush tables` unless `flushes` is
  * false. `script` plays each rsync.
  */
-function donor(script: ChildScript, options: { flushes?: boolean; idleTimeout?: number } = {}): { scene: RoleScene; run: DonorRun } {
+function donor(
+  script: ChildScript,
+  options: { flushes?: boolean; idleTimeout?: number } = {},
+): { scene: RoleScene; run: DonorRun } {
   const scene = new RoleScene(script);
   scenes.push(scene);
   mkdirSync(join(scene.datadir, 'shop'));
@@ -45,7 +48,8 @@ function donor(script: ChildScript, options: { flushes?: boolean; idleTimeout?: 
     work: scene.work,
     protocol: (line) => {
       scene.lines.push(line);
-      if (line === 'flush tables' && options.flushes !== false) writeFileSync(join(scene.datadir, FILES.tablesFlushed), `${STATE}\n`);
+      if (line === 'flush tables' && options.flushes !== false)
+        writeFileSync(join(scene.datadir, FILES.tablesFlushed), `${STATE}\n`);
     },
     stdinAuth: Promise.resolve(new Map()),
     env: { PATH: '/usr/bin:/bin', WSREP_SST_OPT_REMOTE_AUTH: `joiner:${SECRET}` },
@@ -53,7 +57,8 @@ function donor(script: ChildScript, options: { flushes?: boolean; idleTimeout?: 
   return { scene, run };
 }
 
-const failsWith = (code: number, message: RegExp) => (e: unknown) => e instanceof SstError && e.code === code && message.test(e.message);
+const failsWith = (code: number, message: RegExp) => (e: unknown) =>
+  e instanceof SstError && e.code === code && message.test(e.message);
 
 describe('donor flow in-process (fake child)', () => {
   test('happy path: flush tables, pass 1, the queue, continue, the marker pass, done (fake child)', async () => {
@@ -67,7 +72,7 @@ describe('donor flow in-process (fake child)', () => {
       assert.equal(child.args[0], `--password-file=${join(scene.work, 'rsync.password')}`);
       assert.equal(child.options.cwd, scene.datadir);
       assert.ok(child.options.env?.RSYNC_CONNECT_PROG?.includes('WSREP_SST_TUNNEL_SOCAT'));
-      assert.equal(child.options.env?.WSREP_SST_OPT_REMOTE_AUTH, undefined, 'mariadbd\'s secret stays with us');
+      assert.equal(child.options.env?.WSREP_SST_OPT_REMOTE_AUTH, undefined, "mariadbd's secret stays with us");
     }
     assert.ok(isStructure(rsyncs[0] as FakeChild), 'pass 1 first');
     assert.ok((rsyncs.at(-1) as FakeChild).args.includes(join(scene.work, MARKER)), 'the marker last');
@@ -76,13 +81,16 @@ describe('donor flow in-process (fake child)', () => {
     assert.equal(existsSync(join(scene.datadir, FILES.tablesFlushed)), false, 'tables_flushed consumed');
   });
 
-  test('a failed pass: the error names it with rsync\'s code, the tables are never released, no marker sent (fake child)', async () => {
+  test("a failed pass: the error names it with rsync's code, the tables are never released, no marker sent (fake child)", async () => {
     const { scene, run } = donor((child) => {
       if (isStructure(child)) return child.finish(0);
       child.stderr?.write('rsync: [sender] read errors mapping "/data/shop/orders.ibd": Input/output error (5)\n');
       child.finish(23);
     });
-    await assert.rejects(runDonor(run), failsWith(255, / failed, rsync returned code 23: rsync: \[sender\] read errors mapping/));
+    await assert.rejects(
+      runDonor(run),
+      failsWith(255, / failed, rsync returned code 23: rsync: \[sender\] read errors mapping/),
+    );
     assert.deepEqual(scene.lines, ['flush tables']);
     assert.equal(existsSync(join(scene.work, MARKER)), false);
   });
@@ -112,6 +120,7 @@ describe('donor flow in-process (fake child)', () => {
     await assert.rejects(done, failsWith(110, /^no data sent to the joiner for 5 s \(sst-idle-timeout=5\)/));
     assert.deepEqual(scene.lines, ['flush tables']);
     const queued = scene.fake.children.filter((c) => !isStructure(c));
-    for (const child of queued) assert.deepEqual(scene.fake.signalsTo(child.pid as number).slice(0, 1), ['SIGTERM'], 'each stream stopped');
+    for (const child of queued)
+      assert.deepEqual(scene.fake.signalsTo(child.pid as number).slice(0, 1), ['SIGTERM'], 'each stream stopped');
   });
 });

@@ -27,8 +27,24 @@ describe('idleConnections', () => {
   });
 
   test('gone pids are forgotten; new ones start their own clock', () => {
-    let d = idleConnections(new Map(), [{ pid: 1, authenticated: false }, { pid: 2, authenticated: false }], 0, LIMITS);
-    d = idleConnections(d.seen, [{ pid: 2, authenticated: false }, { pid: 3, authenticated: false }], 5_000, LIMITS);
+    let d = idleConnections(
+      new Map(),
+      [
+        { pid: 1, authenticated: false },
+        { pid: 2, authenticated: false },
+      ],
+      0,
+      LIMITS,
+    );
+    d = idleConnections(
+      d.seen,
+      [
+        { pid: 2, authenticated: false },
+        { pid: 3, authenticated: false },
+      ],
+      5_000,
+      LIMITS,
+    );
     assert.deepEqual(pids(d), [2]);
     assert.deepEqual([...d.seen.keys()], [2, 3]);
     assert.equal(d.seen.get(3)?.firstSeen, 5_000);
@@ -37,7 +53,15 @@ describe('idleConnections', () => {
 
 describe('idleConnections after the marker (admitNew: false)', () => {
   test('children that were there when the marker came keep their time; newcomers not authenticated go at once', () => {
-    const before = idleConnections(new Map(), [{ pid: 1, authenticated: false }, { pid: 2, authenticated: true }], 0, LIMITS).seen;
+    const before = idleConnections(
+      new Map(),
+      [
+        { pid: 1, authenticated: false },
+        { pid: 2, authenticated: true },
+      ],
+      0,
+      LIMITS,
+    ).seen;
     const d = idleConnections(
       before,
       [1, 2, 3, 4].map((pid) => ({ pid, authenticated: pid === 4 })),
@@ -51,15 +75,33 @@ describe('idleConnections after the marker (admitNew: false)', () => {
 describe('idleConnections beyond the cap', () => {
   test('the oldest children not authenticated go first (a donor comes after a flood); idle-closed ones count', () => {
     const cap = { idleMs: 5_000, cap: 3 };
-    let d = idleConnections(new Map(), [{ pid: 1, authenticated: true }, { pid: 9, authenticated: false }], 0, cap);
-    d = idleConnections(d.seen, [1, 9, 3, 4, 5, 6].map((pid) => ({ pid, authenticated: pid === 1 })), 1_000, cap);
+    let d = idleConnections(
+      new Map(),
+      [
+        { pid: 1, authenticated: true },
+        { pid: 9, authenticated: false },
+      ],
+      0,
+      cap,
+    );
+    d = idleConnections(
+      d.seen,
+      [1, 9, 3, 4, 5, 6].map((pid) => ({ pid, authenticated: pid === 1 })),
+      1_000,
+      cap,
+    );
     assert.deepEqual(d.kill, [
       { pid: 9, why: 'over cap' },
       { pid: 3, why: 'over cap' },
       { pid: 4, why: 'over cap' },
     ]);
     d = idleConnections(new Map(), [{ pid: 2, authenticated: false }], 0, cap);
-    d = idleConnections(d.seen, [1, 2, 3, 7, 8].map((pid) => ({ pid, authenticated: pid === 1 })), 5_000, cap);
+    d = idleConnections(
+      d.seen,
+      [1, 2, 3, 7, 8].map((pid) => ({ pid, authenticated: pid === 1 })),
+      5_000,
+      cap,
+    );
     // pid 2 is idle since 0: closed for that, which leaves 4 for a cap of 3.
     assert.deepEqual(d.kill, [
       { pid: 2, why: 'idle' },
@@ -68,7 +110,12 @@ describe('idleConnections beyond the cap', () => {
   });
 
   test('served children are never closed for the cap', () => {
-    const d = idleConnections(new Map(), [1, 2, 3, 4].map((pid) => ({ pid, authenticated: true })), 0, { idleMs: 5_000, cap: 2 });
+    const d = idleConnections(
+      new Map(),
+      [1, 2, 3, 4].map((pid) => ({ pid, authenticated: true })),
+      0,
+      { idleMs: 5_000, cap: 2 },
+    );
     assert.deepEqual(d.kill, []);
   });
 });
@@ -87,7 +134,10 @@ describe('daemonAuthenticated (docs/architecture.md §8.10 (4))', () => {
 
   test('it changed into a module (right after the secret checked out): authenticated, before any receiver', () => {
     assert.equal(daemonAuthenticated({ cwd: '/var/lib/mysql', uid: 1000, hasReceiver: false }, start), true);
-    assert.equal(daemonAuthenticated({ cwd: '/var/lib/mysql/.rsync_tunnel_sst_binlogs', uid: 1000, hasReceiver: false }, start), true);
+    assert.equal(
+      daemonAuthenticated({ cwd: '/var/lib/mysql/.rsync_tunnel_sst_binlogs', uid: 1000, hasReceiver: false }, start),
+      true,
+    );
   });
 
   test("a root joiner's daemon that took the datadir owner's uid is authenticated even when its cwd may not be read", () => {
@@ -108,8 +158,20 @@ describe('process table', () => {
   });
 
   test('parseStat reads state and parent after the last parenthesis', () => {
-    assert.deepEqual(parseStat(42, '42 (a) b) (c) S 7 42 42 0 -1'), { pid: 42, ppid: 7, zombie: false, pgid: 42, comm: 'a) b) (c' });
-    assert.deepEqual(parseStat(43, '43 (socat) Z 7 42 42 0 -1'), { pid: 43, ppid: 7, zombie: true, pgid: 42, comm: 'socat' });
+    assert.deepEqual(parseStat(42, '42 (a) b) (c) S 7 42 42 0 -1'), {
+      pid: 42,
+      ppid: 7,
+      zombie: false,
+      pgid: 42,
+      comm: 'a) b) (c',
+    });
+    assert.deepEqual(parseStat(43, '43 (socat) Z 7 42 42 0 -1'), {
+      pid: 43,
+      ppid: 7,
+      zombie: true,
+      pgid: 42,
+      comm: 'socat',
+    });
     assert.equal(parseStat(44, 'garbage'), undefined);
   });
 

@@ -22,7 +22,9 @@ afterEach(async () => {
   for (const scene of scenes.splice(0)) await scene.end();
 });
 
-async function joiner(options: { initialTimeout?: number; listens?: boolean } = {}): Promise<{ scene: RoleScene; run: JoinerRun }> {
+async function joiner(
+  options: { initialTimeout?: number; listens?: boolean } = {},
+): Promise<{ scene: RoleScene; run: JoinerRun }> {
   const scene = new RoleScene();
   scenes.push(scene);
   const args = sstArgs('joiner', `127.0.0.1:${await freePort()}`, scene.datadir, PARENT);
@@ -39,17 +41,23 @@ async function joiner(options: { initialTimeout?: number; listens?: boolean } = 
 }
 
 /** Starts the joiner and waits for its `ready` line; the secret and the listener it announced. */
-async function untilReady(scene: RoleScene, run: JoinerRun): Promise<{ done: Promise<void>; secret: string; listener: FakeChild }> {
+async function untilReady(
+  scene: RoleScene,
+  run: JoinerRun,
+): Promise<{ done: Promise<void>; secret: string; listener: FakeChild }> {
   const done = runJoiner(run);
   done.catch(() => undefined);
   await until(() => scene.lines.length > 0, 'ready');
-  const ready = new RegExp(`^ready node1:([0-9a-f]{32})@127\\.0\\.0\\.1:${run.address.port}/${MODULE}$`).exec(scene.lines[0] ?? '');
+  const ready = new RegExp(`^ready node1:([0-9a-f]{32})@127\\.0\\.0\\.1:${run.address.port}/${MODULE}$`).exec(
+    scene.lines[0] ?? '',
+  );
   assert.ok(ready, `ready line: ${scene.lines[0]}`);
   const [listener] = scene.fake.children as [FakeChild];
   return { done, secret: ready[1] as string, listener };
 }
 
-const failsWith = (code: number, message: RegExp) => (e: unknown) => e instanceof SstError && e.code === code && message.test(e.message);
+const failsWith = (code: number, message: RegExp) => (e: unknown) =>
+  e instanceof SstError && e.code === code && message.test(e.message);
 
 describe('joiner flow in-process (fake child)', () => {
   test('happy path: listener started in our private directory, ready, the marker, the listener stopped, the state printed (fake child)', async () => {
@@ -73,7 +81,10 @@ describe('joiner flow in-process (fake child)', () => {
   test('a marker without our secret: 32, and no state printed (fake child)', async () => {
     const { scene, run } = await joiner();
     const { done } = await untilReady(scene, run);
-    writeFileSync(join(scene.datadir, FILES.marker), renderMarker({ state: STATE, secret: 'f'.repeat(32), bypass: false }));
+    writeFileSync(
+      join(scene.datadir, FILES.marker),
+      renderMarker({ state: STATE, secret: 'f'.repeat(32), bypass: false }),
+    );
     await assert.rejects(done, failsWith(32, /^Donor does not know my secret!$/));
     assert.equal(scene.lines.length, 1);
   });
@@ -82,7 +93,10 @@ describe('joiner flow in-process (fake child)', () => {
     const { scene, run } = await joiner();
     const { done, listener } = await untilReady(scene, run);
     listener.finish(1);
-    await assert.rejects(done, failsWith(32, /^rsync process ended without creating magic file .*: the socat listener exited$/));
+    await assert.rejects(
+      done,
+      failsWith(32, /^rsync process ended without creating magic file .*: the socat listener exited$/),
+    );
     assert.equal(scene.lines.length, 1);
   });
 
@@ -95,7 +109,6 @@ describe('joiner flow in-process (fake child)', () => {
     await scene.life.shutdown();
     assert.deepEqual(scene.fake.signalsTo(listener.pid as number).slice(0, 1), ['SIGTERM']);
   });
-
 });
 
 describe('joiner flow in-process, timeouts on the clock given (fake child)', () => {
@@ -103,7 +116,10 @@ describe('joiner flow in-process, timeouts on the clock given (fake child)', () 
     const { scene, run } = await joiner({ initialTimeout: 10 });
     const { done } = await untilReady(scene, run);
     scene.clock.advance(10_000);
-    await assert.rejects(done, failsWith(110, /^sst-initial-timeout=10: no donor connected and authenticated within 10 s of ready/));
+    await assert.rejects(
+      done,
+      failsWith(110, /^sst-initial-timeout=10: no donor connected and authenticated within 10 s of ready/),
+    );
     assert.equal(scene.lines.length, 1);
   });
 

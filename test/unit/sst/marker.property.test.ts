@@ -19,7 +19,11 @@ const state = fc.tuple(uuid, seqno, domain).map(([u, s, d]) => `${u}:${s}${d ===
 /** The secret is ours (hex), but any text without blanks at its ends and without a line break must survive. */
 const secret = printable.map((s) => s.trim()).filter((s) => s !== '');
 
-const markerText = fc.array(fc.oneof(state, fc.constantFrom('secret ', 'secret x', 'bypass', ' bypass ', '', '\r', ':'), printable), { maxLength: 5 }).map((l) => l.join('\n'));
+const markerText = fc
+  .array(fc.oneof(state, fc.constantFrom('secret ', 'secret x', 'bypass', ' bypass ', '', '\r', ':'), printable), {
+    maxLength: 5,
+  })
+  .map((l) => l.join('\n'));
 
 /** What the donor does with tables_flushed: the first line, trimmed; a line with `:` must be a state. */
 function tablesFlushed(content: string): string | undefined {
@@ -74,7 +78,7 @@ describe('marker properties', () => {
     );
   });
 
-  test('tables_flushed: mariadbd\'s line is found whatever follows it; no other first line is taken for a state', () => {
+  test("tables_flushed: mariadbd's line is found whatever follows it; no other first line is taken for a state", () => {
     fc.assert(
       fc.property(state, fc.constantFrom('\n', '\r\n', ' \n', ''), fc.string(), (st, end, rest) => {
         assert.equal(tablesFlushed(st + end + (end === '' ? '' : rest)), st);

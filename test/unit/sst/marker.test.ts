@@ -8,12 +8,15 @@ const UUID = 'a860abba-ea9b-11f1-ad11-f22cb73f111e';
 const SECRET = '487ee7caae53d0cda58071fd82399503';
 
 function throws32(text: string): void {
-  assert.throws(() => parseMarker(text), (e: unknown) => {
-    assert.ok(e instanceof SstError);
-    assert.equal(e.code, 32);
-    assert.match(e.message, /does not start with UUID:seqno/);
-    return true;
-  });
+  assert.throws(
+    () => parseMarker(text),
+    (e: unknown) => {
+      assert.ok(e instanceof SstError);
+      assert.equal(e.code, 32);
+      assert.match(e.message, /does not start with UUID:seqno/);
+      return true;
+    },
+  );
 }
 
 describe('renderMarker', () => {
@@ -22,7 +25,10 @@ describe('renderMarker', () => {
   });
 
   test('state, secret, bypass in that order, each newline-terminated', () => {
-    assert.equal(renderMarker({ state: `${UUID}:3 0`, secret: SECRET, bypass: true }), `${UUID}:3 0\nsecret ${SECRET}\nbypass\n`);
+    assert.equal(
+      renderMarker({ state: `${UUID}:3 0`, secret: SECRET, bypass: true }),
+      `${UUID}:3 0\nsecret ${SECRET}\nbypass\n`,
+    );
   });
 
   test('an empty secret writes no secret line', () => {
@@ -49,20 +55,34 @@ describe('round trip', () => {
 describe('parseMarker', () => {
   test('a refused first line is not quoted: only its length reaches the log', () => {
     const line = 'root:x:0:0:root:/root:/bin/bash';
-    assert.throws(() => parseMarker(`${line}\nsecret ${SECRET}\n`), (e: unknown) => {
-      assert.ok(e instanceof SstError);
-      assert.equal(e.code, 32);
-      assert.equal(e.message, `the completion marker does not start with UUID:seqno (its first line has ${line.length} characters)`);
-      return true;
-    });
+    assert.throws(
+      () => parseMarker(`${line}\nsecret ${SECRET}\n`),
+      (e: unknown) => {
+        assert.ok(e instanceof SstError);
+        assert.equal(e.code, 32);
+        assert.equal(
+          e.message,
+          `the completion marker does not start with UUID:seqno (its first line has ${line.length} characters)`,
+        );
+        return true;
+      },
+    );
   });
 
   test('secret and bypass are found whatever their order', () => {
-    assert.deepEqual(parseMarker(`${UUID}:5 1\nbypass\nsecret ${SECRET}\n`), { state: `${UUID}:5 1`, secret: SECRET, bypass: true });
+    assert.deepEqual(parseMarker(`${UUID}:5 1\nbypass\nsecret ${SECRET}\n`), {
+      state: `${UUID}:5 1`,
+      secret: SECRET,
+      bypass: true,
+    });
   });
 
   test('CRLF and surrounding blanks are tolerated', () => {
-    assert.deepEqual(parseMarker(`  ${UUID}:5 1 \r\nsecret ${SECRET}\r\n bypass\r\n`), { state: `${UUID}:5 1`, secret: SECRET, bypass: true });
+    assert.deepEqual(parseMarker(`  ${UUID}:5 1 \r\nsecret ${SECRET}\r\n bypass\r\n`), {
+      state: `${UUID}:5 1`,
+      secret: SECRET,
+      bypass: true,
+    });
   });
 
   test('no trailing newline', () => {
@@ -113,11 +133,14 @@ describe('parseMarker', () => {
   });
 
   test('the error message quotes at most 80 characters of the first line', () => {
-    assert.throws(() => parseMarker(`${'z'.repeat(500)}\n`), (e: unknown) => {
-      assert.ok(e instanceof SstError);
-      assert.ok(e.message.length < 200, e.message);
-      return true;
-    });
+    assert.throws(
+      () => parseMarker(`${'z'.repeat(500)}\n`),
+      (e: unknown) => {
+        assert.ok(e instanceof SstError);
+        assert.ok(e.message.length < 200, e.message);
+        return true;
+      },
+    );
   });
 });
 
@@ -127,6 +150,16 @@ describe('isState (what mariadbd can parse as the final joiner line)', () => {
   });
 
   test('invalid', () => {
-    for (const s of ['', `${UUID}:a`, `${UUID}:3 `, ` ${UUID}:3`, `${UUID}:3\n`, `complete 5`, `${UUID}:+3`, `${UUID}:3 -1`]) assert.equal(isState(s), false, JSON.stringify(s));
+    for (const s of [
+      '',
+      `${UUID}:a`,
+      `${UUID}:3 `,
+      ` ${UUID}:3`,
+      `${UUID}:3\n`,
+      `complete 5`,
+      `${UUID}:+3`,
+      `${UUID}:3 -1`,
+    ])
+      assert.equal(isState(s), false, JSON.stringify(s));
   });
 });

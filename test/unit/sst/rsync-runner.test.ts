@@ -19,7 +19,11 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 function setup(): { fake: FakeProcesses; runner: ReturnType<typeof rsyncRunner>; life: Lifecycle } {
   const fake = new FakeProcesses();
   const life = new Lifecycle({ spawn: fake.spawn, groups: fake.groups });
-  return { fake, life, runner: rsyncRunner(life, '/usr/bin/rsync', { PATH: '/usr/bin' }, '/data', '/work/rsync.password') };
+  return {
+    fake,
+    life,
+    runner: rsyncRunner(life, '/usr/bin/rsync', { PATH: '/usr/bin' }, '/data', '/work/rsync.password'),
+  };
 }
 
 const batch = (n: number, entries: string[]): Pass => ({
@@ -46,20 +50,28 @@ describe('rsync runner (fake children)', () => {
     await done;
   });
 
-  test('a failed pass: the error names it, with rsync\'s code and its last stderr line', async () => {
+  test("a failed pass: the error names it, with rsync's code and its last stderr line", async () => {
     const { fake, runner } = setup();
     const done = runner.run(batch(2, ['a']));
     await tick();
     const [child] = fake.children as [FakeChild];
     child.stderr?.write('rsync: [receiver] mkstemp "a" failed: Permission denied (13)\n');
     child.finish(23);
-    await assert.rejects(done, (e: unknown) => e instanceof SstError && e.code === 255 && /^files 2\/3 .* failed, rsync returned code 23: rsync: \[receiver\] mkstemp/.test(e.message));
+    await assert.rejects(
+      done,
+      (e: unknown) =>
+        e instanceof SstError &&
+        e.code === 255 &&
+        /^files 2\/3 .* failed, rsync returned code 23: rsync: \[receiver\] mkstemp/.test(e.message),
+    );
   });
 
   test('the queue over the runner: two streams, the third pass starts when one ends, a failure stops the other', async () => {
     const { fake, runner, life } = setup();
     const state = new TransferState();
-    const done = runQueue([batch(3, ['c']), batch(2, ['b']), batch(1, ['a'])], 2, runner, state, () => life.supervisor.stopAll());
+    const done = runQueue([batch(3, ['c']), batch(2, ['b']), batch(1, ['a'])], 2, runner, state, () =>
+      life.supervisor.stopAll(),
+    );
     await tick();
     assert.equal(fake.children.length, 2);
     const [first, second] = fake.children as [FakeChild, FakeChild];

@@ -14,7 +14,14 @@ import { TransferState } from '../../../src/sst/transfer-queue';
 const START = 1_765_000_000_000;
 
 function monitor(logEveryMs: number, protocolEveryMs = 0): TransferMonitor {
-  return new TransferMonitor({ total: 100, startedAt: START, logEveryMs, protocolEveryMs, rateLimit: 65536, idleTimeoutMs: 0 });
+  return new TransferMonitor({
+    total: 100,
+    startedAt: START,
+    logEveryMs,
+    protocolEveryMs,
+    rateLimit: 65536,
+    idleTimeoutMs: 0,
+  });
 }
 
 /**
@@ -46,7 +53,11 @@ function ticksInWorker(logEveryMs: number, protocolEveryMs: number, offsets: num
     const worker = new Worker(code, { eval: true, workerData });
     const limit = setTimeout(() => {
       void worker.terminate();
-      reject(new Error(`TransferMonitor.tick(logEveryMs=${logEveryMs}, protocolEveryMs=${protocolEveryMs}) did not return within 30 s: it spins`));
+      reject(
+        new Error(
+          `TransferMonitor.tick(logEveryMs=${logEveryMs}, protocolEveryMs=${protocolEveryMs}) did not return within 30 s: it spins`,
+        ),
+      );
     }, 30_000);
     worker.once('message', (m: string[]) => {
       clearTimeout(limit);
@@ -67,7 +78,11 @@ describe('TransferMonitor', () => {
   });
 
   test('a tiny interval logs at most once per look', async () => {
-    assert.deepEqual(await ticksInWorker(1e-4, 1e-4, [100, 200, 300, 300]), ['1,1', '1,1', '1,1', '0,0'], 'the same instant again: no second line');
+    assert.deepEqual(
+      await ticksInWorker(1e-4, 1e-4, [100, 200, 300, 300]),
+      ['1,1', '1,1', '1,1', '0,0'],
+      'the same instant again: no second line',
+    );
   });
 
   test('one progress line per interval, the next one an interval later however late the look', () => {
@@ -77,7 +92,11 @@ describe('TransferMonitor', () => {
     assert.notEqual(m.tick(START + 1000, state, () => undefined).log, undefined);
     assert.equal(m.tick(START + 1999, state, () => undefined).log, undefined);
     assert.notEqual(m.tick(START + 7500, state, () => undefined).log, undefined, 'a late look logs once');
-    assert.equal(m.tick(START + 7999, state, () => undefined).log, undefined, 'and the rhythm stays on the whole seconds');
+    assert.equal(
+      m.tick(START + 7999, state, () => undefined).log,
+      undefined,
+      'and the rhythm stays on the whole seconds',
+    );
     assert.notEqual(m.tick(START + 8000, state, () => undefined).log, undefined);
   });
 });

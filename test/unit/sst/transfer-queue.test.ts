@@ -62,7 +62,13 @@ describe('runQueue (fake children)', () => {
 
   test('one stream: strictly in order', async () => {
     const f = fakeRunner();
-    const done = runQueue([pass('a', 3), pass('b', 2), pass('c', 1)], 1, f.runner, new TransferState(), async () => undefined);
+    const done = runQueue(
+      [pass('a', 3), pass('b', 2), pass('c', 1)],
+      1,
+      f.runner,
+      new TransferState(),
+      async () => undefined,
+    );
     for (const name of ['a', 'b', 'c']) {
       await tick();
       assert.equal(f.started.at(-1), name);
@@ -133,11 +139,27 @@ describe('TransferMonitor (fake clock and counters)', () => {
   };
 
   test('progress: finished passes plus what each running rsync read, capped at its pass; a line every interval', () => {
-    const m = new TransferMonitor({ total: 400 * MiB, startedAt: 0, logEveryMs: 10_000, protocolEveryMs: 0, idleTimeoutMs: 0 });
+    const m = new TransferMonitor({
+      total: 400 * MiB,
+      startedAt: 0,
+      logEveryMs: 10_000,
+      protocolEveryMs: 0,
+      idleTimeoutMs: 0,
+    });
     const big = pass('big', 300 * MiB);
     const small = pass('small', 10 * MiB);
-    const io = new Map([[1, 50 * MiB], [2, 12 * MiB]]);
-    let a = m.tick(5_000, running([[big, 1], [small, 2]]), (pid) => io.get(pid));
+    const io = new Map([
+      [1, 50 * MiB],
+      [2, 12 * MiB],
+    ]);
+    let a = m.tick(
+      5_000,
+      running([
+        [big, 1],
+        [small, 2],
+      ]),
+      (pid) => io.get(pid),
+    );
     assert.equal(m.bytesSent, 60 * MiB);
     assert.equal(a.log, undefined);
     io.set(1, 140 * MiB);
@@ -155,25 +177,70 @@ describe('TransferMonitor (fake clock and counters)', () => {
   });
 
   test('rate limit: all running streams pause while ahead of limit × elapsed, and resume when not', () => {
-    const m = new TransferMonitor({ total: 1000 * MiB, startedAt: 0, logEveryMs: 0, protocolEveryMs: 0, rateLimit: 10 * MiB, idleTimeoutMs: 0 });
+    const m = new TransferMonitor({
+      total: 1000 * MiB,
+      startedAt: 0,
+      logEveryMs: 0,
+      protocolEveryMs: 0,
+      rateLimit: 10 * MiB,
+      idleTimeoutMs: 0,
+    });
     const a = pass('a', 500 * MiB);
     const b = pass('b', 500 * MiB);
-    const io = new Map([[1, 5 * MiB], [2, 5 * MiB]]);
+    const io = new Map([
+      [1, 5 * MiB],
+      [2, 5 * MiB],
+    ]);
     // 1 s in: 10 MiB allowed (+2 MiB credit), 10 sent.
-    let act = m.tick(1000, running([[a, 1], [b, 2]]), (pid) => io.get(pid));
+    let act = m.tick(
+      1000,
+      running([
+        [a, 1],
+        [b, 2],
+      ]),
+      (pid) => io.get(pid),
+    );
     assert.deepEqual([act.pause, act.resume], [[], []]);
     io.set(1, 9 * MiB);
     io.set(2, 9 * MiB);
-    act = m.tick(1100, running([[a, 1], [b, 2]]), (pid) => io.get(pid));
+    act = m.tick(
+      1100,
+      running([
+        [a, 1],
+        [b, 2],
+      ]),
+      (pid) => io.get(pid),
+    );
     assert.deepEqual(act.pause, [1, 2]);
-    act = m.tick(1200, running([[a, 1], [b, 2]]), (pid) => io.get(pid));
+    act = m.tick(
+      1200,
+      running([
+        [a, 1],
+        [b, 2],
+      ]),
+      (pid) => io.get(pid),
+    );
     assert.deepEqual([act.pause, act.resume], [[], []], 'already paused');
-    act = m.tick(1700, running([[a, 1], [b, 2]]), (pid) => io.get(pid));
+    act = m.tick(
+      1700,
+      running([
+        [a, 1],
+        [b, 2],
+      ]),
+      (pid) => io.get(pid),
+    );
     assert.deepEqual(act.resume, [1, 2]);
   });
 
   test('rate limit: a stream that ends while paused is forgotten; a new one is paused too; takePaused hands back the rest', () => {
-    const m = new TransferMonitor({ total: 100 * MiB, startedAt: 0, logEveryMs: 0, protocolEveryMs: 0, rateLimit: MiB, idleTimeoutMs: 0 });
+    const m = new TransferMonitor({
+      total: 100 * MiB,
+      startedAt: 0,
+      logEveryMs: 0,
+      protocolEveryMs: 0,
+      rateLimit: MiB,
+      idleTimeoutMs: 0,
+    });
     const a = pass('a', 50 * MiB);
     const b = pass('b', 50 * MiB);
     let act = m.tick(100, running([[a, 1]]), () => 10 * MiB);
@@ -184,26 +251,72 @@ describe('TransferMonitor (fake clock and counters)', () => {
   });
 
   test('rate limit: a stream still at its handshake (little read) is not paused, so the joiner sees it authenticate; it is once past it', () => {
-    const m = new TransferMonitor({ total: 100 * MiB, startedAt: 0, logEveryMs: 0, protocolEveryMs: 0, rateLimit: MiB, idleTimeoutMs: 0 });
+    const m = new TransferMonitor({
+      total: 100 * MiB,
+      startedAt: 0,
+      logEveryMs: 0,
+      protocolEveryMs: 0,
+      rateLimit: MiB,
+      idleTimeoutMs: 0,
+    });
     const a = pass('a', 50 * MiB);
     const b = pass('b', 50 * MiB);
-    const io = new Map([[1, 10 * MiB], [2, 7 * 1024]]);
-    let act = m.tick(100, running([[a, 1], [b, 2]]), (pid) => io.get(pid));
+    const io = new Map([
+      [1, 10 * MiB],
+      [2, 7 * 1024],
+    ]);
+    let act = m.tick(
+      100,
+      running([
+        [a, 1],
+        [b, 2],
+      ]),
+      (pid) => io.get(pid),
+    );
     assert.deepEqual(act.pause, [1]);
     io.set(2, HANDSHAKE_READ_BYTES - 1);
-    act = m.tick(200, running([[a, 1], [b, 2]]), (pid) => io.get(pid));
+    act = m.tick(
+      200,
+      running([
+        [a, 1],
+        [b, 2],
+      ]),
+      (pid) => io.get(pid),
+    );
     assert.deepEqual(act.pause, []);
     io.set(2, HANDSHAKE_READ_BYTES);
-    act = m.tick(300, running([[a, 1], [b, 2]]), (pid) => io.get(pid));
+    act = m.tick(
+      300,
+      running([
+        [a, 1],
+        [b, 2],
+      ]),
+      (pid) => io.get(pid),
+    );
     assert.deepEqual(act.pause, [2]);
     // A stream whose counters cannot be read is paused as before.
-    act = m.tick(400, running([[a, 1], [b, 2], [pass('c', MiB), 3]]), (pid) => io.get(pid));
+    act = m.tick(
+      400,
+      running([
+        [a, 1],
+        [b, 2],
+        [pass('c', MiB), 3],
+      ]),
+      (pid) => io.get(pid),
+    );
     assert.deepEqual(act.pause, [3]);
   });
 
   test('the limit is kept over the whole copy: pausing by the rule gives limit × time within the credit', () => {
     const limit = 50 * MiB;
-    const m = new TransferMonitor({ total: 10_000 * MiB, startedAt: 0, logEveryMs: 0, protocolEveryMs: 0, rateLimit: limit, idleTimeoutMs: 0 });
+    const m = new TransferMonitor({
+      total: 10_000 * MiB,
+      startedAt: 0,
+      logEveryMs: 0,
+      protocolEveryMs: 0,
+      rateLimit: limit,
+      idleTimeoutMs: 0,
+    });
     // A stream that could go at 400 MiB/s when not paused, looked at every 100 ms for 20 s.
     const p = pass('one', 10_000 * MiB);
     let read = 0;
@@ -224,7 +337,13 @@ describe('TransferMonitor (fake clock and counters)', () => {
     assert.equal(m.tick(1000, running([[a, 1]]), () => 10).idleFor, undefined);
     assert.equal(m.tick(5999, running([[a, 1]]), () => 10).idleFor, undefined);
     assert.equal(m.tick(6000, running([[a, 1]]), () => 10).idleFor, 5000);
-    const idleBetween = new TransferMonitor({ total: 100, startedAt: 0, logEveryMs: 0, protocolEveryMs: 0, idleTimeoutMs: 1000 });
+    const idleBetween = new TransferMonitor({
+      total: 100,
+      startedAt: 0,
+      logEveryMs: 0,
+      protocolEveryMs: 0,
+      idleTimeoutMs: 1000,
+    });
     assert.equal(idleBetween.tick(5000, running([], 0), () => undefined).idleFor, undefined);
   });
 

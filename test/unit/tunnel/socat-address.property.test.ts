@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Exit, SstError } from '../../../src/errors';
-import { connectAddress, execAddress, listenAddress, parseSockopt, socatValue } from '../../../src/tunnel/socat-address';
+import {
+  connectAddress,
+  execAddress,
+  listenAddress,
+  parseSockopt,
+  socatValue,
+} from '../../../src/tunnel/socat-address';
 import { decodeSockoptValue } from '../../../src/tunnel/sockopt-policy';
 import { execArgv, lexAddress } from '../../helpers/socat-model';
 import { printable, socatText } from '../../helpers/arbitraries';
@@ -26,7 +32,10 @@ describe('socat address round trips (model)', () => {
       fc.property(printable, (v) => {
         const lexed = lexAddress(`OPENSSL:h:1,cn=${socatValue(v)},verify=1`);
         assert.deepEqual(lexed.params, ['OPENSSL', 'h', '1']);
-        assert.deepEqual(lexed.options, [['cn', v], ['verify', '1']]);
+        assert.deepEqual(lexed.options, [
+          ['cn', v],
+          ['verify', '1'],
+        ]);
         assert.equal(lexed.second, undefined);
       }),
       RUNS,
@@ -45,22 +54,44 @@ describe('socat address round trips (model)', () => {
   test('connectAddress: host, port and TLS files read back; control characters and oversize are SstError 21', () => {
     const host = printable.filter((h) => h !== '' && !h.includes(':'));
     fc.assert(
-      fc.property(host, fc.integer({ min: 1, max: 65535 }), printable, printable, printable, (h, port, cert, key, ca) => {
-        const address = connectAddress({ host: h, port, ipv6: false, tls: tls(cert, key, ca), sockopt: [] });
-        const lexed = lexAddress(address);
-        assert.deepEqual(lexed.params, ['OPENSSL', h, String(port)]);
-        assert.deepEqual(lexed.options, [['cert', cert], ['key', key], ['cafile', ca], ['verify', '1']]);
-      }),
+      fc.property(
+        host,
+        fc.integer({ min: 1, max: 65535 }),
+        printable,
+        printable,
+        printable,
+        (h, port, cert, key, ca) => {
+          const address = connectAddress({ host: h, port, ipv6: false, tls: tls(cert, key, ca), sockopt: [] });
+          const lexed = lexAddress(address);
+          assert.deepEqual(lexed.params, ['OPENSSL', h, String(port)]);
+          assert.deepEqual(lexed.options, [
+            ['cert', cert],
+            ['key', key],
+            ['cafile', ca],
+            ['verify', '1'],
+          ]);
+        },
+      ),
       RUNS,
     );
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom('\n', '\0', '\x1b', '\x7f', '\r'), (text, control) => {
-        const bad = text + control;
-        assert.throws(() => connectAddress({ host: 'h', port: 1, ipv6: false, tls: tls(bad, 'k', 'c'), sockopt: [] }), (e) => isSstError(e, Exit.UNSAFE_VALUE));
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 20 }),
+        fc.constantFrom('\n', '\0', '\x1b', '\x7f', '\r'),
+        (text, control) => {
+          const bad = text + control;
+          assert.throws(
+            () => connectAddress({ host: 'h', port: 1, ipv6: false, tls: tls(bad, 'k', 'c'), sockopt: [] }),
+            (e) => isSstError(e, Exit.UNSAFE_VALUE),
+          );
+        },
+      ),
       { numRuns: 100 },
     );
-    assert.throws(() => connectAddress({ host: 'h', port: 1, ipv6: false, tls: tls('x'.repeat(2048), 'k', 'c'), sockopt: [] }), (e) => isSstError(e, Exit.UNSAFE_VALUE));
+    assert.throws(
+      () => connectAddress({ host: 'h', port: 1, ipv6: false, tls: tls('x'.repeat(2048), 'k', 'c'), sockopt: [] }),
+      (e) => isSstError(e, Exit.UNSAFE_VALUE),
+    );
   });
 
   test('connectAddress/listenAddress: a user sockopt item keeps its decoded value; ours it names are replaced', () => {
@@ -72,8 +103,14 @@ describe('socat address round trips (model)', () => {
           ? listenAddress({ port: 4444, ipv6: false, tls: t, sockopt })
           : connectAddress({ host: '127.0.0.1', port: 4444, ipv6: false, tls: t, sockopt });
         const options = lexAddress(address).options;
-        assert.deepEqual(options.filter(([n]) => n === 'cipher'), [['cipher', v]]);
-        assert.deepEqual(options.filter(([n]) => n === 'verify'), [['verify', '0']]);
+        assert.deepEqual(
+          options.filter(([n]) => n === 'cipher'),
+          [['cipher', v]],
+        );
+        assert.deepEqual(
+          options.filter(([n]) => n === 'verify'),
+          [['verify', '0']],
+        );
       }),
       RUNS,
     );
@@ -82,19 +119,23 @@ describe('socat address round trips (model)', () => {
   test('execAddress: every argv token reaches the program unchanged, or SstError 21', () => {
     const token = fc.oneof({ weight: 1, arbitrary: fc.constant('') }, { weight: 6, arbitrary: printable });
     fc.assert(
-      fc.property(printable.filter((p) => p !== ''), fc.array(token, { maxLength: 6 }), (program, rest) => {
-        const argv = [program, ...rest];
-        let address: string;
-        try {
-          address = execAddress(argv);
-        } catch (e) {
-          // Only the 511-byte limit of socat's parameter may refuse printable tokens.
-          assert.ok(isSstError(e, Exit.UNSAFE_VALUE), String(e));
-          assert.match((e as Error).message, /at most 511/);
-          return;
-        }
-        assert.deepEqual(execArgv(address), argv);
-      }),
+      fc.property(
+        printable.filter((p) => p !== ''),
+        fc.array(token, { maxLength: 6 }),
+        (program, rest) => {
+          const argv = [program, ...rest];
+          let address: string;
+          try {
+            address = execAddress(argv);
+          } catch (e) {
+            // Only the 511-byte limit of socat's parameter may refuse printable tokens.
+            assert.ok(isSstError(e, Exit.UNSAFE_VALUE), String(e));
+            assert.match((e as Error).message, /at most 511/);
+            return;
+          }
+          assert.deepEqual(execArgv(address), argv);
+        },
+      ),
       RUNS,
     );
   });

@@ -12,7 +12,6 @@ import {
 } from '../../../src/tunnel/socat-address';
 import { assertSstError } from '../../helpers/assert-sst';
 
-
 /**
  * socat's lexer as measured on 1.7.4.4 (see socat-address.ts), for what our output can contain:
  * a backslash takes the next character literally. Used to prove escaping is lossless.
@@ -55,7 +54,12 @@ const HOSTILE = [
   '/etc/a=b/c+d@e.pem',
 ];
 
-const tls: TunnelTls = { cert: '/etc/mysql/cert.pem', key: '/etc/mysql/key.pem', caFile: '/etc/mysql/ca.pem', verify: true };
+const tls: TunnelTls = {
+  cert: '/etc/mysql/cert.pem',
+  key: '/etc/mysql/key.pem',
+  caFile: '/etc/mysql/ca.pem',
+  verify: true,
+};
 
 describe('socatValue', () => {
   test('plain paths stay readable', () => {
@@ -118,13 +122,24 @@ describe('parseSockopt', () => {
 
   test('typical options pass through in socat syntax', () => {
     assert.deepEqual(parseSockopt('cipher=HIGH:!aNULL'), ['cipher=HIGH:!aNULL']);
-    assert.deepEqual(parseSockopt('verify=0,commonname=x,pf=ip6,keepalive,nodelay'), ['verify=0', 'commonname=x', 'pf=ip6', 'keepalive', 'nodelay']);
+    assert.deepEqual(parseSockopt('verify=0,commonname=x,pf=ip6,keepalive,nodelay'), [
+      'verify=0',
+      'commonname=x',
+      'pf=ip6',
+      'keepalive',
+      'nodelay',
+    ]);
     assert.deepEqual(parseSockopt('min-proto-version=TLS1.2,o_nonblock'), ['min-proto-version=TLS1.2', 'o_nonblock']);
   });
 
   test('commas inside quotes, brackets or escapes do not split', () => {
     assert.deepEqual(parseSockopt("cipher='HIGH,!aNULL',verify=1"), ["cipher='HIGH,!aNULL'", 'verify=1']);
-    assert.deepEqual(parseSockopt('cipher="a,b",x=(c,d),y=[e,f],z={g,h}'), ['cipher="a,b"', 'x=(c,d)', 'y=[e,f]', 'z={g,h}']);
+    assert.deepEqual(parseSockopt('cipher="a,b",x=(c,d),y=[e,f],z={g,h}'), [
+      'cipher="a,b"',
+      'x=(c,d)',
+      'y=[e,f]',
+      'z={g,h}',
+    ]);
     assert.deepEqual(parseSockopt('cafile=/a\\,b,verify=1'), ['cafile=/a\\,b', 'verify=1']);
     // As in socat, a single quote inside double quotes opens a nested hard quote.
     assert.deepEqual(parseSockopt(`x="a'b'c,d",y='a"b,c'`), [`x="a'b'c,d"`, `y='a"b,c'`]);
@@ -149,7 +164,19 @@ describe('parseSockopt', () => {
   });
 
   test('things that are not option names', () => {
-    for (const raw of ['-d', '--help', 'verify=0,-lf/tmp/x', '$(touch /tmp/x)', '=1', 'ver ify=0', 'x y', "'verify'=0", 'verify\\=0', 'EXEC:/bin/sh', '1x=2']) {
+    for (const raw of [
+      '-d',
+      '--help',
+      'verify=0,-lf/tmp/x',
+      '$(touch /tmp/x)',
+      '=1',
+      'ver ify=0',
+      'x y',
+      "'verify'=0",
+      'verify\\=0',
+      'EXEC:/bin/sh',
+      '1x=2',
+    ]) {
       assertSstError(() => parseSockopt(raw), Exit.BAD_CONFIG, /not a socat option name/);
     }
   });
@@ -189,7 +216,13 @@ describe('listenAddress', () => {
       'OPENSSL-LISTEN:1,reuseaddr,fork,max-children=9,cert=/c.pem,verify=0',
     );
     assert.equal(
-      listenAddress({ port: 1, ipv6: false, tls: { cert: '/c.pem', verify: false }, sockopt: ['maxchildren=3'], maxChildren: 9 }),
+      listenAddress({
+        port: 1,
+        ipv6: false,
+        tls: { cert: '/c.pem', verify: false },
+        sockopt: ['maxchildren=3'],
+        maxChildren: 9,
+      }),
       'OPENSSL-LISTEN:1,reuseaddr,fork,cert=/c.pem,verify=0,maxchildren=3',
     );
   });
@@ -203,11 +236,23 @@ describe('listenAddress', () => {
 
   test('IPv6 bind: brackets, zone and pf=ip6', () => {
     assert.equal(
-      listenAddress({ port: 4444, bind: { host: '::1', ipv6: true }, ipv6: true, tls: { cert: '/c', verify: true }, sockopt: [] }),
+      listenAddress({
+        port: 4444,
+        bind: { host: '::1', ipv6: true },
+        ipv6: true,
+        tls: { cert: '/c', verify: true },
+        sockopt: [],
+      }),
       'OPENSSL-LISTEN:4444,reuseaddr,fork,bind=[::1],pf=ip6,cert=/c,verify=1',
     );
     assert.equal(
-      listenAddress({ port: 4444, bind: { host: 'fe80::1', zone: 'eth0', ipv6: true }, ipv6: false, tls: { cert: '/c', verify: true }, sockopt: [] }),
+      listenAddress({
+        port: 4444,
+        bind: { host: 'fe80::1', zone: 'eth0', ipv6: true },
+        ipv6: false,
+        tls: { cert: '/c', verify: true },
+        sockopt: [],
+      }),
       'OPENSSL-LISTEN:4444,reuseaddr,fork,bind=[fe80::1%eth0],pf=ip6,cert=/c,verify=1',
     );
   });
@@ -221,20 +266,35 @@ describe('listenAddress', () => {
 
   test('a bind host name is escaped like any value', () => {
     assert.equal(
-      listenAddress({ port: 1, bind: { host: 'db1.example', ipv6: false }, ipv6: false, tls: { cert: '/c', verify: false }, sockopt: [] }),
+      listenAddress({
+        port: 1,
+        bind: { host: 'db1.example', ipv6: false },
+        ipv6: false,
+        tls: { cert: '/c', verify: false },
+        sockopt: [],
+      }),
       'OPENSSL-LISTEN:1,reuseaddr,fork,bind=db1.example,cert=/c,verify=0',
     );
   });
 
   test('client name check only for a non-empty commonName with verify', () => {
     const base = { port: 1, ipv6: false, sockopt: [] };
-    assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: true, commonName: 'donor.example' } }), /,verify=1,commonname=donor\.example$/);
+    assert.match(
+      listenAddress({ ...base, tls: { cert: '/c', verify: true, commonName: 'donor.example' } }),
+      /,verify=1,commonname=donor\.example$/,
+    );
     assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: true, commonName: '' } }), /,verify=1$/);
     assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: true } }), /,verify=1$/);
     // An empty commonname keeps socat 1.7.4.0/1.7.4.1 from crashing on a client certificate with an IPv6 SAN.
     const crashes = { listenerNeedsCommonName: true };
-    assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: true }, socat: crashes }), /,verify=1,commonname=$/);
-    assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: true, commonName: 'd' }, socat: crashes }), /,verify=1,commonname=d$/);
+    assert.match(
+      listenAddress({ ...base, tls: { cert: '/c', verify: true }, socat: crashes }),
+      /,verify=1,commonname=$/,
+    );
+    assert.match(
+      listenAddress({ ...base, tls: { cert: '/c', verify: true, commonName: 'd' }, socat: crashes }),
+      /,verify=1,commonname=d$/,
+    );
     assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: false }, socat: crashes }), /,verify=0$/);
     assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: false, commonName: 'x' } }), /,verify=0$/);
   });
@@ -242,9 +302,18 @@ describe('listenAddress', () => {
   test('hostile paths are escaped and come back unchanged', () => {
     for (const p of HOSTILE) {
       const dir = p.replace(/:/g, ';');
-      const addr = listenAddress({ port: 1, ipv6: false, tls: { cert: p, key: p, caFile: p, caPath: dir, verify: true }, sockopt: [] });
+      const addr = listenAddress({
+        port: 1,
+        ipv6: false,
+        tls: { cert: p, key: p, caFile: p, caPath: dir, verify: true },
+        sockopt: [],
+      });
       const opts = splitUnescaped(addr, ',');
-      assert.deepEqual(opts.map((o) => o.split('=', 1)[0]), ['OPENSSL-LISTEN:1', 'reuseaddr', 'fork', 'cert', 'key', 'cafile', 'capath', 'verify'], p);
+      assert.deepEqual(
+        opts.map((o) => o.split('=', 1)[0]),
+        ['OPENSSL-LISTEN:1', 'reuseaddr', 'fork', 'cert', 'key', 'cafile', 'capath', 'verify'],
+        p,
+      );
       const values = opts.slice(3, 7).map((o) => unescape(o.slice(o.indexOf('=') + 1)));
       assert.deepEqual(values, [p, p, p, dir]);
       assert.ok(!/(?<!\\)(?:\\\\)*!!/.test(addr));
@@ -258,7 +327,10 @@ describe('listenAddress', () => {
       'OPENSSL-LISTEN:1,reuseaddr,fork,pf=ip6,cert=/c,key=/k,cafile=/ca,commonname=d,verify=0',
     );
     assert.equal(
-      listenAddress({ ...base, sockopt: ['OPENSSL-VERIFY=0', 'certificate=/other', 'CN=x', 'protocol-family=ip4', 'so-reuseaddr=0'] }),
+      listenAddress({
+        ...base,
+        sockopt: ['OPENSSL-VERIFY=0', 'certificate=/other', 'CN=x', 'protocol-family=ip4', 'so-reuseaddr=0'],
+      }),
       'OPENSSL-LISTEN:1,fork,key=/k,cafile=/ca,OPENSSL-VERIFY=0,certificate=/other,CN=x,protocol-family=ip4,so-reuseaddr=0',
     );
     assert.equal(
@@ -268,7 +340,10 @@ describe('listenAddress', () => {
   });
 
   test('sockopt items are validated again', () => {
-    assertSstError(() => listenAddress({ port: 1, ipv6: false, tls, sockopt: ['verify=0!!EXEC:/bin/sh'] }), Exit.BAD_CONFIG);
+    assertSstError(
+      () => listenAddress({ port: 1, ipv6: false, tls, sockopt: ['verify=0!!EXEC:/bin/sh'] }),
+      Exit.BAD_CONFIG,
+    );
     assertSstError(() => listenAddress({ port: 1, ipv6: false, tls, sockopt: ["x='"] }), Exit.BAD_CONFIG);
   });
 
@@ -276,22 +351,45 @@ describe('listenAddress', () => {
     for (const port of [0, 65536, 1.5, -1, Number.NaN]) {
       assertSstError(() => listenAddress({ port, ipv6: false, tls, sockopt: [] }), Exit.BAD_CONFIG);
     }
-    assertSstError(() => listenAddress({ port: 1, bind: { host: 'db1', ipv6: true }, ipv6: true, tls, sockopt: [] }), Exit.BAD_CONFIG);
-    assertSstError(() => listenAddress({ port: 1, bind: { host: '::1', zone: 'a]b', ipv6: true }, ipv6: true, tls, sockopt: [] }), Exit.BAD_CONFIG);
+    assertSstError(
+      () => listenAddress({ port: 1, bind: { host: 'db1', ipv6: true }, ipv6: true, tls, sockopt: [] }),
+      Exit.BAD_CONFIG,
+    );
+    assertSstError(
+      () => listenAddress({ port: 1, bind: { host: '::1', zone: 'a]b', ipv6: true }, ipv6: true, tls, sockopt: [] }),
+      Exit.BAD_CONFIG,
+    );
   });
 
   test('control characters in a path: 21', () => {
-    assertSstError(() => listenAddress({ port: 1, ipv6: false, tls: { cert: '/a\nb', verify: true }, sockopt: [] }), Exit.UNSAFE_VALUE, /cert=/);
+    assertSstError(
+      () => listenAddress({ port: 1, ipv6: false, tls: { cert: '/a\nb', verify: true }, sockopt: [] }),
+      Exit.UNSAFE_VALUE,
+      /cert=/,
+    );
   });
 
   test("a CA directory with ':' is refused: OpenSSL would split it", () => {
     assertSstError(
-      () => listenAddress({ port: 1, ipv6: false, tls: { cert: '/c', caPath: '/etc/my:ssl/certs', verify: true }, sockopt: [] }),
+      () =>
+        listenAddress({
+          port: 1,
+          ipv6: false,
+          tls: { cert: '/c', caPath: '/etc/my:ssl/certs', verify: true },
+          sockopt: [],
+        }),
       Exit.UNSAFE_VALUE,
       /list separator/,
     );
     assertSstError(
-      () => connectAddress({ host: 'db1', port: 1, ipv6: false, tls: { cert: '/c', caPath: '/a:b', verify: true }, sockopt: [] }),
+      () =>
+        connectAddress({
+          host: 'db1',
+          port: 1,
+          ipv6: false,
+          tls: { cert: '/c', caPath: '/a:b', verify: true },
+          sockopt: [],
+        }),
       Exit.UNSAFE_VALUE,
       /list separator/,
     );
@@ -299,9 +397,18 @@ describe('listenAddress', () => {
 
   test('option values socat cannot hold (2047 bytes) are refused', () => {
     const at = (n: number): string => `/${'a'.repeat(n - 1)}`;
-    assert.ok(listenAddress({ port: 1, ipv6: false, tls: { cert: at(2047), verify: true }, sockopt: [] }).length > 2047);
-    assertSstError(() => listenAddress({ port: 1, ipv6: false, tls: { cert: at(2048), verify: true }, sockopt: [] }), Exit.UNSAFE_VALUE, /2048 bytes/);
-    assertSstError(() => listenAddress({ port: 1, ipv6: false, tls: { cert: `/${'é'.repeat(1024)}`, verify: true }, sockopt: [] }), Exit.UNSAFE_VALUE);
+    assert.ok(
+      listenAddress({ port: 1, ipv6: false, tls: { cert: at(2047), verify: true }, sockopt: [] }).length > 2047,
+    );
+    assertSstError(
+      () => listenAddress({ port: 1, ipv6: false, tls: { cert: at(2048), verify: true }, sockopt: [] }),
+      Exit.UNSAFE_VALUE,
+      /2048 bytes/,
+    );
+    assertSstError(
+      () => listenAddress({ port: 1, ipv6: false, tls: { cert: `/${'é'.repeat(1024)}`, verify: true }, sockopt: [] }),
+      Exit.UNSAFE_VALUE,
+    );
   });
 });
 
@@ -326,29 +433,57 @@ describe('connectAddress', () => {
       'OPENSSL:[::1]:4444,cert=/c,verify=1,commonname=\\:\\:1',
     );
     assert.equal(
-      connectAddress({ host: 'fe80::1', zone: 'eth0', port: 4444, ipv6: true, tls: { cert: '/c', verify: true }, sockopt: [] }),
+      connectAddress({
+        host: 'fe80::1',
+        zone: 'eth0',
+        port: 4444,
+        ipv6: true,
+        tls: { cert: '/c', verify: true },
+        sockopt: [],
+      }),
       'OPENSSL:[fe80::1%eth0]:4444,cert=/c,verify=1,commonname=fe80\\:\\:1',
     );
   });
 
   test('an IPv6 literal passed without the flag is still bracketed', () => {
-    assert.match(connectAddress({ host: '::1', port: 1, ipv6: false, tls: { cert: '/c', verify: false }, sockopt: [] }), /^OPENSSL:\[::1\]:1,/);
+    assert.match(
+      connectAddress({ host: '::1', port: 1, ipv6: false, tls: { cert: '/c', verify: false }, sockopt: [] }),
+      /^OPENSSL:\[::1\]:1,/,
+    );
   });
 
   test("commonName: '' skips the name check (needs nosni), a value replaces the host", () => {
     const base = { host: '10.0.0.2', port: 1, ipv6: false, sockopt: [] };
-    assert.match(connectAddress({ ...base, tls: { cert: '/c', verify: true, commonName: '' } }), /,verify=1,commonname=,nosni=1$/);
+    assert.match(
+      connectAddress({ ...base, tls: { cert: '/c', verify: true, commonName: '' } }),
+      /,verify=1,commonname=,nosni=1$/,
+    );
     // socat 1.7.3 has no nosni and sends no SNI: an empty commonname alone skips its name check.
-    assert.match(connectAddress({ ...base, tls: { cert: '/c', verify: true, commonName: '' }, socat: { noSni: false } }), /,verify=1,commonname=$/);
+    assert.match(
+      connectAddress({ ...base, tls: { cert: '/c', verify: true, commonName: '' }, socat: { noSni: false } }),
+      /,verify=1,commonname=$/,
+    );
     assert.match(connectAddress({ ...base, tls: { cert: '/c', verify: true }, socat: { noSni: false } }), /,verify=1$/);
-    assert.match(connectAddress({ ...base, tls: { cert: '/c', verify: true, commonName: 'db,1 x' } }), /,verify=1,commonname=db\\,1\\ x$/);
-    assert.match(connectAddress({ ...base, host: '::1', ipv6: true, tls: { cert: '/c', verify: true, commonName: 'db1' } }), /,commonname=db1$/);
+    assert.match(
+      connectAddress({ ...base, tls: { cert: '/c', verify: true, commonName: 'db,1 x' } }),
+      /,verify=1,commonname=db\\,1\\ x$/,
+    );
+    assert.match(
+      connectAddress({ ...base, host: '::1', ipv6: true, tls: { cert: '/c', verify: true, commonName: 'db1' } }),
+      /,commonname=db1$/,
+    );
   });
 
   test('no name options without verification', () => {
     for (const commonName of [undefined, '', 'x']) {
       assert.equal(
-        connectAddress({ host: '::1', port: 1, ipv6: true, tls: { cert: '/c', verify: false, ...(commonName === undefined ? {} : { commonName }) }, sockopt: [] }),
+        connectAddress({
+          host: '::1',
+          port: 1,
+          ipv6: true,
+          tls: { cert: '/c', verify: false, ...(commonName === undefined ? {} : { commonName }) },
+          sockopt: [],
+        }),
         'OPENSSL:[::1]:1,cert=/c,verify=0',
       );
     }
@@ -356,11 +491,23 @@ describe('connectAddress', () => {
 
   test('sockopt overrides verify and commonname', () => {
     assert.equal(
-      connectAddress({ host: '10.0.0.2', port: 1, ipv6: false, tls: { cert: '/c', verify: true, commonName: '' }, sockopt: parseSockopt('verify=0') }),
+      connectAddress({
+        host: '10.0.0.2',
+        port: 1,
+        ipv6: false,
+        tls: { cert: '/c', verify: true, commonName: '' },
+        sockopt: parseSockopt('verify=0'),
+      }),
       'OPENSSL:10.0.0.2:1,cert=/c,commonname=,nosni=1,verify=0',
     );
     assert.equal(
-      connectAddress({ host: '10.0.0.2', port: 1, ipv6: false, tls: { cert: '/c', verify: true, commonName: '' }, sockopt: parseSockopt('cn=db1,no-sni=0') }),
+      connectAddress({
+        host: '10.0.0.2',
+        port: 1,
+        ipv6: false,
+        tls: { cert: '/c', verify: true, commonName: '' },
+        sockopt: parseSockopt('cn=db1,no-sni=0'),
+      }),
       'OPENSSL:10.0.0.2:1,cert=/c,verify=1,cn=db1,no-sni=0',
     );
   });
@@ -376,7 +523,10 @@ describe('connectAddress', () => {
 
   test('refused hosts and ports', () => {
     assertSstError(() => connectAddress({ host: 'db1', port: 1, ipv6: true, tls, sockopt: [] }), Exit.BAD_CONFIG);
-    assertSstError(() => connectAddress({ host: '::1', zone: 'x,y', port: 1, ipv6: true, tls, sockopt: [] }), Exit.BAD_CONFIG);
+    assertSstError(
+      () => connectAddress({ host: '::1', zone: 'x,y', port: 1, ipv6: true, tls, sockopt: [] }),
+      Exit.BAD_CONFIG,
+    );
     assertSstError(() => connectAddress({ host: 'db1', port: 0, ipv6: false, tls, sockopt: [] }), Exit.BAD_CONFIG);
     assertSstError(() => connectAddress({ host: 'db\n1', port: 1, ipv6: false, tls, sockopt: [] }), Exit.UNSAFE_VALUE);
   });
@@ -430,7 +580,11 @@ describe('execAddress', () => {
   test('the command line socat can hold: 511 bytes after the first unescaping', () => {
     const fill = (n: number): string[] => ['/bin/p', 'a'.repeat(n - '/bin/p '.length)];
     assert.doesNotThrow(() => execAddress(fill(511)));
-    assertSstError(() => execAddress(fill(512)), Exit.UNSAFE_VALUE, /EXEC command line: 512 bytes, socat accepts at most 511/);
+    assertSstError(
+      () => execAddress(fill(512)),
+      Exit.UNSAFE_VALUE,
+      /EXEC command line: 512 bytes, socat accepts at most 511/,
+    );
     // Escapes for the second level count: each comma takes two bytes.
     assertSstError(() => execAddress(['/bin/p', ',', ','.repeat(255)]), Exit.UNSAFE_VALUE, /EXEC command line/);
   });

@@ -4,8 +4,16 @@ import { expectedSocatWarning } from '../../../src/tunnel/socat-messages';
 
 describe('expectedSocatWarning', () => {
   test('the warnings socat 1.8 prints for every connection (lines as seen with 1.8.0.0–1.8.1.3)', () => {
-    assert.equal(expectedSocatWarning('2026/12/06 10:00:33 socat[10422] W OpenSSL: Warning: this implementation does not check CRLs'), 'CRLs not checked');
-    assert.equal(expectedSocatWarning('2026/12/06 10:00:40 socat[10904] W refusing to set empty SNI host name'), 'no SNI host name');
+    assert.equal(
+      expectedSocatWarning(
+        '2026/12/06 10:00:33 socat[10422] W OpenSSL: Warning: this implementation does not check CRLs',
+      ),
+      'CRLs not checked',
+    );
+    assert.equal(
+      expectedSocatWarning('2026/12/06 10:00:40 socat[10904] W refusing to set empty SNI host name'),
+      'no SNI host name',
+    );
     assert.equal(expectedSocatWarning('2026/12/06 10:00:34 socat[10422] W exiting on signal 15'), 'stopped by us');
   });
 

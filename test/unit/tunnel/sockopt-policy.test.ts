@@ -7,13 +7,21 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Exit } from '../../../src/errors';
 import { parseSockopt } from '../../../src/tunnel/socat-address';
-import { classifySockopt, decodeSockoptValue, describeWeakening, resolveSockopt, type SockoptContext } from '../../../src/tunnel/sockopt-policy';
+import {
+  classifySockopt,
+  decodeSockoptValue,
+  describeWeakening,
+  resolveSockopt,
+  type SockoptContext,
+} from '../../../src/tunnel/sockopt-policy';
 import { assertSstError } from '../../helpers/assert-sst';
 
 const STRICT: SockoptContext = { mode: 'VERIFY_IDENTITY', caFile: '/etc/mysql/ssl/ca.pem' };
 
-const verdict = (raw: string, ctx: SockoptContext = STRICT): ReturnType<typeof classifySockopt> => classifySockopt(parseSockopt(raw), ctx);
-const weakened = (raw: string, ctx: SockoptContext = STRICT): string[] => verdict(raw, ctx).weakens.map((w) => w.option);
+const verdict = (raw: string, ctx: SockoptContext = STRICT): ReturnType<typeof classifySockopt> =>
+  classifySockopt(parseSockopt(raw), ctx);
+const weakened = (raw: string, ctx: SockoptContext = STRICT): string[] =>
+  verdict(raw, ctx).weakens.map((w) => w.option);
 
 describe('decodeSockoptValue: the value socat hands on', () => {
   const table: [item: string, value: string][] = [
@@ -61,25 +69,86 @@ describe('decodeSockoptValue: the value socat hands on', () => {
 
 describe('classifySockopt: verify', () => {
   test('every spelling that socat read as verify=0 is named as weakening', () => {
-    const off = ['verify=0', 'VERIFY=0', 'Verify=0', 'openssl-verify=0', 'OPENSSL-VERIFY=0', 'verify=00', 'verify=0x0', 'verify=0X00', 'verify=-0', 'verify=+0', 'verify=+00', 'verify=-0x0', 'verify= 0', 'verify=\\ 0', "verify='0'", 'verify="0"', "verify='00'", 'verify=\\+0'];
+    const off = [
+      'verify=0',
+      'VERIFY=0',
+      'Verify=0',
+      'openssl-verify=0',
+      'OPENSSL-VERIFY=0',
+      'verify=00',
+      'verify=0x0',
+      'verify=0X00',
+      'verify=-0',
+      'verify=+0',
+      'verify=+00',
+      'verify=-0x0',
+      'verify= 0',
+      'verify=\\ 0',
+      "verify='0'",
+      'verify="0"',
+      "verify='00'",
+      'verify=\\+0',
+    ];
     for (const raw of off) {
       const v = verdict(`cipher=HIGH:!aNULL,${raw}`);
       assert.equal(v.refused, undefined, raw);
       assert.equal(v.verifyOff, true, raw);
-      assert.deepEqual(v.weakens.map((w) => w.option), [raw], raw);
-      assert.match(describeWeakening(v.weakens[0]!), new RegExp(`^sockopt ${raw.replace(/[\\+()]/g, '\\$&')} weakens peer verification: the peer certificate is not verified at all`), raw);
+      assert.deepEqual(
+        v.weakens.map((w) => w.option),
+        [raw],
+        raw,
+      );
+      assert.match(
+        describeWeakening(v.weakens[0]!),
+        new RegExp(
+          `^sockopt ${raw.replace(/[\\+()]/g, '\\$&')} weakens peer verification: the peer certificate is not verified at all`,
+        ),
+        raw,
+      );
     }
   });
 
   test('values that keep verification on, or that socat refuses to parse, are silent', () => {
-    for (const raw of ['verify', 'verify=1', 'VERIFY=1', 'verify=2', 'verify=-1', 'verify=256', 'verify=4294967296', 'verify=0x100000000', 'verify=08', 'verify=0x', 'verify=0abc', 'verify=no', 'verify=false', 'verify=', 'verify=(0)', 'verify=0\\ ', "verify='0 '"]) {
+    for (const raw of [
+      'verify',
+      'verify=1',
+      'VERIFY=1',
+      'verify=2',
+      'verify=-1',
+      'verify=256',
+      'verify=4294967296',
+      'verify=0x100000000',
+      'verify=08',
+      'verify=0x',
+      'verify=0abc',
+      'verify=no',
+      'verify=false',
+      'verify=',
+      'verify=(0)',
+      'verify=0\\ ',
+      "verify='0 '",
+    ]) {
       const v = verdict(raw);
       assert.deepEqual(v, { weakens: [], verifyOff: false }, raw);
     }
   });
 
   test('C escapes before the 0 (socat: white space, so verify=0) are refused, not misread', () => {
-    for (const raw of ['verify=\\t0', 'verify=\\n0', 'verify=\\r0', 'verify=\\f0', 'verify=\\v0', "verify='\\t0'", 'verify= \\t0', 'verify=\\t\\n0', 'VERIFY=\\t0', 'openssl-verify=\\v0', 'verify=\\00', 'verify=\\b0', 'verify=\\a0']) {
+    for (const raw of [
+      'verify=\\t0',
+      'verify=\\n0',
+      'verify=\\r0',
+      'verify=\\f0',
+      'verify=\\v0',
+      "verify='\\t0'",
+      'verify= \\t0',
+      'verify=\\t\\n0',
+      'VERIFY=\\t0',
+      'openssl-verify=\\v0',
+      'verify=\\00',
+      'verify=\\b0',
+      'verify=\\a0',
+    ]) {
       const v = verdict(raw);
       assert.equal(v.verifyOff, false, raw);
       assert.match(v.refused ?? '', /control character/, raw);
@@ -87,7 +156,10 @@ describe('classifySockopt: verify', () => {
   });
 
   test('a C escape anywhere refuses the whole sockopt, whatever the option', () => {
-    assert.match(verdict('cipher=HIGH\\n').refused ?? '', /^Invalid sockopt item "cipher=HIGH\\\\n": socat decodes \\n into a control character/);
+    assert.match(
+      verdict('cipher=HIGH\\n').refused ?? '',
+      /^Invalid sockopt item "cipher=HIGH\\\\n": socat decodes \\n into a control character/,
+    );
     assert.match(verdict('verify=0,cafile=/x\\ty').refused ?? '', /cafile/);
   });
 });
@@ -101,16 +173,28 @@ describe('classifySockopt: CA, name and everything else', () => {
     assert.deepEqual(weakened('cafile='), ['cafile=']);
     assert.deepEqual(weakened('capath=/etc/ssl/certs'), ['capath=/etc/ssl/certs']);
     assert.deepEqual(weakened('capath=/d', { mode: 'VERIFY_CA', caPath: '/d' }), []);
-    assert.match(verdict('cafile=/o').weakens[0]?.reason ?? '', /against the CA file '\/o' instead of the configured \/etc\/mysql\/ssl\/ca.pem/);
-    assert.match(verdict('capath=/d').weakens[0]?.reason ?? '', /issued by the CA directory '\/d' are accepted too, next to the configured \/etc\/mysql\/ssl\/ca.pem/);
-    assert.match(verdict('cafile=/o', { mode: 'VERIFY_IDENTITY' }).weakens[0]?.reason ?? '', /configure the CA with tca instead/);
+    assert.match(
+      verdict('cafile=/o').weakens[0]?.reason ?? '',
+      /against the CA file '\/o' instead of the configured \/etc\/mysql\/ssl\/ca.pem/,
+    );
+    assert.match(
+      verdict('capath=/d').weakens[0]?.reason ?? '',
+      /issued by the CA directory '\/d' are accepted too, next to the configured \/etc\/mysql\/ssl\/ca.pem/,
+    );
+    assert.match(
+      verdict('cafile=/o', { mode: 'VERIFY_IDENTITY' }).weakens[0]?.reason ?? '',
+      /configure the CA with tca instead/,
+    );
   });
 
   test('commonname / cn replaces the name donors check', () => {
     for (const raw of ['commonname=db1', 'cn=db1', 'CN=db1', 'openssl-commonname=db1', "cn='db1'", 'cn=d\\B1']) {
       assert.deepEqual(weakened(raw), [raw], raw);
     }
-    assert.match(verdict('cn=db1').weakens[0]?.reason ?? '', /names 'db1', instead of checking the address the joiner advertised/);
+    assert.match(
+      verdict('cn=db1').weakens[0]?.reason ?? '',
+      /names 'db1', instead of checking the address the joiner advertised/,
+    );
     assert.match(verdict('commonname=,nosni=1').weakens[0]?.reason ?? '', /do not check the joiner's certificate name/);
     assert.deepEqual(weakened('commonname=,nosni=1'), ['commonname=']);
   });
@@ -121,7 +205,28 @@ describe('classifySockopt: CA, name and everything else', () => {
   });
 
   test('silent: cipher lists, SNI, protocol versions, transport options, our own material', () => {
-    for (const raw of ['cipher=HIGH:!aNULL', "cipher='HIGH:!aNULL:!MD5'", 'ciphers=ECDHE+AESGCM', 'nosni', 'nosni=1', 'no-sni=1', 'snihost=db1', 'openssl-snihost=x', 'min-version=TLS1.2', 'min-proto-version=TLS1.3', 'openssl-min-proto-version=TLS1.1', 'max-version=TLS1.2', 'verify=1', 'cert=/c.pem', 'key=/k.pem', 'pf=ip6', 'keepalive', 'nodelay', 'compress=none', 'dhparam=/dh.pem']) {
+    for (const raw of [
+      'cipher=HIGH:!aNULL',
+      "cipher='HIGH:!aNULL:!MD5'",
+      'ciphers=ECDHE+AESGCM',
+      'nosni',
+      'nosni=1',
+      'no-sni=1',
+      'snihost=db1',
+      'openssl-snihost=x',
+      'min-version=TLS1.2',
+      'min-proto-version=TLS1.3',
+      'openssl-min-proto-version=TLS1.1',
+      'max-version=TLS1.2',
+      'verify=1',
+      'cert=/c.pem',
+      'key=/k.pem',
+      'pf=ip6',
+      'keepalive',
+      'nodelay',
+      'compress=none',
+      'dhparam=/dh.pem',
+    ]) {
       assert.deepEqual(verdict(raw), { weakens: [], verifyOff: false }, raw);
     }
   });
@@ -146,7 +251,11 @@ describe('resolveSockopt', () => {
   });
 
   test('an ambiguous encoding or a syntax error ends the SST with 22', () => {
-    assertSstError(() => resolveSockopt('verify=\\t0', STRICT), Exit.BAD_CONFIG, /^Invalid sockopt item "verify=\\\\t0": socat decodes \\t into a control character/);
+    assertSstError(
+      () => resolveSockopt('verify=\\t0', STRICT),
+      Exit.BAD_CONFIG,
+      /^Invalid sockopt item "verify=\\\\t0": socat decodes \\t into a control character/,
+    );
     assertSstError(() => resolveSockopt("cn='x", STRICT), Exit.BAD_CONFIG, /never closed/);
   });
 });

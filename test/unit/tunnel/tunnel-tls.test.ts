@@ -34,20 +34,35 @@ describe('resolveTunnelSettings', () => {
   });
 
   test('ssl-mode=REQUIRED: nobody verifies the peer', () => {
-    const s = resolveTunnelSettings(config({ sst: { ...SST, 'ssl-mode': 'REQUIRED' } }), 'donor', DATADIR, noDirectories);
+    const s = resolveTunnelSettings(
+      config({ sst: { ...SST, 'ssl-mode': 'REQUIRED' } }),
+      'donor',
+      DATADIR,
+      noDirectories,
+    );
     assert.equal(s.verifyPeer, false);
   });
 
   test('sockopt verify=0: parsed, named as a weakening, and the peer is not verified', () => {
-    const s = resolveTunnelSettings(config({ sst: { ...SST, sockopt: 'cipher=HIGH,verify=0' } }), 'donor', DATADIR, noDirectories);
+    const s = resolveTunnelSettings(
+      config({ sst: { ...SST, sockopt: 'cipher=HIGH,verify=0' } }),
+      'donor',
+      DATADIR,
+      noDirectories,
+    );
     assert.deepEqual(s.sockopt, ['cipher=HIGH', 'verify=0']);
     assert.equal(s.verdict.verifyOff, true);
-    assert.deepEqual(s.verdict.weakens.map((w) => w.option), ['verify=0']);
+    assert.deepEqual(
+      s.verdict.weakens.map((w) => w.option),
+      ['verify=0'],
+    );
     assert.equal(s.verifyPeer, false);
   });
 
   test('the role picks the material: ssl-server-* for the joiner, ssl-client-* for the donor', () => {
-    const groups = { mysqld: { 'ssl-server-cert': '/tls/server.crt', 'ssl-client-cert': '/tls/client.crt', 'ssl-ca': '/tls/ca.crt' } };
+    const groups = {
+      mysqld: { 'ssl-server-cert': '/tls/server.crt', 'ssl-client-cert': '/tls/client.crt', 'ssl-ca': '/tls/ca.crt' },
+    };
     assert.equal(resolveTunnelSettings(config(groups), 'joiner', DATADIR, noDirectories).tls.cert, '/tls/server.crt');
     assert.equal(resolveTunnelSettings(config(groups), 'donor', DATADIR, noDirectories).tls.cert, '/tls/client.crt');
   });
@@ -55,7 +70,14 @@ describe('resolveTunnelSettings', () => {
   test('a sockopt the SST refuses throws exit 22 after `decided` saw the TLS settings (the SST logs their notes first)', () => {
     const seen: TlsSettings[] = [];
     assert.throws(
-      () => resolveTunnelSettings(config({ sst: { ...SST, sockopt: 'verify=\\t0' } }), 'donor', DATADIR, noDirectories, (tls) => seen.push(tls)),
+      () =>
+        resolveTunnelSettings(
+          config({ sst: { ...SST, sockopt: 'verify=\\t0' } }),
+          'donor',
+          DATADIR,
+          noDirectories,
+          (tls) => seen.push(tls),
+        ),
       (e: unknown) => {
         assert.ok(e instanceof SstError, `expected SstError, got ${String(e)}`);
         assert.equal(e.code, 22);
@@ -69,7 +91,8 @@ describe('resolveTunnelSettings', () => {
 });
 
 describe('tunnelTls', () => {
-  const tls = (mode: string): { tls: TlsSettings } => resolveTunnelSettings(config({ sst: { ...SST, 'ssl-mode': mode } }), 'donor', DATADIR, noDirectories);
+  const tls = (mode: string): { tls: TlsSettings } =>
+    resolveTunnelSettings(config({ sst: { ...SST, 'ssl-mode': mode } }), 'donor', DATADIR, noDirectories);
 
   test('the donor checks the name unless VERIFY_CA (empty commonname: chain only); REQUIRED verifies nothing', () => {
     assert.equal(tunnelTls(tls('VERIFY_IDENTITY'), 'donor').commonName, undefined);

@@ -13,7 +13,7 @@ const OUTPUT = [
   'CURRENT_TEST: galera_rsync_tunnel.galera_ist_rsync_verify_ca',
   'mysqltest: At line 56: assert_grep.inc failed!',
   '',
-  ' - saving \'/tmp/x/log/galera_ist_rsync_verify_ca/\' to \'/tmp/x/log/galera_ist_rsync_verify_ca/\'',
+  " - saving '/tmp/x/log/galera_ist_rsync_verify_ca/' to '/tmp/x/log/galera_ist_rsync_verify_ca/'",
   `/tmp/sstmtrA/suite/${S}.galera_sst_rsync_encrypt_with_key w1 [ skipped ]  Test requires: 'debug'`,
   `/tmp/sstmtrA/suite/${S}.galera_threadpool w2 [ fail ]  Found warnings/errors in server log file!`,
   '        Test ended at 2026-12-06 10:01:00',
@@ -33,12 +33,20 @@ describe('parseMtrOutput', () => {
   });
 
   test('a failure gets its most telling line', () => {
-    assert.deepEqual(results[1], { test: 'galera_ist_rsync_verify_ca', outcome: 'FAIL', reason: 'mysqltest: At line 56: assert_grep.inc failed!' });
+    assert.deepEqual(results[1], {
+      test: 'galera_ist_rsync_verify_ca',
+      outcome: 'FAIL',
+      reason: 'mysqltest: At line 56: assert_grep.inc failed!',
+    });
     assert.equal(results[3]?.reason, '2026-12-06 10:00:59 0 [ERROR] WSREP: something');
   });
 
   test("a skip keeps MTR's reason", () => {
-    assert.deepEqual(results[2], { test: 'galera_sst_rsync_encrypt_with_key', outcome: 'SKIP', reason: "MTR: Test requires: 'debug'" });
+    assert.deepEqual(results[2], {
+      test: 'galera_sst_rsync_encrypt_with_key',
+      outcome: 'SKIP',
+      reason: "MTR: Test requires: 'debug'",
+    });
   });
 
   test('a reason quoting a whole command line is cut at 300 characters', () => {
@@ -48,7 +56,10 @@ describe('parseMtrOutput', () => {
   });
 
   test('a result diff is named as such', () => {
-    const out = parseMtrOutput([`${S}.t1 [ fail ]`, '--- /x/r/t1.result', '+++ /x/r/t1.reject', '@@ -1 +1 @@'].join('\n'), S);
+    const out = parseMtrOutput(
+      [`${S}.t1 [ fail ]`, '--- /x/r/t1.result', '+++ /x/r/t1.reject', '@@ -1 +1 @@'].join('\n'),
+      S,
+    );
     assert.equal(out[0]?.reason, 'result differs from the .result file (/x/r/t1.reject)');
   });
 });
@@ -66,8 +77,8 @@ describe('completeResults', () => {
 
 describe('formatResult and summary', () => {
   test('one line per test, closing counts', () => {
-    assert.match(formatResult({ test: 't', outcome: 'PASS', ms: 47162 }), /^PASS  t +47\.2 s$/);
-    assert.match(formatResult({ test: 't', outcome: 'FAIL', reason: 'why' }), /^FAIL  t +why$/);
+    assert.match(formatResult({ test: 't', outcome: 'PASS', ms: 47162 }), /^PASS {2}t +47\.2 s$/);
+    assert.match(formatResult({ test: 't', outcome: 'FAIL', reason: 'why' }), /^FAIL {2}t +why$/);
     const all = [
       { test: 'a', outcome: 'PASS' as const },
       { test: 'b', outcome: 'FAIL' as const },

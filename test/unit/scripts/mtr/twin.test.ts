@@ -1,7 +1,14 @@
 /** `make test-mtr`: the rewrites that turn MariaDB's galera rsync tests into rsync_tunnel twins. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { twinBaseOptionFile, twinCnf, twinCombinations, twinSuitePm, twinTest, usesRsyncMethod } from '../../../../scripts/mtr/twin';
+import {
+  twinBaseOptionFile,
+  twinCnf,
+  twinCombinations,
+  twinSuitePm,
+  twinTest,
+  usesRsyncMethod,
+} from '../../../../scripts/mtr/twin';
 
 describe('usesRsyncMethod', () => {
   test('an active line in either spelling selects the test', () => {
@@ -20,7 +27,10 @@ describe('twinCnf', () => {
     const out = twinCnf('galera_sst_rsync', '!include ../galera_2nodes.cnf\n\n[mysqld]\nwsrep_sst_method=rsync\n');
     assert.match(out, /^wsrep_sst_method=rsync_tunnel$/m);
     assert.doesNotMatch(out, /^wsrep_sst_method=rsync$/m);
-    assert.match(out, /\n\[sst\]\ntca=@ENV\.MYSQL_TEST_DIR\/std_data\/cacert\.pem\ntcert=@ENV\.MYSQL_TEST_DIR\/std_data\/server-cert\.pem\ntkey=@ENV\.MYSQL_TEST_DIR\/std_data\/server-key\.pem\n$/);
+    assert.match(
+      out,
+      /\n\[sst\]\ntca=@ENV\.MYSQL_TEST_DIR\/std_data\/cacert\.pem\ntcert=@ENV\.MYSQL_TEST_DIR\/std_data\/server-cert\.pem\ntkey=@ENV\.MYSQL_TEST_DIR\/std_data\/server-key\.pem\n$/,
+    );
   });
 
   test('a test that configures ssl-* keeps exactly its TLS configuration', () => {
@@ -29,24 +39,34 @@ describe('twinCnf', () => {
   });
 
   test('role certificates count as the test configuring TLS', () => {
-    const out = twinCnf('x', '[mysqld]\nwsrep_sst_method=rsync\n[sst]\nssl-server-cert=/s.pem\nssl-client-cert=/c.pem\n');
+    const out = twinCnf(
+      'x',
+      '[mysqld]\nwsrep_sst_method=rsync\n[sst]\nssl-server-cert=/s.pem\nssl-client-cert=/c.pem\n',
+    );
     assert.doesNotMatch(out, /tcert/);
   });
 
   test('tcert/tkey without a CA get the std_data CA (the system store would not trust it)', () => {
-    const out = twinCnf('galera_sst_rsync_encrypt_with_key', '[mysqld]\nwsrep_sst_method=rsync\n\n[sst]\ntkey=/k.pem\ntcert=/c.pem\n');
+    const out = twinCnf(
+      'galera_sst_rsync_encrypt_with_key',
+      '[mysqld]\nwsrep_sst_method=rsync\n\n[sst]\ntkey=/k.pem\ntcert=/c.pem\n',
+    );
     assert.match(out, /\n\[sst\]\ntca=@ENV\.MYSQL_TEST_DIR\/std_data\/cacert\.pem\n$/);
     assert.doesNotMatch(out, /tcert=@ENV/);
   });
 
   test('recv_auto is told the name in MTR certificate, as it advertises ::1', () => {
-    assert.match(twinCnf('galera_sst_rsync_recv_auto', '[mysqld]\nwsrep_sst_method=rsync\n'), /^sockopt=commonname=localhost$/m);
+    assert.match(
+      twinCnf('galera_sst_rsync_recv_auto', '[mysqld]\nwsrep_sst_method=rsync\n'),
+      /^sockopt=commonname=localhost$/m,
+    );
   });
 });
 
 describe('twinBaseOptionFile', () => {
   test('drops ssl-mode=DISABLED and advertises localhost instead of 127.0.0.1', () => {
-    const text = "[mysqld.1]\nwsrep_node_address='127.0.0.1:@mysqld.1.#galera_port'\nwsrep_sst_receive_address='127.0.0.1:@mysqld.1.#sst_port'\n\n[sst]\nssl-mode=DISABLED\nsst-log-archive-dir=x\n";
+    const text =
+      "[mysqld.1]\nwsrep_node_address='127.0.0.1:@mysqld.1.#galera_port'\nwsrep_sst_receive_address='127.0.0.1:@mysqld.1.#sst_port'\n\n[sst]\nssl-mode=DISABLED\nsst-log-archive-dir=x\n";
     const out = twinBaseOptionFile(text);
     assert.match(out, /^wsrep_sst_receive_address='localhost:@mysqld\.1\.#sst_port'$/m);
     assert.match(out, /^wsrep_node_address='127\.0\.0\.1:/m, 'only the SST address changes');
@@ -57,13 +77,19 @@ describe('twinBaseOptionFile', () => {
 
 describe('twinCombinations', () => {
   test('keeps only the rsync combinations, renamed and switched', () => {
-    assert.equal(twinCombinations('[rsync]\nwsrep-sst-method=rsync\n\n[mariabackup]\nwsrep-sst-method=mariabackup\n'), '[rsync_tunnel]\nwsrep-sst-method=rsync_tunnel\n\n');
+    assert.equal(
+      twinCombinations('[rsync]\nwsrep-sst-method=rsync\n\n[mariabackup]\nwsrep-sst-method=mariabackup\n'),
+      '[rsync_tunnel]\nwsrep-sst-method=rsync_tunnel\n\n',
+    );
   });
 });
 
 describe('twinTest', () => {
   test('drops the stunnel requirement', () => {
-    assert.equal(twinTest('--source include/galera_cluster.inc\n--source include/have_stunnel.inc\nSELECT 1;\n'), '--source include/galera_cluster.inc\nSELECT 1;\n');
+    assert.equal(
+      twinTest('--source include/galera_cluster.inc\n--source include/have_stunnel.inc\nSELECT 1;\n'),
+      '--source include/galera_cluster.inc\nSELECT 1;\n',
+    );
   });
 
   test('log patterns in the stock wording search for our line; echoed text stays', () => {
@@ -85,7 +111,8 @@ describe('twinTest', () => {
 });
 
 describe('twinSuitePm', () => {
-  const pm = 'package My::Suite::Galera;\n\nuse lib \'suite\';\n\nreturn wsrep_not_ok() if wsrep_not_ok();\n\npush @::global_suppressions, ();\nbless { };\n';
+  const pm =
+    "package My::Suite::Galera;\n\nuse lib 'suite';\n\nreturn wsrep_not_ok() if wsrep_not_ok();\n\npush @::global_suppressions, ();\nbless { };\n";
 
   test('own package, our directory first on PATH (checked), localhost warning suppressed', () => {
     const out = twinSuitePm(pm, '/tmp/sstmtrX/bin');
