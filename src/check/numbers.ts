@@ -37,6 +37,7 @@ export function numbersItem(lookup: Lookup, mysqld: readonly string[]): CheckIte
         'numbers',
         'numeric settings',
         'PASS',
-        'progress-interval, sst-initial-timeout, sst-idle-timeout, rlimit, backup-threads and sst-max-binlogs are unset or within their ranges',
+        'progress-interval, sst-initial-timeout, sst-idle-timeout, rlimit, backup-threads and ' +
+          'sst-max-binlogs are unset or within their ranges',
       );
 }

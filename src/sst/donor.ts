@@ -23,7 +23,9 @@ import { formatDuration, TransferMonitor } from './transfer-monitor';
 import { runQueue, TransferState } from './transfer-queue';
 import { readIo } from '../proc/io-meter';
 
-/** mariadbd renames tables_flushed into place; a look costs one stat, and each one late keeps the tables locked longer. */
+/**
+ * mariadbd renames tables_flushed into place; a look costs one stat, and each one late keeps the tables locked longer.
+ */
 const POLL_MS = 50;
 const FLUSH_LOG_EVERY_MS = 30_000;
 
@@ -79,7 +81,8 @@ export async function runDonor(run: DonorRun): Promise<void> {
   if (secret === undefined) {
     throw new SstError(
       Exit.BAD_CONFIG,
-      "no secret from the joiner in the request (WSREP_SST_OPT_REMOTE_AUTH, stdin or --address 'name:secret@'): the joiner would refuse this donor",
+      'no secret from the joiner in the request (WSREP_SST_OPT_REMOTE_AUTH, stdin or --address ' +
+        "'name:secret@'): the joiner would refuse this donor",
     );
   }
   const passwordFile = path.join(work, 'rsync.password');
@@ -144,7 +147,8 @@ function warnForeignOwner(datadir: string): void {
   const owner = statSync(datadir).uid;
   if ((process.geteuid?.() ?? 0) !== 0 || owner === 0) return;
   log.warn(
-    `the datadir ${datadir} is owned by uid ${owner} while this SST runs as root: whoever has that uid can make the donor's rsync read and send any file of this host; ` +
+    `the datadir ${datadir} is owned by uid ${owner} while this SST runs as root: whoever has that uid can ` +
+      `make the donor's rsync read and send any file of this host; ` +
       'make root own the datadir, or run mariadbd as its owner',
   );
 }
@@ -193,7 +197,8 @@ async function flushTables(life: Lifecycle, protocol: (line: string) => void, da
     }
     if (life.clock.now() > nextLog) {
       log.info(
-        `still waiting for mariadbd to flush tables (${Math.round((life.clock.now() - started) / 1000)} s): long transactions delay FLUSH TABLES WITH READ LOCK`,
+        `still waiting for mariadbd to flush tables (${Math.round((life.clock.now() - started) / 1000)} s): ` +
+          `long transactions delay FLUSH TABLES WITH READ LOCK`,
       );
       nextLog += FLUSH_LOG_EVERY_MS;
     }
@@ -262,7 +267,8 @@ async function transfer(run: DonorRun, runner: RsyncRunner, rsyncTarget: string)
   const total = plan.queue.reduce((n, pass) => n + pass.bytes, 0);
   log.info(
     `to send: ${formatBytes(total)} in ${files.length} files of ${databases.length} database directories, ` +
-      `engine files and binary logs; ${plan.queue.length} passes for ${p.backupThreads} parallel streams (listed in ${((life.clock.now() - listed) / 1000).toFixed(1)} s)`,
+      `engine files and binary logs; ${plan.queue.length} passes for ${p.backupThreads} parallel streams ` +
+      `(listed in ${((life.clock.now() - listed) / 1000).toFixed(1)} s)`,
   );
   if (p.rateLimit !== undefined) logRateLimit(p.rateLimit, total);
   if (args.progress) protocol(`total ${total}`);
@@ -293,14 +299,17 @@ async function transfer(run: DonorRun, runner: RsyncRunner, rsyncTarget: string)
   if (args.progress) protocol(`complete ${total}`);
   const seconds = (life.clock.now() - started) / 1000;
   log.info(
-    `data copied in ${seconds.toFixed(1)} s (${formatBytes(total)}, ${formatRate(seconds > 0 ? total / seconds : 0)}, ${plan.queue.length} passes, ${p.backupThreads} in parallel)`,
+    `data copied in ${seconds.toFixed(1)} s (${formatBytes(total)}, ` +
+      `${formatRate(seconds > 0 ? total / seconds : 0)}, ${plan.queue.length} passes, ${p.backupThreads} in par` +
+      `allel)`,
   );
 }
 
 /** The cost of a rate limit, said before the copy: the tables stay locked for all of it. */
 function logRateLimit(rateLimit: number, total: number): void {
   log.info(
-    `rate limit ${formatRate(rateLimit)} for the whole SST (rlimit): the copy takes at least ${formatDuration(total / rateLimit)}, ` +
+    `rate limit ${formatRate(rateLimit)} for the whole SST (rlimit): the copy takes at least ` +
+      `${formatDuration(total / rateLimit)}, ` +
       "and this node's tables stay locked (FLUSH TABLES WITH READ LOCK) for as long",
   );
 }
@@ -336,7 +345,8 @@ function watchTransfer(
       life.abort(
         new SstError(
           Exit.TIMED_OUT,
-          `no data sent to the joiner for ${Math.round(a.idleFor / 1000)} s (sst-idle-timeout=${idleSeconds}); ${formatBytes(monitor.bytesSent)} had been sent`,
+          `no data sent to the joiner for ${Math.round(a.idleFor / 1000)} s ` +
+            `(sst-idle-timeout=${idleSeconds}); ${formatBytes(monitor.bytesSent)} had been sent`,
         ),
       );
     }

@@ -84,7 +84,8 @@ export function prepare(args: SstArgs): Prepared {
   preflight.warnings.forEach((w) => log.warn(w));
   log.info(
     `TLS: ssl-mode ${tls.mode}, certificate ${tls.cert}${tls.key ? `, key ${tls.key}` : ' (key in the same file)'}, ` +
-      `CA ${tls.caFile ?? tls.caPath ?? 'system default trust store'}${sockopt.length ? `, sockopt ${sockopt.join(',')}` : ''}`,
+      `CA ${tls.caFile ?? tls.caPath ?? 'system default trust store'}` +
+      `${sockopt.length ? `, sockopt ${sockopt.join(',')}` : ''}`,
   );
 
   const tools = locateTools();
