@@ -122,7 +122,7 @@ export function loadDataset(c: Cluster, n: ClusterNode, d: Dataset): number {
 }
 
 export function drop(c: Cluster, n: ClusterNode, d: Dataset): void {
-  c.sql(n, 'SET SESSION wsrep_on=OFF; ' + d.databases.map((db) => `DROP DATABASE IF EXISTS ${db}`).join('; '), 600_000);
+  c.sql(n, `SET SESSION wsrep_on=OFF; ${d.databases.map((db) => `DROP DATABASE IF EXISTS ${db}`).join('; ')}`, 600_000);
 }
 
 /**

@@ -337,8 +337,8 @@ function watchTransfer(
   const signal = (pid: number, sig: NodeJS.Signals): void => life.kill(pid, sig);
   const timer = setInterval(() => {
     const a = monitor.tick(life.clock.now(), state, (pid) => readIo(pid)?.rchar);
-    a.pause.forEach((pid) => signal(pid, 'SIGSTOP'));
-    a.resume.forEach((pid) => signal(pid, 'SIGCONT'));
+    for (const pid of a.pause) signal(pid, 'SIGSTOP');
+    for (const pid of a.resume) signal(pid, 'SIGCONT');
     if (a.log !== undefined) log.info(a.log);
     if (a.protocol !== undefined) protocol(a.protocol);
     if (a.idleFor !== undefined) {
@@ -354,7 +354,7 @@ function watchTransfer(
   return {
     stop(): void {
       clearInterval(timer);
-      monitor.takePaused().forEach((pid) => signal(pid, 'SIGCONT'));
+      for (const pid of monitor.takePaused()) signal(pid, 'SIGCONT');
     },
   };
 }

@@ -18,7 +18,11 @@ import type { Cluster, ClusterNode } from './cluster';
 import { bootstrap, destroyCluster, leftoverProcesses, TABLES, waitFor } from './harness';
 
 const mounts: string[] = [];
-afterEach(() => destroyCluster(() => mounts.splice(0).forEach((m) => spawnSync('umount', ['-l', m]))));
+afterEach(() =>
+  destroyCluster(() => {
+    for (const m of mounts.splice(0)) spawnSync('umount', ['-l', m]);
+  }),
+);
 
 function checksums(c: Cluster, n: ClusterNode): string {
   return TABLES.map((t) => c.sql(n, `SELECT COUNT(*) FROM ${t}; CHECKSUM TABLE ${t}`)).join('\n');

@@ -111,7 +111,7 @@ describe('joiner timeouts in a real cluster', { timeout: 900_000 }, () => {
       const deadline = Date.now() + 180_000;
       while (stopped.size === 0 && Date.now() < deadline) {
         const pids = programs(c, 'donor');
-        pids.forEach((p) => stopped.add(p));
+        for (const p of pids) stopped.add(p);
         signal(pids, 'SIGSTOP');
         await new Promise((r) => setTimeout(r, 5));
       }
@@ -163,7 +163,7 @@ describe('joiner timeouts in a real cluster', { timeout: 900_000 }, () => {
       const frozenAt = Date.now();
       while (programs(c, 'joiner').length > 0 && Date.now() - frozenAt < 60_000) {
         const pids = [...programs(c, 'donor'), ...donorRsyncs()].filter((p) => !stopped.has(p));
-        pids.forEach((p) => stopped.add(p));
+        for (const p of pids) stopped.add(p);
         signal(pids, 'SIGSTOP');
         await new Promise((r) => setTimeout(r, 20));
       }

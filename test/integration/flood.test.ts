@@ -70,7 +70,10 @@ function watchListener(pidFile: string): Watch {
     const children = childrenWithChildren(processTable(), pid);
     w.maxChildren = Math.max(w.maxChildren, children.length);
     if (children.length <= LISTENER_CHILDREN) overSince = undefined;
-    else w.longestOverCap = Math.max(w.longestOverCap, now - (overSince ??= now));
+    else {
+      overSince ??= now;
+      w.longestOverCap = Math.max(w.longestOverCap, now - overSince);
+    }
     for (const c of children) {
       const s = seen.get(c.pid) ?? { first: now, last: now, served: false };
       s.last = now;

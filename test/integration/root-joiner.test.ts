@@ -270,9 +270,8 @@ describe('a root joiner against an owner who swaps entries during the run (docs/
   const TRIES = 12;
   const REMOVE_TRIES = 40;
 
-  const swappedTitle =
-    "the binlog staging directory swapped for a symlink to root's file: " + `never chowned through it (${TRIES} runs)`;
-  test(swappedTitle, async () => {
+  const neverChowned = `never chowned through it (${TRIES} runs)`;
+  test(`the binlog staging directory swapped for a symlink to root's file: ${neverChowned}`, async () => {
     const p = await pair('chown');
     const victim = rootOnlyFile(p, 'root-only.txt', 'root\n');
     giveToOwner(p.joiner.datadir);

@@ -74,8 +74,7 @@ function runFixture(
   child.stdout?.on('data', (c: string) => {
     stdout += c;
     pending += c;
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
       onStdoutLine?.(line, child);

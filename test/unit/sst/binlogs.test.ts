@@ -569,7 +569,9 @@ describe('installBinlogs (joiner)', () => {
       });
       throws32(
         run,
-        new RegExp(`binlog list from the donor: entry ${escape(quoted(evil))} refused.*no binary log was deleted`),
+        new RegExp(
+          `binlog list from the donor: entry ${escapeRegExp(quoted(evil))} refused.*no binary log was deleted`,
+        ),
       );
       nothingDeleted(victim);
       assert.equal(readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), './mysql-bin.000007\n./mysql-bin.000008\n');
@@ -636,7 +638,7 @@ describe('installBinlogs (joiner)', () => {
       });
       throws32(
         run,
-        new RegExp(`index .*mysql-bin\\.index received from the donor: entry ${escape(quoted(evil))} refused`),
+        new RegExp(`index .*mysql-bin\\.index received from the donor: entry ${escapeRegExp(quoted(evil))} refused`),
       );
       nothingDeleted(victim);
       assert.equal(readFileSync(join(datadir, 'ibdata1'), 'utf8'), 'data');
@@ -712,6 +714,6 @@ describe('installBinlogs (joiner)', () => {
   });
 });
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
