@@ -167,8 +167,8 @@ async function runDatasets(
       rlimitSupported = r.rateLimitLogged;
       if (!rlimitSupported)
         console.log(
-          `  no "rate limit" line in either error log: this binary does not support [sst] rlimit; no further ` +
-            `limited runs`,
+          `  no "rate limit" line in either error log: this binary ` +
+            `does not support [sst] rlimit; no further limited runs`,
         );
     }
     drop(c, donor, d);
@@ -190,8 +190,8 @@ function verdict(runs: readonly Run[], work: string, started: number, binaryRepl
     console.log("BENCH OK: every joiner had the donor's checksums");
   } else {
     console.log(
-      `\n${'!'.repeat(72)}\nBENCH FAILED: ${bad.length} joiner(s) did not get the donor's data (CHECKSUM ` +
-        `TABLE differs):`,
+      `\n${'!'.repeat(72)}\nBENCH FAILED: ${bad.length} joiner(s) ` +
+        `did not get the donor's data (CHECKSUM TABLE differs):`,
     );
     for (const r of bad) console.log(`  ${r.dataset} ${METHODS[r.method].label}`);
     console.log('!'.repeat(72));

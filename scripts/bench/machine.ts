@@ -70,9 +70,9 @@ export function startup(): string {
     rss.push(kib);
   }
   return (
-    `binary: ${BIN} (${(statSync(BIN).size / MiB).toFixed(0)} MiB)\n` +
-    `  --version wall clock over 20 runs: median ${median(ms).toFixed(1)} ms (min ` +
-    `${Math.min(...ms).toFixed(1)}, max ${Math.max(...ms).toFixed(1)})\n` +
-    `  --version peak RSS (/usr/bin/time %M, 5 runs): median ${(median(rss) / 1024).toFixed(1)} MiB`
+    `binary: ${BIN} (${(statSync(BIN).size / MiB).toFixed(0)} MiB)\n  ` +
+    `--version wall clock over 20 runs: median ${median(ms).toFixed(1)} ms (min ` +
+    `${Math.min(...ms).toFixed(1)}, max ${Math.max(...ms).toFixed(1)})\n  ` +
+    `--version peak RSS (/usr/bin/time %M, 5 runs): median ${(median(rss) / 1024).toFixed(1)} MiB`
   );
 }

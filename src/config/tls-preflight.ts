@@ -435,8 +435,8 @@ function verifyIssuer(
     result.warnings.push(
       `The CA certificate '${describeDn(chain.anchor.cert.subject)}' was found in ${chain.anchor.origin}, ` +
         `but OpenSSL looks ` +
-        `CA directories up by subject hash only: run 'openssl rehash ${settings.caPath ?? ''}' so that peers ` +
-        `can be verified.`,
+        `CA directories up by subject hash only: run 'openssl rehash ` +
+        `${settings.caPath ?? ''}' so that peers can be verified.`,
     );
   }
   result.infos.push(`Certificate issued by ${describeDn(chain.anchor.cert.subject)} from ${chain.anchor.origin}.`);

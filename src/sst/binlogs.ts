@@ -109,8 +109,8 @@ export function binlogsToSend(binlog: BinlogSettings, datadir: string, max: numb
   const text = readNoFollow(binlog.index);
   if (text === undefined) {
     log.warn(
-      `binlog index ${binlog.index} is a ${kind === 'file' ? 'file that cannot be read' : kind}: not read, no` +
-        ` binary logs to send`,
+      `binlog index ${binlog.index} is a ` +
+        `${kind === 'file' ? 'file that cannot be read' : kind}: not read, no binary logs to send`,
     );
     return [];
   }
@@ -216,8 +216,8 @@ export function readPreviousBinlogs(binlog: BinlogSettings, datadir: string, fs:
   const text = kind === 'missing' ? undefined : fs.read(binlog.index);
   if (kind !== 'missing' && text === undefined)
     log.warn(
-      `binlog index ${binlog.index} is a ${kind === 'file' ? 'file that cannot be read' : kind}: not read, no` +
-        `ne of the binary logs it lists is deleted`,
+      `binlog index ${binlog.index} is a ${kind === 'file' ? 'file that cannot be read' : kind}: not read, ` +
+        `none of the binary logs it lists is deleted`,
     );
   const files: string[] = [];
   for (const entry of lines(text ?? '')) {

@@ -196,8 +196,8 @@ async function waitPreviousSst(life: Lifecycle, file: string): Promise<void> {
     if (verdict === 'gone') return;
     if (verdict === 'someone-else') {
       log.warn(
-        `${file} names PID ${recorded.pid}, which is not an SST program of ours (a stale file whose PID was ` +
-          `reused): ignored`,
+        `${file} names PID ${recorded.pid}, which is not an SST ` +
+          `program of ours (a stale file whose PID was reused): ignored`,
       );
       return;
     }

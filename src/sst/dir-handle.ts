@@ -211,8 +211,8 @@ function mayFollow(at: DirHandle, name: string, euid: number): boolean {
       Exit.NOT_PERMITTED,
       `${at.shown(name)} is a symbolic link in a directory that uid ${holder.uid} ` +
         `${holder.uid === 0 ? 'lets others write' : 'owns'}: ` +
-        'not followed, since whoever may write that directory could point it anywhere (configure the real ' +
-        'directory instead)',
+        'not followed, since whoever may write that directory could ' +
+        'point it anywhere (configure the real directory instead)',
     );
   }
   return true;

@@ -300,8 +300,8 @@ async function transfer(run: DonorRun, runner: RsyncRunner, rsyncTarget: string)
   const seconds = (life.clock.now() - started) / 1000;
   log.info(
     `data copied in ${seconds.toFixed(1)} s (${formatBytes(total)}, ` +
-      `${formatRate(seconds > 0 ? total / seconds : 0)}, ${plan.queue.length} passes, ${p.backupThreads} in par` +
-      `allel)`,
+      `${formatRate(seconds > 0 ? total / seconds : 0)}, ` +
+      `${plan.queue.length} passes, ${p.backupThreads} in parallel)`,
   );
 }
 

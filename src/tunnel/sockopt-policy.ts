@@ -114,8 +114,8 @@ function commonNameReason(value: string, mode: SslMode): string | undefined {
       : "donors do not check the joiner's certificate name (with nosni=1; socat 1.7.3 even without), only its chain";
   }
   return (
-    `donors accept any certificate from the CA that names '${value}', instead of checking the address the ` +
-    `joiner advertised`
+    `donors accept any certificate from the CA that names ` +
+    `'${value}', instead of checking the address the joiner advertised`
   );
 }
 

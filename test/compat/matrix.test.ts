@@ -245,8 +245,8 @@ const copied = (rel: string): boolean => !STAYS_HOME.test(rel) && rel !== 'linke
 
 function caseName(c: Case): string {
   return (
-    `${c.tls}: joiner socat ${c.joiner.socat} + rsync ${c.joiner.rsync} ← donor socat ${c.donor.socat} + rsync ` +
-    `${c.donor.rsync}`
+    `${c.tls}: joiner socat ${c.joiner.socat} + rsync ${c.joiner.rsync} ` +
+    `← donor socat ${c.donor.socat} + rsync ${c.donor.rsync}`
   );
 }
 

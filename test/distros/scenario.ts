@@ -26,8 +26,8 @@ function everyTable(c: Cluster, n: ClusterNode): string[] {
   const rows = c.sql(
     n,
     "SELECT CONCAT('`', table_schema, '`.`', table_name, '`') FROM information_schema.tables WHERE " +
-      "table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', " +
-      "'sys') ORDER BY 1",
+      "table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', " +
+      "'information_schema', 'performance_schema', 'sys') ORDER BY 1",
   );
   return rows.split('\n').filter((r) => r !== '');
 }
@@ -77,8 +77,8 @@ export function distroSuite(release: DistroRelease): void {
     });
 
     test(
-      'full SST, VERIFY_IDENTITY by IP; separate InnoDB data/log/undo, a symlinked database, binlogs; then IST ' +
-        'after a restart',
+      'full SST, VERIFY_IDENTITY by IP; separate InnoDB data/log/undo, ' +
+        'a symlinked database, binlogs; then IST after a restart',
       async (t) => {
         if (root === undefined) return t.skip(skip);
         const system = root.system;

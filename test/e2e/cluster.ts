@@ -171,8 +171,8 @@ export class Cluster {
         wsrep_node_address: `${h}:${n.galeraPort}`,
         wsrep_node_name: n.spec.name,
         wsrep_provider_options:
-          `"gmcast.listen_addr=tcp://${h}:${n.galeraPort};ist.recv_addr=${h}:${n.istPort};gcache.size=32M;gcach` +
-          `e.dir=${n.dir}${n.spec.provider ? `;${n.spec.provider}` : ''}"`,
+          `"gmcast.listen_addr=tcp://${h}:${n.galeraPort};ist.recv_addr=${h}:${n.istPort};gcache.size=32M;` +
+          `gcache.dir=${n.dir}${n.spec.provider ? `;${n.spec.provider}` : ''}"`,
         wsrep_sst_receive_address: `${n.spec.hostName ?? h}:${n.sstPort}`,
         wsrep_sst_method: 'rsync_tunnel',
         ...n.spec.mysqld,

@@ -407,8 +407,8 @@ describe('fault matrix', { timeout: 1_800_000 }, () => {
   );
 
   test(
-    'a CA-signed stranger pushing files to the joiner during an SST is refused; the SST completes with the ' +
-      'donor data only',
+    'a CA-signed stranger pushing files to the joiner during an ' +
+      'SST is refused; the SST completes with the donor data only',
     async () => {
       const { c, nodes } = await twoNodes('f-stranger', undefined, 170);
       const [n1, n2] = nodes as [ClusterNode, ClusterNode];

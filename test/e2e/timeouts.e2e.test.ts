@@ -141,8 +141,8 @@ describe('joiner timeouts in a real cluster', { timeout: 900_000 }, () => {
   );
 
   test(
-    'a transfer frozen with SIGSTOP → the joiner exits 110 after sst-idle-timeout; progress lines in the ' +
-      "joiner's log",
+    'a transfer frozen with SIGSTOP → the joiner exits 110 ' +
+      "after sst-idle-timeout; progress lines in the joiner's log",
     async () => {
       // rlimit holds the donor's copy (its redo log and system tablespace alone are 28 MiB) to at least 7 s
       // on any machine, so the freeze below lands mid-copy; the donor's program is frozen too, or its rate limiter

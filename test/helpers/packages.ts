@@ -56,8 +56,8 @@ export function buildEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 
 export function describeRun(what: string, r: RunResult): string {
   return (
-    `${what}: exit ${String(r.code)}${r.timedOut ? ' (timed out)' : ''}\n--- stdout\n${r.stdout}\n--- stderr\n` +
-    `${r.stderr}`
+    `${what}: exit ${String(r.code)}${r.timedOut ? ' (timed out)' : ''}\n--- ` +
+    `stdout\n${r.stdout}\n--- stderr\n${r.stderr}`
   );
 }
 

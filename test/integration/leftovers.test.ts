@@ -99,8 +99,8 @@ async function goodSstAfterOrphan(wipe: boolean): Promise<void> {
   assert.match(
     r.joiner.stderr(),
     new RegExp(
-      `\\[WARNING\\] stopped the socat listener \\(PID: ${orphan.pid}\\) of an SST whose program is gone, ` +
-        `and removed /`,
+      `\\[WARNING\\] stopped the socat listener \\(PID: ` +
+        `${orphan.pid}\\) of an SST whose program is gone, and removed /`,
     ),
     detail,
   );
@@ -203,8 +203,8 @@ async function lookAlikeSpared(
 
 describe("another local user's process that looks like an orphan listener of ours", { skip: SKIP_OTHER }, () => {
   test(
-    'holding the SST port: the root joiner leaves it alone and exits 16; the SST whose directory it names ' +
-      'completes',
+    'holding the SST port: the root joiner leaves it alone ' +
+      'and exits 16; the SST whose directory it names completes',
     () =>
       lookAlikeSpared(async (lookAlike, port, b) => {
         const j = startRole(joinerArgv(b, `${JOINER_IP}:${port}`, process.pid), b.env);

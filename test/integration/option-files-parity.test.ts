@@ -213,8 +213,8 @@ describe('my_print_defaults parity: corpus', { skip: SKIP }, () => {
   });
 
   test(
-    "the installed server's version, as check finds it, is my_print_defaults' (so the groups compared are the " +
-      "server's)",
+    "the installed server's version, as check finds it, is " +
+      "my_print_defaults' (so the groups compared are the server's)",
     (t) => {
       const server = installedServerVersion(undefined);
       if (server.version === undefined) {

@@ -132,8 +132,8 @@ function racer(dir: string, a: string, b: string): ChildProcess {
 
 describe('a root SST in a datadir another user owns (docs/architecture.md §8.10 (2))', { skip }, () => {
   test(
-    "the keep file: a symlink at its name in the joiner's redo dir does not truncate root's file; the SST " +
-      'completes',
+    "the keep file: a symlink at its name in the joiner's " +
+      "redo dir does not truncate root's file; the SST completes",
     async () => {
       const p = await pair('keep', { innodb_log_group_home_dir: 'redo' });
       makeDatadir(p.donor.datadir);
@@ -208,8 +208,8 @@ describe('a root SST in a datadir another user owns (docs/architecture.md §8.10
   );
 
   test(
-    'wsrep_sst.pid made a directory: left with what it holds (never removed recursively); the joiner refuses ' +
-      'to start',
+    'wsrep_sst.pid made a directory: left with what it holds ' +
+      '(never removed recursively); the joiner refuses to start',
     async () => {
       const p = await pair('piddir');
       const pidDir = join(p.joiner.datadir, 'wsrep_sst.pid');

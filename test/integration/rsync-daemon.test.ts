@@ -412,8 +412,8 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
 
   for (const [name, rsync] of builds as [string, string][]) {
     test(
-      `${name}: every refused option ends the connection before anything is written; the joiner's key, control ` +
-        `files and data stay`,
+      `${name}: every refused option ends the connection before ` +
+        `anything is written; the joiner's key, control files and data stay`,
       async () => {
         const base = join(dir, name);
         const dst = join(base, 'joiner');

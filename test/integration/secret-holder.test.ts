@@ -175,8 +175,8 @@ describe('a secret holder writes database files and nothing more', { skip }, () 
   );
 
   test(
-    'datadir owned by root: root is kept with a WARNING, and a pushed device file fails the SST (32) and is ' +
-      'removed',
+    'datadir owned by root: root is kept with a WARNING, and ' +
+      'a pushed device file fails the SST (32) and is removed',
     async () => {
       const { attack, r, joiner } = await sstUnderAttack({ uid: 0, gid: 0 });
       const detail =

@@ -106,8 +106,8 @@ describe('Debian package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
   });
 
   it(
-    'declares the floor of the executable it carries: libc6, libstdc++6, libgcc-s1 from its symbol versions, ' +
-      "within RHEL 8's",
+    'declares the floor of the executable it carries: libc6, ' +
+      "libstdc++6, libgcc-s1 from its symbol versions, within RHEL 8's",
     async () => {
       const control = await runOk('dpkg-deb', ['-f', deb]);
       await assertDependsMatchBinary(controlField(control, 'Depends'), binary);
@@ -115,8 +115,8 @@ describe('Debian package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
   );
 
   it(
-    'contains exactly the program, the man page, the docs and the lintian overrides, root-owned, with fixed ' +
-      'modes and times',
+    'contains exactly the program, the man page, the docs and ' +
+      'the lintian overrides, root-owned, with fixed modes and times',
     async () => {
       const entries = parseListing(await runOk('dpkg-deb', ['-c', deb], { env: { ...buildEnv(), TZ: 'UTC' } }));
       const files = entries.filter((e) => !e.mode.startsWith('d'));

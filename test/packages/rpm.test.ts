@@ -257,8 +257,8 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
     );
 
     it(
-      "with mariadb-server-galera's script: ours is preferred, the script kept as the lower alternative and " +
-        'put back on removal',
+      "with mariadb-server-galera's script: ours is preferred, the " +
+        'script kept as the lower alternative and put back on removal',
       async () => {
         const original = '#!/bin/sh\necho original rsync_tunnel script\n';
         writeFileSync(join(root, LINK), original);

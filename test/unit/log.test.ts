@@ -77,8 +77,8 @@ describe('log.* writes to stderr only (child process)', () => {
   test('info, warn and error go to fd 2 with the right level; stdout stays empty', () => {
     const logModule = join(__dirname, '..', '..', 'src', 'log.js');
     const script =
-      `const { log } = require(${JSON.stringify(logModule)}); log.info('one'); log.warn('two\\nlines'); ` +
-      `log.error('three');`;
+      `const { log } = require(${JSON.stringify(logModule)}); ` +
+      `log.info('one'); log.warn('two\\nlines'); log.error('three');`;
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, '');

@@ -200,8 +200,8 @@ describe('runningServerVersion: a server whose /proc/<pid>/exe is hidden (switch
     });
     assert.equal(
       describeServerVersion(v),
-      "server version 11.8 from /usr/sbin/mariadbd, argv[0] '/usr/sbin/mariadbd' of PID 10 (/proc/10/exe is " +
-        'not readable)',
+      'server version 11.8 from /usr/sbin/mariadbd, argv[0] ' +
+        "'/usr/sbin/mariadbd' of PID 10 (/proc/10/exe is not readable)",
     );
   });
 
@@ -392,8 +392,8 @@ describe('loadServerConfig: the versioned groups are read', () => {
   const cnf = join(dir, 'my.cnf');
   writeFileSync(
     cnf,
-    '[mysqld]\ndatadir=/plain\n[mariadb-10.11]\ndatadir=/v1011\n[mariadbd-11.4]\ndatadir=/v114\n[sst.n2]\ntce' +
-      'rt=/n2.crt\n',
+    '[mysqld]\ndatadir=/plain\n[mariadb-10.11]\ndatadir=/v1011\n[mariadbd-11.4]\ndatadir=/v114\n[sst.n2]\n' +
+      'tcert=/n2.crt\n',
   );
 
   test('10.11 reads [mariadb-10.11], not [mariadbd-11.4]', () => {

@@ -216,8 +216,8 @@ describe('preflightTls: files', () => {
     const script =
       `const { preflightTls } = require(${JSON.stringify(preflightModule)});` +
       `try { preflightTls({ cert: ${JSON.stringify(cert)}, mode: 'VERIFY_IDENTITY', source: 'ssl-*', notes: ` +
-      `[], warnings: [] });` +
-      ` console.log('{}'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+      `[], warnings: [] }); ` +
+      `console.log('{}'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
     const r = spawnSync(process.execPath, ['-e', script], { ...NOBODY, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as { code?: number; message?: string };

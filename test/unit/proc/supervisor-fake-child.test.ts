@@ -102,8 +102,8 @@ describe('Supervisor.spawn (fake child)', () => {
   );
 
   test(
-    'without onStderrLine, each stderr line goes through the quiet classifier (counted lines: one summary) ' +
-      '(fake child)',
+    'without onStderrLine, each stderr line goes through the ' +
+      'quiet classifier (counted lines: one summary) (fake child)',
     async () => {
       const { fake, sup } = fakeSupervisor((line) => (line.includes('harmless') ? 'harmless' : undefined));
       const child = sup.spawn({ name: 'noisy', command: 'socat', args: [] });
@@ -138,8 +138,8 @@ describe('Supervisor.spawn (fake child)', () => {
   );
 
   test(
-    'a program that cannot start: exited gives 127, the tail says why, both pipes done, nothing to stop (fake ' +
-      'child)',
+    'a program that cannot start: exited gives 127, the tail ' +
+      'says why, both pipes done, nothing to stop (fake child)',
     async () => {
       const { fake, sup } = fakeSupervisor();
       fake.missing.add('/nope');
@@ -334,8 +334,8 @@ describe('Lifecycle process hooks through its process option (fake child)', () =
   });
 
   test(
-    'watchParent: a parent that kill(2) no longer finds aborts the run with 32; kill goes through the process ' +
-      'given (fake child)',
+    'watchParent: a parent that kill(2) no longer finds aborts the ' +
+      'run with 32; kill goes through the process given (fake child)',
     async () => {
       await withFakeLifecycle(async (life, _fake, host) => {
         life.watchParent(4242, 10);

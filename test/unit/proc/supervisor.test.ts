@@ -93,8 +93,8 @@ function runFixture(
 
 const LOG_LINE = (level: string, text: string): RegExp =>
   new RegExp(
-    `^WSREP_SST: \\[${level}\\] ${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d{8} \\d{2}:\\d{2}:\\d{2}` +
-      `\\.\\d{3}\\)$`,
+    `^WSREP_SST: \\[${level}\\] ${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ` +
+      `\\(\\d{8} \\d{2}:\\d{2}:\\d{2}\\.\\d{3}\\)$`,
     'm',
   );
 

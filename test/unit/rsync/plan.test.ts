@@ -340,8 +340,8 @@ describe('database files: batches over the streams', () => {
 
 describe('rlimit', () => {
   test(
-    'every queued pass gets --bwlimit of the whole limit (KiB/s, at least 1); pass 1 sends no content and gets ' +
-      'none',
+    'every queued pass gets --bwlimit of the whole limit ' +
+      '(KiB/s, at least 1); pass 1 sends no content and gets none',
     () => {
       const plan = transferPlan({ ...INPUT, rateLimit: 50 * 1024 * 1024 });
       for (const p of plan.queue) assert.equal(p.args[COMMON_FLAGS.length], '--bwlimit=51200', p.name);

@@ -82,8 +82,8 @@ describe('donor flow in-process (fake child)', () => {
   });
 
   test(
-    "a failed pass: the error names it with rsync's code, the tables are never released, no marker sent (fake " +
-      'child)',
+    "a failed pass: the error names it with rsync's code, the " +
+      'tables are never released, no marker sent (fake child)',
     async () => {
       const { scene, run } = donor((child) => {
         if (isStructure(child)) return child.finish(0);

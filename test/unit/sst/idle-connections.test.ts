@@ -124,8 +124,8 @@ describe('daemonAuthenticated (docs/architecture.md §8.10 (4))', () => {
   const start = { cwd: '/tmp/wsrep_sst_rsync_tunnel.AbC123', uid: 1000 };
 
   test(
-    'a daemon still where the listener started it, as our user, without a receiver: its peer has not proved ' +
-      'the secret',
+    'a daemon still where the listener started it, as our user, ' +
+      'without a receiver: its peer has not proved the secret',
     () => {
       assert.equal(daemonAuthenticated({ cwd: start.cwd, uid: 1000, hasReceiver: false }, start), false);
       // The listener's directory removed at the end is still not a module.

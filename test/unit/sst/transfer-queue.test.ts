@@ -95,8 +95,8 @@ describe('runQueue (fake children)', () => {
   });
 
   test(
-    'once its rsync has exited a pass leaves `running` (its pid is no longer ours to signal), before the ' +
-      'runner is done',
+    'once its rsync has exited a pass leaves `running` (its ' +
+      'pid is no longer ours to signal), before the runner is done',
     async () => {
       const state = new TransferState();
       let release: () => void = () => undefined;
@@ -237,8 +237,8 @@ describe('TransferMonitor (fake clock and counters)', () => {
   });
 
   test(
-    'rate limit: a stream that ends while paused is forgotten; a new one is paused too; takePaused hands back ' +
-      'the rest',
+    'rate limit: a stream that ends while paused is forgotten; ' +
+      'a new one is paused too; takePaused hands back the rest',
     () => {
       const m = new TransferMonitor({
         total: 100 * MiB,

@@ -333,13 +333,13 @@ describe('listenAddress', () => {
         ...base,
         sockopt: ['OPENSSL-VERIFY=0', 'certificate=/other', 'CN=x', 'protocol-family=ip4', 'so-reuseaddr=0'],
       }),
-      'OPENSSL-LISTEN:1,fork,key=/k,cafile=/ca,OPENSSL-VERIFY=0,certificate=/other,CN=x,protocol-family=ip4,s' +
-        'o-reuseaddr=0',
+      'OPENSSL-LISTEN:1,fork,key=/k,cafile=/ca,OPENSSL-VERIFY=0,certificate=/other,CN=x,protocol-family=ip4,' +
+        'so-reuseaddr=0',
     );
     assert.equal(
       listenAddress({ ...base, sockopt: ['cipher=HIGH:!aNULL', 'keepalive'] }),
-      'OPENSSL-LISTEN:1,reuseaddr,fork,pf=ip6,cert=/c,key=/k,cafile=/ca,verify=1,commonname=d,cipher=HIGH:!aN' +
-        'ULL,keepalive',
+      'OPENSSL-LISTEN:1,reuseaddr,fork,pf=ip6,cert=/c,key=/k,cafile=/ca,verify=1,commonname=d,' +
+        'cipher=HIGH:!aNULL,keepalive',
     );
   });
 

@@ -71,8 +71,8 @@ describe('resolveTunnelSettings', () => {
   });
 
   test(
-    'a sockopt the SST refuses throws exit 22 after `decided` saw the TLS settings (the SST logs their notes ' +
-      'first)',
+    'a sockopt the SST refuses throws exit 22 after `decided` ' +
+      'saw the TLS settings (the SST logs their notes first)',
     () => {
       const seen: TlsSettings[] = [];
       assert.throws(

@@ -30,8 +30,9 @@ describe('twinCnf', () => {
     assert.match(
       out,
       new RegExp(
-        String.raw`\n\[sst\]\ntca=@ENV\.MYSQL_TEST_DIR\/std_data\/cacert\.pem\ntcert=@ENV\.MYSQL_TEST_DIR\/std_` +
-          String.raw`data\/server-cert\.pem\ntkey=@ENV\.MYSQL_TEST_DIR\/std_data\/server-key\.pem\n$`,
+        String.raw`\n\[sst\]\ntca=@ENV\.MYSQL_TEST_DIR\/std_data\/cacert\.pem\n` +
+          String.raw`tcert=@ENV\.MYSQL_TEST_DIR\/std_data\/server-cert\.pem\n` +
+          String.raw`tkey=@ENV\.MYSQL_TEST_DIR\/std_data\/server-key\.pem\n$`,
       ),
     );
   });
