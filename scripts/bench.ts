@@ -28,8 +28,7 @@
  * the donor's copy time, MiB/s, CPU seconds per GiB of socat, rsync and stunnel on each side
  * (sampled from /proc), peak RSS; the binary's start time and peak RSS; the machine; and a closing
  * table of the targets of docs/architecture.md §10.2, met or not. Stops everything it started (PIDs it tracks, never
- * names)
- * and removes its working directory (KEEP=1 keeps it). A joiner whose table checksums differ from
+ * names) and removes its working directory (KEEP=1 keeps it). A joiner whose table checksums differ from
  * the donor's fails the run (exit status 1) and is named in the closing lines.
  *
  * This file is the run's order; the parts are under scripts/bench/: datasets (load, flush, drop),

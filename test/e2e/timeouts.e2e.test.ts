@@ -146,8 +146,7 @@ describe('joiner timeouts in a real cluster', { timeout: 900_000 }, () => {
     async () => {
       // rlimit holds the donor's copy (its redo log and system tablespace alone are 28 MiB) to at least 7 s
       // on any machine, so the freeze below lands mid-copy; the donor's program is frozen too, or its rate limiter
-      // would
-      // resume its rsyncs.
+      // would resume its rsyncs.
       const { c, n1, n2 } = await twoNodes('t-idle', { 'sst-idle-timeout': '3', 'progress-interval': '1' }, 20, {
         rlimit: '4m',
       });
