@@ -68,7 +68,7 @@ test-e2e: build dist
 
 # The whole suite (about 20 minutes on 2 cores, then MariaDB's MTR twins, about 6, then test-distros); integration,
 # e2e and package tests run the single executable, as mariadbd would; the arm64 build runs under qemu.
-test: lint-layers build dist dist-arm64
+test: lint lint-layers build dist dist-arm64
 	SST_TEST_BINARY=$(abspath $(BIN)) SST_TEST_ARM64_BINARY=$(abspath $(ARM64_BIN)) $(NODE_TEST) $(call TESTS_IN,build/test/compat/ build/test/unit/ build/test/integration/ build/test/dist/ build/test/e2e/ build/test/packages/)
 	SST_TEST_BINARY=$(abspath $(BIN)) node build/scripts/mtr.js
 	SST_TEST_BINARY=$(abspath $(BIN)) $(DISTROS_TEST) build/test/distros/

@@ -27,8 +27,8 @@
  * Prints per dataset and method: start→Synced, the SST scripts' own durations from the error logs,
  * the donor's copy time, MiB/s, CPU seconds per GiB of socat, rsync and stunnel on each side
  * (sampled from /proc), peak RSS; the binary's start time and peak RSS; the machine; and a closing
- * table of the targets of docs/architecture.md §10.2, met or not. Stops everything it started (PIDs it tracks, never names)
- * and removes its working directory (KEEP=1 keeps it). A joiner whose table checksums differ from
+ * table of the targets of docs/architecture.md §10.2, met or not. Stops everything it started (PIDs it tracks, never
+ * names) and removes its working directory (KEEP=1 keeps it). A joiner whose table checksums differ from
  * the donor's fails the run (exit status 1) and is named in the closing lines.
  *
  * This file is the run's order; the parts are under scripts/bench/: datasets (load, flush, drop),
@@ -128,8 +128,10 @@ async function load(c: Cluster, donor: ClusterNode, d: Dataset, since: number): 
   const expected = checksums(c, donor, d);
   const tables = duBytes(...d.databases.map((db) => join(donor.datadir, db)));
   console.log(
-    `\n${d.name} ${d.gb} GB: ${d.tables.length} tables in ${d.databases.length} database(s), ${(tables / MiB).toFixed(0)} MiB of tables (${rows} rows); ` +
-      `donor datadir ${(duBytes(donor.datadir) / MiB).toFixed(0)} MiB with a ${d.redo} redo log; loaded and flushed in ${((Date.now() - since) / 1000).toFixed(0)} s`,
+    `\n${d.name} ${d.gb} GB: ${d.tables.length} tables in ${d.databases.length} database(s), ` +
+      `${(tables / MiB).toFixed(0)} MiB of tables (${rows} rows); ` +
+      `donor datadir ${(duBytes(donor.datadir) / MiB).toFixed(0)} MiB with a ${d.redo} redo log; loaded and ` +
+      `flushed in ${((Date.now() - since) / 1000).toFixed(0)} s`,
   );
   return expected;
 }
@@ -164,7 +166,8 @@ async function runDatasets(
       rlimitSupported = r.rateLimitLogged;
       if (!rlimitSupported)
         console.log(
-          `  no "rate limit" line in either error log: this binary does not support [sst] rlimit; no further limited runs`,
+          `  no "rate limit" line in either error log: this binary ` +
+            `does not support [sst] rlimit; no further limited runs`,
         );
     }
     drop(c, donor, d);
@@ -176,7 +179,8 @@ async function runDatasets(
 function verdict(runs: readonly Run[], work: string, started: number, binaryReplaced: () => boolean): void {
   console.log(`\n${machine('at end')}`);
   console.log(
-    `whole run ${((Date.now() - started) / 60_000).toFixed(1)} min; cluster stopped, ${process.env.KEEP === '1' ? `kept ${work}` : `${work} removed`}`,
+    `whole run ${((Date.now() - started) / 60_000).toFixed(1)} min; cluster stopped, ` +
+      `${process.env.KEEP === '1' ? `kept ${work}` : `${work} removed`}`,
   );
   if (binaryReplaced())
     console.log(`WARNING: ${BIN} was replaced during the run: the rsync_tunnel figures may mix two builds`);
@@ -185,7 +189,8 @@ function verdict(runs: readonly Run[], work: string, started: number, binaryRepl
     console.log("BENCH OK: every joiner had the donor's checksums");
   } else {
     console.log(
-      `\n${'!'.repeat(72)}\nBENCH FAILED: ${bad.length} joiner(s) did not get the donor's data (CHECKSUM TABLE differs):`,
+      `\n${'!'.repeat(72)}\nBENCH FAILED: ${bad.length} joiner(s) ` +
+        `did not get the donor's data (CHECKSUM TABLE differs):`,
     );
     for (const r of bad) console.log(`  ${r.dataset} ${METHODS[r.method].label}`);
     console.log('!'.repeat(72));
@@ -212,7 +217,8 @@ async function main(): Promise<void> {
   try {
     const nodes = await addNodes(c, work);
     console.log(
-      `\nworking directory ${work}; node1 127.0.0.31 (donor), node2 127.0.0.32 (joiner); datasets ${o.datasets.map((d) => `${d.name} ${d.gb} GB`).join(', ')}; ` +
+      `\nworking directory ${work}; node1 127.0.0.31 (donor), node2 127.0.0.32 (joiner); datasets ` +
+        `${o.datasets.map((d) => `${d.name} ${d.gb} GB`).join(', ')}; ` +
         `${o.rounds} round(s); rate-limited run: ${o.rate === undefined ? 'off' : o.rlimit}`,
     );
     result = await runDatasets(c, nodes, o, previous?.binary);

@@ -65,7 +65,8 @@ async function main(): Promise<void> {
       console.log(`${a === b ? 'same' : 'DIFFERENT'}  ${t}: ${b}`);
     }
     console.log(
-      `cluster size ${c.status(n1, 'wsrep_cluster_size')}, state uuid equal: ${c.status(n1, 'wsrep_cluster_state_uuid') === c.status(n2, 'wsrep_cluster_state_uuid')}`,
+      `cluster size ${c.status(n1, 'wsrep_cluster_size')}, state uuid equal: ` +
+        `${c.status(n1, 'wsrep_cluster_state_uuid') === c.status(n2, 'wsrep_cluster_state_uuid')}`,
     );
     console.log(`node2 joined in ${seconds.toFixed(1)} s (start to Synced); its datadir is ${mib(n2.datadir)} MiB`);
     ok = same && c.status(n1, 'wsrep_cluster_size') === '2';

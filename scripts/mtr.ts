@@ -226,7 +226,8 @@ async function main(): Promise<number> {
     ...run,
   ];
   console.log(
-    `MTR: ${run.length} rsync_tunnel twins of the galera suite's rsync tests, --parallel=${parallel}, as ${asRoot ? MTR_USER : 'the current user'}; work ${work}`,
+    `MTR: ${run.length} rsync_tunnel twins of the galera suite's rsync tests, --parallel=${parallel}, as ` +
+      `${asRoot ? MTR_USER : 'the current user'}; work ${work}`,
   );
   const started = Date.now();
   const { output, code } = await runMtr(args, join(work, 'mtr.log'), asRoot);

@@ -108,9 +108,10 @@ async function main(): Promise<void> {
       .stdout.split('\n')
       .find((l) => /socat version/.test(l)) ?? '?';
   console.log(
-    `tunnel bench: ${gib} GiB per transfer, ${rounds} rounds, ${socat.trim()}, ${cpus()[0]?.model ?? '?'} × ${cpus().length}, load ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
+    `tunnel bench: ${gib} GiB per transfer, ${rounds} rounds, ${socat.trim()}, ${cpus()[0]?.model ?? '?'} × ` +
+      `${cpus().length}, load ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
   );
   const results = new Map<Variant, Result[]>(variants.map((v) => [v, []]));
   let port = 45000;
@@ -134,7 +135,9 @@ async function main(): Promise<void> {
       r: median(rs.map((x) => x.receiverCpuPerGiB)),
     };
     console.log(
-      `${v.label.padEnd(16)} ${m.rate.toFixed(0).padStart(6)}  (×${(m.rate / baseM.rate).toFixed(2)})   ${m.s.toFixed(2).padStart(6)} (×${(m.s / baseM.s).toFixed(2)})              ${m.r.toFixed(2).padStart(6)} (×${(m.r / baseM.r).toFixed(2)})`,
+      `${v.label.padEnd(16)} ${m.rate.toFixed(0).padStart(6)}  (×${(m.rate / baseM.rate).toFixed(2)})   ` +
+        `${m.s.toFixed(2).padStart(6)} (×${(m.s / baseM.s).toFixed(2)})              ` +
+        `${m.r.toFixed(2).padStart(6)} (×${(m.r / baseM.r).toFixed(2)})`,
     );
   }
 }

@@ -109,7 +109,8 @@ export function loadDataset(c: Cluster, n: ClusterNode, d: Dataset): number {
       const from = rows.get(t)!;
       // seq_1_to_N lives in the current database: USE one.
       batch.push(
-        `USE ${t.split('.')[0]}; INSERT INTO ${t} SELECT seq + ${from}, (seq * 7919) % 100003, REPEAT(SHA1(seq + ${from}), 8) FROM seq_1_to_${chunk}`,
+        `USE ${t.split('.')[0]}; INSERT INTO ${t} SELECT seq + ${from}, (seq * 7919) % 100003, ` +
+          `REPEAT(SHA1(seq + ${from}), 8) FROM seq_1_to_${chunk}`,
       );
       rows.set(t, from + chunk);
     }
@@ -121,7 +122,7 @@ export function loadDataset(c: Cluster, n: ClusterNode, d: Dataset): number {
 }
 
 export function drop(c: Cluster, n: ClusterNode, d: Dataset): void {
-  c.sql(n, 'SET SESSION wsrep_on=OFF; ' + d.databases.map((db) => `DROP DATABASE IF EXISTS ${db}`).join('; '), 600_000);
+  c.sql(n, `SET SESSION wsrep_on=OFF; ${d.databases.map((db) => `DROP DATABASE IF EXISTS ${db}`).join('; ')}`, 600_000);
 }
 
 /**
@@ -155,7 +156,9 @@ export function checksums(c: Cluster, n: ClusterNode, d: Dataset): string {
   return c.sql(n, `CHECKSUM TABLE ${d.tables.join(', ')}`, 1_800_000).replace(/\s+/g, ' ');
 }
 
-/** (Re)starts the donor as a one-node cluster with the dataset's redo log size (mariadbd resizes the log at start-up). */
+/**
+ * (Re)starts the donor as a one-node cluster with the dataset's redo log size (mariadbd resizes the log at start-up).
+ */
 export async function startDonor(c: Cluster, donor: ClusterNode, redo: string): Promise<void> {
   await c.stop(donor);
   donor.spec.mysqld = { ...donor.spec.mysqld, innodb_log_file_size: redo };

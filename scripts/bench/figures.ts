@@ -10,7 +10,10 @@ export function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** The median when every run has the figure, else undefined (a missing log line must not pass unnoticed as a smaller sample). */
+/**
+ * The median when every run has the figure, else undefined (a missing log line must not pass unnoticed as a smaller
+ * sample).
+ */
 export function medianOf(values: readonly (number | undefined)[]): number | undefined {
   return values.length > 0 && values.every((v) => v !== undefined) ? median(values as number[]) : undefined;
 }

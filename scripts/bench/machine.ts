@@ -29,7 +29,8 @@ export function machine(when: string): string {
   // stunnel prints its version on stderr after an "Initializing inetd mode" line.
   const stunnel = spawnSync('stunnel', ['-version'], { encoding: 'utf8' });
   return [
-    `machine: ${nproc} CPUs (${model}), ${(totalmem() / GiB).toFixed(1)} GiB RAM (${avail ? (Number(avail) / 1024 ** 2).toFixed(1) : '?'} GiB available), Linux ${release()}`,
+    `machine: ${nproc} CPUs (${model}), ${(totalmem() / GiB).toFixed(1)} GiB RAM (` +
+      `${avail ? (Number(avail) / 1024 ** 2).toFixed(1) : '?'} GiB available), Linux ${release()}`,
     `load average (1/5/15 min) ${when}: ${loadAverage()}`,
     `mariadbd: ${firstLine('/usr/sbin/mariadbd', ['--version'])}`,
     `rsync: ${firstLine('rsync', ['--version'])}`,
@@ -69,8 +70,9 @@ export function startup(): string {
     rss.push(kib);
   }
   return (
-    `binary: ${BIN} (${(statSync(BIN).size / MiB).toFixed(0)} MiB)\n` +
-    `  --version wall clock over 20 runs: median ${median(ms).toFixed(1)} ms (min ${Math.min(...ms).toFixed(1)}, max ${Math.max(...ms).toFixed(1)})\n` +
-    `  --version peak RSS (/usr/bin/time %M, 5 runs): median ${(median(rss) / 1024).toFixed(1)} MiB`
+    `binary: ${BIN} (${(statSync(BIN).size / MiB).toFixed(0)} MiB)\n  ` +
+    `--version wall clock over 20 runs: median ${median(ms).toFixed(1)} ms (min ` +
+    `${Math.min(...ms).toFixed(1)}, max ${Math.max(...ms).toFixed(1)})\n  ` +
+    `--version peak RSS (/usr/bin/time %M, 5 runs): median ${(median(rss) / 1024).toFixed(1)} MiB`
   );
 }

@@ -37,7 +37,8 @@ function sstRow(
 
 function sstTable(ran: readonly Dataset[], sum: SummaryOf, runs: readonly Run[], rounds: number): void {
   console.log(
-    `\n=== SST: node2 joins node1 with an empty datadir (${rounds > 1 ? `median of ${rounds} runs each` : 'one run each'}) ===`,
+    `\n=== SST: node2 joins node1 with an empty datadir ` +
+      `(${rounds > 1 ? `median of ${rounds} runs each` : 'one run each'}) ===`,
   );
   const rows: string[][] = [];
   for (const d of ran) {
@@ -68,16 +69,19 @@ function sstTable(ran: readonly Dataset[], sum: SummaryOf, runs: readonly Run[],
     ),
   );
   console.log(
-    'start→Synced: joiner mariadbd spawned until wsrep_local_state_comment=Synced (100 ms polling); MiB/s = donor datadir (du -sb) / seconds.\n' +
+    'start→Synced: joiner mariadbd spawned until wsrep_local_state_comment=Synced (100 ms polling); MiB/s = ' +
+      'donor datadir (du -sb) / seconds.\n' +
       "script s: first to last WSREP_SST line of that node's SST script (the scripts' own ms timestamps).\n" +
-      "data copy s: donor log, tables flushed → last data pass done (the transfer itself, without either script's start-up and handshakes).\n" +
+      'data copy s: donor log, tables flushed → last data pass done (the transfer itself, without either ' +
+      "script's start-up and handshakes).\n" +
       'ratios: this method / the baseline in seconds (×1.20 = 20 % slower).',
   );
 }
 
 function cpuTable(ran: readonly Dataset[], sum: SummaryOf): void {
   console.log(
-    '\n=== CPU seconds per GiB copied (datadir), per side and program (median over runs; sampled from /proc every 200 ms, a lower bound) ===',
+    '\n=== CPU seconds per GiB copied (datadir), per side and program (median over runs; sampled from /proc ' +
+      'every 200 ms, a lower bound) ===',
   );
   const crow: string[][] = [];
   for (const d of ran) {
@@ -113,7 +117,8 @@ function cpuTable(ran: readonly Dataset[], sum: SummaryOf): void {
     ),
   );
   console.log(
-    "all SST: every process under that mariadbd (the method's script or binary, its helpers, socat/stunnel, rsync). A dataset of a few MB makes the per-GiB figures noise.",
+    "all SST: every process under that mariadbd (the method's script or binary, its helpers, socat/stunnel, " +
+      'rsync). A dataset of a few MB makes the per-GiB figures noise.',
   );
 }
 
@@ -177,13 +182,18 @@ function rateLines(runs: readonly Run[], rlimit: string, rate: number, rlimitSup
   console.log(`\n=== rate limit: [sst] rlimit=${rlimit} (${(rate / MiB).toFixed(1)} MiB/s) ===`);
   if (rlimitSupported === false)
     console.log(
-      'not supported by this binary: no "rate limit" line in either error log of the limited run; the remaining limited runs were skipped',
+      'not supported by this binary: no "rate limit" line in either error log of the limited run; the ' +
+        'remaining limited runs were skipped',
     );
   for (const r of runs.filter((x) => x.method === 'ours-rlimit' && x.rateLimitLogged)) {
     const achieved = per(r.datadirBytes, r.copy);
+    const within =
+      achieved === undefined ? '' : Math.abs(achieved / rate - 1) <= 0.1 ? ' (within 10 %)' : ' (NOT within 10 %)';
     console.log(
-      `${r.dataset.padEnd(5)} copy ${fmt(r.copy, 2)} s, achieved ${fmt(achieved === undefined ? undefined : achieved / MiB)} MiB/s against the limit ${(rate / MiB).toFixed(1)} MiB/s: ${ratio(achieved, rate)}` +
-        `${achieved === undefined ? '' : Math.abs(achieved / rate - 1) <= 0.1 ? ' (within 10 %)' : ' (NOT within 10 %)'}`,
+      `${r.dataset.padEnd(5)} copy ${fmt(r.copy, 2)} s, achieved ` +
+        `${fmt(achieved === undefined ? undefined : achieved / MiB)} MiB/s against the limit ` +
+        `${(rate / MiB).toFixed(1)} MiB/s: ${ratio(achieved, rate)}` +
+        within,
     );
   }
 }
@@ -207,7 +217,8 @@ export function report(
     console.log('\nall runs, in the order they ran (start→Synced s / joiner script s / data copy s):');
     for (const r of runs)
       console.log(
-        `  ${r.dataset.padEnd(5)}  ${METHODS[r.method].label.padEnd(28)}  ${fmt(r.toSynced)} / ${fmt(r.joinerScript, 2)} / ${fmt(r.copy, 2)}${r.verified ? '' : '  CHECKSUMS DIFFER'}`,
+        `  ${r.dataset.padEnd(5)}  ${METHODS[r.method].label.padEnd(28)}  ${fmt(r.toSynced)} / ` +
+          `${fmt(r.joinerScript, 2)} / ${fmt(r.copy, 2)}${r.verified ? '' : '  CHECKSUMS DIFFER'}`,
       );
   }
   processTable(ran, runs);

@@ -33,7 +33,10 @@ const everyThread: ProcRead = (file) => {
 
 const below = (root: number): number[] => descendants(root, everyThread).map((p) => p.pid);
 
-/** What a process is, in the terms of the report: our binary, socat, rsync, stunnel, the stock shell script, or a helper. */
+/**
+ * What a process is, in the terms of the report: our binary, socat, rsync, stunnel, the stock shell script, or a
+ * helper.
+ */
 function programOf(pid: number): string {
   // " (deleted)": the file was replaced or removed since the process started it; the program is the same.
   const exe = basename(readlinkSync(`/proc/${pid}/exe`)).replace(/ \(deleted\)$/, '');
@@ -107,7 +110,9 @@ export class Sampler {
     return kib('VmRSS');
   }
 
-  /** True while the mariadbd has any child left (the donor's SST script may outlive the joiner's Synced by a moment). */
+  /**
+   * True while the mariadbd has any child left (the donor's SST script may outlive the joiner's Synced by a moment).
+   */
   static busy(root: number | undefined): boolean {
     return root !== undefined && below(root).length > 0;
   }

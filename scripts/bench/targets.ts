@@ -52,7 +52,8 @@ function releaseRows(ran: readonly Dataset[], big: Dataset | undefined, sum: Sum
     const s = sum(big, 'stunnel')?.cpu;
     rows.push([
       `tunnel CPU-s per GiB reported (${big.name}; "lowered": compare with the previous release's run)`,
-      `socat donor ${fmt(o?.['donor socat'], 2)}, joiner ${fmt(o?.['joiner socat'], 2)}; stunnel donor ${fmt(s?.['donor stunnel'], 2)}, joiner ${fmt(s?.['joiner stunnel'], 2)}`,
+      `socat donor ${fmt(o?.['donor socat'], 2)}, joiner ${fmt(o?.['joiner socat'], 2)}; stunnel donor ` +
+        `${fmt(s?.['donor stunnel'], 2)}, joiner ${fmt(s?.['joiner stunnel'], 2)}`,
       o === undefined ? verdict(undefined) : 'REPORTED',
     ]);
   }
@@ -61,7 +62,8 @@ function releaseRows(ran: readonly Dataset[], big: Dataset | undefined, sum: Sum
     if (v === undefined) continue;
     rows.push([
       `${d.name}: this release against the previous one (start→Synced; joiner script)`,
-      `${fmt(o?.synced)} s vs ${fmt(v.synced)} s (${ratio(o?.synced, v.synced)}); ${fmt(o?.joiner, 2)} s vs ${fmt(v.joiner, 2)} s (${ratio(o?.joiner, v.joiner)})`,
+      `${fmt(o?.synced)} s vs ${fmt(v.synced)} s (${ratio(o?.synced, v.synced)}); ${fmt(o?.joiner, 2)} s vs ` +
+        `${fmt(v.joiner, 2)} s (${ratio(o?.joiner, v.joiner)})`,
       'INFO',
     ]);
   }
@@ -91,7 +93,8 @@ function rateRow(runs: readonly Run[], rate: number, rlimitSupported: boolean | 
     `rate limit: achieved copy rate within 10 % of rlimit (largest dataset)`,
     rlimitSupported === false
       ? 'binary does not log a rate limit: not supported'
-      : `${largest?.dataset ?? '-'}: ${fmt(achieved === undefined ? undefined : achieved / MiB)} MiB/s vs ${(rate / MiB).toFixed(1)} MiB/s (${ratio(achieved, rate)})`,
+      : `${largest?.dataset ?? '-'}: ${fmt(achieved === undefined ? undefined : achieved / MiB)} MiB/s vs ` +
+        `${(rate / MiB).toFixed(1)} MiB/s (${ratio(achieved, rate)})`,
     verdict(achieved === undefined ? undefined : Math.abs(achieved / rate - 1) <= 0.1),
   ];
 }

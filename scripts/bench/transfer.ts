@@ -109,7 +109,8 @@ function checkStunnel(x: Transfer, method: Method, logs: Logs): void {
     /Using stunnel for SSL encryption/.test(logs.joiner) && /Using stunnel for SSL encryption/.test(logs.donor);
   if (stunnelUsed !== (method === 'stunnel')) {
     throw new Error(
-      `${METHODS[method].label}: the stock script ${stunnelUsed ? 'used' : 'did not use'} stunnel on both nodes\n${x.c.tail(x.joiner, 30)}\n--- donor ---\n${x.c.tail(x.donor, 30)}`,
+      `${METHODS[method].label}: the stock script ${stunnelUsed ? 'used' : 'did not use'} stunnel on both ` +
+        `nodes\n${x.c.tail(x.joiner, 30)}\n--- donor ---\n${x.c.tail(x.donor, 30)}`,
     );
   }
 }
@@ -137,7 +138,8 @@ export async function joinOnce(x: Transfer, method: Method): Promise<Run> {
   const loadBefore = loadAverage();
   const sampler = new Sampler({ donor: () => donor.process?.pid, joiner: () => joiner.process?.pid });
   process.stdout.write(
-    `  ${spec.label}${method === 'ours-rlimit' ? ` ${x.rlimit}` : ''}: joining ${(datadirBytes / MiB).toFixed(0)} MiB … `,
+    `  ${spec.label}${method === 'ours-rlimit' ? ` ${x.rlimit}` : ''}: joining ` +
+      `${(datadirBytes / MiB).toFixed(0)} MiB … `,
   );
   let toSynced: number;
   try {

@@ -20,7 +20,11 @@ function resultLine(suite: string): RegExp {
 /** The most telling line of a failure's details, best first. */
 const FAILURE_CLUES: readonly RegExp[] = [
   /^mysqltest: .*/,
-  /^.*(Found warnings\/errors in server log file|Test ended with timeout|timed out|Server .* failed during test run|crashed).*/i,
+  new RegExp(
+    String.raw`^.*(Found warnings\/errors in server log file|Test ended with timeout|timed out|` +
+      'Server .* failed during test run|crashed).*',
+    'i',
+  ),
   /^.*\[(ERROR|Warning)\].*/,
   /^\+\+\+ .*\.reject.*/,
 ];

@@ -21,9 +21,12 @@ export function usesRsyncMethod(text: string): boolean {
  */
 export const NOT_APPLICABLE: Readonly<Record<string, string>> = {
   galera_sst_rsync_missing_stunnel:
-    'tests the stock script without stunnel (MTR_SST_SIMULATE_NO_STUNNEL hook, its "stunnel binary was not found" error); rsync_tunnel never uses stunnel',
+    'tests the stock script without stunnel (MTR_SST_SIMULATE_NO_STUNNEL hook, its "stunnel binary was not ' +
+    'found" error); rsync_tunnel never uses stunnel',
   galera_sst_cn_injection:
-    'asserts that the donor mariadbd rejects the stock joiner\'s ready line carrying a shell-unsafe certificate CN ("Bad remote auth string"); rsync_tunnel never puts such a CN into its ready line (it advertises "joiner"), so that rejection cannot happen',
+    "asserts that the donor mariadbd rejects the stock joiner's ready line carrying a shell-unsafe " +
+    'certificate CN ("Bad remote auth string"); rsync_tunnel never puts such a CN into its ready line (it ' +
+    'advertises "joiner"), so that rejection cannot happen',
 };
 
 /** MTR's own test PKI (`std_data`): CN=localhost, issued by cacert.pem, no subjectAltName. */
@@ -126,7 +129,8 @@ export function twinSuitePm(text: string, binDir: string): string {
   const ours = [
     `$ENV{PATH} = "${binDir}:$ENV{PATH}";`,
     'chomp(my $sst_bin = `sh -c "command -v wsrep_sst_rsync_tunnel"`);',
-    `die "wsrep_sst_rsync_tunnel on PATH is '$sst_bin', not the one under test" unless $sst_bin eq "${binDir}/wsrep_sst_rsync_tunnel";`,
+    `die "wsrep_sst_rsync_tunnel on PATH is '$sst_bin', not the one under test" unless $sst_bin eq ` +
+      `"${binDir}/wsrep_sst_rsync_tunnel";`,
     "push @::global_suppressions, qr(WSREP: wsrep_sst_receive_address is set to 'localhost);",
   ].join('\n');
   return text

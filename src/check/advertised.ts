@@ -96,7 +96,8 @@ export function advertisedAddress(settings: AddressSettings, interfaces: readonl
   }
   return parsed(
     bracketed(guess.address),
-    `the first non-loopback interface address (${guess.name}), since none of wsrep_sst_receive_address, wsrep_node_address and bind_address is set`,
+    `the first non-loopback interface address (${guess.name}), since none of wsrep_sst_receive_address, ` +
+      `wsrep_node_address and bind_address is set`,
   );
 }
 

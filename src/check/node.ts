@@ -73,7 +73,8 @@ function identityItem(config: CheckConfig): { item: CheckItem; identity?: Identi
         'user',
         'mariadbd user',
         'WARN',
-        `user '${config.user}' (user= in [mysqld], default ${DEFAULT_USER}) is not in /etc/passwd: file permissions cannot be checked for it`,
+        `user '${config.user}' (user= in [mysqld], default ${DEFAULT_USER}) is not in /etc/passwd: file ` +
+          `permissions cannot be checked for it`,
       ),
     };
   }
@@ -101,7 +102,8 @@ function accessItem(a: Access, identity: Identity | undefined, user: string): Ch
       a.id,
       a.label,
       'WARN',
-      `${verdict.detail}, but mariadb.service sets ProtectHome=true, which hides /home, /root and /run/user from mariadbd: move it (e.g. to /etc/mysql/ssl)`,
+      `${verdict.detail}, but mariadb.service sets ProtectHome=true, which hides /home, /root and /run/user ` +
+        `from mariadbd: move it (e.g. to /etc/mysql/ssl)`,
     );
   }
   return item(a.id, a.label, 'PASS', verdict.detail);

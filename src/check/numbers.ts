@@ -39,7 +39,8 @@ export function numbersItem(lookup: Lookup, mysqld: readonly string[]): CheckIte
         'numbers',
         'numeric settings',
         'PASS',
-        'progress-interval, sst-initial-timeout, sst-idle-timeout, rlimit, backup-threads, sst-max-binlogs, precopy and precopy-rounds are unset or within their ranges',
+        'progress-interval, sst-initial-timeout, sst-idle-timeout, rlimit, backup-threads, sst-max-binlogs, ' +
+          'precopy and precopy-rounds are unset or within their ranges',
       );
 }
 

@@ -115,8 +115,10 @@ export function peerItem(target: string, timeoutSeconds: number, o: PeerOutcome)
       id,
       label,
       'FAIL',
-      `TLS set up (${negotiated(h)}; ${h.trust ?? 'peer certificate accepted'}), but the listener closed the connection without ` +
-        "answering: it refused this node's certificate (with TLS 1.3 only the listener learns why: see its check --listen output)",
+      `TLS set up (${negotiated(h)}; ${h.trust ?? 'peer certificate accepted'}), but the listener closed the ` +
+        `connection without ` +
+        "answering: it refused this node's certificate (with TLS 1.3 only the listener learns why: see its " +
+        'check --listen output)',
     );
   }
   return item(id, label, 'FAIL', `socat ended (exit code ${o.exitCode ?? 'none'}) without a TLS handshake`);

@@ -9,6 +9,9 @@ export function stopSignal(): { promise: Promise<NodeJS.Signals>; dispose: () =>
   const promise = new Promise<NodeJS.Signals>((resolve) => {
     handler = (s) => resolve(s);
   });
-  signals.forEach((s) => process.on(s, handler));
-  return { promise, dispose: () => signals.forEach((s) => process.off(s, handler)) };
+  for (const s of signals) process.on(s, handler);
+  const dispose = (): void => {
+    for (const s of signals) process.off(s, handler);
+  };
+  return { promise, dispose };
 }

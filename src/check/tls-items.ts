@@ -65,7 +65,9 @@ export interface TlsItems {
   certificate?: CertificateInfo;
 }
 
-/** `suffix` tells the joiner's and the donor's material apart when the ssl-server-/ssl-client- options make them differ. */
+/**
+ * `suffix` tells the joiner's and the donor's material apart when the ssl-server-/ssl-client- options make them differ.
+ */
 export function certificateItems(tls: TlsContext, now: Date, suffix = ''): TlsItems {
   const s = tls.settings;
   const label = (text: string): string => `${text}${suffix}`;
@@ -112,7 +114,8 @@ function caItem(tls: TlsContext, moment: Date, id: string, label: string): Check
       id,
       label,
       'WARN',
-      'no tca/tcapath (or ssl-ca/ssl-capath): the issuer is not checked here, and peers are verified against the system trust store',
+      'no tca/tcapath (or ssl-ca/ssl-capath): the issuer is not checked here, and peers are verified against ' +
+        'the system trust store',
     );
   }
   const issued = second.result.infos.find((i) => i.startsWith('Certificate issued by'));
@@ -159,7 +162,8 @@ export function nameItem(tls: TlsContext, certificate: CertificateInfo, advertis
             label,
             'FAIL',
             `donors verify '${how.name}' (${how.why}), which the certificate does not name (${names}): ` +
-              `reissue it with '${how.name}' in its subjectAltName, or advertise one of its names with wsrep_sst_receive_address`,
+              `reissue it with '${how.name}' in its subjectAltName, or advertise one of its names with ` +
+              `wsrep_sst_receive_address`,
           );
   }
 }

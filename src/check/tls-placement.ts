@@ -46,6 +46,7 @@ export function tlsPlacementItem(modules: readonly ModuleDir[], settings: readon
     'tls-placement',
     label,
     'WARN',
-    `${[...found].join('; ')}: the SST keeps it from the donor's writes and deletions, but it sits where the donor writes; move it outside the datadir and the InnoDB/Aria directories`,
+    `${[...found].join('; ')}: the SST keeps it from the donor's writes and deletions, but it sits where the ` +
+      `donor writes; move it outside the datadir and the InnoDB/Aria directories`,
   );
 }

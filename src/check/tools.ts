@@ -39,7 +39,8 @@ export function checkSocat(envPath = process.env.PATH): ToolCheck<SocatTool> {
       if (t.features.checksIpSan) return ['PASS', base];
       return [
         'WARN',
-        `${base}; as a donor it checks only a joiner certificate's CN, not its subjectAltName IP entries: joiners advertised by IP address need CN=<that address> (socat 1.7.4 or later reads IP SANs)`,
+        `${base}; as a donor it checks only a joiner certificate's CN, not its subjectAltName IP entries: ` +
+          `joiners advertised by IP address need CN=<that address> (socat 1.7.4 or later reads IP SANs)`,
       ];
     },
   );

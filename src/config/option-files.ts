@@ -326,7 +326,8 @@ class Reader {
   private directive(body: string, place: Place): void {
     if (place.depth >= MAX_INCLUDE_DEPTH) {
       this.warnings.push(
-        `skipping '${fromBytes(trimEnd(body))}' directive as maximum include recursion level was reached in file ${fromBytes(place.file)} at line ${place.line}`,
+        `skipping '${fromBytes(trimEnd(body))}' directive as maximum include recursion level was reached in ` +
+          `file ${fromBytes(place.file)} at line ${place.line}`,
       );
       return;
     }

@@ -27,14 +27,19 @@ export interface NumberRule {
 export function describeRule(rule: NumberRule): string {
   const show = rule.show ?? String;
   const range = `${rule.what} from ${show(rule.min)} to ${show(rule.max)}`;
-  return `${rule.zero === undefined ? range : `0 (${rule.zero}) or ${range}`}${rule.note === undefined ? '' : ` (${rule.note})`}`;
+  return (
+    `${rule.zero === undefined ? range : `0 (${rule.zero}) or ${range}`}` +
+    `${rule.note === undefined ? '' : ` (${rule.note})`}`
+  );
 }
 
 function refuse(rule: NumberRule, raw: string): SstError {
   return new SstError(Exit.BAD_CONFIG, `${rule.name}=${raw}: must be ${describeRule(rule)}`);
 }
 
-/** `value` (already read from `raw`) if the rule accepts it; else exit 22 naming the rule's key, `raw` and the range. */
+/**
+ * `value` (already read from `raw`) if the rule accepts it; else exit 22 naming the rule's key, `raw` and the range.
+ */
 export function inRange(rule: NumberRule, value: number, raw: string): number {
   const accepted =
     (value === 0 && rule.zero !== undefined) ||

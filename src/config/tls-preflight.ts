@@ -234,7 +234,8 @@ function loadPrivateKey(settings: TlsSettings, certText: string): { key: KeyObje
       settings.key !== undefined
         ? `No PEM private key found in the key file '${settings.key}'.`
         : `No private key: ${keyOption(settings)} is not set and the certificate file '${settings.cert}' holds no ` +
-            `private key. Set ${keyOption(settings)}, or put the key into the certificate file (key+certificate bundle).`,
+            `private key. Set ${keyOption(settings)}, or put the key into the certificate file ` +
+            `(key+certificate bundle).`,
     );
   }
   if (isEncryptedKey(block)) {
@@ -432,15 +433,19 @@ function verifyIssuer(
   }
   if (!chain.anchor.hashNamed) {
     result.warnings.push(
-      `The CA certificate '${describeDn(chain.anchor.cert.subject)}' was found in ${chain.anchor.origin}, but OpenSSL looks ` +
-        `CA directories up by subject hash only: run 'openssl rehash ${settings.caPath ?? ''}' so that peers can be verified.`,
+      `The CA certificate '${describeDn(chain.anchor.cert.subject)}' was found in ${chain.anchor.origin}, ` +
+        `but OpenSSL looks ` +
+        `CA directories up by subject hash only: run 'openssl rehash ` +
+        `${settings.caPath ?? ''}' so that peers can be verified.`,
     );
   }
   result.infos.push(`Certificate issued by ${describeDn(chain.anchor.cert.subject)} from ${chain.anchor.origin}.`);
 }
 
 export interface PreflightOptions {
-  /** False when nobody verifies the peer (ssl-mode=REQUIRED, sockopt verify=0): a foreign issuer is then only a warning. */
+  /**
+   * False when nobody verifies the peer (ssl-mode=REQUIRED, sockopt verify=0): a foreign issuer is then only a warning.
+   */
   verifyPeer?: boolean;
   now?: Date;
 }

@@ -270,9 +270,14 @@ function noCaWarning(mode: 'VERIFY_IDENTITY' | 'VERIFY_CA', role: Role): string 
     role === 'joiner'
       ? 'the joiner accepts a donor certificate from any CA in the system trust store, public CAs included'
       : mode === 'VERIFY_CA'
-        ? 'the donor accepts a joiner certificate from any CA in the system trust store, public CAs included, whatever name it holds'
-        : "the donor accepts a certificate for the joiner's name from any CA in the system trust store, public CAs included";
-  return `No CA configured (tca, tcapath, ssl-ca or ssl-capath): ${accepted}. Set tca to the CA that issues the cluster's certificates.`;
+        ? 'the donor accepts a joiner certificate from any CA in the system trust store, ' +
+          'public CAs included, whatever name it holds'
+        : "the donor accepts a certificate for the joiner's name from any CA in the system trust store, " +
+          'public CAs included';
+  return (
+    `No CA configured (tca, tcapath, ssl-ca or ssl-capath): ${accepted}. Set tca to the CA that issues the ` +
+    `cluster's certificates.`
+  );
 }
 
 function modeNotes(parsed: ParsedMode, hasCa: boolean, role: Role): { notes: string[]; warnings: string[] } {
@@ -311,7 +316,8 @@ export function resolveTls(
   const keyNotes =
     material.key === undefined
       ? [
-          `No private key option set: the key is expected in ${material.cert.option}='${material.cert.value}' (key+certificate bundle).`,
+          `No private key option set: the key is expected in ` +
+            `${material.cert.option}='${material.cert.value}' (key+certificate bundle).`,
         ]
       : [];
 

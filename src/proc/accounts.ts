@@ -83,7 +83,10 @@ export function resolveIdentity(
 }
 
 export function describeIdentity(id: Identity): string {
-  return `${id.user} (uid ${id.uid}, gid ${id.gids[0] ?? '?'}${id.gids.length > 1 ? `, groups ${id.gids.slice(1).join(',')}` : ''})`;
+  return (
+    `${id.user} (uid ${id.uid}, gid ${id.gids[0] ?? '?'}` +
+    `${id.gids.length > 1 ? `, groups ${id.gids.slice(1).join(',')}` : ''})`
+  );
 }
 
 /** The entries of /etc/passwd; none when it cannot be read. */

@@ -165,6 +165,12 @@ export function judgeListener(view: ProcView, owner: (pid: number) => ProcView, 
   return owner(recorded.pid).startTime === recorded.startTime ? 'serving' : 'orphan';
 }
 
+/** The EXEC address of our listeners, socat-escaped; group 1 is the private directory. */
+const LISTENER_EXEC = new RegExp(
+  String.raw`^EXEC:(?:[^\\ ]|\\.)+\\ --server\\ --daemon\\ ` +
+    String.raw`--config=(\/[A-Za-z0-9_./-]*\/wsrep_sst_rsync_tunnel\.[A-Za-z0-9]{6})\/rsyncd\.conf\\ \.$`,
+);
+
 /**
  * The private directory a listener's rsync daemon is configured from, when its argv is exactly
  * what our joiners (this release and the previous ones) run: `socat -b <n> OPENSSL-LISTEN:…
@@ -181,9 +187,6 @@ export function listenerPrivateDir(view: ProcView): string | undefined {
     rest.length > 0
   )
     return undefined;
-  const m =
-    /^EXEC:(?:[^\\ ]|\\.)+\\ --server\\ --daemon\\ --config=(\/[A-Za-z0-9_./-]*\/wsrep_sst_rsync_tunnel\.[A-Za-z0-9]{6})\/rsyncd\.conf\\ \.$/.exec(
-      exec,
-    );
+  const m = LISTENER_EXEC.exec(exec);
   return m?.[1];
 }

@@ -16,7 +16,9 @@ export interface ChildSpec {
   cwd?: string;
   /** 'pipe': a pipe we never write to, for a child that ends on EOF of its stdin (socat's `-`). */
   stdin?: 'ignore' | 'pipe';
-  /** 'stderr' (default): straight to our stderr, never our stdout, which is mariadbd's. 'pipe': lines to `onStdoutLine`. */
+  /**
+   * 'stderr' (default): straight to our stderr, never our stdout, which is mariadbd's. 'pipe': lines to `onStdoutLine`.
+   */
   stdout?: 'stderr' | 'pipe';
   /** Each non-blank stdout line, split on \n and \r (progress meters redraw with \r); needs `stdout: 'pipe'`. */
   onStdoutLine?(line: string): void;

@@ -89,7 +89,8 @@ export function ipv6ListenerAdvice(socat: SocatFeatures, ipv6: boolean): string 
   if (!ipv6 || !socat.listenerNeedsCommonName) return undefined;
   return (
     `socat ${socat.version} listening on IPv6 cannot accept a donor certificate that has an IPv6 subjectAltName ` +
-    '(1.7.4.0/1.7.4.1 crash on it, fixed in 1.7.4.2): give donors certificates without IPv6 addresses, or install socat 1.7.4.2 or later'
+    '(1.7.4.0/1.7.4.1 crash on it, fixed in 1.7.4.2): give donors certificates without IPv6 addresses, or ' +
+    'install socat 1.7.4.2 or later'
   );
 }
 
@@ -100,8 +101,10 @@ export function ipv6ListenerAdvice(socat: SocatFeatures, ipv6: boolean): string 
 export function cnOnlyAdvice(socat: SocatFeatures, host: string, hostIsIp: boolean): string | undefined {
   if (socat.checksIpSan || !hostIsIp) return undefined;
   return (
-    `socat ${socat.version} (older than 1.7.4) checks only the certificate's CN against '${host}', not its subjectAltName IP entries: ` +
-    `give the joiner a certificate with CN=${host}, or have it advertise a host name its certificate holds (wsrep_sst_receive_address), ` +
+    `socat ${socat.version} (older than 1.7.4) checks only the certificate's CN against '${host}', not its ` +
+    `subjectAltName IP entries: ` +
+    `give the joiner a certificate with CN=${host}, or have it advertise a host name its certificate holds ` +
+    `(wsrep_sst_receive_address), ` +
     'or install socat 1.7.4 or later on the donor'
   );
 }

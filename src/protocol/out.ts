@@ -42,7 +42,8 @@ export function writeProtocolLine(role: Role, line: string, fd = 1): void {
     }
     if (code === 'EAGAIN') {
       // A non-blocking pipe that is momentarily full: mariadbd reads line by line, so retry.
-      return writeRetry(data, offset, fd);
+      writeRetry(data, offset, fd);
+      return;
     }
     throw e;
   }

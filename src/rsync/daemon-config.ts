@@ -90,7 +90,8 @@ export function rsyncdValue(value: string): string {
   if (value.endsWith('\\')) {
     throw new SstError(
       Exit.UNSAFE_VALUE,
-      `path cannot be written into rsyncd.conf (rsync would read its trailing backslash as a line continuation): ${JSON.stringify(value)}`,
+      `path cannot be written into rsyncd.conf (rsync would read its trailing backslash as a line ` +
+        `continuation): ${JSON.stringify(value)}`,
     );
   }
   if (/%[A-Z][^%]*%/.test(value)) {

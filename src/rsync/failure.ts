@@ -9,7 +9,11 @@ const TLS_PATTERNS = [
   /commonName .*does not match/i,
   /does not match.*(hostname|commonname|subjectAltName)/i,
   /no peer certificate/i,
-  /alert (unknown ca|bad certificate|certificate unknown|certificate expired|handshake failure|decrypt error|access denied)/i,
+  new RegExp(
+    'alert (unknown ca|bad certificate|certificate unknown|certificate expired|' +
+      'handshake failure|decrypt error|access denied)',
+    'i',
+  ),
   /SSL_connect\(\)/,
 ];
 const UNREACHABLE_PATTERNS = [
@@ -56,7 +60,8 @@ export function classifyRsyncFailure(
   if (stderr.some((l) => AUTH_FAILED.test(l))) {
     return new SstError(
       Exit.TLS_VERIFY,
-      `the joiner refused our per-SST secret in ${pass} (${reason(stderr, [AUTH_FAILED])}): this donor was not the one the joiner asked for`,
+      `the joiner refused our per-SST secret in ${pass} (${reason(stderr, [AUTH_FAILED])}): this donor was ` +
+        `not the one the joiner asked for`,
     );
   }
   if (stderr.some((l) => UNREACHABLE_PATTERNS.some((p) => p.test(l)))) {
@@ -73,7 +78,8 @@ export function classifyRsyncFailure(
   if (firstPass && rc === 12) {
     return new SstError(
       Exit.PROTOCOL,
-      `rsync server on the other end has incompatible protocol (${pass}, ${status}). Make sure you have the same version of rsync on all nodes.`,
+      `rsync server on the other end has incompatible protocol (${pass}, ${status}). Make sure you have the ` +
+        `same version of rsync on all nodes.`,
     );
   }
   if (firstPass && rc === 22)

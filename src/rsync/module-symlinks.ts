@@ -62,7 +62,8 @@ export function foreignSymlinkProblem(
     if (found === undefined) continue;
     const allowed = [...new Set(owners)].map(userName).join(' or ');
     return (
-      `rsync ${rsyncVersion} refuses the path ${dir}: it goes through the symlink ${found.link}, owned by ${userName(found.uid)}, ` +
+      `rsync ${rsyncVersion} refuses the path ${dir}: it goes through the symlink ${found.link}, owned by ` +
+      `${userName(found.uid)}, ` +
       `and its daemon accepts only symlinks owned by ${allowed} ("@ERROR: chdir failed" for the donor). ` +
       `Make ${userName(owners[0] ?? 0)} own the link (chown -h), or configure the real directory instead of the link`
     );

@@ -23,7 +23,10 @@ export const BINLOG_STAGING = '.rsync_tunnel_sst_binlogs';
 /** The donor's ordered list of the binlogs it sent, travelling with them. */
 export const BINLOG_LIST = 'binlog.list';
 
-/** Files we create or read in the datadir (docs/protocol.md §2.6, §3.1); the daemon hides all but the marker from the donor. */
+/**
+ * Files we create or read in the datadir (docs/protocol.md §2.6, §3.1); the daemon hides all but the marker from the
+ * donor.
+ */
 export const FILES = {
   sstPid: 'wsrep_sst.pid',
   inProgress: 'sst_in_progress',

@@ -312,7 +312,9 @@ function batchPasses(input: PlanInput, dataUrl: string): Pass[] {
     const bytes = sumBytes(files);
     const file = `${slash(input.listDir ?? '.')}files.${i + 1}`;
     return {
-      name: `files ${i + 1}/${batches.length} (${files.length} ${files.length === 1 ? 'file' : 'files'}, ${(bytes / MiB).toFixed(1)} MiB)`,
+      name:
+        `files ${i + 1}/${batches.length} (${files.length} ${files.length === 1 ? 'file' : 'files'}, ` +
+        `${(bytes / MiB).toFixed(1)} MiB)`,
       first: false,
       bytes,
       list: { file, entries: files.map((f) => f.path) },

@@ -15,7 +15,9 @@ import type { BinlogSettings } from '../config/settings';
 /** An index lists one binlog a line: a long-lived server's may list thousands. */
 const INDEX_LIMIT = 64 * 1024 * 1024;
 
-/** Runs `work` on the directory holding `file`, opened as dir-handle.ts does; undefined when that directory is missing. */
+/**
+ * Runs `work` on the directory holding `file`, opened as dir-handle.ts does; undefined when that directory is missing.
+ */
 function inParent<T>(file: string, work: (dir: DirHandle, name: string) => T): T | undefined {
   const dir = openDirectory(path.dirname(file));
   if (dir === undefined) return undefined;
@@ -107,7 +109,8 @@ export function binlogsToSend(binlog: BinlogSettings, datadir: string, max: numb
   const text = readNoFollow(binlog.index);
   if (text === undefined) {
     log.warn(
-      `binlog index ${binlog.index} is a ${kind === 'file' ? 'file that cannot be read' : kind}: not read, no binary logs to send`,
+      `binlog index ${binlog.index} is a ` +
+        `${kind === 'file' ? 'file that cannot be read' : kind}: not read, no binary logs to send`,
     );
     return [];
   }
@@ -213,7 +216,8 @@ export function readPreviousBinlogs(binlog: BinlogSettings, datadir: string, fs:
   const text = kind === 'missing' ? undefined : fs.read(binlog.index);
   if (kind !== 'missing' && text === undefined)
     log.warn(
-      `binlog index ${binlog.index} is a ${kind === 'file' ? 'file that cannot be read' : kind}: not read, none of the binary logs it lists is deleted`,
+      `binlog index ${binlog.index} is a ${kind === 'file' ? 'file that cannot be read' : kind}: not read, ` +
+        `none of the binary logs it lists is deleted`,
     );
   const files: string[] = [];
   for (const entry of lines(text ?? '')) {

@@ -47,12 +47,14 @@ export function describeLimits(limits: WatchLimits): string | undefined {
   const parts = [
     ...(limits.initialMs > 0
       ? [
-          `sst-initial-timeout=${limits.initialMs / 1000}: the donor must connect within ${secondsText(limits.initialMs)} of ready, its FLUSH TABLES WITH READ LOCK included`,
+          `sst-initial-timeout=${limits.initialMs / 1000}: the donor must connect within ` +
+            `${secondsText(limits.initialMs)} of ready, its FLUSH TABLES WITH READ LOCK included`,
         ]
       : []),
     ...(limits.idleMs > 0
       ? [
-          `sst-idle-timeout=${limits.idleMs / 1000}: the copy fails after ${secondsText(limits.idleMs)} without a byte received`,
+          `sst-idle-timeout=${limits.idleMs / 1000}: the copy fails after ${secondsText(limits.idleMs)} ` +
+            `without a byte received`,
         ]
       : []),
   ];
@@ -109,15 +111,18 @@ export function watchStep(
 
 function initialTimeoutMessage(initialMs: number): string {
   return (
-    `sst-initial-timeout=${initialMs / 1000}: no donor connected and authenticated within ${secondsText(initialMs)} of ready. ` +
-    "The wait includes the donor's FLUSH TABLES WITH READ LOCK, which long transactions on the donor delay: set a generous value, or 0 to wait for ever"
+    `sst-initial-timeout=${initialMs / 1000}: no donor connected and authenticated within ` +
+    `${secondsText(initialMs)} of ready. ` +
+    "The wait includes the donor's FLUSH TABLES WITH READ LOCK, which long transactions on the donor delay: " +
+    'set a generous value, or 0 to wait for ever'
   );
 }
 
 function idleTimeoutMessage(idleMs: number, quietMs: number, bytes: number, copyingMs: number): string {
   return (
     `sst-idle-timeout=${idleMs / 1000}: nothing received for ${secondsText(quietMs)}, ` +
-    `${formatBytes(bytes)} received in the ${secondsText(copyingMs)} since the donor's first connection; the donor's rsync or the network is stuck`
+    `${formatBytes(bytes)} received in the ${secondsText(copyingMs)} since the donor's first connection; the ` +
+    `donor's rsync or the network is stuck`
   );
 }
 

@@ -34,7 +34,9 @@ export function inDatadir(datadir: string, name: string): string {
   return path.join(datadir, name);
 }
 
-/** The handle-relative name (DirHandle.at) to work on instead of the path, which then only names the file in messages. */
+/**
+ * The handle-relative name (DirHandle.at) to work on instead of the path, which then only names the file in messages.
+ */
 export interface Via {
   via?: string;
 }
@@ -194,7 +196,8 @@ async function waitPreviousSst(life: Lifecycle, file: string): Promise<void> {
     if (verdict === 'gone') return;
     if (verdict === 'someone-else') {
       log.warn(
-        `${file} names PID ${recorded.pid}, which is not an SST program of ours (a stale file whose PID was reused): ignored`,
+        `${file} names PID ${recorded.pid}, which is not an SST ` +
+          `program of ours (a stale file whose PID was reused): ignored`,
       );
       return;
     }

@@ -87,7 +87,9 @@ export class DirHandle {
     return readdirSync(`/proc/self/fd/${this.fd}`);
   }
 
-  /** Entry `name` as a directory, never through a symlink; undefined when there is none. Throws ELOOP/ENOTDIR otherwise. */
+  /**
+   * Entry `name` as a directory, never through a symlink; undefined when there is none. Throws ELOOP/ENOTDIR otherwise.
+   */
   child(name: string): DirHandle | undefined {
     const opened = name === '..' ? `/proc/self/fd/${this.fd}/..` : this.at(name);
     try {
@@ -207,8 +209,10 @@ function mayFollow(at: DirHandle, name: string, euid: number): boolean {
   if (!trustedForLinks(holder, euid)) {
     throw new SstError(
       Exit.NOT_PERMITTED,
-      `${at.shown(name)} is a symbolic link in a directory that uid ${holder.uid} ${holder.uid === 0 ? 'lets others write' : 'owns'}: ` +
-        'not followed, since whoever may write that directory could point it anywhere (configure the real directory instead)',
+      `${at.shown(name)} is a symbolic link in a directory that uid ${holder.uid} ` +
+        `${holder.uid === 0 ? 'lets others write' : 'owns'}: ` +
+        'not followed, since whoever may write that directory could ' +
+        'point it anywhere (configure the real directory instead)',
     );
   }
   return true;

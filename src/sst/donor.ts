@@ -24,7 +24,9 @@ import { runQueue, TransferState } from './transfer-queue';
 import { Precopy, type PrecopyTools } from './precopy';
 import { readIo } from '../proc/io-meter';
 
-/** mariadbd renames tables_flushed into place; a look costs one stat, and each one late keeps the tables locked longer. */
+/**
+ * mariadbd renames tables_flushed into place; a look costs one stat, and each one late keeps the tables locked longer.
+ */
 const POLL_MS = 50;
 const FLUSH_LOG_EVERY_MS = 30_000;
 
@@ -80,7 +82,8 @@ export async function runDonor(run: DonorRun): Promise<void> {
   if (secret === undefined) {
     throw new SstError(
       Exit.BAD_CONFIG,
-      "no secret from the joiner in the request (WSREP_SST_OPT_REMOTE_AUTH, stdin or --address 'name:secret@'): the joiner would refuse this donor",
+      'no secret from the joiner in the request (WSREP_SST_OPT_REMOTE_AUTH, stdin or --address ' +
+        "'name:secret@'): the joiner would refuse this donor",
     );
   }
   const passwordFile = path.join(work, 'rsync.password');
@@ -158,7 +161,8 @@ function warnForeignOwner(datadir: string): void {
   const owner = statSync(datadir).uid;
   if ((process.geteuid?.() ?? 0) !== 0 || owner === 0) return;
   log.warn(
-    `the datadir ${datadir} is owned by uid ${owner} while this SST runs as root: whoever has that uid can make the donor's rsync read and send any file of this host; ` +
+    `the datadir ${datadir} is owned by uid ${owner} while this SST runs as root: whoever has that uid can ` +
+      `make the donor's rsync read and send any file of this host; ` +
       'make root own the datadir, or run mariadbd as its owner',
   );
 }
@@ -207,7 +211,8 @@ async function flushTables(life: Lifecycle, protocol: (line: string) => void, da
     }
     if (life.clock.now() > nextLog) {
       log.info(
-        `still waiting for mariadbd to flush tables (${Math.round((life.clock.now() - started) / 1000)} s): long transactions delay FLUSH TABLES WITH READ LOCK`,
+        `still waiting for mariadbd to flush tables (${Math.round((life.clock.now() - started) / 1000)} s): ` +
+          `long transactions delay FLUSH TABLES WITH READ LOCK`,
       );
       nextLog += FLUSH_LOG_EVERY_MS;
     }
@@ -276,7 +281,8 @@ async function transfer(run: DonorRun, runner: RsyncRunner, rsyncTarget: string)
   const total = plan.queue.reduce((n, pass) => n + pass.bytes, 0);
   log.info(
     `to send: ${formatBytes(total)} in ${files.length} files of ${databases.length} database directories, ` +
-      `engine files and binary logs; ${plan.queue.length} passes for ${p.backupThreads} parallel streams (listed in ${((life.clock.now() - listed) / 1000).toFixed(1)} s)`,
+      `engine files and binary logs; ${plan.queue.length} passes for ${p.backupThreads} parallel streams ` +
+      `(listed in ${((life.clock.now() - listed) / 1000).toFixed(1)} s)`,
   );
   if (p.rateLimit !== undefined) logRateLimit(p.rateLimit, total);
   if (args.progress) protocol(`total ${total}`);
@@ -307,7 +313,9 @@ async function transfer(run: DonorRun, runner: RsyncRunner, rsyncTarget: string)
   if (args.progress) protocol(`complete ${total}`);
   const seconds = (life.clock.now() - started) / 1000;
   log.info(
-    `data copied in ${seconds.toFixed(1)} s (${formatBytes(total)}, ${formatRate(seconds > 0 ? total / seconds : 0)}, ${plan.queue.length} passes, ${p.backupThreads} in parallel)`,
+    `data copied in ${seconds.toFixed(1)} s (${formatBytes(total)}, ` +
+      `${formatRate(seconds > 0 ? total / seconds : 0)}, ` +
+      `${plan.queue.length} passes, ${p.backupThreads} in parallel)`,
   );
 }
 
@@ -342,7 +350,8 @@ function precopyTools(run: DonorRun): PrecopyTools {
 /** The cost of a rate limit, said before the copy: the tables stay locked for all of it. */
 function logRateLimit(rateLimit: number, total: number): void {
   log.info(
-    `rate limit ${formatRate(rateLimit)} for the whole SST (rlimit): the copy takes at least ${formatDuration(total / rateLimit)}, ` +
+    `rate limit ${formatRate(rateLimit)} for the whole SST (rlimit): the copy takes at least ` +
+      `${formatDuration(total / rateLimit)}, ` +
       "and this node's tables stay locked (FLUSH TABLES WITH READ LOCK) for as long",
   );
 }
@@ -370,15 +379,16 @@ function watchTransfer(
   const signal = (pid: number, sig: NodeJS.Signals): void => life.kill(pid, sig);
   const timer = setInterval(() => {
     const a = monitor.tick(life.clock.now(), state, (pid) => readIo(pid)?.rchar);
-    a.pause.forEach((pid) => signal(pid, 'SIGSTOP'));
-    a.resume.forEach((pid) => signal(pid, 'SIGCONT'));
+    for (const pid of a.pause) signal(pid, 'SIGSTOP');
+    for (const pid of a.resume) signal(pid, 'SIGCONT');
     if (a.log !== undefined) log.info(a.log);
     if (a.protocol !== undefined) protocol(a.protocol);
     if (a.idleFor !== undefined) {
       life.abort(
         new SstError(
           Exit.TIMED_OUT,
-          `no data sent to the joiner for ${Math.round(a.idleFor / 1000)} s (sst-idle-timeout=${idleSeconds}); ${formatBytes(monitor.bytesSent)} had been sent`,
+          `no data sent to the joiner for ${Math.round(a.idleFor / 1000)} s ` +
+            `(sst-idle-timeout=${idleSeconds}); ${formatBytes(monitor.bytesSent)} had been sent`,
         ),
       );
     }
@@ -386,7 +396,7 @@ function watchTransfer(
   return {
     stop(): void {
       clearInterval(timer);
-      monitor.takePaused().forEach((pid) => signal(pid, 'SIGCONT'));
+      for (const pid of monitor.takePaused()) signal(pid, 'SIGCONT');
     },
   };
 }

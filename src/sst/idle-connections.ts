@@ -1,5 +1,6 @@
 /**
- * Which of the joiner listener's per-connection children to close (docs/architecture.md §8.3, docs/architecture.md §8.10 (4)).
+ * Which of the joiner listener's per-connection children to close (docs/architecture.md §8.3, docs/architecture.md
+ * §8.10 (4)).
  * socat forks a child per accepted connection, and that child starts an rsync daemon once the
  * TLS handshake has verified the peer's certificate; the daemon then asks for the per-SST
  * secret. A CA-signed stranger passes TLS but never the secret, so a connection is the donor's
@@ -33,7 +34,10 @@ export interface IdleDecision {
 
 /** What /proc shows of one rsync daemon that a listener child started. */
 export interface DaemonLook {
-  /** Its working directory; undefined when it cannot be read (it exited, or changed user and may no longer be looked at). */
+  /**
+   * Its working directory; undefined when it cannot be read (it exited, or changed user and may no longer be looked
+   * at).
+   */
   cwd?: string;
   /** Its real uid; undefined once it exited. */
   uid?: number;

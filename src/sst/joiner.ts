@@ -163,7 +163,8 @@ function chooseDaemonUser(datadir: string): DaemonUser {
   const user = daemonUser(euid, owner);
   if (user.root) {
     log.warn(
-      `the datadir ${datadir} is owned by root: the SST's rsync daemon keeps root, so only our checks after the transfer keep device files out; make the mariadbd user own the datadir`,
+      `the datadir ${datadir} is owned by root: the SST's rsync daemon keeps root, so only our checks after ` +
+        `the transfer keep device files out; make the mariadbd user own the datadir`,
     );
   } else if (euid === 0) {
     log.info(`the SST's rsync daemon runs as the datadir's owner (uid ${owner.uid}, gid ${owner.gid}), not as root`);
@@ -177,7 +178,8 @@ function refuseDeviceFiles(p: Prepared, staging: string): void {
   if (removed.length > 0) {
     throw new SstError(
       Exit.ABORTED,
-      `the donor pushed device files (removed): ${removed.slice(0, 5).join(', ')}${removed.length > 5 ? `, … (${removed.length})` : ''}`,
+      `the donor pushed device files (removed): ` +
+        `${removed.slice(0, 5).join(', ')}${removed.length > 5 ? `, … (${removed.length})` : ''}`,
     );
   }
 }
@@ -250,7 +252,8 @@ async function checkPortFree(life: Lifecycle, address: HostPort, bindHost: strin
     const owners = busy.owners.map((o) => `PID: ${o.pid}, ${o.command}`);
     throw new SstError(
       Exit.BUSY,
-      `socat daemon port '${address.port}' has been taken by another program${owners.length ? ` (${owners.join('; ')})` : ''}`,
+      `socat daemon port '${address.port}' has been taken by another ` +
+        `program${owners.length ? ` (${owners.join('; ')})` : ''}`,
     );
   }
   throw new SstError(Exit.BUSY, `cannot listen on ${busy.host}:${address.port}: ${busy.message}`);
@@ -358,13 +361,15 @@ async function startListener(
     if (!listener.running()) {
       throw new SstError(
         Exit.BUSY,
-        `the socat listener (PID: ${listener.pid}) terminated unexpectedly: ${listener.stderrTail().slice(-3).join(' | ')}`,
+        `the socat listener (PID: ${listener.pid}) terminated unexpectedly: ` +
+          `${listener.stderrTail().slice(-3).join(' | ')}`,
       );
     }
     if (life.clock.now() > deadline)
       throw new SstError(
         Exit.BUSY,
-        `the socat listener (PID: ${listener.pid}) did not listen on port ${address.port} within ${LISTEN_TIMEOUT_MS / 1000} s`,
+        `the socat listener (PID: ${listener.pid}) did not listen on port ${address.port} within ` +
+          `${LISTEN_TIMEOUT_MS / 1000} s`,
       );
     await life.sleep(50);
   }

@@ -71,7 +71,8 @@ export async function clearPreviousListener(life: Lifecycle, datadir: string): P
     }
     if (second === 0)
       log.info(
-        `waiting up to ${PREVIOUS_WAIT_SECONDS} s for the socat listener of a previous SST (PID: ${recorded.pid}) to finish`,
+        `waiting up to ${PREVIOUS_WAIT_SECONDS} s for the socat listener of a previous SST (PID: ` +
+          `${recorded.pid}) to finish`,
       );
     await life.sleep(1000);
   }

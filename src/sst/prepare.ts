@@ -78,17 +78,18 @@ export function prepare(args: SstArgs): Prepared {
     args.datadir,
     isDirectory,
     (decided) => {
-      decided.notes.forEach((n) => log.info(n));
-      decided.warnings.forEach((w) => log.warn(w));
+      for (const n of decided.notes) log.info(n);
+      for (const w of decided.warnings) log.warn(w);
     },
   );
-  verdict.weakens.forEach((w) => log.warn(describeWeakening(w)));
+  for (const w of verdict.weakens) log.warn(describeWeakening(w));
   const preflight = preflightTls(tls, { verifyPeer });
-  preflight.infos.forEach((n) => log.info(n));
-  preflight.warnings.forEach((w) => log.warn(w));
+  for (const n of preflight.infos) log.info(n);
+  for (const w of preflight.warnings) log.warn(w);
   log.info(
     `TLS: ssl-mode ${tls.mode}, certificate ${tls.cert}${tls.key ? `, key ${tls.key}` : ' (key in the same file)'}, ` +
-      `CA ${tls.caFile ?? tls.caPath ?? 'system default trust store'}${sockopt.length ? `, sockopt ${sockopt.join(',')}` : ''}`,
+      `CA ${tls.caFile ?? tls.caPath ?? 'system default trust store'}` +
+      `${sockopt.length ? `, sockopt ${sockopt.join(',')}` : ''}`,
   );
 
   const tools = locateTools();

@@ -62,7 +62,8 @@ export async function runSst(args: SstArgs): Promise<number> {
   // then close it; the donor waits only when the environment did not carry the secret.
   const stdinAuth = readStdinAuth(args.role === 'donor' ? DONOR_STDIN_WAIT_MS : undefined);
   log.info(
-    `${PROGRAM} ${VERSION} starting as ${args.role} (PID ${process.pid}), address ${args.address.replace(/^.*@/, '')}, datadir ${args.datadir}`,
+    `${PROGRAM} ${VERSION} starting as ${args.role} (PID ${process.pid}), address ` +
+      `${args.address.replace(/^.*@/, '')}, datadir ${args.datadir}`,
   );
   const started = life.clock.now();
   try {

@@ -88,7 +88,7 @@ export class TransferMonitor {
       if (this.sent > allowed) {
         const pastHandshake = (pid: number): boolean => (read.get(pid) ?? Infinity) >= HANDSHAKE_READ_BYTES;
         for (const pid of live) if (!this.paused.has(pid) && pastHandshake(pid)) actions.pause.push(pid);
-        actions.pause.forEach((pid) => this.paused.add(pid));
+        for (const pid of actions.pause) this.paused.add(pid);
       } else {
         actions.resume.push(...this.paused);
         this.paused.clear();

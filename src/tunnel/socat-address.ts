@@ -22,8 +22,8 @@
  * EXEC. socat unescapes the parameter, then splits it again at spaces with the same rules
  * (`EXEC:p a\\ b` → argv `a b`; runs of spaces collapse; `""` gives an empty argument; an
  * unescaped bracket holding an escape at the second level, `EXEC:p a[b\\ c]d`, made socat fail
- * with "internal: miscalculated string lengths"). So each token is escaped once for the split, then the whole line once more, and the
- * 511-byte limit applies to the once-escaped line. No shell runs: `$(…)` stays literal text.
+ * with "internal: miscalculated string lengths"). So each token is escaped once for the split, then the whole line once
+ * more, and the 511-byte limit applies to the once-escaped line. No shell runs: `$(…)` stays literal text.
  *
  * Duplicate options are fatal, not "last wins": `verify=1,verify=0`, `commonname=a,commonname=b`,
  * `fork,fork`, even `verify=0,openssl-verify=0` (aliases) end with `option "openssl-verify" not
@@ -264,7 +264,8 @@ function caPathOption(caPath: string): string {
   if (caPath.includes(':')) {
     throw new SstError(
       Exit.UNSAFE_VALUE,
-      `Refusing CA directory ${JSON.stringify(caPath)}: OpenSSL reads ':' in it as a list separator; use a CA file or a directory without ':'`,
+      `Refusing CA directory ${JSON.stringify(caPath)}: OpenSSL reads ':' in it as a list separator; use a ` +
+        `CA file or a directory without ':'`,
     );
   }
   return option('capath', caPath);

@@ -101,7 +101,10 @@ function caReason(kind: 'cafile' | 'capath', value: string, ctx: SockoptContext)
   if (same !== undefined) return `peers are verified against ${what} '${value}' instead of the configured ${same}`;
   if (other !== undefined)
     return `peers issued by ${what} '${value}' are accepted too, next to the configured ${other}`;
-  return `peers are verified against ${what} '${value}', which the SST's own certificate checks do not see (configure the CA with tca instead)`;
+  return (
+    `peers are verified against ${what} '${value}', which the SST's own certificate checks do not see ` +
+    `(configure the CA with tca instead)`
+  );
 }
 
 function commonNameReason(value: string, mode: SslMode): string | undefined {
@@ -110,7 +113,10 @@ function commonNameReason(value: string, mode: SslMode): string | undefined {
       ? undefined
       : "donors do not check the joiner's certificate name (with nosni=1; socat 1.7.3 even without), only its chain";
   }
-  return `donors accept any certificate from the CA that names '${value}', instead of checking the address the joiner advertised`;
+  return (
+    `donors accept any certificate from the CA that names ` +
+    `'${value}', instead of checking the address the joiner advertised`
+  );
 }
 
 function weakening(canonical: string, value: string, ctx: SockoptContext): string | undefined {
@@ -142,7 +148,9 @@ export function classifySockopt(items: readonly string[], ctx: SockoptContext): 
       return {
         weakens: [],
         verifyOff: false,
-        refused: `Invalid sockopt item ${JSON.stringify(item)}: socat decodes ${decoded.cEscape} into a control character, which is refused; a literal backslash is written \\\\`,
+        refused:
+          `Invalid sockopt item ${JSON.stringify(item)}: socat decodes ${decoded.cEscape} into a control ` +
+          `character, which is refused; a literal backslash is written \\\\`,
       };
     }
     if (!item.includes('=')) continue;

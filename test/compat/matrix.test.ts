@@ -188,8 +188,10 @@ function expectedFailure(c: Case): { code: number; side: 'donor' | 'joiner'; mes
     return {
       code: 255,
       side: 'joiner',
-      message:
-        /\[WARNING\] socat 1\.7\.4\.1 listening on IPv6 cannot accept a donor certificate that has an IPv6 subjectAltName .* install socat 1\.7\.4\.2 or later/,
+      message: new RegExp(
+        String.raw`\[WARNING\] socat 1\.7\.4\.1 listening on IPv6 cannot accept a donor certificate that has ` +
+          String.raw`an IPv6 subjectAltName .* install socat 1\.7\.4\.2 or later`,
+      ),
     };
   }
   return undefined;
@@ -242,7 +244,10 @@ async function nodes(c: Case, name: string): Promise<{ joiner: Node; donor: Node
 const copied = (rel: string): boolean => !STAYS_HOME.test(rel) && rel !== 'linked_db' && !rel.startsWith('linked_db/');
 
 function caseName(c: Case): string {
-  return `${c.tls}: joiner socat ${c.joiner.socat} + rsync ${c.joiner.rsync} ← donor socat ${c.donor.socat} + rsync ${c.donor.rsync}`;
+  return (
+    `${c.tls}: joiner socat ${c.joiner.socat} + rsync ${c.joiner.rsync} ` +
+    `← donor socat ${c.donor.socat} + rsync ${c.donor.rsync}`
+  );
 }
 
 async function runCase(c: Case, index: number): Promise<void> {
@@ -342,7 +347,8 @@ describe('joiner datadir behind a symlink owned by another user', {
 }, () => {
   for (const rsync of RSYNCS) {
     const refuses = rsync === '3.5.0' || rsync === SYSTEM;
-    test(`joiner rsync ${rsync}: ${refuses ? 'refused before ready, naming the link and its owner' : 'works'}`, async () => {
+    const outcome = refuses ? 'refused before ready, naming the link and its owner' : 'works';
+    test(`joiner rsync ${rsync}: ${outcome}`, async () => {
       const tag = `compat-link-${rsync}-${randomBytes(3).toString('hex')}`;
       const dir = join(root, tag);
       mkdirSync(join(dir, 'real', 'data'), { recursive: true });

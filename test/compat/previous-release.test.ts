@@ -39,7 +39,9 @@ let previousBinary: string | undefined;
 let skipReason: string | undefined;
 let tag = '';
 
-/** The runner's environment minus NODE_*: `node --test` sets NODE_TEST_CONTEXT, which must not reach the build's Node. */
+/**
+ * The runner's environment minus NODE_*: `node --test` sets NODE_TEST_CONTEXT, which must not reach the build's Node.
+ */
 function buildEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('NODE_')));
 }
@@ -133,7 +135,8 @@ async function fullSst(t: TestContext, joiner: Build, donor: Build, precopy = fa
   const p = await pair('sst', joiner, donor, precopy);
   makeDatadir(p.donor.datadir, { binlogs: 3 });
   const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
-  const detail = `joiner (${joiner}) stderr:\n${r.joiner.stderr()}\ndonor (${donor}) stderr:\n${r.donor?.stderr() ?? ''}`;
+  const detail =
+    `joiner (${joiner}) stderr:\n${r.joiner.stderr()}\n` + `donor (${donor}) stderr:\n${r.donor?.stderr() ?? ''}`;
   assertBuilds(r, joiner, donor);
   assert.equal(r.donorCode, 0, detail);
   assert.equal(r.joinerCode, 0, detail);
@@ -161,7 +164,8 @@ async function ist(t: TestContext, joiner: Build, donor: Build): Promise<void> {
   makeDatadir(p.joiner.datadir, { binlogs: 2 });
   const untouched = treeDigest(p.joiner.datadir);
   const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address, bypass: true, seqno: 77 });
-  const detail = `joiner (${joiner}) stderr:\n${r.joiner.stderr()}\ndonor (${donor}) stderr:\n${r.donor?.stderr() ?? ''}`;
+  const detail =
+    `joiner (${joiner}) stderr:\n${r.joiner.stderr()}\n` + `donor (${donor}) stderr:\n${r.donor?.stderr() ?? ''}`;
   assertBuilds(r, joiner, donor);
   assert.equal(r.donorCode, 0, detail);
   assert.equal(r.joinerCode, 0, detail);

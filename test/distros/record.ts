@@ -31,7 +31,10 @@ import type { DistroRelease } from './root';
 const PROGRAM = 'wsrep_sst_rsync_tunnel';
 
 export interface RecordedInvocation {
-  /** What mariadbd logged as `WSREP: Running: '…'`, the command line it hands to `sh -c`; null: it logs none (11.8's donor). */
+  /**
+   * What mariadbd logged as `WSREP: Running: '…'`, the command line it hands to `sh -c`; null: it logs none (11.8's
+   * donor).
+   */
   commandLine: string | null;
   argv: string[];
   env: Record<string, string>;
@@ -50,7 +53,9 @@ export interface RecordedFixture {
   donor: RecordedInvocation;
 }
 
-/** Puts record-sst.pl in front of the cluster's executable; call before the configs are written (they chown the tree). */
+/**
+ * Puts record-sst.pl in front of the cluster's executable; call before the configs are written (they chown the tree).
+ */
 export function installRecorder(c: Cluster): void {
   const real = join(c.bin, 'sst-real');
   mkdirSync(real);

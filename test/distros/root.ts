@@ -25,7 +25,10 @@ export interface DistroRelease {
   /** The socat and rsync versions the SST program reports finding there (its own tools, not the host's). */
   socat: string;
   rsync: string;
-  /** MTR_BUILD_THREAD of its MTR run (ports 10000 + 20 × thread on): apart from the other release and MTR's automatic 300 and up. */
+  /**
+   * MTR_BUILD_THREAD of its MTR run (ports 10000 + 20 × thread on): apart from the other release and MTR's automatic
+   * 300 and up.
+   */
   mtrBuildThread: number;
 }
 

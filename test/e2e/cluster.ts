@@ -51,7 +51,10 @@ export interface NodeSpec {
   provider?: string;
   /** [sst] settings; default: tca + tcert bundle. */
   sst?: Record<string, string>;
-  /** A name that resolves to `ip` where the nodes run: the certificate carries it as a DNS name, the SST address uses it. */
+  /**
+   * A name that resolves to `ip` where the nodes run: the certificate carries it as a DNS name, the SST address uses
+   * it.
+   */
   hostName?: string;
 }
 
@@ -167,7 +170,9 @@ export class Cluster {
         wsrep_cluster_address: `gcomm://${members}`,
         wsrep_node_address: `${h}:${n.galeraPort}`,
         wsrep_node_name: n.spec.name,
-        wsrep_provider_options: `"gmcast.listen_addr=tcp://${h}:${n.galeraPort};ist.recv_addr=${h}:${n.istPort};gcache.size=32M;gcache.dir=${n.dir}${n.spec.provider ? `;${n.spec.provider}` : ''}"`,
+        wsrep_provider_options:
+          `"gmcast.listen_addr=tcp://${h}:${n.galeraPort};ist.recv_addr=${h}:${n.istPort};gcache.size=32M;` +
+          `gcache.dir=${n.dir}${n.spec.provider ? `;${n.spec.provider}` : ''}"`,
         wsrep_sst_receive_address: `${n.spec.hostName ?? h}:${n.sstPort}`,
         wsrep_sst_method: 'rsync_tunnel',
         ...n.spec.mysqld,

@@ -18,7 +18,11 @@ import type { Cluster, ClusterNode } from './cluster';
 import { bootstrap, destroyCluster, leftoverProcesses, TABLES, waitFor } from './harness';
 
 const mounts: string[] = [];
-afterEach(() => destroyCluster(() => mounts.splice(0).forEach((m) => spawnSync('umount', ['-l', m]))));
+afterEach(() =>
+  destroyCluster(() => {
+    for (const m of mounts.splice(0)) spawnSync('umount', ['-l', m]);
+  }),
+);
 
 function checksums(c: Cluster, n: ClusterNode): string {
   return TABLES.map((t) => c.sql(n, `SELECT COUNT(*) FROM ${t}; CHECKSUM TABLE ${t}`)).join('\n');
@@ -357,75 +361,83 @@ describe('fault matrix', { timeout: 1_800_000 }, () => {
     assert.match(c.log(n2), /No space left on device/, "the joiner's log names the cause");
   });
 
-  test('joiner SST program SIGKILLed mid-copy → its listener goes at once; the node then syncs in normal time', async () => {
-    const { c, nodes } = await twoNodes('f-killprogram', undefined, 180);
-    const [n1, n2] = nodes as [ClusterNode, ClusterNode];
-    const timer = setTimeout(() => void c.kill(n2), 180_000);
-    c.start(n2);
-    await waitFor(() => taggedProcesses(c.tag).some((t) => /rsync --password-file/.test(t.cmdline)), 120_000);
-    const program = taggedProcesses(c.tag).find((t) => /wsrep_sst_rsync_tunnel .*--role joiner/.test(t.cmdline));
-    assert.ok(program, 'the joiner program runs');
-    process.kill(program.pid, 'SIGKILL');
-    const t0 = Date.now();
-    await waitFor(() => !listeningPortsOf(c.tag).includes(n2.sstPort), 2_500).catch(() => undefined);
-    const goneAfter = (Date.now() - t0) / 1000;
-    assert.equal(
-      listeningPortsOf(c.tag).includes(n2.sstPort),
-      false,
-      `the listener outlived its program by ${goneAfter} s`,
-    );
-    await n2.exited;
-    clearTimeout(timer);
-    await c.waitSynced(n1, 60_000);
-    // The restart reuses node 2's ports, all in the ephemeral range: a short-lived client socket of
-    // anyone on the machine may hold one for a moment (seen once on the IST port: mariadbd then aborts).
-    const host = n2.spec.ip;
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
-      const free = await Promise.all(
-        [n2.port, n2.galeraPort, n2.istPort, n2.sstPort].map((p) => portBindable(host, p)),
+  test(
+    'joiner SST program SIGKILLed mid-copy → ' + 'its listener goes at once; the node then syncs in normal time',
+    async () => {
+      const { c, nodes } = await twoNodes('f-killprogram', undefined, 180);
+      const [n1, n2] = nodes as [ClusterNode, ClusterNode];
+      const timer = setTimeout(() => void c.kill(n2), 180_000);
+      c.start(n2);
+      await waitFor(() => taggedProcesses(c.tag).some((t) => /rsync --password-file/.test(t.cmdline)), 120_000);
+      const program = taggedProcesses(c.tag).find((t) => /wsrep_sst_rsync_tunnel .*--role joiner/.test(t.cmdline));
+      assert.ok(program, 'the joiner program runs');
+      process.kill(program.pid, 'SIGKILL');
+      const t0 = Date.now();
+      await waitFor(() => !listeningPortsOf(c.tag).includes(n2.sstPort), 2_500).catch(() => undefined);
+      const goneAfter = (Date.now() - t0) / 1000;
+      assert.equal(
+        listeningPortsOf(c.tag).includes(n2.sstPort),
+        false,
+        `the listener outlived its program by ${goneAfter} s`,
       );
-      if (free.every(Boolean)) break;
-    }
-    const t1 = Date.now();
-    c.start(n2);
-    await c.waitSynced(n2);
-    const seconds = (Date.now() - t1) / 1000;
-    console.log(
-      `# fault 'joiner program killed': listener gone within ${goneAfter.toFixed(1)} s; next join took ${seconds.toFixed(1)} s`,
-    );
-    assert.ok(seconds < 60, `the next SST took ${seconds} s (no 30 s wait, no 114)`);
-    assert.doesNotMatch(c.log(n2), /still running|waiting up to 30 s/);
-    assert.equal(checksums(c, n2), checksums(c, n1));
-  });
+      await n2.exited;
+      clearTimeout(timer);
+      await c.waitSynced(n1, 60_000);
+      // The restart reuses node 2's ports, all in the ephemeral range: a short-lived client socket of
+      // anyone on the machine may hold one for a moment (seen once on the IST port: mariadbd then aborts).
+      const host = n2.spec.ip;
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+        const free = await Promise.all(
+          [n2.port, n2.galeraPort, n2.istPort, n2.sstPort].map((p) => portBindable(host, p)),
+        );
+        if (free.every(Boolean)) break;
+      }
+      const t1 = Date.now();
+      c.start(n2);
+      await c.waitSynced(n2);
+      const seconds = (Date.now() - t1) / 1000;
+      console.log(
+        `# fault 'joiner program killed': listener gone within ${goneAfter.toFixed(1)} s; next join took ` +
+          `${seconds.toFixed(1)} s`,
+      );
+      assert.ok(seconds < 60, `the next SST took ${seconds} s (no 30 s wait, no 114)`);
+      assert.doesNotMatch(c.log(n2), /still running|waiting up to 30 s/);
+      assert.equal(checksums(c, n2), checksums(c, n1));
+    },
+  );
 
-  test('a CA-signed stranger pushing files to the joiner during an SST is refused; the SST completes with the donor data only', async () => {
-    const { c, nodes } = await twoNodes('f-stranger', undefined, 170);
-    const [n1, n2] = nodes as [ClusterNode, ClusterNode];
-    const stranger = issueCert(c.pki, { cn: '127.0.1.199', ips: ['127.0.1.199'], name: 'stranger' });
-    const evil = join(c.root, 'evil.txt');
-    writeFileSync(evil, 'foreign data\n');
-    c.start(n2);
-    await waitFor(() => listeningSockets().some((s) => s.port === n2.sstPort), 120_000);
-    const address = `OPENSSL:${n2.spec.ip}:${n2.sstPort},cert=${stranger.bundle},cafile=${c.pki.caCert},verify=1`;
-    const push = spawnSync('rsync', ['--quiet', evil, `rsync://sst@${n2.spec.ip}:${n2.sstPort}/rsync_tunnel_sst/`], {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        RSYNC_PASSWORD: 'guess',
-        RSYNC_CONNECT_PROG: 'exec socat - "$STRANGER_ADDRESS"',
-        STRANGER_ADDRESS: address,
-      },
-      timeout: 60_000,
-    });
-    assert.notEqual(push.status, 0, 'the stranger must be refused');
-    // It races the real donor: refused by the secret while the SST runs, or cut off when the
-    // SST ends and the listener goes; the integration suite pins the auth refusal down alone.
-    assert.match(
-      push.stderr,
-      /auth failed|didn't get server startup line|connection unexpectedly closed|Connection (refused|reset)/,
-    );
-    await c.waitSynced(n2);
-    assert.equal(existsSync(join(n2.datadir, 'evil.txt')), false, 'no foreign file in the joiner datadir');
-    assert.equal(checksums(c, n2), checksums(c, n1));
-  });
+  test(
+    'a CA-signed stranger pushing files to the joiner during an ' +
+      'SST is refused; the SST completes with the donor data only',
+    async () => {
+      const { c, nodes } = await twoNodes('f-stranger', undefined, 170);
+      const [n1, n2] = nodes as [ClusterNode, ClusterNode];
+      const stranger = issueCert(c.pki, { cn: '127.0.1.199', ips: ['127.0.1.199'], name: 'stranger' });
+      const evil = join(c.root, 'evil.txt');
+      writeFileSync(evil, 'foreign data\n');
+      c.start(n2);
+      await waitFor(() => listeningSockets().some((s) => s.port === n2.sstPort), 120_000);
+      const address = `OPENSSL:${n2.spec.ip}:${n2.sstPort},cert=${stranger.bundle},cafile=${c.pki.caCert},verify=1`;
+      const push = spawnSync('rsync', ['--quiet', evil, `rsync://sst@${n2.spec.ip}:${n2.sstPort}/rsync_tunnel_sst/`], {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          RSYNC_PASSWORD: 'guess',
+          RSYNC_CONNECT_PROG: 'exec socat - "$STRANGER_ADDRESS"',
+          STRANGER_ADDRESS: address,
+        },
+        timeout: 60_000,
+      });
+      assert.notEqual(push.status, 0, 'the stranger must be refused');
+      // It races the real donor: refused by the secret while the SST runs, or cut off when the
+      // SST ends and the listener goes; the integration suite pins the auth refusal down alone.
+      assert.match(
+        push.stderr,
+        /auth failed|didn't get server startup line|connection unexpectedly closed|Connection (refused|reset)/,
+      );
+      await c.waitSynced(n2);
+      assert.equal(existsSync(join(n2.datadir, 'evil.txt')), false, 'no foreign file in the joiner datadir');
+      assert.equal(checksums(c, n2), checksums(c, n1));
+    },
+  );
 });

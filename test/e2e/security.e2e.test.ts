@@ -231,7 +231,8 @@ async function startCapture(file: string, port: number, tag: string): Promise<Ca
   // kernel buffer so a loaded 2-core machine drops fewer packets; -U writes each packet at once.
   const child = spawn(TCPDUMP, ['-i', 'lo', '-n', '-s', '0', '-B', '65536', '-w', file, `tcp port ${port}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    // Tagged like everything else the test starts, so destroyCluster ends it even if this file's own cleanup does not run.
+    // Tagged like everything else the test starts, so destroyCluster ends it even if this file's own cleanup does not
+    // run.
     env: { ...process.env, SST_TEST_TAG: tag },
   });
   let err = '';
@@ -268,180 +269,186 @@ async function stopCapture(cap: Capture): Promise<void> {
 // ---------------------------------------------------------------------------
 
 describe('security of the SST transport', { timeout: 900_000 }, () => {
-  test('during a full SST only the joiner TLS port listens, and every connection to it is TLS from the first byte', async () => {
-    const t0 = Date.now();
-    // rlimit keeps the copy at a pace tcpdump captures whole on 2 busy cores: at full speed, with
-    // the streams in parallel, the kernel dropped a fifth of the packets and the plaintext search
-    // below could not see into those holes.
-    const { c, nodes } = await bootstrap(
-      'security',
-      [
-        { name: 'node1', ip: '127.0.2.10' },
-        { name: 'node2', ip: '127.0.2.11' },
-      ],
-      (cl, ns) => {
-        for (const n of ns) n.spec.sst = { tca: cl.pki.caCert, tcert: n.cert.bundle, rlimit: '40m' };
-      },
-    );
-    const [n1, n2] = nodes as [ClusterNode, ClusterNode];
-    // A bigger shop.orders so the transfer lasts seconds, long enough for many samples.
-    c.sql(
-      n1,
-      `INSERT INTO shop.orders SELECT seq, seq % 977, REPEAT(SHA1(seq), 6) FROM shop.seq_120001_to_${120_000 + EXTRA_ROWS}`,
-    );
-    // Write customers' pages into their .ibd now, so the file rsync sends holds the row text
-    // this test then looks for on the wire (otherwise it might sit only in the buffer pool).
-    c.sql(n1, 'FLUSH TABLES shop.customers FOR EXPORT; UNLOCK TABLES');
-    assert.ok(
-      readFileSync(join(n1.datadir, 'shop', 'customers.ibd')).includes('customer-977'),
-      'control: the donor file holds the row text',
-    );
-
-    const pcap = join(c.root, 'sst.pcap');
-    const cap = await startCapture(pcap, n2.sstPort, c.tag);
-    const seen = new Map<number, Set<string>>();
-    let samples = 0;
-    let preExecForks = 0;
-    let sampling = true;
-    let sampler: Promise<void> = Promise.resolve();
-    let tcpdumpLog = '';
-    const tJoin = Date.now();
-    try {
-      c.start(n2);
-      const nodePids = new Set(c.nodes.map((n) => n.process?.pid));
-      // The SST processes come and go between samples; waitSynced blocks the loop while
-      // its mariadb client runs, so coverage is not total, hence "seen at least once" below.
-      sampler = (async () => {
-        while (sampling) {
-          samples++;
-          for (const l of listenersOf(c.tag)) {
-            if (nodePids.has(l.pid)) continue; // mariadbd's own client, Galera and IST ports.
-            // mariadbd forking the SST program: until exec the child is still mariadbd with its sockets.
-            if (l.exe === MARIADBD) {
-              preExecForks++;
-              continue;
-            }
-            const who = seen.get(l.port) ?? new Set<string>();
-            who.add(`${l.pid} ${l.cmdline.slice(0, 100)}`);
-            seen.set(l.port, who);
-          }
-          await sleep(SAMPLE_MS);
-        }
-      })();
-      await c.waitSynced(n2);
-    } finally {
-      sampling = false;
-      await sampler;
-      await stopCapture(cap);
-      tcpdumpLog = cap.stderr();
-    }
-    const joinSeconds = (Date.now() - tJoin) / 1000;
-
-    // 1. Listening sockets.
-    const ports = [...seen.keys()].sort((a, b) => a - b);
-    const seenText = [...seen].map(([p, who]) => `${p}: ${[...who].join(' | ')}`).join('\n');
-    assert.deepEqual(
-      ports,
-      [n2.sstPort],
-      `SST processes must listen on the joiner's SST port only; seen:\n${seenText}`,
-    );
-
-    // 2. The capture.
-    const { linkType, segments } = readPcap(readFileSync(pcap));
-    const conns = connections(segments, n2.sstPort);
-    const streams = conns.map((k) => ({ client: k.client, up: k.toServer.assemble(), down: k.toClient.assemble() }));
-    const withData = streams.filter((k) => k.up.bytes.length > 0);
-    assert.ok(
-      withData.length > 0,
-      `no connection with data to port ${n2.sstPort} captured (${segments.length} segments)\n${tcpdumpLog}`,
-    );
-    const needles = [
-      'customer-977', // a row of shop.customers
-      'orders.ibd', // a file name rsync's file list would carry
-      createHash('sha1').update('1').digest('hex'), // SHA1(1), in shop.orders.note
-      '@RSYNCD', // the rsync daemon greeting, both directions
-      MODULE, // the rsync module name the donor asks for
-    ];
-    const dropped = Number(/(\d+) packets dropped by kernel/.exec(tcpdumpLog)?.[1] ?? 0);
-    const firstBytes: string[] = [];
-    let bytesOnWire = 0;
-    let gaps = 0;
-    let records = 0;
-    for (const k of streams) {
-      const up = k.up.bytes;
-      const down = k.down.bytes;
-      bytesOnWire += up.length + down.length;
-      gaps += k.up.gaps + k.down.gaps;
-      if (up.length === 0) continue; // A bare connect (a port probe) carries nothing to judge.
-      firstBytes.push(`${k.client} ${up.subarray(0, 5).toString('hex')} / ${down.subarray(0, 5).toString('hex')}`);
-      // A TLS record: type 22 (handshake), version major 3. The rsync daemon would start "@RSYNCD: ".
-      assert.deepEqual(
-        [...up.subarray(0, 2)],
-        [0x16, 0x03],
-        `client ${k.client} did not start with a TLS handshake record: ${up.subarray(0, 16).toString('hex')}`,
+  test(
+    'during a full SST only the joiner TLS port listens, ' + 'and every connection to it is TLS from the first byte',
+    async () => {
+      const t0 = Date.now();
+      // rlimit keeps the copy at a pace tcpdump captures whole on 2 busy cores: at full speed, with
+      // the streams in parallel, the kernel dropped a fifth of the packets and the plaintext search
+      // below could not see into those holes.
+      const { c, nodes } = await bootstrap(
+        'security',
+        [
+          { name: 'node1', ip: '127.0.2.10' },
+          { name: 'node2', ip: '127.0.2.11' },
+        ],
+        (cl, ns) => {
+          for (const n of ns) n.spec.sst = { tca: cl.pki.caCert, tcert: n.cert.bundle, rlimit: '40m' };
+        },
       );
-      assert.equal(up.subarray(0, 7).toString('latin1') === '@RSYNCD', false);
-      // The rsync daemon speaks first too: the server side must be TLS as well.
-      if (down.length > 0)
-        assert.deepEqual(
-          [...down.subarray(0, 2)],
-          [0x16, 0x03],
-          `server answer to ${k.client} is not TLS: ${down.subarray(0, 16).toString('hex')}`,
-        );
-      // Every byte of a stream the capture holds whole must belong to a TLS record.
-      for (const [dir, part] of [
-        ['to joiner', k.up],
-        ['to donor', k.down],
-      ] as const) {
-        if (part.gaps > 0) continue;
-        const t = tlsRecords(part.bytes);
-        // Packets dropped at a stream's very end leave no gap, only a cut last record: tolerated then.
-        assert.ok(!t.truncated || dropped > 0, `${k.client} ${dir}: last TLS record cut short without drops`);
-        assert.equal(
-          t.brokenAt,
-          undefined,
-          `${k.client} ${dir}: not TLS from byte ${t.brokenAt} of ${part.bytes.length}`,
-        );
-        records += t.records;
+      const [n1, n2] = nodes as [ClusterNode, ClusterNode];
+      // A bigger shop.orders so the transfer lasts seconds, long enough for many samples.
+      c.sql(
+        n1,
+        `INSERT INTO shop.orders SELECT seq, seq % 977, REPEAT(SHA1(seq), 6) FROM ` +
+          `shop.seq_120001_to_${120_000 + EXTRA_ROWS}`,
+      );
+      // Write customers' pages into their .ibd now, so the file rsync sends holds the row text
+      // this test then looks for on the wire (otherwise it might sit only in the buffer pool).
+      c.sql(n1, 'FLUSH TABLES shop.customers FOR EXPORT; UNLOCK TABLES');
+      assert.ok(
+        readFileSync(join(n1.datadir, 'shop', 'customers.ibd')).includes('customer-977'),
+        'control: the donor file holds the row text',
+      );
+
+      const pcap = join(c.root, 'sst.pcap');
+      const cap = await startCapture(pcap, n2.sstPort, c.tag);
+      const seen = new Map<number, Set<string>>();
+      let samples = 0;
+      let preExecForks = 0;
+      let sampling = true;
+      let sampler: Promise<void> = Promise.resolve();
+      let tcpdumpLog = '';
+      const tJoin = Date.now();
+      try {
+        c.start(n2);
+        const nodePids = new Set(c.nodes.map((n) => n.process?.pid));
+        // The SST processes come and go between samples; waitSynced blocks the loop while
+        // its mariadb client runs, so coverage is not total, hence "seen at least once" below.
+        sampler = (async () => {
+          while (sampling) {
+            samples++;
+            for (const l of listenersOf(c.tag)) {
+              if (nodePids.has(l.pid)) continue; // mariadbd's own client, Galera and IST ports.
+              // mariadbd forking the SST program: until exec the child is still mariadbd with its sockets.
+              if (l.exe === MARIADBD) {
+                preExecForks++;
+                continue;
+              }
+              const who = seen.get(l.port) ?? new Set<string>();
+              who.add(`${l.pid} ${l.cmdline.slice(0, 100)}`);
+              seen.set(l.port, who);
+            }
+            await sleep(SAMPLE_MS);
+          }
+        })();
+        await c.waitSynced(n2);
+      } finally {
+        sampling = false;
+        await sampler;
+        await stopCapture(cap);
+        tcpdumpLog = cap.stderr();
       }
-      for (const n of needles) {
-        for (const [dir, data] of [
-          ['to joiner', up],
-          ['to donor', down],
+      const joinSeconds = (Date.now() - tJoin) / 1000;
+
+      // 1. Listening sockets.
+      const ports = [...seen.keys()].sort((a, b) => a - b);
+      const seenText = [...seen].map(([p, who]) => `${p}: ${[...who].join(' | ')}`).join('\n');
+      assert.deepEqual(
+        ports,
+        [n2.sstPort],
+        `SST processes must listen on the joiner's SST port only; seen:\n${seenText}`,
+      );
+
+      // 2. The capture.
+      const { linkType, segments } = readPcap(readFileSync(pcap));
+      const conns = connections(segments, n2.sstPort);
+      const streams = conns.map((k) => ({ client: k.client, up: k.toServer.assemble(), down: k.toClient.assemble() }));
+      const withData = streams.filter((k) => k.up.bytes.length > 0);
+      assert.ok(
+        withData.length > 0,
+        `no connection with data to port ${n2.sstPort} captured (${segments.length} segments)\n${tcpdumpLog}`,
+      );
+      const needles = [
+        'customer-977', // a row of shop.customers
+        'orders.ibd', // a file name rsync's file list would carry
+        createHash('sha1').update('1').digest('hex'), // SHA1(1), in shop.orders.note
+        '@RSYNCD', // the rsync daemon greeting, both directions
+        MODULE, // the rsync module name the donor asks for
+      ];
+      const dropped = Number(/(\d+) packets dropped by kernel/.exec(tcpdumpLog)?.[1] ?? 0);
+      const firstBytes: string[] = [];
+      let bytesOnWire = 0;
+      let gaps = 0;
+      let records = 0;
+      for (const k of streams) {
+        const up = k.up.bytes;
+        const down = k.down.bytes;
+        bytesOnWire += up.length + down.length;
+        gaps += k.up.gaps + k.down.gaps;
+        if (up.length === 0) continue; // A bare connect (a port probe) carries nothing to judge.
+        firstBytes.push(`${k.client} ${up.subarray(0, 5).toString('hex')} / ${down.subarray(0, 5).toString('hex')}`);
+        // A TLS record: type 22 (handshake), version major 3. The rsync daemon would start "@RSYNCD: ".
+        assert.deepEqual(
+          [...up.subarray(0, 2)],
+          [0x16, 0x03],
+          `client ${k.client} did not start with a TLS handshake record: ${up.subarray(0, 16).toString('hex')}`,
+        );
+        assert.equal(up.subarray(0, 7).toString('latin1') === '@RSYNCD', false);
+        // The rsync daemon speaks first too: the server side must be TLS as well.
+        if (down.length > 0)
+          assert.deepEqual(
+            [...down.subarray(0, 2)],
+            [0x16, 0x03],
+            `server answer to ${k.client} is not TLS: ${down.subarray(0, 16).toString('hex')}`,
+          );
+        // Every byte of a stream the capture holds whole must belong to a TLS record.
+        for (const [dir, part] of [
+          ['to joiner', k.up],
+          ['to donor', k.down],
         ] as const) {
-          assert.equal(data.indexOf(n), -1, `"${n}" in clear on the wire (${k.client}, ${dir})`);
+          if (part.gaps > 0) continue;
+          const t = tlsRecords(part.bytes);
+          // Packets dropped at a stream's very end leave no gap, only a cut last record: tolerated then.
+          assert.ok(!t.truncated || dropped > 0, `${k.client} ${dir}: last TLS record cut short without drops`);
+          assert.equal(
+            t.brokenAt,
+            undefined,
+            `${k.client} ${dir}: not TLS from byte ${t.brokenAt} of ${part.bytes.length}`,
+          );
+          records += t.records;
+        }
+        for (const n of needles) {
+          for (const [dir, data] of [
+            ['to joiner', up],
+            ['to donor', down],
+          ] as const) {
+            assert.equal(data.indexOf(n), -1, `"${n}" in clear on the wire (${k.client}, ${dir})`);
+          }
         }
       }
-    }
 
-    // 3. The data did travel (so its absence in clear above means it was encrypted) and is whole.
-    assert.ok(existsSync(join(n2.datadir, 'shop', 'orders.ibd')), 'orders.ibd reached the joiner');
-    assert.ok(
-      readFileSync(join(n2.datadir, 'shop', 'customers.ibd')).includes('customer-977'),
-      'the row text reached the joiner',
-    );
-    // Kernel drops under load leave holes the plaintext search cannot see into: a few are tolerated, not many.
-    assert.ok(gaps < bytesOnWire / 10, `${gaps} of ${bytesOnWire} bytes missing from the capture`);
-    assert.ok(bytesOnWire > 10_000_000, `only ${bytesOnWire} bytes captured: the datadir did not cross this port`);
-    assert.ok(
-      sstLines(c, n2).some((l) => /SST completed/.test(l)),
-      c.tail(n2),
-    );
-    assertSameData(c, n1, n2);
-    assertReplicates(c, n2, n1);
+      // 3. The data did travel (so its absence in clear above means it was encrypted) and is whole.
+      assert.ok(existsSync(join(n2.datadir, 'shop', 'orders.ibd')), 'orders.ibd reached the joiner');
+      assert.ok(
+        readFileSync(join(n2.datadir, 'shop', 'customers.ibd')).includes('customer-977'),
+        'the row text reached the joiner',
+      );
+      // Kernel drops under load leave holes the plaintext search cannot see into: a few are tolerated, not many.
+      assert.ok(gaps < bytesOnWire / 10, `${gaps} of ${bytesOnWire} bytes missing from the capture`);
+      assert.ok(bytesOnWire > 10_000_000, `only ${bytesOnWire} bytes captured: the datadir did not cross this port`);
+      assert.ok(
+        sstLines(c, n2).some((l) => /SST completed/.test(l)),
+        c.tail(n2),
+      );
+      assertSameData(c, n1, n2);
+      assertReplicates(c, n2, n1);
 
-    const counters = tcpdumpLog
-      .split('\n')
-      .filter((l) => /packets/.test(l))
-      .join('; ');
-    console.log(
-      [
-        `security: link type ${linkType}, ${segments.length} TCP segments, ${conns.length} connections (${withData.length} with data), ${(bytesOnWire / 1e6).toFixed(1)} MB in ${records} TLS records, ${gaps} bytes missing from the capture`,
-        `tcpdump: ${counters}`,
-        `first bytes client / server:\n  ${firstBytes.join('\n  ')}`,
-        `listening (${samples} samples, ${preExecForks} pre-exec mariadbd forks skipped):\n  ${seenText}`,
-        `join ${joinSeconds.toFixed(1)} s, test ${((Date.now() - t0) / 1000).toFixed(1)} s`,
-      ].join('\n'),
-    );
-  });
+      const counters = tcpdumpLog
+        .split('\n')
+        .filter((l) => /packets/.test(l))
+        .join('; ');
+      console.log(
+        [
+          `security: link type ${linkType}, ${segments.length} TCP segments, ${conns.length} connections ` +
+            `(${withData.length} with data), ${(bytesOnWire / 1e6).toFixed(1)} MB in ${records} TLS records, ` +
+            `${gaps} bytes missing from the capture`,
+          `tcpdump: ${counters}`,
+          `first bytes client / server:\n  ${firstBytes.join('\n  ')}`,
+          `listening (${samples} samples, ${preExecForks} pre-exec mariadbd forks skipped):\n  ${seenText}`,
+          `join ${joinSeconds.toFixed(1)} s, test ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+        ].join('\n'),
+      );
+    },
+  );
 });

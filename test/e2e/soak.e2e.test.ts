@@ -75,7 +75,8 @@ function measure(c: Cluster, nodes: readonly [ClusterNode, ClusterNode], round: 
 }
 
 describe('soak', { skip: MISSING.length > 0 && 'mariadbd or galera-4 missing', timeout: 600_000 }, () => {
-  test(`${ROUNDS} back-to-back full SSTs: descriptors, processes, temp directories and listeners do not grow`, async () => {
+  const title = `${ROUNDS} back-to-back full SSTs: descriptors, processes, temp directories and listeners do not grow`;
+  test(title, async () => {
     process.env.TMPDIR = privateTmp;
     const { c, nodes } = await bootstrap('soak', [
       { name: 'node1', ip: '127.0.0.91' },
@@ -118,7 +119,9 @@ describe('soak', { skip: MISSING.length > 0 && 'mariadbd or galera-4 missing', t
       const sample = measure(c, pair, round, (Date.now() - started) / 1000);
       samples.push(sample);
       console.log(
-        `soak round ${round}: ${sample.seconds.toFixed(1)} s, fds node1=${sample.fds[0]} node2=${sample.fds[1]}, strays=${sample.strays.length}, temp dirs=${sample.tempDirs.length}, listeners=${sample.listeners.length}`,
+        `soak round ${round}: ${sample.seconds.toFixed(1)} s, fds node1=${sample.fds[0]} node2=` +
+          `${sample.fds[1]}, strays=${sample.strays.length}, temp dirs=${sample.tempDirs.length}, listeners=` +
+          `${sample.listeners.length}`,
       );
       assert.deepEqual(sample.strays, [], `round ${round}: processes of ours left running`);
       assert.deepEqual(sample.tempDirs, [], `round ${round}: temp directories left behind`);
@@ -130,7 +133,8 @@ describe('soak', { skip: MISSING.length > 0 && 'mariadbd or galera-4 missing', t
     for (const i of [0, 1] as const) {
       assert.ok(
         last.fds[i] - first.fds[i] <= FD_TOLERANCE,
-        `node${i + 1} mariadbd descriptors grew from ${first.fds[i]} to ${last.fds[i]}: ${samples.map((s) => s.fds[i]).join(' ')}`,
+        `node${i + 1} mariadbd descriptors grew from ${first.fds[i]} to ${last.fds[i]}: ` +
+          `${samples.map((s) => s.fds[i]).join(' ')}`,
       );
     }
   });

@@ -100,78 +100,94 @@ async function assertTimedOut(
 }
 
 describe('joiner timeouts in a real cluster', { timeout: 900_000 }, () => {
-  test('a donor that never comes (its SST program frozen with SIGSTOP before it connects) → the joiner exits 110 after sst-initial-timeout', async () => {
-    const { c, n1, n2 } = await twoNodes('t-initial', { 'sst-initial-timeout': '5' }, 10);
-    const before = checksums(c, n1);
-    c.start(n2);
-    // The donor's program needs about a second before its first connection: freeze it at once.
-    const deadline = Date.now() + 180_000;
-    while (stopped.size === 0 && Date.now() < deadline) {
-      const pids = programs(c, 'donor');
-      pids.forEach((p) => stopped.add(p));
-      signal(pids, 'SIGSTOP');
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    assert.ok(stopped.size > 0, "the donor's SST program was frozen");
-    const frozenAt = Date.now();
-    await waitFor(() => programs(c, 'joiner').length === 0, 60_000);
-    const waited = (Date.now() - frozenAt) / 1000;
-    assert.ok(waited < 15, `the joiner gave up ${waited} s after the donor's program was frozen`);
-    assert.doesNotMatch(c.log(n2), /the donor connected and authenticated/);
-    // Thawed, the donor finds no joiner, fails, and its node goes back to Synced.
-    signal(stopped, 'SIGCONT');
-    stopped.clear();
-    await assertTimedOut(
-      c,
-      n1,
-      n2,
-      before,
-      /sst-initial-timeout=5: no donor connected and authenticated within 5 s of ready\. .*FLUSH TABLES WITH READ LOCK/,
-    );
-    console.log(
-      `# timeout 'donor never comes': the joiner gave up ${waited.toFixed(1)} s after the donor's program was frozen`,
-    );
-  });
+  test(
+    'a donor that never comes (its SST program frozen with SIGSTOP before it connects) → the joiner exits 110 ' +
+      'after sst-initial-timeout',
+    async () => {
+      const { c, n1, n2 } = await twoNodes('t-initial', { 'sst-initial-timeout': '5' }, 10);
+      const before = checksums(c, n1);
+      c.start(n2);
+      // The donor's program needs about a second before its first connection: freeze it at once.
+      const deadline = Date.now() + 180_000;
+      while (stopped.size === 0 && Date.now() < deadline) {
+        const pids = programs(c, 'donor');
+        for (const p of pids) stopped.add(p);
+        signal(pids, 'SIGSTOP');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.ok(stopped.size > 0, "the donor's SST program was frozen");
+      const frozenAt = Date.now();
+      await waitFor(() => programs(c, 'joiner').length === 0, 60_000);
+      const waited = (Date.now() - frozenAt) / 1000;
+      assert.ok(waited < 15, `the joiner gave up ${waited} s after the donor's program was frozen`);
+      assert.doesNotMatch(c.log(n2), /the donor connected and authenticated/);
+      // Thawed, the donor finds no joiner, fails, and its node goes back to Synced.
+      signal(stopped, 'SIGCONT');
+      stopped.clear();
+      await assertTimedOut(
+        c,
+        n1,
+        n2,
+        before,
+        new RegExp(
+          String.raw`sst-initial-timeout=5: no donor connected and authenticated within 5 s of ready\. .*FLUSH ` +
+            'TABLES WITH READ LOCK',
+        ),
+      );
+      console.log(
+        `# timeout 'donor never comes': the joiner gave up ${waited.toFixed(1)} s after the donor's program was frozen`,
+      );
+    },
+  );
 
-  test("a transfer frozen with SIGSTOP → the joiner exits 110 after sst-idle-timeout; progress lines in the joiner's log", async () => {
-    // rlimit holds the donor's copy (its redo log and system tablespace alone are 28 MiB) to at least 7 s
-    // on any machine, so the freeze below lands mid-copy; the donor's program is frozen too, or its rate limiter would resume its rsyncs.
-    const { c, n1, n2 } = await twoNodes('t-idle', { 'sst-idle-timeout': '3', 'progress-interval': '1' }, 20, {
-      rlimit: '4m',
-    });
-    const before = checksums(c, n1);
-    const donorRsyncs = (): number[] =>
-      taggedProcesses(c.tag)
-        .filter((t) => /^\/usr\/bin\/rsync --password-file=/.test(t.cmdline))
-        .map((t) => t.pid);
-    c.start(n2);
-    // Once the joiner has seen the donor authenticate, freeze the donor's program and every rsync of it, until the joiner gives up.
-    await waitFor(() => /the donor connected and authenticated/.test(c.log(n2)), 180_000);
-    const frozenAt = Date.now();
-    while (programs(c, 'joiner').length > 0 && Date.now() - frozenAt < 60_000) {
-      const pids = [...programs(c, 'donor'), ...donorRsyncs()].filter((p) => !stopped.has(p));
-      pids.forEach((p) => stopped.add(p));
-      signal(pids, 'SIGSTOP');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const quiet = (Date.now() - frozenAt) / 1000;
-    assert.ok(stopped.size > 0, 'a donor rsync was frozen');
-    assert.ok(quiet >= 2.9, `the joiner gave up ${quiet} s after the freeze: too early`);
-    assert.ok(quiet < 15, `the joiner gave up ${quiet} s after the freeze: too late`);
-    signal(stopped, 'SIGCONT');
-    stopped.clear();
-    await assertTimedOut(
-      c,
-      n1,
-      n2,
-      before,
-      /sst-idle-timeout=3: nothing received for [\d.]+ s, .* received in the [\d.]+ s since the donor's first connection/,
-    );
-    assert.match(
-      c.log(n2),
-      /WSREP_SST: \[INFO\] received [\d.]+ (B|KiB|MiB|GiB), [\d.]+ (B|KiB|MiB|GiB)\/s/,
-      'progress lines in the joiner log',
-    );
-    console.log(`# timeout 'transfer frozen': the joiner gave up ${quiet.toFixed(1)} s after the freeze`);
-  });
+  test(
+    'a transfer frozen with SIGSTOP → the joiner exits 110 ' +
+      "after sst-idle-timeout; progress lines in the joiner's log",
+    async () => {
+      // rlimit holds the donor's copy (its redo log and system tablespace alone are 28 MiB) to at least 7 s
+      // on any machine, so the freeze below lands mid-copy; the donor's program is frozen too, or its rate limiter
+      // would resume its rsyncs.
+      const { c, n1, n2 } = await twoNodes('t-idle', { 'sst-idle-timeout': '3', 'progress-interval': '1' }, 20, {
+        rlimit: '4m',
+      });
+      const before = checksums(c, n1);
+      const donorRsyncs = (): number[] =>
+        taggedProcesses(c.tag)
+          .filter((t) => /^\/usr\/bin\/rsync --password-file=/.test(t.cmdline))
+          .map((t) => t.pid);
+      c.start(n2);
+      // Once the joiner has seen the donor authenticate, freeze the donor's program and every rsync of it, until the
+      // joiner gives up.
+      await waitFor(() => /the donor connected and authenticated/.test(c.log(n2)), 180_000);
+      const frozenAt = Date.now();
+      while (programs(c, 'joiner').length > 0 && Date.now() - frozenAt < 60_000) {
+        const pids = [...programs(c, 'donor'), ...donorRsyncs()].filter((p) => !stopped.has(p));
+        for (const p of pids) stopped.add(p);
+        signal(pids, 'SIGSTOP');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const quiet = (Date.now() - frozenAt) / 1000;
+      assert.ok(stopped.size > 0, 'a donor rsync was frozen');
+      assert.ok(quiet >= 2.9, `the joiner gave up ${quiet} s after the freeze: too early`);
+      assert.ok(quiet < 15, `the joiner gave up ${quiet} s after the freeze: too late`);
+      signal(stopped, 'SIGCONT');
+      stopped.clear();
+      await assertTimedOut(
+        c,
+        n1,
+        n2,
+        before,
+        new RegExp(
+          String.raw`sst-idle-timeout=3: nothing received for [\d.]+ s, .* received in the [\d.]+ s since the ` +
+            "donor's first connection",
+        ),
+      );
+      assert.match(
+        c.log(n2),
+        /WSREP_SST: \[INFO\] received [\d.]+ (B|KiB|MiB|GiB), [\d.]+ (B|KiB|MiB|GiB)\/s/,
+        'progress lines in the joiner log',
+      );
+      console.log(`# timeout 'transfer frozen': the joiner gave up ${quiet.toFixed(1)} s after the freeze`);
+    },
+  );
 });

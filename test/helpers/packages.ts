@@ -55,7 +55,10 @@ export function buildEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 }
 
 export function describeRun(what: string, r: RunResult): string {
-  return `${what}: exit ${String(r.code)}${r.timedOut ? ' (timed out)' : ''}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+  return (
+    `${what}: exit ${String(r.code)}${r.timedOut ? ' (timed out)' : ''}\n--- ` +
+    `stdout\n${r.stdout}\n--- stderr\n${r.stderr}`
+  );
 }
 
 /** Runs a command that must succeed; returns its stdout. */

@@ -47,7 +47,10 @@ export function twoNodeHooks(prefix: string, tags: () => readonly string[]): Two
   return nodes;
 }
 
-/** One node for the driver: `<dir>/my.cnf` (writeOptionFile), its datadir `<dir>/data` (not made), its processes tagged `tag`. */
+/**
+ * One node for the driver: `<dir>/my.cnf` (writeOptionFile), its datadir `<dir>/data` (not made), its processes tagged
+ * `tag`.
+ */
 export function nodeSide(dir: string, tag: string, sst: Options, mysqld: Options = {}): NodeSide {
   return { datadir: join(dir, 'data'), cnf: writeOptionFile(dir, sst, mysqld), env: { SST_TEST_TAG: tag } };
 }

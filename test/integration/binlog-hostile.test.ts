@@ -87,97 +87,112 @@ async function refusedWith32(p: Pair, entry: RegExp): Promise<string> {
 }
 
 describe('binary logs from a hostile donor', () => {
-  test('an index pushed into the joiner (index in a datadir subdirectory) naming a file outside: 32, nothing deleted', async () => {
-    const p = await pair('pushedindex');
-    const victim = join(p.base, 'victim.txt');
-    writeFileSync(victim, 'victim');
-    const args = ['--binlog', 'mysql-bin', '--binlog-index', 'idx/mysql-bin.index'];
-    p.joiner.extraArgs = args;
-    p.donor.extraArgs = args;
-    makeDatadir(p.donor.datadir, { binlogs: 3 });
-    makeDatadir(p.joiner.datadir, { binlogs: 5 });
-    rmSync(join(p.joiner.datadir, 'grastate.dat'));
-    mkdirSync(join(p.joiner.datadir, 'idx'));
-    renameSync(join(p.joiner.datadir, 'mysql-bin.index'), join(p.joiner.datadir, 'idx', 'mysql-bin.index'));
-    // The donor copies idx/ like a database directory: its index replaces the joiner's.
-    mkdirSync(join(p.donor.datadir, 'idx'));
-    writeFileSync(join(p.donor.datadir, 'idx', 'mysql-bin.index'), `${victim}\n../victim\n./${binlog(3)}\n`);
+  test(
+    'an index pushed into the joiner (index in a datadir subdirectory) ' + 'naming a file outside: 32, nothing deleted',
+    async () => {
+      const p = await pair('pushedindex');
+      const victim = join(p.base, 'victim.txt');
+      writeFileSync(victim, 'victim');
+      const args = ['--binlog', 'mysql-bin', '--binlog-index', 'idx/mysql-bin.index'];
+      p.joiner.extraArgs = args;
+      p.donor.extraArgs = args;
+      makeDatadir(p.donor.datadir, { binlogs: 3 });
+      makeDatadir(p.joiner.datadir, { binlogs: 5 });
+      rmSync(join(p.joiner.datadir, 'grastate.dat'));
+      mkdirSync(join(p.joiner.datadir, 'idx'));
+      renameSync(join(p.joiner.datadir, 'mysql-bin.index'), join(p.joiner.datadir, 'idx', 'mysql-bin.index'));
+      // The donor copies idx/ like a database directory: its index replaces the joiner's.
+      mkdirSync(join(p.donor.datadir, 'idx'));
+      writeFileSync(join(p.donor.datadir, 'idx', 'mysql-bin.index'), `${victim}\n../victim\n./${binlog(3)}\n`);
 
-    const stderr = await refusedWith32(
-      p,
-      /WSREP_SST: \[ERROR\] binlog index .*idx\/mysql-bin\.index received from the donor: entry ".*\/victim\.txt" refused: it is not inside the binlog directory/,
-    );
-    assert.doesNotMatch(stderr, /binary logs: \d+ installed/);
-    assert.equal(readFileSync(victim, 'utf8'), 'victim');
-    assertOldBinlogsKept(p.joiner.datadir, 5);
-  });
+      const stderr = await refusedWith32(
+        p,
+        new RegExp(
+          String.raw`WSREP_SST: \[ERROR\] binlog index .*idx\/mysql-bin\.index received from the donor: entry ` +
+            String.raw`".*\/victim\.txt" refused: it is not inside the binlog directory`,
+        ),
+      );
+      assert.doesNotMatch(stderr, /binary logs: \d+ installed/);
+      assert.equal(readFileSync(victim, 'utf8'), 'victim');
+      assertOldBinlogsKept(p.joiner.datadir, 5);
+    },
+  );
 
-  test('a donor list naming a file that is not <stem>.<digits>: 32 naming it, nothing deleted or installed', async () => {
-    const p = await pair('hostilelist');
-    const args = ['--binlog', 'mysql-bin'];
-    p.joiner.extraArgs = args;
-    p.donor.extraArgs = args;
-    // The donor sends no binlogs of its own: the list the joiner finds is the one pushed below.
-    makeDatadir(p.donor.datadir);
-    makeDatadir(p.joiner.datadir, { binlogs: 4 });
-    rmSync(join(p.joiner.datadir, 'grastate.dat'));
-    // Our donor sends only `<stem>.<digits>` files of its binlog directory: a hostile one is a
-    // secret holder pushing its own list and file into the binlog module.
-    const hostile = join(p.base, 'hostile');
-    mkdirSync(hostile);
-    writeFileSync(join(hostile, BINLOG_LIST), `${binlog(1)}\nvictim.txt\n`);
-    writeFileSync(join(hostile, 'victim.txt'), 'victim');
-    let pushed: number | null = null;
-    const r = await runSst({
-      joiner: p.joiner,
-      donor: p.donor,
-      address: p.address,
-      onReady: async (address, auth) => {
-        pushed = push(
-          p,
-          address,
-          (auth ?? '').slice((auth ?? '').indexOf(':') + 1),
-          `${hostile}/`,
-          `${MODULES.binlog}/`,
-        );
-      },
-    });
-    const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
-    assert.equal(pushed, 0, detail);
-    assert.equal(r.donorCode, 0, detail);
-    assert.equal(r.joinerCode, 32, detail);
-    assert.match(
-      r.joiner.stderr(),
-      /WSREP_SST: \[ERROR\] binlog list from the donor: entry "victim\.txt" refused: it is not <stem>\.<digits>; no binary log was deleted/,
-      detail,
-    );
-    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
-    assertOldBinlogsKept(p.joiner.datadir, 4);
-    assert.equal(existsSync(join(p.joiner.datadir, 'victim.txt')), false);
-    assert.equal(
-      readFileSync(join(p.joiner.datadir, 'mysql-bin.index'), 'utf8'),
-      [1, 2, 3, 4].map((n) => `./${binlog(n)}\n`).join(''),
-    );
-  });
+  test(
+    'a donor list naming a file that is not <stem>.<digits>: ' + '32 naming it, nothing deleted or installed',
+    async () => {
+      const p = await pair('hostilelist');
+      const args = ['--binlog', 'mysql-bin'];
+      p.joiner.extraArgs = args;
+      p.donor.extraArgs = args;
+      // The donor sends no binlogs of its own: the list the joiner finds is the one pushed below.
+      makeDatadir(p.donor.datadir);
+      makeDatadir(p.joiner.datadir, { binlogs: 4 });
+      rmSync(join(p.joiner.datadir, 'grastate.dat'));
+      // Our donor sends only `<stem>.<digits>` files of its binlog directory: a hostile one is a
+      // secret holder pushing its own list and file into the binlog module.
+      const hostile = join(p.base, 'hostile');
+      mkdirSync(hostile);
+      writeFileSync(join(hostile, BINLOG_LIST), `${binlog(1)}\nvictim.txt\n`);
+      writeFileSync(join(hostile, 'victim.txt'), 'victim');
+      let pushed: number | null = null;
+      const r = await runSst({
+        joiner: p.joiner,
+        donor: p.donor,
+        address: p.address,
+        onReady: async (address, auth) => {
+          pushed = push(
+            p,
+            address,
+            (auth ?? '').slice((auth ?? '').indexOf(':') + 1),
+            `${hostile}/`,
+            `${MODULES.binlog}/`,
+          );
+        },
+      });
+      const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
+      assert.equal(pushed, 0, detail);
+      assert.equal(r.donorCode, 0, detail);
+      assert.equal(r.joinerCode, 32, detail);
+      assert.match(
+        r.joiner.stderr(),
+        new RegExp(
+          String.raw`WSREP_SST: \[ERROR\] binlog list from the donor: entry "victim\.txt" refused: it is not ` +
+            String.raw`<stem>\.<digits>; no binary log was deleted`,
+        ),
+        detail,
+      );
+      assert.deepEqual(await waitNoTagged(tag, 15_000), []);
+      assertOldBinlogsKept(p.joiner.datadir, 4);
+      assert.equal(existsSync(join(p.joiner.datadir, 'victim.txt')), false);
+      assert.equal(
+        readFileSync(join(p.joiner.datadir, 'mysql-bin.index'), 'utf8'),
+        [1, 2, 3, 4].map((n) => `./${binlog(n)}\n`).join(''),
+      );
+    },
+  );
 
-  test('per-node log-bin names: the donor’s names are installed under the joiner’s index, its own old ones go', async () => {
-    const p = await pair('pernode', '2');
-    p.donor.extraArgs = ['--binlog', 'mysql-bin'];
-    p.joiner.extraArgs = ['--binlog', 'node2-bin'];
-    makeDatadir(p.donor.datadir, { binlogs: 3 });
-    makeDatadir(p.joiner.datadir);
-    rmSync(join(p.joiner.datadir, 'grastate.dat'));
-    for (const n of [7, 8]) writeFileSync(join(p.joiner.datadir, binlog(n, 'node2-bin')), 'old');
-    writeFileSync(join(p.joiner.datadir, 'node2-bin.index'), `./${binlog(7, 'node2-bin')}\n`);
+  test(
+    'per-node log-bin names: ' + 'the donor’s names are installed under the joiner’s index, its own old ones go',
+    async () => {
+      const p = await pair('pernode', '2');
+      p.donor.extraArgs = ['--binlog', 'mysql-bin'];
+      p.joiner.extraArgs = ['--binlog', 'node2-bin'];
+      makeDatadir(p.donor.datadir, { binlogs: 3 });
+      makeDatadir(p.joiner.datadir);
+      rmSync(join(p.joiner.datadir, 'grastate.dat'));
+      for (const n of [7, 8]) writeFileSync(join(p.joiner.datadir, binlog(n, 'node2-bin')), 'old');
+      writeFileSync(join(p.joiner.datadir, 'node2-bin.index'), `./${binlog(7, 'node2-bin')}\n`);
 
-    const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
-    const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
-    assert.equal(r.joinerCode, 0, detail);
-    assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
-    const j = p.joiner.datadir;
-    assert.equal(readFileSync(join(j, 'node2-bin.index'), 'utf8'), `./${binlog(2)}\n./${binlog(3)}\n`);
-    assert.deepEqual(readFileSync(join(j, binlog(3))), readFileSync(join(p.donor.datadir, binlog(3))));
-    for (const n of [7, 8]) assert.equal(existsSync(join(j, binlog(n, 'node2-bin'))), false, binlog(n, 'node2-bin'));
-    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
-  });
+      const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
+      const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
+      assert.equal(r.joinerCode, 0, detail);
+      assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
+      const j = p.joiner.datadir;
+      assert.equal(readFileSync(join(j, 'node2-bin.index'), 'utf8'), `./${binlog(2)}\n./${binlog(3)}\n`);
+      assert.deepEqual(readFileSync(join(j, binlog(3))), readFileSync(join(p.donor.datadir, binlog(3))));
+      for (const n of [7, 8]) assert.equal(existsSync(join(j, binlog(n, 'node2-bin'))), false, binlog(n, 'node2-bin'));
+      assert.deepEqual(await waitNoTagged(tag, 15_000), []);
+    },
+  );
 });

@@ -128,12 +128,17 @@ describe('check --listen / --peer', () => {
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.match(
         r.stdout,
-        /^PASS {2}TLS settings +.*verifies the listener's certificate chain and the name '127\.0\.0\.2', as a donor does$/m,
+        new RegExp(
+          "^PASS {2}TLS settings +.*verifies the listener's certificate chain and the name " +
+            String.raw`'127\.0\.0\.2', as a donor does$`,
+          'm',
+        ),
       );
       assert.match(
         r.stdout,
         new RegExp(
-          `^PASS  handshake with 127\\.0\\.0\\.2:${l.port}  TLSv1\\.[23], cipher \\S+; trusting certificate, commonName matches; the listener accepted this node's certificate$`,
+          `^PASS  handshake with 127\\.0\\.0\\.2:${l.port}  TLSv1\\.[23], cipher \\S+; trusting certificate, ` +
+            `commonName matches; the listener accepted this node's certificate$`,
           'm',
         ),
       );
@@ -141,7 +146,11 @@ describe('check --listen / --peer', () => {
       assert.equal(done.code, 0, done.output);
       assert.match(
         done.output,
-        /^PASS {2}handshake from 127\.0\.0\.\d+:\d+ +TLSv1\.[23], cipher \S+; trusting certificate, no check of commonName; answered$/m,
+        new RegExp(
+          String.raw`^PASS {2}handshake from 127\.0\.0\.\d+:\d+ +TLSv1\.[23], cipher \S+; trusting ` +
+            'certificate, no check of commonName; answered$',
+          'm',
+        ),
       );
       assert.match(done.output, /: nothing fails$/m);
     } finally {
@@ -177,38 +186,53 @@ describe('check --listen / --peer', () => {
       assert.equal(r.code, 1, r.stdout);
       assert.match(
         r.stdout,
-        /^FAIL {2}handshake with 127\.0\.0\.2:\d+ +socat: certificate is valid but its commonName does not match hostname "127\.0\.0\.2"$/m,
+        new RegExp(
+          String.raw`^FAIL {2}handshake with 127\.0\.0\.2:\d+ +socat: certificate is valid but its commonName ` +
+            String.raw`does not match hostname "127\.0\.0\.2"$`,
+          'm',
+        ),
       );
       const done = await finish(l);
       assert.equal(done.code, 1, done.output);
       assert.match(
         done.output,
-        /^FAIL {2}handshake from \S+ +TLS set up \(.*\), then socat: .*: the connecting node probably refused this node's certificate/m,
+        new RegExp(
+          String.raw`^FAIL {2}handshake from \S+ +TLS set up \(.*\), then socat: .*: the connecting node ` +
+            "probably refused this node's certificate",
+          'm',
+        ),
       );
     } finally {
       await stopTracked(l.child);
     }
   });
 
-  test('a peer certificate from another CA: the listener refuses it and says why, the peer sees no answer', async () => {
-    const l = await listen(joiner);
-    try {
-      const r = await peer(stranger, l.port);
-      assert.equal(r.code, 1, r.stdout);
-      assert.match(
-        r.stdout,
-        /^FAIL {2}handshake with 127\.0\.0\.2:\d+ +.*(listener closed the connection without answering|socat: )/m,
-      );
-      const done = await finish(l);
-      assert.equal(done.code, 1, done.output);
-      assert.match(
-        done.output,
-        /^FAIL {2}handshake from \S+ +the donor's certificate was refused: socat: SSL_accept\(\): .*certificate verify failed$/m,
-      );
-    } finally {
-      await stopTracked(l.child);
-    }
-  });
+  test(
+    'a peer certificate from another CA: ' + 'the listener refuses it and says why, the peer sees no answer',
+    async () => {
+      const l = await listen(joiner);
+      try {
+        const r = await peer(stranger, l.port);
+        assert.equal(r.code, 1, r.stdout);
+        assert.match(
+          r.stdout,
+          /^FAIL {2}handshake with 127\.0\.0\.2:\d+ +.*(listener closed the connection without answering|socat: )/m,
+        );
+        const done = await finish(l);
+        assert.equal(done.code, 1, done.output);
+        assert.match(
+          done.output,
+          new RegExp(
+            String.raw`^FAIL {2}handshake from \S+ +the donor's certificate was refused: socat: ` +
+              String.raw`SSL_accept\(\): .*certificate verify failed$`,
+            'm',
+          ),
+        );
+      } finally {
+        await stopTracked(l.child);
+      }
+    },
+  );
 
   test('a listener whose socat dies early says so and exits 1', async () => {
     const l = await listen(joiner);

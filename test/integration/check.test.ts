@@ -223,7 +223,8 @@ describe('check: sockopt and CA settings that weaken peer verification (docs/arc
     assert.match(
       tls.detail,
       new RegExp(
-        `sockopt CN=${HOST.replace(/\./g, '\\.')} weakens peer verification: donors accept any certificate from the CA that names`,
+        `sockopt CN=${HOST.replace(/\./g, '\\.')} weakens peer verification: donors accept any certificate ` +
+          `from the CA that names`,
       ),
     );
     assert.match(
@@ -260,7 +261,10 @@ describe('check: sockopt and CA settings that weaken peer verification (docs/arc
     assert.equal(tls.status, 'WARN', tls.detail);
     assert.match(
       tls.detail,
-      /No CA configured \(tca, tcapath, ssl-ca or ssl-capath\): the joiner accepts a donor certificate from any CA in the system trust store, public CAs included/,
+      new RegExp(
+        String.raw`No CA configured \(tca, tcapath, ssl-ca or ssl-capath\): the joiner accepts a donor ` +
+          'certificate from any CA in the system trust store, public CAs included',
+      ),
     );
     assert.equal(byId(report, 'ca').status, 'WARN');
   });
@@ -329,7 +333,10 @@ describe('check: each broken node fails on its cause', () => {
     failsOn(r, report, ['name']);
     assert.match(
       byId(report, 'name').detail,
-      /donors verify '127\.0\.0\.2' \(wsrep_sst_receive_address=127\.0\.0\.2:\d+\), which the certificate does not name \(CN=wrong\.example, DNS:wrong\.example\)/,
+      new RegExp(
+        String.raw`donors verify '127\.0\.0\.2' \(wsrep_sst_receive_address=127\.0\.0\.2:\d+\), which the ` +
+          String.raw`certificate does not name \(CN=wrong\.example, DNS:wrong\.example\)`,
+      ),
     );
   });
 
@@ -344,14 +351,16 @@ describe('check: each broken node fails on its cause', () => {
     const linked = join(dir, 'linked.cnf');
     writeFileSync(
       linked,
-      `[mysqld]\nuser=root\ndatadir=${link}/\nwsrep_sst_receive_address=${HOST}:${port}\n[sst]\ntca=${ca.caCert}\ntcert=${good.cert}\ntkey=${good.key}\n`,
+      `[mysqld]\nuser=root\ndatadir=${link}/\nwsrep_sst_receive_address=${HOST}:${port}\n[sst]\ntca=` +
+        `${ca.caCert}\ntcert=${good.cert}\ntkey=${good.key}\n`,
     );
     const bad = await checkJson(linked);
     failsOn(bad.r, bad.report, ['symlinks']);
     assert.match(
       byId(bad.report, 'symlinks').detail,
       new RegExp(
-        `rsync 3\\.5\\.0 refuses the path .*: it goes through the symlink ${link.replace(/\./g, '\\.')}, owned by nobody \\(uid ${nobody}\\)`,
+        `rsync 3\\.5\\.0 refuses the path .*: it goes through the symlink ${link.replace(/\./g, '\\.')}, ` +
+          `owned by nobody \\(uid ${nobody}\\)`,
       ),
     );
   });
@@ -386,7 +395,8 @@ describe('check: each broken node fails on its cause', () => {
     chmodSync(join(dir, 'data'), 0o777);
     writeFileSync(
       cnf,
-      `[mysqld]\nuser=nobody\ndatadir=${join(dir, 'data')}\nwsrep_sst_receive_address=${HOST}:${port}\n[sst]\ntca=${caCopy}\ntcert=${cert}\ntkey=${key}\n`,
+      `[mysqld]\nuser=nobody\ndatadir=${join(dir, 'data')}\nwsrep_sst_receive_address=${HOST}:${port}\n[sst]` +
+        `\ntca=${caCopy}\ntcert=${cert}\ntkey=${key}\n`,
     );
     const { r, report } = await checkJson(cnf);
     failsOn(r, report, ['readable:cert', 'readable:key']);
@@ -408,7 +418,7 @@ describe('check: each broken node fails on its cause', () => {
     copyFileSync(ca.caCert, files.tca);
     copyFileSync(good.cert, files.tcert);
     copyFileSync(good.key, files.tkey);
-    Object.values(files).forEach((f) => chmodSync(f, 0o644));
+    for (const f of Object.values(files)) chmodSync(f, 0o644);
     const aria = join(dir, 'aria');
     mkdirSync(aria);
     chmodSync(aria, 0o777);
@@ -488,7 +498,8 @@ describe('check: each broken node fails on its cause', () => {
     const { cnf } = node(GOOD_SST());
     const p = programCommand();
     const hide =
-      'for f in /usr/bin/socat /usr/local/bin/socat /usr/sbin/socat /usr/local/sbin/socat; do [ -e "$f" ] && mount --bind /dev/null "$f"; done; exec "$@"';
+      'for f in /usr/bin/socat /usr/local/bin/socat /usr/sbin/socat /usr/local/sbin/socat; do [ -e "$f" ] && ' +
+      'mount --bind /dev/null "$f"; done; exec "$@"';
     const r = await run(
       'unshare',
       ['--mount', '--', 'sh', '-c', hide, 'sh', p.command, ...p.args, 'check', '--defaults-file', cnf, '--json'],

@@ -70,7 +70,10 @@ function watchListener(pidFile: string): Watch {
     const children = childrenWithChildren(processTable(), pid);
     w.maxChildren = Math.max(w.maxChildren, children.length);
     if (children.length <= LISTENER_CHILDREN) overSince = undefined;
-    else w.longestOverCap = Math.max(w.longestOverCap, now - (overSince ??= now));
+    else {
+      overSince ??= now;
+      w.longestOverCap = Math.max(w.longestOverCap, now - overSince);
+    }
     for (const c of children) {
       const s = seen.get(c.pid) ?? { first: now, last: now, served: false };
       s.last = now;
@@ -122,7 +125,8 @@ function socatPath(dir: string, version: string): string {
 
 describe('a flood of idle connections to the joiner (docs/architecture.md §8.3)', () => {
   for (const version of SOCATS) {
-    test(`socat ${version}: ${IDLE_CONNECTIONS} idle connections during an SST: children stay at the cap, idle ones are closed, the SST completes byte-identical`, {
+    test(`socat ${version}: ${IDLE_CONNECTIONS} idle connections during an SST: children stay at the cap, idle ` +
+      `ones are closed, the SST completes byte-identical`, {
       timeout: 600_000,
     }, async () => {
       tag = `flood-${randomBytes(4).toString('hex')}`;
@@ -165,7 +169,9 @@ describe('a flood of idle connections to the joiner (docs/architecture.md §8.3)
         const stderr = r.joiner.stderr();
         const detail = `after ${seconds} s; joiner stderr:\n${stderr}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
         console.log(
-          `flood (socat ${version}): SST in ${seconds} s; max listener children ${watch.maxChildren} (over the cap for ${watch.longestOverCap} ms at most); idle children seen ${watch.idleSeen}, longest ${watch.longestIdle} ms; ` +
+          `flood (socat ${version}): SST in ${seconds} s; max listener children ${watch.maxChildren} (over ` +
+            `the cap for ${watch.longestOverCap} ms at most); idle children seen ${watch.idleSeen}, longest ` +
+            `${watch.longestIdle} ms; ` +
             `test connections connected ${flood?.connected}, closed by the joiner ${flood?.closedByPeer}`,
         );
         assert.equal(r.donorCode, 0, detail);

@@ -144,42 +144,45 @@ describe('nothing of ours outlives us', () => {
     await j.exit;
   });
 
-  test('donor whose mariadbd dies (no --parent, started through sh -c): exits 32 within 2 s, nothing left', async () => {
-    const joiner = side('joiner', JOINER_IP);
-    const donor = side('donor', '127.0.0.3');
-    makeDatadir(donor.datadir);
-    const port = await freePort(JOINER_IP);
-    const j = startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env);
-    const ready = splitReady((await j.nextLine()) ?? '');
-    // The stand-in mariadbd is `timeout` (not a shell): it runs `sh -c` (which forks, as dash does
-    // for a command followed by another), which runs the donor; killing it is mariadbd dying.
-    const { command, args } = programCommand();
-    const quoted = [command, ...args, ...donorArgv(donor, ready.address, 42)]
-      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
-      .join(' ');
-    const server = spawn('timeout', ['600', 'sh', '-c', `${quoted}; true`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...donor.env, WSREP_SST_OPT_REMOTE_AUTH: ready.auth ?? '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    server.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-    server.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-    await until('flush tables', () => stdout.includes('flush tables'));
-    // The donor now waits for tables_flushed, which never comes: its server dies instead.
-    const t0 = Date.now();
-    server.kill('SIGKILL');
-    assert.deepEqual(
-      await waitNoTagged(tagOf(donor), 2_500),
-      [],
-      `donor still running ${Date.now() - t0} ms after its server died`,
-    );
-    await until(
-      'the error line',
-      () => /\[ERROR\] Parent mysqld process \(PID: \d+\) terminated unexpectedly/.test(stderr),
-      2_000,
-    );
-    j.child.kill('SIGTERM');
-    await j.exit;
-  });
+  test(
+    'donor whose mariadbd dies (no --parent, ' + 'started through sh -c): exits 32 within 2 s, nothing left',
+    async () => {
+      const joiner = side('joiner', JOINER_IP);
+      const donor = side('donor', '127.0.0.3');
+      makeDatadir(donor.datadir);
+      const port = await freePort(JOINER_IP);
+      const j = startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env);
+      const ready = splitReady((await j.nextLine()) ?? '');
+      // The stand-in mariadbd is `timeout` (not a shell): it runs `sh -c` (which forks, as dash does
+      // for a command followed by another), which runs the donor; killing it is mariadbd dying.
+      const { command, args } = programCommand();
+      const quoted = [command, ...args, ...donorArgv(donor, ready.address, 42)]
+        .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+        .join(' ');
+      const server = spawn('timeout', ['600', 'sh', '-c', `${quoted}; true`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...donor.env, WSREP_SST_OPT_REMOTE_AUTH: ready.auth ?? '' },
+      });
+      let stdout = '';
+      let stderr = '';
+      server.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+      server.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+      await until('flush tables', () => stdout.includes('flush tables'));
+      // The donor now waits for tables_flushed, which never comes: its server dies instead.
+      const t0 = Date.now();
+      server.kill('SIGKILL');
+      assert.deepEqual(
+        await waitNoTagged(tagOf(donor), 2_500),
+        [],
+        `donor still running ${Date.now() - t0} ms after its server died`,
+      );
+      await until(
+        'the error line',
+        () => /\[ERROR\] Parent mysqld process \(PID: \d+\) terminated unexpectedly/.test(stderr),
+        2_000,
+      );
+      j.child.kill('SIGTERM');
+      await j.exit;
+    },
+  );
 });

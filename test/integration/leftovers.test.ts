@@ -99,7 +99,8 @@ async function goodSstAfterOrphan(wipe: boolean): Promise<void> {
   assert.match(
     r.joiner.stderr(),
     new RegExp(
-      `\\[WARNING\\] stopped the socat listener \\(PID: ${orphan.pid}\\) of an SST whose program is gone, and removed /`,
+      `\\[WARNING\\] stopped the socat listener \\(PID: ` +
+        `${orphan.pid}\\) of an SST whose program is gone, and removed /`,
     ),
     detail,
   );
@@ -201,20 +202,24 @@ async function lookAlikeSpared(
 }
 
 describe("another local user's process that looks like an orphan listener of ours", { skip: SKIP_OTHER }, () => {
-  test('holding the SST port: the root joiner leaves it alone and exits 16; the SST whose directory it names completes', () =>
-    lookAlikeSpared(async (lookAlike, port, b) => {
-      const j = startRole(joinerArgv(b, `${JOINER_IP}:${port}`, process.pid), b.env);
-      const line = await j.nextLine(60_000);
-      if (line !== undefined) j.child.kill('SIGTERM');
-      const code = await j.exit;
-      assert.equal(line, undefined, j.stderr());
-      assert.equal(code, 16, j.stderr());
-      assert.match(
-        j.stderr(),
-        new RegExp(`socat daemon port '${port}' has been taken by another program \\(PID: ${lookAlike.pid}`),
-        j.stderr(),
-      );
-    }));
+  test(
+    'holding the SST port: the root joiner leaves it alone ' +
+      'and exits 16; the SST whose directory it names completes',
+    () =>
+      lookAlikeSpared(async (lookAlike, port, b) => {
+        const j = startRole(joinerArgv(b, `${JOINER_IP}:${port}`, process.pid), b.env);
+        const line = await j.nextLine(60_000);
+        if (line !== undefined) j.child.kill('SIGTERM');
+        const code = await j.exit;
+        assert.equal(line, undefined, j.stderr());
+        assert.equal(code, 16, j.stderr());
+        assert.match(
+          j.stderr(),
+          new RegExp(`socat daemon port '${port}' has been taken by another program \\(PID: ${lookAlike.pid}`),
+          j.stderr(),
+        );
+      }),
+  );
 
   test("named by the datadir's listener pid file: the root joiner warns, leaves it alone and goes on", () =>
     lookAlikeSpared(async (lookAlike, _port, b) => {
@@ -228,7 +233,8 @@ describe("another local user's process that looks like an orphan listener of our
       assert.match(
         j.stderr(),
         new RegExp(
-          `\\[WARNING\\] \\S+rsync_tunnel_sst-socat\\.pid names PID ${lookAlike.pid}, which is not a socat listener of ours: ignored`,
+          `\\[WARNING\\] \\S+rsync_tunnel_sst-socat\\.pid names PID ${lookAlike.pid}, which is not a socat ` +
+            `listener of ours: ignored`,
         ),
         j.stderr(),
       );

@@ -212,14 +212,18 @@ describe('my_print_defaults parity: corpus', { skip: SKIP }, () => {
     assert.match(VERSION ?? '', /^\d+\.\d+$/);
   });
 
-  test("the installed server's version, as check finds it, is my_print_defaults' (so the groups compared are the server's)", (t) => {
-    const server = installedServerVersion(undefined);
-    if (server.version === undefined) {
-      t.skip(`no server version here: ${server.source}`);
-      return;
-    }
-    assert.equal(server.version, VERSION, server.source);
-  });
+  test(
+    "the installed server's version, as check finds it, is " +
+      "my_print_defaults' (so the groups compared are the server's)",
+    (t) => {
+      const server = installedServerVersion(undefined);
+      if (server.version === undefined) {
+        t.skip(`no server version here: ${server.source}`);
+        return;
+      }
+      assert.equal(server.version, VERSION, server.source);
+    },
+  );
 
   for (const name of existsSync(FIXTURES) ? fixtureNames() : []) {
     const dir = join(FIXTURES, name);

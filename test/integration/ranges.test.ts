@@ -112,7 +112,8 @@ describe('check: numbers outside their range FAIL before any SST', () => {
     assert.equal(
       numbers?.detail,
       'progress-interval=0.0000001: must be 0 (off) or a number of seconds from 1 to 86400; ' +
-        'rlimit=1: must be 0 (no limit) or a rate in bytes per second from 64k to 100g (suffixes k, m, g in powers of 1024); ' +
+        'rlimit=1: must be 0 (no limit) or a rate in bytes per second from 64k to 100g (suffixes k, m, g in ' +
+        'powers of 1024); ' +
         'backup-threads=0: must be a whole number from 1 to 1024',
     );
   });

@@ -131,111 +131,133 @@ function racer(dir: string, a: string, b: string): ChildProcess {
 }
 
 describe('a root SST in a datadir another user owns (docs/architecture.md §8.10 (2))', { skip }, () => {
-  test("the keep file: a symlink at its name in the joiner's redo dir does not truncate root's file; the SST completes", async () => {
-    const p = await pair('keep', { innodb_log_group_home_dir: 'redo' });
-    makeDatadir(p.donor.datadir);
-    mkdirSync(join(p.joiner.datadir, 'redo'));
-    const victim = rootOnlyFile(p, 'root-only.txt', 'ROOT ONLY, KEEP ME\n');
-    giveToOwner(p.joiner.datadir);
-    ownersLink(victim, join(p.joiner.datadir, 'redo', KEEP_FILE));
-
-    const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
-    const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
-    assert.equal(
-      readFileSync(victim, 'utf8'),
-      'ROOT ONLY, KEEP ME\n',
-      `root's file was written through the symlink\n${detail}`,
-    );
-    assert.equal(statSync(victim).uid, 0);
-    assert.equal(r.donorCode, 0, detail);
-    assert.equal(r.joinerCode, 0, detail);
-    assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
-    assert.deepEqual(
-      readFileSync(join(p.joiner.datadir, 'redo', 'ib_logfile0')),
-      readFileSync(join(p.donor.datadir, 'ib_logfile0')),
-    );
-    assert.equal(existsSync(join(p.joiner.datadir, 'redo', KEEP_FILE)), false, 'the keep file is removed at the end');
-    assert.equal(
-      statSync(join(p.joiner.datadir, 'shop', 'orders.ibd')).uid,
-      owner.uid,
-      'the daemon wrote as the owner',
-    );
-    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
-  });
-
-  test("the binlog index: a symlink at its name to root's file is not read, not a line of that file reaches the log", async () => {
-    const p = await pair('index');
-    p.joiner.extraArgs = ['--binlog', 'mysql-bin'];
-    const victim = rootOnlyFile(p, 'root-only.txt', 'ROOT-SECRET-LINE-1\nROOT-SECRET-LINE-2\n');
-    writeFileSync(join(p.joiner.datadir, 'mysql-bin.000001'), 'binlog');
-    giveToOwner(p.joiner.datadir);
-    ownersLink(victim, join(p.joiner.datadir, 'mysql-bin.index'));
-
-    const r = await joinerUntilReady(p);
-    assert.ok(r.ready, r.stderr);
-    assert.doesNotMatch(r.stderr, /ROOT-SECRET/, "a line of root's file reached the log");
-    assert.match(r.stderr, /binlog index .*mysql-bin\.index is a symlink: not read/);
-    assert.equal(readFileSync(victim, 'utf8'), 'ROOT-SECRET-LINE-1\nROOT-SECRET-LINE-2\n');
-  });
-
-  test("a layout directory to create below a symlink of the owner's: refused (1), nothing made or handed to the owner in root's directory", async () => {
-    const p = await pair('mkdir', { innodb_log_group_home_dir: 'redo/new' });
-    const rootDir = join(p.base, 'root-only-dir');
-    mkdirSync(rootDir, { mode: 0o700 });
-    giveToOwner(p.joiner.datadir);
-    ownersLink(rootDir, join(p.joiner.datadir, 'redo'));
-
-    const r = await joinerUntilReady(p);
-    assert.equal(existsSync(join(rootDir, 'new')), false, `a directory was made in root's directory\n${r.stderr}`);
-    assert.equal(r.ready, false, r.stderr);
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(
-      r.stderr,
-      /WSREP_SST: \[ERROR\] .*\/redo is a symbolic link in a directory that uid \d+ owns: not followed/,
-    );
-    assert.equal(statSync(rootDir).uid, 0);
-  });
-
-  test('wsrep_sst.pid made a directory: left with what it holds (never removed recursively); the joiner refuses to start', async () => {
-    const p = await pair('piddir');
-    const pidDir = join(p.joiner.datadir, 'wsrep_sst.pid');
-    mkdirSync(pidDir);
-    writeFileSync(join(pidDir, 'held'), 'held');
-    giveToOwner(p.joiner.datadir);
-
-    const r = await joinerUntilReady(p);
-    assert.equal(
-      readFileSync(join(pidDir, 'held'), 'utf8'),
-      'held',
-      `the directory was removed recursively\n${r.stderr}`,
-    );
-    assert.equal(r.ready, false, r.stderr);
-    assert.equal(r.code, 255, r.stderr);
-    assert.match(r.stderr, /wsrep_sst\.pid is a directory that is not empty: left in place/);
-    assert.match(r.stderr, /WSREP_SST: \[ERROR\] cannot create .*wsrep_sst\.pid/);
-  });
-
-  test('the donor: tables_flushed and sst_error made directories are left with what they hold, the donor fails before `flush tables`, and warns that the datadir has another owner', async () => {
-    for (const name of ['tables_flushed', 'sst_error']) {
-      const p = await pair(`flushdir-${name.slice(0, 3)}`);
+  test(
+    "the keep file: a symlink at its name in the joiner's " +
+      "redo dir does not truncate root's file; the SST completes",
+    async () => {
+      const p = await pair('keep', { innodb_log_group_home_dir: 'redo' });
       makeDatadir(p.donor.datadir);
-      const dir = join(p.donor.datadir, name);
-      mkdirSync(dir);
-      writeFileSync(join(dir, 'held'), 'held');
-      giveToOwner(p.donor.datadir);
+      mkdirSync(join(p.joiner.datadir, 'redo'));
+      const victim = rootOnlyFile(p, 'root-only.txt', 'ROOT ONLY, KEEP ME\n');
+      giveToOwner(p.joiner.datadir);
+      ownersLink(victim, join(p.joiner.datadir, 'redo', KEEP_FILE));
+
       const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
-      const detail = `donor stderr:\n${r.donor?.stderr() ?? ''}`;
-      assert.equal(readFileSync(join(dir, 'held'), 'utf8'), 'held', `${name} was removed recursively\n${detail}`);
-      assert.equal(r.donorCode, 255, detail);
-      assert.ok(!r.donor?.lines.includes('flush tables'), detail);
-      assert.match(r.donor?.stderr() ?? '', new RegExp(`${name} cannot be removed`));
-      assert.match(
-        r.donor?.stderr() ?? '',
-        /WSREP_SST: \[WARNING\] the datadir .* is owned by uid \d+ while this SST runs as root: whoever has that uid can make the donor's rsync read and send any file of this host/,
+      const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
+      assert.equal(
+        readFileSync(victim, 'utf8'),
+        'ROOT ONLY, KEEP ME\n',
+        `root's file was written through the symlink\n${detail}`,
+      );
+      assert.equal(statSync(victim).uid, 0);
+      assert.equal(r.donorCode, 0, detail);
+      assert.equal(r.joinerCode, 0, detail);
+      assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
+      assert.deepEqual(
+        readFileSync(join(p.joiner.datadir, 'redo', 'ib_logfile0')),
+        readFileSync(join(p.donor.datadir, 'ib_logfile0')),
+      );
+      assert.equal(existsSync(join(p.joiner.datadir, 'redo', KEEP_FILE)), false, 'the keep file is removed at the end');
+      assert.equal(
+        statSync(join(p.joiner.datadir, 'shop', 'orders.ibd')).uid,
+        owner.uid,
+        'the daemon wrote as the owner',
       );
       assert.deepEqual(await waitNoTagged(tag, 15_000), []);
-    }
-  });
+    },
+  );
+
+  test(
+    "the binlog index: a symlink at its name to root's file is not read, not a line of that file reaches the " + 'log',
+    async () => {
+      const p = await pair('index');
+      p.joiner.extraArgs = ['--binlog', 'mysql-bin'];
+      const victim = rootOnlyFile(p, 'root-only.txt', 'ROOT-SECRET-LINE-1\nROOT-SECRET-LINE-2\n');
+      writeFileSync(join(p.joiner.datadir, 'mysql-bin.000001'), 'binlog');
+      giveToOwner(p.joiner.datadir);
+      ownersLink(victim, join(p.joiner.datadir, 'mysql-bin.index'));
+
+      const r = await joinerUntilReady(p);
+      assert.ok(r.ready, r.stderr);
+      assert.doesNotMatch(r.stderr, /ROOT-SECRET/, "a line of root's file reached the log");
+      assert.match(r.stderr, /binlog index .*mysql-bin\.index is a symlink: not read/);
+      assert.equal(readFileSync(victim, 'utf8'), 'ROOT-SECRET-LINE-1\nROOT-SECRET-LINE-2\n');
+    },
+  );
+
+  test(
+    "a layout directory to create below a symlink of the owner's: refused (1), nothing made or handed to the " +
+      "owner in root's directory",
+    async () => {
+      const p = await pair('mkdir', { innodb_log_group_home_dir: 'redo/new' });
+      const rootDir = join(p.base, 'root-only-dir');
+      mkdirSync(rootDir, { mode: 0o700 });
+      giveToOwner(p.joiner.datadir);
+      ownersLink(rootDir, join(p.joiner.datadir, 'redo'));
+
+      const r = await joinerUntilReady(p);
+      assert.equal(existsSync(join(rootDir, 'new')), false, `a directory was made in root's directory\n${r.stderr}`);
+      assert.equal(r.ready, false, r.stderr);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /WSREP_SST: \[ERROR\] .*\/redo is a symbolic link in a directory that uid \d+ owns: not followed/,
+      );
+      assert.equal(statSync(rootDir).uid, 0);
+    },
+  );
+
+  test(
+    'wsrep_sst.pid made a directory: left with what it holds ' +
+      '(never removed recursively); the joiner refuses to start',
+    async () => {
+      const p = await pair('piddir');
+      const pidDir = join(p.joiner.datadir, 'wsrep_sst.pid');
+      mkdirSync(pidDir);
+      writeFileSync(join(pidDir, 'held'), 'held');
+      giveToOwner(p.joiner.datadir);
+
+      const r = await joinerUntilReady(p);
+      assert.equal(
+        readFileSync(join(pidDir, 'held'), 'utf8'),
+        'held',
+        `the directory was removed recursively\n${r.stderr}`,
+      );
+      assert.equal(r.ready, false, r.stderr);
+      assert.equal(r.code, 255, r.stderr);
+      assert.match(r.stderr, /wsrep_sst\.pid is a directory that is not empty: left in place/);
+      assert.match(r.stderr, /WSREP_SST: \[ERROR\] cannot create .*wsrep_sst\.pid/);
+    },
+  );
+
+  test(
+    'the donor: tables_flushed and sst_error made directories are left with what they hold, the donor fails ' +
+      'before `flush tables`, and warns that the datadir has another owner',
+    async () => {
+      for (const name of ['tables_flushed', 'sst_error']) {
+        const p = await pair(`flushdir-${name.slice(0, 3)}`);
+        makeDatadir(p.donor.datadir);
+        const dir = join(p.donor.datadir, name);
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'held'), 'held');
+        giveToOwner(p.donor.datadir);
+        const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
+        const detail = `donor stderr:\n${r.donor?.stderr() ?? ''}`;
+        assert.equal(readFileSync(join(dir, 'held'), 'utf8'), 'held', `${name} was removed recursively\n${detail}`);
+        assert.equal(r.donorCode, 255, detail);
+        assert.ok(!r.donor?.lines.includes('flush tables'), detail);
+        assert.match(r.donor?.stderr() ?? '', new RegExp(`${name} cannot be removed`));
+        assert.match(
+          r.donor?.stderr() ?? '',
+          new RegExp(
+            String.raw`WSREP_SST: \[WARNING\] the datadir .* is owned by uid \d+ while this SST runs as root: ` +
+              "whoever has that uid can make the donor's rsync read and send any file of this host",
+          ),
+        );
+        assert.deepEqual(await waitNoTagged(tag, 15_000), []);
+      }
+    },
+  );
 });
 
 describe('a root joiner against an owner who swaps entries during the run (docs/architecture.md §8.10 (2))', {
@@ -248,7 +270,8 @@ describe('a root joiner against an owner who swaps entries during the run (docs/
   const TRIES = 12;
   const REMOVE_TRIES = 40;
 
-  test(`the binlog staging directory swapped for a symlink to root's file: never chowned through it (${TRIES} runs)`, async () => {
+  const neverChowned = `never chowned through it (${TRIES} runs)`;
+  test(`the binlog staging directory swapped for a symlink to root's file: ${neverChowned}`, async () => {
     const p = await pair('chown');
     const victim = rootOnlyFile(p, 'root-only.txt', 'root\n');
     giveToOwner(p.joiner.datadir);
@@ -273,37 +296,41 @@ describe('a root joiner against an owner who swaps entries during the run (docs/
     }
   });
 
-  test(`wsrep_sst.pid a directory swapped for a symlink to root's directory: nothing of root's is removed (${REMOVE_TRIES} runs)`, async () => {
-    const p = await pair('rmrf');
-    const rootDir = join(p.base, 'root-only-dir');
-    giveToOwner(p.joiner.datadir);
-    const swap = '.swap';
-    // The same names on both sides: each removal by path is one more chance to land in root's directory.
-    const names = Array.from({ length: 100 }, (_, n) => `victim${n}`);
-    const outcomes: string[] = [];
-    for (let i = 0; i < REMOVE_TRIES; i++) {
-      mkdirSync(rootDir, { recursive: true, mode: 0o700 });
-      for (const n of names) writeFileSync(join(rootDir, n), 'root');
-      for (const n of ['wsrep_sst.pid', swap]) rmSync(join(p.joiner.datadir, n), { force: true, recursive: true });
-      const pidDir = join(p.joiner.datadir, 'wsrep_sst.pid');
-      mkdirSync(pidDir);
-      for (const n of names) writeFileSync(join(pidDir, n), 'owner');
-      giveToOwner(pidDir);
-      ownersLink(rootDir, join(p.joiner.datadir, swap));
-      const race = racer(p.joiner.datadir, 'wsrep_sst.pid', swap);
-      try {
-        const r = await joinerUntilReady(p);
-        outcomes.push(r.ready ? 'ready' : `exit ${r.code}`);
-      } finally {
-        await stopTracked(race);
+  test(
+    `wsrep_sst.pid a directory swapped for a symlink to root's directory: nothing of root's is removed ` +
+      `(${REMOVE_TRIES} runs)`,
+    async () => {
+      const p = await pair('rmrf');
+      const rootDir = join(p.base, 'root-only-dir');
+      giveToOwner(p.joiner.datadir);
+      const swap = '.swap';
+      // The same names on both sides: each removal by path is one more chance to land in root's directory.
+      const names = Array.from({ length: 100 }, (_, n) => `victim${n}`);
+      const outcomes: string[] = [];
+      for (let i = 0; i < REMOVE_TRIES; i++) {
+        mkdirSync(rootDir, { recursive: true, mode: 0o700 });
+        for (const n of names) writeFileSync(join(rootDir, n), 'root');
+        for (const n of ['wsrep_sst.pid', swap]) rmSync(join(p.joiner.datadir, n), { force: true, recursive: true });
+        const pidDir = join(p.joiner.datadir, 'wsrep_sst.pid');
+        mkdirSync(pidDir);
+        for (const n of names) writeFileSync(join(pidDir, n), 'owner');
+        giveToOwner(pidDir);
+        ownersLink(rootDir, join(p.joiner.datadir, swap));
+        const race = racer(p.joiner.datadir, 'wsrep_sst.pid', swap);
+        try {
+          const r = await joinerUntilReady(p);
+          outcomes.push(r.ready ? 'ready' : `exit ${r.code}`);
+        } finally {
+          await stopTracked(race);
+        }
+        const gone = names.filter((n) => !existsSync(join(rootDir, n)));
+        assert.deepEqual(
+          gone,
+          [],
+          `root's files were removed through the swapped link in run ${i + 1} (${outcomes.join(', ')})`,
+        );
+        assert.equal(lstatSync(rootDir).uid, 0);
       }
-      const gone = names.filter((n) => !existsSync(join(rootDir, n)));
-      assert.deepEqual(
-        gone,
-        [],
-        `root's files were removed through the swapped link in run ${i + 1} (${outcomes.join(', ')})`,
-      );
-      assert.equal(lstatSync(rootDir).uid, 0);
-    }
-  });
+    },
+  );
 });

@@ -170,7 +170,8 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
     const conf = join(base, 'rsyncd.conf');
     writeFileSync(
       conf,
-      `use chroot = no\nread only = no\nuid = ${process.getuid?.() ?? 0}\ngid = ${process.getgid?.() ?? 0}\n[m]\npath = ${base}/a%%b\n`,
+      `use chroot = no\nread only = no\nuid = ${process.getuid?.() ?? 0}\ngid = ` +
+        `${process.getgid?.() ?? 0}\n[m]\npath = ${base}/a%%b\n`,
     );
     const src = join(base, 'f');
     writeFileSync(src, 'x');
@@ -189,7 +190,8 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
     const conf = join(base, 'rsyncd.conf');
     writeFileSync(
       conf,
-      `use chroot = no\nread only = no\nuid = ${process.getuid?.() ?? 0}\ngid = ${process.getgid?.() ?? 0}\n[m]\npath = ${base}/a\\\n[n]\npath = ${base}/b\n`,
+      `use chroot = no\nread only = no\nuid = ${process.getuid?.() ?? 0}\ngid = ` +
+        `${process.getgid?.() ?? 0}\n[m]\npath = ${base}/a\\\n[n]\npath = ${base}/b\n`,
     );
     const listed = rsync(conf, ['rsync://localhost/']);
     assert.equal(listed.status, 0, listed.stderr);
@@ -409,167 +411,171 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
   };
 
   for (const [name, rsync] of builds as [string, string][]) {
-    test(`${name}: every refused option ends the connection before anything is written; the joiner's key, control files and data stay`, async () => {
-      const base = join(dir, name);
-      const dst = join(base, 'joiner');
-      const src = join(base, 'attacker');
-      const put = (file: string, content: string): void => {
-        mkdirSync(join(file, '..'), { recursive: true });
-        writeFileSync(file, content);
-      };
-      put(join(dst, 'ssl', 'j.pem'), 'JOINER KEY');
-      put(join(dst, 'db', 't.ibd'), 'joiner table');
-      put(join(dst, 'ib_logfile0'), 'joiner redo');
-      put(join(src, 'db', 't.ibd'), 'planted table');
-      put(join(src, 'db', 'j.pem'), 'planted key');
-      put(join(src, 'ssl', 'j.pem'), 'planted key');
-      put(join(src, 'wsrep_sst.pid'), '1\n');
-      put(join(src, 'sst_in_progress'), '');
-      put(join(src, 'ib_logfile0'), 'planted redo');
-      // The default layout: every engine directory is the datadir itself.
-      const layout: DaemonLayout = {
-        datadir: dst,
-        logDir: dst,
-        dataHome: dst,
-        undoDir: dst,
-        ariaLog: dst,
-        binlogStaging: join(dst, '.staging'),
-      };
-      mkdirSync(layout.binlogStaging, { recursive: true });
-      const excludeFrom = join(base, 'rsyncd.exclude');
-      writeFileSync(excludeFrom, renderOwnExcludes({ layoutDirs: [], files: ['ssl/j.pem'], trees: [] }));
-      const conf = join(base, 'rsyncd.conf');
-      writeFileSync(join(base, 'rsyncd.secrets'), renderSecrets('s3cret'), { mode: 0o600 });
-      writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
-      writeFileSync(
-        conf,
-        renderDaemonConfig({
-          layout,
-          uid: process.getuid?.() ?? 0,
-          gid: process.getgid?.() ?? 0,
-          secretsFile: join(base, 'rsyncd.secrets'),
-          excludeFrom,
-        }),
-      );
-      const rsh = join(base, 'rsh');
-      writeFileSync(rsh, `#!/bin/sh\nexec '${rsync}' --server --daemon --config='${conf}' .\n`, { mode: 0o755 });
-      const push = (args: string[]): { status: number | null; stderr: string } => {
-        const r = spawnSync(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...args], {
-          encoding: 'utf8',
-          timeout: 20_000,
-        });
-        return { status: r.status, stderr: r.stderr };
-      };
-      const pushAsync = (args: string[]): Promise<{ status: number | null; stderr: string }> =>
-        new Promise((done) => {
-          const child = spawn(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...args], {
-            stdio: ['ignore', 'ignore', 'pipe'],
+    test(
+      `${name}: every refused option ends the connection before ` +
+        `anything is written; the joiner's key, control files and data stay`,
+      async () => {
+        const base = join(dir, name);
+        const dst = join(base, 'joiner');
+        const src = join(base, 'attacker');
+        const put = (file: string, content: string): void => {
+          mkdirSync(join(file, '..'), { recursive: true });
+          writeFileSync(file, content);
+        };
+        put(join(dst, 'ssl', 'j.pem'), 'JOINER KEY');
+        put(join(dst, 'db', 't.ibd'), 'joiner table');
+        put(join(dst, 'ib_logfile0'), 'joiner redo');
+        put(join(src, 'db', 't.ibd'), 'planted table');
+        put(join(src, 'db', 'j.pem'), 'planted key');
+        put(join(src, 'ssl', 'j.pem'), 'planted key');
+        put(join(src, 'wsrep_sst.pid'), '1\n');
+        put(join(src, 'sst_in_progress'), '');
+        put(join(src, 'ib_logfile0'), 'planted redo');
+        // The default layout: every engine directory is the datadir itself.
+        const layout: DaemonLayout = {
+          datadir: dst,
+          logDir: dst,
+          dataHome: dst,
+          undoDir: dst,
+          ariaLog: dst,
+          binlogStaging: join(dst, '.staging'),
+        };
+        mkdirSync(layout.binlogStaging, { recursive: true });
+        const excludeFrom = join(base, 'rsyncd.exclude');
+        writeFileSync(excludeFrom, renderOwnExcludes({ layoutDirs: [], files: ['ssl/j.pem'], trees: [] }));
+        const conf = join(base, 'rsyncd.conf');
+        writeFileSync(join(base, 'rsyncd.secrets'), renderSecrets('s3cret'), { mode: 0o600 });
+        writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
+        writeFileSync(
+          conf,
+          renderDaemonConfig({
+            layout,
+            uid: process.getuid?.() ?? 0,
+            gid: process.getgid?.() ?? 0,
+            secretsFile: join(base, 'rsyncd.secrets'),
+            excludeFrom,
+          }),
+        );
+        const rsh = join(base, 'rsh');
+        writeFileSync(rsh, `#!/bin/sh\nexec '${rsync}' --server --daemon --config='${conf}' .\n`, { mode: 0o755 });
+        const push = (args: string[]): { status: number | null; stderr: string } => {
+          const r = spawnSync(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...args], {
+            encoding: 'utf8',
             timeout: 20_000,
           });
-          let stderr = '';
-          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-          child.on('close', (status) => done({ status, stderr }));
-        });
-      const unchanged = (why: string): void => {
-        assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', why);
-        assert.equal(readFileSync(join(dst, 'db', 't.ibd'), 'utf8'), 'joiner table', why);
-        assert.deepEqual(readdirSync(join(dst, 'ssl')), ['j.pem'], why);
-        assert.deepEqual(readdirSync(join(dst, 'db')), ['t.ibd'], why);
-        assert.equal(existsSync(join(dst, 'wsrep_sst.pid')), false, why);
-        assert.equal(existsSync(join(dst, 'sst_in_progress')), false, why);
-      };
+          return { status: r.status, stderr: r.stderr };
+        };
+        const pushAsync = (args: string[]): Promise<{ status: number | null; stderr: string }> =>
+          new Promise((done) => {
+            const child = spawn(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...args], {
+              stdio: ['ignore', 'ignore', 'pipe'],
+              timeout: 20_000,
+            });
+            let stderr = '';
+            child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+            child.on('close', (status) => done({ status, stderr }));
+          });
+        const unchanged = (why: string): void => {
+          assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', why);
+          assert.equal(readFileSync(join(dst, 'db', 't.ibd'), 'utf8'), 'joiner table', why);
+          assert.deepEqual(readdirSync(join(dst, 'ssl')), ['j.pem'], why);
+          assert.deepEqual(readdirSync(join(dst, 'db')), ['t.ibd'], why);
+          assert.equal(existsSync(join(dst, 'wsrep_sst.pid')), false, why);
+          assert.equal(existsSync(join(dst, 'sst_in_progress')), false, why);
+        };
 
-      // All at once: rsync pauses before it exits on an error, and nothing here is written. Each
-      // also with -s, which sends the options after the handshake instead of on the command line.
-      const raw = await Promise.all(
-        Object.entries(RAW).flatMap(([option, extra]) =>
-          [[], ['-s']].map(async (protect) => ({
-            option: `${protect.join('')} ${option}`,
-            r: await pushAsync([
-              '--recursive',
-              '--inplace',
-              ...protect,
-              ...extra,
-              `${src}/`,
-              'rsync://sst@localhost/rsync_tunnel_sst/',
-            ]),
-          })),
-        ),
-      );
-      // 3.1.3's daemon closes the connection without telling why; an older rsync does not know the
-      // newest names. A raw --cc also breaks the checksum negotiation the client runs meanwhile,
-      // and which of the two errors it reports first is a race (refused or not: nothing is written).
-      for (const { option, r } of raw) {
-        const reasons = option.endsWith(' cc')
-          ? /configured to refuse|unknown option|connection unexpectedly closed|vstring|negotiate/
-          : /configured to refuse|unknown option|connection unexpectedly closed/;
-        assert.match(r.stderr, reasons, `${option} was accepted: ${r.stderr}`);
-      }
-      unchanged(raw.map(({ option, r }) => `${option}: ${r.stderr}`).join('\n'));
-      // No module writes the key or a control file; no --delete removes them.
-      for (const module of Object.values(MODULES).filter((m) => m !== MODULES.binlog)) {
-        const r = push([
+        // All at once: rsync pauses before it exits on an error, and nothing here is written. Each
+        // also with -s, which sends the options after the handshake instead of on the command line.
+        const raw = await Promise.all(
+          Object.entries(RAW).flatMap(([option, extra]) =>
+            [[], ['-s']].map(async (protect) => ({
+              option: `${protect.join('')} ${option}`,
+              r: await pushAsync([
+                '--recursive',
+                '--inplace',
+                ...protect,
+                ...extra,
+                `${src}/`,
+                'rsync://sst@localhost/rsync_tunnel_sst/',
+              ]),
+            })),
+          ),
+        );
+        // 3.1.3's daemon closes the connection without telling why; an older rsync does not know the
+        // newest names. A raw --cc also breaks the checksum negotiation the client runs meanwhile,
+        // and which of the two errors it reports first is a race (refused or not: nothing is written).
+        for (const { option, r } of raw) {
+          const reasons = option.endsWith(' cc')
+            ? /configured to refuse|unknown option|connection unexpectedly closed|vstring|negotiate/
+            : /configured to refuse|unknown option|connection unexpectedly closed/;
+          assert.match(r.stderr, reasons, `${option} was accepted: ${r.stderr}`);
+        }
+        unchanged(raw.map(({ option, r }) => `${option}: ${r.stderr}`).join('\n'));
+        // No module writes the key or a control file; no --delete removes them.
+        for (const module of Object.values(MODULES).filter((m) => m !== MODULES.binlog)) {
+          const r = push([
+            '--recursive',
+            '--delete',
+            '--whole-file',
+            '--ignore-times',
+            `${src}/`,
+            `rsync://sst@localhost/${module}/`,
+          ]);
+          assert.notEqual(r.status, 0, `${module}: ${r.stderr}`);
+          assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', module);
+          assert.equal(existsSync(join(dst, 'wsrep_sst.pid')), false, module);
+          assert.equal(existsSync(join(dst, 'sst_in_progress')), false, module);
+          const empty = join(base, 'empty');
+          mkdirSync(empty, { recursive: true });
+          push(['--dirs', '--delete', '--whole-file', `${empty}/`, `rsync://sst@localhost/${module}/`]);
+          assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', `${module} --delete`);
+        }
+        // An engine module takes its file: the redo log through the log module.
+        assert.equal(
+          push([
+            '--whole-file',
+            '--inplace',
+            '--ignore-times',
+            join(src, 'ib_logfile0'),
+            `rsync://sst@localhost/${MODULES.logDir}/`,
+          ]).status,
+          0,
+        );
+        assert.equal(readFileSync(join(dst, 'ib_logfile0'), 'utf8'), 'planted redo');
+
+        // 0.2.0's shapes, which the plan test above does not make: a --relative database copy, then the marker.
+        const common = [
+          '--owner',
+          '--group',
+          '--perms',
+          '--links',
+          '--specials',
+          '--ignore-times',
+          '--inplace',
+          '--quiet',
+          '--whole-file',
+        ];
+        const relative = push([
+          ...common,
           '--recursive',
           '--delete',
-          '--whole-file',
-          '--ignore-times',
-          `${src}/`,
-          `rsync://sst@localhost/${module}/`,
+          '--relative',
+          `${src}/./db/`,
+          'rsync://sst@localhost/rsync_tunnel_sst/',
         ]);
-        assert.notEqual(r.status, 0, `${module}: ${r.stderr}`);
-        assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', module);
-        assert.equal(existsSync(join(dst, 'wsrep_sst.pid')), false, module);
-        assert.equal(existsSync(join(dst, 'sst_in_progress')), false, module);
-        const empty = join(base, 'empty');
-        mkdirSync(empty, { recursive: true });
-        push(['--dirs', '--delete', '--whole-file', `${empty}/`, `rsync://sst@localhost/${module}/`]);
-        assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', `${module} --delete`);
-      }
-      // An engine module takes its file: the redo log through the log module.
-      assert.equal(
-        push([
-          '--whole-file',
-          '--inplace',
-          '--ignore-times',
-          join(src, 'ib_logfile0'),
-          `rsync://sst@localhost/${MODULES.logDir}/`,
-        ]).status,
-        0,
-      );
-      assert.equal(readFileSync(join(dst, 'ib_logfile0'), 'utf8'), 'planted redo');
-
-      // 0.2.0's shapes, which the plan test above does not make: a --relative database copy, then the marker.
-      const common = [
-        '--owner',
-        '--group',
-        '--perms',
-        '--links',
-        '--specials',
-        '--ignore-times',
-        '--inplace',
-        '--quiet',
-        '--whole-file',
-      ];
-      const relative = push([
-        ...common,
-        '--recursive',
-        '--delete',
-        '--relative',
-        `${src}/./db/`,
-        'rsync://sst@localhost/rsync_tunnel_sst/',
-      ]);
-      assert.equal(relative.status, 0, relative.stderr);
-      assert.equal(readFileSync(join(dst, 'db', 't.ibd'), 'utf8'), 'planted table');
-      writeFileSync(join(base, MARKER), 'marker');
-      const marker = push([
-        '--archive',
-        '--quiet',
-        '--checksum',
-        join(base, MARKER),
-        'rsync://sst@localhost/rsync_tunnel_sst/',
-      ]);
-      assert.equal(marker.status, 0, marker.stderr);
-      assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY');
-    });
+        assert.equal(relative.status, 0, relative.stderr);
+        assert.equal(readFileSync(join(dst, 'db', 't.ibd'), 'utf8'), 'planted table');
+        writeFileSync(join(base, MARKER), 'marker');
+        const marker = push([
+          '--archive',
+          '--quiet',
+          '--checksum',
+          join(base, MARKER),
+          'rsync://sst@localhost/rsync_tunnel_sst/',
+        ]);
+        assert.equal(marker.status, 0, marker.stderr);
+        assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY');
+      },
+    );
   }
 });

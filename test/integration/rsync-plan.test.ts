@@ -123,7 +123,8 @@ describe('what the passes do, checked with the real rsync (local copy, no daemon
     });
   });
 
-  test('pass 1 makes the tree (directories, empty files), deletes what the donor lacks, sends no content, keeps top-level files', {
+  test('pass 1 makes the tree (directories, empty files), deletes what the donor lacks, sends no content, keeps ' +
+    'top-level files', {
     skip,
   }, () => {
     const dest = join(dir, 'p1');

@@ -144,51 +144,65 @@ function devicesBelow(dir: string): string[] {
 }
 
 describe('a secret holder writes database files and nothing more', { skip }, () => {
-  test('datadir owned by another user: the daemon runs as that user; no device, setuid bit or world-write arrives, nothing is read', async () => {
-    const { attack, r, joiner, donor } = await sstUnderAttack(nobody);
-    const detail = `joiner:\n${r.joiner.stderr()}\ndonor:\n${r.donor?.stderr() ?? ''}\nattack:\n${attack.pushed.stderr}\n${attack.read.stderr}`;
-    assert.notEqual(attack.read.status, 0, detail);
-    assert.match(r.joiner.stderr(), /socat listener: ERROR: module is write only/, detail);
-    // The real donor's SST still completes; the hostile push left no device and no special bit.
-    assert.equal(r.donorCode, 0, detail);
-    assert.equal(r.joinerCode, 0, detail);
-    assert.match(r.joiner.stderr(), /rsync daemon runs as the datadir's owner \(uid 65534/, detail);
-    assert.deepEqual(devicesBelow(joiner.datadir), [], detail);
-    const suid = join(joiner.datadir, 'evil_db', 'suid');
-    if (existsSync(suid)) assert.equal(statSync(suid).mode & 0o6002, 0, 'setuid/setgid/other-write stripped');
-    assert.equal(statSync(joiner.datadir).mode & 0o002, 0, 'the datadir is not world-writable');
-    assert.equal(
-      statSync(join(joiner.datadir, 'shop', 'orders.ibd')).uid,
-      nobody.uid,
-      'files belong to the datadir owner',
-    );
-    const copied = (rel: string): boolean =>
-      !STAYS_HOME.test(rel) && rel !== 'private.key' && rel !== 'sda' && !rel.startsWith('evil_db');
-    assert.deepEqual(treeDigest(joiner.datadir, copied), treeDigest(donor.datadir, copied));
-    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
-  });
+  test(
+    'datadir owned by another user: the daemon runs as that user; no device, setuid bit or world-write ' +
+      'arrives, nothing is read',
+    async () => {
+      const { attack, r, joiner, donor } = await sstUnderAttack(nobody);
+      const detail =
+        `joiner:\n${r.joiner.stderr()}\ndonor:\n${r.donor?.stderr() ?? ''}\nattack:\n${attack.pushed.stderr}\n` +
+        `${attack.read.stderr}`;
+      assert.notEqual(attack.read.status, 0, detail);
+      assert.match(r.joiner.stderr(), /socat listener: ERROR: module is write only/, detail);
+      // The real donor's SST still completes; the hostile push left no device and no special bit.
+      assert.equal(r.donorCode, 0, detail);
+      assert.equal(r.joinerCode, 0, detail);
+      assert.match(r.joiner.stderr(), /rsync daemon runs as the datadir's owner \(uid 65534/, detail);
+      assert.deepEqual(devicesBelow(joiner.datadir), [], detail);
+      const suid = join(joiner.datadir, 'evil_db', 'suid');
+      if (existsSync(suid)) assert.equal(statSync(suid).mode & 0o6002, 0, 'setuid/setgid/other-write stripped');
+      assert.equal(statSync(joiner.datadir).mode & 0o002, 0, 'the datadir is not world-writable');
+      assert.equal(
+        statSync(join(joiner.datadir, 'shop', 'orders.ibd')).uid,
+        nobody.uid,
+        'files belong to the datadir owner',
+      );
+      const copied = (rel: string): boolean =>
+        !STAYS_HOME.test(rel) && rel !== 'private.key' && rel !== 'sda' && !rel.startsWith('evil_db');
+      assert.deepEqual(treeDigest(joiner.datadir, copied), treeDigest(donor.datadir, copied));
+      assert.deepEqual(await waitNoTagged(tag, 15_000), []);
+    },
+  );
 
-  test('datadir owned by root: root is kept with a WARNING, and a pushed device file fails the SST (32) and is removed', async () => {
-    const { attack, r, joiner } = await sstUnderAttack({ uid: 0, gid: 0 });
-    const detail = `joiner:\n${r.joiner.stderr()}\ndonor:\n${r.donor?.stderr() ?? ''}\nattack:\n${attack.pushed.stderr}`;
-    assert.notEqual(attack.read.status, 0, detail);
-    assert.match(r.joiner.stderr(), /socat listener: ERROR: module is write only/, detail);
-    assert.match(
-      r.joiner.stderr(),
-      /\[WARNING\] the datadir .* is owned by root: the SST's rsync daemon keeps root/,
-      detail,
-    );
-    assert.equal(r.joinerCode, 32, detail);
-    assert.equal(r.joinerFinal, undefined, 'the joiner must not report a state');
-    assert.match(r.joiner.stderr(), /\[ERROR\] the donor pushed device files \(removed\): .*(kmem|sda)/, detail);
-    assert.deepEqual(devicesBelow(joiner.datadir), [], detail);
-    const suid = join(joiner.datadir, 'evil_db', 'suid');
-    if (existsSync(suid)) assert.equal(statSync(suid).mode & 0o6002, 0, 'setuid/setgid/other-write stripped');
-    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
-  });
+  test(
+    'datadir owned by root: root is kept with a WARNING, and ' +
+      'a pushed device file fails the SST (32) and is removed',
+    async () => {
+      const { attack, r, joiner } = await sstUnderAttack({ uid: 0, gid: 0 });
+      const detail =
+        `joiner:\n${r.joiner.stderr()}\n` + `donor:\n${r.donor?.stderr() ?? ''}\n` + `attack:\n${attack.pushed.stderr}`;
+      assert.notEqual(attack.read.status, 0, detail);
+      assert.match(r.joiner.stderr(), /socat listener: ERROR: module is write only/, detail);
+      assert.match(
+        r.joiner.stderr(),
+        /\[WARNING\] the datadir .* is owned by root: the SST's rsync daemon keeps root/,
+        detail,
+      );
+      assert.equal(r.joinerCode, 32, detail);
+      assert.equal(r.joinerFinal, undefined, 'the joiner must not report a state');
+      assert.match(r.joiner.stderr(), /\[ERROR\] the donor pushed device files \(removed\): .*(kmem|sda)/, detail);
+      assert.deepEqual(devicesBelow(joiner.datadir), [], detail);
+      const suid = join(joiner.datadir, 'evil_db', 'suid');
+      if (existsSync(suid)) assert.equal(statSync(suid).mode & 0o6002, 0, 'setuid/setgid/other-write stripped');
+      assert.deepEqual(await waitNoTagged(tag, 15_000), []);
+    },
+  );
 });
 
-/** Every entry below `dir` (not following links) with an extended attribute: capabilities, ACLs, rsync's fake-super record. */
+/**
+ * Every entry below `dir` (not following links) with an extended attribute: capabilities, ACLs, rsync's fake-super
+ * record.
+ */
 function xattrsBelow(dir: string): string[] {
   const script = [
     'import os, sys',
@@ -235,7 +249,10 @@ function issue13Sources(dir: string, keySize: number): void {
   chmodSync(join(dir, 'root'), 0o777);
 }
 
-/** docs/architecture.md §8.10: each option that could read a joiner file or plant metadata, as a secret holder's rsync sends it. */
+/**
+ * docs/architecture.md §8.10: each option that could read a joiner file or plant metadata, as a secret holder's rsync
+ * sends it.
+ */
 const ISSUE13_ATTACKS: { name: string; args: string[] }[] = [
   // First: on a daemon that took it, it would delete what the later ones plant before anyone looks.
   { name: '--delete-excluded', args: ['-r', '--delete', '--delete-excluded', 'empty/', ''] },
@@ -277,66 +294,76 @@ const ISSUE13_HIDDEN: { name: string; args: string[] }[] = [
 describe('a secret holder reads no joiner file and plants no metadata (root daemon: the datadir is root-owned)', {
   skip,
 }, () => {
-  test('each option is refused before anything is written; no capability, xattr, ACL, hard link or control file arrives; the key stays; the SST completes', async () => {
-    tag = `holder13-${randomBytes(4).toString('hex')}`;
-    const base = join(nodes.root, tag);
-    const joiner = side(join(base, 'joiner'), nodes.joinerCert);
-    const donor = side(join(base, 'donor'), nodes.donorCert);
-    makeDatadir(donor.datadir);
-    // The joiner's certificate and key inside its datadir, as the issue found them.
-    const key = join(joiner.datadir, 'ssl', 'j.pem');
-    mkdirSync(join(key, '..'), { recursive: true });
-    copyFileSync(nodes.joinerCert.bundle, key);
-    const keyBytes = readFileSync(key);
-    writeFileSync(joiner.cnf, `[mysqld]\n\n[sst]\ntca=${nodes.pki.caCert}\ntcert=${key}\n`);
-    const src = join(base, 'attacker');
-    issue13Sources(src, keyBytes.length);
-    const port = await freePort(JOINER_IP);
-    const results: { name: string; status: number | null; stderr: string }[] = [];
-    let during:
-      | { xattrs: string[]; caps: string; links: string[]; pid: string; key: boolean; rootMode: number }
-      | undefined;
-    const r = await runSst({
-      joiner,
-      donor,
-      address: `${JOINER_IP}:${port}`,
-      onReady: async (address, auth) => {
-        const secret = (auth ?? '').slice((auth ?? '').indexOf(':') + 1);
-        for (const { name, args } of [...ISSUE13_ATTACKS, ...ISSUE13_HIDDEN]) {
-          const target = args[args.length - 1] ?? '';
-          const dest = target.startsWith('MODULE:')
-            ? `TARGET/${target.slice('MODULE:'.length)}/`
-            : `TARGET/rsync_tunnel_sst/${target}`;
-          const source = join(src, args[args.length - 2] ?? '');
-          results.push({ name, ...attacker(address, secret, [...args.slice(0, -2), `${source}/`, dest]) });
-        }
-        during = {
-          xattrs: xattrsBelow(joiner.datadir),
-          caps: spawnSync('getcap', ['-r', joiner.datadir], { encoding: 'utf8' }).stdout.trim(),
-          links: hardLinksBelow(joiner.datadir),
-          pid: readFileSync(join(joiner.datadir, 'wsrep_sst.pid'), 'utf8'),
-          key: readFileSync(key).equals(keyBytes),
-          rootMode: statSync(joiner.datadir).mode,
-        };
-      },
-    });
-    const detail = `joiner:\n${r.joiner.stderr()}\ndonor:\n${r.donor?.stderr() ?? ''}\nattacks:\n${results.map((a) => `${a.name}: ${a.status} ${a.stderr}`).join('\n')}`;
-    const accepted = results
-      .filter((a) => a.status === 0 && ISSUE13_ATTACKS.some((x) => x.name === a.name))
-      .map((a) => a.name);
-    assert.deepEqual(accepted, [], detail);
-    assert.ok(during, detail);
-    assert.deepEqual(during.xattrs, [], 'no extended attribute (capability, ACL, fake-super record) arrived');
-    assert.equal(during.caps, '', 'no file capability arrived');
-    assert.deepEqual(during.links, [], 'no hard link arrived');
-    assert.notEqual(during.pid.trim(), '1', 'wsrep_sst.pid was replaced');
-    assert.ok(during.key, "the joiner's key was overwritten");
-    assert.equal(during.rootMode & 0o002, 0, 'the datadir became world-writable');
-    assert.equal(r.joinerCode, 0, detail);
-    assert.equal(r.donorCode, 0, detail);
-    assert.ok(readFileSync(key).equals(keyBytes), "the joiner's key is unchanged after the SST");
-    assert.equal(existsSync(join(joiner.datadir, 'wsrep_sst.pid')), false, 'no planted wsrep_sst.pid outlives the SST');
-    assert.deepEqual(xattrsBelow(joiner.datadir), []);
-    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
-  });
+  test(
+    'each option is refused before anything is written; no capability, xattr, ACL, hard link or control file ' +
+      'arrives; the key stays; the SST completes',
+    async () => {
+      tag = `holder13-${randomBytes(4).toString('hex')}`;
+      const base = join(nodes.root, tag);
+      const joiner = side(join(base, 'joiner'), nodes.joinerCert);
+      const donor = side(join(base, 'donor'), nodes.donorCert);
+      makeDatadir(donor.datadir);
+      // The joiner's certificate and key inside its datadir, as the issue found them.
+      const key = join(joiner.datadir, 'ssl', 'j.pem');
+      mkdirSync(join(key, '..'), { recursive: true });
+      copyFileSync(nodes.joinerCert.bundle, key);
+      const keyBytes = readFileSync(key);
+      writeFileSync(joiner.cnf, `[mysqld]\n\n[sst]\ntca=${nodes.pki.caCert}\ntcert=${key}\n`);
+      const src = join(base, 'attacker');
+      issue13Sources(src, keyBytes.length);
+      const port = await freePort(JOINER_IP);
+      const results: { name: string; status: number | null; stderr: string }[] = [];
+      let during:
+        | { xattrs: string[]; caps: string; links: string[]; pid: string; key: boolean; rootMode: number }
+        | undefined;
+      const r = await runSst({
+        joiner,
+        donor,
+        address: `${JOINER_IP}:${port}`,
+        onReady: async (address, auth) => {
+          const secret = (auth ?? '').slice((auth ?? '').indexOf(':') + 1);
+          for (const { name, args } of [...ISSUE13_ATTACKS, ...ISSUE13_HIDDEN]) {
+            const target = args[args.length - 1] ?? '';
+            const dest = target.startsWith('MODULE:')
+              ? `TARGET/${target.slice('MODULE:'.length)}/`
+              : `TARGET/rsync_tunnel_sst/${target}`;
+            const source = join(src, args[args.length - 2] ?? '');
+            results.push({ name, ...attacker(address, secret, [...args.slice(0, -2), `${source}/`, dest]) });
+          }
+          during = {
+            xattrs: xattrsBelow(joiner.datadir),
+            caps: spawnSync('getcap', ['-r', joiner.datadir], { encoding: 'utf8' }).stdout.trim(),
+            links: hardLinksBelow(joiner.datadir),
+            pid: readFileSync(join(joiner.datadir, 'wsrep_sst.pid'), 'utf8'),
+            key: readFileSync(key).equals(keyBytes),
+            rootMode: statSync(joiner.datadir).mode,
+          };
+        },
+      });
+      const detail =
+        `joiner:\n${r.joiner.stderr()}\ndonor:\n${r.donor?.stderr() ?? ''}\nattacks:\n` +
+        `${results.map((a) => `${a.name}: ${a.status} ${a.stderr}`).join('\n')}`;
+      const accepted = results
+        .filter((a) => a.status === 0 && ISSUE13_ATTACKS.some((x) => x.name === a.name))
+        .map((a) => a.name);
+      assert.deepEqual(accepted, [], detail);
+      assert.ok(during, detail);
+      assert.deepEqual(during.xattrs, [], 'no extended attribute (capability, ACL, fake-super record) arrived');
+      assert.equal(during.caps, '', 'no file capability arrived');
+      assert.deepEqual(during.links, [], 'no hard link arrived');
+      assert.notEqual(during.pid.trim(), '1', 'wsrep_sst.pid was replaced');
+      assert.ok(during.key, "the joiner's key was overwritten");
+      assert.equal(during.rootMode & 0o002, 0, 'the datadir became world-writable');
+      assert.equal(r.joinerCode, 0, detail);
+      assert.equal(r.donorCode, 0, detail);
+      assert.ok(readFileSync(key).equals(keyBytes), "the joiner's key is unchanged after the SST");
+      assert.equal(
+        existsSync(join(joiner.datadir, 'wsrep_sst.pid')),
+        false,
+        'no planted wsrep_sst.pid outlives the SST',
+      );
+      assert.deepEqual(xattrsBelow(joiner.datadir), []);
+      assert.deepEqual(await waitNoTagged(tag, 15_000), []);
+    },
+  );
 });

@@ -60,7 +60,10 @@ const skip = !asRoot
       interpreter === undefined && 'needs python3 for the stand-in server',
     );
 
-/** What the stand-in does after exec, as mariadbd does with user=mysql: setgid, setuid, then wait for its stdin to close. */
+/**
+ * What the stand-in does after exec, as mariadbd does with user=mysql: setgid, setuid, then wait for its stdin to
+ * close.
+ */
 const SERVER_SCRIPT = `
 import ctypes, os, sys
 uid, gid = int(sys.argv[1]), int(sys.argv[2])
@@ -197,7 +200,9 @@ describe('server version when mariadbd switched user (its /proc/<pid>/exe hidden
     assert.match(
       r.stderr,
       new RegExp(
-        `option groups read: mysqld, server, mysqld-11\\.8, mariadb, mariadb-11\\.8, mariadbd, mariadbd-11\\.8, .*\\(server version 11\\.8 from ${binary}, argv\\[0\\] '${binary}' of PID ${pid} \\(/proc/${pid}/exe is not readable\\)\\)`,
+        `option groups read: mysqld, server, mysqld-11\\.8, mariadb, mariadb-11\\.8, mariadbd, ` +
+          `mariadbd-11\\.8, .*\\(server version 11\\.8 from ${binary}, argv\\[0\\] '${binary}' of PID ${pid} ` +
+          `\\(/proc/${pid}/exe is not readable\\)\\)`,
       ),
       r.stderr,
     );
@@ -210,7 +215,10 @@ describe('server version when mariadbd switched user (its /proc/<pid>/exe hidden
     const r = await joinerAsUser(joinerSide(), pid, `${join(root, 'sbin')}:${process.env.PATH ?? '/usr/bin:/bin'}`);
     assert.match(
       r.stderr,
-      /\(server version 11\.8 from .*sbin\/mariadbd, argv\[0\] 'mariadbd' of PID \d+ \(\/proc\/\d+\/exe is not readable\)\)/,
+      new RegExp(
+        String.raw`\(server version 11\.8 from .*sbin\/mariadbd, argv\[0\] 'mariadbd' of PID \d+ ` +
+          String.raw`\(\/proc\/\d+\/exe is not readable\)\)`,
+      ),
       r.stderr,
     );
     assert.match(r.first ?? '', /^ready /, r.stderr);
@@ -259,27 +267,35 @@ describe('server version when mariadbd switched user (its /proc/<pid>/exe hidden
     assert.match(
       r.stderr,
       new RegExp(
-        `\\(server version ${expected?.replace('.', '\\.')} from ${REAL_SERVER}, argv\\[0\\] '${REAL_SERVER}' of PID ${pid} \\(/proc/${pid}/exe is not readable\\)\\)`,
+        `\\(server version ${expected?.replace('.', '\\.')} from ${REAL_SERVER}, argv\\[0\\] ` +
+          `'${REAL_SERVER}' of PID ${pid} \\(/proc/${pid}/exe is not readable\\)\\)`,
       ),
       r.stderr,
     );
     assert.match(r.first ?? '', /^ready /, r.stderr);
   });
 
-  test('a server binary another user owns (and could have replaced) is not believed: only the unversioned groups, and the log says why', async () => {
-    chownSync(join(root, 'sbin', 'mariadbd'), 1, 1);
-    try {
-      const pid = await startServer();
-      const r = await joinerAsUser(joinerSide(), pid);
-      assert.match(
-        r.stderr,
-        /option groups read: mysqld, server, mariadb, mariadbd, client-server, galera, sst \(no server version: .*sbin\/mariadbd may be written by uid 1/,
-        r.stderr,
-      );
-      assert.equal(r.first, undefined, 'no TLS settings without the 11.8 groups: no ready');
-      assert.equal(r.code, 22);
-    } finally {
-      chownSync(join(root, 'sbin', 'mariadbd'), 0, 0);
-    }
-  });
+  test(
+    'a server binary another user owns (and could have replaced) is not believed: only the unversioned groups, ' +
+      'and the log says why',
+    async () => {
+      chownSync(join(root, 'sbin', 'mariadbd'), 1, 1);
+      try {
+        const pid = await startServer();
+        const r = await joinerAsUser(joinerSide(), pid);
+        assert.match(
+          r.stderr,
+          new RegExp(
+            String.raw`option groups read: mysqld, server, mariadb, mariadbd, client-server, galera, sst \(no ` +
+              String.raw`server version: .*sbin\/mariadbd may be written by uid 1`,
+          ),
+          r.stderr,
+        );
+        assert.equal(r.first, undefined, 'no TLS settings without the 11.8 groups: no ready');
+        assert.equal(r.code, 22);
+      } finally {
+        chownSync(join(root, 'sbin', 'mariadbd'), 0, 0);
+      }
+    },
+  );
 });

@@ -169,7 +169,8 @@ function stopJoiner(): void {
 }
 
 describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4))', () => {
-  test(`${STRANGERS} strangers, silent after TLS or at the secret's challenge, are closed within the limit; the donor's slow pass is not cut`, {
+  test(`${STRANGERS} strangers, silent after TLS or at the secret's challenge, are closed within the limit; the ` +
+    `donor's slow pass is not cut`, {
     timeout: 300_000,
   }, async () => {
     tag = `slots-${randomBytes(4).toString('hex')}`;
@@ -219,7 +220,9 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
         `slots: connect to challenge, first strangers (not queued): ${toChallenge.slice(0, 3).join(', ')} ms`,
       );
       console.log(
-        `slots: ${held.length} of ${STRANGERS} strangers held a slot, the longest for ${longest} ms; ${held.filter((s) => s.closedAt === undefined).length} still open; SST copy ${copySeconds.toFixed(1)} s`,
+        `slots: ${held.length} of ${STRANGERS} strangers held a slot, the longest for ${longest} ms; ` +
+          `${held.filter((s) => s.closedAt === undefined).length} still open; SST copy ` +
+          `${copySeconds.toFixed(1)} s`,
       );
       assert.equal(r.donorCode, 0, detail);
       assert.equal(r.joinerCode, 0, detail);
@@ -245,7 +248,8 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
   });
 
   for (const variant of VARIANTS) {
-    test(`a peer with the secret whose file list is slow to come (its receiver not yet forked) keeps its connection past the limit: ${variant.name}`, {
+    test(`a peer with the secret whose file list is slow to come (its receiver not yet forked) keeps its ` +
+      `connection past the limit: ${variant.name}`, {
       timeout: 300_000,
       skip: variant.skip,
     }, async () => {
@@ -322,7 +326,8 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
         });
         const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
         console.log(
-          `slots: the peer with a slow file list held its authenticated connection ${late?.heldMs} ms and exited ${late?.code}`,
+          `slots: the peer with a slow file list held its authenticated connection ${late?.heldMs} ms and ` +
+            `exited ${late?.code}`,
         );
         assert.equal(late?.code, 0, `its transfer was not cut: ${late?.stderr}\n${detail}`);
         assert.ok((late?.heldMs ?? 0) > HANDSHAKE_LIMIT_MS);

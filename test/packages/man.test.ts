@@ -42,7 +42,7 @@ async function renderWithWarnings(file: string): Promise<{ text: string; warning
 /** The rendered text of one section, up to the next heading at the left margin. */
 function section(title: string): string {
   const lines = rendered.split('\n');
-  const start = lines.findIndex((l) => l === title);
+  const start = lines.indexOf(title);
   assert.ok(start >= 0, `no section ${title} in the rendered page`);
   const end = lines.findIndex((l, i) => i > start && /^[A-Z]/.test(l));
   return lines.slice(start + 1, end < 0 ? undefined : end).join('\n');

@@ -144,7 +144,10 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
       /^rsync$/,
       /^\/bin\/sh$/,
       /^\/usr\/sbin\/alternatives$/,
-      /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|ld-linux-x86-64\.so\.2|ld-linux-aarch64\.so\.1)\((GLIBC_[0-9.]+)?\)(\(64bit\))?$/,
+      new RegExp(
+        String.raw`^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|ld-linux-x86-64\.so\.2` +
+          String.raw`|ld-linux-aarch64\.so\.1)\((GLIBC_[0-9.]+)?\)(\(64bit\))?$`,
+      ),
       /^libstdc\+\+\.so\.6\(((GLIBCXX|CXXABI)_[0-9.]+)?\)(\(64bit\))?$/,
       /^libgcc_s\.so\.1\((GCC_[0-9.]+)?\)(\(64bit\))?$/,
       /^rtld\(GNU_HASH\)$/,
@@ -182,7 +185,11 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
     );
     assert.match(
       triggers,
-      /^triggerpostun scriptlet \(using \/bin\/sh\) -- mariadb-server-galera\n(?:.*\n)*?.*alternatives-setup original-gone/m,
+      new RegExp(
+        String.raw`^triggerpostun scriptlet \(using \/bin\/sh\) -- ` +
+          String.raw`mariadb-server-galera\n(?:.*\n)*?.*alternatives-setup original-gone`,
+        'm',
+      ),
     );
   });
 
@@ -237,42 +244,49 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
       altCmd = `${ua} --root ${root}`;
     });
 
-    it('without the original script: /usr/bin/wsrep_sst_rsync_tunnel is a link to ours; remove takes it away', async () => {
-      await setup('install');
-      assert.equal(linkTarget(), OURS);
-      await setup('install');
-      assert.equal(linkTarget(), OURS, 'a second install (upgrade) keeps the link');
-      await setup('remove');
-      assert.equal(linkTarget(), undefined);
-    });
+    it(
+      'without the original script: ' + '/usr/bin/wsrep_sst_rsync_tunnel is a link to ours; remove takes it away',
+      async () => {
+        await setup('install');
+        assert.equal(linkTarget(), OURS);
+        await setup('install');
+        assert.equal(linkTarget(), OURS, 'a second install (upgrade) keeps the link');
+        await setup('remove');
+        assert.equal(linkTarget(), undefined);
+      },
+    );
 
-    it("with mariadb-server-galera's script: ours is preferred, the script kept as the lower alternative and put back on removal", async () => {
-      const original = '#!/bin/sh\necho original rsync_tunnel script\n';
-      writeFileSync(join(root, LINK), original);
-      chmodSync(join(root, LINK), 0o755);
+    it(
+      "with mariadb-server-galera's script: ours is preferred, the " +
+        'script kept as the lower alternative and put back on removal',
+      async () => {
+        const original = '#!/bin/sh\necho original rsync_tunnel script\n';
+        writeFileSync(join(root, LINK), original);
+        chmodSync(join(root, LINK), 0o755);
 
-      await setup('install');
-      assert.equal(linkTarget(), OURS);
-      assert.equal(readFileSync(join(root, SCRIPT), 'utf8'), original);
-      const query = await runOk('sh', ['-c', `${altCmd} --query ${PROGRAM}`]);
-      assert.match(query, new RegExp(`Alternative: ${OURS}\nPriority: 100`));
-      assert.match(query, new RegExp(`Alternative: ${SCRIPT}\nPriority: 10`));
+        await setup('install');
+        assert.equal(linkTarget(), OURS);
+        assert.equal(readFileSync(join(root, SCRIPT), 'utf8'), original);
+        const query = await runOk('sh', ['-c', `${altCmd} --query ${PROGRAM}`]);
+        assert.match(query, new RegExp(`Alternative: ${OURS}\nPriority: 100`));
+        assert.match(query, new RegExp(`Alternative: ${SCRIPT}\nPriority: 10`));
 
-      // mariadb-server-galera upgraded: rpm writes its script over the link, the trigger runs.
-      rmSync(join(root, LINK));
-      writeFileSync(join(root, LINK), `${original}# upgraded\n`);
-      chmodSync(join(root, LINK), 0o755);
-      await setup('install');
-      assert.equal(linkTarget(), OURS);
-      assert.equal(readFileSync(join(root, SCRIPT), 'utf8'), `${original}# upgraded\n`);
+        // mariadb-server-galera upgraded: rpm writes its script over the link, the trigger runs.
+        rmSync(join(root, LINK));
+        writeFileSync(join(root, LINK), `${original}# upgraded\n`);
+        chmodSync(join(root, LINK), 0o755);
+        await setup('install');
+        assert.equal(linkTarget(), OURS);
+        assert.equal(readFileSync(join(root, SCRIPT), 'utf8'), `${original}# upgraded\n`);
 
-      // Our package removed: the script is back where mariadbd looks for it.
-      await setup('remove');
-      assert.ok(!isSymlink(join(root, LINK)));
-      assert.equal(readFileSync(join(root, LINK), 'utf8'), `${original}# upgraded\n`);
-      assert.equal(lstatSync(join(root, LINK)).mode & 0o777, 0o755);
-      assert.ok(!existsSync(join(root, SCRIPT)));
-    });
+        // Our package removed: the script is back where mariadbd looks for it.
+        await setup('remove');
+        assert.ok(!isSymlink(join(root, LINK)));
+        assert.equal(readFileSync(join(root, LINK), 'utf8'), `${original}# upgraded\n`);
+        assert.equal(lstatSync(join(root, LINK)).mode & 0o777, 0o755);
+        assert.ok(!existsSync(join(root, SCRIPT)));
+      },
+    );
 
     it('mariadb-server-galera removed (its file, our link, deleted by rpm): the link comes back to ours', async () => {
       writeFileSync(join(root, LINK), '#!/bin/sh\n');

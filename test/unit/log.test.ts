@@ -76,7 +76,9 @@ describe('formatLogLine', () => {
 describe('log.* writes to stderr only (child process)', () => {
   test('info, warn and error go to fd 2 with the right level; stdout stays empty', () => {
     const logModule = join(__dirname, '..', '..', 'src', 'log.js');
-    const script = `const { log } = require(${JSON.stringify(logModule)}); log.info('one'); log.warn('two\\nlines'); log.error('three');`;
+    const script =
+      `const { log } = require(${JSON.stringify(logModule)}); ` +
+      `log.info('one'); log.warn('two\\nlines'); log.error('three');`;
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, '');
@@ -94,7 +96,9 @@ describe('log.* writes to stderr only (child process)', () => {
 
   test('a closed stderr does not throw (the flow must still clean up)', () => {
     const logModule = join(__dirname, '..', '..', 'src', 'log.js');
-    const script = `require('node:fs').closeSync(2); const { log } = require(${JSON.stringify(logModule)}); log.error('nobody listens'); require('node:fs').writeSync(1, 'survived');`;
+    const script =
+      `require('node:fs').closeSync(2); const { log } = require(${JSON.stringify(logModule)}); ` +
+      `log.error('nobody listens'); require('node:fs').writeSync(1, 'survived');`;
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     assert.equal(r.status, 0);
     assert.equal(r.stdout, 'survived');

@@ -1,4 +1,7 @@
-/** `check`: which address a joiner advertises and which name a donor verifies (src/check/advertised.ts, tls-items.ts nameItem). */
+/**
+ * `check`: which address a joiner advertises and which name a donor verifies (src/check/advertised.ts, tls-items.ts
+ * nameItem).
+ */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -131,7 +134,10 @@ describe('nameItem', () => {
     assert.equal(i.status, 'FAIL');
     assert.match(
       i.detail,
-      /donors verify '127\.0\.0\.2' \(wsrep_sst_receive_address=127\.0\.0\.2:4444\), which the certificate does not name \(CN=db2\.example, DNS:db2\.example\)/,
+      new RegExp(
+        String.raw`donors verify '127\.0\.0\.2' \(wsrep_sst_receive_address=127\.0\.0\.2:4444\), which the ` +
+          String.raw`certificate does not name \(CN=db2\.example, DNS:db2\.example\)`,
+      ),
     );
   });
 

@@ -77,7 +77,8 @@ describe('client side (--peer)', () => {
     assert.equal(i.status, 'PASS');
     assert.equal(
       i.detail,
-      "TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, commonName matches; the listener accepted this node's certificate",
+      'TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, commonName matches; the listener ' +
+        "accepted this node's certificate",
     );
   });
 

@@ -46,7 +46,8 @@ describe('the sh tokeniser used by these tests', () => {
 describe('10.11.19 command lines (verbatim from the spec, observed on Debian 12)', () => {
   test('joiner', () => {
     const argv = argvOf(
-      `wsrep_sst_rsync --role 'joiner' --address '10.0.0.2:4444' --datadir '/var/lib/mysql/' --defaults-file '/etc/mysql/my.cnf' --parent 4242 --progress 0 --mysqld-args --defaults-file=/etc/mysql/my.cnf`,
+      `wsrep_sst_rsync --role 'joiner' --address '10.0.0.2:4444' --datadir '/var/lib/mysql/' --defaults-file ` +
+        `'/etc/mysql/my.cnf' --parent 4242 --progress 0 --mysqld-args --defaults-file=/etc/mysql/my.cnf`,
     );
     assert.deepEqual(argv, [
       '--role',
@@ -89,7 +90,10 @@ describe('10.11.19 command lines (verbatim from the spec, observed on Debian 12)
 
   test('donor', () => {
     const argv = argvOf(
-      `wsrep_sst_rsync --role 'donor' --address '10.0.0.2:4444/rsync_sst' --local-port 3306 --socket '/run/mysqld/mysqld.sock' --progress 0 --datadir '/var/lib/mysql/' --defaults-file '/etc/mysql/my.cnf' --gtid 'a860abba-ea9b-11f1-ad11-f22cb73f111e:3' --gtid-domain-id 0 --mysqld-args --defaults-file=/etc/mysql/my.cnf --wsrep-new-cluster`,
+      `wsrep_sst_rsync --role 'donor' --address '10.0.0.2:4444/rsync_sst' --local-port 3306 --socket ` +
+        `'/run/mysqld/mysqld.sock' --progress 0 --datadir '/var/lib/mysql/' --defaults-file ` +
+        `'/etc/mysql/my.cnf' --gtid 'a860abba-ea9b-11f1-ad11-f22cb73f111e:3' --gtid-domain-id 0 --mysqld-args ` +
+        `--defaults-file=/etc/mysql/my.cnf --wsrep-new-cluster`,
     );
     const a = sst(argv);
     assert.deepEqual(a, {
@@ -117,7 +121,10 @@ describe('10.11.19 command lines (verbatim from the spec, observed on Debian 12)
   test('joiner with every optional part: defaults trio, binlog, binlog index, --progress 1', () => {
     const a = sst(
       argvOf(
-        `wsrep_sst_rsync_tunnel --role 'joiner' --address '[::1]:4444' --datadir '/srv/my data/' --defaults-file '/etc/my.cnf' --defaults-extra-file '/etc/extra.cnf' --defaults-group-suffix '.n2' --parent 77 --progress 1 --binlog 'mysql-bin' --binlog-index 'mysql-bin.index' --mysqld-args --defaults-file=/etc/my.cnf --wsrep_start_position=a860abba-ea9b-11f1-ad11-f22cb73f111e:3`,
+        `wsrep_sst_rsync_tunnel --role 'joiner' --address '[::1]:4444' --datadir '/srv/my data/' ` +
+          `--defaults-file '/etc/my.cnf' --defaults-extra-file '/etc/extra.cnf' --defaults-group-suffix '.n2' ` +
+          `--parent 77 --progress 1 --binlog 'mysql-bin' --binlog-index 'mysql-bin.index' --mysqld-args ` +
+          `--defaults-file=/etc/my.cnf --wsrep_start_position=a860abba-ea9b-11f1-ad11-f22cb73f111e:3`,
       ),
     );
     assert.equal(a.role, 'joiner');
@@ -136,7 +143,10 @@ describe('10.11.19 command lines (verbatim from the spec, observed on Debian 12)
   test('donor in IST mode (--bypass) with binlog options', () => {
     const a = sst(
       argvOf(
-        `wsrep_sst_rsync_tunnel --role 'donor' --address '10.0.0.2:4444/rsync_tunnel_sst' --local-port 3306 --socket '/run/mysqld/mysqld.sock' --progress 0 --datadir '/var/lib/mysql/' --gtid 'a860abba-ea9b-11f1-ad11-f22cb73f111e:-1' --gtid-domain-id 5 --binlog '/var/log/mysql/mysql-bin' --binlog-index '/var/log/mysql/mysql-bin.index' --bypass`,
+        `wsrep_sst_rsync_tunnel --role 'donor' --address '10.0.0.2:4444/rsync_tunnel_sst' --local-port 3306 ` +
+          `--socket '/run/mysqld/mysqld.sock' --progress 0 --datadir '/var/lib/mysql/' ` +
+          `--gtid 'a860abba-ea9b-11f1-ad11-f22cb73f111e:-1' --gtid-domain-id 5 --binlog '/var/log/mysql/mysql-bin' ` +
+          `--binlog-index '/var/log/mysql/mysql-bin.index' --bypass`,
       ),
     );
     assert.equal(a.bypass, true);
@@ -151,7 +161,8 @@ describe('older and newer servers', () => {
   test('10.4-era joiner: quoted --parent, no --progress', () => {
     const a = sst(
       argvOf(
-        `wsrep_sst_rsync_tunnel --role 'joiner' --address '10.0.0.2' --datadir '/var/lib/mysql/' --defaults-file '/etc/mysql/my.cnf' --parent '1234' --binlog 'mysql-bin'`,
+        `wsrep_sst_rsync_tunnel --role 'joiner' --address '10.0.0.2' --datadir '/var/lib/mysql/' ` +
+          `--defaults-file '/etc/mysql/my.cnf' --parent '1234' --binlog 'mysql-bin'`,
       ),
     );
     assert.equal(a.role, 'joiner');
@@ -164,7 +175,9 @@ describe('older and newer servers', () => {
   test("10.4-era donor: no --local-port, no --progress, quoted --gtid-domain-id '0'", () => {
     const a = sst(
       argvOf(
-        `wsrep_sst_rsync_tunnel --role 'donor' --address '10.0.0.2:4444/rsync_tunnel_sst' --socket '/var/run/mysqld/mysqld.sock' --datadir '/var/lib/mysql/' --defaults-file '/etc/mysql/my.cnf' --gtid 'a860abba-ea9b-11f1-ad11-f22cb73f111e:10' --gtid-domain-id '0'`,
+        `wsrep_sst_rsync_tunnel --role 'donor' --address '10.0.0.2:4444/rsync_tunnel_sst' ` +
+          `--socket '/var/run/mysqld/mysqld.sock' --datadir '/var/lib/mysql/' --defaults-file '/etc/mysql/my.cnf' ` +
+          `--gtid 'a860abba-ea9b-11f1-ad11-f22cb73f111e:10' --gtid-domain-id '0'`,
       ),
     );
     assert.equal(a.role, 'donor');
@@ -177,7 +190,9 @@ describe('older and newer servers', () => {
   test("10.5/10.6-era donor: --local-port '3306' quoted, no --progress", () => {
     const a = sst(
       argvOf(
-        `wsrep_sst_rsync_tunnel --role 'donor' --address '10.0.0.2:4444/rsync_tunnel_sst' --local-port '3306' --socket '/run/mysqld/mysqld.sock' --datadir '/var/lib/mysql/' --gtid 'a860abba-ea9b-11f1-ad11-f22cb73f111e:10' --gtid-domain-id '0' --mysqld-args --wsrep-new-cluster`,
+        `wsrep_sst_rsync_tunnel --role 'donor' --address '10.0.0.2:4444/rsync_tunnel_sst' --local-port '3306' ` +
+          `--socket '/run/mysqld/mysqld.sock' --datadir '/var/lib/mysql/' ` +
+          `--gtid 'a860abba-ea9b-11f1-ad11-f22cb73f111e:10' --gtid-domain-id '0' --mysqld-args --wsrep-new-cluster`,
       ),
     );
     assert.equal(a.localPort, 3306);
@@ -196,7 +211,9 @@ describe('older and newer servers', () => {
 
   test('11.4-style server with auth on stdin: the argv is the same as 10.11', () => {
     // The stdin-auth revision changes only where sst_user/sst_password go, not argv.
-    const line = `wsrep_sst_rsync_tunnel --role 'joiner' --address '10.0.0.2:4444' --datadir '/var/lib/mysql/' --parent 99 --progress 0`;
+    const line =
+      `wsrep_sst_rsync_tunnel --role 'joiner' --address '10.0.0.2:4444' ` +
+      `--datadir '/var/lib/mysql/' --parent 99 --progress 0`;
     const a = sst(argvOf(line));
     assert.equal(a.parent, 99);
     assert.equal(a.progress, false);
@@ -334,17 +351,21 @@ describe('--progress', () => {
 
 /** docs/architecture.md §8.10 (6): the numbers of mariadbd's command line have ranges too. */
 describe('argv numbers outside their range → 22, naming the option, the value and the range', () => {
-  test('--parent: 0 and negative numbers would make kill(2) signal process groups; above PID_MAX_LIMIT no process exists', () => {
-    for (const v of ['0', '-1', '4194305', '0x10', '1e3']) {
-      assertSstError(
-        () => parseArgs([...JOINER_BASE, '--parent', v]),
-        22,
-        `--parent=${v}: must be a process ID from 1 to 4194304`,
-      );
-    }
-    assert.equal(sst([...JOINER_BASE, '--parent', '1']).parent, 1, 'mariadbd may be PID 1 in a container');
-    assert.equal(sst([...JOINER_BASE, '--parent', '4194304']).parent, 4194304);
-  });
+  test(
+    '--parent: 0 and negative numbers would make kill(2) signal ' +
+      'process groups; above PID_MAX_LIMIT no process exists',
+    () => {
+      for (const v of ['0', '-1', '4194305', '0x10', '1e3']) {
+        assertSstError(
+          () => parseArgs([...JOINER_BASE, '--parent', v]),
+          22,
+          `--parent=${v}: must be a process ID from 1 to 4194304`,
+        );
+      }
+      assert.equal(sst([...JOINER_BASE, '--parent', '1']).parent, 1, 'mariadbd may be PID 1 in a container');
+      assert.equal(sst([...JOINER_BASE, '--parent', '4194304']).parent, 4194304);
+    },
+  );
 
   test('--port 1 to 65535, --local-port 0 to 65535 (0: mariadbd with skip-networking)', () => {
     for (const v of ['0', '65536', '-4444'])
@@ -528,7 +549,10 @@ describe('--mysqld-args tail (docs/protocol.md §1.3)', () => {
 
   test('a real tail re-quoted by copy_orig_argv and unquoted by sh', () => {
     const argv = argvOf(
-      `wsrep_sst_rsync_tunnel --role 'joiner' --address '10.0.0.2:4444' --datadir '/var/lib/mysql/' --parent 1 --progress 0 --mysqld-args --defaults-file=/etc/mysql/my.cnf --innodb_log_group_home_dir="/srv/redo logs" --wsrep_start_position=a860abba-ea9b-11f1-ad11-f22cb73f111e:3 --log-bin=/var/log/mysql/mysql-bin --log-basename=node\\$1`,
+      `wsrep_sst_rsync_tunnel --role 'joiner' --address '10.0.0.2:4444' --datadir '/var/lib/mysql/' --parent 1 ` +
+        `--progress 0 --mysqld-args --defaults-file=/etc/mysql/my.cnf --innodb_log_group_home_dir="/srv/redo logs" ` +
+        `--wsrep_start_position=a860abba-ea9b-11f1-ad11-f22cb73f111e:3 --log-bin=/var/log/mysql/mysql-bin ` +
+        `--log-basename=node\\$1`,
     );
     const a = sst(argv);
     assert.deepEqual(a.mysqld, {

@@ -110,31 +110,34 @@ describe('option file properties', () => {
     );
   });
 
-  test('generated files read back the values written: last one per group wins, trimmed, groups case-insensitive', () => {
-    const entries = fc.array(
-      fc.record({ group, upper: fc.boolean(), key, value, indent: fc.constantFrom('', ' ', '\t') }),
-      { minLength: 1, maxLength: 8 },
-    );
-    fc.assert(
-      fc.property(entries, (es) => {
-        const text = es
-          .map(
-            (e) =>
-              `[${e.upper ? e.group.toUpperCase() : e.group}]\n${e.indent}${e.key} = ${quoted(e.value)}  # comment\n`,
-          )
-          .join('');
-        const o = load(text);
-        for (const e of es) {
-          const last = es.filter((x) => x.group === e.group && norm(x.key) === norm(e.key)).pop();
-          const expected = last?.value.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
-          assert.equal(
-            o.get([[e.group]], e.key),
-            expected === '' ? undefined : expected,
-            `${e.group}/${e.key} in\n${text}`,
-          );
-        }
-      }),
-      { numRuns: 300 },
-    );
-  });
+  test(
+    'generated files read back the values written: ' + 'last one per group wins, trimmed, groups case-insensitive',
+    () => {
+      const entries = fc.array(
+        fc.record({ group, upper: fc.boolean(), key, value, indent: fc.constantFrom('', ' ', '\t') }),
+        { minLength: 1, maxLength: 8 },
+      );
+      fc.assert(
+        fc.property(entries, (es) => {
+          const text = es
+            .map(
+              (e) =>
+                `[${e.upper ? e.group.toUpperCase() : e.group}]\n${e.indent}${e.key} = ${quoted(e.value)}  # comment\n`,
+            )
+            .join('');
+          const o = load(text);
+          for (const e of es) {
+            const last = es.filter((x) => x.group === e.group && norm(x.key) === norm(e.key)).pop();
+            const expected = last?.value.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
+            assert.equal(
+              o.get([[e.group]], e.key),
+              expected === '' ? undefined : expected,
+              `${e.group}/${e.key} in\n${text}`,
+            );
+          }
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 });

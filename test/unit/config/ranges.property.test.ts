@@ -110,7 +110,10 @@ describe('numeric ranges: properties', () => {
           else
             assert.throws(
               () => parseNumber(rule, raw),
-              (e: unknown) => (assertRefusal(e, rule, raw), true),
+              (e: unknown) => {
+                assertRefusal(e, rule, raw);
+                return true;
+              },
             );
         },
       ),

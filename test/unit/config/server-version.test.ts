@@ -200,7 +200,8 @@ describe('runningServerVersion: a server whose /proc/<pid>/exe is hidden (switch
     });
     assert.equal(
       describeServerVersion(v),
-      "server version 11.8 from /usr/sbin/mariadbd, argv[0] '/usr/sbin/mariadbd' of PID 10 (/proc/10/exe is not readable)",
+      'server version 11.8 from /usr/sbin/mariadbd, argv[0] ' +
+        "'/usr/sbin/mariadbd' of PID 10 (/proc/10/exe is not readable)",
     );
   });
 
@@ -391,7 +392,8 @@ describe('loadServerConfig: the versioned groups are read', () => {
   const cnf = join(dir, 'my.cnf');
   writeFileSync(
     cnf,
-    '[mysqld]\ndatadir=/plain\n[mariadb-10.11]\ndatadir=/v1011\n[mariadbd-11.4]\ndatadir=/v114\n[sst.n2]\ntcert=/n2.crt\n',
+    '[mysqld]\ndatadir=/plain\n[mariadb-10.11]\ndatadir=/v1011\n[mariadbd-11.4]\ndatadir=/v114\n[sst.n2]\n' +
+      'tcert=/n2.crt\n',
   );
 
   test('10.11 reads [mariadb-10.11], not [mariadbd-11.4]', () => {
@@ -416,7 +418,8 @@ describe('loadServerConfig: the versioned groups are read', () => {
     assert.equal(
       describeGroups(c),
       'mysqld, server, mysqld-11.4, mariadb, mariadb-11.4, mariadbd, mariadbd-11.4, client-server, galera, sst, ' +
-        'mysqld.n2, server.n2, mysqld-11.4.n2, mariadb.n2, mariadb-11.4.n2, mariadbd.n2, mariadbd-11.4.n2, client-server.n2, galera.n2, sst.n2 ' +
+        'mysqld.n2, server.n2, mysqld-11.4.n2, mariadb.n2, mariadb-11.4.n2, mariadbd.n2, mariadbd-11.4.n2, ' +
+        'client-server.n2, galera.n2, sst.n2 ' +
         '(server version 11.4 from /proc/1/exe (/usr/sbin/mariadbd))',
     );
   });

@@ -297,16 +297,20 @@ describe('resolveBinlog', () => {
     assert.equal(resolveBinlog(args(), fakeLookup({ sst: { 'log-bin': 'x' } }).lookup, MYSQLD), undefined);
   });
 
-  test('a derived index name always gets .index, even when the binlog name contains a dot (upstream: "$WSREP_SST_OPT_BINLOG.index")', () => {
-    assert.equal(
-      resolveBinlog(args({ binlog: 'db.example-bin' }), none, MYSQLD)?.index,
-      `${DATADIR}/db.example-bin.index`,
-    );
-    assert.equal(
-      resolveBinlog(args({ binlog: 'b', logBasename: 'node.1' }), none, MYSQLD)?.index,
-      `${DATADIR}/node.1-bin.index`,
-    );
-  });
+  test(
+    'a derived index name always gets .index, even when the binlog name contains a dot (upstream: ' +
+      '"$WSREP_SST_OPT_BINLOG.index")',
+    () => {
+      assert.equal(
+        resolveBinlog(args({ binlog: 'db.example-bin' }), none, MYSQLD)?.index,
+        `${DATADIR}/db.example-bin.index`,
+      );
+      assert.equal(
+        resolveBinlog(args({ binlog: 'b', logBasename: 'node.1' }), none, MYSQLD)?.index,
+        `${DATADIR}/node.1-bin.index`,
+      );
+    },
+  );
 });
 
 describe('resolveMaxBinlogs', () => {
@@ -478,7 +482,8 @@ describe('numeric options outside their range → 22, one line naming the key, t
       throws22(
         () => parseRate(v),
         new RegExp(
-          `^rlimit=${v.replace('.', '\\.')}: must be 0 \\(no limit\\) or a rate in bytes per second from 64k to 100g \\(suffixes k, m, g in powers of 1024\\)$`,
+          `^rlimit=${v.replace('.', '\\.')}: must be 0 \\(no limit\\) or a rate in bytes per second from 64k ` +
+            `to 100g \\(suffixes k, m, g in powers of 1024\\)$`,
         ),
       );
     }

@@ -215,8 +215,9 @@ describe('preflightTls: files', () => {
   function preflightAsNobody(cert: string): { code?: number; message?: string } {
     const script =
       `const { preflightTls } = require(${JSON.stringify(preflightModule)});` +
-      `try { preflightTls({ cert: ${JSON.stringify(cert)}, mode: 'VERIFY_IDENTITY', source: 'ssl-*', notes: [], warnings: [] });` +
-      ` console.log('{}'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+      `try { preflightTls({ cert: ${JSON.stringify(cert)}, mode: 'VERIFY_IDENTITY', source: 'ssl-*', notes: ` +
+      `[], warnings: [] }); ` +
+      `console.log('{}'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
     const r = spawnSync(process.execPath, ['-e', script], { ...NOBODY, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as { code?: number; message?: string };

@@ -94,7 +94,9 @@ describe('address properties', () => {
     const auth = fc.option(fc.stringMatching(/^[A-Za-z0-9._:-]{0,16}$/), { nil: undefined });
     fc.assert(
       fc.property(auth, host, port, fc.array(pathPart, { maxLength: 3 }), (a, h, p, path) => {
-        const text = `${a === undefined ? '' : `${a}@`}${formatHost(h)}${p === undefined ? '' : `:${p}`}${path.length ? `/${path.join('/')}` : ''}`;
+        const text =
+          `${a === undefined ? '' : `${a}@`}${formatHost(h)}${p === undefined ? '' : `:${p}`}` +
+          `${path.length ? `/${path.join('/')}` : ''}`;
         const parsed = parseDonorAddress(text);
         const colon = a?.indexOf(':') ?? -1;
         const expectedAuth =

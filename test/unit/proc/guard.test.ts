@@ -23,7 +23,10 @@ describe('runGuard (fake scan and kill, in-process stream)', () => {
     let scans = 0;
     const done = runGuard(
       input,
-      () => (scans++, [101, 102]),
+      () => {
+        scans++;
+        return [101, 102];
+      },
       (pid: number) => killed.push(pid),
     );
     input.write('ignored');

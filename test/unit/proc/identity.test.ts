@@ -256,7 +256,8 @@ describe('judgeListener', () => {
     assert.equal(
       listenerPrivateDir(
         withExec(
-          'EXEC:/opt/my\\\\\\ rsync/rsync\\ --server\\ --daemon\\ --config=/var/tmp/wsrep_sst_rsync_tunnel.x1Y2z3/rsyncd.conf\\ .',
+          'EXEC:/opt/my\\\\\\ rsync/rsync\\ --server\\ --daemon\\ ' +
+            '--config=/var/tmp/wsrep_sst_rsync_tunnel.x1Y2z3/rsyncd.conf\\ .',
         ),
       ),
       '/var/tmp/wsrep_sst_rsync_tunnel.x1Y2z3',

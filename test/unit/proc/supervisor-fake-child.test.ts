@@ -26,115 +26,138 @@ function only(fake: FakeProcesses): FakeChild {
 }
 
 describe('Supervisor.spawn (fake child)', () => {
-  test('by default: own process group, stdin ignored, stdout to our stderr, stderr piped; the owner tag in the environment (fake child)', async () => {
-    const { fake, sup } = fakeSupervisor();
-    const tagged = new Supervisor({ spawn: fake.spawn, groups: fake.groups, ownerTag: 'tag-1' });
-    const child = tagged.spawn({ name: 'c', command: '/bin/c', args: ['-x'], env: { A: '1' }, cwd: '/tmp' });
-    const f = only(fake);
-    assert.equal(child.pid, f.pid);
-    assert.equal(f.command, '/bin/c');
-    assert.deepEqual(f.args, ['-x']);
-    assert.equal(f.options.detached, true);
-    assert.deepEqual(f.options.stdio, ['ignore', 2, 'pipe']);
-    assert.equal(f.options.cwd, '/tmp');
-    assert.deepEqual(f.options.env, { A: '1', [OWNER_ENV]: 'tag-1' });
-    assert.equal(child.running(), true);
-    f.finish(0);
-    assert.deepEqual(await child.exited, { code: 0, signal: null });
-    assert.equal(child.running(), false);
-    await child.stdoutDone;
-    await child.stderrDone;
-    await sup.stopAll();
-  });
+  test(
+    'by default: own process group, stdin ignored, stdout to our stderr, stderr piped; the owner tag in the ' +
+      'environment (fake child)',
+    async () => {
+      const { fake, sup } = fakeSupervisor();
+      const tagged = new Supervisor({ spawn: fake.spawn, groups: fake.groups, ownerTag: 'tag-1' });
+      const child = tagged.spawn({ name: 'c', command: '/bin/c', args: ['-x'], env: { A: '1' }, cwd: '/tmp' });
+      const f = only(fake);
+      assert.equal(child.pid, f.pid);
+      assert.equal(f.command, '/bin/c');
+      assert.deepEqual(f.args, ['-x']);
+      assert.equal(f.options.detached, true);
+      assert.deepEqual(f.options.stdio, ['ignore', 2, 'pipe']);
+      assert.equal(f.options.cwd, '/tmp');
+      assert.deepEqual(f.options.env, { A: '1', [OWNER_ENV]: 'tag-1' });
+      assert.equal(child.running(), true);
+      f.finish(0);
+      assert.deepEqual(await child.exited, { code: 0, signal: null });
+      assert.equal(child.running(), false);
+      await child.stdoutDone;
+      await child.stderrDone;
+      await sup.stopAll();
+    },
+  );
 
-  test('stdout lines go to onStdoutLine, split on \\n, \\r and \\r\\n, across chunks; blank ones dropped; the last line without an end delivered at EOF (fake child)', async () => {
-    const { fake, sup } = fakeSupervisor();
-    const lines: string[] = [];
-    const child = sup.spawn({
-      name: 'rsync',
-      command: 'rsync',
-      args: [],
-      stdout: 'pipe',
-      onStdoutLine: (l) => lines.push(l),
-    });
-    const f = only(fake);
-    assert.deepEqual(f.options.stdio, ['ignore', 'pipe', 'pipe']);
-    f.stdout?.write('  1,000  10%\r  5,0');
-    f.stdout?.write('00  50%\r 10,000 100%\r\nfile2\n\n   \nsecond ha');
-    f.stdout?.write('lf\r');
-    f.stdout?.write('\nno end');
-    f.finish(0);
-    await child.stdoutDone;
-    assert.deepEqual(lines, ['  1,000  10%', '  5,000  50%', ' 10,000 100%', 'file2', 'second half', 'no end']);
-    assert.deepEqual(child.stderrTail(), [], 'stdout lines are not stderr');
-  });
+  test(
+    'stdout lines go to onStdoutLine, split on \\n, \\r and \\r\\n, across chunks; blank ones dropped; the ' +
+      'last line without an end delivered at EOF (fake child)',
+    async () => {
+      const { fake, sup } = fakeSupervisor();
+      const lines: string[] = [];
+      const child = sup.spawn({
+        name: 'rsync',
+        command: 'rsync',
+        args: [],
+        stdout: 'pipe',
+        onStdoutLine: (l) => lines.push(l),
+      });
+      const f = only(fake);
+      assert.deepEqual(f.options.stdio, ['ignore', 'pipe', 'pipe']);
+      f.stdout?.write('  1,000  10%\r  5,0');
+      f.stdout?.write('00  50%\r 10,000 100%\r\nfile2\n\n   \nsecond ha');
+      f.stdout?.write('lf\r');
+      f.stdout?.write('\nno end');
+      f.finish(0);
+      await child.stdoutDone;
+      assert.deepEqual(lines, ['  1,000  10%', '  5,000  50%', ' 10,000 100%', 'file2', 'second half', 'no end']);
+      assert.deepEqual(child.stderrTail(), [], 'stdout lines are not stderr');
+    },
+  );
 
-  test('stderr lines go to onStderrLine in place of the quiet classifier and the log, and are kept in the tail; \\r does not split them (fake child)', async () => {
-    const classified: string[] = [];
-    const { fake, sup } = fakeSupervisor((line) => {
-      classified.push(line);
-      return 'expected';
-    });
-    const lines: string[] = [];
-    const child = sup.spawn({ name: 'socat', command: 'socat', args: [], onStderrLine: (l) => lines.push(l) });
-    const f = only(fake);
-    f.stderr?.write('E one\nE t');
-    f.stderr?.write('wo\r still two\n\n');
-    f.stderr?.write('E partial');
-    f.finish(1);
-    await child.stderrDone;
-    assert.deepEqual(lines, ['E one', 'E two\r still two', 'E partial']);
-    assert.deepEqual(child.stderrTail(), lines);
-    assert.deepEqual(classified, [], 'the caller decides what to log');
-    assert.equal(sup.takeQuietedSummary(), undefined);
-  });
+  test(
+    'stderr lines go to onStderrLine in place of the quiet classifier and the log, and are kept in the tail; ' +
+      '\\r does not split them (fake child)',
+    async () => {
+      const classified: string[] = [];
+      const { fake, sup } = fakeSupervisor((line) => {
+        classified.push(line);
+        return 'expected';
+      });
+      const lines: string[] = [];
+      const child = sup.spawn({ name: 'socat', command: 'socat', args: [], onStderrLine: (l) => lines.push(l) });
+      const f = only(fake);
+      f.stderr?.write('E one\nE t');
+      f.stderr?.write('wo\r still two\n\n');
+      f.stderr?.write('E partial');
+      f.finish(1);
+      await child.stderrDone;
+      assert.deepEqual(lines, ['E one', 'E two\r still two', 'E partial']);
+      assert.deepEqual(child.stderrTail(), lines);
+      assert.deepEqual(classified, [], 'the caller decides what to log');
+      assert.equal(sup.takeQuietedSummary(), undefined);
+    },
+  );
 
-  test('without onStderrLine, each stderr line goes through the quiet classifier (counted lines: one summary) (fake child)', async () => {
-    const { fake, sup } = fakeSupervisor((line) => (line.includes('harmless') ? 'harmless' : undefined));
-    const child = sup.spawn({ name: 'noisy', command: 'socat', args: [] });
-    const f = only(fake);
-    f.stderr?.write('W harmless\nW harmless\n');
-    f.finish(0);
-    await child.stderrDone;
-    assert.deepEqual(child.stderrTail(), ['W harmless', 'W harmless']);
-    assert.equal(sup.takeQuietedSummary(), '2 expected warnings not logged one by one (harmless ×2)');
-  });
+  test(
+    'without onStderrLine, each stderr line goes through the ' +
+      'quiet classifier (counted lines: one summary) (fake child)',
+    async () => {
+      const { fake, sup } = fakeSupervisor((line) => (line.includes('harmless') ? 'harmless' : undefined));
+      const child = sup.spawn({ name: 'noisy', command: 'socat', args: [] });
+      const f = only(fake);
+      f.stderr?.write('W harmless\nW harmless\n');
+      f.finish(0);
+      await child.stderrDone;
+      assert.deepEqual(child.stderrTail(), ['W harmless', 'W harmless']);
+      assert.equal(sup.takeQuietedSummary(), '2 expected warnings not logged one by one (harmless ×2)');
+    },
+  );
 
-  test("stdin: 'pipe' stays open and unwritten while the child runs, and is closed once it exits (fake child)", async () => {
-    const { fake, sup } = fakeSupervisor();
-    const child = sup.spawn({ name: 'peer', command: 'socat', args: ['-'], stdin: 'pipe' });
-    const f = only(fake);
-    assert.equal((f.options.stdio as unknown[])[0], 'pipe');
-    const stdin = f.stdin;
-    assert.ok(stdin);
-    let got = '';
-    stdin.on('data', (b: Buffer) => (got += b.toString()));
-    await delay(20);
-    assert.equal(stdin.destroyed, false);
-    assert.equal(stdin.writableEnded, false);
-    f.finish(0);
-    await child.exited;
-    assert.equal(stdin.destroyed, true);
-    assert.equal(got, '');
-  });
+  test(
+    "stdin: 'pipe' stays open and unwritten while the child " + 'runs, and is closed once it exits (fake child)',
+    async () => {
+      const { fake, sup } = fakeSupervisor();
+      const child = sup.spawn({ name: 'peer', command: 'socat', args: ['-'], stdin: 'pipe' });
+      const f = only(fake);
+      assert.equal((f.options.stdio as unknown[])[0], 'pipe');
+      const stdin = f.stdin;
+      assert.ok(stdin);
+      let got = '';
+      stdin.on('data', (b: Buffer) => (got += b.toString()));
+      await delay(20);
+      assert.equal(stdin.destroyed, false);
+      assert.equal(stdin.writableEnded, false);
+      f.finish(0);
+      await child.exited;
+      assert.equal(stdin.destroyed, true);
+      assert.equal(got, '');
+    },
+  );
 
-  test('a program that cannot start: exited gives 127, the tail says why, both pipes done, nothing to stop (fake child)', async () => {
-    const { fake, sup } = fakeSupervisor();
-    fake.missing.add('/nope');
-    const child = sup.spawn({
-      name: 'ghost',
-      command: '/nope',
-      args: [],
-      stdout: 'pipe',
-      onStdoutLine: () => undefined,
-    });
-    assert.equal(child.pid, -1);
-    assert.deepEqual(await child.exited, { code: 127, signal: null });
-    await Promise.all([child.stderrDone, child.stdoutDone]);
-    assert.match(child.stderrTail().join('\n'), /ghost: spawn \/nope ENOENT/);
-    await sup.stopAll();
-    assert.deepEqual(fake.signals, []);
-  });
+  test(
+    'a program that cannot start: exited gives 127, the tail ' +
+      'says why, both pipes done, nothing to stop (fake child)',
+    async () => {
+      const { fake, sup } = fakeSupervisor();
+      fake.missing.add('/nope');
+      const child = sup.spawn({
+        name: 'ghost',
+        command: '/nope',
+        args: [],
+        stdout: 'pipe',
+        onStdoutLine: () => undefined,
+      });
+      assert.equal(child.pid, -1);
+      assert.deepEqual(await child.exited, { code: 127, signal: null });
+      await Promise.all([child.stderrDone, child.stdoutDone]);
+      assert.match(child.stderrTail().join('\n'), /ghost: spawn \/nope ENOENT/);
+      await sup.stopAll();
+      assert.deepEqual(fake.signals, []);
+    },
+  );
 });
 
 describe('Supervisor.stop / kill (fake child)', () => {
@@ -208,81 +231,99 @@ async function withFakeLifecycle(
 }
 
 describe('Lifecycle options (fake child)', () => {
-  test('the quiet classifier is the one the caller passes (proc/ knows no socat lines); without one, nothing is quieted (fake child)', async () => {
-    const harmless = (line: string): string | undefined => (line.includes('harmless') ? 'harmless' : undefined);
-    for (const [quiet, summary] of [
-      [harmless, '1 expected warnings not logged one by one (harmless ×1)'],
-      [undefined, undefined],
-    ] as const) {
-      await withFakeLifecycle(async (life, fake) => {
-        const child = life.supervisor.spawn({ name: 'noisy', command: 'socat', args: [] });
-        const f = only(fake);
-        f.stderr?.write('W harmless\n');
-        f.finish(0);
-        await child.stderrDone;
-        assert.equal(life.supervisor.takeQuietedSummary(), summary);
-      }, quiet);
-    }
-  });
+  test(
+    'the quiet classifier is the one the caller passes (proc/ knows no socat lines); without one, nothing is ' +
+      'quieted (fake child)',
+    async () => {
+      const harmless = (line: string): string | undefined => (line.includes('harmless') ? 'harmless' : undefined);
+      for (const [quiet, summary] of [
+        [harmless, '1 expected warnings not logged one by one (harmless ×1)'],
+        [undefined, undefined],
+      ] as const) {
+        await withFakeLifecycle(async (life, fake) => {
+          const child = life.supervisor.spawn({ name: 'noisy', command: 'socat', args: [] });
+          const f = only(fake);
+          f.stderr?.write('W harmless\n');
+          f.finish(0);
+          await child.stderrDone;
+          assert.equal(life.supervisor.takeQuietedSummary(), summary);
+        }, quiet);
+      }
+    },
+  );
 });
 
 describe('Lifecycle abort through its AbortSignal (fake child)', () => {
-  test('abort: the signal is aborted with the SstError, race and sleep reject with it, the child is stopped at shutdown (fake child)', async () => {
-    await withFakeLifecycle(async (life, fake) => {
-      const child = life.supervisor.spawn({ name: 'rsync pass 1', command: 'rsync', args: [] });
-      const waiting = life.race(child.exited);
-      const sleeping = life.sleep(60_000);
-      assert.equal(life.signal.aborted, false);
-      const error = new SstError(3, 'Received SIGTERM: aborting the SST.');
-      setTimeout(() => life.abort(error), 10);
-      await assert.rejects(waiting, (e: unknown) => e === error);
-      await assert.rejects(sleeping, (e: unknown) => e === error);
-      assert.equal(life.signal.aborted, true);
-      assert.equal(life.signal.reason, error);
-      assert.equal(life.aborted, error);
-      assert.equal(child.running(), true, 'an abort alone does not stop children');
-      await life.shutdown();
-      assert.deepEqual(await child.exited, { code: null, signal: 'SIGTERM' });
-      assert.deepEqual(fake.signalsTo(child.pid), ['SIGTERM', 'SIGCONT']);
-    });
-  });
+  test(
+    'abort: the signal is aborted with the SstError, race and sleep reject with it, the child is stopped at ' +
+      'shutdown (fake child)',
+    async () => {
+      await withFakeLifecycle(async (life, fake) => {
+        const child = life.supervisor.spawn({ name: 'rsync pass 1', command: 'rsync', args: [] });
+        const waiting = life.race(child.exited);
+        const sleeping = life.sleep(60_000);
+        assert.equal(life.signal.aborted, false);
+        const error = new SstError(3, 'Received SIGTERM: aborting the SST.');
+        setTimeout(() => life.abort(error), 10);
+        await assert.rejects(waiting, (e: unknown) => e === error);
+        await assert.rejects(sleeping, (e: unknown) => e === error);
+        assert.equal(life.signal.aborted, true);
+        assert.equal(life.signal.reason, error);
+        assert.equal(life.aborted, error);
+        assert.equal(child.running(), true, 'an abort alone does not stop children');
+        await life.shutdown();
+        assert.deepEqual(await child.exited, { code: null, signal: 'SIGTERM' });
+        assert.deepEqual(fake.signalsTo(child.pid), ['SIGTERM', 'SIGCONT']);
+      });
+    },
+  );
 
-  test('APIs that take an AbortSignal stop with the run: timers/promises rejects with an AbortError whose cause is the SstError (fake child)', async () => {
-    await withFakeLifecycle(async (life) => {
-      const timer = delay(60_000, undefined, { signal: life.signal });
-      life.abort(new SstError(32, 'Parent mysqld process (PID: 1) terminated unexpectedly.'));
-      await assert.rejects(
-        timer,
-        (e: unknown) => e instanceof Error && e.name === 'AbortError' && (e.cause as SstError).code === 32,
-      );
-    });
-  });
+  test(
+    'APIs that take an AbortSignal stop with the run: timers/promises rejects with an AbortError whose cause ' +
+      'is the SstError (fake child)',
+    async () => {
+      await withFakeLifecycle(async (life) => {
+        const timer = delay(60_000, undefined, { signal: life.signal });
+        life.abort(new SstError(32, 'Parent mysqld process (PID: 1) terminated unexpectedly.'));
+        await assert.rejects(
+          timer,
+          (e: unknown) => e instanceof Error && e.name === 'AbortError' && (e.cause as SstError).code === 32,
+        );
+      });
+    },
+  );
 
-  test('after an abort, race and sleep reject at once, waiting for a child too; the first abort wins (fake child)', async () => {
-    await withFakeLifecycle(async (life) => {
-      life.abort(new SstError(3, 'first'));
-      life.abort(new SstError(32, 'second'));
-      const child = life.supervisor.spawn({ name: 'c', command: 'c', args: [] });
-      await assert.rejects(life.race(Promise.resolve(1)), /first/);
-      await assert.rejects(life.sleep(0), /first/);
-      await assert.rejects(life.race(child.exited), /first/);
-    });
-  });
+  test(
+    'after an abort, race and sleep reject at once, ' + 'waiting for a child too; the first abort wins (fake child)',
+    async () => {
+      await withFakeLifecycle(async (life) => {
+        life.abort(new SstError(3, 'first'));
+        life.abort(new SstError(32, 'second'));
+        const child = life.supervisor.spawn({ name: 'c', command: 'c', args: [] });
+        await assert.rejects(life.race(Promise.resolve(1)), /first/);
+        await assert.rejects(life.sleep(0), /first/);
+        await assert.rejects(life.race(child.exited), /first/);
+      });
+    },
+  );
 });
 
 describe('Lifecycle process hooks through its process option (fake child)', () => {
-  test('a signal the process receives aborts the run with its exit code; dispose removes every hook (fake child)', async () => {
-    await withFakeLifecycle(async (life, _fake, host) => {
-      assert.equal(host.hookCount(), 6, 'SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE and exit');
-      host.emit('SIGHUP');
-      assert.equal(life.aborted?.code, 32);
-      assert.equal(life.aborted?.message, 'Received SIGHUP: aborting the SST.');
-      host.emit('SIGTERM');
-      assert.equal(life.aborted?.code, 32, 'the first abort wins');
-      life.dispose();
-      assert.equal(host.hookCount(), 0);
-    });
-  });
+  test(
+    'a signal the process receives aborts the run with its exit code; ' + 'dispose removes every hook (fake child)',
+    async () => {
+      await withFakeLifecycle(async (life, _fake, host) => {
+        assert.equal(host.hookCount(), 6, 'SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE and exit');
+        host.emit('SIGHUP');
+        assert.equal(life.aborted?.code, 32);
+        assert.equal(life.aborted?.message, 'Received SIGHUP: aborting the SST.');
+        host.emit('SIGTERM');
+        assert.equal(life.aborted?.code, 32, 'the first abort wins');
+        life.dispose();
+        assert.equal(host.hookCount(), 0);
+      });
+    },
+  );
 
   test('exit: every child is SIGKILLed at once (fake child)', async () => {
     await withFakeLifecycle(async (life, fake, host) => {
@@ -292,19 +333,23 @@ describe('Lifecycle process hooks through its process option (fake child)', () =
     });
   });
 
-  test('watchParent: a parent that kill(2) no longer finds aborts the run with 32; kill goes through the process given (fake child)', async () => {
-    await withFakeLifecycle(async (life, _fake, host) => {
-      life.watchParent(4242, 10);
-      await delay(30);
-      assert.equal(life.aborted, undefined, 'alive while kill(2) finds it');
-      host.gone.add(4242);
-      const parentGone = (e: unknown): boolean =>
-        e instanceof SstError &&
-        e.code === 32 &&
-        e.message === 'Parent mysqld process (PID: 4242) terminated unexpectedly.';
-      await assert.rejects(life.sleep(60_000), parentGone);
-      life.kill(4242, 'SIGKILL');
-      assert.deepEqual(host.kills, [{ pid: 4242, signal: 'SIGKILL' }], 'a pid already gone is not an error');
-    });
-  });
+  test(
+    'watchParent: a parent that kill(2) no longer finds aborts the ' +
+      'run with 32; kill goes through the process given (fake child)',
+    async () => {
+      await withFakeLifecycle(async (life, _fake, host) => {
+        life.watchParent(4242, 10);
+        await delay(30);
+        assert.equal(life.aborted, undefined, 'alive while kill(2) finds it');
+        host.gone.add(4242);
+        const parentGone = (e: unknown): boolean =>
+          e instanceof SstError &&
+          e.code === 32 &&
+          e.message === 'Parent mysqld process (PID: 4242) terminated unexpectedly.';
+        await assert.rejects(life.sleep(60_000), parentGone);
+        life.kill(4242, 'SIGKILL');
+        assert.deepEqual(host.kills, [{ pid: 4242, signal: 'SIGKILL' }], 'a pid already gone is not an error');
+      });
+    },
+  );
 });

@@ -74,8 +74,7 @@ function runFixture(
   child.stdout?.on('data', (c: string) => {
     stdout += c;
     pending += c;
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
       onStdoutLine?.(line, child);
@@ -94,7 +93,8 @@ function runFixture(
 
 const LOG_LINE = (level: string, text: string): RegExp =>
   new RegExp(
-    `^WSREP_SST: \\[${level}\\] ${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d{8} \\d{2}:\\d{2}:\\d{2}\\.\\d{3}\\)$`,
+    `^WSREP_SST: \\[${level}\\] ${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ` +
+      `\\(\\d{8} \\d{2}:\\d{2}:\\d{2}\\.\\d{3}\\)$`,
     'm',
   );
 
@@ -130,25 +130,29 @@ describe('Supervisor.spawn', () => {
     assert.ok(Date.now() - t < 2000, 'nothing to stop, so no wait');
   });
 
-  test("stdout: 'pipe' and the line handlers: a real program's \\r-separated progress and its stderr reach the caller, not the log", async () => {
-    const sup = new Supervisor();
-    const out: string[] = [];
-    const err: string[] = [];
-    const child = sup.spawn({
-      name: 'meter',
-      command: 'sh',
-      args: ['-c', 'printf " 10%%\\r 55%%\\r100%%\\n" ; printf "oops\\n" >&2; printf "done"'],
-      stdout: 'pipe',
-      onStdoutLine: (l) => out.push(l),
-      onStderrLine: (l) => err.push(l),
-    });
-    assert.deepEqual(await child.exited, { code: 0, signal: null });
-    await Promise.all([child.stdoutDone, child.stderrDone]);
-    assert.deepEqual(out, [' 10%', ' 55%', '100%', 'done']);
-    assert.deepEqual(err, ['oops']);
-    assert.deepEqual(child.stderrTail(), ['oops']);
-    await sup.stopAll();
-  });
+  test(
+    "stdout: 'pipe' and the line handlers: a real program's \\r-separated progress and its stderr reach the " +
+      'caller, not the log',
+    async () => {
+      const sup = new Supervisor();
+      const out: string[] = [];
+      const err: string[] = [];
+      const child = sup.spawn({
+        name: 'meter',
+        command: 'sh',
+        args: ['-c', 'printf " 10%%\\r 55%%\\r100%%\\n" ; printf "oops\\n" >&2; printf "done"'],
+        stdout: 'pipe',
+        onStdoutLine: (l) => out.push(l),
+        onStderrLine: (l) => err.push(l),
+      });
+      assert.deepEqual(await child.exited, { code: 0, signal: null });
+      await Promise.all([child.stdoutDone, child.stderrDone]);
+      assert.deepEqual(out, [' 10%', ' 55%', '100%', 'done']);
+      assert.deepEqual(err, ['oops']);
+      assert.deepEqual(child.stderrTail(), ['oops']);
+      await sup.stopAll();
+    },
+  );
 
   test('the exit code of a normal exit', async () => {
     const sup = new Supervisor();
@@ -159,23 +163,26 @@ describe('Supervisor.spawn', () => {
 });
 
 describe('Supervisor stdio (fixture process)', () => {
-  test('a child’s stdout never reaches our stdout; stderr lines are logged as [INFO] <name>: <line> and kept', async () => {
-    const r = await runFixture('supervisor-fixture.js', 'supervisor', ['stdio']);
-    assert.equal(r.code, 0, r.stderr);
-    // Only the fixture's own JSON line is on stdout.
-    const lines = r.stdout.split('\n').filter((l) => l !== '');
-    assert.equal(lines.length, 1, `stdout: ${JSON.stringify(r.stdout)}`);
-    const result = JSON.parse(lines[0] ?? '') as { exit: { code: number }; tail: string[] };
-    assert.equal(result.exit.code, 0);
-    // The child's stdout went to stderr, raw.
-    assert.match(r.stderr, /^to-stdout$/m);
-    // Its stderr was logged line by line with our prefix; env and cwd were applied.
-    assert.match(r.stderr, LOG_LINE('INFO', 'chatty: to-stderr cwd=/tmp foo=bar baz'));
-    // A last line without newline is still logged; blank lines are not.
-    assert.match(r.stderr, LOG_LINE('INFO', 'chatty: partial-no-newline'));
-    assert.equal(/\[INFO\] chatty: {2}\(/.test(r.stderr), false);
-    assert.deepEqual(result.tail, ['to-stderr cwd=/tmp foo=bar baz', 'partial-no-newline']);
-  });
+  test(
+    'a child’s stdout never reaches our stdout; ' + 'stderr lines are logged as [INFO] <name>: <line> and kept',
+    async () => {
+      const r = await runFixture('supervisor-fixture.js', 'supervisor', ['stdio']);
+      assert.equal(r.code, 0, r.stderr);
+      // Only the fixture's own JSON line is on stdout.
+      const lines = r.stdout.split('\n').filter((l) => l !== '');
+      assert.equal(lines.length, 1, `stdout: ${JSON.stringify(r.stdout)}`);
+      const result = JSON.parse(lines[0] ?? '') as { exit: { code: number }; tail: string[] };
+      assert.equal(result.exit.code, 0);
+      // The child's stdout went to stderr, raw.
+      assert.match(r.stderr, /^to-stdout$/m);
+      // Its stderr was logged line by line with our prefix; env and cwd were applied.
+      assert.match(r.stderr, LOG_LINE('INFO', 'chatty: to-stderr cwd=/tmp foo=bar baz'));
+      // A last line without newline is still logged; blank lines are not.
+      assert.match(r.stderr, LOG_LINE('INFO', 'chatty: partial-no-newline'));
+      assert.equal(/\[INFO\] chatty: {2}\(/.test(r.stderr), false);
+      assert.deepEqual(result.tail, ['to-stderr cwd=/tmp foo=bar baz', 'partial-no-newline']);
+    },
+  );
 
   test('expected lines (the quiet classifier) are counted for one summary, kept in the tail, not logged', async () => {
     const r = await runFixture('supervisor-fixture.js', 'supervisor', ['quiet']);
@@ -229,24 +236,28 @@ describe('Supervisor.stop / stopAll', () => {
     assert.equal((await child.exited).signal, 'SIGTERM');
   });
 
-  test('a SIGSTOPped group (what the rate limiter does to rsync) still acts on SIGTERM: stop sends SIGCONT after it', async () => {
-    const sup = new Supervisor();
-    const child = sup.spawn({ name: 'paused', command: 'sh', args: ['-c', 'trap "exit 5" TERM; sleep 30 & wait'] });
-    try {
-      assert.ok(await until(() => liveGroupMembers(child.pid).length >= 2, 30_000), 'sleep did not start');
-      process.kill(-child.pid, 'SIGSTOP');
-      assert.ok(
-        await until(() => stat(child.pid)?.[0] === 'T', 10_000),
-        `sh was not stopped: ${JSON.stringify(stat(child.pid)?.slice(0, 3))}, group ${JSON.stringify(liveGroupMembers(child.pid).map((p) => stat(p)?.[0]))}`,
-      );
-      await sup.stop(child);
-      // The shell's trap ran: TERM was acted on, not left pending until the SIGKILL 5 s later (which
-      // would end it by signal). The exit says so whatever the machine's speed; a duration would not.
-      assert.deepEqual(await child.exited, { code: 5, signal: null });
-    } finally {
-      await sup.stopAll();
-    }
-  });
+  test(
+    'a SIGSTOPped group (what the rate limiter does to rsync) ' + 'still acts on SIGTERM: stop sends SIGCONT after it',
+    async () => {
+      const sup = new Supervisor();
+      const child = sup.spawn({ name: 'paused', command: 'sh', args: ['-c', 'trap "exit 5" TERM; sleep 30 & wait'] });
+      try {
+        assert.ok(await until(() => liveGroupMembers(child.pid).length >= 2, 30_000), 'sleep did not start');
+        process.kill(-child.pid, 'SIGSTOP');
+        assert.ok(
+          await until(() => stat(child.pid)?.[0] === 'T', 10_000),
+          `sh was not stopped: ${JSON.stringify(stat(child.pid)?.slice(0, 3))}, group ` +
+            `${JSON.stringify(liveGroupMembers(child.pid).map((p) => stat(p)?.[0]))}`,
+        );
+        await sup.stop(child);
+        // The shell's trap ran: TERM was acted on, not left pending until the SIGKILL 5 s later (which
+        // would end it by signal). The exit says so whatever the machine's speed; a duration would not.
+        assert.deepEqual(await child.exited, { code: 5, signal: null });
+      } finally {
+        await sup.stopAll();
+      }
+    },
+  );
 
   test('stop(child) ends only that child’s group', async () => {
     const sup = new Supervisor();
@@ -356,28 +367,31 @@ describe('Lifecycle', () => {
     });
   });
 
-  test('shutdown stops children first, then runs cleanups newest first; a failing cleanup does not stop the rest', async () => {
-    const order: string[] = [];
-    let childAliveDuringCleanup: boolean | undefined;
-    await withLifecycle(async (life) => {
-      const child = life.supervisor.spawn({ name: 's', command: 'sleep', args: ['30'] });
-      life.onCleanup(() => {
-        order.push('first registered');
+  test(
+    'shutdown stops children first, then runs cleanups newest first; ' + 'a failing cleanup does not stop the rest',
+    async () => {
+      const order: string[] = [];
+      let childAliveDuringCleanup: boolean | undefined;
+      await withLifecycle(async (life) => {
+        const child = life.supervisor.spawn({ name: 's', command: 'sleep', args: ['30'] });
+        life.onCleanup(() => {
+          order.push('first registered');
+        });
+        life.onCleanup(() => {
+          order.push('failing');
+          throw new Error('cleanup boom');
+        });
+        life.onCleanup(async () => {
+          childAliveDuringCleanup = running(child.pid);
+          await new Promise((r) => setTimeout(r, 10));
+          order.push('last registered');
+        });
+        await life.shutdown();
       });
-      life.onCleanup(() => {
-        order.push('failing');
-        throw new Error('cleanup boom');
-      });
-      life.onCleanup(async () => {
-        childAliveDuringCleanup = running(child.pid);
-        await new Promise((r) => setTimeout(r, 10));
-        order.push('last registered');
-      });
-      await life.shutdown();
-    });
-    assert.deepEqual(order, ['last registered', 'failing', 'first registered']);
-    assert.equal(childAliveDuringCleanup, false);
-  });
+      assert.deepEqual(order, ['last registered', 'failing', 'first registered']);
+      assert.equal(childAliveDuringCleanup, false);
+    },
+  );
 
   test('isProcessAlive: us yes, PID 1 yes, a reaped child no', async () => {
     assert.equal(isProcessAlive(process.pid), true);
@@ -388,30 +402,34 @@ describe('Lifecycle', () => {
     assert.equal(isProcessAlive(child.pid), false);
   });
 
-  test('watchParent notices a dead parent PID (a real sleep standing in for mariadbd) within 1 s and aborts with 32 and the upstream message', async () => {
-    await withLifecycle(async (life) => {
-      const standInParent = spawn('sleep', ['30'], { stdio: 'ignore' });
-      const pid = standInParent.pid;
-      assert.ok(pid);
-      life.watchParent(pid);
-      const keepAlive = setTimeout(() => undefined, 10_000); // the watch timer is unref'd
-      const waiting = life.race(new Promise<never>(() => undefined));
-      await new Promise((r) => setTimeout(r, 600));
-      assert.equal(life.aborted, undefined, 'aborted while the parent was alive');
-      standInParent.kill('SIGKILL');
-      await new Promise<void>((r) => standInParent.once('exit', () => r()));
-      const died = Date.now();
-      await assert.rejects(waiting, (e: unknown) => {
-        assert.ok(e instanceof SstError);
-        assert.equal(e.code, 32);
-        assert.equal(e.message, `Parent mysqld process (PID: ${pid}) terminated unexpectedly.`);
-        return true;
+  test(
+    'watchParent notices a dead parent PID (a real sleep standing in for mariadbd) within 1 s and aborts with ' +
+      '32 and the upstream message',
+    async () => {
+      await withLifecycle(async (life) => {
+        const standInParent = spawn('sleep', ['30'], { stdio: 'ignore' });
+        const pid = standInParent.pid;
+        assert.ok(pid);
+        life.watchParent(pid);
+        const keepAlive = setTimeout(() => undefined, 10_000); // the watch timer is unref'd
+        const waiting = life.race(new Promise<never>(() => undefined));
+        await new Promise((r) => setTimeout(r, 600));
+        assert.equal(life.aborted, undefined, 'aborted while the parent was alive');
+        standInParent.kill('SIGKILL');
+        await new Promise<void>((r) => standInParent.once('exit', () => r()));
+        const died = Date.now();
+        await assert.rejects(waiting, (e: unknown) => {
+          assert.ok(e instanceof SstError);
+          assert.equal(e.code, 32);
+          assert.equal(e.message, `Parent mysqld process (PID: ${pid}) terminated unexpectedly.`);
+          return true;
+        });
+        const detectedAfter = Date.now() - died;
+        clearTimeout(keepAlive);
+        assert.ok(detectedAfter <= 1000, `detected after ${detectedAfter} ms`);
       });
-      const detectedAfter = Date.now() - died;
-      clearTimeout(keepAlive);
-      assert.ok(detectedAfter <= 1000, `detected after ${detectedAfter} ms`);
-    });
-  });
+    },
+  );
 });
 
 describe('signals to a process using Lifecycle (fixture process)', () => {
@@ -450,16 +468,19 @@ describe('signals to a process using Lifecycle (fixture process)', () => {
     });
   }
 
-  test('parent death (watchParent in the fixture; a real sleep stands in for mariadbd) → exit 32, sleeper stopped', async () => {
-    const standInParent = spawn('sleep', ['30'], { stdio: 'ignore' });
-    assert.ok(standInParent.pid);
-    const r = await runFixture('lifecycle-fixture.js', 'lifecycle', [String(standInParent.pid)], (line) => {
-      const msg = JSON.parse(line) as { ready?: boolean };
-      if (msg.ready) standInParent.kill('SIGKILL');
-    });
-    assert.equal(r.code, 32, r.stderr);
-    const result = JSON.parse(r.stdout.trim().split('\n')[1] ?? '') as { message: string; sleeperAlive: boolean };
-    assert.equal(result.message, `Parent mysqld process (PID: ${standInParent.pid}) terminated unexpectedly.`);
-    assert.equal(result.sleeperAlive, false);
-  });
+  test(
+    'parent death (watchParent in the fixture; ' + 'a real sleep stands in for mariadbd) → exit 32, sleeper stopped',
+    async () => {
+      const standInParent = spawn('sleep', ['30'], { stdio: 'ignore' });
+      assert.ok(standInParent.pid);
+      const r = await runFixture('lifecycle-fixture.js', 'lifecycle', [String(standInParent.pid)], (line) => {
+        const msg = JSON.parse(line) as { ready?: boolean };
+        if (msg.ready) standInParent.kill('SIGKILL');
+      });
+      assert.equal(r.code, 32, r.stderr);
+      const result = JSON.parse(r.stdout.trim().split('\n')[1] ?? '') as { message: string; sleeperAlive: boolean };
+      assert.equal(result.message, `Parent mysqld process (PID: ${standInParent.pid}) terminated unexpectedly.`);
+      assert.equal(result.sleeperAlive, false);
+    },
+  );
 });

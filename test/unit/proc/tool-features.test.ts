@@ -58,7 +58,8 @@ describe('socatFeatures', () => {
       assert.match(
         ipv6ListenerAdvice(f, true) ?? '',
         new RegExp(
-          `socat ${v.replace(/\./g, '\\.')} listening on IPv6 cannot accept a donor certificate that has an IPv6 subjectAltName`,
+          `socat ${v.replace(/\./g, '\\.')} listening on IPv6 cannot ` +
+            `accept a donor certificate that has an IPv6 subjectAltName`,
         ),
       );
       assert.equal(ipv6ListenerAdvice(f, false), undefined);

@@ -60,25 +60,29 @@ describe('renderDaemonConfig', () => {
   const text = renderDaemonConfig({ layout: LAYOUT, uid: 105, gid: 110, secretsFile: SECRETS });
   const conf = parseConf(text);
 
-  test('global settings: no chroot, writable but write only and unlisted, no setuid/other-write, timeout 300, explicit numeric uid/gid, every module behind the secret', () => {
-    assert.deepEqual(
-      [...conf.global],
-      [
-        ['use chroot', 'no'],
-        ['read only', 'no'],
-        ['write only', 'yes'],
-        ['list', 'no'],
-        ['incoming chmod', 'Do-w,Fo-w,ug-s'],
-        ['timeout', '300'],
-        ['uid', '105'],
-        ['gid', '110'],
-        ['auth users', 'sst'],
-        ['secrets file', SECRETS],
-        ['strict modes', 'yes'],
-        ['refuse options', REFUSED_OPTIONS.join(' ')],
-      ],
-    );
-  });
+  test(
+    'global settings: no chroot, writable but write only and unlisted, no setuid/other-write, timeout 300, ' +
+      'explicit numeric uid/gid, every module behind the secret',
+    () => {
+      assert.deepEqual(
+        [...conf.global],
+        [
+          ['use chroot', 'no'],
+          ['read only', 'no'],
+          ['write only', 'yes'],
+          ['list', 'no'],
+          ['incoming chmod', 'Do-w,Fo-w,ug-s'],
+          ['timeout', '300'],
+          ['uid', '105'],
+          ['gid', '110'],
+          ['auth users', 'sst'],
+          ['secrets file', SECRETS],
+          ['strict modes', 'yes'],
+          ['refuse options', REFUSED_OPTIONS.join(' ')],
+        ],
+      );
+    },
+  );
 
   test('every client option that reads a joiner file or plants metadata is refused, by its 3.1.3 long name', () => {
     const refused = new Set((conf.global.get('refuse options') ?? '').split(' '));
@@ -190,13 +194,16 @@ describe('renderDaemonConfig', () => {
     ]);
   });
 
-  test('the datadir module excludes .zfs and our control files (docs/architecture.md §8.10 (8)), not the marker', () => {
-    assert.equal(
-      conf.modules.get(MODULES.data)?.get('exclude'),
-      '.zfs /wsrep_sst.pid /sst_in_progress /rsync_tunnel_sst-socat.pid /tables_flushed /sst_error',
-    );
-    assert.equal(conf.modules.get(MODULES.binlog)?.has('exclude'), false);
-  });
+  test(
+    'the datadir module excludes .zfs and our control ' + 'files (docs/architecture.md §8.10 (8)), not the marker',
+    () => {
+      assert.equal(
+        conf.modules.get(MODULES.data)?.get('exclude'),
+        '.zfs /wsrep_sst.pid /sst_in_progress /rsync_tunnel_sst-socat.pid /tables_flushed /sst_error',
+      );
+      assert.equal(conf.modules.get(MODULES.binlog)?.has('exclude'), false);
+    },
+  );
 
   test("each engine module takes its pass's files at its top and nothing else", () => {
     const expected: Record<string, string> = {

@@ -155,7 +155,8 @@ describe('joiner unreachable → 111 (ECONNREFUSED)', () => {
     ],
     [
       'Name or service not known',
-      '2026/11/27 21:00:00 socat[123] E getaddrinfo("joiner.invalid", "NULL", {1,0,1,6}, {}): Name or service not known',
+      '2026/11/27 21:00:00 socat[123] E getaddrinfo("joiner.invalid", ' +
+        '"NULL", {1,0,1,6}, {}): Name or service not known',
     ],
     [
       'Connection timed out',
@@ -163,7 +164,8 @@ describe('joiner unreachable → 111 (ECONNREFUSED)', () => {
     ],
     [
       'Temporary failure in name resolution',
-      '2026/11/27 21:00:00 socat[123] E getaddrinfo("joiner", "NULL", {1,0,1,6}, {}): Temporary failure in name resolution',
+      '2026/11/27 21:00:00 socat[123] E getaddrinfo("joiner", ' +
+        '"NULL", {1,0,1,6}, {}): Temporary failure in name resolution',
     ],
   ];
   for (const [name, line] of cases) {
@@ -237,7 +239,8 @@ describe('rsync exit codes (docs/protocol.md §7.23)', () => {
       null,
       [
         'rsync: [receiver] mkstemp "/var/lib/mysql/shop/.t.ibd.XXXX" failed: Permission denied (13)',
-        'rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338) [sender=3.2.7]',
+        'rsync error: some files/attrs were not transferred (see ' +
+          'previous errors) (code 23) at main.c(1338) [sender=3.2.7]',
       ],
       false,
     );
@@ -303,7 +306,10 @@ describe('rsync daemon refusals', () => {
     assert.equal(e.code, 13);
     assert.match(
       e.message,
-      /refused our per-SST secret in pass 1 \(top-level directories\) \(@ERROR: auth failed on module rsync_tunnel_sst\)/,
+      new RegExp(
+        String.raw`refused our per-SST secret in pass 1 \(top-level directories\) \(@ERROR: auth failed on ` +
+          String.raw`module rsync_tunnel_sst\)`,
+      ),
     );
   });
 

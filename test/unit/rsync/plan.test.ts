@@ -339,13 +339,17 @@ describe('database files: batches over the streams', () => {
 });
 
 describe('rlimit', () => {
-  test('every queued pass gets --bwlimit of the whole limit (KiB/s, at least 1); pass 1 sends no content and gets none', () => {
-    const plan = transferPlan({ ...INPUT, rateLimit: 50 * 1024 * 1024 });
-    for (const p of plan.queue) assert.equal(p.args[COMMON_FLAGS.length], '--bwlimit=51200', p.name);
-    assert.ok(plan.structure.every((p) => !p.args.some((a) => a.startsWith('--bwlimit'))));
-    assert.equal(transferPlan({ ...INPUT, rateLimit: 100 }).queue[0]?.args[COMMON_FLAGS.length], '--bwlimit=1');
-    assert.ok(transferPlan(INPUT).queue.every((p) => !p.args.some((a) => a.startsWith('--bwlimit'))));
-  });
+  test(
+    'every queued pass gets --bwlimit of the whole limit ' +
+      '(KiB/s, at least 1); pass 1 sends no content and gets none',
+    () => {
+      const plan = transferPlan({ ...INPUT, rateLimit: 50 * 1024 * 1024 });
+      for (const p of plan.queue) assert.equal(p.args[COMMON_FLAGS.length], '--bwlimit=51200', p.name);
+      assert.ok(plan.structure.every((p) => !p.args.some((a) => a.startsWith('--bwlimit'))));
+      assert.equal(transferPlan({ ...INPUT, rateLimit: 100 }).queue[0]?.args[COMMON_FLAGS.length], '--bwlimit=1');
+      assert.ok(transferPlan(INPUT).queue.every((p) => !p.args.some((a) => a.startsWith('--bwlimit'))));
+    },
+  );
 });
 
 describe('marker pass', () => {
@@ -362,21 +366,24 @@ describe('marker pass', () => {
 });
 
 describe("the donor's own TLS files inside its datadir (docs/architecture.md §8.6)", () => {
-  test('insideDatadir: strictly inside, relative, sorted, once; the datadir itself and a sibling prefix are not', () => {
-    assert.deepEqual(
-      insideDatadir('/var/lib/mysql', [
-        '/var/lib/mysql/certs/node.pem',
-        '/var/lib/mysql',
-        '/var/lib/mysql/',
-        '/var/lib/mysql2/x.pem',
-        '/etc/ssl/ca.pem',
-        '/var/lib/mysql/ca/',
-        '/var/lib/mysql/certs/node.pem',
-      ]),
-      ['ca', 'certs/node.pem'],
-    );
-    assert.deepEqual(insideDatadir('/var/lib/mysql/', ['/var/lib/mysql/node.key']), ['node.key']);
-  });
+  test(
+    'insideDatadir: strictly inside, relative, sorted, ' + 'once; the datadir itself and a sibling prefix are not',
+    () => {
+      assert.deepEqual(
+        insideDatadir('/var/lib/mysql', [
+          '/var/lib/mysql/certs/node.pem',
+          '/var/lib/mysql',
+          '/var/lib/mysql/',
+          '/var/lib/mysql2/x.pem',
+          '/etc/ssl/ca.pem',
+          '/var/lib/mysql/ca/',
+          '/var/lib/mysql/certs/node.pem',
+        ]),
+        ['ca', 'certs/node.pem'],
+      );
+      assert.deepEqual(insideDatadir('/var/lib/mysql/', ['/var/lib/mysql/node.key']), ['node.key']);
+    },
+  );
 
   test('patterns: a path without wildcard goes verbatim; with one, wildcards and backslashes are escaped', () => {
     assert.equal(literalPattern('certs/a\\b c.pem'), 'certs/a\\b c.pem');

@@ -173,22 +173,26 @@ describe('binlogsToSend (donor)', () => {
     assert.deepEqual(binlogsToSend(settings('mysql-bin'), datadir, -1), []);
   });
 
-  test("entries a root donor must not read on the datadir owner's word: outside the binlog directory, not <stem>.<digits>, symlinks; skipped with a WARNING", (t) => {
-    const warn = t.mock.method(log, 'warn', () => undefined);
-    put(join(root, 'secret.000001'), 'root only');
-    put(join(root, 'shadow'), 'root only');
-    put(join(datadir, 'mysql-bin.000002'));
-    symlinkSync(join(root, 'secret.000001'), join(datadir, 'mysql-bin.000003'));
-    put(
-      join(datadir, 'mysql-bin.index'),
-      `${join(root, 'secret.000001')}\n../shadow\n./mysql-bin.000002\n./mysql-bin.000003\n`,
-    );
-    assert.deepEqual(binlogsToSend(settings('mysql-bin'), datadir, -1), [join(datadir, 'mysql-bin.000002')]);
-    const warnings = warn.mock.calls.map((c) => String(c.arguments[0]));
-    assert.equal(warnings.length, 2);
-    assert.match(warnings[0] ?? '', /entry ".*secret\.000001" is not sent: it is not inside the binlog directory/);
-    assert.match(warnings[1] ?? '', /entry "\.\.\/shadow" is not sent/);
-  });
+  test(
+    "entries a root donor must not read on the datadir owner's word: outside the binlog directory, not " +
+      '<stem>.<digits>, symlinks; skipped with a WARNING',
+    (t) => {
+      const warn = t.mock.method(log, 'warn', () => undefined);
+      put(join(root, 'secret.000001'), 'root only');
+      put(join(root, 'shadow'), 'root only');
+      put(join(datadir, 'mysql-bin.000002'));
+      symlinkSync(join(root, 'secret.000001'), join(datadir, 'mysql-bin.000003'));
+      put(
+        join(datadir, 'mysql-bin.index'),
+        `${join(root, 'secret.000001')}\n../shadow\n./mysql-bin.000002\n./mysql-bin.000003\n`,
+      );
+      assert.deepEqual(binlogsToSend(settings('mysql-bin'), datadir, -1), [join(datadir, 'mysql-bin.000002')]);
+      const warnings = warn.mock.calls.map((c) => String(c.arguments[0]));
+      assert.equal(warnings.length, 2);
+      assert.match(warnings[0] ?? '', /entry ".*secret\.000001" is not sent: it is not inside the binlog directory/);
+      assert.match(warnings[1] ?? '', /entry "\.\.\/shadow" is not sent/);
+    },
+  );
 
   test('an index that is a symlink is not read: nothing is sent', (t) => {
     const warn = t.mock.method(log, 'warn', () => undefined);
@@ -565,7 +569,9 @@ describe('installBinlogs (joiner)', () => {
       });
       throws32(
         run,
-        new RegExp(`binlog list from the donor: entry ${escape(quoted(evil))} refused.*no binary log was deleted`),
+        new RegExp(
+          `binlog list from the donor: entry ${escapeRegExp(quoted(evil))} refused.*no binary log was deleted`,
+        ),
       );
       nothingDeleted(victim);
       assert.equal(readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), './mysql-bin.000007\n./mysql-bin.000008\n');
@@ -632,7 +638,7 @@ describe('installBinlogs (joiner)', () => {
       });
       throws32(
         run,
-        new RegExp(`index .*mysql-bin\\.index received from the donor: entry ${escape(quoted(evil))} refused`),
+        new RegExp(`index .*mysql-bin\\.index received from the donor: entry ${escapeRegExp(quoted(evil))} refused`),
       );
       nothingDeleted(victim);
       assert.equal(readFileSync(join(datadir, 'ibdata1'), 'utf8'), 'data');
@@ -708,6 +714,6 @@ describe('installBinlogs (joiner)', () => {
   });
 });
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -50,7 +50,10 @@ describe('copy-watch', () => {
     assert.equal(late[0]?.kind, 'timeout');
     assert.match(
       late[0]?.message ?? '',
-      /^sst-initial-timeout=3: no donor connected and authenticated within 3 s of ready\. .*FLUSH TABLES WITH READ LOCK.*generous/,
+      new RegExp(
+        String.raw`^sst-initial-timeout=3: no donor connected and authenticated within 3 s of ready\. .*FLUSH ` +
+          'TABLES WITH READ LOCK.*generous',
+      ),
     );
   });
 
@@ -96,7 +99,8 @@ describe('copy-watch', () => {
     );
     assert.equal(
       events[1]?.message,
-      "sst-idle-timeout=3: nothing received for 3 s, 5.0 MiB received in the 7 s since the donor's first connection; the donor's rsync or the network is stuck",
+      "sst-idle-timeout=3: nothing received for 3 s, 5.0 MiB received in the 7 s since the donor's first " +
+        "connection; the donor's rsync or the network is stuck",
     );
   });
 
@@ -142,7 +146,8 @@ describe('copy-watch', () => {
     assert.equal(describeLimits({ ...OFF, progressMs: 30_000 }), undefined);
     assert.equal(
       describeLimits({ initialMs: 600_000, idleMs: 120_000, progressMs: 0 }),
-      'sst-initial-timeout=600: the donor must connect within 600 s of ready, its FLUSH TABLES WITH READ LOCK included; sst-idle-timeout=120: the copy fails after 120 s without a byte received',
+      'sst-initial-timeout=600: the donor must connect within 600 s of ready, its FLUSH TABLES WITH READ ' +
+        'LOCK included; sst-idle-timeout=120: the copy fails after 120 s without a byte received',
     );
     assert.equal(
       describeLimits({ ...OFF, idleMs: 1500 }),

@@ -126,23 +126,26 @@ describe('openBelow', () => {
 });
 
 describe('removeEntry and removeTree', () => {
-  test('removeEntry: a symlink goes, its target stays; an empty directory goes; a full one stays, with a WARNING', (t) => {
-    const warn = t.mock.method(log, 'warn', () => undefined);
-    writeFileSync(join(root, 'target'), 'keep');
-    symlinkSync(join(root, 'target'), join(root, 'link'));
-    removeEntry(join(root, 'link'));
-    assert.equal(existsSync(join(root, 'link')), false);
-    assert.equal(readFileSync(join(root, 'target'), 'utf8'), 'keep');
-    mkdirSync(join(root, 'empty'));
-    removeEntry(join(root, 'empty'));
-    assert.equal(existsSync(join(root, 'empty')), false);
-    mkdirSync(join(root, 'full'));
-    writeFileSync(join(root, 'full', 'f'), '');
-    removeEntry(join(root, 'full'));
-    assert.ok(existsSync(join(root, 'full', 'f')));
-    assert.match(String(warn.mock.calls[0]?.arguments[0]), /full is a directory that is not empty: left in place/);
-    removeEntry(join(root, 'missing'));
-  });
+  test(
+    'removeEntry: a symlink goes, its target stays; ' + 'an empty directory goes; a full one stays, with a WARNING',
+    (t) => {
+      const warn = t.mock.method(log, 'warn', () => undefined);
+      writeFileSync(join(root, 'target'), 'keep');
+      symlinkSync(join(root, 'target'), join(root, 'link'));
+      removeEntry(join(root, 'link'));
+      assert.equal(existsSync(join(root, 'link')), false);
+      assert.equal(readFileSync(join(root, 'target'), 'utf8'), 'keep');
+      mkdirSync(join(root, 'empty'));
+      removeEntry(join(root, 'empty'));
+      assert.equal(existsSync(join(root, 'empty')), false);
+      mkdirSync(join(root, 'full'));
+      writeFileSync(join(root, 'full', 'f'), '');
+      removeEntry(join(root, 'full'));
+      assert.ok(existsSync(join(root, 'full', 'f')));
+      assert.match(String(warn.mock.calls[0]?.arguments[0]), /full is a directory that is not empty: left in place/);
+      removeEntry(join(root, 'missing'));
+    },
+  );
 
   test('removeTree: removes a tree through handles; a symlink inside goes, never what it leads to', () => {
     mkdirSync(join(root, 'victims'));

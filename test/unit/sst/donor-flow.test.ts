@@ -81,19 +81,23 @@ describe('donor flow in-process (fake child)', () => {
     assert.equal(existsSync(join(scene.datadir, FILES.tablesFlushed)), false, 'tables_flushed consumed');
   });
 
-  test("a failed pass: the error names it with rsync's code, the tables are never released, no marker sent (fake child)", async () => {
-    const { scene, run } = donor((child) => {
-      if (isStructure(child)) return child.finish(0);
-      child.stderr?.write('rsync: [sender] read errors mapping "/data/shop/orders.ibd": Input/output error (5)\n');
-      child.finish(23);
-    });
-    await assert.rejects(
-      runDonor(run),
-      failsWith(255, / failed, rsync returned code 23: rsync: \[sender\] read errors mapping/),
-    );
-    assert.deepEqual(scene.lines, ['flush tables']);
-    assert.equal(existsSync(join(scene.work, MARKER)), false);
-  });
+  test(
+    "a failed pass: the error names it with rsync's code, the " +
+      'tables are never released, no marker sent (fake child)',
+    async () => {
+      const { scene, run } = donor((child) => {
+        if (isStructure(child)) return child.finish(0);
+        child.stderr?.write('rsync: [sender] read errors mapping "/data/shop/orders.ibd": Input/output error (5)\n');
+        child.finish(23);
+      });
+      await assert.rejects(
+        runDonor(run),
+        failsWith(255, / failed, rsync returned code 23: rsync: \[sender\] read errors mapping/),
+      );
+      assert.deepEqual(scene.lines, ['flush tables']);
+      assert.equal(existsSync(join(scene.work, MARKER)), false);
+    },
+  );
 
   test('parent death: mariadbd gone while the donor waits for the flush: 32 (fake child)', async () => {
     const { scene, run } = donor(succeed, { flushes: false });
@@ -106,21 +110,24 @@ describe('donor flow in-process (fake child)', () => {
     assert.equal(scene.fake.children.length, 0, 'no rsync started');
   });
 
-  test('timeout: no byte sent for sst-idle-timeout on the clock given: 110, the streams stopped (fake child)', async () => {
-    const { scene, run } = donor(
-      (child) => {
-        if (isStructure(child)) child.finish(0);
-      },
-      { idleTimeout: 5 },
-    );
-    const done = runDonor(run);
-    done.catch(() => undefined);
-    await until(() => scene.fake.children.some((c) => !isStructure(c)), 'a queued pass');
-    scene.clock.advance(5_000);
-    await assert.rejects(done, failsWith(110, /^no data sent to the joiner for 5 s \(sst-idle-timeout=5\)/));
-    assert.deepEqual(scene.lines, ['flush tables']);
-    const queued = scene.fake.children.filter((c) => !isStructure(c));
-    for (const child of queued)
-      assert.deepEqual(scene.fake.signalsTo(child.pid as number).slice(0, 1), ['SIGTERM'], 'each stream stopped');
-  });
+  test(
+    'timeout: no byte sent for sst-idle-timeout on the clock given: ' + '110, the streams stopped (fake child)',
+    async () => {
+      const { scene, run } = donor(
+        (child) => {
+          if (isStructure(child)) child.finish(0);
+        },
+        { idleTimeout: 5 },
+      );
+      const done = runDonor(run);
+      done.catch(() => undefined);
+      await until(() => scene.fake.children.some((c) => !isStructure(c)), 'a queued pass');
+      scene.clock.advance(5_000);
+      await assert.rejects(done, failsWith(110, /^no data sent to the joiner for 5 s \(sst-idle-timeout=5\)/));
+      assert.deepEqual(scene.lines, ['flush tables']);
+      const queued = scene.fake.children.filter((c) => !isStructure(c));
+      for (const child of queued)
+        assert.deepEqual(scene.fake.signalsTo(child.pid as number).slice(0, 1), ['SIGTERM'], 'each stream stopped');
+    },
+  );
 });

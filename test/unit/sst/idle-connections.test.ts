@@ -123,14 +123,18 @@ describe('idleConnections beyond the cap', () => {
 describe('daemonAuthenticated (docs/architecture.md §8.10 (4))', () => {
   const start = { cwd: '/tmp/wsrep_sst_rsync_tunnel.AbC123', uid: 1000 };
 
-  test('a daemon still where the listener started it, as our user, without a receiver: its peer has not proved the secret', () => {
-    assert.equal(daemonAuthenticated({ cwd: start.cwd, uid: 1000, hasReceiver: false }, start), false);
-    // The listener's directory removed at the end is still not a module.
-    assert.equal(daemonAuthenticated({ cwd: `${start.cwd} (deleted)`, uid: 1000, hasReceiver: false }, start), false);
-    // Gone, or not readable: nothing proves it.
-    assert.equal(daemonAuthenticated({ hasReceiver: false }, start), false);
-    assert.equal(daemonAuthenticated({ uid: 1000, hasReceiver: false }, start), false);
-  });
+  test(
+    'a daemon still where the listener started it, as our user, ' +
+      'without a receiver: its peer has not proved the secret',
+    () => {
+      assert.equal(daemonAuthenticated({ cwd: start.cwd, uid: 1000, hasReceiver: false }, start), false);
+      // The listener's directory removed at the end is still not a module.
+      assert.equal(daemonAuthenticated({ cwd: `${start.cwd} (deleted)`, uid: 1000, hasReceiver: false }, start), false);
+      // Gone, or not readable: nothing proves it.
+      assert.equal(daemonAuthenticated({ hasReceiver: false }, start), false);
+      assert.equal(daemonAuthenticated({ uid: 1000, hasReceiver: false }, start), false);
+    },
+  );
 
   test('it changed into a module (right after the secret checked out): authenticated, before any receiver', () => {
     assert.equal(daemonAuthenticated({ cwd: '/var/lib/mysql', uid: 1000, hasReceiver: false }, start), true);
@@ -140,11 +144,14 @@ describe('daemonAuthenticated (docs/architecture.md §8.10 (4))', () => {
     );
   });
 
-  test("a root joiner's daemon that took the datadir owner's uid is authenticated even when its cwd may not be read", () => {
-    const root = { cwd: start.cwd, uid: 0 };
-    assert.equal(daemonAuthenticated({ uid: 27, hasReceiver: false }, root), true);
-    assert.equal(daemonAuthenticated({ cwd: start.cwd, uid: 0, hasReceiver: false }, root), false);
-  });
+  test(
+    "a root joiner's daemon that took the datadir owner's uid is authenticated even when its cwd may not be " + 'read',
+    () => {
+      const root = { cwd: start.cwd, uid: 0 };
+      assert.equal(daemonAuthenticated({ uid: 27, hasReceiver: false }, root), true);
+      assert.equal(daemonAuthenticated({ cwd: start.cwd, uid: 0, hasReceiver: false }, root), false);
+    },
+  );
 
   test('a receiver is proof on its own (a daemon we may not look into)', () => {
     assert.equal(daemonAuthenticated({ hasReceiver: true }, start), true);

@@ -60,23 +60,27 @@ const failsWith = (code: number, message: RegExp) => (e: unknown) =>
   e instanceof SstError && e.code === code && message.test(e.message);
 
 describe('joiner flow in-process (fake child)', () => {
-  test('happy path: listener started in our private directory, ready, the marker, the listener stopped, the state printed (fake child)', async () => {
-    const { scene, run } = await joiner();
-    const { done, secret, listener } = await untilReady(scene, run);
-    assert.equal(listener.command, '/usr/bin/socat');
-    assert.equal(listener.options.cwd, scene.work);
-    assert.deepEqual(listener.args.slice(0, 2), ['-b', '65536']);
-    assert.ok(existsSync(join(scene.datadir, FILES.listenerPid)), 'the listener pid file');
-    assert.ok(existsSync(join(scene.datadir, FILES.inProgress)), 'the in-progress mark');
-    writeFileSync(join(scene.datadir, FILES.marker), renderMarker({ state: STATE, secret, bypass: false }));
-    await done;
-    assert.deepEqual(scene.lines.slice(1), [STATE]);
-    assert.deepEqual(scene.fake.signalsTo(listener.pid as number).slice(0, 1), ['SIGTERM']);
-    assert.equal(scene.fake.children.length, 1, 'nothing else started');
-    for (const file of [FILES.marker, FILES.inProgress, FILES.listenerPid, FILES.sstPid]) {
-      assert.equal(existsSync(join(scene.datadir, file)), false, `${file} removed`);
-    }
-  });
+  test(
+    'happy path: listener started in our private directory, ready, the marker, the listener stopped, the state ' +
+      'printed (fake child)',
+    async () => {
+      const { scene, run } = await joiner();
+      const { done, secret, listener } = await untilReady(scene, run);
+      assert.equal(listener.command, '/usr/bin/socat');
+      assert.equal(listener.options.cwd, scene.work);
+      assert.deepEqual(listener.args.slice(0, 2), ['-b', '65536']);
+      assert.ok(existsSync(join(scene.datadir, FILES.listenerPid)), 'the listener pid file');
+      assert.ok(existsSync(join(scene.datadir, FILES.inProgress)), 'the in-progress mark');
+      writeFileSync(join(scene.datadir, FILES.marker), renderMarker({ state: STATE, secret, bypass: false }));
+      await done;
+      assert.deepEqual(scene.lines.slice(1), [STATE]);
+      assert.deepEqual(scene.fake.signalsTo(listener.pid as number).slice(0, 1), ['SIGTERM']);
+      assert.equal(scene.fake.children.length, 1, 'nothing else started');
+      for (const file of [FILES.marker, FILES.inProgress, FILES.listenerPid, FILES.sstPid]) {
+        assert.equal(existsSync(join(scene.datadir, file)), false, `${file} removed`);
+      }
+    },
+  );
 
   test('a marker without our secret: 32, and no state printed (fake child)', async () => {
     const { scene, run } = await joiner();
@@ -100,15 +104,18 @@ describe('joiner flow in-process (fake child)', () => {
     assert.equal(scene.lines.length, 1);
   });
 
-  test('parent death: mariadbd gone while the joiner waits: 32, the listener stopped at shutdown (fake child)', async () => {
-    const { scene, run } = await joiner();
-    const { done, listener } = await untilReady(scene, run);
-    scene.host.gone.add(PARENT);
-    await assert.rejects(done, failsWith(32, /^Parent mysqld process \(PID: 4242\) terminated unexpectedly\.$/));
-    assert.equal(scene.lines.length, 1);
-    await scene.life.shutdown();
-    assert.deepEqual(scene.fake.signalsTo(listener.pid as number).slice(0, 1), ['SIGTERM']);
-  });
+  test(
+    'parent death: mariadbd gone while the joiner waits: ' + '32, the listener stopped at shutdown (fake child)',
+    async () => {
+      const { scene, run } = await joiner();
+      const { done, listener } = await untilReady(scene, run);
+      scene.host.gone.add(PARENT);
+      await assert.rejects(done, failsWith(32, /^Parent mysqld process \(PID: 4242\) terminated unexpectedly\.$/));
+      assert.equal(scene.lines.length, 1);
+      await scene.life.shutdown();
+      assert.deepEqual(scene.fake.signalsTo(listener.pid as number).slice(0, 1), ['SIGTERM']);
+    },
+  );
 });
 
 describe('joiner flow in-process, timeouts on the clock given (fake child)', () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Exit, SstError } from '../../../src/errors';
-import { isState, parseMarker, renderMarker } from '../../../src/sst/marker';
+import { isState, type Marker, parseMarker, renderMarker } from '../../../src/sst/marker';
 import { printable } from '../../helpers/arbitraries';
 
 const RUNS = { numRuns: 500 };
@@ -28,7 +28,7 @@ const markerText = fc
 /** What the donor does with tables_flushed: the first line, trimmed; a line with `:` must be a state. */
 function tablesFlushed(content: string): string | undefined {
   const line = content.split('\n')[0]?.trim();
-  return line !== undefined && line.includes(':') && isState(line) ? line : undefined;
+  return line?.includes(':') && isState(line) ? line : undefined;
 }
 
 describe('marker properties', () => {
@@ -45,7 +45,7 @@ describe('marker properties', () => {
   test('arbitrary text: SstError 32, or a marker that renders and parses back to itself', () => {
     fc.assert(
       fc.property(fc.oneof(markerText, fc.string()), (text) => {
-        let m;
+        let m: Marker;
         try {
           m = parseMarker(text);
         } catch (e) {

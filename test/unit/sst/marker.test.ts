@@ -108,9 +108,12 @@ describe('parseMarker', () => {
     assert.equal(parseMarker(`${UUID}:1 0\nsecret first\nsecret second\n`).secret, 'first');
   });
 
-  test('a bare "secret" line without value gives no secret (the joiner then says "Donor does not know my secret!")', () => {
-    assert.equal(parseMarker(`${UUID}:1 0\nsecret\n`).secret, undefined);
-  });
+  test(
+    'a bare "secret" line without value gives no secret ' + '(the joiner then says "Donor does not know my secret!")',
+    () => {
+      assert.equal(parseMarker(`${UUID}:1 0\nsecret\n`).secret, undefined);
+    },
+  );
 
   test('"bypass" must be a whole line', () => {
     assert.equal(parseMarker(`${UUID}:1 0\nbypassed\n`).bypass, false);

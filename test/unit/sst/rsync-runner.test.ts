@@ -35,20 +35,23 @@ const batch = (n: number, entries: string[]): Pass => ({
 });
 
 describe('rsync runner (fake children)', () => {
-  test('one pass: its list written NUL-separated, rsync started with the password file, the pid handed out', async () => {
-    const { fake, runner } = setup();
-    const pids: number[] = [];
-    const done = runner.run(batch(1, ['shop/orders.ibd', 'with space/t 1.ibd', '-dash/x']), (pid) => pids.push(pid));
-    await tick();
-    const [child] = fake.children as [FakeChild];
-    assert.equal(child.command, '/usr/bin/rsync');
-    assert.deepEqual(child.args.slice(0, 2), ['--password-file=/work/rsync.password', '--quiet']);
-    assert.equal(child.options.cwd, '/data');
-    assert.deepEqual(pids, [child.pid]);
-    assert.equal(readFileSync(join(dir, 'files.1'), 'utf8'), 'shop/orders.ibd\0with space/t 1.ibd\0-dash/x\0');
-    child.finish(0);
-    await done;
-  });
+  test(
+    'one pass: its list written NUL-separated, ' + 'rsync started with the password file, the pid handed out',
+    async () => {
+      const { fake, runner } = setup();
+      const pids: number[] = [];
+      const done = runner.run(batch(1, ['shop/orders.ibd', 'with space/t 1.ibd', '-dash/x']), (pid) => pids.push(pid));
+      await tick();
+      const [child] = fake.children as [FakeChild];
+      assert.equal(child.command, '/usr/bin/rsync');
+      assert.deepEqual(child.args.slice(0, 2), ['--password-file=/work/rsync.password', '--quiet']);
+      assert.equal(child.options.cwd, '/data');
+      assert.deepEqual(pids, [child.pid]);
+      assert.equal(readFileSync(join(dir, 'files.1'), 'utf8'), 'shop/orders.ibd\0with space/t 1.ibd\0-dash/x\0');
+      child.finish(0);
+      await done;
+    },
+  );
 
   test("a failed pass: the error names it, with rsync's code and its last stderr line", async () => {
     const { fake, runner } = setup();
@@ -66,22 +69,25 @@ describe('rsync runner (fake children)', () => {
     );
   });
 
-  test('the queue over the runner: two streams, the third pass starts when one ends, a failure stops the other', async () => {
-    const { fake, runner, life } = setup();
-    const state = new TransferState();
-    const done = runQueue([batch(3, ['c']), batch(2, ['b']), batch(1, ['a'])], 2, runner, state, () =>
-      life.supervisor.stopAll(),
-    );
-    await tick();
-    assert.equal(fake.children.length, 2);
-    const [first, second] = fake.children as [FakeChild, FakeChild];
-    second.finish(0);
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(fake.children.length, 3, 'the next pass took the free stream');
-    const third = fake.children[2] as FakeChild;
-    third.finish(12);
-    await assert.rejects(done, /files 1\/3 .* failed, rsync returned code 12/);
-    assert.deepEqual(fake.signalsTo(first.pid as number).slice(0, 1), ['SIGTERM'], 'the other stream was stopped');
-    assert.equal(state.running.size, 0);
-  });
+  test(
+    'the queue over the runner: two streams, ' + 'the third pass starts when one ends, a failure stops the other',
+    async () => {
+      const { fake, runner, life } = setup();
+      const state = new TransferState();
+      const done = runQueue([batch(3, ['c']), batch(2, ['b']), batch(1, ['a'])], 2, runner, state, () =>
+        life.supervisor.stopAll(),
+      );
+      await tick();
+      assert.equal(fake.children.length, 2);
+      const [first, second] = fake.children as [FakeChild, FakeChild];
+      second.finish(0);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(fake.children.length, 3, 'the next pass took the free stream');
+      const third = fake.children[2] as FakeChild;
+      third.finish(12);
+      await assert.rejects(done, /files 1\/3 .* failed, rsync returned code 12/);
+      assert.deepEqual(fake.signalsTo(first.pid as number).slice(0, 1), ['SIGTERM'], 'the other stream was stopped');
+      assert.equal(state.running.size, 0);
+    },
+  );
 });

@@ -30,11 +30,13 @@ function monitor(logEveryMs: number, protocolEveryMs = 0): TransferMonitor {
  * Resolves with `log,protocol` (0/1 each) per tick.
  */
 function ticksInWorker(logEveryMs: number, protocolEveryMs: number, offsets: number[]): Promise<string[]> {
-  const code = `
+  const code =
+    `
     const { parentPort, workerData } = require('node:worker_threads');
     const { TransferMonitor } = require(workerData.monitor);
     const { TransferState } = require(workerData.queue);
-    const m = new TransferMonitor({ total: 100, startedAt: workerData.start, logEveryMs: workerData.log, protocolEveryMs: workerData.protocol, rateLimit: 65536, idleTimeoutMs: 0 });
+    const m = new TransferMonitor({ total: 100, startedAt: workerData.start, logEveryMs: workerData.log, ` +
+    `protocolEveryMs: workerData.protocol, rateLimit: 65536, idleTimeoutMs: 0 });
     const state = new TransferState();
     parentPort.postMessage(workerData.offsets.map((o) => {
       const a = m.tick(workerData.start + o, state, () => undefined);
@@ -55,7 +57,8 @@ function ticksInWorker(logEveryMs: number, protocolEveryMs: number, offsets: num
       void worker.terminate();
       reject(
         new Error(
-          `TransferMonitor.tick(logEveryMs=${logEveryMs}, protocolEveryMs=${protocolEveryMs}) did not return within 30 s: it spins`,
+          `TransferMonitor.tick(logEveryMs=${logEveryMs}, protocolEveryMs=${protocolEveryMs}) did not return ` +
+            `within 30 s: it spins`,
         ),
       );
     }, 30_000);

@@ -94,29 +94,33 @@ describe('runQueue (fake children)', () => {
     assert.equal(state.done, 0);
   });
 
-  test('once its rsync has exited a pass leaves `running` (its pid is no longer ours to signal), before the runner is done', async () => {
-    const state = new TransferState();
-    let release: () => void = () => undefined;
-    let exit: (ok: boolean) => void = () => undefined;
-    const runner: PassRunner = {
-      run(_p, started, exited): Promise<void> {
-        started(42);
-        exit = exited;
-        return new Promise<void>((r) => {
-          release = r;
-        });
-      },
-    };
-    const done = runQueue([pass('a', 7)], 1, runner, state, async () => undefined);
-    await tick();
-    assert.deepEqual([...state.running.values()], [42]);
-    exit(true);
-    assert.equal(state.running.size, 0);
-    assert.equal(state.done, 7);
-    release();
-    await done;
-    assert.equal(state.done, 7, 'counted once');
-  });
+  test(
+    'once its rsync has exited a pass leaves `running` (its ' +
+      'pid is no longer ours to signal), before the runner is done',
+    async () => {
+      const state = new TransferState();
+      let release: () => void = () => undefined;
+      let exit: (ok: boolean) => void = () => undefined;
+      const runner: PassRunner = {
+        run(_p, started, exited): Promise<void> {
+          started(42);
+          exit = exited;
+          return new Promise<void>((r) => {
+            release = r;
+          });
+        },
+      };
+      const done = runQueue([pass('a', 7)], 1, runner, state, async () => undefined);
+      await tick();
+      assert.deepEqual([...state.running.values()], [42]);
+      exit(true);
+      assert.equal(state.running.size, 0);
+      assert.equal(state.done, 7);
+      release();
+      await done;
+      assert.equal(state.done, 7, 'counted once');
+    },
+  );
 
   test('more streams than passes: one worker per pass; no passes: nothing runs', async () => {
     const f = fakeRunner();
@@ -232,80 +236,88 @@ describe('TransferMonitor (fake clock and counters)', () => {
     assert.deepEqual(act.resume, [1, 2]);
   });
 
-  test('rate limit: a stream that ends while paused is forgotten; a new one is paused too; takePaused hands back the rest', () => {
-    const m = new TransferMonitor({
-      total: 100 * MiB,
-      startedAt: 0,
-      logEveryMs: 0,
-      protocolEveryMs: 0,
-      rateLimit: MiB,
-      idleTimeoutMs: 0,
-    });
-    const a = pass('a', 50 * MiB);
-    const b = pass('b', 50 * MiB);
-    let act = m.tick(100, running([[a, 1]]), () => 10 * MiB);
-    assert.deepEqual(act.pause, [1]);
-    act = m.tick(200, running([[b, 2]], 0), () => 10 * MiB);
-    assert.deepEqual(act.pause, [2]);
-    assert.deepEqual(m.takePaused(), [2]);
-  });
+  test(
+    'rate limit: a stream that ends while paused is forgotten; ' +
+      'a new one is paused too; takePaused hands back the rest',
+    () => {
+      const m = new TransferMonitor({
+        total: 100 * MiB,
+        startedAt: 0,
+        logEveryMs: 0,
+        protocolEveryMs: 0,
+        rateLimit: MiB,
+        idleTimeoutMs: 0,
+      });
+      const a = pass('a', 50 * MiB);
+      const b = pass('b', 50 * MiB);
+      let act = m.tick(100, running([[a, 1]]), () => 10 * MiB);
+      assert.deepEqual(act.pause, [1]);
+      act = m.tick(200, running([[b, 2]], 0), () => 10 * MiB);
+      assert.deepEqual(act.pause, [2]);
+      assert.deepEqual(m.takePaused(), [2]);
+    },
+  );
 
-  test('rate limit: a stream still at its handshake (little read) is not paused, so the joiner sees it authenticate; it is once past it', () => {
-    const m = new TransferMonitor({
-      total: 100 * MiB,
-      startedAt: 0,
-      logEveryMs: 0,
-      protocolEveryMs: 0,
-      rateLimit: MiB,
-      idleTimeoutMs: 0,
-    });
-    const a = pass('a', 50 * MiB);
-    const b = pass('b', 50 * MiB);
-    const io = new Map([
-      [1, 10 * MiB],
-      [2, 7 * 1024],
-    ]);
-    let act = m.tick(
-      100,
-      running([
-        [a, 1],
-        [b, 2],
-      ]),
-      (pid) => io.get(pid),
-    );
-    assert.deepEqual(act.pause, [1]);
-    io.set(2, HANDSHAKE_READ_BYTES - 1);
-    act = m.tick(
-      200,
-      running([
-        [a, 1],
-        [b, 2],
-      ]),
-      (pid) => io.get(pid),
-    );
-    assert.deepEqual(act.pause, []);
-    io.set(2, HANDSHAKE_READ_BYTES);
-    act = m.tick(
-      300,
-      running([
-        [a, 1],
-        [b, 2],
-      ]),
-      (pid) => io.get(pid),
-    );
-    assert.deepEqual(act.pause, [2]);
-    // A stream whose counters cannot be read is paused as before.
-    act = m.tick(
-      400,
-      running([
-        [a, 1],
-        [b, 2],
-        [pass('c', MiB), 3],
-      ]),
-      (pid) => io.get(pid),
-    );
-    assert.deepEqual(act.pause, [3]);
-  });
+  test(
+    'rate limit: a stream still at its handshake (little read) is not paused, so the joiner sees it ' +
+      'authenticate; it is once past it',
+    () => {
+      const m = new TransferMonitor({
+        total: 100 * MiB,
+        startedAt: 0,
+        logEveryMs: 0,
+        protocolEveryMs: 0,
+        rateLimit: MiB,
+        idleTimeoutMs: 0,
+      });
+      const a = pass('a', 50 * MiB);
+      const b = pass('b', 50 * MiB);
+      const io = new Map([
+        [1, 10 * MiB],
+        [2, 7 * 1024],
+      ]);
+      let act = m.tick(
+        100,
+        running([
+          [a, 1],
+          [b, 2],
+        ]),
+        (pid) => io.get(pid),
+      );
+      assert.deepEqual(act.pause, [1]);
+      io.set(2, HANDSHAKE_READ_BYTES - 1);
+      act = m.tick(
+        200,
+        running([
+          [a, 1],
+          [b, 2],
+        ]),
+        (pid) => io.get(pid),
+      );
+      assert.deepEqual(act.pause, []);
+      io.set(2, HANDSHAKE_READ_BYTES);
+      act = m.tick(
+        300,
+        running([
+          [a, 1],
+          [b, 2],
+        ]),
+        (pid) => io.get(pid),
+      );
+      assert.deepEqual(act.pause, [2]);
+      // A stream whose counters cannot be read is paused as before.
+      act = m.tick(
+        400,
+        running([
+          [a, 1],
+          [b, 2],
+          [pass('c', MiB), 3],
+        ]),
+        (pid) => io.get(pid),
+      );
+      assert.deepEqual(act.pause, [3]);
+    },
+  );
 
   test('the limit is kept over the whole copy: pausing by the rule gives limit × time within the credit', () => {
     const limit = 50 * MiB;

@@ -1,4 +1,6 @@
-/** socat address builders (docs/protocol.md §5.1, §7 items 5, 35); socat itself runs in test/integration/socat-tunnel. */
+/**
+ * socat address builders (docs/protocol.md §5.1, §7 items 5, 35); socat itself runs in test/integration/socat-tunnel.
+ */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Exit } from '../../../src/errors';
@@ -16,7 +18,7 @@ import { assertSstError } from '../../helpers/assert-sst';
  * socat's lexer as measured on 1.7.4.4 (see socat-address.ts), for what our output can contain:
  * a backslash takes the next character literally. Used to prove escaping is lossless.
  */
-function unescape(text: string): string {
+function unescapeSocat(text: string): string {
   return text.replace(/\\(.)/gs, '$1');
 }
 
@@ -82,7 +84,7 @@ describe('socatValue', () => {
   test('lossless and free of unescaped separators for hostile paths', () => {
     for (const v of HOSTILE) {
       const e = socatValue(v);
-      assert.equal(unescape(e), v);
+      assert.equal(unescapeSocat(e), v);
       assert.deepEqual(splitUnescaped(e, ','), [e], v);
       assert.deepEqual(splitUnescaped(e, ':'), [e], v);
       assert.deepEqual(splitUnescaped(e, ' '), [e], v);
@@ -314,7 +316,7 @@ describe('listenAddress', () => {
         ['OPENSSL-LISTEN:1', 'reuseaddr', 'fork', 'cert', 'key', 'cafile', 'capath', 'verify'],
         p,
       );
-      const values = opts.slice(3, 7).map((o) => unescape(o.slice(o.indexOf('=') + 1)));
+      const values = opts.slice(3, 7).map((o) => unescapeSocat(o.slice(o.indexOf('=') + 1)));
       assert.deepEqual(values, [p, p, p, dir]);
       assert.ok(!/(?<!\\)(?:\\\\)*!!/.test(addr));
     }
@@ -331,11 +333,13 @@ describe('listenAddress', () => {
         ...base,
         sockopt: ['OPENSSL-VERIFY=0', 'certificate=/other', 'CN=x', 'protocol-family=ip4', 'so-reuseaddr=0'],
       }),
-      'OPENSSL-LISTEN:1,fork,key=/k,cafile=/ca,OPENSSL-VERIFY=0,certificate=/other,CN=x,protocol-family=ip4,so-reuseaddr=0',
+      'OPENSSL-LISTEN:1,fork,key=/k,cafile=/ca,OPENSSL-VERIFY=0,certificate=/other,CN=x,protocol-family=ip4,' +
+        'so-reuseaddr=0',
     );
     assert.equal(
       listenAddress({ ...base, sockopt: ['cipher=HIGH:!aNULL', 'keepalive'] }),
-      'OPENSSL-LISTEN:1,reuseaddr,fork,pf=ip6,cert=/c,key=/k,cafile=/ca,verify=1,commonname=d,cipher=HIGH:!aNULL,keepalive',
+      'OPENSSL-LISTEN:1,reuseaddr,fork,pf=ip6,cert=/c,key=/k,cafile=/ca,verify=1,commonname=d,' +
+        'cipher=HIGH:!aNULL,keepalive',
     );
   });
 
@@ -517,7 +521,7 @@ describe('connectAddress', () => {
       const addr = connectAddress({ host: 'db1', port: 1, ipv6: false, tls: { cert: p, verify: true }, sockopt: [] });
       const opts = splitUnescaped(addr, ',');
       assert.equal(opts.length, 3, addr);
-      assert.equal(unescape((opts[1] ?? '').slice('cert='.length)), p);
+      assert.equal(unescapeSocat((opts[1] ?? '').slice('cert='.length)), p);
     }
   });
 
@@ -536,8 +540,8 @@ describe('execAddress', () => {
   /** What socat's EXEC does with the parameter: unescape once, split at unescaped spaces, unescape each. */
   function socatArgv(addr: string): string[] {
     assert.ok(addr.startsWith('EXEC:'));
-    const line = unescape(addr.slice('EXEC:'.length));
-    return splitUnescaped(line, ' ').map((t) => (t === '""' ? '' : unescape(t)));
+    const line = unescapeSocat(addr.slice('EXEC:'.length));
+    return splitUnescaped(line, ' ').map((t) => (t === '""' ? '' : unescapeSocat(t)));
   }
 
   test('the joiner command', () => {

@@ -101,7 +101,8 @@ describe('classifySockopt: verify', () => {
       assert.match(
         describeWeakening(v.weakens[0]!),
         new RegExp(
-          `^sockopt ${raw.replace(/[\\+()]/g, '\\$&')} weakens peer verification: the peer certificate is not verified at all`,
+          `^sockopt ${raw.replace(/[\\+()]/g, '\\$&')} weakens peer ` +
+            `verification: the peer certificate is not verified at all`,
         ),
         raw,
       );

@@ -1,4 +1,7 @@
-/** The tunnel's TLS decisions that the SST (sst/prepare.ts) and `check` (check/config.ts) share (src/tunnel/tunnel-tls.ts). */
+/**
+ * The tunnel's TLS decisions that the SST (sst/prepare.ts) and `check` (check/config.ts) share
+ * (src/tunnel/tunnel-tls.ts).
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ConfigLookup, TlsSettings } from '../../../src/config/tls';
@@ -67,27 +70,31 @@ describe('resolveTunnelSettings', () => {
     assert.equal(resolveTunnelSettings(config(groups), 'donor', DATADIR, noDirectories).tls.cert, '/tls/client.crt');
   });
 
-  test('a sockopt the SST refuses throws exit 22 after `decided` saw the TLS settings (the SST logs their notes first)', () => {
-    const seen: TlsSettings[] = [];
-    assert.throws(
-      () =>
-        resolveTunnelSettings(
-          config({ sst: { ...SST, sockopt: 'verify=\\t0' } }),
-          'donor',
-          DATADIR,
-          noDirectories,
-          (tls) => seen.push(tls),
-        ),
-      (e: unknown) => {
-        assert.ok(e instanceof SstError, `expected SstError, got ${String(e)}`);
-        assert.equal(e.code, 22);
-        assert.match(e.message, /socat decodes \\t into a control character/);
-        return true;
-      },
-    );
-    assert.equal(seen.length, 1);
-    assert.equal(seen[0]?.cert, '/tls/node.crt');
-  });
+  test(
+    'a sockopt the SST refuses throws exit 22 after `decided` ' +
+      'saw the TLS settings (the SST logs their notes first)',
+    () => {
+      const seen: TlsSettings[] = [];
+      assert.throws(
+        () =>
+          resolveTunnelSettings(
+            config({ sst: { ...SST, sockopt: 'verify=\\t0' } }),
+            'donor',
+            DATADIR,
+            noDirectories,
+            (tls) => seen.push(tls),
+          ),
+        (e: unknown) => {
+          assert.ok(e instanceof SstError, `expected SstError, got ${String(e)}`);
+          assert.equal(e.code, 22);
+          assert.match(e.message, /socat decodes \\t into a control character/);
+          return true;
+        },
+      );
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0]?.cert, '/tls/node.crt');
+    },
+  );
 });
 
 describe('tunnelTls', () => {

@@ -29,7 +29,11 @@ describe('twinCnf', () => {
     assert.doesNotMatch(out, /^wsrep_sst_method=rsync$/m);
     assert.match(
       out,
-      /\n\[sst\]\ntca=@ENV\.MYSQL_TEST_DIR\/std_data\/cacert\.pem\ntcert=@ENV\.MYSQL_TEST_DIR\/std_data\/server-cert\.pem\ntkey=@ENV\.MYSQL_TEST_DIR\/std_data\/server-key\.pem\n$/,
+      new RegExp(
+        String.raw`\n\[sst\]\ntca=@ENV\.MYSQL_TEST_DIR\/std_data\/cacert\.pem\n` +
+          String.raw`tcert=@ENV\.MYSQL_TEST_DIR\/std_data\/server-cert\.pem\n` +
+          String.raw`tkey=@ENV\.MYSQL_TEST_DIR\/std_data\/server-key\.pem\n$`,
+      ),
     );
   });
 
@@ -66,7 +70,8 @@ describe('twinCnf', () => {
 describe('twinBaseOptionFile', () => {
   test('drops ssl-mode=DISABLED and advertises localhost instead of 127.0.0.1', () => {
     const text =
-      "[mysqld.1]\nwsrep_node_address='127.0.0.1:@mysqld.1.#galera_port'\nwsrep_sst_receive_address='127.0.0.1:@mysqld.1.#sst_port'\n\n[sst]\nssl-mode=DISABLED\nsst-log-archive-dir=x\n";
+      "[mysqld.1]\nwsrep_node_address='127.0.0.1:@mysqld.1.#galera_port'\nwsrep_sst_receive_address='127.0.0." +
+      "1:@mysqld.1.#sst_port'\n\n[sst]\nssl-mode=DISABLED\nsst-log-archive-dir=x\n";
     const out = twinBaseOptionFile(text);
     assert.match(out, /^wsrep_sst_receive_address='localhost:@mysqld\.1\.#sst_port'$/m);
     assert.match(out, /^wsrep_node_address='127\.0\.0\.1:/m, 'only the SST address changes');
@@ -112,7 +117,8 @@ describe('twinTest', () => {
 
 describe('twinSuitePm', () => {
   const pm =
-    "package My::Suite::Galera;\n\nuse lib 'suite';\n\nreturn wsrep_not_ok() if wsrep_not_ok();\n\npush @::global_suppressions, ();\nbless { };\n";
+    "package My::Suite::Galera;\n\nuse lib 'suite';\n\nreturn wsrep_not_ok() if wsrep_not_ok();\n\npush " +
+    '@::global_suppressions, ();\nbless { };\n';
 
   test('own package, our directory first on PATH (checked), localhost warning suppressed', () => {
     const out = twinSuitePm(pm, '/tmp/sstmtrX/bin');
