@@ -44,7 +44,10 @@ export function numbersItem(lookup: Lookup, mysqld: readonly string[]): CheckIte
       );
 }
 
-/** `precopy on, at most 2 online rounds`: what the donor does before it locks, for the context lines; undefined when the setting is refused (numbersItem says why). */
+/**
+ * `precopy on, at most 2 online rounds`: what the donor does before it locks, for the context lines;
+ * undefined when the setting is refused (numbersItem says why).
+ */
 export function precopyContext(lookup: Lookup): string | undefined {
   try {
     const p = resolvePrecopy(lookup);

@@ -136,7 +136,10 @@ export const SST_MAX_BINLOGS: NumberRule = {
   note: '0 none, negative all',
 };
 
-/** Online copy rounds before the lock (docs/protocol.md §3.3.1): each re-reads what changed during the last, so more than a few only repeat the hot files. */
+/**
+ * Online copy rounds before the lock (docs/protocol.md §3.3.1): each re-reads what changed during the last,
+ * so more than a few only repeat the hot files.
+ */
 export const PRECOPY_ROUNDS: NumberRule = {
   name: 'precopy-rounds',
   min: 1,

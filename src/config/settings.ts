@@ -164,7 +164,10 @@ export function resolveRateLimit(lookup: Lookup): number | undefined {
   return rate > 0 ? rate : undefined;
 }
 
-/** `[sst] precopy`: copy online before the lock (`on`), everything under the lock (`off`), or `on` plus a checksum of what the catch-up skips (`verify`). */
+/**
+ * `[sst] precopy`: copy online before the lock (`on`), everything under the lock (`off`), or `on` plus a
+ * checksum of what the catch-up skips (`verify`).
+ */
 export type PrecopyMode = 'on' | 'off' | 'verify';
 const PRECOPY_MODES: readonly PrecopyMode[] = ['on', 'off', 'verify'];
 

@@ -33,7 +33,10 @@ export interface Pass {
   bytes: number;
   /** A batch's file list: the donor writes `entries` (NUL-separated) to `file` before the pass runs. */
   list?: { file: string; entries: string[] };
-  /** An online precopy pass (docs/protocol.md §3.3.1): rsync's 24, files that vanished while it read, is not a failure. */
+  /**
+   * An online precopy pass (docs/protocol.md §3.3.1): rsync's 24, files that vanished while it read, is not
+   * a failure.
+   */
   vanishedOk?: boolean;
 }
 
@@ -75,7 +78,10 @@ export interface PlanInput {
    * donor's pauses (which share the limit among the streams) never follow a burst at full speed.
    */
   rateLimit?: number;
-  /** False: no engine passes (a precopy's online rounds leave them to the locked catch-up, which always sends them whole). */
+  /**
+   * False: no engine passes (a precopy's online rounds leave them to the locked catch-up, which always sends
+   * them whole).
+   */
   engines?: boolean;
 }
 

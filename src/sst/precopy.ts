@@ -64,7 +64,10 @@ interface Listing {
   stamps: Map<string, FileStamp>;
 }
 
-/** What the catch-up compares against: the last round's clocks, and the stamps of the files whose bytes the joiner holds. */
+/**
+ * What the catch-up compares against: the last round's clocks, and the stamps of the files whose bytes the
+ * joiner holds.
+ */
 export interface Online {
   look: ClockLook;
   held: Map<string, FileStamp>;
@@ -237,7 +240,8 @@ export class Precopy {
     const step = clockStep(since, now.look);
     if (step !== undefined) {
       log.warn(
-        `precopy: a clock stepped between the last round and ${when} (${step}): file times cannot be trusted, so everything is sent again`,
+        `precopy: a clock stepped between the last round and ${when} (${step}): ` +
+          'file times cannot be trusted, so everything is sent again',
       );
       return { send: new Set(now.stamps.keys()), reasons: {} };
     }
@@ -304,7 +308,8 @@ export class Precopy {
     if (this.p.binlog) log.info(`binary logs to send: ${l.binlogs.length} (sst-max-binlogs ${this.p.maxBinlogs})`);
     if (this.p.rateLimit !== undefined) {
       log.info(
-        `rate limit ${formatRate(this.p.rateLimit)} for the whole SST (rlimit): the online rounds take longer, with this node writable; the lock lasts only the catch-up`,
+        `rate limit ${formatRate(this.p.rateLimit)} for the whole SST (rlimit): ` +
+          'the online rounds take longer, with this node writable; the lock lasts only the catch-up',
       );
     }
     let send = new Set(l.stamps.keys());
@@ -319,7 +324,8 @@ export class Precopy {
       const bytes = await this.run(onlinePasses(plan.structure), onlinePasses(plan.queue), online?.sent ?? 0);
       const seconds = (performance.now() - started) / 1000;
       log.info(
-        `precopy round ${round} of at most ${max}: sent ${files.length + binlogs.length} files, ${formatBytes(bytes)} in ${seconds.toFixed(1)} s ` +
+        `precopy round ${round} of at most ${max}: sent ${files.length + binlogs.length} files, ` +
+          `${formatBytes(bytes)} in ${seconds.toFixed(1)} s ` +
           `(${formatRate(seconds > 0 ? bytes / seconds : 0)}), donor writable`,
       );
       // The joiner holds what this round sent, and what it skipped as unchanged; not the binlog being written.
@@ -341,7 +347,8 @@ export class Precopy {
       const nextBytes = sumSizes(next.stamps, chosen.send);
       if (!worthAnotherRound(nextBytes, nextFiles, bytes)) {
         log.info(
-          `precopy: ${nextFiles} files, ${formatBytes(nextBytes)} changed during round ${round}; no further online round`,
+          `precopy: ${nextFiles} files, ${formatBytes(nextBytes)} changed during round ${round}; ` +
+            'no further online round',
         );
         break;
       }
@@ -370,12 +377,15 @@ export class Precopy {
       .map(([why, n]) => `${n} ${why}`)
       .join(', ');
     log.info(
-      `precopy catch-up under the lock: ${files.length + binlogs.length} changed files${reasons === '' ? '' : ` (${reasons})`} and ${always.length} always sent ` +
-        `(engine files, the binlog being written), ${formatBytes(bytes)}; ${l.files.length - files.length} database files unchanged since round ${online.rounds} began`,
+      `precopy catch-up under the lock: ${files.length + binlogs.length} changed files` +
+        `${reasons === '' ? '' : ` (${reasons})`} and ${always.length} always sent ` +
+        `(engine files, the binlog being written), ${formatBytes(bytes)}; ` +
+        `${l.files.length - files.length} database files unchanged since round ${online.rounds} began`,
     );
     if (this.p.rateLimit !== undefined) {
       log.info(
-        `rate limit ${formatRate(this.p.rateLimit)} (rlimit): the catch-up takes at least ${formatDuration(bytes / this.p.rateLimit)}, with this node's tables locked`,
+        `rate limit ${formatRate(this.p.rateLimit)} (rlimit): ` +
+          `the catch-up takes at least ${formatDuration(bytes / this.p.rateLimit)}, with this node's tables locked`,
       );
     }
     online.fullBytes =
@@ -390,22 +400,29 @@ export class Precopy {
       // Only the queue: the structure pass has just run; the list files are rewritten as each pass starts.
       const checked = verifyPasses(this.plan(l, skipped, closed, false).queue);
       log.info(
-        `precopy=verify: comparing the ${skipped.length + closed.length} skipped files (${formatBytes(sumBytes(skipped) + totalSize(closed))}) by checksum under the lock; any that differs is named and sent`,
+        `precopy=verify: comparing the ${skipped.length + closed.length} skipped files ` +
+          `(${formatBytes(sumBytes(skipped) + totalSize(closed))}) by checksum under the lock; ` +
+          'any that differs is named and sent',
       );
       for (const pass of checked) await this.runner.run(pass);
     }
     log.info(`precopy catch-up done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
 
-  /** At `continue`: how long the tables were locked, against what round 1's rate says a locked full copy would have taken. */
+  /**
+   * At `continue`: how long the tables were locked, against what round 1's rate says a locked full copy
+   * would have taken.
+   */
   static reportLock(online: Online, lockedMs: number): void {
     const rate = online.first.seconds > 0 ? online.first.bytes / online.first.seconds : 0;
     const full =
       rate > 0 && online.fullBytes !== undefined
-        ? `; a copy of everything (${formatBytes(online.fullBytes)}) under the lock would have taken about ${formatDuration(online.fullBytes / rate)} at round 1's rate`
+        ? `; a copy of everything (${formatBytes(online.fullBytes)}) under the lock ` +
+          `would have taken about ${formatDuration(online.fullBytes / rate)} at round 1's rate`
         : '';
     log.info(
-      `tables were locked for ${(lockedMs / 1000).toFixed(1)} s (precopy, ${online.rounds} online ${online.rounds === 1 ? 'round' : 'rounds'})${full}`,
+      `tables were locked for ${(lockedMs / 1000).toFixed(1)} s ` +
+        `(precopy, ${online.rounds} online ${online.rounds === 1 ? 'round' : 'rounds'})${full}`,
     );
   }
 }

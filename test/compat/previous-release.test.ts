@@ -104,7 +104,8 @@ async function pair(
   const env = { SST_TEST_TAG: tag };
   const side = (who: 'joiner' | 'donor', build: Build, c: NodeCert): NodeSide => ({
     datadir: join(base, who, 'data'),
-    // The new build's donor copies online first (docs/protocol.md §3.3.1); the joiner's side of the protocol is the same.
+    // The new build's donor copies online first (docs/protocol.md §3.3.1); the joiner's side of the protocol
+    // is the same.
     cnf: cnf(join(base, who), c, precopy && build === 'new' ? 'precopy=on\n' : ''),
     env,
     extraArgs: ['--binlog', 'mysql-bin'],

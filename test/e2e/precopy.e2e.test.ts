@@ -118,7 +118,8 @@ const SYSTEM = "('mysql', 'information_schema', 'performance_schema', 'sys')";
 function userTables(n: ClusterNode): string[] {
   const out = c.sql(
     n,
-    `SELECT CONCAT('\`', table_schema, '\`.\`', table_name, '\`') FROM information_schema.tables WHERE table_schema NOT IN ${SYSTEM} AND table_type = 'BASE TABLE' ORDER BY 1`,
+    `SELECT CONCAT('\`', table_schema, '\`.\`', table_name, '\`') FROM information_schema.tables ` +
+      `WHERE table_schema NOT IN ${SYSTEM} AND table_type = 'BASE TABLE' ORDER BY 1`,
   );
   return out === '' ? [] : out.split('\n');
 }
@@ -182,7 +183,8 @@ describe('precopy under a write load on the donor: the joiner equals the donor',
       if (l.bigRows > 0)
         c.sql(
           donor,
-          `USE shop; INSERT INTO shop.orders SELECT seq + 1000000 * ${i}, seq % 977, REPEAT(SHA1(seq), 6) FROM seq_1_to_${l.bigRows}`,
+          `USE shop; INSERT INTO shop.orders SELECT seq + 1000000 * ${i}, seq % 977, REPEAT(SHA1(seq), 6) ` +
+            `FROM seq_1_to_${l.bigRows}`,
         );
       const donorLinesBefore = sstLines(c, donor).length;
       const joinerLogBefore = c.log(joiner).length;

@@ -117,97 +117,104 @@ async function sst(
 }
 
 describe('precopy: online rounds, then a catch-up under the lock', () => {
-  test('writes between the rounds and the lock: rewritten region with mtime set back, append, rename, new and removed directories, engine files, binlog rotation', async () => {
-    const p = await pair('between', { precopy: 'on', 'sst-max-binlogs': '3' });
-    makeDatadir(p.donor.datadir, { bigTable: 8 * 1024 * 1024, binlogs: 2 });
-    makeDatadir(p.joiner.datadir);
-    rmSync(join(p.joiner.datadir, 'grastate.dat'));
-    const d = p.donor.datadir;
-    // A database directory that is a symlink to another filesystem path (its own probe when on another device).
-    const elsewhere = join(root, tag, 'elsewhere-db');
-    mkdirSync(elsewhere, { recursive: true });
-    writeFileSync(join(elsewhere, 'linked.ibd'), randomBytes(64 * 1024));
-    symlinkSync(elsewhere, join(d, 'linked_db'));
-    const { log } = await sst(p, {
-      binlog: true,
-      beforeLock: () => {
-        rewrite(join(elsewhere, 'linked.ibd'), 1024, 1024);
-        writeFileSync(join(elsewhere, 'added.ibd'), randomBytes(2048));
-        // A page round 1 has read, rewritten in place; a tool then sets its mtime into the past: ctime still says.
-        rewrite(join(d, 'shop', 'orders.ibd'), 4 * 1024 * 1024, 16 * 1024);
-        utimesSync(join(d, 'shop', 'orders.ibd'), HOUR_AGO(), HOUR_AGO());
-        appendFileSync(join(d, 'shop', 'customers.ibd'), randomBytes(16 * 1024));
-        // Replaced by rename, with the new file's times in the past and the same size.
-        const tmp = join(d, 'shop', '#sql-alter.ibd');
-        writeFileSync(tmp, randomBytes(4096));
-        utimesSync(tmp, HOUR_AGO(), HOUR_AGO());
-        renameSync(tmp, join(d, 'shop', 'table with spaces.ibd'));
-        mkdirSync(join(d, 'newdb', 'sub'), { recursive: true });
-        writeFileSync(join(d, 'newdb', 'sub', 't.ibd'), randomBytes(8192));
-        rmSync(join(d, 'sales@002d2024'), { recursive: true });
-        // Engine files change without a table being written; their times say nothing.
-        rewrite(join(d, 'ibdata1'), 0, 4096);
-        utimesSync(join(d, 'ibdata1'), HOUR_AGO(), HOUR_AGO());
-        rewrite(join(d, 'ib_logfile0'), 8192, 512);
-        // The binlog being written at round 1 is closed and a new one opened.
-        appendFileSync(join(d, 'mysql-bin.000002'), randomBytes(1000));
-        writeFileSync(join(d, 'mysql-bin.000003'), randomBytes(5000));
-        appendFileSync(join(d, 'mysql-bin.index'), './mysql-bin.000003\n');
-      },
-    });
-    assert.match(log, /precopy round 1 of at most 2: sent \d+ files, .* donor writable/);
-    assert.match(log, /precopy catch-up under the lock: \d+ changed files/);
-    assert.match(log, /tables were locked for \d+\.\d s \(precopy, \d online rounds?\); a copy of everything/);
-    assert.equal(
-      existsSync(join(p.joiner.datadir, 'sales@002d2024')),
-      false,
-      'the removed directory is gone on the joiner',
-    );
-    assert.deepEqual(
-      readFileSync(join(p.joiner.datadir, 'linked_db', 'linked.ibd')),
-      readFileSync(join(elsewhere, 'linked.ibd')),
-    );
-    assert.deepEqual(
-      readFileSync(join(p.joiner.datadir, 'linked_db', 'added.ibd')),
-      readFileSync(join(elsewhere, 'added.ibd')),
-    );
-    const j = p.joiner.datadir;
-    assert.equal(
-      readFileSync(join(j, 'mysql-bin.index'), 'utf8'),
-      './mysql-bin.000001\n./mysql-bin.000002\n./mysql-bin.000003\n',
-    );
-    for (const b of ['mysql-bin.000001', 'mysql-bin.000002', 'mysql-bin.000003'])
-      assert.deepEqual(readFileSync(join(j, b)), readFileSync(join(d, b)), b);
-  });
+  test(
+    'writes between the rounds and the lock: rewritten region with mtime set back, append, rename, ' +
+      'new and removed directories, engine files, binlog rotation',
+    async () => {
+      const p = await pair('between', { precopy: 'on', 'sst-max-binlogs': '3' });
+      makeDatadir(p.donor.datadir, { bigTable: 8 * 1024 * 1024, binlogs: 2 });
+      makeDatadir(p.joiner.datadir);
+      rmSync(join(p.joiner.datadir, 'grastate.dat'));
+      const d = p.donor.datadir;
+      // A database directory that is a symlink to another filesystem path (its own probe when on another device).
+      const elsewhere = join(root, tag, 'elsewhere-db');
+      mkdirSync(elsewhere, { recursive: true });
+      writeFileSync(join(elsewhere, 'linked.ibd'), randomBytes(64 * 1024));
+      symlinkSync(elsewhere, join(d, 'linked_db'));
+      const { log } = await sst(p, {
+        binlog: true,
+        beforeLock: () => {
+          rewrite(join(elsewhere, 'linked.ibd'), 1024, 1024);
+          writeFileSync(join(elsewhere, 'added.ibd'), randomBytes(2048));
+          // A page round 1 has read, rewritten in place; a tool then sets its mtime into the past: ctime still says.
+          rewrite(join(d, 'shop', 'orders.ibd'), 4 * 1024 * 1024, 16 * 1024);
+          utimesSync(join(d, 'shop', 'orders.ibd'), HOUR_AGO(), HOUR_AGO());
+          appendFileSync(join(d, 'shop', 'customers.ibd'), randomBytes(16 * 1024));
+          // Replaced by rename, with the new file's times in the past and the same size.
+          const tmp = join(d, 'shop', '#sql-alter.ibd');
+          writeFileSync(tmp, randomBytes(4096));
+          utimesSync(tmp, HOUR_AGO(), HOUR_AGO());
+          renameSync(tmp, join(d, 'shop', 'table with spaces.ibd'));
+          mkdirSync(join(d, 'newdb', 'sub'), { recursive: true });
+          writeFileSync(join(d, 'newdb', 'sub', 't.ibd'), randomBytes(8192));
+          rmSync(join(d, 'sales@002d2024'), { recursive: true });
+          // Engine files change without a table being written; their times say nothing.
+          rewrite(join(d, 'ibdata1'), 0, 4096);
+          utimesSync(join(d, 'ibdata1'), HOUR_AGO(), HOUR_AGO());
+          rewrite(join(d, 'ib_logfile0'), 8192, 512);
+          // The binlog being written at round 1 is closed and a new one opened.
+          appendFileSync(join(d, 'mysql-bin.000002'), randomBytes(1000));
+          writeFileSync(join(d, 'mysql-bin.000003'), randomBytes(5000));
+          appendFileSync(join(d, 'mysql-bin.index'), './mysql-bin.000003\n');
+        },
+      });
+      assert.match(log, /precopy round 1 of at most 2: sent \d+ files, .* donor writable/);
+      assert.match(log, /precopy catch-up under the lock: \d+ changed files/);
+      assert.match(log, /tables were locked for \d+\.\d s \(precopy, \d online rounds?\); a copy of everything/);
+      assert.equal(
+        existsSync(join(p.joiner.datadir, 'sales@002d2024')),
+        false,
+        'the removed directory is gone on the joiner',
+      );
+      assert.deepEqual(
+        readFileSync(join(p.joiner.datadir, 'linked_db', 'linked.ibd')),
+        readFileSync(join(elsewhere, 'linked.ibd')),
+      );
+      assert.deepEqual(
+        readFileSync(join(p.joiner.datadir, 'linked_db', 'added.ibd')),
+        readFileSync(join(elsewhere, 'added.ibd')),
+      );
+      const j = p.joiner.datadir;
+      assert.equal(
+        readFileSync(join(j, 'mysql-bin.index'), 'utf8'),
+        './mysql-bin.000001\n./mysql-bin.000002\n./mysql-bin.000003\n',
+      );
+      for (const b of ['mysql-bin.000001', 'mysql-bin.000002', 'mysql-bin.000003'])
+        assert.deepEqual(readFileSync(join(j, b)), readFileSync(join(d, b)), b);
+    },
+  );
 
-  test('writes while round 1 runs: a file appended to and one rewritten, whether rsync had read them or not', async () => {
-    const p = await pair('during', { precopy: 'on', 'backup-threads': '2' });
-    makeDatadir(p.donor.datadir, { bigTable: 32 * 1024 * 1024 });
-    // Files at rest before the SST, so that only the writes below make round 2 (or the catch-up) send anything.
-    await setTimeout(PRECOPY_MARGIN_MS + 500);
-    const d = p.donor.datadir;
-    let written = false;
-    const { log } = await sst(p, {
-      onDonorStart: (donor) => {
-        const timer = setInterval(() => {
-          if (written || !/files 1\/\d+ \(/.test(donor.stderr())) return;
-          written = true;
-          clearInterval(timer);
-          appendFileSync(join(d, 'shop', 'orders.ibd'), randomBytes(64 * 1024));
-          rewrite(join(d, 'shop', 'customers.ibd'), 0, 8192);
-          rewrite(join(d, 'mysql', 'user.MAD'), 0, 100);
-        }, 5);
-        donor.exit.then(
-          () => clearInterval(timer),
-          () => clearInterval(timer),
-        );
-      },
-    });
-    assert.ok(written, 'the writes happened during round 1');
-    assert.match(log, /precopy round 1 of at most 2/);
-    // Round 2 (when the writes came before its listing) or the catch-up sent the three files, not all nine.
-    assert.match(log, /precopy round 2 of at most 2: sent 3 files|precopy catch-up under the lock: 3 changed files/);
-  });
+  test(
+    'writes while round 1 runs: a file appended to and one rewritten, ' + 'whether rsync had read them or not',
+    async () => {
+      const p = await pair('during', { precopy: 'on', 'backup-threads': '2' });
+      makeDatadir(p.donor.datadir, { bigTable: 32 * 1024 * 1024 });
+      // Files at rest before the SST, so that only the writes below make round 2 (or the catch-up) send anything.
+      await setTimeout(PRECOPY_MARGIN_MS + 500);
+      const d = p.donor.datadir;
+      let written = false;
+      const { log } = await sst(p, {
+        onDonorStart: (donor) => {
+          const timer = setInterval(() => {
+            if (written || !/files 1\/\d+ \(/.test(donor.stderr())) return;
+            written = true;
+            clearInterval(timer);
+            appendFileSync(join(d, 'shop', 'orders.ibd'), randomBytes(64 * 1024));
+            rewrite(join(d, 'shop', 'customers.ibd'), 0, 8192);
+            rewrite(join(d, 'mysql', 'user.MAD'), 0, 100);
+          }, 5);
+          donor.exit.then(
+            () => clearInterval(timer),
+            () => clearInterval(timer),
+          );
+        },
+      });
+      assert.ok(written, 'the writes happened during round 1');
+      assert.match(log, /precopy round 1 of at most 2/);
+      // Round 2 (when the writes came before its listing) or the catch-up sent the three files, not all nine.
+      assert.match(log, /precopy round 2 of at most 2: sent 3 files|precopy catch-up under the lock: 3 changed files/);
+    },
+  );
 
   test('nothing written: the second round is skipped and the catch-up sends only the engine files', async () => {
     const p = await pair('idle', { precopy: 'on' });
@@ -218,7 +225,10 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     assert.match(log, /precopy: 0 files, 0 B changed during round 1; no further online round/);
     assert.match(
       log,
-      /precopy catch-up under the lock: 0 changed files and \d+ always sent .*; 9 database files unchanged since round 1 began/,
+      new RegExp(
+        String.raw`precopy catch-up under the lock: 0 changed files and \d+ always sent .*; ` +
+          '9 database files unchanged since round 1 began',
+      ),
     );
   });
 
@@ -234,64 +244,74 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     assert.doesNotMatch(log, /precopy verify: .* differed/);
   });
 
-  test('--progress 1: total and complete only grow across the rounds and end equal; the rounds come before flush tables', async () => {
-    const p = await pair('progress', { precopy: 'on', 'progress-interval': '1' });
-    makeDatadir(p.donor.datadir, { bigTable: 16 * 1024 * 1024 });
-    p.donor.extraArgs = ['--progress', '1'];
-    const { lines } = await sst(p, {
-      beforeLock: () => appendFileSync(join(p.donor.datadir, 'shop', 'customers.ibd'), randomBytes(100)),
-    });
-    const numbers = (word: string): number[] =>
-      lines.filter((l) => l.startsWith(`${word} `)).map((l) => Number(l.split(' ')[1]));
-    const totals = numbers('total');
-    const completes = numbers('complete');
-    assert.ok(totals.length >= 2, `a total for round 1 and one for the catch-up: ${lines.join(' | ')}`);
-    assert.deepEqual(
-      [...totals].sort((a, b) => a - b),
-      totals,
-      'totals only grow',
-    );
-    assert.deepEqual(
-      [...completes].sort((a, b) => a - b),
-      completes,
-      'completes only grow',
-    );
-    let total = 0;
-    for (const l of lines) {
-      if (l.startsWith('total ')) total = Number(l.split(' ')[1]);
-      if (l.startsWith('complete ')) assert.ok(Number(l.split(' ')[1]) <= total, `${l} after total ${total}`);
-    }
-    assert.equal(completes[completes.length - 1], totals[totals.length - 1], 'ends with complete = total');
-    assert.ok(lines.indexOf('flush tables') > lines.indexOf(`total ${totals[0] ?? -1}`), 'round 1 ran before the lock');
-  });
+  test(
+    '--progress 1: total and complete only grow across the rounds and end equal; ' +
+      'the rounds come before flush tables',
+    async () => {
+      const p = await pair('progress', { precopy: 'on', 'progress-interval': '1' });
+      makeDatadir(p.donor.datadir, { bigTable: 16 * 1024 * 1024 });
+      p.donor.extraArgs = ['--progress', '1'];
+      const { lines } = await sst(p, {
+        beforeLock: () => appendFileSync(join(p.donor.datadir, 'shop', 'customers.ibd'), randomBytes(100)),
+      });
+      const numbers = (word: string): number[] =>
+        lines.filter((l) => l.startsWith(`${word} `)).map((l) => Number(l.split(' ')[1]));
+      const totals = numbers('total');
+      const completes = numbers('complete');
+      assert.ok(totals.length >= 2, `a total for round 1 and one for the catch-up: ${lines.join(' | ')}`);
+      assert.deepEqual(
+        [...totals].sort((a, b) => a - b),
+        totals,
+        'totals only grow',
+      );
+      assert.deepEqual(
+        [...completes].sort((a, b) => a - b),
+        completes,
+        'completes only grow',
+      );
+      let total = 0;
+      for (const l of lines) {
+        if (l.startsWith('total ')) total = Number(l.split(' ')[1]);
+        if (l.startsWith('complete ')) assert.ok(Number(l.split(' ')[1]) <= total, `${l} after total ${total}`);
+      }
+      assert.equal(completes[completes.length - 1], totals[totals.length - 1], 'ends with complete = total');
+      assert.ok(
+        lines.indexOf('flush tables') > lines.indexOf(`total ${totals[0] ?? -1}`),
+        'round 1 ran before the lock',
+      );
+    },
+  );
 
-  test('a database directory dropped and another created while round 1 runs: no failure, and the joiner follows', async () => {
-    const p = await pair('drop-during', { precopy: 'on', 'backup-threads': '2' });
-    makeDatadir(p.donor.datadir, { bigTable: 32 * 1024 * 1024 });
-    const d = p.donor.datadir;
-    mkdirSync(join(d, 'doomed'));
-    for (let i = 0; i < 20; i++) writeFileSync(join(d, 'doomed', `t${i}.ibd`), randomBytes(4096));
-    let done = false;
-    await sst(p, {
-      onDonorStart: (donor) => {
-        const timer = setInterval(() => {
-          if (done || !/files 1\/\d+ \(/.test(donor.stderr())) return;
-          done = true;
-          clearInterval(timer);
-          rmSync(join(d, 'doomed'), { recursive: true });
-          mkdirSync(join(d, 'born'));
-          writeFileSync(join(d, 'born', 't.ibd'), randomBytes(4096));
-        }, 5);
-        donor.exit.then(
-          () => clearInterval(timer),
-          () => clearInterval(timer),
-        );
-      },
-    });
-    assert.ok(done);
-    assert.equal(existsSync(join(p.joiner.datadir, 'doomed')), false);
-    assert.ok(existsSync(join(p.joiner.datadir, 'born', 't.ibd')));
-  });
+  test(
+    'a database directory dropped and another created while round 1 runs: ' + 'no failure, and the joiner follows',
+    async () => {
+      const p = await pair('drop-during', { precopy: 'on', 'backup-threads': '2' });
+      makeDatadir(p.donor.datadir, { bigTable: 32 * 1024 * 1024 });
+      const d = p.donor.datadir;
+      mkdirSync(join(d, 'doomed'));
+      for (let i = 0; i < 20; i++) writeFileSync(join(d, 'doomed', `t${i}.ibd`), randomBytes(4096));
+      let done = false;
+      await sst(p, {
+        onDonorStart: (donor) => {
+          const timer = setInterval(() => {
+            if (done || !/files 1\/\d+ \(/.test(donor.stderr())) return;
+            done = true;
+            clearInterval(timer);
+            rmSync(join(d, 'doomed'), { recursive: true });
+            mkdirSync(join(d, 'born'));
+            writeFileSync(join(d, 'born', 't.ibd'), randomBytes(4096));
+          }, 5);
+          donor.exit.then(
+            () => clearInterval(timer),
+            () => clearInterval(timer),
+          );
+        },
+      });
+      assert.ok(done);
+      assert.equal(existsSync(join(p.joiner.datadir, 'doomed')), false);
+      assert.ok(existsSync(join(p.joiner.datadir, 'born', 't.ibd')));
+    },
+  );
 
   test('rlimit with precopy: the rounds and the catch-up keep the limit, and the SST completes', async () => {
     const p = await pair('rlimit', { precopy: 'on', rlimit: '2m' });

@@ -1,4 +1,7 @@
-/** docs/protocol.md §3.3.1: the online rounds' passes, the verify passes, a plan without engine passes, and `complete` lines that count on across rounds. */
+/**
+ * docs/protocol.md §3.3.1: the online rounds' passes, the verify passes, a plan without engine passes, and
+ * `complete` lines that count on across rounds.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -51,15 +54,18 @@ describe('precopy passes', () => {
     assert.ok(names(false).includes('binary logs'));
   });
 
-  test('verify: --checksum for --ignore-times, a named out-format for --quiet, named as such, no exit 24 allowed', () => {
-    const [files] = transferPlan({ ...input, engines: false, binlogs: [] }).queue as [Pass];
-    const [v] = verifyPasses([files]) as [Pass];
-    assert.equal(v.name, `verify ${files.name}`);
-    assert.ok(v.args.includes('--checksum') && !v.args.includes('--ignore-times'));
-    assert.ok(v.args.includes(`--out-format=${VERIFY_OUT_FORMAT}`) && !v.args.includes('--quiet'));
-    assert.equal(v.vanishedOk, undefined);
-    assert.deepEqual(v.list, files.list);
-  });
+  test(
+    'verify: --checksum for --ignore-times, a named out-format for --quiet, ' + 'named as such, no exit 24 allowed',
+    () => {
+      const [files] = transferPlan({ ...input, engines: false, binlogs: [] }).queue as [Pass];
+      const [v] = verifyPasses([files]) as [Pass];
+      assert.equal(v.name, `verify ${files.name}`);
+      assert.ok(v.args.includes('--checksum') && !v.args.includes('--ignore-times'));
+      assert.ok(v.args.includes(`--out-format=${VERIFY_OUT_FORMAT}`) && !v.args.includes('--quiet'));
+      assert.equal(v.vanishedOk, undefined);
+      assert.deepEqual(v.list, files.list);
+    },
+  );
 });
 
 describe('TransferMonitor offset', () => {

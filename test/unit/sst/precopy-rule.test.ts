@@ -1,4 +1,7 @@
-/** docs/protocol.md §3.3.1: the catch-up's selection rule over fake stat results, the clock-step check, the always-sent set. */
+/**
+ * docs/protocol.md §3.3.1: the catch-up's selection rule over fake stat results, the clock-step check, the
+ * always-sent set.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
