@@ -396,7 +396,6 @@ export class Precopy {
     if (this.p.precopy.mode === 'verify') {
       const skipped = l.files.filter((f) => !chosen.send.has(f.path));
       const closed = l.binlogs.filter((b) => !chosen.send.has(b));
-      // Only the queue: the structure pass has just run.
       // Only the queue: the structure pass has just run; the list files are rewritten as each pass starts.
       const checked = verifyPasses(this.plan(l, skipped, closed, false).queue);
       log.info(
