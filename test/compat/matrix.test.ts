@@ -19,17 +19,29 @@
  * OpenSSL 1.1.1 (as RHEL 8 and SLES 15 ship it too), runs every TLS case against this machine's
  * socat in both roles, taken from the Debian 11 root filesystem of make test-distros
  * (scripts/distro-root.sh; its cache, built when missing; one SKIP line when it cannot be).
+ * With it also the refusals, each with OpenSSL 1.1.1's message: a certificate from another CA in
+ * either role, and an expired client certificate, from a bare socat since this program refuses
+ * its own before socat runs.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lchownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lchownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { repoRoot } from '../helpers/binary';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
-import { runSst, startRole, joinerArgv, STATE_UUID, type NodeSide } from '../helpers/driver';
+import { runSst, startRole, joinerArgv, splitReady, STATE_UUID, type NodeSide } from '../helpers/driver';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
 import { freePort, killTagged, waitNoTagged } from '../helpers/procs';
 import { BULLSEYE, hostRunnable, rootTarball } from '../distros/root';
@@ -164,9 +176,9 @@ function tlsSetup(tls: TlsCase): { host: string; joinerCert: NodeCert; donorCert
   }
 }
 
-function cnf(dir: string, c: NodeCert, mode: string | undefined): string {
+function cnf(dir: string, c: NodeCert, mode: string | undefined, ca = pki.caCert): string {
   const file = join(dir, 'my.cnf');
-  writeFileSync(file, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${c.bundle}\n${mode ? `ssl-mode=${mode}\n` : ''}`);
+  writeFileSync(file, `[mysqld]\n\n[sst]\ntca=${ca}\ntcert=${c.bundle}\n${mode ? `ssl-mode=${mode}\n` : ''}`);
   return file;
 }
 
@@ -239,6 +251,187 @@ async function nodes(c: Case, name: string): Promise<{ joiner: Node; donor: Node
     address: `${setup.host}:${port}`,
     linkedDb,
   };
+}
+
+/** What a refused peer left in the joiner's datadir: nothing but the joiner's own dot files. */
+function written(datadir: string): Map<string, string> {
+  return existsSync(datadir) ? treeDigest(datadir, (rel) => !rel.startsWith('.')) : new Map();
+}
+
+let other: { pki: Pki; both: string } | undefined;
+
+/** A second CA, and a CA file trusting both: a node holding its certificate passes its own preflight. */
+function otherCa(): { pki: Pki; both: string } {
+  if (other !== undefined) return other;
+  const made = createCa(join(root, 'other-ca'), 'other');
+  const both = join(root, 'other-ca', 'both-cas.crt');
+  writeFileSync(both, readFileSync(made.caCert, 'utf8') + readFileSync(pki.caCert, 'utf8'));
+  other = { pki: made, both };
+  return other;
+}
+
+/** OpenSSL 1.1.1's words, as Debian 11's socat 1.7.4.1 logs them. */
+const OPENSSL111 = {
+  /** A listener (verify=1) that did not accept the client's certificate, whatever was wrong with it. */
+  refusedClient: new RegExp(
+    String.raw` E SSL_accept\(\): error:1417C086:SSL routines:tls_process_client_certificate:` +
+      'certificate verify failed',
+  ),
+  /** A client that did not accept the listener's certificate. */
+  refusedServer: new RegExp(
+    String.raw` E SSL_connect\(\): error:1416F086:SSL routines:tls_process_server_certificate:` +
+      'certificate verify failed',
+  ),
+  /** A client whose certificate the listener found expired (TLS 1.2: the alert ends the handshake). */
+  expiredAlert: / E SSL_connect\(\): error:14094415:SSL routines:ssl3_read_bytes:sslv3 alert certificate expired/,
+};
+/**
+ * The same words from this machine's socat, whatever OpenSSL it links (OpenSSL 3 here:
+ * `error:0A000086:SSL routines::certificate verify failed`, `error:0A000415:…`).
+ */
+const HOST_OPENSSL = {
+  refusedClient: / E SSL_accept\(\): error:[0-9A-F]+:SSL routines:[^:]*:certificate verify failed/,
+  expiredAlert: / E SSL_connect\(\): error:[0-9A-F]+:SSL routines:[^:]*:sslv3 alert certificate expired/,
+};
+
+/** What a donor whose certificate the joiner refused says: one or the other, as the race goes. */
+const DONOR_SEES_THE_END = new RegExp(
+  String.raw`WSREP_SST: \[ERROR\] (the connection to the joiner broke in pass 1 .*Connection reset by peer|` +
+    String.raw`pass 1 \(directories and deletions\) failed, rsync returned code 5: .*` +
+    'error starting client-server protocol)',
+);
+
+/**
+ * Wrong CA: one node's certificate comes from another CA (its own CA file trusts both, so its
+ * preflight and its own check of the peer pass), and the peer, Debian 11's socat, refuses it:
+ * as the joiner's listener (a donor certificate) or as the donor's client (a joiner certificate).
+ */
+async function wrongCa(foreign: 'donor' | 'joiner'): Promise<void> {
+  const tag = `compat-wrongca-${foreign}-${randomBytes(3).toString('hex')}`;
+  const base = join(root, tag);
+  const o = otherCa();
+  const ip = foreign === 'donor' ? DONOR_IP : JOINER_IP;
+  const stranger = issueCert(o.pki, { cn: ip, ips: [ip], name: `${foreign}-${randomBytes(3).toString('hex')}` });
+  const side = (role: 'joiner' | 'donor'): NodeSide => {
+    const dir = join(base, role);
+    mkdirSync(dir, { recursive: true });
+    const own =
+      role === foreign
+        ? stranger
+        : role === 'joiner'
+          ? cert('joiner', { cn: JOINER_IP, ips: [JOINER_IP] })
+          : cert('donor', { cn: DONOR_IP, ips: [DONOR_IP] });
+    // Debian 11's socat on the side that refuses.
+    const socat = role === foreign ? SYSTEM : DEBIAN11;
+    return {
+      datadir: join(dir, 'data'),
+      cnf: cnf(dir, own, undefined, role === foreign ? o.both : pki.caCert),
+      env: { SST_TEST_TAG: tag, PATH: nodePath({ socat, rsync: SYSTEM }) },
+    };
+  };
+  const joiner = side('joiner');
+  const donor = side('donor');
+  makeDatadir(donor.datadir);
+  const port = await freePort(JOINER_IP);
+  try {
+    const r = await runSst({ joiner, donor, address: `${JOINER_IP}:${port}` });
+    const donorErr = r.donor?.stderr() ?? '';
+    const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${donorErr}`;
+    if (foreign === 'donor') {
+      // Under TLS 1.3 the donor's handshake is over before the joiner has checked its certificate:
+      // only the listener learns why (as `check` says too), the donor sees its connection end.
+      assert.equal(r.donorCode, 255, detail);
+      assert.match(donorErr, DONOR_SEES_THE_END, detail);
+      assert.match(r.joiner.stderr(), OPENSSL111.refusedClient, detail);
+    } else {
+      assert.equal(r.donorCode, 13, detail);
+      assert.match(donorErr, /WSREP_SST: \[ERROR\] TLS verification failed in pass 1 /, detail);
+      assert.match(donorErr, /certificate verify failed|unknown ca/i, detail);
+      assert.match(donorErr, OPENSSL111.refusedServer, detail);
+    }
+    assert.notEqual(r.joinerCode, 0, detail);
+    assert.equal(r.joinerFinal, undefined, detail);
+    assert.deepEqual(written(joiner.datadir), new Map(), `nothing written into the joiner datadir\n${detail}`);
+    assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
+  } finally {
+    killTagged(tag);
+  }
+}
+
+/** Runs a bare socat (argv, no shell) to its end; SIGKILL after `ms`. */
+function runSocat(
+  socat: string,
+  args: readonly string[],
+  tag: string,
+  ms = 20_000,
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(socat, args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, SST_TEST_TAG: tag },
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : null), stderr });
+    });
+  });
+}
+
+async function waitForText(text: () => string, pattern: RegExp, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pattern.test(text()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
+
+/**
+ * Expired certificate. This program refuses its own expired certificate before socat runs
+ * (exit 22), so an expired peer certificate only comes from a foreign client: a bare socat
+ * connecting with one (issued by the right CA, only its dates are wrong) to a joiner of this
+ * program that listens with `listener`. The client is held to TLS 1.2: under TLS 1.3 its
+ * handshake ends before the listener's verdict, and the client (1.7.4.1 as well as this
+ * machine's socat) then sees its connection end and exits 0, while under TLS 1.2 the listener's
+ * alert ends SSL_connect() and names the reason.
+ */
+async function expiredClient(client: string, listener: string): Promise<void> {
+  const clientSocat = client === DEBIAN11 ? (debian11Socat ?? '') : systemTool('socat');
+  const tag = `compat-expired-${randomBytes(3).toString('hex')}`;
+  const dir = join(root, tag);
+  mkdirSync(dir, { recursive: true });
+  const expired = cert('client-expired', { cn: DONOR_IP, ips: [DONOR_IP], expired: true });
+  const side: NodeSide = {
+    datadir: join(dir, 'data'),
+    cnf: cnf(dir, cert('joiner', { cn: JOINER_IP, ips: [JOINER_IP] }), undefined),
+    env: { SST_TEST_TAG: tag, PATH: nodePath({ socat: listener, rsync: SYSTEM }) },
+  };
+  const port = await freePort(JOINER_IP);
+  const joiner = startRole(joinerArgv(side, `${JOINER_IP}:${port}`, process.pid), side.env);
+  try {
+    const ready = (await joiner.nextLine(60_000)) ?? '';
+    assert.match(ready, /^ready /, joiner.stderr());
+    const at = splitReady(ready).address.replace(/\/.*$/, '');
+    const r = await runSocat(
+      clientSocat,
+      [`OPENSSL:${at},cert=${expired.bundle},cafile=${pki.caCert},verify=1,openssl-max-proto-version=TLS1.2`, 'STDIO'],
+      tag,
+    );
+    const refused = listener === DEBIAN11 ? OPENSSL111.refusedClient : HOST_OPENSSL.refusedClient;
+    await waitForText(joiner.stderr, refused, 10_000);
+    const detail = `client stderr:\n${r.stderr}\njoiner stderr:\n${joiner.stderr()}`;
+    assert.notEqual(r.code, 0, detail);
+    assert.match(r.stderr, client === DEBIAN11 ? OPENSSL111.expiredAlert : HOST_OPENSSL.expiredAlert, detail);
+    assert.match(joiner.stderr(), refused, detail);
+    // mariadbd gives up on a joiner whose donor never comes; the joiner's own files go with it.
+    joiner.child.kill('SIGTERM');
+    await joiner.exit;
+    assert.deepEqual(written(side.datadir), new Map(), `nothing written into the joiner datadir\n${detail}`);
+    assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the joiner may survive it');
+  } finally {
+    killTagged(tag);
+  }
 }
 
 const copied = (rel: string): boolean => !STAYS_HOME.test(rel) && rel !== 'linked_db' && !rel.startsWith('linked_db/');
@@ -335,6 +528,28 @@ describe(`${BULLSEYE.label}'s socat 1.7.4.1 (OpenSSL 1.1.1) against this machine
   cases.forEach((c, i) => {
     test(caseName(c), (t) => (skip === undefined ? runCase(c, 1000 + i) : t.skip(skip)));
   });
+  test(
+    "wrong CA: the donor's certificate from another CA, refused by Debian 11's socat as the joiner's listener, " +
+      'which says why: the donor exits 255 (TLS 1.3 tells it nothing)',
+    (t) => (skip === undefined ? wrongCa('donor') : t.skip(skip)),
+  );
+  test(
+    "wrong CA: the joiner's certificate from another CA, refused by Debian 11's socat as the donor's client: " +
+      'donor exits 13',
+    (t) => (skip === undefined ? wrongCa('joiner') : t.skip(skip)),
+  );
+  for (const [client, listener] of [
+    [DEBIAN11, SYSTEM],
+    [DEBIAN11, DEBIAN11],
+    [SYSTEM, DEBIAN11],
+  ] as const) {
+    const name = (socat: string): string => (socat === DEBIAN11 ? "Debian 11's socat" : "this machine's socat");
+    test(
+      `expired client certificate: ${name(client)} as the client, refused by a joiner listening with ` +
+        `${name(listener)}, each side names it`,
+      (t) => (skip === undefined ? expiredClient(client, listener) : t.skip(skip)),
+    );
+  }
 });
 
 /**
