@@ -268,10 +268,13 @@ describe('joiner timeouts and progress', () => {
   );
 
   test('generous timeouts leave a normal SST alone; progress-interval=1 logs what arrives', async () => {
+    // rlimit bounds what a late sample can miss, whatever the machine's speed: at 12 MiB/s even a
+    // sampling timer held back 1.5 s by a busy machine loses less than 20 MiB of the 120.
     const { joiner, donor } = nodes(
       'normal',
       { 'sst-initial-timeout': '120', 'sst-idle-timeout': '60', 'progress-interval': '1' },
-      300 * 1024 * 1024,
+      120 * 1024 * 1024,
+      { rlimit: '12m' },
     );
     const port = await freePort(JOINER_IP);
     const started = Date.now();
@@ -288,7 +291,7 @@ describe('joiner timeouts and progress', () => {
     const summary = /\[INFO\] received about (\d+) MiB in [\d.]+ s/.exec(stderr);
     assert.ok(summary, stderr);
     // Sampled every 100 ms: a receiver that ends between two samples takes its last writes along.
-    assert.ok(Number(summary[1]) >= 270, `counted ${summary[1]} MiB of a 300 MiB table`);
+    assert.ok(Number(summary[1]) >= 100, `counted ${summary[1]} MiB of a 120 MiB table`);
     assert.doesNotMatch(r.joiner.lines.join('\n'), /^(total|complete) /m, 'the joiner never prints total/complete');
     const copied = (rel: string): boolean => !STAYS_HOME.test(rel);
     assert.deepEqual(treeDigest(joiner.datadir, copied), treeDigest(donor.datadir, copied));
