@@ -66,7 +66,7 @@ test-previous: build dist
 test-e2e: build dist
 	SST_TEST_BINARY=$(abspath $(BIN)) $(NODE_TEST) $(call TESTS_IN,build/test/e2e/)
 
-# The whole suite (about 20 minutes on 2 cores, then MariaDB's MTR twins, about 6, then test-distros); integration,
+# The whole suite (Node suites about 18 minutes on 2 cores, MTR twins about 4, test-distros about 8); integration,
 # e2e and package tests run the single executable, as mariadbd would; the arm64 build runs under qemu.
 test: lint lint-layers build dist dist-arm64
 	SST_TEST_BINARY=$(abspath $(BIN)) SST_TEST_ARM64_BINARY=$(abspath $(ARM64_BIN)) $(NODE_TEST) $(call TESTS_IN,build/test/compat/ build/test/unit/ build/test/integration/ build/test/dist/ build/test/e2e/ build/test/packages/)
