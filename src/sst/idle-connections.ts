@@ -6,9 +6,10 @@
  * secret. A CA-signed stranger passes TLS but never the secret, so a connection is the donor's
  * only once its peer has authenticated; until then it holds one of the few slots the listener
  * has (max-children), and after `limitMs` it is closed. Beyond `cap` children, the oldest that
- * have not authenticated go at once: socat 1.8.0.0 and 1.8.0.3 let more children through than
- * max-children when several end together (seen: 6 live with max-children=3), so the cap is
- * enforced here too. Oldest first, since the donor's connections arrive after a flood's and need
+ * have not authenticated go at once: socat 1.8.0.0 and 1.8.0.3 count every ended child twice
+ * (fixed in 1.8.1.2), so each ended connection frees two slots and max-children alone bounds
+ * nothing; enforcing the cap here holds those builds at about twice it (docs/architecture.md
+ * §8.3). Oldest first, since the donor's connections arrive after a flood's and need
  * a moment for their handshake (closing the newest cut a donor's pass in a test). Pure: a
  * snapshot of the children and what we remember of them in, what to remember and whom to kill out.
  */

@@ -3,9 +3,10 @@
  * real SST (real program, socat, rsync, certificates made for the test; a driver plays mariadbd)
  * the test opens 200 idle TCP connections to the joiner's port, sending nothing, and watches the
  * listener's children in /proc while the donor copies; a quarter of them send a plaintext
- * request instead, which the listener refuses with one socat error line each. The joiner runs each socat we support
- * (the system's, and the builds of other distributions in shared/compat/bin when present), since
- * the cap is socat's max-children.
+ * request instead, which the listener refuses with one socat error line each (not with the socat
+ * builds whose child counter drifts, see OVERSHOOTING: there every peer stays idle). The joiner
+ * runs each socat we support (the system's, and the builds of other distributions in
+ * shared/compat/bin when present), since the cap is socat's max-children.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -34,12 +35,18 @@ if (COMPAT_SOCATS.length === 0)
   console.log(`SKIP flood with other socat builds: none at ${COMPAT_BIN} (set SST_COMPAT_BIN); the system socat only`);
 const SOCATS = ['system', ...COMPAT_SOCATS];
 /**
- * These let more children through than max-children when several end together (6 live with
- * max-children=3): the joiner closes the excess itself at its next check, once a second; the
- * bound leaves room for a busy machine.
+ * These count every ended listener child twice (socat's childdied() decrements num_child once for
+ * any child and again for one it cannot identify, which every forked connection is; 1.8.1.2 fixed
+ * "minor issues with child process counter"), so each connection that ends lets two more in. The
+ * joiner closes the excess at its check, once a second, which frees two more slots each: right
+ * after a check socat's counter is at most the cap and the live children at most twice the cap.
+ * Between two checks only connections that end by themselves add one each: with idle peers only
+ * (no plaintext ones, which end at once), those are the donor's, fewer than the cap in this SST.
+ * So three times the cap bounds them however slow the checks come; without the joiner's own
+ * enforcement every closed idle child would let two more in, and the count would keep growing.
  */
 const OVERSHOOTING = new Set(['1.8.0.0', '1.8.0.3']);
-const OVERSHOOT_MS = 2_500;
+const OVERSHOOT_BOUND = 3 * LISTENER_CHILDREN;
 
 let tag = '';
 const nodes = twoNodeHooks('sst-flood-', () => [tag]);
@@ -50,14 +57,23 @@ interface Watch {
   /** The longest any child that never started rsync was seen alive (ms). */
   longestIdle: number;
   idleSeen: number;
-  /** The longest stretch with more children than the cap (ms). */
+  /** The longest stretch with more children than the cap (ms): printed, never judged. */
   longestOverCap: number;
+  /** Children seen with an rsync daemon below them: the donor's connections. */
+  servedSeen: number;
   stop: () => void;
 }
 
 function watchListener(pidFile: string): Watch {
   const seen = new Map<number, { first: number; last: number; served: boolean }>();
-  const w: Watch = { maxChildren: 0, longestIdle: 0, idleSeen: 0, longestOverCap: 0, stop: () => clearInterval(timer) };
+  const w: Watch = {
+    maxChildren: 0,
+    longestIdle: 0,
+    idleSeen: 0,
+    longestOverCap: 0,
+    servedSeen: 0,
+    stop: () => clearInterval(timer),
+  };
   let overSince: number | undefined;
   const timer = setInterval(() => {
     let pid: number;
@@ -82,6 +98,7 @@ function watchListener(pidFile: string): Watch {
     }
     const idle = [...seen.values()].filter((s) => !s.served);
     w.idleSeen = idle.length;
+    w.servedSeen = seen.size - idle.length;
     w.longestIdle = Math.max(0, ...idle.map((s) => s.last - s.first));
   }, SAMPLE_MS);
   return w;
@@ -95,7 +112,7 @@ interface Flood {
   closing: boolean;
 }
 
-function openIdle(host: string, port: number, n: number): Flood {
+function openIdle(host: string, port: number, n: number, plaintextEvery: number | undefined): Flood {
   const f: Flood = { sockets: [], connected: 0, closedByPeer: 0, closing: false };
   for (let i = 0; i < n; i++) {
     const s = connect({ host, port });
@@ -103,7 +120,7 @@ function openIdle(host: string, port: number, n: number): Flood {
     s.on('connect', () => {
       connected = true;
       f.connected++;
-      if (i % PLAINTEXT_EVERY === 0) s.write('GET / HTTP/1.0\r\n\r\n');
+      if (plaintextEvery !== undefined && i % plaintextEvery === 0) s.write('GET / HTTP/1.0\r\n\r\n');
     });
     s.on('error', () => undefined);
     s.on('end', () => s.destroy());
@@ -152,13 +169,14 @@ describe('a flood of idle connections to the joiner (docs/architecture.md §8.3)
       const watch = watchListener(join(joiner.datadir, 'rsync_tunnel_sst-socat.pid'));
       let flood: Flood | undefined;
       const started = Date.now();
+      const overshooting = OVERSHOOTING.has(version);
       try {
         const r = await runSst({
           joiner,
           donor,
           address: `${JOINER_IP}:${port}`,
           onReady: async () => {
-            flood = openIdle(JOINER_IP, port, IDLE_CONNECTIONS);
+            flood = openIdle(JOINER_IP, port, IDLE_CONNECTIONS, overshooting ? undefined : PLAINTEXT_EVERY);
             // Let the idle connections take every slot before the donor comes.
             const deadline = Date.now() + 5_000;
             while (watch.maxChildren < LISTENER_CHILDREN && Date.now() < deadline)
@@ -171,7 +189,7 @@ describe('a flood of idle connections to the joiner (docs/architecture.md §8.3)
         console.log(
           `flood (socat ${version}): SST in ${seconds} s; max listener children ${watch.maxChildren} (over ` +
             `the cap for ${watch.longestOverCap} ms at most); idle children seen ${watch.idleSeen}, longest ` +
-            `${watch.longestIdle} ms; ` +
+            `${watch.longestIdle} ms; donor connections seen ${watch.servedSeen}; ` +
             `test connections connected ${flood?.connected}, closed by the joiner ${flood?.closedByPeer}`,
         );
         assert.equal(r.donorCode, 0, detail);
@@ -180,11 +198,12 @@ describe('a flood of idle connections to the joiner (docs/architecture.md §8.3)
         const copied = (rel: string): boolean => !STAYS_HOME.test(rel);
         assert.deepEqual(treeDigest(joiner.datadir, copied), treeDigest(donor.datadir, copied));
 
-        if (OVERSHOOTING.has(version)) {
+        if (overshooting) {
           assert.ok(watch.maxChildren >= LISTENER_CHILDREN, 'the flood filled the slots');
           assert.ok(
-            watch.longestOverCap <= OVERSHOOT_MS,
-            `more than ${LISTENER_CHILDREN} children for ${watch.longestOverCap} ms`,
+            watch.maxChildren <= OVERSHOOT_BOUND,
+            `${watch.maxChildren} children at once, more than ${OVERSHOOT_BOUND} (${watch.servedSeen} donor ` +
+              'connections seen)',
           );
         } else {
           assert.equal(
@@ -194,7 +213,8 @@ describe('a flood of idle connections to the joiner (docs/architecture.md §8.3)
           );
         }
         assert.ok(watch.idleSeen >= LISTENER_CHILDREN, `idle children were seen (${watch.idleSeen})`);
-        assert.ok(watch.longestIdle <= HANDSHAKE_LIMIT_MS + 2_000, `an idle child lived ${watch.longestIdle} ms`);
+        // Catches a child never closed; the margin is for a check that a busy machine delays.
+        assert.ok(watch.longestIdle <= HANDSHAKE_LIMIT_MS + 5_000, `an idle child lived ${watch.longestIdle} ms`);
         assert.ok(
           (flood?.closedByPeer ?? 0) >= LISTENER_CHILDREN,
           `the joiner closed idle connections (${flood?.closedByPeer})`,
@@ -213,17 +233,22 @@ describe('a flood of idle connections to the joiner (docs/architecture.md §8.3)
           stderr,
           /\[WARNING\] socat listener: \d+ more idle connections closed in the last \d+ s \(last: closed a connection/,
         );
-        const refusedLines = stderr.split('\n').filter((l) => /SSL_accept|refused connections/.test(l));
-        console.log(`flood: the joiner's lines about refused peers:\n${refusedLines.join('\n')}`);
-        assert.ok(refusedLines.length >= 2, `refused peers are logged (at least 2 lines):\n${refusedLines.join('\n')}`);
-        assert.ok(
-          refusedLines.length <= 10,
-          `refused peers are logged as counts, not one line each:\n${refusedLines.join('\n')}`,
-        );
-        assert.match(
-          stderr,
-          /\[WARNING\] socat listener: \d+ more refused connections in the last \d+ s \(last: .* E SSL_accept\(\): /,
-        );
+        if (!overshooting) {
+          const refusedLines = stderr.split('\n').filter((l) => /SSL_accept|refused connections/.test(l));
+          console.log(`flood: the joiner's lines about refused peers:\n${refusedLines.join('\n')}`);
+          assert.ok(
+            refusedLines.length >= 2,
+            `refused peers are logged (at least 2 lines):\n${refusedLines.join('\n')}`,
+          );
+          assert.ok(
+            refusedLines.length <= 10,
+            `refused peers are logged as counts, not one line each:\n${refusedLines.join('\n')}`,
+          );
+          assert.match(
+            stderr,
+            /\[WARNING\] socat listener: \d+ more refused connections in the last \d+ s \(last: .* E SSL_accept\(\): /,
+          );
+        }
         assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
       } finally {
         watch.stop();
