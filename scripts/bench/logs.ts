@@ -42,3 +42,31 @@ export function selfReported(text: string, role: 'joiner' | 'donor'): number | u
   const m = new RegExp(`WSREP_SST: \\[INFO\\] ${role} finished in ([\\d.]+) s`).exec(text);
   return m ? Number(m[1]) : undefined;
 }
+
+/** mariadbd's own error-log time stamp, `YYYY-MM-DD HH:MM:SS` (one-second resolution) at the start of a line. */
+function serverStamp(line: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2}) +(\d{1,2}):(\d{2}):(\d{2}) /.exec(line);
+  return m ? new Date(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!).getTime() : undefined;
+}
+
+/**
+ * How long the donor's provider was paused for the SST (its tables locked), from mariadbd's own lines, which
+ * every method shares: "WSREP: Provider paused at" to "WSREP: Provider resumed". Whole seconds: ±1 s.
+ */
+export function serverLockSpan(donorLog: string): number | undefined {
+  const lines = donorLog.split('\n');
+  const a = lines.find((l) => /\] WSREP: Provider paused at/.test(l));
+  const b = lines.find((l) => /\] WSREP: Provider resumed/.test(l));
+  const from = a === undefined ? undefined : serverStamp(a);
+  const to = b === undefined ? undefined : serverStamp(b);
+  return from === undefined || to === undefined ? undefined : (to - from) / 1000;
+}
+
+/**
+ * The lock as the script measured it: ours with precopy says "tables were locked for N s"; without it, and for
+ * the stock script, the locked copy is copySpan (tables flushed → data passes done).
+ */
+export function scriptLockSpan(donorLog: string): number | undefined {
+  const m = /WSREP_SST: \[INFO\] tables were locked for ([\d.]+) s/.exec(donorLog);
+  return m ? Number(m[1]) : copySpan(donorLog);
+}

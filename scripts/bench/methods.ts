@@ -96,10 +96,11 @@ export function sstSections(
     tkey: t.key,
     'ssl-mode': 'VERIFY_CA',
   });
+  // The limited run copies everything under the lock (precopy=off): its rate is then the whole copy's.
   const ours = (t: Tls): Record<string, string> => ({
     tca: t.ca,
     tcert: t.bundle,
-    ...(method === 'ours-rlimit' && rlimit !== undefined ? { rlimit } : {}),
+    ...(method === 'ours-rlimit' && rlimit !== undefined ? { rlimit, precopy: 'off' } : {}),
   });
   switch (method) {
     case 'plain':

@@ -9,6 +9,8 @@ export interface Options {
   rlimit: string;
   /** That rate in bytes per second; undefined when the limited runs are off. */
   rate: number | undefined;
+  /** BENCH_LOAD_ROUNDS: rounds of every method under a write load, on datasets of many tables; 0 for none. */
+  loadRounds: number;
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -38,5 +40,6 @@ export function options(env: NodeJS.ProcessEnv = process.env): Options {
   // Three rounds by default: on a shared 2-CPU machine single transfers vary by tens of percent.
   const rounds = positiveInt(env, 'BENCH_ROUNDS', 3);
   const rlimit = env.BENCH_RLIMIT ?? '50m';
-  return { datasets, rounds, rlimit, rate: benchRate(rlimit) };
+  const loadRounds = env.BENCH_LOAD_ROUNDS === '0' ? 0 : positiveInt(env, 'BENCH_LOAD_ROUNDS', 1);
+  return { datasets, rounds, rlimit, rate: benchRate(rlimit), loadRounds };
 }

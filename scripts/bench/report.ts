@@ -3,6 +3,7 @@ import type { Dataset } from './datasets';
 import { fmt, median, MiB, per, ratio, table } from './figures';
 import { COMPARED, METHODS, type Method } from './methods';
 import { summarise, TUNNEL_PROGRAMS, type Summary, type SummaryOf } from './summary';
+import { lockTable } from './locks';
 import { targets } from './targets';
 import type { Run } from './transfer';
 
@@ -73,7 +74,8 @@ function sstTable(ran: readonly Dataset[], sum: SummaryOf, runs: readonly Run[],
       'donor datadir (du -sb) / seconds.\n' +
       "script s: first to last WSREP_SST line of that node's SST script (the scripts' own ms timestamps).\n" +
       'data copy s: donor log, tables flushed → last data pass done (the transfer itself, without either ' +
-      "script's start-up and handshakes).\n" +
+      "script's start-up and handshakes); '-' for ours with precopy, whose copy is online rounds and a " +
+      'catch-up (the lock table below).\n' +
       'ratios: this method / the baseline in seconds (×1.20 = 20 % slower).',
   );
 }
@@ -199,13 +201,15 @@ function rateLines(runs: readonly Run[], rlimit: string, rate: number, rlimitSup
 }
 
 export function report(
-  runs: readonly Run[],
+  all: readonly Run[],
   datasets: readonly Dataset[],
   rlimit: string,
   rate: number | undefined,
   rlimitSupported: boolean | undefined,
 ): void {
-  const ran = datasets.filter((d) => runs.some((r) => r.dataset === d.name));
+  // The tables above the lock table are the no-load runs; the loaded ones appear in the lock table and targets.
+  const runs = all.filter((r) => !r.loaded);
+  const ran = datasets.filter((d) => all.some((r) => r.dataset === d.name));
   const sum: SummaryOf = (d, m) => summarise(runs.filter((r) => r.dataset === d.name && r.method === m));
   const rounds = Math.max(
     0,
@@ -225,5 +229,6 @@ export function report(
   console.log('\n=== load average (1/5/15 min) before → after each transfer ===');
   for (const r of runs) console.log(`${r.dataset.padEnd(5)} ${METHODS[r.method].label.padEnd(28)} ${r.load}`);
   if (rate !== undefined) rateLines(runs, rlimit, rate, rlimitSupported);
-  targets(ran, sum, rate, runs, rlimitSupported);
+  lockTable(ran, all);
+  targets(ran, sum, rate, all, rlimitSupported);
 }

@@ -3,6 +3,7 @@ import type { Dataset } from './datasets';
 import { fmt, MiB, per, ratio, table } from './figures';
 import type { Method } from './methods';
 import type { SummaryOf } from './summary';
+import { lockTargetRows } from './locks';
 import type { Run } from './transfer';
 
 const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'not measured' : ok ? 'MET' : 'NOT MET');
@@ -116,6 +117,7 @@ export function targets(
     ),
     ...releaseRows(ran, many ?? one, sum),
     ...(rate === undefined ? [] : [rateRow(runs, rate, rlimitSupported)]),
+    ...lockTargetRows(many, runs),
   ];
   console.log('\n=== targets (docs/architecture.md §10.2), judged by this run ===');
   console.log(table(['target', 'measured (medians)', 'verdict'], rows, 3));

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import type { Cluster, ClusterNode } from '../../test/e2e/cluster';
 import { checksums, duBytes, flushDonor, sleep, warmCache, type Dataset } from './datasets';
 import { MiB } from './figures';
-import { copySpan, logSince, logSize, scriptSpan, selfReported } from './logs';
+import { copySpan, logSince, logSize, scriptLockSpan, scriptSpan, selfReported, serverLockSpan } from './logs';
 import { loadAverage } from './machine';
 import { BIN, METHODS, sstSections, type Method, type Tls } from './methods';
 import { Sampler, type Usage } from './sampler';
+import { startWriteLoad, waitSameCommitted } from './write-load';
 
 export interface Run {
   dataset: string;
@@ -21,6 +22,12 @@ export interface Run {
   donorScript?: number;
   /** Donor: tables flushed and locked → all data passes done (the copy itself, lock held). */
   copy?: number;
+  /** The donor's tables locked: mariadbd's "Provider paused" → "Provider resumed" (whole seconds). */
+  lockServer?: number;
+  /** The same lock as the donor's script measured it (ms time stamps; logs.ts scriptLockSpan). */
+  lockScript?: number;
+  /** A write load ran on the donor during this transfer (write-load.ts). */
+  loaded: boolean;
   /** Ours only: "joiner finished in N s" / "donor finished in N s". */
   joinerSelf?: number;
   donorSelf?: number;
@@ -115,17 +122,23 @@ function checkStunnel(x: Transfer, method: Method, logs: Logs): void {
   }
 }
 
-/** The joiner's tables against the donor's, printed; then the joiner is stopped. */
-async function verify(x: Transfer, toSynced: number): Promise<boolean> {
+/**
+ * The joiner's tables against the donor's, printed; then the joiner is stopped. After a write load the donor's
+ * tables are read again, once the joiner has applied every write the donor committed.
+ */
+async function verify(x: Transfer, toSynced: number, loaded: boolean): Promise<boolean> {
+  if (loaded) await waitSameCommitted(x.c, x.donor, x.joiner);
+  const expected = loaded ? checksums(x.c, x.donor, x.dataset) : x.expected;
   const got = checksums(x.c, x.joiner, x.dataset);
-  const verified = got === x.expected;
+  const verified = got === expected;
   console.log(`Synced in ${toSynced.toFixed(1)} s, ${verified ? 'checksums equal' : '*** CHECKSUMS DIFFER ***'}`);
-  if (!verified) console.log(`    donor:  ${x.expected}\n    joiner: ${got}`);
+  if (!verified) console.log(`    donor:  ${expected}\n    joiner: ${got}`);
   await x.c.stop(x.joiner);
   return verified;
 }
 
-export async function joinOnce(x: Transfer, method: Method): Promise<Run> {
+/** One join by `method`; with `loaded`, while the write load of write-load.ts runs on the donor. */
+export async function joinOnce(x: Transfer, method: Method, loaded = false): Promise<Run> {
   const { c, donor, joiner, dataset } = x;
   const spec = METHODS[method];
   prepareJoiner(x, method);
@@ -139,19 +152,22 @@ export async function joinOnce(x: Transfer, method: Method): Promise<Run> {
   const sampler = new Sampler({ donor: () => donor.process?.pid, joiner: () => joiner.process?.pid });
   process.stdout.write(
     `  ${spec.label}${method === 'ours-rlimit' ? ` ${x.rlimit}` : ''}: joining ` +
-      `${(datadirBytes / MiB).toFixed(0)} MiB … `,
+      `${(datadirBytes / MiB).toFixed(0)} MiB${loaded ? ' under a write load' : ''} … `,
   );
+  const load = loaded ? await startWriteLoad(c, donor, dataset) : undefined;
   let toSynced: number;
   try {
     toSynced = await syncJoiner(x, spec.label);
   } finally {
     // Also on failure: a live interval would keep this process from ever exiting.
     sampler.stop();
+    const updates = await load?.stop();
+    if (updates !== undefined) process.stdout.write(`${updates} update rounds on ${load?.tables.join(', ')}; `);
   }
   const { usage, peakTotalKiB } = sampler.result();
   const logs: Logs = { joiner: logSince(joiner, offsets.joiner), donor: logSince(donor, offsets.donor) };
   checkStunnel(x, method, logs);
-  const verified = await verify(x, toSynced);
+  const verified = await verify(x, toSynced, loaded);
   return {
     dataset: dataset.name,
     method,
@@ -160,6 +176,9 @@ export async function joinOnce(x: Transfer, method: Method): Promise<Run> {
     joinerScript: scriptSpan(logs.joiner),
     donorScript: scriptSpan(logs.donor),
     copy: copySpan(logs.donor),
+    lockServer: serverLockSpan(logs.donor),
+    lockScript: scriptLockSpan(logs.donor),
+    loaded,
     joinerSelf: selfReported(logs.joiner, 'joiner'),
     donorSelf: selfReported(logs.donor, 'donor'),
     usage,

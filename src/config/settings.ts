@@ -178,12 +178,12 @@ export interface PrecopySettings {
 }
 
 /**
- * `precopy` and `precopy-rounds` from `[sst]` (docs/protocol.md §3.3.1). `off` by default, as 0.3.0
- * behaved; an unknown value is refused with 22.
+ * `precopy` and `precopy-rounds` from `[sst]` (docs/protocol.md §3.3.1). `on` by default since 0.5.0
+ * (`off`, 0.4.0's default, is 0.3.0's behaviour); an unknown value is refused with 22.
  */
 export function resolvePrecopy(lookup: Lookup): PrecopySettings {
   const raw = nonEmpty(lookup([['sst']], 'precopy'));
-  const mode = raw === undefined ? 'off' : PRECOPY_MODES.find((m) => m === raw.toLowerCase());
+  const mode = raw === undefined ? 'on' : PRECOPY_MODES.find((m) => m === raw.toLowerCase());
   if (mode === undefined) throw new SstError(Exit.BAD_CONFIG, `precopy=${raw ?? ''}: must be on, off or verify`);
   const rounds = nonEmpty(lookup([['sst']], PRECOPY_ROUNDS.name));
   return { mode, rounds: rounds === undefined ? 2 : parseNumber(PRECOPY_ROUNDS, rounds) };

@@ -325,10 +325,11 @@ function precopyTools(run: DonorRun): PrecopyTools {
   return {
     protocol,
     databaseDirectories,
-    monitor: (total, offset) =>
+    monitor: (total, offset, label) =>
       new TransferMonitor({
         total,
         offset,
+        label,
         startedAt: life.clock.now(),
         logEveryMs: p.progressInterval * 1000,
         protocolEveryMs: args.progress ? (p.progressInterval || PROTOCOL_PROGRESS_DEFAULT_S) * 1000 : 0,

@@ -44,7 +44,7 @@ import { runQueue, TransferState } from './transfer-queue';
 export interface PrecopyTools {
   databaseDirectories(datadir: string): string[];
   /** A monitor for one round of `total` bytes, its `complete` lines counting on from `offset`. */
-  monitor(total: number, offset: number): TransferMonitor;
+  monitor(total: number, offset: number, label: string): TransferMonitor;
   watch(monitor: TransferMonitor, state: TransferState): { stop(): void };
   /** Writes a line to mariadbd (`total`, `complete`). */
   protocol(line: string): void;
@@ -249,12 +249,20 @@ export class Precopy {
     return { send: new Set(r.send), reasons: r.reasons };
   }
 
-  /** Runs one round's passes; returns the bytes planned. `total` is printed first for --progress. */
-  private async run(structure: readonly Pass[], queue: readonly Pass[], offset: number): Promise<number> {
+  /**
+   * Runs one round's passes; returns the bytes planned. `total` is printed first for --progress; the progress
+   * lines in the log name the round (`label`), since each counts its own bytes.
+   */
+  private async run(
+    structure: readonly Pass[],
+    queue: readonly Pass[],
+    offset: number,
+    label: string,
+  ): Promise<number> {
     const bytes = queue.reduce((n, pass) => n + pass.bytes, 0);
     if (this.args.progress) this.tools.protocol(`total ${offset + bytes}`);
     for (const pass of structure) await this.runner.run(pass);
-    const monitor = this.tools.monitor(bytes, offset);
+    const monitor = this.tools.monitor(bytes, offset, label);
     const state = new TransferState();
     const watching = this.tools.watch(monitor, state);
     try {
@@ -321,7 +329,12 @@ export class Precopy {
       const binlogs = l.binlogs.filter((b) => send.has(b));
       const plan = this.plan(l, files, binlogs, false);
       const started = performance.now();
-      const bytes = await this.run(onlinePasses(plan.structure), onlinePasses(plan.queue), online?.sent ?? 0);
+      const bytes = await this.run(
+        onlinePasses(plan.structure),
+        onlinePasses(plan.queue),
+        online?.sent ?? 0,
+        `precopy round ${round}`,
+      );
       const seconds = (performance.now() - started) / 1000;
       log.info(
         `precopy round ${round} of at most ${max}: sent ${files.length + binlogs.length} files, ` +
@@ -391,7 +404,7 @@ export class Precopy {
     online.fullBytes =
       sumBytes(l.files) + totalSize(l.binlogs) + Object.values(engineBytes(this.p.layout)).reduce((n, b) => n + b, 0);
     const started = performance.now();
-    await this.run(plan.structure, plan.queue, online.sent);
+    await this.run(plan.structure, plan.queue, online.sent, 'precopy catch-up');
     online.sent += bytes;
     if (this.p.precopy.mode === 'verify') {
       const skipped = l.files.filter((f) => !chosen.send.has(f.path));

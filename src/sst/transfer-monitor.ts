@@ -15,6 +15,8 @@ export interface MonitorOptions {
   idleTimeoutMs: number;
   /** Bytes earlier precopy rounds sent: the `complete N` lines count on from them, so they never go back. */
   offset?: number;
+  /** Which copy the progress lines are about (`precopy round 2`), when there are several. */
+  label?: string;
 }
 
 /** What the caller does after a look: log, tell mariadbd, pause or resume streams, or give up. */
@@ -122,7 +124,9 @@ export class TransferMonitor {
     const rate = seconds > 0 ? (this.sent - this.lastLog.sent) / seconds : 0;
     const percent = this.o.total > 0 ? Math.min(100, Math.floor((100 * this.sent) / this.o.total)) : 100;
     const left = rate > 0 ? `, about ${formatDuration((this.o.total - this.sent) / rate)} left` : '';
-    return `sent ${formatBytes(this.sent)} of ${formatBytes(this.o.total)} (${percent}%), ${formatRate(rate)}${left}`;
+    const sent = `sent ${formatBytes(this.sent)} of ${formatBytes(this.o.total)} (${percent}%)`;
+    const line = `${sent}, ${formatRate(rate)}${left}`;
+    return this.o.label === undefined ? line : `${this.o.label}: ${line}`;
   }
 }
 

@@ -9,8 +9,9 @@ const lookup =
   (groups, key) =>
     groups.some((g) => g.includes('sst')) ? sst[key] : undefined;
 
-test('precopy context: off by default, on/verify with the rounds, nothing when refused', () => {
-  assert.equal(precopyContext(lookup({})), 'off (the whole copy under the lock)');
+test('precopy context: on by default, on/verify with the rounds, off, nothing when refused', () => {
+  assert.equal(precopyContext(lookup({})), 'on, at most 2 online rounds before the lock');
+  assert.equal(precopyContext(lookup({ precopy: 'off' })), 'off (the whole copy under the lock)');
   assert.equal(precopyContext(lookup({ precopy: 'on' })), 'on, at most 2 online rounds before the lock');
   assert.equal(
     precopyContext(lookup({ precopy: 'verify', 'precopy-rounds': '1' })),

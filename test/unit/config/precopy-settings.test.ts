@@ -16,8 +16,8 @@ const refused = (sst: Record<string, string>, message: RegExp): void => {
 };
 
 describe('precopy settings', () => {
-  test('unset: off, 2 rounds', () => {
-    assert.deepEqual(resolvePrecopy(lookup({})), { mode: 'off', rounds: 2 });
+  test('unset: on (the default since 0.5.0), 2 rounds', () => {
+    assert.deepEqual(resolvePrecopy(lookup({})), { mode: 'on', rounds: 2 });
   });
   test('on, off, verify, any case, blanks around', () => {
     assert.equal(resolvePrecopy(lookup({ precopy: 'on' })).mode, 'on');

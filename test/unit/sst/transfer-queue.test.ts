@@ -172,6 +172,21 @@ describe('TransferMonitor (fake clock and counters)', () => {
     assert.equal(a.protocol, undefined, '--progress 0: no lines for mariadbd');
   });
 
+  test('a precopy round names itself in its progress lines, and counts its own bytes', () => {
+    const m = new TransferMonitor({
+      total: 100 * MiB,
+      startedAt: 0,
+      logEveryMs: 1000,
+      protocolEveryMs: 1000,
+      idleTimeoutMs: 0,
+      offset: 400 * MiB,
+      label: 'precopy round 2',
+    });
+    const a = m.tick(1000, running([], 25 * MiB), () => undefined);
+    assert.equal(a.log, 'precopy round 2: sent 25 MiB of 100 MiB (25%), 25 MiB/s, about 3 s left');
+    assert.equal(a.protocol, `complete ${425 * MiB}`, 'mariadbd counts on from the earlier rounds');
+  });
+
   test('protocol lines: complete N at their own interval', () => {
     const m = new TransferMonitor({ total: 100, startedAt: 0, logEveryMs: 0, protocolEveryMs: 1000, idleTimeoutMs: 0 });
     assert.equal(m.tick(500, running([], 40), () => undefined).protocol, undefined);
