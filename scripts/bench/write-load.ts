@@ -5,7 +5,7 @@
  * stop, pausing 10 ms every 20 updates so it takes a share of a CPU, not all of it. mariadbd
  * holds its updates while the donor's tables are locked, as it would an application's.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import type { Cluster, ClusterNode } from '../../test/e2e/cluster';
 import type { Dataset } from './datasets';
 import { sleep } from './datasets';
@@ -17,13 +17,17 @@ export function loadedTables(d: Dataset): string[] {
 }
 
 function procedure(tables: readonly string[]): string {
+  // The row is picked first: RAND() in the WHERE clause would be evaluated per row, a scan of the table.
   const set = 'SET k = k + 1, payload = REPEAT(SHA1(i), 8)';
-  const updates = tables.map((t, i) => `UPDATE ${t} ${set} WHERE id = 1 + FLOOR(RAND() * rows_${i});`).join('\n    ');
+  const updates = tables
+    .map((t, i) => `SET r = 1 + FLOOR(RAND() * rows_${i});\n    UPDATE ${t} ${set} WHERE id = r;`)
+    .join('\n    ');
   const declares = tables.map((_, i) => `DECLARE rows_${i} INT DEFAULT 0;`).join('\n  ');
   const counts = tables.map((t, i) => `SET rows_${i} = (SELECT MAX(id) FROM ${t});`).join('\n  ');
   return `CREATE PROCEDURE bench_load.run()
 BEGIN
   DECLARE i INT DEFAULT 0;
+  DECLARE r INT DEFAULT 0;
   ${declares}
   ${counts}
   WHILE (SELECT stop FROM bench_load.ctl) = 0 DO
@@ -50,7 +54,12 @@ export async function startWriteLoad(c: Cluster, donor: ClusterNode, d: Dataset)
       'CREATE TABLE IF NOT EXISTS bench_load.ctl (id INT PRIMARY KEY, stop INT NOT NULL, updates INT NOT NULL) ' +
       'ENGINE=InnoDB; REPLACE INTO bench_load.ctl VALUES (1, 0, 0)',
   );
-  c.sql(donor, procedure(tables));
+  // The client splits -e on `;`: the procedure's body goes in on stdin, after a DELIMITER line.
+  const made = spawnSync('mariadb', ['--no-defaults', `--socket=${donor.socket}`, '-uroot'], {
+    input: `DELIMITER //\n${procedure(tables)}//\n`,
+    encoding: 'utf8',
+  });
+  if (made.status !== 0) throw new Error(`creating the write load's procedure failed: ${made.stderr}`);
   const child = spawn(
     'mariadb',
     ['--no-defaults', `--socket=${donor.socket}`, '-uroot', '-N', '-B', '-e', 'CALL bench_load.run()'],

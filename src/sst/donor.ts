@@ -104,7 +104,7 @@ export async function runDonor(run: DonorRun): Promise<void> {
     log.info(`IST chosen: sending only the marker (state ${state})`);
   } else if (prepared.precopy.mode !== 'off') {
     // docs/protocol.md §3.3.1: copy while the donor is writable, then lock for the catch-up only.
-    const precopy = new Precopy(life, runner, args, prepared, rsyncTarget, work, precopyTools(run));
+    const precopy = new Precopy(life, runner, args, prepared, rsyncTarget, work, copyTools(run));
     const peerNames = async (e: unknown): Promise<never> => {
       throw await withPeerNames(e, target, prepared);
     };
@@ -288,23 +288,9 @@ async function transfer(run: DonorRun, runner: RsyncRunner, rsyncTarget: string)
   if (args.progress) protocol(`total ${total}`);
   const started = life.clock.now();
   for (const pass of plan.structure) await runner.run(pass);
-  const monitor = new TransferMonitor({
-    total,
-    startedAt: life.clock.now(),
-    logEveryMs: p.progressInterval * 1000,
-    protocolEveryMs: args.progress ? (p.progressInterval || PROTOCOL_PROGRESS_DEFAULT_S) * 1000 : 0,
-    rateLimit: p.rateLimit,
-    idleTimeoutMs: p.timeouts.idle * 1000,
-  });
+  const tools = copyTools(run);
   const state = new TransferState();
-  const watching = watchTransfer(
-    life,
-    protocol,
-    monitor,
-    state,
-    p.rateLimit === undefined ? LOOK_MS : LIMITED_LOOK_MS,
-    p.timeouts.idle,
-  );
+  const watching = tools.watch(tools.monitor(total, 0), state);
   try {
     await runQueue(plan.queue, p.backupThreads, runner, state, () => life.supervisor.stopAll());
   } finally {
@@ -319,8 +305,8 @@ async function transfer(run: DonorRun, runner: RsyncRunner, rsyncTarget: string)
   );
 }
 
-/** The rounds of a precopy list, watch and report as transfer() does. */
-function precopyTools(run: DonorRun): PrecopyTools {
+/** How a copy is watched and reported: the locked copy of transfer() and each round of a precopy alike. */
+function copyTools(run: DonorRun): PrecopyTools {
   const { args, prepared: p, life, protocol } = run;
   return {
     protocol,

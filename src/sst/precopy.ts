@@ -44,7 +44,7 @@ import { runQueue, TransferState } from './transfer-queue';
 export interface PrecopyTools {
   databaseDirectories(datadir: string): string[];
   /** A monitor for one round of `total` bytes, its `complete` lines counting on from `offset`. */
-  monitor(total: number, offset: number, label: string): TransferMonitor;
+  monitor(total: number, offset: number, label?: string): TransferMonitor;
   watch(monitor: TransferMonitor, state: TransferState): { stop(): void };
   /** Writes a line to mariadbd (`total`, `complete`). */
   protocol(line: string): void;

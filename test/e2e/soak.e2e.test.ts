@@ -17,6 +17,7 @@ import { after, afterEach, describe, test } from 'node:test';
 import { listenersOf, taggedProcesses } from '../helpers/procs';
 import { PROVIDER, type Cluster, type ClusterNode } from './cluster';
 import { bootstrap, destroyCluster, sstLines, waitFor } from './harness';
+import { toolSkip } from '../helpers/tool-skip';
 
 const ROUNDS = 10;
 /**
@@ -29,7 +30,7 @@ const ROUNDS = 10;
 const FD_TOLERANCE = 6;
 
 const MISSING = ['/usr/sbin/mariadbd', PROVIDER].filter((f) => !existsSync(f));
-if (MISSING.length > 0) console.log(`SKIP soak: ${MISSING.join(', ')} not installed`);
+const skip = toolSkip('soak', MISSING.length > 0 && `${MISSING.join(', ')} not installed`);
 
 const privateTmp = mkdtempSync(join(tmpdir(), 'e2e-soak-tmp-'));
 const savedTmp = process.env.TMPDIR;
@@ -74,7 +75,7 @@ function measure(c: Cluster, nodes: readonly [ClusterNode, ClusterNode], round: 
   };
 }
 
-describe('soak', { skip: MISSING.length > 0 && 'mariadbd or galera-4 missing', timeout: 600_000 }, () => {
+describe('soak', { skip, timeout: 600_000 }, () => {
   const title = `${ROUNDS} back-to-back full SSTs: descriptors, processes, temp directories and listeners do not grow`;
   test(title, async () => {
     process.env.TMPDIR = privateTmp;

@@ -11,14 +11,13 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AUTH_USER, BINLOG_LIST, MODULES } from '../../src/rsync/modules';
-import { CONNECT_PROG, tunnelEnv } from '../../src/sst/rsync-runner';
-import { connectAddress } from '../../src/tunnel/socat-address';
 import { runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
 import { makeDatadir } from '../helpers/datadir';
 import type { NodeCert } from '../helpers/pki';
 import { JOINER_IP, nodeSide, twoNodeHooks } from '../helpers/two-nodes';
 import { freePort, waitNoTagged } from '../helpers/procs';
 import { sstTls } from '../helpers/option-file';
+import { tunnelClient } from '../helpers/tunnel-client';
 
 let tag = '';
 const nodes = twoNodeHooks('sst-binlog-', () => [tag]);
@@ -49,26 +48,14 @@ function assertOldBinlogsKept(datadir: string, count: number): void {
 
 /** rsync through the tunnel as a secret holder (the donor's certificate and the joiner's secret); its exit code. */
 function push(p: Pair, address: string, secret: string, from: string, module: string): number | null {
-  const at = address.lastIndexOf(':');
-  const [host, port] = [address.slice(0, at), Number(address.slice(at + 1).split('/')[0])];
-  const env = tunnelEnv(
-    process.env,
-    'socat',
-    connectAddress({
-      host,
-      port,
-      ipv6: false,
-      tls: { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert, verify: true },
-      sockopt: [],
-    }),
-  );
+  const { host, port, env } = tunnelClient(address, { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert }, tag);
   const passwordFile = join(p.base, 'push.password');
   writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
   const r = spawnSync(
     'rsync',
     [`--password-file=${passwordFile}`, '--recursive', from, `rsync://${AUTH_USER}@${host}:${port}/${module}`],
     {
-      env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: tag },
+      env,
       timeout: 30_000,
     },
   );

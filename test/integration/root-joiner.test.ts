@@ -31,32 +31,15 @@ import { makeDatadir } from '../helpers/datadir';
 import { freePort, waitNoTagged } from '../helpers/procs';
 import { JOINER_IP, nodeSide, twoNodeHooks } from '../helpers/two-nodes';
 import { sstTls, type Options } from '../helpers/option-file';
+import { otherLocalUser } from '../helpers/local-user';
 
 const OWNER = 'sst-owner';
 /** renameat2 by syscall number: Perl has no wrapper, and the racer must be a program of the owner's. */
 const RENAMEAT2: Record<string, number> = { x64: 316, arm64: 276 };
 
 function ensureOwner(): { uid: number; gid: number } | string {
-  if (process.geteuid?.() !== 0) return 'needs root: a root SST in a datadir another user owns is what is tested';
-  const id = (flag: string): number => Number(spawnSync('id', [flag, OWNER], { encoding: 'utf8' }).stdout.trim());
-  if (spawnSync('id', ['-u', OWNER], { stdio: 'ignore' }).status !== 0) {
-    const made = spawnSync(
-      'useradd',
-      [
-        '--system',
-        '--user-group',
-        '--no-create-home',
-        '--home-dir',
-        '/nonexistent',
-        '--shell',
-        '/usr/sbin/nologin',
-        OWNER,
-      ],
-      { encoding: 'utf8' },
-    );
-    if (made.status !== 0) return `cannot create the user ${OWNER}: ${made.stderr.trim()}`;
-  }
-  return { uid: id('-u'), gid: id('-g') };
+  const owner = otherLocalUser(OWNER);
+  return typeof owner === 'string' ? owner : { uid: owner.uid, gid: owner.gid };
 }
 
 const found = ensureOwner();

@@ -24,14 +24,13 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { CONNECT_PROG, tunnelEnv } from '../../src/sst/rsync-runner';
-import { connectAddress } from '../../src/tunnel/socat-address';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { runSst, type NodeSide } from '../helpers/driver';
 import type { NodeCert } from '../helpers/pki';
 import { freePort, waitNoTagged } from '../helpers/procs';
 import { sstTls } from '../helpers/option-file';
 import { JOINER_IP, nodeSide, twoNodeHooks } from '../helpers/two-nodes';
+import { tunnelClient } from '../helpers/tunnel-client';
 
 const asRoot = process.geteuid?.() === 0;
 const skip = !asRoot && 'needs root: the daemon user and device files are what is tested';
@@ -63,12 +62,7 @@ function hostileTree(dir: string): void {
 
 /** rsync through the tunnel as a CA-signed peer holding the secret. */
 function attacker(address: string, secret: string, args: string[]): { status: number | null; stderr: string } {
-  const [host, port] = [
-    address.slice(0, address.lastIndexOf(':')),
-    Number(address.slice(address.lastIndexOf(':') + 1).split('/')[0]),
-  ];
-  const tls = { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert, verify: true };
-  const env = tunnelEnv(process.env, 'socat', connectAddress({ host, port, ipv6: false, tls, sockopt: [] }));
+  const { host, port, env } = tunnelClient(address, { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert }, tag);
   const passwordFile = join(nodes.root, `${tag}.password`);
   writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
   const r = spawnSync(
@@ -76,7 +70,7 @@ function attacker(address: string, secret: string, args: string[]): { status: nu
     [`--password-file=${passwordFile}`, ...args.map((a) => a.replace('TARGET', `rsync://sst@${host}:${port}`))],
     {
       encoding: 'utf8',
-      env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: tag },
+      env,
       timeout: 30_000,
     },
   );

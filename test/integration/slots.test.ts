@@ -29,8 +29,6 @@ import { connect, type TLSSocket } from 'node:tls';
 import { describe, test } from 'node:test';
 import { HANDSHAKE_LIMIT_MS, LISTENER_CHILDREN } from '../../src/protocol/streams';
 import { AUTH_USER, MODULES } from '../../src/rsync/modules';
-import { CONNECT_PROG, tunnelEnv } from '../../src/sst/rsync-runner';
-import { connectAddress } from '../../src/tunnel/socat-address';
 import { programCommand } from '../helpers/binary';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
@@ -39,6 +37,7 @@ import { freePort, taggedProcesses, waitNoTagged } from '../helpers/procs';
 import { toolSkip } from '../helpers/tool-skip';
 import { JOINER_IP, nodeSide, twoNodeHooks } from '../helpers/two-nodes';
 import { sstTls, type Options } from '../helpers/option-file';
+import { tunnelClient } from '../helpers/tunnel-client';
 
 /** More strangers than slots: the last ones wait in the kernel's backlog for a slot to free. */
 const STRANGERS = LISTENER_CHILDREN + 3;
@@ -282,18 +281,8 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
           onReady: async (address, auth) => {
             const passwordFile = join(base, 'secret');
             writeFileSync(passwordFile, `${(auth ?? '').slice((auth ?? '').indexOf(':') + 1)}\n`, { mode: 0o600 });
-            const host = address.slice(0, address.lastIndexOf(':'));
-            const env = tunnelEnv(
-              process.env,
-              'socat',
-              connectAddress({
-                host,
-                port,
-                ipv6: false,
-                tls: { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert, verify: true },
-                sockopt: [],
-              }),
-            );
+            const tls = { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert };
+            const { host, env } = tunnelClient(address, tls, tag);
             const client = spawn(
               'rsync',
               [
@@ -304,7 +293,7 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
                 `rsync://${AUTH_USER}@${host}:${port}/${MODULES.data}/`,
               ],
               {
-                env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: tag },
+                env,
                 stdio: ['ignore', 'ignore', 'pipe'],
               },
             );

@@ -9,13 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CONNECT_PROG, tunnelEnv } from '../../src/sst/rsync-runner';
-import { connectAddress } from '../../src/tunnel/socat-address';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { joinerArgv, runSst, startRole, type NodeSide } from '../helpers/driver';
 import { freePort, taggedProcesses, waitNoTagged } from '../helpers/procs';
 import { JOINER_IP, nodeSide, twoNodeHooks } from '../helpers/two-nodes';
 import { sstTls } from '../helpers/option-file';
+import { tunnelClient } from '../helpers/tunnel-client';
 
 let tag = '';
 const twoNodes = twoNodeHooks('sst-timeouts-', () => [tag, `${tag}-donor`]);
@@ -50,25 +49,14 @@ async function joinerAlone(
 
 /** A CA-signed peer that reaches the daemon through the real tunnel but does not know the secret. */
 function stranger(address: string, passwordFile: string, src: string): { status: number | null; stderr: string } {
-  const host = address.slice(0, address.lastIndexOf(':'));
-  const port = Number(address.slice(address.lastIndexOf(':') + 1));
-  const env = tunnelEnv(
-    process.env,
-    'socat',
-    connectAddress({
-      host,
-      port,
-      ipv6: false,
-      tls: { cert: twoNodes.donorCert.bundle, caFile: twoNodes.pki.caCert, verify: true },
-      sockopt: [],
-    }),
-  );
+  const tls = { cert: twoNodes.donorCert.bundle, caFile: twoNodes.pki.caCert };
+  const { host, port, env } = tunnelClient(address, tls, `${tag}-donor`);
   const r = spawnSync(
     'rsync',
     [`--password-file=${passwordFile}`, '--recursive', `${src}/`, `rsync://sst@${host}:${port}/rsync_tunnel_sst/`],
     {
       encoding: 'utf8',
-      env: { ...env, RSYNC_CONNECT_PROG: CONNECT_PROG, SST_TEST_TAG: `${tag}-donor` },
+      env,
       timeout: 30_000,
     },
   );
