@@ -282,8 +282,16 @@ function structurePasses(input: PlanInput, dataUrl: string): Pass[] {
       args: [
         ...COMMON_FLAGS,
         ...STRUCTURE_FLAGS,
-        // A kept directory is not a database directory; a kept file is the joiner's to keep.
-        ...filters([...EXCLUDED_TOP_LEVEL.map((e) => `- /${e}`), ...kept.map(excludeRule), '+ /*/', '- /*']),
+        // A kept directory is not a database directory; a kept file is the joiner's to keep. A symlinked
+        // database is a directory on the joiner, which `+ /*/` would match there and delete (its files
+        // gone, when a later pass 1 runs after a precopy round): its own pass 1 keeps it in step.
+        ...filters([
+          ...EXCLUDED_TOP_LEVEL.map((e) => `- /${e}`),
+          ...kept.map(excludeRule),
+          ...Object.keys(linked).sort().map(excludeRule),
+          '+ /*/',
+          '- /*',
+        ]),
         slash(input.datadir),
         dataUrl,
       ],

@@ -184,6 +184,23 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     },
   );
 
+  test('by default: a symlinked database directory whose files did not change is whole on the joiner', async () => {
+    const p = await pair('linked-rest', {});
+    makeDatadir(p.donor.datadir);
+    const elsewhere = join(root, tag, 'elsewhere-db');
+    mkdirSync(join(elsewhere, 'sub'), { recursive: true });
+    writeFileSync(join(elsewhere, 't.frm'), randomBytes(1024));
+    writeFileSync(join(elsewhere, 't.ibd'), randomBytes(96 * 1024));
+    writeFileSync(join(elsewhere, 'sub', 'nested.ibd'), randomBytes(4096));
+    symlinkSync(elsewhere, join(p.donor.datadir, 'linked_db'));
+    // At rest before the SST: the catch-up skips these files, as held since round 1.
+    await setTimeout(PRECOPY_MARGIN_MS + 500);
+    const { log } = await sst(p);
+    assert.match(log, /precopy round 1 of at most 2: .*donor writable/, 'precopy is on by default');
+    for (const f of ['t.frm', 't.ibd', join('sub', 'nested.ibd')])
+      assert.deepEqual(readFileSync(join(p.joiner.datadir, 'linked_db', f)), readFileSync(join(elsewhere, f)), f);
+  });
+
   test(
     'writes while round 1 runs: a file appended to and one rewritten, ' + 'whether rsync had read them or not',
     async () => {

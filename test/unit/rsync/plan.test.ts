@@ -187,6 +187,12 @@ describe('pass 1: directories and deletions', () => {
     assert.equal(transferPlan({ ...INPUT, datadir: '/var/lib/mysql/' }).structure[0]?.args.at(-2), '/var/lib/mysql/');
   });
 
+  test("the datadir's pass 1 never deletes a symlinked database's directory on the joiner", () => {
+    const input = { ...INPUT, symlinkedDatabases: { 'b[1]': '/srv/b', a: '/srv/a' } };
+    const f = filtersOf(transferPlan(input).structure[0] as Pass);
+    assert.deepEqual(f.slice(-4), ['- /a', '- /b\\[1]', '+ /*/', '- /*']);
+  });
+
   test('a symlinked database directory gets its own pass 1, from where it resolves to, into <module>/<db>/', () => {
     const [, linked] = transferPlan({ ...INPUT, symlinkedDatabases: { linked: '/srv/elsewhere/linked' } }).structure;
     assert.deepEqual(linked?.args, [
@@ -400,12 +406,13 @@ describe("the donor's own TLS files inside its datadir (docs/architecture.md §8
 
   test('pass 1 excludes every kept path (the joiner keeps its own) before including directories', () => {
     const f = filtersOf(transferPlan(kept).structure[0] as Pass);
-    assert.deepEqual(f.slice(-7), [
+    assert.deepEqual(f.slice(-8), [
       '- /cacerts',
       '- /certs/node.pem',
       '- /certs/sub/node.key',
       '- /linked/x\\[1].pem',
       '- /top.pem',
+      '- /linked',
       '+ /*/',
       '- /*',
     ]);
