@@ -217,8 +217,11 @@ export class ListenerLog {
   }
 }
 
-/** The verdict of `check --listen` on one finished (or, at the end, unfinished) connection. */
+/** What the listener can say of a connection it answered without an error. */
+export const ANSWERED = "answered (the connecting node's check --peer tells whether it accepted this node's name)";
+
 /**
+ * The verdict of `check --listen` on one finished (or, at the end, unfinished) connection.
  * `namesClient`: whether the listener was given a client name to check. Without one it still
  * runs with an empty `commonname=` (socat 1.7.4.0/1 crash workaround), for which socat logs a
  * vacuous "commonName matches".
@@ -243,5 +246,8 @@ export function connectionItem(c: Connection, namesClient: boolean): CheckItem {
   if (!handshakeDone(h))
     return item(id, label, 'FAIL', 'the connection ended before a TLS handshake (not a socat client?)');
   const trust = namesClient ? h.trust : h.trust?.replace('commonName matches', 'no check of commonName');
-  return item(id, label, 'PASS', `${negotiated(h)}; ${trust ?? 'donor certificate accepted'}; answered`);
+  // socat checks the listener's name only after the handshake, so the connecting node may drop a
+  // connection this listener has already answered: an error here or not is a race, and only
+  // check --peer knows for sure.
+  return item(id, label, 'PASS', `${negotiated(h)}; ${trust ?? 'donor certificate accepted'}; ${ANSWERED}`);
 }

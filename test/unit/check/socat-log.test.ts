@@ -2,6 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  ANSWERED,
   connectionItem,
   ListenerLog,
   parseSocatLine,
@@ -117,7 +118,7 @@ describe('listener side (--listen)', () => {
     assert.equal(ok?.id, 'handshake:127.0.0.1:60838');
     assert.equal(
       ok?.detail,
-      'TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, no check of commonName; answered',
+      `TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, no check of commonName; ${ANSWERED}`,
     );
     assert.equal(refused?.status, 'FAIL');
     assert.match(
@@ -162,7 +163,7 @@ describe('listener side: a connection that logs before the listener names it', (
     assert.equal(done.length, 1);
     assert.equal(
       connectionItem(done[0] ?? { peer: '', handshake: { errors: [] }, done: false }, false).detail,
-      'TLSv1.3, cipher TLS_AES_128_GCM_SHA256; donor certificate accepted; answered',
+      `TLSv1.3, cipher TLS_AES_128_GCM_SHA256; donor certificate accepted; ${ANSWERED}`,
     );
   });
 });
@@ -184,14 +185,14 @@ describe('listener side: the empty commonname of a listener that checks no clien
   test('socat says "commonName matches" for it: reported as no check of the name', () => {
     assert.equal(
       connectionItem(connection(), false).detail,
-      'TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, no check of commonName; answered',
+      `TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, no check of commonName; ${ANSWERED}`,
     );
   });
 
   test("a listener given a client name (sockopt commonname=…) keeps socat's words", () => {
     assert.equal(
       connectionItem(connection(), true).detail,
-      'TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, commonName matches; answered',
+      `TLSv1.3, cipher TLS_AES_256_GCM_SHA384; trusting certificate, commonName matches; ${ANSWERED}`,
     );
   });
 });
