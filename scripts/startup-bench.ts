@@ -181,6 +181,20 @@ function report(title: string, subjects: readonly Subject[], samples: readonly S
   }
 }
 
+/** A datadir, an option file with TLS files, and the joiner's argv for the role runs. */
+function roleSetup(work: string): { datadir: string; cnf: string; joiner: string[] } {
+  const pki = createCa(join(work, 'pki'));
+  const cert = issueCert(pki, { cn: '127.0.0.1', ips: ['127.0.0.1'], name: 'joiner' });
+  const datadir = join(work, 'data');
+  makeDatadir(datadir);
+  const cnf = join(work, 'my.cnf');
+  writeFileSync(cnf, `[mysqld]\ndatadir=${datadir}\n[sst]\ntca=${pki.caCert}\ntcert=${cert.cert}\ntkey=${cert.key}\n`);
+  // A port of this run's own, so that engineers' parallel runs do not collide.
+  const port = 20000 + (process.pid % 20000);
+  const joiner = joinerArgv({ datadir, cnf }, `127.0.0.1:${port}`, process.pid);
+  return { datadir, cnf, joiner };
+}
+
 async function main(): Promise<void> {
   const base = JSON.parse(readFileSync(join(repo, 'dist', 'sea', 'sea-config.json'), 'utf8')) as SeaConfig;
   const work = mkdtempSync(join(tmpdir(), 'sst-startup-'));
@@ -217,18 +231,7 @@ async function main(): Promise<void> {
     const versionSamples = await measure(version, RUNS);
     report('--version', version, versionSamples, median((versionSamples[0] ?? []).map((r) => r.wallMs)));
 
-    const pki = createCa(join(work, 'pki'));
-    const cert = issueCert(pki, { cn: '127.0.0.1', ips: ['127.0.0.1'], name: 'joiner' });
-    const datadir = join(work, 'data');
-    makeDatadir(datadir);
-    const cnf = join(work, 'my.cnf');
-    writeFileSync(
-      cnf,
-      `[mysqld]\ndatadir=${datadir}\n[sst]\ntca=${pki.caCert}\ntcert=${cert.cert}\ntkey=${cert.key}\n`,
-    );
-    // A port of this run's own, so that engineers' parallel runs do not collide.
-    const port = 20000 + (process.pid % 20000);
-    const joiner = joinerArgv({ datadir, cnf }, `127.0.0.1:${port}`, process.pid);
+    const { datadir, cnf, joiner } = roleSetup(work);
     const roleRuns = (label: string, binary: string): Subject[] => [
       run(`${label} check --defaults-file my.cnf`, binary, ['check', '--defaults-file', cnf, '--datadir', datadir]),
       { label: `${label} joiner, spawn → ready`, once: () => joinerToReady(binary, joiner) },

@@ -25,7 +25,7 @@ import { addressSettings, describeTls, loadConfig, resolveCheckTls, type CheckCo
 import { interfaceAddresses } from './node';
 import type { Report } from './render';
 import { item, type CheckItem } from './result';
-import { connectionItem, ListenerLog, peerItem, summarizeClient, type Connection } from './socat-log';
+import { connectionItem, ListenerLog, peerItem, summarizeClient, type Connection, type PeerOutcome } from './socat-log';
 import { stopSignal } from './stop-signal';
 import type { SocatOwner } from './socat-owner';
 import { checkSocat } from './tools';
@@ -280,6 +280,44 @@ async function serveListener({ args, sink, owner, socat, plan, log, emit, onConn
   return true;
 }
 
+/** One connection by `socat` to the listener: its log, whether the listener answered, how it ended. */
+async function connectOnce(
+  owner: SocatOwner,
+  socat: string,
+  socatArgs: string[],
+  timeoutSeconds: number,
+): Promise<PeerOutcome> {
+  const stop = stopSignal();
+  const lines: string[] = [];
+  const out: string[] = [];
+  const t = spawnSocat(
+    owner,
+    socat,
+    socatArgs,
+    (line) => lines.push(line),
+    (line) => out.push(line),
+  );
+  let timedOut = false;
+  let interrupted = false;
+  let code: number | null = null;
+  try {
+    const timer = new AbortController();
+    const outcome = await Promise.race([
+      closed(t).then((c) => ({ kind: 'exit' as const, code: c })),
+      delay(timeoutSeconds * 1000, { kind: 'timeout' as const }, { signal: timer.signal }),
+      stop.promise.then(() => ({ kind: 'signal' as const })),
+    ]);
+    timer.abort();
+    if (outcome.kind === 'exit') code = outcome.code;
+    timedOut = outcome.kind === 'timeout';
+    interrupted = outcome.kind === 'signal';
+  } finally {
+    stop.dispose();
+    await killSocat(owner, t);
+  }
+  return { handshake: summarizeClient(lines), answered: out.includes(RESPONSE), timedOut, interrupted, exitCode: code };
+}
+
 /** Up to 3 s for handshakes in progress when the listener is told to stop. */
 const DRAIN_STEPS = 30;
 
@@ -314,42 +352,6 @@ export async function runPeer(args: CheckArgs, sink: Sink, owner: SocatOwner): P
   context.push(['peer', shown]);
   emit(tlsItem(s.tls, verificationText(tunnel, 'donor', target.host, s.tls.verifyPeer)));
 
-  const stop = stopSignal();
-  const lines: string[] = [];
-  const out: string[] = [];
-  const t = spawnSocat(
-    owner,
-    s.socat,
-    socatArgs,
-    (line) => lines.push(line),
-    (line) => out.push(line),
-  );
-  let timedOut = false;
-  let interrupted = false;
-  let code: number | null = null;
-  try {
-    const timer = new AbortController();
-    const outcome = await Promise.race([
-      closed(t).then((c) => ({ kind: 'exit' as const, code: c })),
-      delay(args.timeoutSeconds * 1000, { kind: 'timeout' as const }, { signal: timer.signal }),
-      stop.promise.then(() => ({ kind: 'signal' as const })),
-    ]);
-    timer.abort();
-    if (outcome.kind === 'exit') code = outcome.code;
-    timedOut = outcome.kind === 'timeout';
-    interrupted = outcome.kind === 'signal';
-  } finally {
-    stop.dispose();
-    await killSocat(owner, t);
-  }
-  emit(
-    peerItem(shown, args.timeoutSeconds, {
-      handshake: summarizeClient(lines),
-      answered: out.includes(RESPONSE),
-      timedOut,
-      interrupted,
-      exitCode: code,
-    }),
-  );
+  emit(peerItem(shown, args.timeoutSeconds, await connectOnce(owner, s.socat, socatArgs, args.timeoutSeconds)));
   return report();
 }

@@ -59,6 +59,33 @@ export async function runDonor(run: DonorRun): Promise<void> {
   await claimDatadir(life, args.datadir);
   warnForeignOwner(args.datadir);
 
+  const socatAddress = joinerTunnel(target, prepared);
+  const secret = await requiredSecret(run);
+  const passwordFile = path.join(work, 'rsync.password');
+  writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
+  const runner = rsyncRunner(
+    life,
+    prepared.tools.rsync,
+    tunnelEnv(run.env, prepared.tools.socat, socatAddress),
+    args.datadir,
+    passwordFile,
+  );
+  const rsyncTarget = `rsync://${AUTH_USER}@${formatHostPort(target)}`;
+
+  const { state, unlocked } = await sendDatadir(run, runner, rsyncTarget);
+  protocol('continue');
+  unlocked?.();
+
+  const marker = path.join(work, MARKER);
+  writeFileSync(marker, renderMarker({ state, secret, bypass: args.bypass }), { mode: 0o600 });
+  await runner.run(markerPass(rsyncTarget, marker));
+
+  await life.shutdown();
+  protocol(`done ${state}`);
+}
+
+/** socat's address of the joiner's listener, logged with the name its certificate must carry. */
+function joinerTunnel(target: DonorTarget, prepared: Prepared): string {
   const socatAddress = connectAddress({
     host: target.host,
     port: target.port,
@@ -78,7 +105,11 @@ export async function runDonor(run: DonorRun): Promise<void> {
         : `the joiner's certificate must have CN=${name}: ${cnOnly}`,
     );
   }
-  const secret = await remoteSecret(run.env, target, run.stdinAuth);
+  return socatAddress;
+}
+
+async function requiredSecret(run: DonorRun): Promise<string> {
+  const secret = await remoteSecret(run.env, run.target, run.stdinAuth);
   if (secret === undefined) {
     throw new SstError(
       Exit.BAD_CONFIG,
@@ -86,48 +117,39 @@ export async function runDonor(run: DonorRun): Promise<void> {
         "'name:secret@'): the joiner would refuse this donor",
     );
   }
-  const passwordFile = path.join(work, 'rsync.password');
-  writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
-  const runner = rsyncRunner(
-    life,
-    prepared.tools.rsync,
-    tunnelEnv(run.env, prepared.tools.socat, socatAddress),
-    args.datadir,
-    passwordFile,
-  );
-  const rsyncTarget = `rsync://${AUTH_USER}@${formatHostPort(target)}`;
+  return secret;
+}
 
-  let state: string;
-  let unlocked: (() => void) | undefined;
+/**
+ * Has mariadbd lock the tables and sends what the request asks for: the marker's state, and
+ * what to report once mariadbd is told to go on.
+ */
+async function sendDatadir(
+  run: DonorRun,
+  runner: RsyncRunner,
+  rsyncTarget: string,
+): Promise<{ state: string; unlocked?: () => void }> {
+  const { args, target, prepared, life, work, protocol } = run;
+  const peerNames = async (e: unknown): Promise<never> => {
+    throw await withPeerNames(e, target, prepared);
+  };
   if (args.bypass) {
-    state = bypassState(args);
+    const state = bypassState(args);
     log.info(`IST chosen: sending only the marker (state ${state})`);
-  } else if (prepared.precopy.mode !== 'off') {
-    // docs/protocol.md §3.3.1: copy while the donor is writable, then lock for the catch-up only.
-    const precopy = new Precopy(life, runner, args, prepared, rsyncTarget, work, copyTools(run));
-    const peerNames = async (e: unknown): Promise<never> => {
-      throw await withPeerNames(e, target, prepared);
-    };
-    const online = await precopy.online().catch(peerNames);
-    const lockedAt = life.clock.now();
-    state = await flushTables(life, protocol, args.datadir);
-    await precopy.catchUp(online).catch(peerNames);
-    unlocked = () => Precopy.reportLock(online, life.clock.now() - lockedAt);
-  } else {
-    state = await flushTables(life, protocol, args.datadir);
-    await transfer(run, runner, rsyncTarget).catch(async (e: unknown) => {
-      throw await withPeerNames(e, target, prepared);
-    });
+    return { state };
   }
-  protocol('continue');
-  unlocked?.();
-
-  const marker = path.join(work, MARKER);
-  writeFileSync(marker, renderMarker({ state, secret, bypass: args.bypass }), { mode: 0o600 });
-  await runner.run(markerPass(rsyncTarget, marker));
-
-  await life.shutdown();
-  protocol(`done ${state}`);
+  if (prepared.precopy.mode === 'off') {
+    const state = await flushTables(life, protocol, args.datadir);
+    await transfer(run, runner, rsyncTarget).catch(peerNames);
+    return { state };
+  }
+  // docs/protocol.md §3.3.1: copy while the donor is writable, then lock for the catch-up only.
+  const precopy = new Precopy(life, runner, args, prepared, rsyncTarget, work, copyTools(run));
+  const online = await precopy.online().catch(peerNames);
+  const lockedAt = life.clock.now();
+  const state = await flushTables(life, protocol, args.datadir);
+  await precopy.catchUp(online).catch(peerNames);
+  return { state, unlocked: () => Precopy.reportLock(online, life.clock.now() - lockedAt) };
 }
 
 /**

@@ -314,25 +314,7 @@ async function startListener(
   user: DaemonUser,
 ): Promise<{ listener: SupervisedChild; start: DaemonStart }> {
   const { args, address, prepared: p, life, work: dir } = run;
-  // rsync reads its configuration and the secrets as the joiner, before it changes user.
-  const secretsFile = path.join(dir, 'rsyncd.secrets');
-  writeFileSync(secretsFile, renderSecrets(secret), { mode: 0o600 });
-  const staging = inDatadir(args.datadir, BINLOG_STAGING);
-  makeDirectory(staging, user);
-  const excludeFrom = protectOwnPaths(life, args.datadir, p, dir);
-  const conf = path.join(dir, 'rsyncd.conf');
-  writeFileSync(
-    conf,
-    renderDaemonConfig({
-      layout: { ...p.layout, binlogStaging: staging },
-      uid: user.uid,
-      gid: user.gid,
-      secretsFile,
-      excludeFrom,
-    }),
-    { mode: 0o600 },
-  );
-
+  const conf = writeDaemonConfig(run, secret, user);
   const socatArgs = [
     '-b',
     String(SOCAT_BUFFER),
@@ -355,7 +337,36 @@ async function startListener(
   const pidFile = inDatadir(args.datadir, FILES.listenerPid);
   createDatadirFile(pidFile, `${listener.pid}\n`);
   life.onCleanup(() => removeEntry(pidFile));
+  await untilListening(run, listener);
+  return { listener, start: { cwd: realpathSync(dir), uid: process.getuid?.() ?? 0 } };
+}
 
+/** The rsync daemon's configuration and secrets in our private directory; the configuration's path. */
+function writeDaemonConfig(run: JoinerRun, secret: string, user: DaemonUser): string {
+  const { args, prepared: p, life, work: dir } = run;
+  // rsync reads its configuration and the secrets as the joiner, before it changes user.
+  const secretsFile = path.join(dir, 'rsyncd.secrets');
+  writeFileSync(secretsFile, renderSecrets(secret), { mode: 0o600 });
+  const staging = inDatadir(args.datadir, BINLOG_STAGING);
+  makeDirectory(staging, user);
+  const excludeFrom = protectOwnPaths(life, args.datadir, p, dir);
+  const conf = path.join(dir, 'rsyncd.conf');
+  writeFileSync(
+    conf,
+    renderDaemonConfig({
+      layout: { ...p.layout, binlogStaging: staging },
+      uid: user.uid,
+      gid: user.gid,
+      secretsFile,
+      excludeFrom,
+    }),
+    { mode: 0o600 },
+  );
+  return conf;
+}
+
+async function untilListening(run: JoinerRun, listener: SupervisedChild): Promise<void> {
+  const { address, life } = run;
   const deadline = life.clock.now() + LISTEN_TIMEOUT_MS;
   while (!run.listensOn(listener.pid, address.port)) {
     if (!listener.running()) {
@@ -373,7 +384,6 @@ async function startListener(
       );
     await life.sleep(50);
   }
-  return { listener, start: { cwd: realpathSync(dir), uid: process.getuid?.() ?? 0 } };
 }
 
 /** Where and as whom the listener's rsync daemons start: what they leave once their peer authenticated. */

@@ -311,46 +311,12 @@ export class Precopy {
   async online(): Promise<Online> {
     const max = this.p.precopy.rounds;
     let l = this.list();
-    if (l.kept.length > 0)
-      log.warn(`kept on this node: ${l.kept.join(', ')}: this node's own TLS files inside the datadir are never sent`);
-    if (this.p.binlog) log.info(`binary logs to send: ${l.binlogs.length} (sst-max-binlogs ${this.p.maxBinlogs})`);
-    if (this.p.rateLimit !== undefined) {
-      log.info(
-        `rate limit ${formatRate(this.p.rateLimit)} for the whole SST (rlimit): ` +
-          'the online rounds take longer, with this node writable; the lock lasts only the catch-up',
-      );
-    }
+    this.announce(l);
     let send = new Set(l.stamps.keys());
     let online: Online | undefined;
     for (let round = 1; round <= max; round++) {
-      const current = l.binlogs[l.binlogs.length - 1];
-      send.delete(current ?? '');
-      const files = l.files.filter((f) => send.has(f.path));
-      const binlogs = l.binlogs.filter((b) => send.has(b));
-      const plan = this.plan(l, files, binlogs, false);
-      const started = performance.now();
-      const bytes = await this.run(
-        onlinePasses(plan.structure),
-        onlinePasses(plan.queue),
-        online?.sent ?? 0,
-        `precopy round ${round}`,
-      );
-      const seconds = (performance.now() - started) / 1000;
-      log.info(
-        `precopy round ${round} of at most ${max}: sent ${files.length + binlogs.length} files, ` +
-          `${formatBytes(bytes)} in ${seconds.toFixed(1)} s ` +
-          `(${formatRate(seconds > 0 ? bytes / seconds : 0)}), donor writable`,
-      );
-      // The joiner holds what this round sent, and what it skipped as unchanged; not the binlog being written.
-      const held = new Map(l.stamps);
-      if (current !== undefined) held.delete(current);
-      online = {
-        look: l.look,
-        held,
-        rounds: round,
-        sent: (online?.sent ?? 0) + bytes,
-        first: online?.first ?? { bytes, seconds },
-      };
+      const sentBefore = online?.sent ?? 0;
+      online = await this.onlineRound(l, send, round, online);
       if (round === max) break;
       const next = this.list();
       const chosen = this.select(online.held, online.look, next, `round ${round + 1}`);
@@ -358,7 +324,7 @@ export class Precopy {
         next.files.filter((f) => chosen.send.has(f.path)).length +
         next.binlogs.filter((b) => chosen.send.has(b)).length;
       const nextBytes = sumSizes(next.stamps, chosen.send);
-      if (!worthAnotherRound(nextBytes, nextFiles, bytes)) {
+      if (!worthAnotherRound(nextBytes, nextFiles, online.sent - sentBefore)) {
         log.info(
           `precopy: ${nextFiles} files, ${formatBytes(nextBytes)} changed during round ${round}; ` +
             'no further online round',
@@ -369,6 +335,51 @@ export class Precopy {
       send = chosen.send;
     }
     return online as Online;
+  }
+
+  private announce(l: Listing): void {
+    if (l.kept.length > 0)
+      log.warn(`kept on this node: ${l.kept.join(', ')}: this node's own TLS files inside the datadir are never sent`);
+    if (this.p.binlog) log.info(`binary logs to send: ${l.binlogs.length} (sst-max-binlogs ${this.p.maxBinlogs})`);
+    if (this.p.rateLimit !== undefined) {
+      log.info(
+        `rate limit ${formatRate(this.p.rateLimit)} for the whole SST (rlimit): ` +
+          'the online rounds take longer, with this node writable; the lock lasts only the catch-up',
+      );
+    }
+  }
+
+  /** One online round: the files of `send` in `l`, but the binlog being written; what the joiner then holds. */
+  private async onlineRound(l: Listing, send: Set<string>, round: number, before?: Online): Promise<Online> {
+    const max = this.p.precopy.rounds;
+    const current = l.binlogs[l.binlogs.length - 1];
+    send.delete(current ?? '');
+    const files = l.files.filter((f) => send.has(f.path));
+    const binlogs = l.binlogs.filter((b) => send.has(b));
+    const plan = this.plan(l, files, binlogs, false);
+    const started = performance.now();
+    const bytes = await this.run(
+      onlinePasses(plan.structure),
+      onlinePasses(plan.queue),
+      before?.sent ?? 0,
+      `precopy round ${round}`,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    log.info(
+      `precopy round ${round} of at most ${max}: sent ${files.length + binlogs.length} files, ` +
+        `${formatBytes(bytes)} in ${seconds.toFixed(1)} s ` +
+        `(${formatRate(seconds > 0 ? bytes / seconds : 0)}), donor writable`,
+    );
+    // The joiner holds what this round sent, and what it skipped as unchanged; not the binlog being written.
+    const held = new Map(l.stamps);
+    if (current !== undefined) held.delete(current);
+    return {
+      look: l.look,
+      held,
+      rounds: round,
+      sent: (before?.sent ?? 0) + bytes,
+      first: before?.first ?? { bytes, seconds },
+    };
   }
 
   /**
