@@ -32,7 +32,7 @@ const succeed: ChildScript = (child) => child.finish(0);
  */
 function donor(
   script: ChildScript,
-  options: { flushes?: boolean; idleTimeout?: number } = {},
+  options: { flushes?: boolean; idleTimeout?: number; precopy?: 'on' } = {},
 ): { scene: RoleScene; run: DonorRun } {
   const scene = new RoleScene(script);
   scenes.push(scene);
@@ -42,7 +42,10 @@ function donor(
   const run: DonorRun = {
     args,
     target: parseDonorAddress(args.address),
-    prepared: preparedFor(scene.datadir, { initial: 0, idle: options.idleTimeout ?? 0 }),
+    prepared: {
+      ...preparedFor(scene.datadir, { initial: 0, idle: options.idleTimeout ?? 0 }),
+      precopy: { mode: options.precopy ?? 'off', rounds: 2 },
+    },
     parent: PARENT,
     life: scene.life,
     work: scene.work,
@@ -130,4 +133,40 @@ describe('donor flow in-process (fake child)', () => {
         assert.deepEqual(scene.fake.signalsTo(child.pid as number).slice(0, 1), ['SIGTERM'], 'each stream stopped');
     },
   );
+});
+
+describe('donor flow in-process with precopy, the default (fake child)', () => {
+  test('round 1 before flush tables, the catch-up under the lock, continue, marker, done (fake child)', async () => {
+    const linesAtSpawn: number[] = [];
+    const { scene, run } = donor(
+      (child) => {
+        linesAtSpawn.push(scene.lines.length);
+        child.finish(0);
+      },
+      { precopy: 'on' },
+    );
+    await runDonor(run);
+    assert.deepEqual(scene.lines, ['flush tables', 'continue', `done ${STATE}`]);
+    const online = linesAtSpawn.filter((n) => n === 0).length;
+    const locked = linesAtSpawn.filter((n) => n === 1).length;
+    assert.ok(online >= 2, `round 1's structure pass and a queued pass before the lock (${linesAtSpawn.join(' ')})`);
+    assert.ok(locked >= 2, `the catch-up's structure pass and engine files under the lock (${linesAtSpawn.join(' ')})`);
+    assert.deepEqual(linesAtSpawn.slice(-1), [2], 'the marker after continue');
+    assert.ok((scene.fake.children.at(-1) as FakeChild).args.includes(join(scene.work, MARKER)), 'the marker last');
+  });
+
+  test("rsync's 24 (a file vanished) in an online round is normal there (fake child)", async () => {
+    const { scene, run } = donor((child) => child.finish(scene.lines.length === 0 ? 24 : 0), { precopy: 'on' });
+    await runDonor(run);
+    assert.deepEqual(scene.lines, ['flush tables', 'continue', `done ${STATE}`]);
+  });
+
+  test("rsync's 24 under the lock fails the SST: no continue, no marker (fake child)", async () => {
+    const { scene, run } = donor((child) => child.finish(scene.lines.length === 1 && !isStructure(child) ? 24 : 0), {
+      precopy: 'on',
+    });
+    await assert.rejects(runDonor(run), failsWith(255, /rsync returned code 24/));
+    assert.deepEqual(scene.lines, ['flush tables']);
+    assert.equal(existsSync(join(scene.work, MARKER)), false);
+  });
 });
