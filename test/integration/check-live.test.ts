@@ -14,6 +14,7 @@ import { ANSWERED } from '../../src/check/socat-log';
 import { processTable } from '../../src/proc/process-table';
 import { programCommand, run, startTracked, stopTracked, type RunResult } from '../helpers/binary';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
+import { literal } from '../helpers/regex';
 import { freePort, portBindable } from '../helpers/procs';
 import { writeOptionFile, type Options } from '../helpers/option-file';
 
@@ -97,9 +98,6 @@ function socatUnder(pid: number | undefined): number[] {
     .filter((p) => p.ppid === pid && p.comm === 'socat' && !p.zombie)
     .map((p) => p.pid);
 }
-
-/** `text` as a regular expression that matches just it. */
-const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const running = (pid: number): boolean => processTable().some((p) => p.pid === pid && !p.zombie);
 

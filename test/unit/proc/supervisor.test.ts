@@ -13,6 +13,7 @@ import { Supervisor } from '../../../src/proc/supervisor';
 import { isProcessAlive, Lifecycle } from '../../../src/proc/lifecycle';
 import { SstError } from '../../../src/errors';
 import { childrenWithChildren, processTable } from '../../../src/proc/process-table';
+import { literal } from '../../helpers/regex';
 
 /** Fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, session, …]. */
 function stat(pid: number): string[] | undefined {
@@ -92,11 +93,7 @@ function runFixture(
 }
 
 const LOG_LINE = (level: string, text: string): RegExp =>
-  new RegExp(
-    `^WSREP_SST: \\[${level}\\] ${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ` +
-      `\\(\\d{8} \\d{2}:\\d{2}:\\d{2}\\.\\d{3}\\)$`,
-    'm',
-  );
+  new RegExp(`^WSREP_SST: \\[${level}\\] ${literal(text)} \\(\\d{8} \\d{2}:\\d{2}:\\d{2}\\.\\d{3}\\)$`, 'm');
 
 describe('Supervisor.spawn', () => {
   test('each child leads its own process group (pgid == pid), apart from ours', async () => {

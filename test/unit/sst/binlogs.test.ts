@@ -38,6 +38,7 @@ import { resolveBinlog, type BinlogSettings, type Lookup } from '../../../src/co
 import { BINLOG_LIST, BINLOG_STAGING } from '../../../src/rsync/modules';
 import type { SstArgs } from '../../../src/config/args';
 import { SstError } from '../../../src/errors';
+import { literal } from '../../helpers/regex';
 
 const noConfig: Lookup = () => undefined;
 
@@ -569,9 +570,7 @@ describe('installBinlogs (joiner)', () => {
       });
       throws32(
         run,
-        new RegExp(
-          `binlog list from the donor: entry ${escapeRegExp(quoted(evil))} refused.*no binary log was deleted`,
-        ),
+        new RegExp(`binlog list from the donor: entry ${literal(quoted(evil))} refused.*no binary log was deleted`),
       );
       nothingDeleted(victim);
       assert.equal(readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), './mysql-bin.000007\n./mysql-bin.000008\n');
@@ -638,7 +637,7 @@ describe('installBinlogs (joiner)', () => {
       });
       throws32(
         run,
-        new RegExp(`index .*mysql-bin\\.index received from the donor: entry ${escapeRegExp(quoted(evil))} refused`),
+        new RegExp(`index .*mysql-bin\\.index received from the donor: entry ${literal(quoted(evil))} refused`),
       );
       nothingDeleted(victim);
       assert.equal(readFileSync(join(datadir, 'ibdata1'), 'utf8'), 'data');
@@ -713,7 +712,3 @@ describe('installBinlogs (joiner)', () => {
     assert.equal(readFileSync(join(elsewhere, 'mysql-bin.000010'), 'utf8'), 'victim');
   });
 });
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
