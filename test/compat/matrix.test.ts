@@ -37,17 +37,17 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { repoRoot } from '../helpers/binary';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { runSst, startRole, joinerArgv, splitReady, STATE_UUID, type NodeSide } from '../helpers/driver';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
 import { freePort, killTagged, waitNoTagged } from '../helpers/procs';
 import { BULLSEYE, hostRunnable, rootTarball } from '../distros/root';
 import { toolSkip } from '../helpers/tool-skip';
+import { compatBin } from '../helpers/compat-bin';
 
-const COMPAT_BIN = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
+const COMPAT_BIN = compatBin();
 const SYSTEM = 'system';
 /** Debian 11's socat 1.7.4.1 on its OpenSSL 1.1.1w: a 1.7.4.1 to the program and to expectedFailure. */
 const DEBIAN11 = 'debian11-1.7.4.1';

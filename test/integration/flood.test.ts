@@ -12,22 +12,22 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { childrenWithChildren, processTable } from '../../src/proc/process-table';
 import { HANDSHAKE_LIMIT_MS, LISTENER_CHILDREN } from '../../src/protocol/streams';
-import { repoRoot } from '../helpers/binary';
 import { runSst, STATE_UUID } from '../helpers/driver';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
 import { JOINER_IP, twoNodeHooks } from '../helpers/two-nodes';
 import { freePort, waitNoTagged } from '../helpers/procs';
 import { sstTls, writeOptionFile } from '../helpers/option-file';
+import { compatBin } from '../helpers/compat-bin';
 
 const IDLE_CONNECTIONS = 200;
 /** Every this many of them sends a plaintext request instead of TLS: a refused peer socat reports. */
 const PLAINTEXT_EVERY = 4;
 const SAMPLE_MS = 100;
-const COMPAT_BIN = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
+const COMPAT_BIN = compatBin();
 const COMPAT_SOCATS = ['1.7.3.3', '1.7.4.1', '1.8.0.0', '1.8.0.3', '1.8.1.3'].filter((v) =>
   existsSync(join(COMPAT_BIN, `socat-${v}`)),
 );

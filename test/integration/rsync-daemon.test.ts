@@ -18,7 +18,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   KEEP_FILE,
   type REFUSED_OPTIONS,
@@ -30,8 +30,8 @@ import {
 import { transferPlan } from '../../src/rsync/plan';
 import { databaseFiles } from '../../src/sst/source-files';
 import { MARKER, MODULES } from '../../src/rsync/modules';
-import { repoRoot } from '../helpers/binary';
 import { missingProgram, toolSkip } from '../helpers/tool-skip';
+import { compatBin } from '../helpers/compat-bin';
 
 const skip = toolSkip('the rendered rsyncd.conf read by the system rsync', missingProgram('rsync'));
 
@@ -235,7 +235,7 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
   });
 });
 describe("the joiner's own paths survive a whole donor plan, real rsync daemon (system and compat builds)", () => {
-  const compat = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
+  const compat = compatBin();
   const builds = [
     ...(skip === false ? [['system', 'rsync']] : []),
     ...(existsSync(compat)
@@ -346,7 +346,7 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
  * 0.2.0's shapes: --relative database copies, the --archive --checksum marker) still go through.
  */
 describe('what the daemon refuses, real rsync daemon (system and compat builds)', () => {
-  const compat = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
+  const compat = compatBin();
   const builds = [
     ...(skip === false ? [['system', 'rsync']] : []),
     ...(existsSync(compat)

@@ -12,16 +12,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { execAddress, parseSockopt, socatValue } from '../../src/tunnel/socat-address';
 import { printable, socatText } from '../helpers/arbitraries';
-import { repoRoot } from '../helpers/binary';
 import { execArgv, lexAddress } from '../helpers/socat-model';
 import { toolSkip } from '../helpers/tool-skip';
+import { compatBin } from '../helpers/compat-bin';
 
-const COMPAT_BIN = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
+const COMPAT_BIN = compatBin();
 const BINARIES = [
   ...(spawnSync('socat', ['-V']).status === 0 ? ['socat'] : []),
   ...(existsSync(COMPAT_BIN)

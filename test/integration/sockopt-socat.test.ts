@@ -7,14 +7,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseSockopt } from '../../src/tunnel/socat-address';
 import { classifySockopt, decodeSockoptValue } from '../../src/tunnel/sockopt-policy';
-import { repoRoot } from '../helpers/binary';
 import { toolSkip } from '../helpers/tool-skip';
+import { compatBin } from '../helpers/compat-bin';
 
-const COMPAT_BIN = resolve(process.env.SST_COMPAT_BIN ?? join(repoRoot(), '..', 'shared', 'compat', 'bin'));
+const COMPAT_BIN = compatBin();
 
 function socats(): string[] {
   const system = spawnSync('socat', ['-V']).status === 0 ? ['socat'] : [];
