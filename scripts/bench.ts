@@ -35,7 +35,7 @@
  * methods (the methods and their [sst] sections), transfer (one join, measured), sampler (/proc),
  * logs (the scripts' figures), summary, report and targets (the tables), machine, options.
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -56,8 +56,8 @@ interface Nodes {
 }
 
 function preflight(): void {
-  if (!existsSync(BIN)) throw new Error(`${BIN} missing: run make dist`);
-  if (!existsSync('/usr/bin/wsrep_sst_rsync'))
+  if (!fs.existsSync(BIN)) throw new Error(`${BIN} missing: run make dist`);
+  if (!fs.existsSync('/usr/bin/wsrep_sst_rsync'))
     throw new Error('/usr/bin/wsrep_sst_rsync missing: the baseline needs mariadb-server');
   if (spawnSync('stunnel', ['-version']).error)
     throw new Error("stunnel missing: scripts/install-deps.sh installs stunnel4 (the stock method's TLS)");
@@ -70,7 +70,7 @@ function cleanupOnSignals(c: Cluster, work: string): () => Promise<void> {
   let stopping: Promise<void> | undefined;
   const cleanup = async (): Promise<void> => {
     stopping ??= c.destroy().finally(() => {
-      if (process.env.KEEP !== '1') rmSync(work, { recursive: true, force: true });
+      if (process.env.KEEP !== '1') fs.rmSync(work, { recursive: true, force: true });
     });
     await stopping;
   };
@@ -100,14 +100,14 @@ async function addNodes(c: Cluster, work: string): Promise<Nodes> {
   });
   const joiner = await c.addNode({ name: 'node2', ip: '127.0.0.32', mysqld: { innodb_buffer_pool_size: '512M' } });
   // mkdtemp makes the directory 0700; a joiner running as mysql must reach its node directory.
-  chmodSync(work, 0o755);
+  fs.chmodSync(work, 0o755);
   // The stock joiner runs as mysql and its stunnel reads the key: copies inside the joiner's
   // directory, which is handed to the joiner's user before each transfer.
   const jtls = join(joiner.dir, 'tls');
-  mkdirSync(jtls);
+  fs.mkdirSync(jtls);
   const copy = (from: string): string => {
     const to = join(jtls, basename(from));
-    copyFileSync(from, to);
+    fs.copyFileSync(from, to);
     return to;
   };
   const tls = {
@@ -211,13 +211,13 @@ async function main(): Promise<void> {
   if (previous !== undefined) addPrevious(previous.version);
   const o = options();
   // Someone rebuilding dist/ during the run would mix two builds in the figures: detect it.
-  const binaryId = (): string => `${statSync(BIN).ino}:${statSync(BIN).mtimeMs}`;
+  const binaryId = (): string => `${fs.statSync(BIN).ino}:${fs.statSync(BIN).mtimeMs}`;
   const binaryAtStart = binaryId();
   const started = Date.now();
   console.log(machine('at start'));
   console.log(startup());
 
-  const work = mkdtempSync(join(tmpdir(), 'sst-bench-'));
+  const work = fs.mkdtempSync(join(tmpdir(), 'sst-bench-'));
   const c = new Cluster(work, `bench-${process.pid}`);
   const cleanup = cleanupOnSignals(c, work);
   let result: { runs: Run[]; rlimitSupported?: boolean };

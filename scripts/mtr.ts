@@ -13,21 +13,7 @@
  * the root's /tmp.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import {
-  chmodSync,
-  copyFileSync,
-  cpSync,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inRoot } from './distro/in-root';
 import { completeResults, formatResult, parseMtrOutput, summary } from './mtr/report';
@@ -54,7 +40,7 @@ function host(path: string): string {
 
 // Debian's mariadb-test moved from /usr/share/mysql/mysql-test (up to 11.4) to /usr/share/mariadb/mariadb-test (11.8).
 const MYSQL_TEST =
-  ['/usr/share/mysql/mysql-test', '/usr/share/mariadb/mariadb-test'].find((d) => existsSync(host(d))) ??
+  ['/usr/share/mysql/mysql-test', '/usr/share/mariadb/mariadb-test'].find((d) => fs.existsSync(host(d))) ??
   '/usr/share/mysql/mysql-test';
 const GALERA = join(MYSQL_TEST, 'suite', 'galera');
 
@@ -75,9 +61,9 @@ function runThere(argv: readonly string[], options: { stdio?: 'ignore' } = {}): 
 
 /** Test names of the galera suite whose option or combinations files select the stock rsync method. */
 function rsyncTests(): string[] {
-  const files = readdirSync(host(join(GALERA, 't')));
+  const files = fs.readdirSync(host(join(GALERA, 't')));
   const selecting = files.filter(
-    (f) => /\.(cnf|combinations)$/.test(f) && usesRsyncMethod(readFileSync(host(join(GALERA, 't', f)), 'utf8')),
+    (f) => /\.(cnf|combinations)$/.test(f) && usesRsyncMethod(fs.readFileSync(host(join(GALERA, 't', f)), 'utf8')),
   );
   return [...new Set(selecting.map((f) => f.replace(/\.(cnf|combinations)$/, '')))]
     .filter((t) => files.includes(`${t}.test`))
@@ -86,9 +72,9 @@ function rsyncTests(): string[] {
 
 /** A test's own files: `t.test`, `t.cnf`, `t-master.opt`, `t.result`, `t,debug.rdiff`, … */
 function ownFiles(dir: string, test: string): string[] {
-  return readdirSync(dir).filter(
-    (f) => f.startsWith(`${test}.`) || f.startsWith(`${test},`) || f.startsWith(`${test}-`),
-  );
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith(`${test}.`) || f.startsWith(`${test},`) || f.startsWith(`${test}-`));
 }
 
 function twinFile(test: string, file: string, text: string): string {
@@ -105,25 +91,26 @@ function twinFile(test: string, file: string, text: string): string {
 function buildSuite(work: string, binDir: string, tests: readonly string[]): string {
   const suites = join(work, 'suite');
   const suite = join(suites, TWIN_SUITE);
-  mkdirSync(join(suite, 't'), { recursive: true });
-  mkdirSync(join(suite, 'r'), { recursive: true });
+  fs.mkdirSync(join(suite, 't'), { recursive: true });
+  fs.mkdirSync(join(suite, 'r'), { recursive: true });
   // The links name the suites as MTR sees them, inside the root.
-  for (const other of readdirSync(host(join(MYSQL_TEST, 'suite'))))
-    symlinkSync(join(MYSQL_TEST, 'suite', other), join(suites, other));
+  for (const other of fs.readdirSync(host(join(MYSQL_TEST, 'suite'))))
+    fs.symlinkSync(join(MYSQL_TEST, 'suite', other), join(suites, other));
   const galera = host(GALERA);
-  for (const entry of readdirSync(galera)) {
+  for (const entry of fs.readdirSync(galera)) {
     const from = join(galera, entry);
     if (entry === 't' || entry === 'r' || entry === 'disabled.def') continue;
-    if (statSync(from).isDirectory()) cpSync(from, join(suite, entry), { recursive: true });
+    if (fs.statSync(from).isDirectory()) fs.cpSync(from, join(suite, entry), { recursive: true });
     else if (entry === 'suite.pm')
-      writeFileSync(join(suite, entry), twinSuitePm(readFileSync(from, 'utf8'), inner(binDir)));
-    else if (entry.endsWith('.cnf')) writeFileSync(join(suite, entry), twinBaseOptionFile(readFileSync(from, 'utf8')));
-    else copyFileSync(from, join(suite, entry));
+      fs.writeFileSync(join(suite, entry), twinSuitePm(fs.readFileSync(from, 'utf8'), inner(binDir)));
+    else if (entry.endsWith('.cnf'))
+      fs.writeFileSync(join(suite, entry), twinBaseOptionFile(fs.readFileSync(from, 'utf8')));
+    else fs.copyFileSync(from, join(suite, entry));
   }
   for (const test of tests) {
     for (const f of ownFiles(join(galera, 't'), test))
-      writeFileSync(join(suite, 't', f), twinFile(test, f, readFileSync(join(galera, 't', f), 'utf8')));
-    for (const f of ownFiles(join(galera, 'r'), test)) copyFileSync(join(galera, 'r', f), join(suite, 'r', f));
+      fs.writeFileSync(join(suite, 't', f), twinFile(test, f, fs.readFileSync(join(galera, 't', f), 'utf8')));
+    for (const f of ownFiles(join(galera, 'r'), test)) fs.copyFileSync(join(galera, 'r', f), join(suite, 'r', f));
   }
   return suite;
 }
@@ -154,7 +141,7 @@ function runMtr(args: readonly string[], log: string, asRoot: boolean): Promise<
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const out = createWriteStream(log);
+  const out = fs.createWriteStream(log);
   const chunks: string[] = [];
   const stop = (): void => {
     // MTR ends the servers it started when its process group is signalled.
@@ -186,20 +173,20 @@ function runMtr(args: readonly string[], log: string, asRoot: boolean): Promise<
 
 async function main(): Promise<number> {
   const binary = process.env.SST_TEST_BINARY ?? join(repo, 'dist', BINARY_NAME);
-  if (!existsSync(binary)) throw new Error(`${binary} missing: run make dist`);
-  if (!existsSync(host(join(GALERA, 't')))) {
+  if (!fs.existsSync(binary)) throw new Error(`${binary} missing: run make dist`);
+  if (!fs.existsSync(host(join(GALERA, 't')))) {
     console.log(`SKIP make test-mtr: ${host(GALERA)} not found (Debian package mariadb-test)`);
     return 0;
   }
   const asRoot = process.getuid?.() === 0;
   if (asRoot) ensureUser();
   // MTR reads a suite path with '-' as "suite-overlay": the work path must have none.
-  const work = mkdtempSync(host('/tmp/sstmtr'));
+  const work = fs.mkdtempSync(host('/tmp/sstmtr'));
   const binDir = join(work, 'bin');
-  mkdirSync(binDir);
-  copyFileSync(binary, join(binDir, BINARY_NAME));
-  chmodSync(binDir, 0o755);
-  chmodSync(join(binDir, BINARY_NAME), 0o755);
+  fs.mkdirSync(binDir);
+  fs.copyFileSync(binary, join(binDir, BINARY_NAME));
+  fs.chmodSync(binDir, 0o755);
+  fs.chmodSync(join(binDir, BINARY_NAME), 0o755);
 
   const only = process.env.MTR_TESTS?.split(',').filter((t) => t !== '');
   const all = rsyncTests().filter((t) => only === undefined || only.includes(t));
@@ -207,12 +194,12 @@ async function main(): Promise<number> {
   const notApplicable = Object.fromEntries(Object.entries(NOT_APPLICABLE).filter(([t]) => all.includes(t)));
   const suite = buildSuite(work, binDir, run);
   if (asRoot) runThere(['chown', '-R', `${MTR_USER}:`, inner(work)]);
-  chmodSync(work, 0o755);
+  fs.chmodSync(work, 0o755);
 
   const parallel = process.env.MTR_PARALLEL ?? '2';
   const args = [
     // 10.5 has only the old name.
-    existsSync(host(join(MYSQL_TEST, 'mariadb-test-run.pl'))) ? 'mariadb-test-run.pl' : 'mysql-test-run.pl',
+    fs.existsSync(host(join(MYSQL_TEST, 'mariadb-test-run.pl'))) ? 'mariadb-test-run.pl' : 'mysql-test-run.pl',
     `--vardir=${inner(join(work, 'var'))}`,
     `--suite=${inner(suite)}`,
     `--parallel=${parallel}`,
@@ -239,7 +226,7 @@ async function main(): Promise<number> {
   console.log(`${summary(results)} (MTR exit ${code}, ${((Date.now() - started) / 1000).toFixed(0)} s wall)`);
   if (failed || process.env.KEEP === '1')
     console.log(`kept ${work} (MTR log: ${join(work, 'mtr.log')}, server logs under ${join(work, 'var')})`);
-  else rmSync(work, { recursive: true, force: true });
+  else fs.rmSync(work, { recursive: true, force: true });
   return failed ? 1 : 0;
 }
 

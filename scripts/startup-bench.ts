@@ -18,7 +18,7 @@
  * Figures only: nothing here passes or fails on a slow machine.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -82,16 +82,16 @@ function timedRun(work: string, command: string, args: readonly string[]): Sampl
   });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   if (r.error) throw r.error;
-  return { wallMs, ...parseTime(readFileSync(out, 'utf8')) };
+  return { wallMs, ...parseTime(fs.readFileSync(out, 'utf8')) };
 }
 
 /** CPU time so far (user + system) and peak RSS of a live process, from /proc. */
 function procUsage(pid: number): { cpuMs: number; rssKiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are the 14th and 15th fields, in clock ticks (100 per second on Linux).
   const ticks = Number(fields[11]) + Number(fields[12]);
-  const hwm = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const hwm = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return { cpuMs: ticks * 10, rssKiB: Number(hwm?.[1] ?? 0) };
 }
 
@@ -120,9 +120,9 @@ function joinerToReady(binary: string, argv: readonly string[]): Promise<Sample>
 /** A SEA blob + the pinned Node, as scripts/build-sea.sh makes it, from `main` with config changes. */
 function buildSea(work: string, name: string, main: string, base: SeaConfig, changes: Partial<SeaConfig>): string {
   const dir = join(work, name);
-  mkdirSync(dir);
+  fs.mkdirSync(dir);
   const config = { ...base, main, output: join(dir, 'sea.blob'), ...changes };
-  writeFileSync(join(dir, 'sea-config.json'), JSON.stringify(config));
+  fs.writeFileSync(join(dir, 'sea-config.json'), JSON.stringify(config));
   const steps: [string, string[]][] = [
     [NODE, [...config.execArgv, '--random-seed=1', '--experimental-sea-config', join(dir, 'sea-config.json')]],
     ['strip', ['--strip-all', join(dir, 'node')]],
@@ -138,7 +138,7 @@ function buildSea(work: string, name: string, main: string, base: SeaConfig, cha
       ],
     ],
   ];
-  copyFileSync(NODE, join(dir, 'node'));
+  fs.copyFileSync(NODE, join(dir, 'node'));
   for (const [command, args] of steps) {
     const r = spawnSync(command, args, { cwd: dir, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${command} ${args.join(' ')}: ${r.stderr}`);
@@ -148,8 +148,8 @@ function buildSea(work: string, name: string, main: string, base: SeaConfig, cha
 
 function copyInto(work: string, binary: string, name: string): string {
   const dir = join(work, name);
-  mkdirSync(dir);
-  copyFileSync(binary, join(dir, 'wsrep_sst_rsync_tunnel'));
+  fs.mkdirSync(dir);
+  fs.copyFileSync(binary, join(dir, 'wsrep_sst_rsync_tunnel'));
   return join(dir, 'wsrep_sst_rsync_tunnel');
 }
 
@@ -188,7 +188,10 @@ function roleSetup(work: string): { datadir: string; cnf: string; joiner: string
   const datadir = join(work, 'data');
   makeDatadir(datadir);
   const cnf = join(work, 'my.cnf');
-  writeFileSync(cnf, `[mysqld]\ndatadir=${datadir}\n[sst]\ntca=${pki.caCert}\ntcert=${cert.cert}\ntkey=${cert.key}\n`);
+  fs.writeFileSync(
+    cnf,
+    `[mysqld]\ndatadir=${datadir}\n[sst]\ntca=${pki.caCert}\ntcert=${cert.cert}\ntkey=${cert.key}\n`,
+  );
   // A port of this run's own, so that engineers' parallel runs do not collide.
   const port = 20000 + (process.pid % 20000);
   const joiner = joinerArgv({ datadir, cnf }, `127.0.0.1:${port}`, process.pid);
@@ -196,10 +199,10 @@ function roleSetup(work: string): { datadir: string; cnf: string; joiner: string
 }
 
 async function main(): Promise<void> {
-  const base = JSON.parse(readFileSync(join(repo, 'dist', 'sea', 'sea-config.json'), 'utf8')) as SeaConfig;
-  const work = mkdtempSync(join(tmpdir(), 'sst-startup-'));
+  const base = JSON.parse(fs.readFileSync(join(repo, 'dist', 'sea', 'sea-config.json'), 'utf8')) as SeaConfig;
+  const work = fs.mkdtempSync(join(tmpdir(), 'sst-startup-'));
   try {
-    writeFileSync(join(work, 'minimal.js'), "process.stdout.write('hello\\n');\n");
+    fs.writeFileSync(join(work, 'minimal.js'), "process.stdout.write('hello\\n');\n");
     const minimal = buildSea(work, 'minimal', join(work, 'minimal.js'), base, {});
     const minimalJit = buildSea(work, 'minimal-no-execargv', join(work, 'minimal.js'), base, { execArgv: [] });
     const ours = copyInto(work, BIN, 'ours');
@@ -244,7 +247,7 @@ async function main(): Promise<void> {
     const roleSamples = await measure(roles, ROLE_RUNS);
     report('roles', roles, roleSamples, median((roleSamples[0] ?? []).map((r) => r.wallMs)));
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -20,16 +20,7 @@
  * Then the datadir's mysql_upgrade_info (written by mariadb-upgrade), then none: only the
  * unversioned groups.
  */
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readFileSync,
-  readlinkSync,
-  realpathSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { posix as path } from 'node:path';
 import { skipShells } from '../proc/ancestors';
 import { findProgram } from '../proc/find-program';
@@ -68,12 +59,12 @@ export interface FileFacts {
 
 export const systemIo: ServerVersionIo = {
   readFile: (file) => attempt(() => readRegularFile(file)),
-  readLink: (link) => attempt(() => readlinkSync(link)),
+  readLink: (link) => attempt(() => fs.readlinkSync(link)),
   findProgram: (name) => attempt(() => findProgram(name)),
-  realPath: (file) => attempt(() => realpathSync(file)),
+  realPath: (file) => attempt(() => fs.realpathSync(file)),
   stat: (file) =>
     attempt(() => {
-      const st = lstatSync(file);
+      const st = fs.lstatSync(file);
       return {
         uid: st.uid,
         mode: st.mode,
@@ -89,11 +80,11 @@ export const systemIo: ServerVersionIo = {
  * must not hang a root SST. Only a version number is ever taken from what is read.
  */
 function readRegularFile(file: string): Buffer | undefined {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    return fstatSync(fd).isFile() ? readFileSync(fd) : undefined;
+    return fs.fstatSync(fd).isFile() ? fs.readFileSync(fd) : undefined;
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }
 

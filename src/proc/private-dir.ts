@@ -9,17 +9,7 @@
  * created. Its entries are then removed through a handle on it (/proc/self/fd, as unlinkat
  * would), so a path swapped for a link meanwhile cannot send the removal elsewhere.
  */
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  rmdirSync,
-  unlinkSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { posix as path } from 'node:path';
 import { Exit, SstError } from '../errors';
@@ -61,7 +51,7 @@ export function ownerHere(identity?: DirIdentity): PrivateDirOwner {
 
 export function createPrivateDir(base: string = privateBase()): string {
   try {
-    return mkdtempSync(path.join(base, PREFIX));
+    return fs.mkdtempSync(path.join(base, PREFIX));
   } catch (e) {
     throw new SstError(Exit.FAILED, `cannot create a private directory in ${base}: ${(e as Error).message}`);
   }
@@ -69,7 +59,7 @@ export function createPrivateDir(base: string = privateBase()): string {
 
 /** The directory's identity, not following a symlink; undefined when it is not a directory. */
 export function dirIdentity(dir: string): DirIdentity | undefined {
-  const st = lstatSync(dir, { throwIfNoEntry: false });
+  const st = fs.lstatSync(dir, { throwIfNoEntry: false });
   return st?.isDirectory() ? { dev: st.dev, ino: st.ino } : undefined;
 }
 
@@ -80,19 +70,19 @@ function errnoCode(e: unknown): string | undefined {
 /** Empties the directory open as `fd`, its subdirectories too, never following a link. */
 function emptyThrough(fd: number): void {
   const handle = `/proc/self/fd/${fd}`;
-  for (const name of readdirSync(handle)) {
+  for (const name of fs.readdirSync(handle)) {
     const entry = `${handle}/${name}`;
-    if (!lstatSync(entry).isDirectory()) {
-      unlinkSync(entry);
+    if (!fs.lstatSync(entry).isDirectory()) {
+      fs.unlinkSync(entry);
       continue;
     }
-    const sub = openSync(entry, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    const sub = fs.openSync(entry, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
     try {
       emptyThrough(sub);
     } finally {
-      closeSync(sub);
+      fs.closeSync(sub);
     }
-    rmdirSync(entry);
+    fs.rmdirSync(entry);
   }
 }
 
@@ -102,7 +92,7 @@ export function removePrivateDir(dir: string, owner: PrivateDirOwner): Removal {
     return { removed: false, gone: false, why: `not a private directory of ours directly in ${owner.base}` };
   let fd: number;
   try {
-    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
   } catch (e) {
     const code = errnoCode(e);
     if (code === 'ENOENT') return { removed: false, gone: true, why: 'already gone' };
@@ -113,7 +103,7 @@ export function removePrivateDir(dir: string, owner: PrivateDirOwner): Removal {
     };
   }
   try {
-    const st = fstatSync(fd);
+    const st = fs.fstatSync(fd);
     if (st.uid !== owner.uid) return { removed: false, gone: false, why: `owned by uid ${st.uid}, not ${owner.uid}` };
     if (owner.identity !== undefined && (st.dev !== owner.identity.dev || st.ino !== owner.identity.ino)) {
       return { removed: false, gone: false, why: 'not the directory this SST created' };
@@ -123,11 +113,11 @@ export function removePrivateDir(dir: string, owner: PrivateDirOwner): Removal {
     const now = dirIdentity(dir);
     if (now?.dev !== st.dev || now.ino !== st.ino)
       return { removed: false, gone: false, why: 'replaced while being emptied' };
-    rmdirSync(dir);
+    fs.rmdirSync(dir);
     return { removed: true };
   } catch (e) {
     return { removed: false, gone: false, why: (e as Error).message };
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }

@@ -6,18 +6,7 @@
  * (a control file that is a non-empty directory is left, and creating one there fails). Deeper
  * work goes through dir-handle.ts.
  */
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  rmdirSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { posix as path } from 'node:path';
 import { Exit, SstError, type ExitCode } from '../errors';
 import { log } from '../log';
@@ -46,7 +35,7 @@ export const READ_LIMIT = 4096;
 
 /** lstat, not stat: a dangling symlink is an entry too. */
 export function entryExists(file: string): boolean {
-  return lstatSync(file, { throwIfNoEntry: false }) !== undefined;
+  return fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined;
 }
 
 /**
@@ -63,7 +52,7 @@ export function readDatadirFile(
   const limit = how.limit ?? READ_LIMIT;
   let fd: number;
   try {
-    fd = openSync(how.via ?? file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = fs.openSync(how.via ?? file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT') return undefined;
@@ -71,18 +60,18 @@ export function readDatadirFile(
     throw new SstError(exitCode, `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
   try {
-    if (!fstatSync(fd).isFile()) throw new SstError(exitCode, `${file} is not a regular file: refused`);
+    if (!fs.fstatSync(fd).isFile()) throw new SstError(exitCode, `${file} is not a regular file: refused`);
     const buffer = Buffer.alloc(limit + 1);
     let length = 0;
     while (length < buffer.length) {
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      const n = fs.readSync(fd, buffer, length, buffer.length - length, null);
       if (n === 0) break;
       length += n;
     }
     if (length > limit) throw new SstError(exitCode, `${file} is larger than ${limit} bytes: refused`);
     return buffer.toString('utf8', 0, length);
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }
 
@@ -96,18 +85,18 @@ export function createDatadirFile(file: string, content: string, how: Via = {}):
   removeEntry(file, how);
   let fd: number;
   try {
-    fd = openSync(
+    fd = fs.openSync(
       how.via ?? file,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
       0o666,
     );
   } catch (error) {
     throw new SstError(Exit.FAILED, `cannot create ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
   try {
-    writeSync(fd, content);
+    fs.writeSync(fd, content);
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }
 
@@ -129,7 +118,7 @@ export function readPid(file: string): number | undefined {
 export function removeEntry(file: string, how: Via = {}): void {
   const entry = how.via ?? file;
   try {
-    unlinkSync(entry);
+    fs.unlinkSync(entry);
     return;
   } catch (error) {
     const code = errnoCode(error);
@@ -140,7 +129,7 @@ export function removeEntry(file: string, how: Via = {}): void {
     }
   }
   try {
-    rmdirSync(entry);
+    fs.rmdirSync(entry);
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT') return;
@@ -158,7 +147,7 @@ export function removeEntry(file: string, how: Via = {}): void {
 export function removeTree(dir: DirHandle, name: string): void {
   const entry = dir.at(name);
   try {
-    unlinkSync(entry);
+    fs.unlinkSync(entry);
     return;
   } catch (error) {
     const code = errnoCode(error);
@@ -223,7 +212,7 @@ function readQuietly(file: string): string | undefined {
 
 /** Guards the datadir against two SSTs at once, then claims it with our PID and start time. */
 export async function claimDatadir(life: Lifecycle, datadir: string): Promise<void> {
-  mkdirSync(datadir, { recursive: true });
+  fs.mkdirSync(datadir, { recursive: true });
   const pidFile = inDatadir(datadir, FILES.sstPid);
   await waitPreviousSst(life, pidFile);
   createDatadirFile(pidFile, `${identityText(process.pid, selfStartTime())}\n`);

@@ -15,22 +15,11 @@
  *   root or to us and nobody else may write it: only its owner could have put it there. Any other
  *   is refused (NOT_PERMITTED). For a non-root SST the datadir is its own, so nothing changes.
  */
-import {
-  closeSync,
-  constants,
-  fchownSync,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readlinkSync,
-  type Stats,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { posix as path } from 'node:path';
 import { Exit, SstError } from '../errors';
 
-const DIRECTORY = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+const DIRECTORY = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW;
 /** Linux gives up after 40 links in one lookup (ELOOP); so do we. */
 const MAX_LINKS = 40;
 const MAX_RETRIES = 100;
@@ -56,7 +45,7 @@ export class DirHandle {
   ) {}
 
   static root(): DirHandle {
-    return new DirHandle(openSync('/', constants.O_RDONLY | constants.O_DIRECTORY), '/');
+    return new DirHandle(fs.openSync('/', fs.constants.O_RDONLY | fs.constants.O_DIRECTORY), '/');
   }
 
   /** The name of entry `name` of this very directory, whatever its path leads to by now. */
@@ -70,21 +59,24 @@ export class DirHandle {
     return path.join(this.path, name);
   }
 
-  stat(): Stats {
-    return fstatSync(this.fd);
+  stat(): fs.Stats {
+    return fs.fstatSync(this.fd);
   }
 
   chown(uid: number, gid: number): void {
-    fchownSync(this.fd, uid, gid);
+    fs.fchownSync(this.fd, uid, gid);
   }
 
   /** The same directory again, as a handle of its own to walk from. */
   dup(): DirHandle {
-    return new DirHandle(openSync(`/proc/self/fd/${this.fd}`, constants.O_RDONLY | constants.O_DIRECTORY), this.path);
+    return new DirHandle(
+      fs.openSync(`/proc/self/fd/${this.fd}`, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY),
+      this.path,
+    );
   }
 
   list(): string[] {
-    return readdirSync(`/proc/self/fd/${this.fd}`);
+    return fs.readdirSync(`/proc/self/fd/${this.fd}`);
   }
 
   /**
@@ -93,7 +85,7 @@ export class DirHandle {
   child(name: string): DirHandle | undefined {
     const opened = name === '..' ? `/proc/self/fd/${this.fd}/..` : this.at(name);
     try {
-      return new DirHandle(openSync(opened, DIRECTORY), name === '..' ? path.dirname(this.path) : this.shown(name));
+      return new DirHandle(fs.openSync(opened, DIRECTORY), name === '..' ? path.dirname(this.path) : this.shown(name));
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return undefined;
       throw error;
@@ -102,7 +94,7 @@ export class DirHandle {
 
   close(): void {
     try {
-      closeSync(this.fd);
+      fs.closeSync(this.fd);
     } catch {
       // Already closed.
     }
@@ -168,7 +160,7 @@ function walkFrom(
         }
         if (++links > MAX_LINKS)
           throw new SstError(Exit.FAILED, `${at.shown(name)}: too many levels of symbolic links`);
-        const link = readlinkSync(at.at(name));
+        const link = fs.readlinkSync(at.at(name));
         pending.unshift(...link.split('/').filter((c) => c !== '' && c !== '.'));
         if (link.startsWith('/')) {
           at.close();
@@ -202,7 +194,7 @@ function walkFrom(
  * false when it vanished meanwhile (look again); anything else is refused.
  */
 function mayFollow(at: DirHandle, name: string, euid: number): boolean {
-  const entry = lstatSync(at.at(name), { throwIfNoEntry: false });
+  const entry = fs.lstatSync(at.at(name), { throwIfNoEntry: false });
   if (entry === undefined) return false;
   if (!entry.isSymbolicLink()) throw new SstError(Exit.FAILED, `${at.shown(name)} is not a directory`);
   const holder = at.stat();
@@ -221,7 +213,7 @@ function mayFollow(at: DirHandle, name: string, euid: number): boolean {
 /** mkdir, then open what is there now without following it; undefined when someone else was first (look again). */
 function makeChild(parent: DirHandle, name: string, owner: NewOwner | undefined, euid: number): DirHandle | undefined {
   try {
-    mkdirSync(parent.at(name));
+    fs.mkdirSync(parent.at(name));
   } catch (error) {
     if (errnoCode(error) === 'EEXIST') return undefined;
     throw new SstError(Exit.FAILED, `cannot create directory ${parent.shown(name)}: ${message(error)}`);

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { posix as path } from 'node:path';
 import type { SstArgs } from '../config/args';
 import { Exit, SstError } from '../errors';
@@ -62,7 +62,7 @@ export async function runDonor(run: DonorRun): Promise<void> {
   const socatAddress = joinerTunnel(target, prepared);
   const secret = await requiredSecret(run);
   const passwordFile = path.join(work, 'rsync.password');
-  writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
+  fs.writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
   const runner = rsyncRunner(
     life,
     prepared.tools.rsync,
@@ -77,7 +77,7 @@ export async function runDonor(run: DonorRun): Promise<void> {
   unlocked?.();
 
   const marker = path.join(work, MARKER);
-  writeFileSync(marker, renderMarker({ state, secret, bypass: args.bypass }), { mode: 0o600 });
+  fs.writeFileSync(marker, renderMarker({ state, secret, bypass: args.bypass }), { mode: 0o600 });
   await runner.run(markerPass(rsyncTarget, marker));
 
   await life.shutdown();
@@ -180,7 +180,7 @@ function expectedName(target: DonorTarget, p: Prepared): string {
  * files a root mariadbd creates (root's, mode 0660), so the operator is told.
  */
 function warnForeignOwner(datadir: string): void {
-  const owner = statSync(datadir).uid;
+  const owner = fs.statSync(datadir).uid;
   if ((process.geteuid?.() ?? 0) !== 0 || owner === 0) return;
   log.warn(
     `the datadir ${datadir} is owned by uid ${owner} while this SST runs as root: whoever has that uid can ` +
@@ -244,7 +244,8 @@ async function flushTables(life: Lifecycle, protocol: (line: string) => void, da
 
 /** Top-level directories, following symlinks as upstream's `find -L` does (docs/protocol.md §7.32). */
 export function databaseDirectories(datadir: string): string[] {
-  return readdirSync(datadir, { withFileTypes: true })
+  return fs
+    .readdirSync(datadir, { withFileTypes: true })
     .filter((e) => !(EXCLUDED_TOP_LEVEL as readonly string[]).includes(e.name))
     .filter((e) => e.isDirectory() || (e.isSymbolicLink() && isDirectory(path.join(datadir, e.name))))
     .map((e) => e.name)
@@ -253,7 +254,7 @@ export function databaseDirectories(datadir: string): string[] {
 
 function isSymlink(p: string): boolean {
   try {
-    return lstatSync(p).isSymbolicLink();
+    return fs.lstatSync(p).isSymbolicLink();
   } catch {
     return false;
   }
@@ -261,7 +262,7 @@ function isSymlink(p: string): boolean {
 
 function isDirectory(p: string): boolean {
   try {
-    return statSync(p).isDirectory();
+    return fs.statSync(p).isDirectory();
   } catch {
     return false;
   }
@@ -278,7 +279,7 @@ async function transfer(run: DonorRun, runner: RsyncRunner, rsyncTarget: string)
   const symlinked = Object.fromEntries(
     databases
       .filter((db) => isSymlink(path.join(args.datadir, db)))
-      .map((db) => [db, realpathSync(path.join(args.datadir, db))]),
+      .map((db) => [db, fs.realpathSync(path.join(args.datadir, db))]),
   );
   const listed = life.clock.now();
   const files = databaseFiles(args.datadir, databases, symlinked, kept);

@@ -5,17 +5,7 @@
  * lists, plans and runs the rounds through the same tunnel, queue and streams as the copy under
  * the lock (donor.ts's transfer, which precopy=off keeps).
  */
-import {
-  closeSync,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readdirSync,
-  realpathSync,
-  statSync,
-  unlinkSync,
-  type Stats,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { posix as path } from 'node:path';
 import type { SstArgs } from '../config/args';
@@ -80,7 +70,7 @@ export interface Online {
   fullBytes?: number;
 }
 
-const stampOf = (st: Stats): FileStamp => ({
+const stampOf = (st: fs.Stats): FileStamp => ({
   size: st.isFile() ? st.size : 0,
   mtimeMs: st.mtimeMs,
   ctimeMs: st.ctimeMs,
@@ -99,21 +89,21 @@ function probe(dirs: readonly string[]): Map<number, number> {
   for (const dir of dirs) {
     let dev: number;
     try {
-      dev = statSync(dir).dev;
+      dev = fs.statSync(dir).dev;
     } catch {
       continue;
     }
     if (refs.has(dev)) continue;
     const file = path.join(dir, `.rsync_tunnel_sst_probe.${process.pid}.${randomBytes(6).toString('hex')}`);
     try {
-      const fd = openSync(file, 'wx', 0o600);
+      const fd = fs.openSync(file, 'wx', 0o600);
       try {
-        const st = fstatSync(fd);
+        const st = fs.fstatSync(fd);
         // Created now: both stamps are the filesystem's present; the older one is the safer reference.
         refs.set(st.dev, Math.min(st.mtimeMs, st.ctimeMs));
       } finally {
-        closeSync(fd);
-        unlinkSync(file);
+        fs.closeSync(fd);
+        fs.unlinkSync(file);
       }
     } catch (e) {
       log.warn(
@@ -131,7 +121,7 @@ function look(dirs: readonly string[]): ClockLook {
 
 function isSymlink(p: string): boolean {
   try {
-    return lstatSync(p).isSymbolicLink();
+    return fs.lstatSync(p).isSymbolicLink();
   } catch {
     return false;
   }
@@ -140,7 +130,7 @@ function isSymlink(p: string): boolean {
 /** Where a symlinked database directory leads, or undefined once it is gone (dropped during an online round). */
 function realOrGone(p: string): string | undefined {
   try {
-    return realpathSync(p);
+    return fs.realpathSync(p);
   } catch {
     return undefined;
   }
@@ -152,7 +142,7 @@ function realOrGone(p: string): string | undefined {
  */
 function readdirUnlessGone(dir: string): string[] {
   try {
-    return readdirSync(dir);
+    return fs.readdirSync(dir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];
@@ -162,7 +152,7 @@ function readdirUnlessGone(dir: string): string[] {
 
 function readdirOrNone(dir: string): string[] {
   try {
-    return readdirSync(dir);
+    return fs.readdirSync(dir);
   } catch {
     return [];
   }
@@ -206,7 +196,7 @@ export class Precopy {
     const recording: ListingFs = {
       readdir: readdirUnlessGone,
       lstat: (p) => {
-        const st = lstatSync(p);
+        const st = fs.lstatSync(p);
         byFull.set(p, stampOf(st));
         return st;
       },
@@ -222,7 +212,7 @@ export class Precopy {
     const binlogs = binlog ? binlogsToSend(binlog, datadir, this.p.maxBinlogs) : [];
     for (const b of binlogs) {
       try {
-        stamps.set(b, stampOf(lstatSync(b)));
+        stamps.set(b, stampOf(fs.lstatSync(b)));
       } catch {
         // Purged since the index was read: rsync skips it (online) or says so (locked).
       }

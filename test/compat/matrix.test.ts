@@ -26,16 +26,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  lchownSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -96,7 +87,7 @@ export function matrix(): Case[] {
 const skipReason =
   toolSkip(
     'compatibility matrix',
-    existsSync(COMPAT_BIN) ? false : `no compat binaries at ${COMPAT_BIN} (set SST_COMPAT_BIN)`,
+    fs.existsSync(COMPAT_BIN) ? false : `no compat binaries at ${COMPAT_BIN} (set SST_COMPAT_BIN)`,
   ) || undefined;
 
 let root: string;
@@ -115,8 +106,8 @@ function toolDir(tool: 'socat' | 'rsync', version: string): string {
   const known = toolDirs.get(key);
   if (known) return known;
   const dir = join(root, 'tools', key);
-  mkdirSync(dir, { recursive: true });
-  symlinkSync(
+  fs.mkdirSync(dir, { recursive: true });
+  fs.symlinkSync(
     version === SYSTEM
       ? systemTool(tool)
       : version === DEBIAN11 && debian11Socat !== undefined
@@ -182,7 +173,7 @@ function tlsSetup(tls: TlsCase): { host: string; joinerCert: NodeCert; donorCert
 
 function cnf(dir: string, c: NodeCert, mode: string | undefined, ca = pki.caCert): string {
   const file = join(dir, 'my.cnf');
-  writeFileSync(file, `[mysqld]\n\n[sst]\ntca=${ca}\ntcert=${c.bundle}\n${mode ? `ssl-mode=${mode}\n` : ''}`);
+  fs.writeFileSync(file, `[mysqld]\n\n[sst]\ntca=${ca}\ntcert=${c.bundle}\n${mode ? `ssl-mode=${mode}\n` : ''}`);
   return file;
 }
 
@@ -224,17 +215,17 @@ async function nodes(c: Case, name: string): Promise<{ joiner: Node; donor: Node
   const setup = tlsSetup(c.tls);
   const jdir = join(base, 'joiner');
   const ddir = join(base, 'donor');
-  mkdirSync(jdir, { recursive: true });
-  mkdirSync(ddir, { recursive: true });
+  fs.mkdirSync(jdir, { recursive: true });
+  fs.mkdirSync(ddir, { recursive: true });
   const port = await freePort(setup.host === '[::1]' ? '::1' : setup.host === 'localhost' ? '127.0.0.1' : setup.host);
   const donorData = join(ddir, 'data');
   makeDatadir(donorData, { bigTable: 256 * 1024 });
   // A database directory kept elsewhere, as DBAs do to move one schema to another disk.
   const linkedDb = join(ddir, 'elsewhere', 'linked_db');
-  mkdirSync(join(linkedDb, 'sub'), { recursive: true });
-  writeFileSync(join(linkedDb, 't1.ibd'), randomBytes(40 * 1024));
-  writeFileSync(join(linkedDb, 'sub', 'x.bin'), randomBytes(100));
-  symlinkSync(linkedDb, join(donorData, 'linked_db'));
+  fs.mkdirSync(join(linkedDb, 'sub'), { recursive: true });
+  fs.writeFileSync(join(linkedDb, 't1.ibd'), randomBytes(40 * 1024));
+  fs.writeFileSync(join(linkedDb, 'sub', 'x.bin'), randomBytes(100));
+  fs.symlinkSync(linkedDb, join(donorData, 'linked_db'));
   return {
     joiner: {
       tag,
@@ -259,7 +250,7 @@ async function nodes(c: Case, name: string): Promise<{ joiner: Node; donor: Node
 
 /** What a refused peer left in the joiner's datadir: nothing but the joiner's own dot files. */
 function written(datadir: string): Map<string, string> {
-  return existsSync(datadir) ? treeDigest(datadir, (rel) => !rel.startsWith('.')) : new Map();
+  return fs.existsSync(datadir) ? treeDigest(datadir, (rel) => !rel.startsWith('.')) : new Map();
 }
 
 let other: { pki: Pki; both: string } | undefined;
@@ -269,7 +260,7 @@ function otherCa(): { pki: Pki; both: string } {
   if (other !== undefined) return other;
   const made = createCa(join(root, 'other-ca'), 'other');
   const both = join(root, 'other-ca', 'both-cas.crt');
-  writeFileSync(both, readFileSync(made.caCert, 'utf8') + readFileSync(pki.caCert, 'utf8'));
+  fs.writeFileSync(both, fs.readFileSync(made.caCert, 'utf8') + fs.readFileSync(pki.caCert, 'utf8'));
   other = { pki: made, both };
   return other;
 }
@@ -318,7 +309,7 @@ async function wrongCa(foreign: 'donor' | 'joiner'): Promise<void> {
   const stranger = issueCert(o.pki, { cn: ip, ips: [ip], name: `${foreign}-${randomBytes(3).toString('hex')}` });
   const side = (role: 'joiner' | 'donor'): NodeSide => {
     const dir = join(base, role);
-    mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true });
     const own =
       role === foreign
         ? stranger
@@ -404,7 +395,7 @@ async function expiredClient(client: string, listener: string): Promise<void> {
   const clientSocat = client === DEBIAN11 ? (debian11Socat ?? '') : systemTool('socat');
   const tag = `compat-expired-${randomBytes(3).toString('hex')}`;
   const dir = join(root, tag);
-  mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true });
   const expired = cert('client-expired', { cn: DONOR_IP, ips: [DONOR_IP], expired: true });
   const side: NodeSide = {
     datadir: join(dir, 'data'),
@@ -489,10 +480,10 @@ async function runCase(c: Case, index: number): Promise<void> {
 }
 
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'sst-compat-'));
+  root = fs.mkdtempSync(join(tmpdir(), 'sst-compat-'));
   pki = createCa(join(root, 'pki'));
 });
-after(() => rmSync(root, { recursive: true, force: true }));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 describe('compatibility matrix (socat × TLS case × rsync pairs)', {
   skip: skipReason,
@@ -515,7 +506,7 @@ describe(`${BULLSEYE.label}'s socat 1.7.4.1 (OpenSSL 1.1.1) against this machine
       return;
     }
     const dir = join(root, 'debian11');
-    mkdirSync(dir);
+    fs.mkdirSync(dir);
     debian11Socat = hostRunnable(got.tarball, '/usr/bin/socat', dir);
   });
   const cases = TLS_CASES.flatMap((tls): Case[] => [
@@ -570,10 +561,10 @@ describe('joiner datadir behind a symlink owned by another user', {
     test(`joiner rsync ${rsync}: ${outcome}`, async () => {
       const tag = `compat-link-${rsync}-${randomBytes(3).toString('hex')}`;
       const dir = join(root, tag);
-      mkdirSync(join(dir, 'real', 'data'), { recursive: true });
-      symlinkSync(join(dir, 'real'), join(dir, 'link'));
+      fs.mkdirSync(join(dir, 'real', 'data'), { recursive: true });
+      fs.symlinkSync(join(dir, 'real'), join(dir, 'link'));
       const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
-      lchownSync(join(dir, 'link'), nobody, nobody);
+      fs.lchownSync(join(dir, 'link'), nobody, nobody);
       const c = cert('joiner', { cn: JOINER_IP, ips: [JOINER_IP] });
       const side: NodeSide = {
         datadir: join(dir, 'link', 'data'),

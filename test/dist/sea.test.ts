@@ -5,23 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -40,15 +24,15 @@ interface PackageJson {
 }
 
 function packageJson(): PackageJson {
-  return JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as PackageJson;
+  return JSON.parse(fs.readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as PackageJson;
 }
 
 async function withTempDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'sst-sea-'));
+  const dir = fs.mkdtempSync(join(tmpdir(), 'sst-sea-'));
   try {
     return await body(dir);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -108,7 +92,7 @@ function isolationUnavailable(): string | undefined {
 }
 
 before(() => {
-  assert.ok(existsSync(BIN), `${BIN} does not exist: build it with \`make dist\` or set SST_TEST_BINARY`);
+  assert.ok(fs.existsSync(BIN), `${BIN} does not exist: build it with \`make dist\` or set SST_TEST_BINARY`);
 });
 
 // ---------------------------------------------------------------- command line
@@ -147,7 +131,7 @@ function fillPipe(fd: number): void {
     const chunk = Buffer.alloc(size);
     for (;;) {
       try {
-        writeSync(fd, chunk);
+        fs.writeSync(fd, chunk);
       } catch (error) {
         if (errnoCode(error) === 'EAGAIN') break;
         throw error;
@@ -164,7 +148,7 @@ async function waitUntilBlockedInWrite(child: ChildProcess, pid: number): Promis
     }
     let syscall = '';
     try {
-      syscall = readFileSync(`/proc/${pid}/syscall`, 'utf8');
+      syscall = fs.readFileSync(`/proc/${pid}/syscall`, 'utf8');
     } catch {
       // Exiting: the next round sees the exit.
     }
@@ -194,16 +178,16 @@ async function whileBlockedInWrite<T>(
   const made = await run('mkfifo', [fifo]);
   assert.equal(made.code, 0, made.stderr);
   // O_RDWR: opening never waits for a peer, and the FIFO always has a reader.
-  const filler = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+  const filler = fs.openSync(fifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
   const fds = [filler];
   let child: ChildProcess | undefined;
   try {
     fillPipe(filler);
     // Two blocking open file descriptions: libuv makes stdout non-blocking,
     // which must not spread to stderr, where the program logs synchronously.
-    const out = openSync(fifo, constants.O_WRONLY);
+    const out = fs.openSync(fifo, fs.constants.O_WRONLY);
     fds.push(out);
-    const err = openSync(fifo, constants.O_WRONLY);
+    const err = fs.openSync(fifo, fs.constants.O_WRONLY);
     fds.push(err);
     child = startTracked(command, args, { stdio: ['ignore', out, err], env });
     const pid = child.pid;
@@ -212,12 +196,12 @@ async function whileBlockedInWrite<T>(
     return inspect(pid);
   } finally {
     if (child !== undefined) await stopTracked(child);
-    for (const fd of fds) closeSync(fd);
+    for (const fd of fds) fs.closeSync(fd);
   }
 }
 
 function mapsWhileBlockedInWrite(dir: string, command: string, args: readonly string[]): Promise<string> {
-  return whileBlockedInWrite(dir, command, args, cleanEnv(), (pid) => readFileSync(`/proc/${pid}/maps`, 'utf8'));
+  return whileBlockedInWrite(dir, command, args, cleanEnv(), (pid) => fs.readFileSync(`/proc/${pid}/maps`, 'utf8'));
 }
 
 /** Mappings that are executable and backed by no file: where a JIT puts its code. */
@@ -297,12 +281,12 @@ function otherNodeVariables(dir: string): Record<string, string> {
 /** Scripts that leave a marker file if Node ever loads them. */
 function writeEvilScripts(dir: string, marker: string): void {
   const body = `require('node:fs').writeFileSync(${JSON.stringify(marker)}, String(process.pid));\n`;
-  writeFileSync(join(dir, 'evil.js'), body);
-  writeFileSync(
+  fs.writeFileSync(join(dir, 'evil.js'), body);
+  fs.writeFileSync(
     join(dir, 'evil.mjs'),
     `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n${body}`,
   );
-  writeFileSync(join(dir, 'garbage.pem'), 'not a certificate\n');
+  fs.writeFileSync(join(dir, 'garbage.pem'), 'not a certificate\n');
 }
 
 describe('NODE_OPTIONS and other NODE_* variables are not obeyed', () => {
@@ -312,19 +296,19 @@ describe('NODE_OPTIONS and other NODE_* variables are not obeyed', () => {
   let controlBaseline: Observed;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sst-sea-env-'));
+    dir = fs.mkdtempSync(join(tmpdir(), 'sst-sea-env-'));
     marker = join(dir, 'loaded.marker');
     writeEvilScripts(dir, marker);
     controlBaseline = observed(await run(process.execPath, ['-e', CONTROL_SCRIPT], { env: cleanEnv() }));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** Runs --version and --help with `extra` in the environment; both must match the clean baseline. */
   async function assertUnchanged(extra: Record<string, string>, what: string): Promise<void> {
     for (const args of [['--version'], ['--help']]) {
-      rmSync(marker, { force: true });
+      fs.rmSync(marker, { force: true });
       const seen = observed(await runBinary(args, cleanEnv(extra)));
-      assert.equal(existsSync(marker), false, `${what}: the executable loaded foreign code`);
+      assert.equal(fs.existsSync(marker), false, `${what}: the executable loaded foreign code`);
       assert.deepEqual(seen, await baseline(args), `${what} changed what ${args.join(' ')} does`);
     }
   }
@@ -333,10 +317,10 @@ describe('NODE_OPTIONS and other NODE_* variables are not obeyed', () => {
     for (const options of hostileNodeOptions(dir)) {
       await t.test(`NODE_OPTIONS=${options}`, async () => {
         // Control: each option must change a plain Node's run, or it tests nothing.
-        rmSync(marker, { force: true });
+        fs.rmSync(marker, { force: true });
         const env = cleanEnv({ NODE_OPTIONS: options });
         const control = observed(await run(process.execPath, ['-e', CONTROL_SCRIPT], { env, timeoutMs: 20_000 }));
-        const controlLoaded = existsSync(marker);
+        const controlLoaded = fs.existsSync(marker);
         assert.ok(controlLoaded || !isDeepStrictEqual(control, controlBaseline), 'control: a plain Node ignores it');
         await assertUnchanged({ NODE_OPTIONS: options }, `NODE_OPTIONS=${options}`);
       });
@@ -349,9 +333,9 @@ describe('NODE_OPTIONS and other NODE_* variables are not obeyed', () => {
     async () => {
       const version = await baseline(['--version']);
       for (const options of [`--require=${join(dir, 'evil.js')}`, '--trace-exit', '--inspect=127.0.0.1:0']) {
-        rmSync(marker, { force: true });
+        fs.rmSync(marker, { force: true });
         const seen = observed(await runBinary([`--node-options=${options}`, '--version']));
-        assert.equal(existsSync(marker), false, `--node-options=${options} loaded foreign code`);
+        assert.equal(fs.existsSync(marker), false, `--node-options=${options} loaded foreign code`);
         assert.deepEqual(seen, version, `--node-options=${options} changed --version`);
       }
     },
@@ -366,9 +350,9 @@ describe('NODE_OPTIONS and other NODE_* variables are not obeyed', () => {
   it('never loads NODE_REPL_EXTERNAL_MODULE', TEST_TIMEOUT, async () => {
     // Node 22 refuses to start at all (exit 9) when this is set and NODE_OPTIONS
     // is disabled; the property that matters is that the module never runs.
-    rmSync(marker, { force: true });
+    fs.rmSync(marker, { force: true });
     await runBinary(['--version'], cleanEnv({ NODE_REPL_EXTERNAL_MODULE: join(dir, 'evil.js') }));
-    assert.equal(existsSync(marker), false, 'NODE_REPL_EXTERNAL_MODULE was loaded');
+    assert.equal(fs.existsSync(marker), false, 'NODE_REPL_EXTERNAL_MODULE was loaded');
   });
 });
 
@@ -421,13 +405,13 @@ describe('Node.js runtime variables: the executable restarts without them', () =
   let cnf = '';
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sst-sea-restart-'));
+    dir = fs.mkdtempSync(join(tmpdir(), 'sst-sea-restart-'));
     writeEvilScripts(dir, join(dir, 'loaded.marker'));
-    writeFileSync(join(dir, 'openssl.cnf'), '# nothing: only its path matters\n');
+    fs.writeFileSync(join(dir, 'openssl.cnf'), '# nothing: only its path matters\n');
     cnf = join(dir, 'my.cnf');
-    writeFileSync(cnf, `[mysqld]\ndatadir=${join(dir, 'data')}\n`);
+    fs.writeFileSync(cnf, `[mysqld]\ndatadir=${join(dir, 'data')}\n`);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** What admins set for socat (FIPS, trust stores): the restarted program and its children keep it. */
   function keptForSocat(): Record<string, string> {
@@ -447,8 +431,8 @@ describe('Node.js runtime variables: the executable restarts without them', () =
         const args = ['--role', 'probe-for-environment'];
         // Held in its error log line: the restart (an execve, same PID) has happened by then.
         const seen = await whileBlockedInWrite(dir, BIN, args, env, (pid) => ({
-          environ: readFileSync(`/proc/${pid}/environ`, 'utf8'),
-          cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
+          environ: fs.readFileSync(`/proc/${pid}/environ`, 'utf8'),
+          cmdline: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
         }));
         assert.deepEqual(parseEnvironment(seen.environ, '\0'), without(env, [name]));
         assert.deepEqual(seen.cmdline.split('\0'), [BIN, ...args, '']);
@@ -465,7 +449,7 @@ describe('Node.js runtime variables: the executable restarts without them', () =
       const control = await run(process.execPath, ['-e', '0'], { env: cleanEnv({ NODE_V8_COVERAGE: controlDir }) });
       assert.equal(control.code, 0, control.stderr);
       assert.notDeepEqual(
-        existsSync(controlDir) ? readdirSync(controlDir) : [],
+        fs.existsSync(controlDir) ? fs.readdirSync(controlDir) : [],
         [],
         'control: a plain Node wrote no coverage',
       );
@@ -473,7 +457,11 @@ describe('Node.js runtime variables: the executable restarts without them', () =
       const coverage = join(dir, 'coverage');
       for (const args of [['--version'], ['--help']]) {
         const seen = observed(await runBinary(args, cleanEnv({ NODE_V8_COVERAGE: coverage })));
-        assert.deepEqual(existsSync(coverage) ? readdirSync(coverage) : [], [], `${args.join(' ')} wrote coverage`);
+        assert.deepEqual(
+          fs.existsSync(coverage) ? fs.readdirSync(coverage) : [],
+          [],
+          `${args.join(' ')} wrote coverage`,
+        );
         assert.match(seen.stderr, COVERAGE_COMPLAINT);
         assert.deepEqual({ ...seen, stderr: seen.stderr.replace(COVERAGE_COMPLAINT, '') }, await baseline(args));
       }
@@ -503,15 +491,15 @@ describe('Node.js runtime variables: the executable restarts without them', () =
     assert.ok(rsync !== undefined, 'rsync is not installed');
     // rsync first on PATH, as the check runs it (`rsync --version`), records its environment.
     const fakeBin = join(dir, 'fake-bin');
-    mkdirSync(fakeBin, { recursive: true });
+    fs.mkdirSync(fakeBin, { recursive: true });
     const dump = join(dir, 'rsync.env');
-    writeFileSync(join(fakeBin, 'rsync'), `#!/bin/sh\nenv > '${dump}'\nexec '${rsync}' "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(join(fakeBin, 'rsync'), `#!/bin/sh\nenv > '${dump}'\nexec '${rsync}' "$@"\n`, { mode: 0o755 });
     const runtime = { ...heldRuntimeVariables(dir), NODE_V8_COVERAGE: join(dir, 'coverage-children') };
     const env = cleanEnv({ ...keptForSocat(), ...runtime, PATH: `${fakeBin}:${process.env.PATH ?? ''}` });
-    rmSync(dump, { force: true });
+    fs.rmSync(dump, { force: true });
     const r = await runBinary(['check', '--defaults-file', cnf], env);
-    assert.ok(existsSync(dump), `the check did not run rsync: ${r.stdout}${r.stderr}`);
-    const seen = parseEnvironment(readFileSync(dump, 'utf8'), '\n');
+    assert.ok(fs.existsSync(dump), `the check did not run rsync: ${r.stdout}${r.stderr}`);
+    const seen = parseEnvironment(fs.readFileSync(dump, 'utf8'), '\n');
     for (const [name, value] of Object.entries(keptForSocat())) assert.equal(seen[name], value, name);
     assert.deepEqual(
       Object.keys(seen).filter((name) => /^(NODE|UV)_/.test(name)),
@@ -631,7 +619,7 @@ describe('linking and ELF layout', () => {
   });
 
   it('is a stripped x86-64 executable carrying the SEA blob in a note, with the fuse blown', TEST_TIMEOUT, () => {
-    const elf = readFileSync(BIN);
+    const elf = fs.readFileSync(BIN);
     const facts = readElf(elf);
     assert.equal(facts.interpreter, '/lib64/ld-linux-x86-64.so.2');
     assert.ok(!facts.sectionNames.includes('.symtab'), 'the executable still has a symbol table: strip did not run');
@@ -653,7 +641,7 @@ function nodeExecutables(): string[] {
   for (const dir of dirs) {
     for (const name of ['node', 'nodejs']) {
       const file = join(dir, name);
-      if (dir !== '' && existsSync(file) && statSync(file).isFile()) found.add(file);
+      if (dir !== '' && fs.existsSync(file) && fs.statSync(file).isFile()) found.add(file);
     }
   }
   return [...found];
@@ -688,13 +676,13 @@ exec "$bin" --version
 /** The binary's file and every library ldd lists, at the same paths under `root`. */
 async function populateChroot(root: string): Promise<string[]> {
   const placed = [`/${PROGRAM}`];
-  mkdirSync(root);
-  copyFileSync(BIN, join(root, PROGRAM));
-  chmodSync(join(root, PROGRAM), 0o755);
+  fs.mkdirSync(root);
+  fs.copyFileSync(BIN, join(root, PROGRAM));
+  fs.chmodSync(join(root, PROGRAM), 0o755);
   for (const library of await linkedLibraries(BIN)) {
     if (library.path === undefined) continue;
-    mkdirSync(join(root, dirname(library.path)), { recursive: true });
-    copyFileSync(realpathSync(library.path), join(root, library.path));
+    fs.mkdirSync(join(root, dirname(library.path)), { recursive: true });
+    fs.copyFileSync(fs.realpathSync(library.path), join(root, library.path));
     placed.push(library.path);
   }
   return placed;
@@ -702,7 +690,7 @@ async function populateChroot(root: string): Promise<string[]> {
 
 function filesUnder(root: string, prefix = ''): string[] {
   const files: string[] = [];
-  for (const entry of readdirSync(join(root, prefix), { withFileTypes: true })) {
+  for (const entry of fs.readdirSync(join(root, prefix), { withFileTypes: true })) {
     const rel = `${prefix}/${entry.name}`;
     if (entry.isDirectory()) files.push(...filesUnder(root, rel));
     else files.push(rel);
@@ -723,17 +711,17 @@ describe('runs without any Node.js installation', () => {
       }
       await withTempDir(async (dir) => {
         const bin = join(dir, PROGRAM);
-        copyFileSync(BIN, bin);
-        chmodSync(bin, 0o755);
+        fs.copyFileSync(BIN, bin);
+        fs.chmodSync(bin, 0o755);
         const tools = join(dir, 'tools');
-        mkdirSync(tools);
-        copyFileSync(mount, join(tools, 'mount'));
-        chmodSync(join(tools, 'mount'), 0o755);
+        fs.mkdirSync(tools);
+        fs.copyFileSync(mount, join(tools, 'mount'));
+        fs.chmodSync(join(tools, 'mount'), 0o755);
         const empty = join(dir, 'empty');
-        mkdirSync(empty);
-        writeFileSync(join(dir, 'mask.sh'), MASK_SCRIPT);
-        const runnerDirs = [dirname(process.execPath), dirname(realpathSync(process.execPath))];
-        const dirs = [...new Set([join(repoRoot(), 'node_modules'), ...runnerDirs])].filter((d) => existsSync(d));
+        fs.mkdirSync(empty);
+        fs.writeFileSync(join(dir, 'mask.sh'), MASK_SCRIPT);
+        const runnerDirs = [dirname(process.execPath), dirname(fs.realpathSync(process.execPath))];
+        const dirs = [...new Set([join(repoRoot(), 'node_modules'), ...runnerDirs])].filter((d) => fs.existsSync(d));
         const args = [
           '--mount',
           '--propagation',
@@ -753,7 +741,7 @@ describe('runs without any Node.js installation', () => {
 
   it('in a chroot holding only the binary, the libraries ldd lists and the loader', TEST_TIMEOUT, async (t) => {
     const missing = isolationUnavailable();
-    const chroot = findOnPath('chroot') ?? (existsSync('/usr/sbin/chroot') ? '/usr/sbin/chroot' : undefined);
+    const chroot = findOnPath('chroot') ?? (fs.existsSync('/usr/sbin/chroot') ? '/usr/sbin/chroot' : undefined);
     if (missing !== undefined || chroot === undefined) {
       t.skip(missing ?? 'needs chroot from coreutils');
       return;

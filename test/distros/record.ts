@@ -9,16 +9,7 @@
  * series in versions.ts must agree with it on what reaches the program.
  */
 import assert from 'node:assert/strict';
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { parseArgs } from '../../src/cli/args';
@@ -58,11 +49,11 @@ export interface RecordedFixture {
  */
 export function installRecorder(c: Cluster): void {
   const real = join(c.bin, 'sst-real');
-  mkdirSync(real);
-  renameSync(join(c.bin, PROGRAM), join(real, PROGRAM));
-  copyFileSync(join(repoRoot(), 'test', 'distros', 'record-sst.pl'), join(c.bin, PROGRAM));
-  chmodSync(join(c.bin, PROGRAM), 0o755);
-  mkdirSync(join(c.bin, 'record'));
+  fs.mkdirSync(real);
+  fs.renameSync(join(c.bin, PROGRAM), join(real, PROGRAM));
+  fs.copyFileSync(join(repoRoot(), 'test', 'distros', 'record-sst.pl'), join(c.bin, PROGRAM));
+  fs.chmodSync(join(c.bin, PROGRAM), 0o755);
+  fs.mkdirSync(join(c.bin, 'record'));
 }
 
 function placeholders(c: Cluster): (text: string) => string {
@@ -103,9 +94,9 @@ function withoutSecrets(
 
 function invocation(c: Cluster, n: ClusterNode, role: 'joiner' | 'donor'): RecordedInvocation {
   const dir = join(c.bin, 'record');
-  const files = readdirSync(dir).filter((f) => f.startsWith(`${role}-`) && f.endsWith('.json'));
+  const files = fs.readdirSync(dir).filter((f) => f.startsWith(`${role}-`) && f.endsWith('.json'));
   assert.ok(files.length >= 1, `no ${role} recording in ${dir}`);
-  const raw = JSON.parse(readFileSync(join(dir, files.sort()[0] ?? ''), 'utf8')) as {
+  const raw = JSON.parse(fs.readFileSync(join(dir, files.sort()[0] ?? ''), 'utf8')) as {
     argv: string[];
     env: Record<string, string>;
     stdin: string | null;
@@ -162,12 +153,12 @@ function stdinKeys(stdin: string | null): string[] | null {
 export function checkFixture(rec: RecordedFixture, t: TestContext): void {
   const file = join(repoRoot(), 'test', 'fixtures', 'mariadb', 'recorded', `debian-${rec.suite}.json`);
   if (process.env.SST_RECORD_FIXTURES === '1') {
-    mkdirSync(join(file, '..'), { recursive: true });
-    writeFileSync(file, `${JSON.stringify(rec, null, 2)}\n`);
+    fs.mkdirSync(join(file, '..'), { recursive: true });
+    fs.writeFileSync(file, `${JSON.stringify(rec, null, 2)}\n`);
     t.diagnostic(`recorded ${file}`);
   } else {
-    assert.ok(existsSync(file), `${file} missing: record it with SST_RECORD_FIXTURES=1 make test-distros`);
-    const committed = JSON.parse(readFileSync(file, 'utf8')) as RecordedFixture;
+    assert.ok(fs.existsSync(file), `${file} missing: record it with SST_RECORD_FIXTURES=1 make test-distros`);
+    const committed = JSON.parse(fs.readFileSync(file, 'utf8')) as RecordedFixture;
     if (committed.server !== rec.server) t.diagnostic(`recorded from ${committed.server}, this run has ${rec.server}`);
     assert.deepEqual(
       { ...rec, server: committed.server },

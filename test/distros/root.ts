@@ -7,7 +7,7 @@
  * /etc/passwd for mariadbd, as its systemd unit runs it.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { inRoot } from '../../scripts/distro/in-root';
@@ -71,7 +71,8 @@ export function rootTarball(release: DistroRelease): { tarball: string } | { ski
 }
 
 function idsOf(root: string, user: string): { uid: number; gid: number } {
-  const line = readFileSync(join(root, 'etc', 'passwd'), 'utf8')
+  const line = fs
+    .readFileSync(join(root, 'etc', 'passwd'), 'utf8')
     .split('\n')
     .find((l) => l.startsWith(`${user}:`));
   const [, , uid, gid] = line?.split(':') ?? [];
@@ -81,14 +82,14 @@ function idsOf(root: string, user: string): { uid: number; gid: number } {
 
 /** Unpacks the tarball into a new directory under /var/tmp; `hosts` lines go to its /etc/hosts. */
 export function unpackRoot(release: DistroRelease, tarball: string, hosts: readonly string[]): DistroRoot {
-  const root = mkdtempSync(`/var/tmp/sst-${release.suite}-`);
+  const root = fs.mkdtempSync(`/var/tmp/sst-${release.suite}-`);
   const tar = spawnSync('tar', ['--zstd', '-xpf', tarball, '-C', root, '--numeric-owner'], { encoding: 'utf8' });
   if (tar.status !== 0) throw new Error(`unpacking ${tarball}: ${tar.stderr}`);
   for (const dev of ['null', 'zero', 'urandom', 'random']) {
-    if (!existsSync(join(root, 'dev', dev))) throw new Error(`${tarball} has no /dev/${dev}`);
+    if (!fs.existsSync(join(root, 'dev', dev))) throw new Error(`${tarball} has no /dev/${dev}`);
   }
   // mmdebstrap leaves no /etc/hosts; mariadb-install-db needs localhost and this machine's name to resolve.
-  writeFileSync(
+  fs.writeFileSync(
     join(root, 'etc', 'hosts'),
     ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback', `127.0.1.1 ${hostname()}`, ...hosts]
       .map((h) => `${h}\n`)
@@ -114,7 +115,7 @@ export function unpackRoot(release: DistroRelease, tarball: string, hosts: reado
       return r.stdout;
     },
     remove() {
-      if (process.env.KEEP_E2E !== '1') rmSync(root, { recursive: true, force: true });
+      if (process.env.KEEP_E2E !== '1') fs.rmSync(root, { recursive: true, force: true });
     },
   };
 }
@@ -134,9 +135,9 @@ export function hostRunnable(tarball: string, program: string, dir: string): str
   );
   if (tar.status !== 0) throw new Error(`unpacking ${tarball}: ${tar.stderr}`);
   const lib = join(dir, 'lib', 'x86_64-linux-gnu');
-  const loader = readdirSync(lib).find((f) => /^ld-[\d.]+\.so$/.test(f)) ?? 'ld-linux-x86-64.so.2';
+  const loader = fs.readdirSync(lib).find((f) => /^ld-[\d.]+\.so$/.test(f)) ?? 'ld-linux-x86-64.so.2';
   const out = join(dir, program.replace(/^.*\//, ''));
-  copyFileSync(join(dir, program), out);
+  fs.copyFileSync(join(dir, program), out);
   const patch = spawnSync(
     'patchelf',
     [

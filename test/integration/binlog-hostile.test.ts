@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -43,14 +43,14 @@ const binlog = (n: number, stem = 'mysql-bin'): string => `${stem}.${String(n).p
 
 /** The joiner's old binlogs, each with its own content, to prove none was touched. */
 function assertOldBinlogsKept(datadir: string, count: number): void {
-  for (let n = 1; n <= count; n++) assert.ok(existsSync(join(datadir, binlog(n))), `old ${binlog(n)} kept`);
+  for (let n = 1; n <= count; n++) assert.ok(fs.existsSync(join(datadir, binlog(n))), `old ${binlog(n)} kept`);
 }
 
 /** rsync through the tunnel as a secret holder (the donor's certificate and the joiner's secret); its exit code. */
 function push(p: Pair, address: string, secret: string, from: string, module: string): number | null {
   const { host, port, env } = tunnelClient(address, { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert }, tag);
   const passwordFile = join(p.base, 'push.password');
-  writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
+  fs.writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
   const r = spawnSync(
     'rsync',
     [`--password-file=${passwordFile}`, '--recursive', from, `rsync://${AUTH_USER}@${host}:${port}/${module}`],
@@ -79,18 +79,18 @@ describe('binary logs from a hostile donor', () => {
     async () => {
       const p = await pair('pushedindex');
       const victim = join(p.base, 'victim.txt');
-      writeFileSync(victim, 'victim');
+      fs.writeFileSync(victim, 'victim');
       const args = ['--binlog', 'mysql-bin', '--binlog-index', 'idx/mysql-bin.index'];
       p.joiner.extraArgs = args;
       p.donor.extraArgs = args;
       makeDatadir(p.donor.datadir, { binlogs: 3 });
       makeDatadir(p.joiner.datadir, { binlogs: 5 });
-      rmSync(join(p.joiner.datadir, 'grastate.dat'));
-      mkdirSync(join(p.joiner.datadir, 'idx'));
-      renameSync(join(p.joiner.datadir, 'mysql-bin.index'), join(p.joiner.datadir, 'idx', 'mysql-bin.index'));
+      fs.rmSync(join(p.joiner.datadir, 'grastate.dat'));
+      fs.mkdirSync(join(p.joiner.datadir, 'idx'));
+      fs.renameSync(join(p.joiner.datadir, 'mysql-bin.index'), join(p.joiner.datadir, 'idx', 'mysql-bin.index'));
       // The donor copies idx/ like a database directory: its index replaces the joiner's.
-      mkdirSync(join(p.donor.datadir, 'idx'));
-      writeFileSync(join(p.donor.datadir, 'idx', 'mysql-bin.index'), `${victim}\n../victim\n./${binlog(3)}\n`);
+      fs.mkdirSync(join(p.donor.datadir, 'idx'));
+      fs.writeFileSync(join(p.donor.datadir, 'idx', 'mysql-bin.index'), `${victim}\n../victim\n./${binlog(3)}\n`);
 
       const stderr = await refusedWith32(
         p,
@@ -100,7 +100,7 @@ describe('binary logs from a hostile donor', () => {
         ),
       );
       assert.doesNotMatch(stderr, /binary logs: \d+ installed/);
-      assert.equal(readFileSync(victim, 'utf8'), 'victim');
+      assert.equal(fs.readFileSync(victim, 'utf8'), 'victim');
       assertOldBinlogsKept(p.joiner.datadir, 5);
     },
   );
@@ -115,13 +115,13 @@ describe('binary logs from a hostile donor', () => {
       // The donor sends no binlogs of its own: the list the joiner finds is the one pushed below.
       makeDatadir(p.donor.datadir);
       makeDatadir(p.joiner.datadir, { binlogs: 4 });
-      rmSync(join(p.joiner.datadir, 'grastate.dat'));
+      fs.rmSync(join(p.joiner.datadir, 'grastate.dat'));
       // Our donor sends only `<stem>.<digits>` files of its binlog directory: a hostile one is a
       // secret holder pushing its own list and file into the binlog module.
       const hostile = join(p.base, 'hostile');
-      mkdirSync(hostile);
-      writeFileSync(join(hostile, BINLOG_LIST), `${binlog(1)}\nvictim.txt\n`);
-      writeFileSync(join(hostile, 'victim.txt'), 'victim');
+      fs.mkdirSync(hostile);
+      fs.writeFileSync(join(hostile, BINLOG_LIST), `${binlog(1)}\nvictim.txt\n`);
+      fs.writeFileSync(join(hostile, 'victim.txt'), 'victim');
       let pushed: number | null = null;
       const r = await runSst({
         joiner: p.joiner,
@@ -151,9 +151,9 @@ describe('binary logs from a hostile donor', () => {
       );
       assert.deepEqual(await waitNoTagged(tag, 15_000), []);
       assertOldBinlogsKept(p.joiner.datadir, 4);
-      assert.equal(existsSync(join(p.joiner.datadir, 'victim.txt')), false);
+      assert.equal(fs.existsSync(join(p.joiner.datadir, 'victim.txt')), false);
       assert.equal(
-        readFileSync(join(p.joiner.datadir, 'mysql-bin.index'), 'utf8'),
+        fs.readFileSync(join(p.joiner.datadir, 'mysql-bin.index'), 'utf8'),
         [1, 2, 3, 4].map((n) => `./${binlog(n)}\n`).join(''),
       );
     },
@@ -167,18 +167,19 @@ describe('binary logs from a hostile donor', () => {
       p.joiner.extraArgs = ['--binlog', 'node2-bin'];
       makeDatadir(p.donor.datadir, { binlogs: 3 });
       makeDatadir(p.joiner.datadir);
-      rmSync(join(p.joiner.datadir, 'grastate.dat'));
-      for (const n of [7, 8]) writeFileSync(join(p.joiner.datadir, binlog(n, 'node2-bin')), 'old');
-      writeFileSync(join(p.joiner.datadir, 'node2-bin.index'), `./${binlog(7, 'node2-bin')}\n`);
+      fs.rmSync(join(p.joiner.datadir, 'grastate.dat'));
+      for (const n of [7, 8]) fs.writeFileSync(join(p.joiner.datadir, binlog(n, 'node2-bin')), 'old');
+      fs.writeFileSync(join(p.joiner.datadir, 'node2-bin.index'), `./${binlog(7, 'node2-bin')}\n`);
 
       const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
       const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
       assert.equal(r.joinerCode, 0, detail);
       assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
       const j = p.joiner.datadir;
-      assert.equal(readFileSync(join(j, 'node2-bin.index'), 'utf8'), `./${binlog(2)}\n./${binlog(3)}\n`);
-      assert.deepEqual(readFileSync(join(j, binlog(3))), readFileSync(join(p.donor.datadir, binlog(3))));
-      for (const n of [7, 8]) assert.equal(existsSync(join(j, binlog(n, 'node2-bin'))), false, binlog(n, 'node2-bin'));
+      assert.equal(fs.readFileSync(join(j, 'node2-bin.index'), 'utf8'), `./${binlog(2)}\n./${binlog(3)}\n`);
+      assert.deepEqual(fs.readFileSync(join(j, binlog(3))), fs.readFileSync(join(p.donor.datadir, binlog(3))));
+      for (const n of [7, 8])
+        assert.equal(fs.existsSync(join(j, binlog(n, 'node2-bin'))), false, binlog(n, 'node2-bin'));
       assert.deepEqual(await waitNoTagged(tag, 15_000), []);
     },
   );

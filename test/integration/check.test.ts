@@ -8,16 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  copyFileSync,
-  lchownSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,21 +41,21 @@ let port: number;
 let counter = 0;
 
 before(async () => {
-  root = mkdtempSync(join(tmpdir(), 'check-it-'));
+  root = fs.mkdtempSync(join(tmpdir(), 'check-it-'));
   // `nobody` must be able to reach what the tests mean it to reach.
-  chmodSync(root, 0o755);
+  fs.chmodSync(root, 0o755);
   ca = createCa(join(root, 'pki'));
   good = issueCert(ca, { cn: HOST, ips: [HOST], name: 'good' });
   port = await freePort(HOST);
 });
 
-after(() => rmSync(root, { recursive: true, force: true }));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** A fresh directory with a datadir and an option file; returns the option file. */
 function node(sst: Record<string, string>, mysqld: Record<string, string> = {}): { cnf: string; dir: string } {
   const dir = join(root, `node${++counter}`);
-  mkdirSync(join(dir, 'data'), { recursive: true });
-  chmodSync(dir, 0o755);
+  fs.mkdirSync(join(dir, 'data'), { recursive: true });
+  fs.chmodSync(dir, 0o755);
   const cnf = writeOptionFile(dir, sst, {
     user: 'root',
     datadir: join(dir, 'data'),
@@ -163,7 +154,7 @@ describe('check: a good node', () => {
   test('--datadir overrides the option files', async () => {
     const { cnf, dir } = node(GOOD_SST());
     const other = join(dir, 'other-data');
-    mkdirSync(other);
+    fs.mkdirSync(other);
     const r = await check(['--defaults-file', cnf, '--datadir', other, '--json']);
     const report = JSON.parse(r.stdout) as JsonReport;
     assert.equal(report.context.datadir, `${other} (--datadir)`);
@@ -175,9 +166,9 @@ describe('check: ssl-server-*/ssl-client-* give the joiner and the donor differe
   test('each side is checked, and only the joiner certificate against the advertised name', async () => {
     const client = issueCert(ca, { cn: 'donor-side', name: 'client-side' });
     const dir = join(root, `node${++counter}`);
-    mkdirSync(join(dir, 'data'), { recursive: true });
+    fs.mkdirSync(join(dir, 'data'), { recursive: true });
     const cnf = join(dir, 'my.cnf');
-    writeFileSync(
+    fs.writeFileSync(
       cnf,
       [
         '[mysqld]',
@@ -343,13 +334,13 @@ describe('check: each broken node fails on its cause', () => {
   test('datadir behind a symlink owned by another user: rsync 3.5.0 would refuse it', async () => {
     const { cnf, dir } = node(GOOD_SST());
     const link = join(dir, 'link');
-    symlinkSync(join(dir, 'data'), link);
+    fs.symlinkSync(join(dir, 'data'), link);
     const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
-    lchownSync(link, nobody, nobody);
+    fs.lchownSync(link, nobody, nobody);
     const { r, report } = await checkJson(cnf);
     assert.equal(byId(report, 'symlinks').status, 'PASS', r.stdout);
     const linked = join(dir, 'linked.cnf');
-    writeFileSync(
+    fs.writeFileSync(
       linked,
       `[mysqld]\nuser=root\ndatadir=${link}/\nwsrep_sst_receive_address=${HOST}:${port}\n[sst]\ntca=` +
         `${ca.caCert}\ntcert=${good.cert}\ntkey=${good.key}\n`,
@@ -385,15 +376,15 @@ describe('check: each broken node fails on its cause', () => {
     const { cnf, dir } = node({}, { user: 'nobody' });
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    copyFileSync(good.cert, cert);
-    copyFileSync(good.key, key);
-    chmodSync(cert, 0o600);
-    chmodSync(key, 0o600);
+    fs.copyFileSync(good.cert, cert);
+    fs.copyFileSync(good.key, key);
+    fs.chmodSync(cert, 0o600);
+    fs.chmodSync(key, 0o600);
     const caCopy = join(dir, 'ca.pem');
-    copyFileSync(ca.caCert, caCopy);
-    chmodSync(caCopy, 0o644);
-    chmodSync(join(dir, 'data'), 0o777);
-    writeFileSync(
+    fs.copyFileSync(ca.caCert, caCopy);
+    fs.chmodSync(caCopy, 0o644);
+    fs.chmodSync(join(dir, 'data'), 0o777);
+    fs.writeFileSync(
       cnf,
       `[mysqld]\nuser=nobody\ndatadir=${join(dir, 'data')}\nwsrep_sst_receive_address=${HOST}:${port}\n[sst]` +
         `\ntca=${caCopy}\ntcert=${cert}\ntkey=${key}\n`,
@@ -412,16 +403,16 @@ describe('check: each broken node fails on its cause', () => {
   test('datadir and a separate redo log dir not writable for the mariadbd user; other dirs fine', async () => {
     const { cnf, dir } = node({}, { user: 'nobody' });
     const pub = join(dir, 'pub');
-    mkdirSync(pub);
-    chmodSync(pub, 0o755);
+    fs.mkdirSync(pub);
+    fs.chmodSync(pub, 0o755);
     const files = { tca: join(pub, 'ca.pem'), tcert: join(pub, 'cert.pem'), tkey: join(pub, 'key.pem') };
-    copyFileSync(ca.caCert, files.tca);
-    copyFileSync(good.cert, files.tcert);
-    copyFileSync(good.key, files.tkey);
-    for (const f of Object.values(files)) chmodSync(f, 0o644);
+    fs.copyFileSync(ca.caCert, files.tca);
+    fs.copyFileSync(good.cert, files.tcert);
+    fs.copyFileSync(good.key, files.tkey);
+    for (const f of Object.values(files)) fs.chmodSync(f, 0o644);
     const aria = join(dir, 'aria');
-    mkdirSync(aria);
-    chmodSync(aria, 0o777);
+    fs.mkdirSync(aria);
+    fs.chmodSync(aria, 0o777);
     const body = [
       '[mysqld]',
       'user=nobody',
@@ -433,7 +424,7 @@ describe('check: each broken node fails on its cause', () => {
       '[sst]',
       ...Object.entries(files).map(([k, v]) => `${k}=${v}`),
     ];
-    writeFileSync(cnf, `${body.join('\n')}\n`);
+    fs.writeFileSync(cnf, `${body.join('\n')}\n`);
     const { r, report } = await checkJson(cnf);
     failsOn(r, report, ['writable:datadir', 'writable:innodb-log-group-home-dir', 'writable:innodb-undo-directory']);
     assert.match(
@@ -472,10 +463,10 @@ describe('check: each broken node fails on its cause', () => {
 
   test('socat built without OpenSSL, first on PATH', async () => {
     const bin = join(root, 'fake-bin');
-    mkdirSync(bin, { recursive: true });
+    fs.mkdirSync(bin, { recursive: true });
     const fake = join(bin, 'socat');
-    writeFileSync(fake, '#!/bin/sh\necho "socat version 1.7.4.4 on 06 Nov 2022"\necho "  #define WITH_OPENSSL 0"\n');
-    chmodSync(fake, 0o755);
+    fs.writeFileSync(fake, '#!/bin/sh\necho "socat version 1.7.4.4 on 06 Nov 2022"\necho "  #define WITH_OPENSSL 0"\n');
+    fs.chmodSync(fake, 0o755);
     const { cnf } = node(GOOD_SST());
     const { r, report } = await checkJson(cnf, { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` });
     failsOn(r, report, ['socat']);
@@ -531,11 +522,11 @@ describe('check: TLS files inside a directory the SST serves (docs/architecture.
       tkey: join(dir, 'data', 'ssl', 'key.pem'),
     };
     const { cnf } = node(files, { innodb_log_group_home_dir: redo });
-    mkdirSync(join(dir, 'data', 'ssl'), { recursive: true });
-    mkdirSync(redo, { recursive: true });
-    copyFileSync(ca.caCert, files.tca);
-    copyFileSync(good.cert, files.tcert);
-    copyFileSync(good.key, files.tkey);
+    fs.mkdirSync(join(dir, 'data', 'ssl'), { recursive: true });
+    fs.mkdirSync(redo, { recursive: true });
+    fs.copyFileSync(ca.caCert, files.tca);
+    fs.copyFileSync(good.cert, files.tcert);
+    fs.copyFileSync(good.key, files.tkey);
     const { report } = await checkJson(cnf);
     const placement = byId(report, 'tls-placement');
     assert.equal(placement.status, 'WARN', placement.detail);

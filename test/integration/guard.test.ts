@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -33,20 +33,20 @@ let pki: Pki;
 const tags: string[] = [];
 
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'sst-guard-'));
+  root = fs.mkdtempSync(join(tmpdir(), 'sst-guard-'));
   pki = createCa(join(root, 'pki'));
 });
-after(() => rmSync(root, { recursive: true, force: true }));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
 afterEach(() => tags.splice(0).forEach(killTagged));
 
 function side(name: string, cn: string): NodeSide {
   const tag = `guard-${name}-${randomBytes(3).toString('hex')}`;
   tags.push(tag);
   const dir = join(root, tag);
-  mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true });
   const cert = issueCert(pki, { cn, ips: [cn], name: tag });
   const cnf = writeOptionFile(dir, sstTls(pki, cert));
-  mkdirSync(join(dir, 'tmp'));
+  fs.mkdirSync(join(dir, 'tmp'));
   return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag, TMPDIR: join(dir, 'tmp') } };
 }
 
@@ -55,7 +55,8 @@ const tagOf = (s: NodeSide): string => s.env?.SST_TEST_TAG ?? '';
 /** The side's private directories (wsrep_sst_rsync_tunnel.*) in its TMPDIR. */
 function privateDirsOf(s: NodeSide): string[] {
   const tmp = s.env?.TMPDIR ?? '';
-  return readdirSync(tmp)
+  return fs
+    .readdirSync(tmp)
     .filter((n) => n.startsWith('wsrep_sst_rsync_tunnel.'))
     .map((n) => join(tmp, n));
 }
@@ -113,11 +114,11 @@ describe('nothing of ours outlives us', () => {
     const [dir, ...more] = privateDirsOf(joiner);
     assert.ok(dir !== undefined, 'no private directory');
     assert.deepEqual(more, [], 'one private directory');
-    assert.ok(existsSync(join(dir, 'rsyncd.secrets')), `no rsyncd.secrets in ${dir}`);
+    assert.ok(fs.existsSync(join(dir, 'rsyncd.secrets')), `no rsyncd.secrets in ${dir}`);
     j.child.kill('SIGKILL');
     await j.exit;
     assert.deepEqual(await waitNoTagged(tagOf(joiner), 10_000), []);
-    await until(`${dir} removed`, () => !existsSync(dir), 10_000);
+    await until(`${dir} removed`, () => !fs.existsSync(dir), 10_000);
   });
 
   test('donor SIGKILLed holding the secret: its guard removes its private directory', async () => {
@@ -135,11 +136,11 @@ describe('nothing of ours outlives us', () => {
     const [dir, ...more] = privateDirsOf(donor);
     assert.ok(dir !== undefined, 'no private directory');
     assert.deepEqual(more, [], 'one private directory');
-    assert.ok(existsSync(join(dir, 'rsync.password')), `no rsync.password in ${dir}`);
+    assert.ok(fs.existsSync(join(dir, 'rsync.password')), `no rsync.password in ${dir}`);
     d.child.kill('SIGKILL');
     await d.exit;
     assert.deepEqual(await waitNoTagged(tagOf(donor), 10_000), []);
-    await until(`${dir} removed`, () => !existsSync(dir), 10_000);
+    await until(`${dir} removed`, () => !fs.existsSync(dir), 10_000);
     j.child.kill('SIGTERM');
     await j.exit;
   });

@@ -11,17 +11,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -41,25 +31,26 @@ let pki: Pki;
 let tag = '';
 
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'sst-leftovers-'));
+  root = fs.mkdtempSync(join(tmpdir(), 'sst-leftovers-'));
   pki = createCa(join(root, 'pki'));
 });
-after(() => rmSync(root, { recursive: true, force: true }));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
 afterEach(() => killTagged(tag));
 
 /** The TMPDIR of this test's SSTs. */
 const testTmp = (): string => join(root, tag, 'tmp');
 
 function side(dir: string, cn: string): NodeSide {
-  mkdirSync(dir, { recursive: true });
-  mkdirSync(testTmp(), { recursive: true });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(testTmp(), { recursive: true });
   const cert = issueCert(pki, { cn, ips: [cn], name: `${tag}-${cn}` });
   const cnf = writeOptionFile(dir, sstTls(pki, cert));
   return { datadir: join(dir, 'data'), cnf, env: { SST_TEST_TAG: tag, TMPDIR: testTmp() } };
 }
 
 const privateDirs = (): string[] =>
-  readdirSync(testTmp())
+  fs
+    .readdirSync(testTmp())
     .filter((n) => n.startsWith('wsrep_sst_rsync_tunnel.'))
     .sort();
 
@@ -88,7 +79,7 @@ async function goodSstAfterOrphan(wipe: boolean): Promise<void> {
   const address = `${JOINER_IP}:${port}`;
   const orphan = await orphanListener(joiner, address);
   assert.equal(orphan.dirs.length, 1, 'the orphan kept its private directory (with the secret)');
-  if (wipe) rmSync(joiner.datadir, { recursive: true, force: true });
+  if (wipe) fs.rmSync(joiner.datadir, { recursive: true, force: true });
   const t0 = Date.now();
   const r = await runSst({ joiner, donor, address });
   const detail = `joiner:\n${r.joiner.stderr()}\ndonor:\n${r.donor?.stderr() ?? ''}`;
@@ -104,7 +95,7 @@ async function goodSstAfterOrphan(wipe: boolean): Promise<void> {
     ),
     detail,
   );
-  for (const dir of orphan.dirs) assert.equal(existsSync(join(testTmp(), dir)), false, `${dir} removed`);
+  for (const dir of orphan.dirs) assert.equal(fs.existsSync(join(testTmp(), dir)), false, `${dir} removed`);
   const copied = (rel: string): boolean => !STAYS_HOME.test(rel);
   assert.deepEqual(treeDigest(joiner.datadir, copied), treeDigest(donor.datadir, copied));
   assert.deepEqual(await waitNoTagged(tag, 15_000), []);
@@ -130,11 +121,11 @@ const SKIP_OTHER = typeof OTHER === 'string' ? OTHER : toolSkip(LOOK_ALIKE, SOCA
  */
 function lookAlikeListener(port: number, victimDir: string): ChildProcess {
   if (typeof OTHER === 'string' || SOCAT === undefined) throw new Error('skipped');
-  const own = mkdtempSync(join(tmpdir(), 'sst-other-'));
-  chmodSync(own, 0o755);
+  const own = fs.mkdtempSync(join(tmpdir(), 'sst-other-'));
+  fs.chmodSync(own, 0o755);
   const cert = join(own, 'cert.pem');
-  copyFileSync(issueCert(pki, { cn: 'other', name: `${tag}-other` }).bundle, cert);
-  chmodSync(cert, 0o644);
+  fs.copyFileSync(issueCert(pki, { cn: 'other', name: `${tag}-other` }).bundle, cert);
+  fs.chmodSync(cert, 0o644);
   const args = [
     '-b',
     '1048576',
@@ -148,7 +139,7 @@ function lookAlikeListener(port: number, victimDir: string): ChildProcess {
     stdio: 'ignore',
     env: { PATH: process.env.PATH, SST_TEST_TAG: tag, [OWNER_ENV]: `${process.pid} 1` },
   });
-  child.once('exit', () => rmSync(own, { recursive: true, force: true }));
+  child.once('exit', () => fs.rmSync(own, { recursive: true, force: true }));
   return child;
 }
 
@@ -191,7 +182,7 @@ async function lookAlikeSpared(
       await listening(lookAlike.pid, port);
       await meet(lookAlike, port, b);
       assert.ok(alive(lookAlike), "B stopped another user's process");
-      assert.ok(existsSync(join(victim, 'rsyncd.secrets')), "B removed A's private directory");
+      assert.ok(fs.existsSync(join(victim, 'rsyncd.secrets')), "B removed A's private directory");
     },
   });
   if (lookAlike?.pid !== undefined && alive(lookAlike)) process.kill(lookAlike.pid, 'SIGKILL');
@@ -223,8 +214,8 @@ describe("another local user's process that looks like an orphan listener of our
 
   test("named by the datadir's listener pid file: the root joiner warns, leaves it alone and goes on", () =>
     lookAlikeSpared(async (lookAlike, _port, b) => {
-      mkdirSync(b.datadir, { recursive: true });
-      writeFileSync(join(b.datadir, 'rsync_tunnel_sst-socat.pid'), `${lookAlike.pid}\n`);
+      fs.mkdirSync(b.datadir, { recursive: true });
+      fs.writeFileSync(join(b.datadir, 'rsync_tunnel_sst-socat.pid'), `${lookAlike.pid}\n`);
       const j = startRole(joinerArgv(b, `${JOINER_IP}:${await freePort(JOINER_IP)}`, process.pid), b.env);
       const line = await j.nextLine(60_000);
       j.child.kill('SIGTERM');
@@ -245,10 +236,10 @@ describe('a wsrep_sst.pid that names somebody else', () => {
   test('PID 1 with its real start time: a WARNING, no wait, the joiner goes on', async () => {
     tag = `pid1-${randomBytes(4).toString('hex')}`;
     const joiner = side(join(root, tag, 'joiner'), JOINER_IP);
-    mkdirSync(joiner.datadir, { recursive: true });
-    const start = startTimeOf(readFileSync('/proc/1/stat', 'latin1'));
+    fs.mkdirSync(joiner.datadir, { recursive: true });
+    const start = startTimeOf(fs.readFileSync('/proc/1/stat', 'latin1'));
     assert.ok(start !== undefined, 'the start time of PID 1');
-    writeFileSync(join(joiner.datadir, 'wsrep_sst.pid'), `1 ${start}\n`);
+    fs.writeFileSync(join(joiner.datadir, 'wsrep_sst.pid'), `1 ${start}\n`);
     const j = startRole(joinerArgv(joiner, `${JOINER_IP}:${await freePort(JOINER_IP)}`, process.pid), joiner.env);
     const line = await j.nextLine(60_000);
     j.child.kill('SIGTERM');

@@ -14,17 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -91,7 +81,7 @@ const KEYS = [
 function findProgram(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
     const candidate = join(dir, name);
-    if (dir !== '' && existsSync(candidate)) return candidate;
+    if (dir !== '' && fs.existsSync(candidate)) return candidate;
   }
   return undefined;
 }
@@ -99,7 +89,7 @@ function findProgram(name: string): string | undefined {
 /** The fixtures live in the source tree, whichever directory the compiled test runs from. */
 function fixturesDir(): string {
   const candidates = [resolve(__dirname, '../../..'), process.cwd()].map((d) => join(d, 'test/fixtures/option-files'));
-  return candidates.find((d) => existsSync(d)) ?? candidates[0] ?? '';
+  return candidates.find((d) => fs.existsSync(d)) ?? candidates[0] ?? '';
 }
 
 /**
@@ -107,7 +97,7 @@ function fixturesDir(): string {
  * the SST reads the server's (src/config/server-version.ts).
  */
 function readerVersion(program: string): string | undefined {
-  return versionInBinary(readFileSync(program));
+  return versionInBinary(fs.readFileSync(program));
 }
 
 interface Run {
@@ -187,7 +177,8 @@ function sharedEnv(cwd: string, vars: Record<string, string>): SharedEnv {
 }
 
 function fixtureNames(): string[] {
-  return readdirSync(FIXTURES, { withFileTypes: true })
+  return fs
+    .readdirSync(FIXTURES, { withFileTypes: true })
     .filter((e) => e.isDirectory() && /^\d\d-/.test(e.name))
     .map((e) => e.name)
     .sort();
@@ -197,13 +188,13 @@ let scratch = '';
 let emptyHome = '';
 
 before(() => {
-  scratch = mkdtempSync(join(tmpdir(), 'option-files-parity-'));
+  scratch = fs.mkdtempSync(join(tmpdir(), 'option-files-parity-'));
   emptyHome = join(scratch, 'empty-home');
-  mkdirSync(emptyHome);
+  fs.mkdirSync(emptyHome);
 });
 
 after(() => {
-  rmSync(scratch, { recursive: true, force: true });
+  fs.rmSync(scratch, { recursive: true, force: true });
 });
 
 describe('my_print_defaults parity: corpus', { skip: SKIP }, () => {
@@ -225,7 +216,7 @@ describe('my_print_defaults parity: corpus', { skip: SKIP }, () => {
     },
   );
 
-  for (const name of existsSync(FIXTURES) ? fixtureNames() : []) {
+  for (const name of fs.existsSync(FIXTURES) ? fixtureNames() : []) {
     const dir = join(FIXTURES, name);
     describe(name, () => {
       for (const suffix of SUFFIXES) {
@@ -236,7 +227,7 @@ describe('my_print_defaults parity: corpus', { skip: SKIP }, () => {
           });
         }
       }
-      if (existsSync(join(dir, 'extra.cnf'))) {
+      if (fs.existsSync(join(dir, 'extra.cnf'))) {
         for (const homeVar of ['MYSQL_HOME', 'MARIADB_HOME']) {
           test(`default search order with ${homeVar} and --defaults-extra-file`, () => {
             const { ours, run } = sharedEnv(dir, { HOME: join(dir, 'home'), [homeVar]: join(dir, 'mysql-home') });
@@ -315,7 +306,7 @@ function scanWithAwk(printed: string): Map<string, string | undefined> {
 }
 
 describe('my_print_defaults parity: get() against the upstream lookup', { skip: SKIP_AWK }, () => {
-  for (const name of existsSync(FIXTURES) ? fixtureNames() : []) {
+  for (const name of fs.existsSync(FIXTURES) ? fixtureNames() : []) {
     const dir = join(FIXTURES, name);
     for (const suffix of SUFFIXES) {
       test(`${name}${suffix === undefined ? '' : ` ${suffix}`}`, () => {
@@ -345,10 +336,10 @@ describe('my_print_defaults parity: generated cases', { skip: SKIP }, () => {
 
   function caseDir(files: Record<string, string>): string {
     const dir = join(scratch, `generated-${++counter}`);
-    mkdirSync(dir);
+    fs.mkdirSync(dir);
     for (const [name, content] of Object.entries(files)) {
-      mkdirSync(dirname(join(dir, name)), { recursive: true });
-      writeFileSync(join(dir, name), content, { mode: 0o644 });
+      fs.mkdirSync(dirname(join(dir, name)), { recursive: true });
+      fs.writeFileSync(join(dir, name), content, { mode: 0o644 });
     }
     return dir;
   }
@@ -365,9 +356,9 @@ describe('my_print_defaults parity: generated cases', { skip: SKIP }, () => {
 
   test('absolute !include and !includedir names, symlinks, a dangling link, a directory named *.cnf', () => {
     const dir = caseDir({ 'a.cnf': '[sst]\na=1\n', 'd/b.cnf': '[sst]\nb=1\n', 'd/sub.cnf/c.cnf': '[sst]\nc=1\n' });
-    symlinkSync(join(dir, 'a.cnf'), join(dir, 'd/link.cnf'));
-    symlinkSync('nowhere.cnf', join(dir, 'd/dangling.cnf'));
-    writeFileSync(
+    fs.symlinkSync(join(dir, 'a.cnf'), join(dir, 'd/link.cnf'));
+    fs.symlinkSync('nowhere.cnf', join(dir, 'd/dangling.cnf'));
+    fs.writeFileSync(
       join(dir, 'my.cnf'),
       `[sst]\n!include ${dir}/a.cnf\n!includedir ${dir}//d\n!includedir ${dir}/d/\nend=1\n`,
     );
@@ -376,13 +367,13 @@ describe('my_print_defaults parity: generated cases', { skip: SKIP }, () => {
 
   test('a file including itself stops at the recursion limit', () => {
     const dir = caseDir({});
-    writeFileSync(join(dir, 'my.cnf'), `[sst]\nx=1\n!include ${dir}/my.cnf\n`);
+    fs.writeFileSync(join(dir, 'my.cnf'), `[sst]\nx=1\n!include ${dir}/my.cnf\n`);
     same(dir, { defaultsFile: 'my.cnf' });
   });
 
   test('world-writable files are ignored, as --defaults-file and when included', () => {
     const dir = caseDir({ 'ww.cnf': '[sst]\nww=1\n', 'my.cnf': '[sst]\n!include ww.cnf\nend=1\n' });
-    chmodSync(join(dir, 'ww.cnf'), 0o666);
+    fs.chmodSync(join(dir, 'ww.cnf'), 0o666);
     same(dir, { defaultsFile: 'my.cnf' });
     same(dir, { defaultsFile: 'ww.cnf' });
   });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { KEEP_FILE } from '../../src/rsync/daemon-config';
@@ -20,8 +20,8 @@ let tag = '';
 const nodes = twoNodeHooks('sst-own-', () => [tag]);
 
 function put(file: string, content: string | Buffer): void {
-  mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, content);
+  fs.mkdirSync(join(file, '..'), { recursive: true });
+  fs.writeFileSync(file, content);
 }
 
 describe('own files inside the datadir (docs/architecture.md §8.6)', () => {
@@ -36,13 +36,13 @@ describe('own files inside the datadir (docs/architecture.md §8.6)', () => {
       makeDatadir(ddata);
       // The donor's own material, inside its datadir: a certificate in a database-like directory
       // beside a real table, and a hashed CA directory at the top level.
-      put(join(ddata, 'certs', 'node.pem'), readFileSync(nodes.donorCert.bundle));
+      put(join(ddata, 'certs', 'node.pem'), fs.readFileSync(nodes.donorCert.bundle));
       put(join(ddata, 'certs', 'notes.txt'), 'sent');
-      put(join(ddata, 'cacerts', `${subjectHash(nodes.pki.caCert)}.0`), readFileSync(nodes.pki.caCert));
+      put(join(ddata, 'cacerts', `${subjectHash(nodes.pki.caCert)}.0`), fs.readFileSync(nodes.pki.caCert));
       // The joiner's: its certificate in datadir/certs, a CA file elsewhere, a stale database.
-      put(join(jdata, 'certs', 'node.pem'), readFileSync(nodes.joinerCert.bundle));
+      put(join(jdata, 'certs', 'node.pem'), fs.readFileSync(nodes.joinerCert.bundle));
       put(join(jdata, 'stale_db', 't.ibd'), 'stale');
-      copyFileSync(nodes.pki.caCert, join(base, 'ca.pem'));
+      fs.copyFileSync(nodes.pki.caCert, join(base, 'ca.pem'));
 
       const port = await freePort(JOINER_IP);
       const env = { SST_TEST_TAG: tag };
@@ -71,23 +71,23 @@ describe('own files inside the datadir (docs/architecture.md §8.6)', () => {
       assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
 
       assert.deepEqual(
-        readFileSync(join(jdata, 'redo', 'ib_logfile0')),
-        readFileSync(join(ddata, 'ib_logfile0')),
+        fs.readFileSync(join(jdata, 'redo', 'ib_logfile0')),
+        fs.readFileSync(join(ddata, 'ib_logfile0')),
         'the redo log arrived in the joiner redo dir',
       );
       assert.deepEqual(
-        readFileSync(join(jdata, 'certs', 'node.pem')),
-        readFileSync(nodes.joinerCert.bundle),
+        fs.readFileSync(join(jdata, 'certs', 'node.pem')),
+        fs.readFileSync(nodes.joinerCert.bundle),
         "the joiner's certificate is its own",
       );
       assert.equal(
-        readFileSync(join(jdata, 'certs', 'notes.txt'), 'utf8'),
+        fs.readFileSync(join(jdata, 'certs', 'notes.txt'), 'utf8'),
         'sent',
         'the rest of that directory travels',
       );
-      assert.equal(existsSync(join(jdata, 'cacerts')), false, "the donor's CA directory is not sent");
-      assert.equal(existsSync(join(jdata, 'stale_db')), false, 'other directories the donor lacks still go');
-      assert.deepEqual(readdirSync(join(jdata, 'redo')), ['ib_logfile0'], 'the keep file is removed');
+      assert.equal(fs.existsSync(join(jdata, 'cacerts')), false, "the donor's CA directory is not sent");
+      assert.equal(fs.existsSync(join(jdata, 'stale_db')), false, 'other directories the donor lacks still go');
+      assert.deepEqual(fs.readdirSync(join(jdata, 'redo')), ['ib_logfile0'], 'the keep file is removed');
       assert.match(
         r.donor?.stderr() ?? '',
         new RegExp(
@@ -96,7 +96,7 @@ describe('own files inside the datadir (docs/architecture.md §8.6)', () => {
         ),
       );
       assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
-      assert.equal(existsSync(join(jdata, 'redo', KEEP_FILE)), false);
+      assert.equal(fs.existsSync(join(jdata, 'redo', KEEP_FILE)), false);
     },
   );
 
@@ -114,7 +114,7 @@ describe('own files inside the datadir (docs/architecture.md §8.6)', () => {
       const ddata = join(base, 'donor', 'data');
       makeDatadir(ddata);
       put(join(ddata, 'certs', 'node.pem'), 'not the donor certificate: data of that name');
-      put(join(jdata, 'certs', 'node.pem'), readFileSync(nodes.joinerCert.bundle));
+      put(join(jdata, 'certs', 'node.pem'), fs.readFileSync(nodes.joinerCert.bundle));
       const port = await freePort(JOINER_IP);
       const env = { SST_TEST_TAG: tag };
       const r = await runSst({
@@ -140,8 +140,8 @@ describe('own files inside the datadir (docs/architecture.md §8.6)', () => {
         assert.equal(r.joinerCode, 0, detail);
         assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
         assert.deepEqual(
-          readFileSync(join(jdata, 'shop', 'orders.ibd')),
-          readFileSync(join(ddata, 'shop', 'orders.ibd')),
+          fs.readFileSync(join(jdata, 'shop', 'orders.ibd')),
+          fs.readFileSync(join(ddata, 'shop', 'orders.ibd')),
         );
       } else {
         assert.match(
@@ -155,7 +155,7 @@ describe('own files inside the datadir (docs/architecture.md §8.6)', () => {
         assert.notEqual(r.joinerCode, 0, detail);
         assert.equal(r.joinerFinal, undefined);
       }
-      assert.deepEqual(readFileSync(join(jdata, 'certs', 'node.pem')), readFileSync(nodes.joinerCert.bundle));
+      assert.deepEqual(fs.readFileSync(join(jdata, 'certs', 'node.pem')), fs.readFileSync(nodes.joinerCert.bundle));
       assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
     },
   );

@@ -6,20 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import {
-  appendFileSync,
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -39,7 +26,7 @@ let tag = '';
 before(() => {
   ({ root, pki, joinerCert, donorCert } = makeTwoNodePki('sst-precopy-'));
 });
-after(() => rmSync(root, { recursive: true, force: true }));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
 afterEach(() => killTagged(tag));
 
 interface Pair {
@@ -52,9 +39,9 @@ async function pair(name: string, donorSst: Record<string, string>): Promise<Pai
   tag = `${name}-${randomBytes(4).toString('hex')}`;
   const node = (side: string, cert: NodeCert, sst: Record<string, string>): NodeSide => {
     const dir = join(root, tag, side);
-    mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true });
     const cnf = join(dir, 'my.cnf');
-    writeFileSync(
+    fs.writeFileSync(
       cnf,
       `[mysqld]\n\n[sst]\ntca=${pki.caCert}\ntcert=${cert.bundle}\n${Object.entries(sst)
         .map(([k, v]) => `${k}=${v}\n`)
@@ -76,11 +63,11 @@ const HOUR_AGO = (): Date => new Date(Date.now() - 3_600_000);
 
 /** Overwrites `length` bytes at `offset` in place (same size), as a page write does. */
 function rewrite(file: string, offset: number, length: number): void {
-  const fd = openSync(file, 'r+');
+  const fd = fs.openSync(file, 'r+');
   try {
-    writeSync(fd, randomBytes(length), 0, length, offset);
+    fs.writeSync(fd, randomBytes(length), 0, length, offset);
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }
 
@@ -124,63 +111,63 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
       const p = await pair('between', { precopy: 'on', 'sst-max-binlogs': '3' });
       makeDatadir(p.donor.datadir, { bigTable: 8 * 1024 * 1024, binlogs: 2 });
       makeDatadir(p.joiner.datadir);
-      rmSync(join(p.joiner.datadir, 'grastate.dat'));
+      fs.rmSync(join(p.joiner.datadir, 'grastate.dat'));
       const d = p.donor.datadir;
       // A database directory that is a symlink to another filesystem path (its own probe when on another device).
       const elsewhere = join(root, tag, 'elsewhere-db');
-      mkdirSync(elsewhere, { recursive: true });
-      writeFileSync(join(elsewhere, 'linked.ibd'), randomBytes(64 * 1024));
-      symlinkSync(elsewhere, join(d, 'linked_db'));
+      fs.mkdirSync(elsewhere, { recursive: true });
+      fs.writeFileSync(join(elsewhere, 'linked.ibd'), randomBytes(64 * 1024));
+      fs.symlinkSync(elsewhere, join(d, 'linked_db'));
       const { log } = await sst(p, {
         binlog: true,
         beforeLock: () => {
           rewrite(join(elsewhere, 'linked.ibd'), 1024, 1024);
-          writeFileSync(join(elsewhere, 'added.ibd'), randomBytes(2048));
+          fs.writeFileSync(join(elsewhere, 'added.ibd'), randomBytes(2048));
           // A page round 1 has read, rewritten in place; a tool then sets its mtime into the past: ctime still says.
           rewrite(join(d, 'shop', 'orders.ibd'), 4 * 1024 * 1024, 16 * 1024);
-          utimesSync(join(d, 'shop', 'orders.ibd'), HOUR_AGO(), HOUR_AGO());
-          appendFileSync(join(d, 'shop', 'customers.ibd'), randomBytes(16 * 1024));
+          fs.utimesSync(join(d, 'shop', 'orders.ibd'), HOUR_AGO(), HOUR_AGO());
+          fs.appendFileSync(join(d, 'shop', 'customers.ibd'), randomBytes(16 * 1024));
           // Replaced by rename, with the new file's times in the past and the same size.
           const tmp = join(d, 'shop', '#sql-alter.ibd');
-          writeFileSync(tmp, randomBytes(4096));
-          utimesSync(tmp, HOUR_AGO(), HOUR_AGO());
-          renameSync(tmp, join(d, 'shop', 'table with spaces.ibd'));
-          mkdirSync(join(d, 'newdb', 'sub'), { recursive: true });
-          writeFileSync(join(d, 'newdb', 'sub', 't.ibd'), randomBytes(8192));
-          rmSync(join(d, 'sales@002d2024'), { recursive: true });
+          fs.writeFileSync(tmp, randomBytes(4096));
+          fs.utimesSync(tmp, HOUR_AGO(), HOUR_AGO());
+          fs.renameSync(tmp, join(d, 'shop', 'table with spaces.ibd'));
+          fs.mkdirSync(join(d, 'newdb', 'sub'), { recursive: true });
+          fs.writeFileSync(join(d, 'newdb', 'sub', 't.ibd'), randomBytes(8192));
+          fs.rmSync(join(d, 'sales@002d2024'), { recursive: true });
           // Engine files change without a table being written; their times say nothing.
           rewrite(join(d, 'ibdata1'), 0, 4096);
-          utimesSync(join(d, 'ibdata1'), HOUR_AGO(), HOUR_AGO());
+          fs.utimesSync(join(d, 'ibdata1'), HOUR_AGO(), HOUR_AGO());
           rewrite(join(d, 'ib_logfile0'), 8192, 512);
           // The binlog being written at round 1 is closed and a new one opened.
-          appendFileSync(join(d, 'mysql-bin.000002'), randomBytes(1000));
-          writeFileSync(join(d, 'mysql-bin.000003'), randomBytes(5000));
-          appendFileSync(join(d, 'mysql-bin.index'), './mysql-bin.000003\n');
+          fs.appendFileSync(join(d, 'mysql-bin.000002'), randomBytes(1000));
+          fs.writeFileSync(join(d, 'mysql-bin.000003'), randomBytes(5000));
+          fs.appendFileSync(join(d, 'mysql-bin.index'), './mysql-bin.000003\n');
         },
       });
       assert.match(log, /precopy round 1 of at most 2: sent \d+ files, .* donor writable/);
       assert.match(log, /precopy catch-up under the lock: \d+ changed files/);
       assert.match(log, /tables were locked for \d+\.\d s \(precopy, \d online rounds?\); a copy of everything/);
       assert.equal(
-        existsSync(join(p.joiner.datadir, 'sales@002d2024')),
+        fs.existsSync(join(p.joiner.datadir, 'sales@002d2024')),
         false,
         'the removed directory is gone on the joiner',
       );
       assert.deepEqual(
-        readFileSync(join(p.joiner.datadir, 'linked_db', 'linked.ibd')),
-        readFileSync(join(elsewhere, 'linked.ibd')),
+        fs.readFileSync(join(p.joiner.datadir, 'linked_db', 'linked.ibd')),
+        fs.readFileSync(join(elsewhere, 'linked.ibd')),
       );
       assert.deepEqual(
-        readFileSync(join(p.joiner.datadir, 'linked_db', 'added.ibd')),
-        readFileSync(join(elsewhere, 'added.ibd')),
+        fs.readFileSync(join(p.joiner.datadir, 'linked_db', 'added.ibd')),
+        fs.readFileSync(join(elsewhere, 'added.ibd')),
       );
       const j = p.joiner.datadir;
       assert.equal(
-        readFileSync(join(j, 'mysql-bin.index'), 'utf8'),
+        fs.readFileSync(join(j, 'mysql-bin.index'), 'utf8'),
         './mysql-bin.000001\n./mysql-bin.000002\n./mysql-bin.000003\n',
       );
       for (const b of ['mysql-bin.000001', 'mysql-bin.000002', 'mysql-bin.000003'])
-        assert.deepEqual(readFileSync(join(j, b)), readFileSync(join(d, b)), b);
+        assert.deepEqual(fs.readFileSync(join(j, b)), fs.readFileSync(join(d, b)), b);
     },
   );
 
@@ -188,17 +175,17 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     const p = await pair('linked-rest', {});
     makeDatadir(p.donor.datadir);
     const elsewhere = join(root, tag, 'elsewhere-db');
-    mkdirSync(join(elsewhere, 'sub'), { recursive: true });
-    writeFileSync(join(elsewhere, 't.frm'), randomBytes(1024));
-    writeFileSync(join(elsewhere, 't.ibd'), randomBytes(96 * 1024));
-    writeFileSync(join(elsewhere, 'sub', 'nested.ibd'), randomBytes(4096));
-    symlinkSync(elsewhere, join(p.donor.datadir, 'linked_db'));
+    fs.mkdirSync(join(elsewhere, 'sub'), { recursive: true });
+    fs.writeFileSync(join(elsewhere, 't.frm'), randomBytes(1024));
+    fs.writeFileSync(join(elsewhere, 't.ibd'), randomBytes(96 * 1024));
+    fs.writeFileSync(join(elsewhere, 'sub', 'nested.ibd'), randomBytes(4096));
+    fs.symlinkSync(elsewhere, join(p.donor.datadir, 'linked_db'));
     // At rest before the SST: the catch-up skips these files, as held since round 1.
     await setTimeout(PRECOPY_MARGIN_MS + 500);
     const { log } = await sst(p);
     assert.match(log, /precopy round 1 of at most 2: .*donor writable/, 'precopy is on by default');
     for (const f of ['t.frm', 't.ibd', join('sub', 'nested.ibd')])
-      assert.deepEqual(readFileSync(join(p.joiner.datadir, 'linked_db', f)), readFileSync(join(elsewhere, f)), f);
+      assert.deepEqual(fs.readFileSync(join(p.joiner.datadir, 'linked_db', f)), fs.readFileSync(join(elsewhere, f)), f);
   });
 
   test(
@@ -216,7 +203,7 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
             if (written || !/files 1\/\d+ \(/.test(donor.stderr())) return;
             written = true;
             clearInterval(timer);
-            appendFileSync(join(d, 'shop', 'orders.ibd'), randomBytes(64 * 1024));
+            fs.appendFileSync(join(d, 'shop', 'orders.ibd'), randomBytes(64 * 1024));
             rewrite(join(d, 'shop', 'customers.ibd'), 0, 8192);
             rewrite(join(d, 'mysql', 'user.MAD'), 0, 100);
           }, 5);
@@ -254,7 +241,7 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
     makeDatadir(p.donor.datadir);
     const d = p.donor.datadir;
     const { log } = await sst(p, {
-      beforeLock: () => appendFileSync(join(d, 'shop', 'customers.ibd'), randomBytes(100)),
+      beforeLock: () => fs.appendFileSync(join(d, 'shop', 'customers.ibd'), randomBytes(100)),
     });
     assert.match(log, /precopy round 1 of at most 1/);
     assert.match(log, /precopy=verify: comparing the \d+ skipped files/);
@@ -269,7 +256,7 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
       makeDatadir(p.donor.datadir, { bigTable: 16 * 1024 * 1024 });
       p.donor.extraArgs = ['--progress', '1'];
       const { lines } = await sst(p, {
-        beforeLock: () => appendFileSync(join(p.donor.datadir, 'shop', 'customers.ibd'), randomBytes(100)),
+        beforeLock: () => fs.appendFileSync(join(p.donor.datadir, 'shop', 'customers.ibd'), randomBytes(100)),
       });
       const numbers = (word: string): number[] =>
         lines.filter((l) => l.startsWith(`${word} `)).map((l) => Number(l.split(' ')[1]));
@@ -305,8 +292,8 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
       const p = await pair('drop-during', { precopy: 'on', 'backup-threads': '2' });
       makeDatadir(p.donor.datadir, { bigTable: 32 * 1024 * 1024 });
       const d = p.donor.datadir;
-      mkdirSync(join(d, 'doomed'));
-      for (let i = 0; i < 20; i++) writeFileSync(join(d, 'doomed', `t${i}.ibd`), randomBytes(4096));
+      fs.mkdirSync(join(d, 'doomed'));
+      for (let i = 0; i < 20; i++) fs.writeFileSync(join(d, 'doomed', `t${i}.ibd`), randomBytes(4096));
       let done = false;
       await sst(p, {
         onDonorStart: (donor) => {
@@ -314,9 +301,9 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
             if (done || !/files 1\/\d+ \(/.test(donor.stderr())) return;
             done = true;
             clearInterval(timer);
-            rmSync(join(d, 'doomed'), { recursive: true });
-            mkdirSync(join(d, 'born'));
-            writeFileSync(join(d, 'born', 't.ibd'), randomBytes(4096));
+            fs.rmSync(join(d, 'doomed'), { recursive: true });
+            fs.mkdirSync(join(d, 'born'));
+            fs.writeFileSync(join(d, 'born', 't.ibd'), randomBytes(4096));
           }, 5);
           donor.exit.then(
             () => clearInterval(timer),
@@ -325,8 +312,8 @@ describe('precopy: online rounds, then a catch-up under the lock', () => {
         },
       });
       assert.ok(done);
-      assert.equal(existsSync(join(p.joiner.datadir, 'doomed')), false);
-      assert.ok(existsSync(join(p.joiner.datadir, 'born', 't.ibd')));
+      assert.equal(fs.existsSync(join(p.joiner.datadir, 'doomed')), false);
+      assert.ok(fs.existsSync(join(p.joiner.datadir, 'born', 't.ibd')));
     },
   );
 

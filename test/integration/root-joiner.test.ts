@@ -9,18 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { arch } from 'node:os';
-import {
-  chmodSync,
-  existsSync,
-  lchownSync,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { BINLOG_STAGING } from '../../src/rsync/modules';
@@ -51,7 +40,7 @@ let tag = '';
 const nodes = twoNodeHooks('sst-rootjoiner-', () => [tag]);
 
 // The owner's processes (the SST's rsync daemon, the racer) must reach the datadirs.
-before(() => chmodSync(nodes.root, 0o755));
+before(() => fs.chmodSync(nodes.root, 0o755));
 
 interface Pair {
   base: string;
@@ -66,21 +55,21 @@ async function pair(name: string, joinerMysqld: Options = {}): Promise<Pair> {
   const base = join(nodes.root, tag);
   const joiner = nodeSide(join(base, 'joiner'), tag, sstTls(nodes.pki, nodes.joinerCert), joinerMysqld);
   const donor = nodeSide(join(base, 'donor'), tag, sstTls(nodes.pki, nodes.donorCert));
-  mkdirSync(joiner.datadir, { recursive: true });
+  fs.mkdirSync(joiner.datadir, { recursive: true });
   return { base, joiner, donor, address: `${JOINER_IP}:${await freePort(JOINER_IP)}` };
 }
 
 /** A file only root may read or write, outside every datadir. */
 function rootOnlyFile(p: Pair, name: string, content: string): string {
   const file = join(p.base, name);
-  writeFileSync(file, content, { mode: 0o600 });
+  fs.writeFileSync(file, content, { mode: 0o600 });
   return file;
 }
 
 /** A symlink the datadir's owner made. */
 function ownersLink(target: string, link: string): void {
-  symlinkSync(target, link);
-  lchownSync(link, owner.uid, owner.gid);
+  fs.symlinkSync(target, link);
+  fs.lchownSync(link, owner.uid, owner.gid);
 }
 
 /** The whole tree belongs to the owner, as a datadir of a mariadbd that runs as that user. */
@@ -120,7 +109,7 @@ describe('a root SST in a datadir another user owns (docs/architecture.md §8.10
     async () => {
       const p = await pair('keep', { innodb_log_group_home_dir: 'redo' });
       makeDatadir(p.donor.datadir);
-      mkdirSync(join(p.joiner.datadir, 'redo'));
+      fs.mkdirSync(join(p.joiner.datadir, 'redo'));
       const victim = rootOnlyFile(p, 'root-only.txt', 'ROOT ONLY, KEEP ME\n');
       giveToOwner(p.joiner.datadir);
       ownersLink(victim, join(p.joiner.datadir, 'redo', KEEP_FILE));
@@ -128,21 +117,25 @@ describe('a root SST in a datadir another user owns (docs/architecture.md §8.10
       const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
       const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;
       assert.equal(
-        readFileSync(victim, 'utf8'),
+        fs.readFileSync(victim, 'utf8'),
         'ROOT ONLY, KEEP ME\n',
         `root's file was written through the symlink\n${detail}`,
       );
-      assert.equal(statSync(victim).uid, 0);
+      assert.equal(fs.statSync(victim).uid, 0);
       assert.equal(r.donorCode, 0, detail);
       assert.equal(r.joinerCode, 0, detail);
       assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
       assert.deepEqual(
-        readFileSync(join(p.joiner.datadir, 'redo', 'ib_logfile0')),
-        readFileSync(join(p.donor.datadir, 'ib_logfile0')),
+        fs.readFileSync(join(p.joiner.datadir, 'redo', 'ib_logfile0')),
+        fs.readFileSync(join(p.donor.datadir, 'ib_logfile0')),
       );
-      assert.equal(existsSync(join(p.joiner.datadir, 'redo', KEEP_FILE)), false, 'the keep file is removed at the end');
       assert.equal(
-        statSync(join(p.joiner.datadir, 'shop', 'orders.ibd')).uid,
+        fs.existsSync(join(p.joiner.datadir, 'redo', KEEP_FILE)),
+        false,
+        'the keep file is removed at the end',
+      );
+      assert.equal(
+        fs.statSync(join(p.joiner.datadir, 'shop', 'orders.ibd')).uid,
         owner.uid,
         'the daemon wrote as the owner',
       );
@@ -156,7 +149,7 @@ describe('a root SST in a datadir another user owns (docs/architecture.md §8.10
       const p = await pair('index');
       p.joiner.extraArgs = ['--binlog', 'mysql-bin'];
       const victim = rootOnlyFile(p, 'root-only.txt', 'ROOT-SECRET-LINE-1\nROOT-SECRET-LINE-2\n');
-      writeFileSync(join(p.joiner.datadir, 'mysql-bin.000001'), 'binlog');
+      fs.writeFileSync(join(p.joiner.datadir, 'mysql-bin.000001'), 'binlog');
       giveToOwner(p.joiner.datadir);
       ownersLink(victim, join(p.joiner.datadir, 'mysql-bin.index'));
 
@@ -164,7 +157,7 @@ describe('a root SST in a datadir another user owns (docs/architecture.md §8.10
       assert.ok(r.ready, r.stderr);
       assert.doesNotMatch(r.stderr, /ROOT-SECRET/, "a line of root's file reached the log");
       assert.match(r.stderr, /binlog index .*mysql-bin\.index is a symlink: not read/);
-      assert.equal(readFileSync(victim, 'utf8'), 'ROOT-SECRET-LINE-1\nROOT-SECRET-LINE-2\n');
+      assert.equal(fs.readFileSync(victim, 'utf8'), 'ROOT-SECRET-LINE-1\nROOT-SECRET-LINE-2\n');
     },
   );
 
@@ -174,19 +167,19 @@ describe('a root SST in a datadir another user owns (docs/architecture.md §8.10
     async () => {
       const p = await pair('mkdir', { innodb_log_group_home_dir: 'redo/new' });
       const rootDir = join(p.base, 'root-only-dir');
-      mkdirSync(rootDir, { mode: 0o700 });
+      fs.mkdirSync(rootDir, { mode: 0o700 });
       giveToOwner(p.joiner.datadir);
       ownersLink(rootDir, join(p.joiner.datadir, 'redo'));
 
       const r = await joinerUntilReady(p);
-      assert.equal(existsSync(join(rootDir, 'new')), false, `a directory was made in root's directory\n${r.stderr}`);
+      assert.equal(fs.existsSync(join(rootDir, 'new')), false, `a directory was made in root's directory\n${r.stderr}`);
       assert.equal(r.ready, false, r.stderr);
       assert.equal(r.code, 1, r.stderr);
       assert.match(
         r.stderr,
         /WSREP_SST: \[ERROR\] .*\/redo is a symbolic link in a directory that uid \d+ owns: not followed/,
       );
-      assert.equal(statSync(rootDir).uid, 0);
+      assert.equal(fs.statSync(rootDir).uid, 0);
     },
   );
 
@@ -196,13 +189,13 @@ describe('a root SST in a datadir another user owns (docs/architecture.md §8.10
     async () => {
       const p = await pair('piddir');
       const pidDir = join(p.joiner.datadir, 'wsrep_sst.pid');
-      mkdirSync(pidDir);
-      writeFileSync(join(pidDir, 'held'), 'held');
+      fs.mkdirSync(pidDir);
+      fs.writeFileSync(join(pidDir, 'held'), 'held');
       giveToOwner(p.joiner.datadir);
 
       const r = await joinerUntilReady(p);
       assert.equal(
-        readFileSync(join(pidDir, 'held'), 'utf8'),
+        fs.readFileSync(join(pidDir, 'held'), 'utf8'),
         'held',
         `the directory was removed recursively\n${r.stderr}`,
       );
@@ -221,12 +214,12 @@ describe('a root SST in a datadir another user owns (docs/architecture.md §8.10
         const p = await pair(`flushdir-${name.slice(0, 3)}`);
         makeDatadir(p.donor.datadir);
         const dir = join(p.donor.datadir, name);
-        mkdirSync(dir);
-        writeFileSync(join(dir, 'held'), 'held');
+        fs.mkdirSync(dir);
+        fs.writeFileSync(join(dir, 'held'), 'held');
         giveToOwner(p.donor.datadir);
         const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
         const detail = `donor stderr:\n${r.donor?.stderr() ?? ''}`;
-        assert.equal(readFileSync(join(dir, 'held'), 'utf8'), 'held', `${name} was removed recursively\n${detail}`);
+        assert.equal(fs.readFileSync(join(dir, 'held'), 'utf8'), 'held', `${name} was removed recursively\n${detail}`);
         assert.equal(r.donorCode, 255, detail);
         assert.ok(!r.donor?.lines.includes('flush tables'), detail);
         assert.match(r.donor?.stderr() ?? '', new RegExp(`${name} cannot be removed`));
@@ -261,7 +254,7 @@ describe('a root joiner against an owner who swaps entries during the run (docs/
     const swap = '.swap';
     const outcomes: string[] = [];
     for (let i = 0; i < TRIES; i++) {
-      rmSync(join(p.joiner.datadir, swap), { force: true, recursive: true });
+      fs.rmSync(join(p.joiner.datadir, swap), { force: true, recursive: true });
       ownersLink(victim, join(p.joiner.datadir, swap));
       const race = racer(p.joiner.datadir, BINLOG_STAGING, swap);
       try {
@@ -270,7 +263,7 @@ describe('a root joiner against an owner who swaps entries during the run (docs/
       } finally {
         await stopTracked(race);
       }
-      const st = statSync(victim);
+      const st = fs.statSync(victim);
       assert.deepEqual(
         { uid: st.uid, gid: st.gid },
         { uid: 0, gid: 0 },
@@ -291,12 +284,12 @@ describe('a root joiner against an owner who swaps entries during the run (docs/
       const names = Array.from({ length: 100 }, (_, n) => `victim${n}`);
       const outcomes: string[] = [];
       for (let i = 0; i < REMOVE_TRIES; i++) {
-        mkdirSync(rootDir, { recursive: true, mode: 0o700 });
-        for (const n of names) writeFileSync(join(rootDir, n), 'root');
-        for (const n of ['wsrep_sst.pid', swap]) rmSync(join(p.joiner.datadir, n), { force: true, recursive: true });
+        fs.mkdirSync(rootDir, { recursive: true, mode: 0o700 });
+        for (const n of names) fs.writeFileSync(join(rootDir, n), 'root');
+        for (const n of ['wsrep_sst.pid', swap]) fs.rmSync(join(p.joiner.datadir, n), { force: true, recursive: true });
         const pidDir = join(p.joiner.datadir, 'wsrep_sst.pid');
-        mkdirSync(pidDir);
-        for (const n of names) writeFileSync(join(pidDir, n), 'owner');
+        fs.mkdirSync(pidDir);
+        for (const n of names) fs.writeFileSync(join(pidDir, n), 'owner');
         giveToOwner(pidDir);
         ownersLink(rootDir, join(p.joiner.datadir, swap));
         const race = racer(p.joiner.datadir, 'wsrep_sst.pid', swap);
@@ -306,13 +299,13 @@ describe('a root joiner against an owner who swaps entries during the run (docs/
         } finally {
           await stopTracked(race);
         }
-        const gone = names.filter((n) => !existsSync(join(rootDir, n)));
+        const gone = names.filter((n) => !fs.existsSync(join(rootDir, n)));
         assert.deepEqual(
           gone,
           [],
           `root's files were removed through the swapped link in run ${i + 1} (${outcomes.join(', ')})`,
         );
-        assert.equal(lstatSync(rootDir).uid, 0);
+        assert.equal(fs.lstatSync(rootDir).uid, 0);
       }
     },
   );

@@ -6,17 +6,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -40,16 +30,16 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
   let rsh = '';
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sst-rsyncd-'));
+    dir = fs.mkdtempSync(join(tmpdir(), 'sst-rsyncd-'));
     // rsync's "daemon over remote shell" mode runs this instead of ssh; it ignores
     // the host and command rsync passes, and starts a single-use daemon on its stdio.
     rsh = join(dir, 'rsh');
-    writeFileSync(rsh, '#!/bin/sh\nexec rsync --server --daemon --config="$SST_TEST_RSYNCD_CONF" .\n');
-    chmodSync(rsh, 0o755);
+    fs.writeFileSync(rsh, '#!/bin/sh\nexec rsync --server --daemon --config="$SST_TEST_RSYNCD_CONF" .\n');
+    fs.chmodSync(rsh, 0o755);
   });
 
   after(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   /** Renders a config for directories named `names` (created under a fresh root). */
@@ -58,13 +48,13 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
     const layout = {} as DaemonLayout;
     for (const key of Object.keys(names) as (keyof DaemonLayout)[]) {
       layout[key] = join(base, names[key]);
-      mkdirSync(layout[key], { recursive: true });
+      fs.mkdirSync(layout[key], { recursive: true });
     }
     const conf = join(base, 'rsyncd.conf');
     const secretsFile = join(base, 'rsyncd.secrets');
-    writeFileSync(secretsFile, renderSecrets('s3cret'), { mode: 0o600 });
-    writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
-    writeFileSync(
+    fs.writeFileSync(secretsFile, renderSecrets('s3cret'), { mode: 0o600 });
+    fs.writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
+    fs.writeFileSync(
       conf,
       renderDaemonConfig({ layout, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, secretsFile }),
     );
@@ -104,51 +94,51 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
 
   test('with the secret, no file content can be read back from any module', { skip }, () => {
     const { layout, conf } = setUp('read', SPACED);
-    writeFileSync(join(layout.datadir, 'private.key'), 'secret key');
+    fs.writeFileSync(join(layout.datadir, 'private.key'), 'secret key');
     const out = join(dir, 'read-out');
     for (const module of Object.values(MODULES)) {
       const r = rsync(conf, ['--quiet', '--recursive', `rsync://localhost/${module}/`, `${out}/`]);
       assert.notEqual(r.status, 0, module);
       assert.match(r.stderr, /module is write only/, module);
     }
-    assert.equal(existsSync(join(out, 'private.key')), false);
+    assert.equal(fs.existsSync(join(out, 'private.key')), false);
   });
 
   test('with the secret, setuid/setgid bits and other-write permissions do not arrive', { skip }, () => {
     const { layout, conf } = setUp('modes', SPACED);
     const src = join(dir, 'modes-src');
-    mkdirSync(join(src, 'db'), { recursive: true });
-    writeFileSync(join(src, 'db', 'suid'), 'x');
-    chmodSync(join(src, 'db', 'suid'), 0o6777);
-    chmodSync(join(src, 'db'), 0o777);
-    chmodSync(src, 0o777);
+    fs.mkdirSync(join(src, 'db'), { recursive: true });
+    fs.writeFileSync(join(src, 'db', 'suid'), 'x');
+    fs.chmodSync(join(src, 'db', 'suid'), 0o6777);
+    fs.chmodSync(join(src, 'db'), 0o777);
+    fs.chmodSync(src, 0o777);
     const r = rsync(conf, ['--quiet', '--recursive', '--perms', `${src}/`, `rsync://localhost/${MODULES.data}/`]);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(statSync(join(layout.datadir, 'db', 'suid')).mode & 0o7777, 0o775);
-    assert.equal(statSync(join(layout.datadir, 'db')).mode & 0o777, 0o775);
-    assert.equal(statSync(layout.datadir).mode & 0o002, 0);
+    assert.equal(fs.statSync(join(layout.datadir, 'db', 'suid')).mode & 0o7777, 0o775);
+    assert.equal(fs.statSync(join(layout.datadir, 'db')).mode & 0o777, 0o775);
+    assert.equal(fs.statSync(layout.datadir).mode & 0o002, 0);
   });
 
   test('without the per-SST secret nothing can be written', { skip }, () => {
     const { layout, conf } = setUp('auth', SPACED);
     const src = join(dir, 'auth-src');
-    mkdirSync(src, { recursive: true });
-    writeFileSync(join(src, 'evil.txt'), 'foreign');
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(join(src, 'evil.txt'), 'foreign');
     const wrong = join(dir, 'wrong-password');
-    writeFileSync(wrong, 'guess\n', { mode: 0o600 });
+    fs.writeFileSync(wrong, 'guess\n', { mode: 0o600 });
     const r = rsync(conf, ['--quiet', join(src, 'evil.txt'), `rsync://localhost/${MODULES.data}/`], wrong);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /auth failed/);
-    assert.equal(existsSync(join(layout.datadir, 'evil.txt')), false);
+    assert.equal(fs.existsSync(join(layout.datadir, 'evil.txt')), false);
   });
 
   test('files land in the module directories, blanks in paths included', { skip }, () => {
     const { layout, conf } = setUp('spaces', SPACED);
     const src = join(dir, 'spaces-src');
-    mkdirSync(src, { recursive: true });
-    writeFileSync(join(src, 'ib_logfile0'), 'redo');
-    writeFileSync(join(src, 'ibdata1'), 'sys');
-    writeFileSync(join(src, 'top.txt'), 'data');
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(join(src, 'ib_logfile0'), 'redo');
+    fs.writeFileSync(join(src, 'ibdata1'), 'sys');
+    fs.writeFileSync(join(src, 'top.txt'), 'data');
     for (const [file, module] of [
       ['ib_logfile0', MODULES.logDir],
       ['ibdata1', MODULES.dataHome],
@@ -157,38 +147,38 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
       const r = rsync(conf, ['--quiet', join(src, file), `rsync://localhost/${module}/`]);
       assert.equal(r.status, 0, `${module}: ${r.stderr}`);
     }
-    assert.equal(readFileSync(join(layout.logDir, 'ib_logfile0'), 'utf8'), 'redo');
-    assert.equal(readFileSync(join(layout.dataHome, 'ibdata1'), 'utf8'), 'sys');
-    assert.equal(readFileSync(join(layout.datadir, 'top.txt'), 'utf8'), 'data');
+    assert.equal(fs.readFileSync(join(layout.logDir, 'ib_logfile0'), 'utf8'), 'redo');
+    assert.equal(fs.readFileSync(join(layout.dataHome, 'ibdata1'), 'utf8'), 'sys');
+    assert.equal(fs.readFileSync(join(layout.datadir, 'top.txt'), 'utf8'), 'data');
   });
 
   test('real rsync keeps "%%" as two characters (why doubling % is wrong)', { skip }, () => {
     // A hand-written config, independent of the code under test.
     const base = join(dir, 'pct-proof');
-    mkdirSync(join(base, 'a%%b'), { recursive: true });
-    mkdirSync(join(base, 'a%b'), { recursive: true });
+    fs.mkdirSync(join(base, 'a%%b'), { recursive: true });
+    fs.mkdirSync(join(base, 'a%b'), { recursive: true });
     const conf = join(base, 'rsyncd.conf');
-    writeFileSync(
+    fs.writeFileSync(
       conf,
       `use chroot = no\nread only = no\nuid = ${process.getuid?.() ?? 0}\ngid = ` +
         `${process.getgid?.() ?? 0}\n[m]\npath = ${base}/a%%b\n`,
     );
     const src = join(base, 'f');
-    writeFileSync(src, 'x');
+    fs.writeFileSync(src, 'x');
     const r = rsync(conf, ['--quiet', src, 'rsync://localhost/m/']);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(existsSync(join(base, 'a%%b', 'f')), true);
-    assert.equal(existsSync(join(base, 'a%b', 'f')), false);
+    assert.equal(fs.existsSync(join(base, 'a%%b', 'f')), true);
+    assert.equal(fs.existsSync(join(base, 'a%b', 'f')), false);
   });
 
   test('real rsync reads a trailing backslash as a line continuation (why it is refused)', { skip }, () => {
     // A hand-written config: module m's path ends in '\', so rsync joins the `[n]` header to it,
     // module n disappears and n's `path` becomes m's: a file sent to m lands in n's directory.
     const base = join(dir, 'backslash-proof');
-    mkdirSync(join(base, 'a\\'), { recursive: true });
-    mkdirSync(join(base, 'b'), { recursive: true });
+    fs.mkdirSync(join(base, 'a\\'), { recursive: true });
+    fs.mkdirSync(join(base, 'b'), { recursive: true });
     const conf = join(base, 'rsyncd.conf');
-    writeFileSync(
+    fs.writeFileSync(
       conf,
       `use chroot = no\nread only = no\nuid = ${process.getuid?.() ?? 0}\ngid = ` +
         `${process.getgid?.() ?? 0}\n[m]\npath = ${base}/a\\\n[n]\npath = ${base}/b\n`,
@@ -203,43 +193,44 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
       ['m'],
     );
     const src = join(base, 'f');
-    writeFileSync(src, 'x');
+    fs.writeFileSync(src, 'x');
     const r = rsync(conf, ['--quiet', src, 'rsync://localhost/m/']);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(existsSync(join(base, 'b', 'f')), true);
-    assert.equal(existsSync(join(base, 'a\\', 'f')), false);
+    assert.equal(fs.existsSync(join(base, 'b', 'f')), true);
+    assert.equal(fs.existsSync(join(base, 'a\\', 'f')), false);
   });
 
   test('a directory with % in its name receives files through the rendered config', { skip }, () => {
     const { layout, conf } = setUp('percent', { ...SPACED, logDir: 'redo 100%' });
     const src = join(dir, 'percent-src');
-    mkdirSync(src, { recursive: true });
-    writeFileSync(join(src, 'ib_logfile0'), 'redo');
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(join(src, 'ib_logfile0'), 'redo');
     const r = rsync(conf, ['--quiet', join(src, 'ib_logfile0'), `rsync://localhost/${MODULES.logDir}/`]);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(readFileSync(join(layout.logDir, 'ib_logfile0'), 'utf8'), 'redo');
+    assert.equal(fs.readFileSync(join(layout.logDir, 'ib_logfile0'), 'utf8'), 'redo');
   });
 
   test('the datadir module refuses .zfs (rsync reports 23, the directory is not created)', { skip }, () => {
     const { layout, conf } = setUp('zfs', SPACED);
     const src = join(dir, 'zfs-src');
-    mkdirSync(join(src, '.zfs'), { recursive: true });
-    mkdirSync(join(src, 'db1'), { recursive: true });
-    writeFileSync(join(src, '.zfs', 'snap'), 's');
-    writeFileSync(join(src, 'db1', 't.ibd'), 't');
+    fs.mkdirSync(join(src, '.zfs'), { recursive: true });
+    fs.mkdirSync(join(src, 'db1'), { recursive: true });
+    fs.writeFileSync(join(src, '.zfs', 'snap'), 's');
+    fs.writeFileSync(join(src, 'db1', 't.ibd'), 't');
     const r = rsync(conf, ['--quiet', '--recursive', `${src}/`, `rsync://localhost/${MODULES.data}/`]);
     assert.equal(r.status, 23, r.stderr);
     assert.match(r.stderr, /daemon refused to receive directory "\.zfs"/);
-    assert.equal(existsSync(join(layout.datadir, '.zfs')), false);
-    assert.equal(readFileSync(join(layout.datadir, 'db1', 't.ibd'), 'utf8'), 't');
+    assert.equal(fs.existsSync(join(layout.datadir, '.zfs')), false);
+    assert.equal(fs.readFileSync(join(layout.datadir, 'db1', 't.ibd'), 'utf8'), 't');
   });
 });
 describe("the joiner's own paths survive a whole donor plan, real rsync daemon (system and compat builds)", () => {
   const compat = compatBin();
   const builds = [
     ...(skip === false ? [['system', 'rsync']] : []),
-    ...(existsSync(compat)
-      ? readdirSync(compat)
+    ...(fs.existsSync(compat)
+      ? fs
+          .readdirSync(compat)
           .filter((b) => /^rsync-/.test(b))
           .sort()
           .map((b) => [b, join(compat, b)])
@@ -247,12 +238,12 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
   ];
   let dir = '';
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sst-own-'));
+    dir = fs.mkdtempSync(join(tmpdir(), 'sst-own-'));
   });
   after(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
-  if (!existsSync(compat))
+  if (!fs.existsSync(compat))
     console.log(`SKIP own paths against compat rsync builds: none at ${compat} (set SST_COMPAT_BIN)`);
 
   for (const [name, rsync] of builds as [string, string][]) {
@@ -261,8 +252,8 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
       const src = join(base, 'donor');
       const dst = join(base, 'joiner');
       const put = (file: string, content: string): void => {
-        mkdirSync(join(file, '..'), { recursive: true });
-        writeFileSync(file, content);
+        fs.mkdirSync(join(file, '..'), { recursive: true });
+        fs.writeFileSync(file, content);
       };
       put(join(src, 'db1', 't.ibd'), 'table');
       put(join(src, 'in side', 'ibdata', 'ibdata1'), 'donor ibdata');
@@ -279,18 +270,18 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
         ariaLog: dst,
         binlogStaging: join(dst, '.staging'),
       };
-      for (const d of [layout.logDir, layout.dataHome, layout.binlogStaging]) mkdirSync(d, { recursive: true });
-      for (const d of [layout.logDir, layout.dataHome]) writeFileSync(join(d, KEEP_FILE), '');
+      for (const d of [layout.logDir, layout.dataHome, layout.binlogStaging]) fs.mkdirSync(d, { recursive: true });
+      for (const d of [layout.logDir, layout.dataHome]) fs.writeFileSync(join(d, KEEP_FILE), '');
       const excludeFrom = join(base, 'rsyncd.exclude');
-      writeFileSync(
+      fs.writeFileSync(
         excludeFrom,
         renderOwnExcludes({ layoutDirs: ['redo', 'in side/ibdata'], files: ['certs/node.pem'], trees: ['cacerts'] }),
       );
       const conf = join(base, 'rsyncd.conf');
       const secretsFile = join(base, 'rsyncd.secrets');
-      writeFileSync(secretsFile, renderSecrets('s3cret'), { mode: 0o600 });
-      writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
-      writeFileSync(
+      fs.writeFileSync(secretsFile, renderSecrets('s3cret'), { mode: 0o600 });
+      fs.writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
+      fs.writeFileSync(
         conf,
         renderDaemonConfig({
           layout,
@@ -301,7 +292,7 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
         }),
       );
       const rsh = join(base, 'rsh');
-      writeFileSync(rsh, `#!/bin/sh\nexec '${rsync}' --server --daemon --config='${conf}' .\n`, { mode: 0o755 });
+      fs.writeFileSync(rsh, `#!/bin/sh\nexec '${rsync}' --server --daemon --config='${conf}' .\n`, { mode: 0o755 });
 
       const dataHome = join(src, 'in side', 'ibdata');
       const plan = transferPlan({
@@ -316,14 +307,14 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
         listDir: base,
       });
       for (const pass of [...plan.structure, ...plan.queue]) {
-        if (pass.list) writeFileSync(pass.list.file, pass.list.entries.map((e) => `${e}\0`).join(''));
+        if (pass.list) fs.writeFileSync(pass.list.file, pass.list.entries.map((e) => `${e}\0`).join(''));
         const r = spawnSync(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...pass.args], {
           encoding: 'utf8',
           timeout: 20_000,
         });
         assert.equal(r.status, 0, `${pass.name}: ${r.stderr}`);
       }
-      const read = (rel: string): string => readFileSync(join(dst, rel), 'utf8');
+      const read = (rel: string): string => fs.readFileSync(join(dst, rel), 'utf8');
       assert.equal(
         read('redo/ib_logfile0'),
         'donor redo',
@@ -334,7 +325,7 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
       assert.equal(read('certs/t.ibd'), 'a database named certs');
       assert.equal(read('cacerts/h.0'), 'joiner ca');
       assert.equal(read('db1/t.ibd'), 'table');
-      assert.equal(existsSync(join(dst, 'stale_db')), false, 'other directories the donor lacks still go');
+      assert.equal(fs.existsSync(join(dst, 'stale_db')), false, 'other directories the donor lacks still go');
     });
   }
 });
@@ -349,21 +340,22 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
   const compat = compatBin();
   const builds = [
     ...(skip === false ? [['system', 'rsync']] : []),
-    ...(existsSync(compat)
-      ? readdirSync(compat)
+    ...(fs.existsSync(compat)
+      ? fs
+          .readdirSync(compat)
           .filter((b) => /^rsync-/.test(b))
           .sort()
           .map((b) => [b, join(compat, b)])
       : []),
   ];
-  if (!existsSync(compat))
+  if (!fs.existsSync(compat))
     console.log(`SKIP refused options against compat rsync builds: none at ${compat} (set SST_COMPAT_BIN)`);
   let dir = '';
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sst-refuse-'));
+    dir = fs.mkdtempSync(join(tmpdir(), 'sst-refuse-'));
   });
   after(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   /** Each option in the raw form a hostile client puts on the daemon's command line. */
@@ -419,8 +411,8 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
         const dst = join(base, 'joiner');
         const src = join(base, 'attacker');
         const put = (file: string, content: string): void => {
-          mkdirSync(join(file, '..'), { recursive: true });
-          writeFileSync(file, content);
+          fs.mkdirSync(join(file, '..'), { recursive: true });
+          fs.writeFileSync(file, content);
         };
         put(join(dst, 'ssl', 'j.pem'), 'JOINER KEY');
         put(join(dst, 'db', 't.ibd'), 'joiner table');
@@ -440,13 +432,13 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
           ariaLog: dst,
           binlogStaging: join(dst, '.staging'),
         };
-        mkdirSync(layout.binlogStaging, { recursive: true });
+        fs.mkdirSync(layout.binlogStaging, { recursive: true });
         const excludeFrom = join(base, 'rsyncd.exclude');
-        writeFileSync(excludeFrom, renderOwnExcludes({ layoutDirs: [], files: ['ssl/j.pem'], trees: [] }));
+        fs.writeFileSync(excludeFrom, renderOwnExcludes({ layoutDirs: [], files: ['ssl/j.pem'], trees: [] }));
         const conf = join(base, 'rsyncd.conf');
-        writeFileSync(join(base, 'rsyncd.secrets'), renderSecrets('s3cret'), { mode: 0o600 });
-        writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
-        writeFileSync(
+        fs.writeFileSync(join(base, 'rsyncd.secrets'), renderSecrets('s3cret'), { mode: 0o600 });
+        fs.writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
+        fs.writeFileSync(
           conf,
           renderDaemonConfig({
             layout,
@@ -457,7 +449,7 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
           }),
         );
         const rsh = join(base, 'rsh');
-        writeFileSync(rsh, `#!/bin/sh\nexec '${rsync}' --server --daemon --config='${conf}' .\n`, { mode: 0o755 });
+        fs.writeFileSync(rsh, `#!/bin/sh\nexec '${rsync}' --server --daemon --config='${conf}' .\n`, { mode: 0o755 });
         const push = (args: string[]): { status: number | null; stderr: string } => {
           const r = spawnSync(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...args], {
             encoding: 'utf8',
@@ -476,12 +468,12 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
             child.on('close', (status) => done({ status, stderr }));
           });
         const unchanged = (why: string): void => {
-          assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', why);
-          assert.equal(readFileSync(join(dst, 'db', 't.ibd'), 'utf8'), 'joiner table', why);
-          assert.deepEqual(readdirSync(join(dst, 'ssl')), ['j.pem'], why);
-          assert.deepEqual(readdirSync(join(dst, 'db')), ['t.ibd'], why);
-          assert.equal(existsSync(join(dst, 'wsrep_sst.pid')), false, why);
-          assert.equal(existsSync(join(dst, 'sst_in_progress')), false, why);
+          assert.equal(fs.readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', why);
+          assert.equal(fs.readFileSync(join(dst, 'db', 't.ibd'), 'utf8'), 'joiner table', why);
+          assert.deepEqual(fs.readdirSync(join(dst, 'ssl')), ['j.pem'], why);
+          assert.deepEqual(fs.readdirSync(join(dst, 'db')), ['t.ibd'], why);
+          assert.equal(fs.existsSync(join(dst, 'wsrep_sst.pid')), false, why);
+          assert.equal(fs.existsSync(join(dst, 'sst_in_progress')), false, why);
         };
 
         // All at once: rsync pauses before it exits on an error, and nothing here is written. Each
@@ -522,13 +514,13 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
             `rsync://sst@localhost/${module}/`,
           ]);
           assert.notEqual(r.status, 0, `${module}: ${r.stderr}`);
-          assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', module);
-          assert.equal(existsSync(join(dst, 'wsrep_sst.pid')), false, module);
-          assert.equal(existsSync(join(dst, 'sst_in_progress')), false, module);
+          assert.equal(fs.readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', module);
+          assert.equal(fs.existsSync(join(dst, 'wsrep_sst.pid')), false, module);
+          assert.equal(fs.existsSync(join(dst, 'sst_in_progress')), false, module);
           const empty = join(base, 'empty');
-          mkdirSync(empty, { recursive: true });
+          fs.mkdirSync(empty, { recursive: true });
           push(['--dirs', '--delete', '--whole-file', `${empty}/`, `rsync://sst@localhost/${module}/`]);
-          assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', `${module} --delete`);
+          assert.equal(fs.readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY', `${module} --delete`);
         }
         // An engine module takes its file: the redo log through the log module.
         assert.equal(
@@ -541,7 +533,7 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
           ]).status,
           0,
         );
-        assert.equal(readFileSync(join(dst, 'ib_logfile0'), 'utf8'), 'planted redo');
+        assert.equal(fs.readFileSync(join(dst, 'ib_logfile0'), 'utf8'), 'planted redo');
 
         // 0.2.0's shapes, which the plan test above does not make: a --relative database copy, then the marker.
         const common = [
@@ -564,8 +556,8 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
           'rsync://sst@localhost/rsync_tunnel_sst/',
         ]);
         assert.equal(relative.status, 0, relative.stderr);
-        assert.equal(readFileSync(join(dst, 'db', 't.ibd'), 'utf8'), 'planted table');
-        writeFileSync(join(base, MARKER), 'marker');
+        assert.equal(fs.readFileSync(join(dst, 'db', 't.ibd'), 'utf8'), 'planted table');
+        fs.writeFileSync(join(base, MARKER), 'marker');
         const marker = push([
           '--archive',
           '--quiet',
@@ -574,7 +566,7 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
           'rsync://sst@localhost/rsync_tunnel_sst/',
         ]);
         assert.equal(marker.status, 0, marker.stderr);
-        assert.equal(readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY');
+        assert.equal(fs.readFileSync(join(dst, 'ssl', 'j.pem'), 'utf8'), 'JOINER KEY');
       },
     );
   }

@@ -6,17 +6,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXCLUDED_TOP_LEVEL, transferPlan, type Pass } from '../../src/rsync/plan';
@@ -29,8 +19,8 @@ const skip = toolSkip('the transfer plan run by the real rsync', missingProgram(
 
 /** Runs a pass with its remote target replaced by a local directory, writing its file list first. */
 function runLocally(pass: Pass, dest: string): void {
-  mkdirSync(dest, { recursive: true });
-  if (pass.list) writeFileSync(pass.list.file, pass.list.entries.map((e) => `${e}\0`).join(''));
+  fs.mkdirSync(dest, { recursive: true });
+  if (pass.list) fs.writeFileSync(pass.list.file, pass.list.entries.map((e) => `${e}\0`).join(''));
   const args = [...pass.args.slice(0, -1), (pass.args.at(-1) ?? '').replace(/^rsync:\/\/[^/]+\/[^/]+/, dest)];
   const r = spawnSync('rsync', args, { encoding: 'utf8' });
   assert.equal(r.status, 0, `${pass.name}: ${r.stderr}`);
@@ -42,11 +32,11 @@ describe('what the passes do, checked with the real rsync (local copy, no daemon
   let real = '';
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sst-plan-'));
+    dir = fs.mkdtempSync(join(tmpdir(), 'sst-plan-'));
     src = join(dir, 'src');
     const put = (rel: string, content = 'x'): void => {
-      mkdirSync(join(src, rel, '..'), { recursive: true });
-      writeFileSync(join(src, rel), content);
+      fs.mkdirSync(join(src, rel, '..'), { recursive: true });
+      fs.writeFileSync(join(src, rel), content);
     };
     for (const f of [
       'ibdata1',
@@ -69,19 +59,19 @@ describe('what the passes do, checked with the real rsync (local copy, no daemon
     put('shop/orders.ibd', 'orders');
     put('shop/nested/deep.bin', 'deep');
     put('shop/empty.frm', '');
-    mkdirSync(join(src, 'shop', 'emptydir'));
-    mkdirSync(join(src, 'emptydb'));
+    fs.mkdirSync(join(src, 'shop', 'emptydir'));
+    fs.mkdirSync(join(src, 'emptydb'));
     put('mysql/user.MAI');
     for (const d of [...EXCLUDED_TOP_LEVEL]) put(`${d}/inside`);
     real = join(dir, 'elsewhere', 'linked_db');
-    mkdirSync(join(real, 'sub'), { recursive: true });
-    writeFileSync(join(real, 't.ibd'), 'linked');
-    writeFileSync(join(real, 'sub', 'u.ibd'), 'under');
-    symlinkSync(real, join(src, 'linked_db'));
+    fs.mkdirSync(join(real, 'sub'), { recursive: true });
+    fs.writeFileSync(join(real, 't.ibd'), 'linked');
+    fs.writeFileSync(join(real, 'sub', 'u.ibd'), 'under');
+    fs.symlinkSync(real, join(src, 'linked_db'));
   });
 
   after(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const plan = (): ReturnType<typeof transferPlan> => {
@@ -128,57 +118,57 @@ describe('what the passes do, checked with the real rsync (local copy, no daemon
     skip,
   }, () => {
     const dest = join(dir, 'p1');
-    mkdirSync(join(dest, 'stale_db'), { recursive: true });
-    mkdirSync(join(dest, 'shop'), { recursive: true });
-    writeFileSync(join(dest, 'shop', 'dropped.ibd'), 'old');
-    writeFileSync(join(dest, 'shop', 'orders.ibd'), 'stale');
-    writeFileSync(join(dest, 'joiner-only.txt'), 'stays');
+    fs.mkdirSync(join(dest, 'stale_db'), { recursive: true });
+    fs.mkdirSync(join(dest, 'shop'), { recursive: true });
+    fs.writeFileSync(join(dest, 'shop', 'dropped.ibd'), 'old');
+    fs.writeFileSync(join(dest, 'shop', 'orders.ibd'), 'stale');
+    fs.writeFileSync(join(dest, 'joiner-only.txt'), 'stays');
     for (const p of plan().structure) runLocally(p, dest);
-    assert.deepEqual(readdirSync(dest).sort(), ['emptydb', 'joiner-only.txt', 'linked_db', 'mysql', 'shop']);
-    assert.deepEqual(readdirSync(join(dest, 'shop')).sort(), ['empty.frm', 'emptydir', 'nested', 'orders.ibd']);
-    assert.equal(readFileSync(join(dest, 'shop', 'orders.ibd'), 'utf8'), 'stale', 'pass 1 sends no content');
-    assert.equal(existsSync(join(dest, 'mysql', 'user.MAI')), false);
-    assert.equal(lstatSync(join(dest, 'linked_db')).isDirectory(), true);
-    assert.deepEqual(readdirSync(join(dest, 'linked_db')), ['sub']);
+    assert.deepEqual(fs.readdirSync(dest).sort(), ['emptydb', 'joiner-only.txt', 'linked_db', 'mysql', 'shop']);
+    assert.deepEqual(fs.readdirSync(join(dest, 'shop')).sort(), ['empty.frm', 'emptydir', 'nested', 'orders.ibd']);
+    assert.equal(fs.readFileSync(join(dest, 'shop', 'orders.ibd'), 'utf8'), 'stale', 'pass 1 sends no content');
+    assert.equal(fs.existsSync(join(dest, 'mysql', 'user.MAI')), false);
+    assert.equal(fs.lstatSync(join(dest, 'linked_db')).isDirectory(), true);
+    assert.deepEqual(fs.readdirSync(join(dest, 'linked_db')), ['sub']);
   });
 
   test("then the queue fills it: the tree equals the donor's database directories and engine files", { skip }, () => {
     const dest = join(dir, 'all');
-    mkdirSync(join(dest, 'shop'), { recursive: true });
-    writeFileSync(join(dest, 'shop', 'orders.ibd'), 'stale and longer');
+    fs.mkdirSync(join(dest, 'shop'), { recursive: true });
+    fs.writeFileSync(join(dest, 'shop', 'orders.ibd'), 'stale and longer');
     const { structure, queue } = plan();
     for (const p of structure) runLocally(p, dest);
     for (const p of queue) runLocally(p, p.list ? dest : join(dir, p.name.slice(0, 6).replace(' ', '_')));
-    assert.equal(readFileSync(join(dest, 'shop', 'orders.ibd'), 'utf8'), 'orders');
-    assert.equal(readFileSync(join(dest, 'shop', 'nested', 'deep.bin'), 'utf8'), 'deep');
-    assert.equal(readFileSync(join(dest, 'linked_db', 't.ibd'), 'utf8'), 'linked');
-    assert.equal(readFileSync(join(dest, 'linked_db', 'sub', 'u.ibd'), 'utf8'), 'under');
-    assert.equal(readFileSync(join(dest, 'mysql', 'user.MAI'), 'utf8'), 'x');
+    assert.equal(fs.readFileSync(join(dest, 'shop', 'orders.ibd'), 'utf8'), 'orders');
+    assert.equal(fs.readFileSync(join(dest, 'shop', 'nested', 'deep.bin'), 'utf8'), 'deep');
+    assert.equal(fs.readFileSync(join(dest, 'linked_db', 't.ibd'), 'utf8'), 'linked');
+    assert.equal(fs.readFileSync(join(dest, 'linked_db', 'sub', 'u.ibd'), 'utf8'), 'under');
+    assert.equal(fs.readFileSync(join(dest, 'mysql', 'user.MAI'), 'utf8'), 'x');
     const expected: Record<string, string[]> = {
       pass_2: ['ib_lru_dump', 'ibdata1', 'ibdata2'],
       pass_3: ['ib_logfile0'],
       pass_4: ['undo001'],
       pass_5: ['aria_log.00000001', 'aria_log_control'],
     };
-    for (const [d, files] of Object.entries(expected)) assert.deepEqual(readdirSync(join(dir, d)).sort(), files, d);
+    for (const [d, files] of Object.entries(expected)) assert.deepEqual(fs.readdirSync(join(dir, d)).sort(), files, d);
   });
 });
 
 describe('kept files with the real rsync (local copy, no daemon)', () => {
   let dir = '';
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sst-kept-'));
+    dir = fs.mkdtempSync(join(tmpdir(), 'sst-kept-'));
   });
   after(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test("kept files are not sent, and the joiner's files of the same names are not deleted", { skip }, () => {
     const src = join(dir, 'src');
     const dest = join(dir, 'dest');
     const put = (root: string, rel: string, content: string): void => {
-      mkdirSync(join(root, rel, '..'), { recursive: true });
-      writeFileSync(join(root, rel), content);
+      fs.mkdirSync(join(root, rel, '..'), { recursive: true });
+      fs.writeFileSync(join(root, rel), content);
     };
     put(src, 'certs/node.pem', 'donor cert');
     put(src, 'certs/t.ibd', 'table');
@@ -201,11 +191,11 @@ describe('kept files with the real rsync (local copy, no daemon)', () => {
       listDir: dir,
     });
     for (const pass of [...plan.structure, ...plan.queue.filter((p) => p.list)]) runLocally(pass, dest);
-    const read = (rel: string): string => readFileSync(join(dest, rel), 'utf8');
+    const read = (rel: string): string => fs.readFileSync(join(dest, rel), 'utf8');
     assert.equal(read('certs/node.pem'), 'joiner cert');
     assert.equal(read('cacerts/ca.pem'), 'joiner ca');
     assert.equal(read('certs/t.ibd'), 'table');
     assert.equal(read('with space/t.ibd'), 'table');
-    assert.equal(existsSync(join(dest, 'with space', 'x[1].pem')), false);
+    assert.equal(fs.existsSync(join(dest, 'with space', 'x[1].pem')), false);
   });
 });

@@ -9,19 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  chownSync,
-  copyFileSync,
-  existsSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
@@ -40,7 +28,7 @@ let nobody = { uid: 65534, gid: 65534 };
 const nodes = twoNodeHooks('sst-holder-', () => [tag]);
 
 before(() => {
-  chmodSync(nodes.root, 0o755);
+  fs.chmodSync(nodes.root, 0o755);
   const id = (flag: string): number => Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
   nobody = { uid: id('-u'), gid: id('-g') };
 });
@@ -51,20 +39,20 @@ function side(dir: string, cert: NodeCert): NodeSide {
 
 /** What a secret holder sends: a device, a setuid file, world-writable modes. */
 function hostileTree(dir: string): void {
-  mkdirSync(join(dir, 'evil_db'), { recursive: true });
+  fs.mkdirSync(join(dir, 'evil_db'), { recursive: true });
   assert.equal(spawnSync('mknod', [join(dir, 'evil_db', 'kmem'), 'c', '1', '2']).status, 0);
   assert.equal(spawnSync('mknod', [join(dir, 'sda'), 'b', '8', '0']).status, 0);
-  writeFileSync(join(dir, 'evil_db', 'suid'), '#!/bin/sh\n');
-  chmodSync(join(dir, 'evil_db', 'suid'), 0o6777);
-  chmodSync(join(dir, 'evil_db'), 0o777);
-  chmodSync(dir, 0o777);
+  fs.writeFileSync(join(dir, 'evil_db', 'suid'), '#!/bin/sh\n');
+  fs.chmodSync(join(dir, 'evil_db', 'suid'), 0o6777);
+  fs.chmodSync(join(dir, 'evil_db'), 0o777);
+  fs.chmodSync(dir, 0o777);
 }
 
 /** rsync through the tunnel as a CA-signed peer holding the secret. */
 function attacker(address: string, secret: string, args: string[]): { status: number | null; stderr: string } {
   const { host, port, env } = tunnelClient(address, { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert }, tag);
   const passwordFile = join(nodes.root, `${tag}.password`);
-  writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
+  fs.writeFileSync(passwordFile, `${secret}\n`, { mode: 0o600 });
   const r = spawnSync(
     'rsync',
     [`--password-file=${passwordFile}`, ...args.map((a) => a.replace('TARGET', `rsync://sst@${host}:${port}`))],
@@ -92,9 +80,9 @@ async function sstUnderAttack(owner: {
   const joiner = side(join(base, 'joiner'), nodes.joinerCert);
   const donor = side(join(base, 'donor'), nodes.donorCert);
   makeDatadir(donor.datadir);
-  mkdirSync(joiner.datadir, { recursive: true });
-  writeFileSync(join(joiner.datadir, 'private.key'), 'KEEP-ME-SECRET\n');
-  chownSync(joiner.datadir, owner.uid, owner.gid);
+  fs.mkdirSync(joiner.datadir, { recursive: true });
+  fs.writeFileSync(join(joiner.datadir, 'private.key'), 'KEEP-ME-SECRET\n');
+  fs.chownSync(joiner.datadir, owner.uid, owner.gid);
   const src = join(base, 'hostile');
   hostileTree(src);
   const out = join(base, 'stolen');
@@ -119,7 +107,7 @@ async function sstUnderAttack(owner: {
         ]),
         read: attacker(address, secret, ['--recursive', 'TARGET/rsync_tunnel_sst/private.key', `${out}/`]),
       };
-      assert.equal(existsSync(join(out, 'private.key')), false, 'a file was read back through the daemon');
+      assert.equal(fs.existsSync(join(out, 'private.key')), false, 'a file was read back through the daemon');
     },
   });
   assert.ok(attack);
@@ -128,9 +116,9 @@ async function sstUnderAttack(owner: {
 
 function devicesBelow(dir: string): string[] {
   const found: string[] = [];
-  for (const name of readdirSync(dir)) {
+  for (const name of fs.readdirSync(dir)) {
     const file = join(dir, name);
-    const st = lstatSync(file);
+    const st = fs.lstatSync(file);
     if (st.isBlockDevice() || st.isCharacterDevice()) found.push(file);
     else if (st.isDirectory()) found.push(...devicesBelow(file));
   }
@@ -154,10 +142,10 @@ describe('a secret holder writes database files and nothing more', { skip }, () 
       assert.match(r.joiner.stderr(), /rsync daemon runs as the datadir's owner \(uid 65534/, detail);
       assert.deepEqual(devicesBelow(joiner.datadir), [], detail);
       const suid = join(joiner.datadir, 'evil_db', 'suid');
-      if (existsSync(suid)) assert.equal(statSync(suid).mode & 0o6002, 0, 'setuid/setgid/other-write stripped');
-      assert.equal(statSync(joiner.datadir).mode & 0o002, 0, 'the datadir is not world-writable');
+      if (fs.existsSync(suid)) assert.equal(fs.statSync(suid).mode & 0o6002, 0, 'setuid/setgid/other-write stripped');
+      assert.equal(fs.statSync(joiner.datadir).mode & 0o002, 0, 'the datadir is not world-writable');
       assert.equal(
-        statSync(join(joiner.datadir, 'shop', 'orders.ibd')).uid,
+        fs.statSync(join(joiner.datadir, 'shop', 'orders.ibd')).uid,
         nobody.uid,
         'files belong to the datadir owner',
       );
@@ -187,7 +175,7 @@ describe('a secret holder writes database files and nothing more', { skip }, () 
       assert.match(r.joiner.stderr(), /\[ERROR\] the donor pushed device files \(removed\): .*(kmem|sda)/, detail);
       assert.deepEqual(devicesBelow(joiner.datadir), [], detail);
       const suid = join(joiner.datadir, 'evil_db', 'suid');
-      if (existsSync(suid)) assert.equal(statSync(suid).mode & 0o6002, 0, 'setuid/setgid/other-write stripped');
+      if (fs.existsSync(suid)) assert.equal(fs.statSync(suid).mode & 0o6002, 0, 'setuid/setgid/other-write stripped');
       assert.deepEqual(await waitNoTagged(tag, 15_000), []);
     },
   );
@@ -213,8 +201,8 @@ function xattrsBelow(dir: string): string[] {
 /** Regular files below `dir` with more than one name. */
 function hardLinksBelow(dir: string): string[] {
   const found: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const st = lstatSync(join(dir, name));
+  for (const name of fs.readdirSync(dir)) {
+    const st = fs.lstatSync(join(dir, name));
     if (st.isDirectory()) found.push(...hardLinksBelow(join(dir, name)));
     else if (st.isFile() && st.nlink > 1) found.push(join(dir, name));
   }
@@ -224,8 +212,8 @@ function hardLinksBelow(dir: string): string[] {
 /** The source trees of the attacks of docs/architecture.md §8.10, under `dir`. */
 function issue13Sources(dir: string, keySize: number): void {
   const put = (rel: string, content: string | Buffer): void => {
-    mkdirSync(join(dir, rel, '..'), { recursive: true });
-    writeFileSync(join(dir, rel), content);
+    fs.mkdirSync(join(dir, rel, '..'), { recursive: true });
+    fs.writeFileSync(join(dir, rel), content);
   };
   // Same name and size as the joiner's key: a basis found by any route is read block by block.
   put('leak/j.pem', Buffer.alloc(keySize, 'x'));
@@ -233,14 +221,14 @@ function issue13Sources(dir: string, keySize: number): void {
   put('caps/tool', '#!/bin/sh\n');
   assert.equal(spawnSync('setcap', ['cap_setuid=ep', join(dir, 'caps', 'tool')]).status, 0, 'setcap');
   put('links/a.ibd', 'a');
-  linkSync(join(dir, 'links', 'a.ibd'), join(dir, 'links', 'b.ibd'));
+  fs.linkSync(join(dir, 'links', 'a.ibd'), join(dir, 'links', 'b.ibd'));
   put('files/t.ibd', 'planted');
   put('control/wsrep_sst.pid', '1\n');
   put('control/sst_in_progress', '');
   put('keyover/ssl/j.pem', 'planted key');
-  mkdirSync(join(dir, 'empty'), { recursive: true });
-  mkdirSync(join(dir, 'root'), { recursive: true });
-  chmodSync(join(dir, 'root'), 0o777);
+  fs.mkdirSync(join(dir, 'empty'), { recursive: true });
+  fs.mkdirSync(join(dir, 'root'), { recursive: true });
+  fs.chmodSync(join(dir, 'root'), 0o777);
 }
 
 /**
@@ -299,10 +287,10 @@ describe('a secret holder reads no joiner file and plants no metadata (root daem
       makeDatadir(donor.datadir);
       // The joiner's certificate and key inside its datadir, as the issue found them.
       const key = join(joiner.datadir, 'ssl', 'j.pem');
-      mkdirSync(join(key, '..'), { recursive: true });
-      copyFileSync(nodes.joinerCert.bundle, key);
-      const keyBytes = readFileSync(key);
-      writeFileSync(joiner.cnf, `[mysqld]\n\n[sst]\ntca=${nodes.pki.caCert}\ntcert=${key}\n`);
+      fs.mkdirSync(join(key, '..'), { recursive: true });
+      fs.copyFileSync(nodes.joinerCert.bundle, key);
+      const keyBytes = fs.readFileSync(key);
+      fs.writeFileSync(joiner.cnf, `[mysqld]\n\n[sst]\ntca=${nodes.pki.caCert}\ntcert=${key}\n`);
       const src = join(base, 'attacker');
       issue13Sources(src, keyBytes.length);
       const port = await freePort(JOINER_IP);
@@ -328,9 +316,9 @@ describe('a secret holder reads no joiner file and plants no metadata (root daem
             xattrs: xattrsBelow(joiner.datadir),
             caps: spawnSync('getcap', ['-r', joiner.datadir], { encoding: 'utf8' }).stdout.trim(),
             links: hardLinksBelow(joiner.datadir),
-            pid: readFileSync(join(joiner.datadir, 'wsrep_sst.pid'), 'utf8'),
-            key: readFileSync(key).equals(keyBytes),
-            rootMode: statSync(joiner.datadir).mode,
+            pid: fs.readFileSync(join(joiner.datadir, 'wsrep_sst.pid'), 'utf8'),
+            key: fs.readFileSync(key).equals(keyBytes),
+            rootMode: fs.statSync(joiner.datadir).mode,
           };
         },
       });
@@ -350,9 +338,9 @@ describe('a secret holder reads no joiner file and plants no metadata (root daem
       assert.equal(during.rootMode & 0o002, 0, 'the datadir became world-writable');
       assert.equal(r.joinerCode, 0, detail);
       assert.equal(r.donorCode, 0, detail);
-      assert.ok(readFileSync(key).equals(keyBytes), "the joiner's key is unchanged after the SST");
+      assert.ok(fs.readFileSync(key).equals(keyBytes), "the joiner's key is unchanged after the SST");
       assert.equal(
-        existsSync(join(joiner.datadir, 'wsrep_sst.pid')),
+        fs.existsSync(join(joiner.datadir, 'wsrep_sst.pid')),
         false,
         'no planted wsrep_sst.pid outlives the SST',
       );

@@ -14,19 +14,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  appendFileSync,
-  chmodSync,
-  chownSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -44,7 +32,7 @@ const asRoot = process.geteuid?.() === 0;
 /** A python3 binary (not a wrapper script such as pyenv's shim): it is copied, so it must be the interpreter itself. */
 function python(): string | undefined {
   for (const candidate of ['/usr/bin/python3', '/usr/local/bin/python3']) {
-    if (existsSync(candidate)) return realpathSync(candidate);
+    if (fs.existsSync(candidate)) return fs.realpathSync(candidate);
   }
   const r = spawnSync('python3', ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'], {
     encoding: 'utf8',
@@ -88,7 +76,7 @@ let userName = 'nobody';
 const REAL_SERVER = '/usr/sbin/mariadbd';
 
 const REAL_SERVER_SKIP =
-  skip || toolSkip('the real mariadbd switching user', !existsSync(REAL_SERVER) && `no ${REAL_SERVER} installed`);
+  skip || toolSkip('the real mariadbd switching user', !fs.existsSync(REAL_SERVER) && `no ${REAL_SERVER} installed`);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 let tag = '';
@@ -99,19 +87,19 @@ before(() => {
   userName = spawnSync('id', ['-u', 'mysql']).status === 0 ? 'mysql' : 'nobody';
   const id = (flag: string): number => Number(spawnSync('id', [flag, userName], { encoding: 'utf8' }).stdout.trim());
   user = { uid: id('-u'), gid: id('-g') };
-  root = mkdtempSync(join(tmpdir(), 'sst-server-user-'));
-  chmodSync(root, 0o755);
+  root = fs.mkdtempSync(join(tmpdir(), 'sst-server-user-'));
+  fs.chmodSync(root, 0o755);
   pki = createCa(join(root, 'pki'));
   cert = issueCert(pki, { cn: JOINER_IP, ips: [JOINER_IP], name: 'joiner' });
-  for (const f of [cert.cert, cert.key, cert.bundle]) chownSync(f, user.uid, user.gid);
+  for (const f of [cert.cert, cert.key, cert.bundle]) fs.chownSync(f, user.uid, user.gid);
   // The server binary, root's as a package would install it.
-  mkdirSync(join(root, 'sbin'), { mode: 0o755 });
-  copyFileSync(interpreter as string, join(root, 'sbin', 'mariadbd'));
-  appendFileSync(join(root, 'sbin', 'mariadbd'), Buffer.from('\0mysqld-11.8\0mariadb-11.8\0', 'latin1'));
-  chmodSync(join(root, 'sbin', 'mariadbd'), 0o755);
+  fs.mkdirSync(join(root, 'sbin'), { mode: 0o755 });
+  fs.copyFileSync(interpreter as string, join(root, 'sbin', 'mariadbd'));
+  fs.appendFileSync(join(root, 'sbin', 'mariadbd'), Buffer.from('\0mysqld-11.8\0mariadb-11.8\0', 'latin1'));
+  fs.chmodSync(join(root, 'sbin', 'mariadbd'), 0o755);
 });
 after(() => {
-  if (root !== undefined) rmSync(root, { recursive: true, force: true });
+  if (root !== undefined) fs.rmSync(root, { recursive: true, force: true });
 });
 afterEach(() => {
   killTagged(tag);
@@ -146,11 +134,11 @@ function asUser(command: string, args: string[]): { status: number | null; stdou
 function joinerSide(): NodeSide {
   tag = `server-user-${randomBytes(4).toString('hex')}`;
   const dir = join(root, tag);
-  mkdirSync(join(dir, 'data'), { recursive: true });
-  chownSync(join(dir, 'data'), user.uid, user.gid);
+  fs.mkdirSync(join(dir, 'data'), { recursive: true });
+  fs.chownSync(join(dir, 'data'), user.uid, user.gid);
   const cnf = join(dir, 'my.cnf');
   // No TLS at all unless the 11.8 groups are read.
-  writeFileSync(
+  fs.writeFileSync(
     cnf,
     `[mysqld]\n\n[mariadb-11.8]\nssl-ca=${pki.caCert}\nssl-cert=${cert.cert}\nssl-key=${cert.key}\n\n[sst]\n`,
   );
@@ -227,12 +215,12 @@ describe('server version when mariadbd switched user (its /proc/<pid>/exe hidden
   test('the real mariadbd, started as root with --user: its own version is read by the joiner running as that user', {
     skip: REAL_SERVER_SKIP,
   }, async () => {
-    const expected = versionInBinary(readFileSync(REAL_SERVER));
+    const expected = versionInBinary(fs.readFileSync(REAL_SERVER));
     assert.ok(expected !== undefined, `${REAL_SERVER} names its version`);
     const side = joinerSide();
     const run = join(root, tag, 'run');
-    mkdirSync(run);
-    chownSync(run, user.uid, user.gid);
+    fs.mkdirSync(run);
+    fs.chownSync(run, user.uid, user.gid);
     const server = spawn(
       REAL_SERVER,
       [
@@ -254,12 +242,12 @@ describe('server version when mariadbd switched user (its /proc/<pid>/exe hidden
     // It switches user right after reading its options, before InnoDB starts; or it exits, and says why.
     const status = (): string => {
       if (server.exitCode !== null)
-        assert.fail(`${REAL_SERVER} exited with ${server.exitCode}: ${readFileSync(join(run, 'err'), 'utf8')}`);
-      return readFileSync(`/proc/${pid}/status`, 'utf8');
+        assert.fail(`${REAL_SERVER} exited with ${server.exitCode}: ${fs.readFileSync(join(run, 'err'), 'utf8')}`);
+      return fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     };
     while (!new RegExp(`^Uid:\\s+${user.uid}\\s`, 'm').test(status())) await sleep(50);
     assert.notEqual(asUser('readlink', [`/proc/${pid}/exe`]).status, 0, `/proc/${pid}/exe is hidden from ${userName}`);
-    writeFileSync(
+    fs.writeFileSync(
       side.cnf,
       `[mysqld]\n\n[mariadb-${expected}]\nssl-ca=${pki.caCert}\nssl-cert=${cert.cert}\nssl-key=${cert.key}\n\n[sst]\n`,
     );
@@ -279,7 +267,7 @@ describe('server version when mariadbd switched user (its /proc/<pid>/exe hidden
     'a server binary another user owns (and could have replaced) is not believed: only the unversioned groups, ' +
       'and the log says why',
     async () => {
-      chownSync(join(root, 'sbin', 'mariadbd'), 1, 1);
+      fs.chownSync(join(root, 'sbin', 'mariadbd'), 1, 1);
       try {
         const pid = await startServer();
         const r = await joinerAsUser(joinerSide(), pid);
@@ -294,7 +282,7 @@ describe('server version when mariadbd switched user (its /proc/<pid>/exe hidden
         assert.equal(r.first, undefined, 'no TLS settings without the 11.8 groups: no ready');
         assert.equal(r.code, 22);
       } finally {
-        chownSync(join(root, 'sbin', 'mariadbd'), 0, 0);
+        fs.chownSync(join(root, 'sbin', 'mariadbd'), 0, 0);
       }
     },
   );

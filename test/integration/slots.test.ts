@@ -12,18 +12,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  chownSync,
-  closeSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readlinkSync,
-  realpathSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { describe, test } from 'node:test';
@@ -75,9 +64,9 @@ function openStranger(host: string, port: number, kind: Kind): Stranger {
   const socket = connect({
     host,
     port,
-    key: readFileSync(nodes.donorCert.key),
-    cert: readFileSync(nodes.donorCert.cert),
-    ca: readFileSync(nodes.pki.caCert),
+    key: fs.readFileSync(nodes.donorCert.key),
+    cert: fs.readFileSync(nodes.donorCert.cert),
+    ca: fs.readFileSync(nodes.pki.caCert),
     checkServerIdentity: () => undefined,
   });
   const s: Stranger = { kind, socket, openedAt: Date.now(), received: '' };
@@ -133,7 +122,7 @@ const VARIANTS: {
       const { command, args } = programCommand();
       const file = join(dir, 'joiner-without-ptrace');
       const quoted = [command, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-      writeFileSync(
+      fs.writeFileSync(
         file,
         `#!/bin/sh\nexec setpriv --inh-caps=-sys_ptrace --bounding-set=-sys_ptrace -- ${quoted} "$@"\n`,
         { mode: 0o755 },
@@ -149,7 +138,9 @@ function rsyncsIn(dir: string): number[] {
     .map((p) => p.pid)
     .filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'rsync' && readlinkSync(`/proc/${pid}/cwd`) === dir;
+        return (
+          fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'rsync' && fs.readlinkSync(`/proc/${pid}/cwd`) === dir
+        );
       } catch {
         return false;
       }
@@ -257,9 +248,9 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
       const joiner = side(join(base, 'joiner'), nodes.joinerCert, {});
       const donor = side(join(base, 'donor'), nodes.donorCert, {});
       if (variant.owner !== undefined) {
-        chmodSync(nodes.root, 0o755);
-        mkdirSync(joiner.datadir);
-        chownSync(joiner.datadir, variant.owner.uid, variant.owner.gid);
+        fs.chmodSync(nodes.root, 0o755);
+        fs.mkdirSync(joiner.datadir);
+        fs.chownSync(joiner.datadir, variant.owner.uid, variant.owner.gid);
         joiner.binary = variant.wrapper?.(base);
       }
       makeDatadir(donor.datadir);
@@ -268,10 +259,10 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
       // for names, as a donor stat-ing a huge batch would; the joiner's daemon forks no receiver meanwhile.
       const fifo = join(base, 'names');
       assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
-      const writer = openSync(fifo, 'r+');
+      const writer = fs.openSync(fifo, 'r+');
       const src = join(base, 'late');
-      mkdirSync(src);
-      writeFileSync(join(src, 'late.ibd'), randomBytes(4096));
+      fs.mkdirSync(src);
+      fs.writeFileSync(join(src, 'late.ibd'), randomBytes(4096));
       let late: { code: number | null; stderr: string; heldMs: number } | undefined;
       try {
         const r = await runSst({
@@ -280,7 +271,7 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
           address: `${JOINER_IP}:${port}`,
           onReady: async (address, auth) => {
             const passwordFile = join(base, 'secret');
-            writeFileSync(passwordFile, `${(auth ?? '').slice((auth ?? '').indexOf(':') + 1)}\n`, { mode: 0o600 });
+            fs.writeFileSync(passwordFile, `${(auth ?? '').slice((auth ?? '').indexOf(':') + 1)}\n`, { mode: 0o600 });
             const tls = { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert };
             const { host, env } = tunnelClient(address, tls, tag);
             const client = spawn(
@@ -301,14 +292,14 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
             client.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
             const exited = new Promise<number | null>((res) => client.on('exit', (code) => res(code)));
             // Authenticated: the joiner's daemon is in the data module.
-            const datadir = realpathSync(joiner.datadir);
+            const datadir = fs.realpathSync(joiner.datadir);
             const deadline = Date.now() + 60_000;
             while (rsyncsIn(datadir).length === 0 && Date.now() < deadline) await sleep(50);
             assert.ok(rsyncsIn(datadir).length > 0, `the peer with the secret authenticated: ${stderr}`);
             const authenticatedAt = Date.now();
             await sleep(HANDSHAKE_LIMIT_MS + 3_000);
-            writeSync(writer, 'late.ibd\0');
-            closeSync(writer);
+            fs.writeSync(writer, 'late.ibd\0');
+            fs.closeSync(writer);
             const code = await exited;
             late = { code, stderr, heldMs: Date.now() - authenticatedAt };
           },
@@ -328,7 +319,7 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
         assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');
       } finally {
         try {
-          closeSync(writer);
+          fs.closeSync(writer);
         } catch {
           // Closed above.
         }

@@ -7,7 +7,7 @@
 import { test, describe, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pidListensOn } from '../../src/proc/sockets';
@@ -49,26 +49,26 @@ let fx: Fixture;
 /** Copies `from` into the hostile directory under a hostile name. */
 function hostileCopy(dir: string, from: string, stem: string): string {
   const to = join(dir, `${stem}, it's "${stem}": ok!!.pem`);
-  copyFileSync(from, to);
+  fs.copyFileSync(from, to);
   return to;
 }
 
 function makeFixture(): Fixture {
-  const root = mkdtempSync(join(tmpdir(), 'socat-tunnel-'));
+  const root = fs.mkdtempSync(join(tmpdir(), 'socat-tunnel-'));
   const ca = createCa(join(root, 'pki'), 'ca');
   const other = createCa(join(root, 'pki-other'), 'other');
   const server = issueCert(ca, { cn: '127.0.0.1', ips: ['127.0.0.1'], name: 'server' });
   const donor = issueCert(ca, { cn: 'donor.example', name: 'donor' });
   const hostile = join(root, HOSTILE_NAME);
-  mkdirSync(hostile);
+  fs.mkdirSync(hostile);
   // Not under `hostile`: OpenSSL reads a `:` in a CA directory as a list separator, so the
   // builder refuses such a directory (unit-tested); everything else socat treats specially stays.
   const caPath = join(root, `ca path, 'sq' "dq" !!x\\y $(z) [b]{c}(d)%e`);
-  mkdirSync(caPath);
-  copyFileSync(ca.caCert, join(caPath, `${subjectHash(ca.caCert)}.0`));
+  fs.mkdirSync(caPath);
+  fs.copyFileSync(ca.caCert, join(caPath, `${subjectHash(ca.caCert)}.0`));
   const script = join(hostile, 'argv and echo, "x".sh');
-  writeFileSync(script, '#!/bin/sh\nfor a in "$@"; do printf \'%s\\0\' "$a"; done\nprintf \'END\\0\'\nexec cat\n');
-  chmodSync(script, 0o755);
+  fs.writeFileSync(script, '#!/bin/sh\nfor a in "$@"; do printf \'%s\\0\' "$a"; done\nprintf \'END\\0\'\nexec cat\n');
+  fs.chmodSync(script, 0o755);
   return {
     root,
     serverCert: hostileCopy(hostile, server.cert, 'cert'),
@@ -159,7 +159,7 @@ describe('socat tunnel with the real socat', () => {
     fx = makeFixture();
   });
   after(() => {
-    rmSync(fx.root, { recursive: true, force: true });
+    fs.rmSync(fx.root, { recursive: true, force: true });
   });
 
   test('cert, key, cafile, capath, bundle and EXEC argv at hostile paths survive the escaping', async (t) => {
@@ -380,7 +380,7 @@ describe('socat tunnel with the real socat', () => {
     );
     assert.notEqual(r.code, 0);
     assert.equal(r.stdout.length, 0);
-    assert.equal(existsSync(canary), false);
+    assert.equal(fs.existsSync(canary), false);
   });
 
   test('socat itself: a duplicate option is fatal, which is why sockopt replaces ours', async (t) => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -40,8 +40,8 @@ async function pair(
   const base = join(nodes.root, tag);
   const jdir = join(base, 'joiner');
   const ddir = join(base, 'donor');
-  mkdirSync(jdir, { recursive: true });
-  mkdirSync(ddir, { recursive: true });
+  fs.mkdirSync(jdir, { recursive: true });
+  fs.mkdirSync(ddir, { recursive: true });
   const host = o.joinerHost ?? JOINER_IP;
   const port = await freePort(host.startsWith('[') ? '::1' : host);
   const env = { SST_TEST_TAG: tag };
@@ -73,10 +73,10 @@ async function assertNothingLeft(p: Pair): Promise<void> {
     'rsync_tunnel_sst-socat.pid',
     '.rsync_tunnel_sst_binlogs',
   ]) {
-    assert.equal(existsSync(join(p.joiner.datadir, f)), false, `joiner ${f} removed`);
+    assert.equal(fs.existsSync(join(p.joiner.datadir, f)), false, `joiner ${f} removed`);
   }
   for (const f of ['wsrep_sst.pid', 'rsync_tunnel_sst_complete', 'tables_flushed']) {
-    assert.equal(existsSync(join(p.donor.datadir, f)), false, `donor ${f} removed`);
+    assert.equal(fs.existsSync(join(p.donor.datadir, f)), false, `donor ${f} removed`);
   }
 }
 
@@ -92,7 +92,7 @@ async function assertGoodSst(
   assert.equal(r.joinerFinal, `${STATE_UUID}:42 0`);
   assert.match(r.ready ?? '', /^ready [A-Za-z0-9._-]+:[0-9a-f]{32}@[^@]+\/rsync_tunnel_sst$/);
   assert.deepEqual(treeDigest(p.joiner.datadir, copied), treeDigest(p.donor.datadir, copied));
-  assert.equal(existsSync(join(p.joiner.datadir, 'grastate.dat')), false, 'top-level files stay on the donor');
+  assert.equal(fs.existsSync(join(p.joiner.datadir, 'grastate.dat')), false, 'top-level files stay on the donor');
   await assertNothingLeft(p);
 }
 
@@ -117,7 +117,7 @@ describe('full SST through the tunnel', () => {
     const j = selfSigned(dir, JOINER_IP, { ips: [JOINER_IP], name: 'j' });
     const d = selfSigned(dir, DONOR_IP, { ips: [DONOR_IP], name: 'd' });
     const all = join(dir, 'all-mysql.crt');
-    writeFileSync(all, readFileSync(j.cert, 'utf8') + readFileSync(d.cert, 'utf8'));
+    fs.writeFileSync(all, fs.readFileSync(j.cert, 'utf8') + fs.readFileSync(d.cert, 'utf8'));
     const p = await pair('selfsigned', {
       joinerSst: { tca: all, tcert: j.bundle },
       donorSst: { tca: all, tcert: d.bundle },
@@ -147,11 +147,11 @@ describe('full SST through the tunnel', () => {
     const p = await pair('overwrite');
     makeDatadir(p.donor.datadir);
     makeDatadir(p.joiner.datadir, { bigTable: 1000 });
-    rmSync(join(p.joiner.datadir, 'grastate.dat'));
-    mkdirSync(join(p.joiner.datadir, 'dropped_db'));
-    writeFileSync(join(p.joiner.datadir, 'dropped_db', 't.ibd'), 'old');
+    fs.rmSync(join(p.joiner.datadir, 'grastate.dat'));
+    fs.mkdirSync(join(p.joiner.datadir, 'dropped_db'));
+    fs.writeFileSync(join(p.joiner.datadir, 'dropped_db', 't.ibd'), 'old');
     await assertGoodSst(p);
-    assert.equal(existsSync(join(p.joiner.datadir, 'dropped_db')), false);
+    assert.equal(fs.existsSync(join(p.joiner.datadir, 'dropped_db')), false);
   });
 
   test('separate InnoDB and Aria directories on both nodes', async () => {
@@ -171,8 +171,9 @@ describe('full SST through the tunnel', () => {
     });
     await assertGoodSst(p);
     const j = p.joiner.datadir;
-    assert.equal(readFileSync(join(j, '..', 'redo', 'ib_logfile0')).length, 128 * 1024);
-    for (const f of ['ibdata/ibdata1', 'undo/undo003', 'aria/aria_log_control']) assert.ok(existsSync(join(j, f)), f);
+    assert.equal(fs.readFileSync(join(j, '..', 'redo', 'ib_logfile0')).length, 128 * 1024);
+    for (const f of ['ibdata/ibdata1', 'undo/undo003', 'aria/aria_log_control'])
+      assert.ok(fs.existsSync(join(j, f)), f);
   });
 });
 
@@ -183,18 +184,18 @@ describe('binary logs and IST', () => {
     });
     makeDatadir(p.donor.datadir, { binlogs: 3 });
     makeDatadir(p.joiner.datadir, { binlogs: 5 });
-    rmSync(join(p.joiner.datadir, 'grastate.dat'));
+    fs.rmSync(join(p.joiner.datadir, 'grastate.dat'));
     p.joiner.extraArgs = ['--binlog', 'mysql-bin'];
     p.donor.extraArgs = ['--binlog', 'mysql-bin'];
     await assertGoodSst(p);
     const j = p.joiner.datadir;
-    assert.equal(readFileSync(join(j, 'mysql-bin.index'), 'utf8'), './mysql-bin.000002\n./mysql-bin.000003\n');
+    assert.equal(fs.readFileSync(join(j, 'mysql-bin.index'), 'utf8'), './mysql-bin.000002\n./mysql-bin.000003\n');
     assert.deepEqual(
-      readFileSync(join(j, 'mysql-bin.000003')),
-      readFileSync(join(p.donor.datadir, 'mysql-bin.000003')),
+      fs.readFileSync(join(j, 'mysql-bin.000003')),
+      fs.readFileSync(join(p.donor.datadir, 'mysql-bin.000003')),
     );
     for (const old of ['mysql-bin.000001', 'mysql-bin.000004', 'mysql-bin.000005'])
-      assert.equal(existsSync(join(j, old)), false, old);
+      assert.equal(fs.existsSync(join(j, old)), false, old);
   });
 
   test('bypass (IST): only the marker travels, data and binlogs stay', async () => {
@@ -227,7 +228,7 @@ describe('refusals', () => {
       ),
     );
     assert.notEqual(r.joinerCode, 0);
-    assert.equal(existsSync(join(p.joiner.datadir, 'shop')), false);
+    assert.equal(fs.existsSync(join(p.joiner.datadir, 'shop')), false);
     await assertNothingLeft(p);
   });
 
@@ -342,7 +343,7 @@ describe('refusals', () => {
     const p = await pair('previous');
     const previous = await previousJoiner(p);
     try {
-      const pidFile = readFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), 'utf8');
+      const pidFile = fs.readFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), 'utf8');
       assert.match(pidFile, new RegExp(`^${previous.child.pid} \\d+\\n$`));
       const t0 = Date.now();
       const j = startRole(joinerArgv(p.joiner, p.address, process.pid), p.joiner.env);
@@ -351,7 +352,7 @@ describe('refusals', () => {
       assert.ok(Date.now() - t0 >= 29_000, `gave up after ${Date.now() - t0} ms`);
       assert.match(j.stderr(), /WSREP_SST: \[ERROR\] previous SST script still running \(PID: \d+/);
       assert.equal(
-        readFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), 'utf8'),
+        fs.readFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), 'utf8'),
         pidFile,
         "the other SST's pid file is not ours to remove",
       );
@@ -377,9 +378,9 @@ describe('refusals', () => {
   test('a pid file naming a live process that is not ours (a reused PID, PID 1): WARNING, no wait', async () => {
     const p = await pair('reusedpid');
     makeDatadir(p.donor.datadir);
-    mkdirSync(p.joiner.datadir, { recursive: true });
-    writeFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), '1\n');
-    writeFileSync(join(p.joiner.datadir, 'rsync_tunnel_sst-socat.pid'), '1\n');
+    fs.mkdirSync(p.joiner.datadir, { recursive: true });
+    fs.writeFileSync(join(p.joiner.datadir, 'wsrep_sst.pid'), '1\n');
+    fs.writeFileSync(join(p.joiner.datadir, 'rsync_tunnel_sst-socat.pid'), '1\n');
     const t0 = Date.now();
     const r = await runSst({ joiner: p.joiner, donor: p.donor, address: p.address });
     assert.equal(r.joinerCode, 0, r.joiner.stderr());
@@ -395,8 +396,8 @@ describe('refusals', () => {
   test('a stale marker from an earlier run is not trusted', async () => {
     const p = await pair('stalemarker');
     makeDatadir(p.donor.datadir);
-    mkdirSync(p.joiner.datadir, { recursive: true });
-    writeFileSync(join(p.joiner.datadir, 'rsync_tunnel_sst_complete'), `${STATE_UUID}:1 0\n`);
+    fs.mkdirSync(p.joiner.datadir, { recursive: true });
+    fs.writeFileSync(join(p.joiner.datadir, 'rsync_tunnel_sst_complete'), `${STATE_UUID}:1 0\n`);
     await assertGoodSst(p);
   });
 

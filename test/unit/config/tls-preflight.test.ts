@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -67,13 +67,13 @@ let pki: Pki;
 let node1: NodeCert;
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tls-preflight-'));
+  dir = fs.mkdtempSync(join(tmpdir(), 'tls-preflight-'));
   pki = createCa(join(dir, 'pki'));
   node1 = issueCert(pki, { cn: 'node1.example', dns: ['node1.example'], ips: ['192.0.2.1', '::1'] });
 });
 
 after(() => {
-  rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('preflightTls: good material', () => {
@@ -107,7 +107,7 @@ describe('preflightTls: good material', () => {
 
   it('accepts a bundle with the certificate first and the key after it', () => {
     const reversed = join(dir, 'reversed.pem');
-    writeFileSync(reversed, readFileSync(node1.cert, 'utf8') + readFileSync(node1.key, 'utf8'));
+    fs.writeFileSync(reversed, fs.readFileSync(node1.cert, 'utf8') + fs.readFileSync(node1.key, 'utf8'));
     assertAccepted(preflightTls(settings({ cert: reversed, caFile: pki.caCert })), 'node1.example', FROM_TEST_CA);
   });
 
@@ -141,7 +141,7 @@ describe('preflightTls: good material', () => {
     it(`accepts a traditional ${keyType} key encoding`, () => {
       const c = issueCert(pki, { cn: `trad-${keyType}`, keyType });
       const key = traditionalKey(c.key, join(dir, `trad-${keyType}.key`));
-      assert.match(readFileSync(key, 'utf8'), new RegExp(`BEGIN ${keyType.toUpperCase()} PRIVATE KEY`));
+      assert.match(fs.readFileSync(key, 'utf8'), new RegExp(`BEGIN ${keyType.toUpperCase()} PRIVATE KEY`));
       assertAccepted(
         preflightTls(settings({ cert: c.cert, key, caFile: pki.caCert })),
         `trad-${keyType}`,
@@ -225,9 +225,9 @@ describe('preflightTls: files', () => {
 
   it('reports EACCES with the path', { skip: !canDropPrivileges && 'needs root to run a check as nobody' }, () => {
     const cert = join(dir, 'private.pem');
-    copyFileSync(node1.bundle, cert);
+    fs.copyFileSync(node1.bundle, cert);
     // mkdtemp made `dir` 0700 for root, so nobody cannot even reach the file.
-    assert.equal(statSync(dir).mode & 0o077, 0);
+    assert.equal(fs.statSync(dir).mode & 0o077, 0);
     const r = preflightAsNobody(cert);
     assert.equal(r.code, 22);
     assert.match(
@@ -239,7 +239,7 @@ describe('preflightTls: files', () => {
 
   const rootIsPrivate = (() => {
     try {
-      return (statSync('/root').mode & 0o077) === 0;
+      return (fs.statSync('/root').mode & 0o077) === 0;
     } catch {
       return false;
     }
@@ -261,13 +261,13 @@ describe('preflightTls: certificate and key', () => {
       /No PEM certificate found in the certificate file/,
     );
     const empty = join(dir, 'empty.pem');
-    writeFileSync(empty, '');
+    fs.writeFileSync(empty, '');
     assertBadConfig(() => preflightTls(settings({ cert: empty })), /No PEM certificate found/);
   });
 
   it('fails on a damaged certificate', () => {
     const damaged = join(dir, 'damaged.pem');
-    writeFileSync(damaged, '-----BEGIN CERTIFICATE-----\nTUlJQmFk\n-----END CERTIFICATE-----\n');
+    fs.writeFileSync(damaged, '-----BEGIN CERTIFICATE-----\nTUlJQmFk\n-----END CERTIFICATE-----\n');
     assertBadConfig(
       () => preflightTls(settings({ cert: damaged, key: node1.key })),
       /Cannot parse a certificate in the certificate file/,
@@ -294,7 +294,7 @@ describe('preflightTls: certificate and key', () => {
 
   it('fails on a damaged key', () => {
     const damaged = join(dir, 'damaged.key');
-    writeFileSync(damaged, '-----BEGIN PRIVATE KEY-----\nTUlJQmFk\n-----END PRIVATE KEY-----\n');
+    fs.writeFileSync(damaged, '-----BEGIN PRIVATE KEY-----\nTUlJQmFk\n-----END PRIVATE KEY-----\n');
     assertBadConfig(
       () => preflightTls(settings({ cert: node1.cert, key: damaged })),
       /Cannot parse the private key in '.*damaged\.key'/,
@@ -316,7 +316,7 @@ describe('preflightTls: certificate and key', () => {
 
   it('rejects a passphrase-protected PKCS#8 key', () => {
     const enc = encryptKey(node1.key, join(dir, 'enc.key'), 'secret');
-    assert.match(readFileSync(enc, 'utf8'), /ENCRYPTED PRIVATE KEY/);
+    assert.match(fs.readFileSync(enc, 'utf8'), /ENCRYPTED PRIVATE KEY/);
     assertBadConfig(
       () => preflightTls(settings({ cert: node1.cert, key: enc })),
       /'.*enc\.key' is protected by a passphrase/,
@@ -326,9 +326,9 @@ describe('preflightTls: certificate and key', () => {
   it('rejects a passphrase-protected traditional key inside a bundle', () => {
     const enc = join(dir, 'enc-trad.key');
     openssl(['pkey', '-in', node1.key, '-out', enc, '-traditional', '-aes256', '-passout', 'pass:secret']);
-    assert.match(readFileSync(enc, 'utf8'), /Proc-Type: 4,ENCRYPTED/);
+    assert.match(fs.readFileSync(enc, 'utf8'), /Proc-Type: 4,ENCRYPTED/);
     const bundle = join(dir, 'enc-bundle.pem');
-    writeFileSync(bundle, readFileSync(enc, 'utf8') + readFileSync(node1.cert, 'utf8'));
+    fs.writeFileSync(bundle, fs.readFileSync(enc, 'utf8') + fs.readFileSync(node1.cert, 'utf8'));
     assertBadConfig(() => preflightTls(settings({ cert: bundle })), /protected by a passphrase/);
   });
 });
@@ -346,7 +346,7 @@ describe('preflightTls: CA', () => {
   it('accepts a CA file holding several CAs, the issuer not first', () => {
     const otherCa = createCa(join(dir, 'other-pki2'), 'other2');
     const list = join(dir, 'cas.crt');
-    writeFileSync(list, readFileSync(otherCa.caCert, 'utf8') + readFileSync(pki.caCert, 'utf8'));
+    fs.writeFileSync(list, fs.readFileSync(otherCa.caCert, 'utf8') + fs.readFileSync(pki.caCert, 'utf8'));
     assertAccepted(
       preflightTls(settings({ cert: node1.bundle, caFile: list })),
       'node1.example',
@@ -357,7 +357,7 @@ describe('preflightTls: CA', () => {
   it('names only a few CAs of a large bundle in the error', () => {
     const many = join(dir, 'many-cas.crt');
     const cas = Array.from({ length: 7 }, (_, i) => createCa(join(dir, 'many'), `m${i}`));
-    writeFileSync(many, cas.map((c) => readFileSync(c.caCert, 'utf8')).join(''));
+    fs.writeFileSync(many, cas.map((c) => fs.readFileSync(c.caCert, 'utf8')).join(''));
     const e = assertBadConfig(() => preflightTls(settings({ cert: node1.bundle, caFile: many })), /issued by the CA/);
     assert.match(
       e.message,
@@ -380,7 +380,7 @@ describe('preflightTls: CA', () => {
       const selfDir = join(dir, 'self');
       nodes = ['n1', 'n2', 'n3'].map((n) => selfSigned(selfDir, `${n}.example`));
       list = join(selfDir, 'all-mysql.crt');
-      writeFileSync(list, nodes.map((n) => readFileSync(n.cert, 'utf8')).join(''));
+      fs.writeFileSync(list, nodes.map((n) => fs.readFileSync(n.cert, 'utf8')).join(''));
     });
 
     it('accepts each node', () => {
@@ -423,8 +423,8 @@ describe('preflightTls: CA', () => {
   describe('a CA directory', () => {
     it('accepts a directory with a hash-named CA, without warnings', () => {
       const caDir = join(dir, 'cadir-hashed');
-      mkdirSync(caDir);
-      copyFileSync(pki.caCert, join(caDir, `${subjectHash(pki.caCert)}.0`));
+      fs.mkdirSync(caDir);
+      fs.copyFileSync(pki.caCert, join(caDir, `${subjectHash(pki.caCert)}.0`));
       assertAccepted(
         preflightTls(settings({ cert: node1.bundle, caPath: caDir })),
         'node1.example',
@@ -434,9 +434,9 @@ describe('preflightTls: CA', () => {
 
     it('accepts *.pem / *.crt entries but warns that OpenSSL needs the hash links', () => {
       const caDir = join(dir, 'cadir-plain');
-      mkdirSync(caDir);
-      copyFileSync(pki.caCert, join(caDir, 'cluster-ca.pem'));
-      writeFileSync(join(caDir, 'README'), 'not a certificate');
+      fs.mkdirSync(caDir);
+      fs.copyFileSync(pki.caCert, join(caDir, 'cluster-ca.pem'));
+      fs.writeFileSync(join(caDir, 'README'), 'not a certificate');
       const r = preflightTls(settings({ cert: node1.bundle, caPath: caDir }));
       assert.equal(r.certificate.subjectCN, 'node1.example');
       assert.equal(r.warnings.length, 1);
@@ -445,16 +445,16 @@ describe('preflightTls: CA', () => {
 
     it('does not warn when the CA is there under a plain name and a hash link', () => {
       const caDir = join(dir, 'cadir-both');
-      mkdirSync(caDir);
+      fs.mkdirSync(caDir);
       // Sorts before any hash name but one: the hash link must still be preferred.
-      copyFileSync(pki.caCert, join(caDir, '00000000-ca.pem'));
-      copyFileSync(pki.caCert, join(caDir, `${subjectHash(pki.caCert)}.0`));
+      fs.copyFileSync(pki.caCert, join(caDir, '00000000-ca.pem'));
+      fs.copyFileSync(pki.caCert, join(caDir, `${subjectHash(pki.caCert)}.0`));
       assert.deepEqual(preflightTls(settings({ cert: node1.bundle, caPath: caDir })).warnings, []);
     });
 
     it('fails when no entry issued the certificate', () => {
       const caDir = join(dir, 'cadir-empty');
-      mkdirSync(caDir);
+      fs.mkdirSync(caDir);
       assertBadConfig(
         () => preflightTls(settings({ cert: node1.bundle, caPath: caDir })),
         /not appear that the certificate was issued by the CA\..*CA directory '.*cadir-empty' holds: no certificates/,
@@ -463,7 +463,7 @@ describe('preflightTls: CA', () => {
 
     it('uses a CA file and a CA directory together', () => {
       const caDir = join(dir, 'cadir-unrelated');
-      mkdirSync(caDir);
+      fs.mkdirSync(caDir);
       preflightTls(settings({ cert: node1.bundle, caFile: pki.caCert, caPath: caDir }));
     });
   });
@@ -481,7 +481,10 @@ describe('preflightTls: CA', () => {
 
     it('follows intermediates shipped in the certificate file to the root CA', () => {
       const chainFile = join(dir, 'chain', 'chained-full.pem');
-      writeFileSync(chainFile, [leaf.key, leaf.cert, intermediate.caCert].map((f) => readFileSync(f, 'utf8')).join(''));
+      fs.writeFileSync(
+        chainFile,
+        [leaf.key, leaf.cert, intermediate.caCert].map((f) => fs.readFileSync(f, 'utf8')).join(''),
+      );
       const r = preflightTls(settings({ cert: chainFile, caFile: root.caCert }));
       assert.equal(r.certificate.subjectCN, 'chained.example');
       assert.ok(r.infos.some((i) => /issued by CN=Test CA root/.test(i)));
@@ -526,7 +529,7 @@ describe('preflightTls: validity dates', () => {
   });
 
   it('judges dates at the given time', () => {
-    const validTo = new X509Certificate(readFileSync(node1.cert)).validTo;
+    const validTo = new X509Certificate(fs.readFileSync(node1.cert)).validTo;
     const end = new Date(validTo).getTime();
     assert.deepEqual(preflightTls(settings({ cert: node1.bundle }), { now: new Date(end - 31 * DAY_MS) }).warnings, []);
     assert.equal(
@@ -538,7 +541,7 @@ describe('preflightTls: validity dates', () => {
 
   it('rejects an expired CA certificate even while the node certificate is valid', () => {
     const longLived = issueCert(pki, { cn: 'long.example', days: 4000 });
-    const caEnd = new Date(new X509Certificate(readFileSync(pki.caCert)).validTo).getTime();
+    const caEnd = new Date(new X509Certificate(fs.readFileSync(pki.caCert)).validTo).getTime();
     assertBadConfig(
       () => preflightTls(settings({ cert: longLived.bundle, caFile: pki.caCert }), { now: new Date(caEnd + DAY_MS) }),
       /The CA certificate 'CN=Test CA ca' in CA file '.*' expired on/,
@@ -604,7 +607,7 @@ describe('certificateMatchesHost', () => {
   });
 
   it('takes an X509Certificate as well', () => {
-    const x = new X509Certificate(readFileSync(node1.cert));
+    const x = new X509Certificate(fs.readFileSync(node1.cert));
     assert.ok(certificateMatchesHost(x, 'node1.example'));
     assert.ok(certificateMatchesHost(x, '192.0.2.1'));
     assert.ok(certificateMatchesHost(x, '[::1]'));
@@ -616,7 +619,7 @@ describe('certificateMatchesHost', () => {
 
 describe('describeNames / describeCertificate', () => {
   it('lists CN, DNS and IP names', () => {
-    const x = new X509Certificate(readFileSync(node1.cert));
+    const x = new X509Certificate(fs.readFileSync(node1.cert));
     assert.equal(describeNames(describeCertificate(x)), 'CN=node1.example, DNS:node1.example, IP:192.0.2.1, IP:::1');
   });
 
@@ -633,7 +636,7 @@ describe('describeNames / describeCertificate', () => {
 
   it('reads the validity dates and the issuer', () => {
     const c = issueCert(pki, { cn: 'dates.example', days: 100 });
-    const i = describeCertificate(new X509Certificate(readFileSync(c.cert)));
+    const i = describeCertificate(new X509Certificate(fs.readFileSync(c.cert)));
     const days = (i.validTo.getTime() - Date.now()) / DAY_MS;
     assert.ok(days > 99, String(days));
     assert.ok(days <= 100, String(days));
@@ -644,7 +647,7 @@ describe('describeNames / describeCertificate', () => {
 
 describe('peer verification off', () => {
   it('a certificate the CA did not issue is only a warning when verifyPeer is false', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pf-off-'));
+    const dir = fs.mkdtempSync(join(tmpdir(), 'pf-off-'));
     try {
       const stranger = selfSigned(dir, 'stranger');
       const s = settings({ cert: stranger.bundle, caFile: pki.caCert });
@@ -652,7 +655,7 @@ describe('peer verification off', () => {
       const r = preflightTls(s, { verifyPeer: false });
       assert.match(r.warnings.join('\n'), /issued by the CA.*Accepted because peer verification is off/);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,7 +1,7 @@
 /** Program lookup like upstream's (docs/protocol.md §1.4, §7.7): PATH, then fixed fallbacks. */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findProgram, searchPath } from '../../../src/proc/find-program';
@@ -14,14 +14,14 @@ let a = '';
 let b = '';
 
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'sst-find-'));
+  root = fs.mkdtempSync(join(tmpdir(), 'sst-find-'));
   a = join(root, 'a');
   b = join(root, 'b');
-  mkdirSync(a);
-  mkdirSync(b);
+  fs.mkdirSync(a);
+  fs.mkdirSync(b);
   const exe = (file: string, mode = 0o755): void => {
-    writeFileSync(file, '#!/bin/sh\nexit 0\n');
-    chmodSync(file, mode);
+    fs.writeFileSync(file, '#!/bin/sh\nexit 0\n');
+    fs.chmodSync(file, mode);
   };
   exe(join(a, 'tool-in-a'));
   exe(join(a, 'shared'));
@@ -29,13 +29,13 @@ before(() => {
   exe(join(a, 'not-executable'), 0o644);
   exe(join(b, 'not-executable'));
   exe(join(a, 'never-executable'), 0o644);
-  mkdirSync(join(a, 'a-directory'));
-  chmodSync(join(a, 'a-directory'), 0o755);
+  fs.mkdirSync(join(a, 'a-directory'));
+  fs.chmodSync(join(a, 'a-directory'), 0o755);
   exe(join(b, 'a-directory'));
 });
 
 after(() => {
-  rmSync(root, { recursive: true, force: true });
+  fs.rmSync(root, { recursive: true, force: true });
 });
 
 function throwsNotFound(fn: () => unknown, name: string): void {
@@ -101,7 +101,7 @@ describe('findProgram', () => {
     );
     assert.equal(
       sh,
-      FALLBACKS.map((d) => join(d, 'sh')).find((p) => existsSync(p)),
+      FALLBACKS.map((d) => join(d, 'sh')).find((p) => fs.existsSync(p)),
     );
   });
 

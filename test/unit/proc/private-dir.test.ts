@@ -4,16 +4,7 @@
  * very one its SST created) is removed, and nothing outside it, whatever links it holds.
  */
 import assert from 'node:assert/strict';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -32,12 +23,12 @@ const uid = process.geteuid?.() ?? 0;
 const owner = (): PrivateDirOwner => ({ uid, base });
 
 before(() => {
-  base = realpathSync(mkdtempSync(join(tmpdir(), 'sst-private-dir-')));
+  base = fs.realpathSync(fs.mkdtempSync(join(tmpdir(), 'sst-private-dir-')));
   outside = join(base, 'outside');
-  mkdirSync(outside);
-  writeFileSync(join(outside, 'keep'), 'precious');
+  fs.mkdirSync(outside);
+  fs.writeFileSync(join(outside, 'keep'), 'precious');
 });
-after(() => rmSync(base, { recursive: true, force: true }));
+after(() => fs.rmSync(base, { recursive: true, force: true }));
 
 describe('where private directories go', () => {
   test('the tmpdir when socat EXEC can carry it, else /tmp', () => {
@@ -62,33 +53,33 @@ describe('where private directories go', () => {
 describe('removePrivateDir', () => {
   test('ours: removed with what it holds, links inside removed as links, their targets kept', () => {
     const dir = createPrivateDir(base);
-    writeFileSync(join(dir, 'rsyncd.secrets'), 'sst:secret\n', { mode: 0o600 });
-    symlinkSync(join(outside, 'keep'), join(dir, 'link-to-file'));
-    symlinkSync(outside, join(dir, 'link-to-dir'));
-    mkdirSync(join(dir, 'sub'));
-    writeFileSync(join(dir, 'sub', 'f'), 'x');
-    symlinkSync(outside, join(dir, 'sub', 'link'));
+    fs.writeFileSync(join(dir, 'rsyncd.secrets'), 'sst:secret\n', { mode: 0o600 });
+    fs.symlinkSync(join(outside, 'keep'), join(dir, 'link-to-file'));
+    fs.symlinkSync(outside, join(dir, 'link-to-dir'));
+    fs.mkdirSync(join(dir, 'sub'));
+    fs.writeFileSync(join(dir, 'sub', 'f'), 'x');
+    fs.symlinkSync(outside, join(dir, 'sub', 'link'));
     assert.deepEqual(removePrivateDir(dir, { ...owner(), identity: dirIdentity(dir) }), { removed: true });
-    assert.equal(existsSync(dir), false);
-    assert.equal(readFileSync(join(outside, 'keep'), 'utf8'), 'precious');
+    assert.equal(fs.existsSync(dir), false);
+    assert.equal(fs.readFileSync(join(outside, 'keep'), 'utf8'), 'precious');
   });
 
   test('a symlink named like ours, to a real directory: refused, the target untouched', () => {
     const link = join(base, 'wsrep_sst_rsync_tunnel.L1nk00');
-    symlinkSync(outside, link);
+    fs.symlinkSync(outside, link);
     const r = removePrivateDir(link, owner());
     assert.equal(r.removed, false);
     assert.match(r.removed ? '' : r.why, /symbolic link/);
-    assert.equal(readFileSync(join(outside, 'keep'), 'utf8'), 'precious');
+    assert.equal(fs.readFileSync(join(outside, 'keep'), 'utf8'), 'precious');
   });
 
   test('owned by another uid: refused', () => {
     const dir = createPrivateDir(base);
-    writeFileSync(join(dir, 'f'), 'x');
+    fs.writeFileSync(join(dir, 'f'), 'x');
     const r = removePrivateDir(dir, { ...owner(), uid: uid + 4242 });
     assert.equal(r.removed, false);
     assert.match(r.removed ? '' : r.why, /owned by uid/);
-    assert.equal(existsSync(join(dir, 'f')), true);
+    assert.equal(fs.existsSync(join(dir, 'f')), true);
   });
 
   test('not the very directory the SST created (the guard knows which): refused', () => {
@@ -96,15 +87,15 @@ describe('removePrivateDir', () => {
     const other = createPrivateDir(base);
     const r = removePrivateDir(dir, { ...owner(), identity: dirIdentity(other) });
     assert.equal(r.removed, false);
-    assert.equal(existsSync(dir), true);
+    assert.equal(fs.existsSync(dir), true);
   });
 
   test('not directly in the base, or not named like ours: refused, nothing opened', () => {
     const nested = join(outside, 'wsrep_sst_rsync_tunnel.N3sted');
-    mkdirSync(nested);
+    fs.mkdirSync(nested);
     assert.equal(removePrivateDir(nested, owner()).removed, false);
     assert.equal(removePrivateDir(outside, owner()).removed, false);
-    assert.equal(existsSync(nested), true);
+    assert.equal(fs.existsSync(nested), true);
   });
 
   test('already gone: says so', () => {

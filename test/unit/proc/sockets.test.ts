@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
@@ -92,7 +92,7 @@ describe('with a real listening socket in this process', () => {
       assert.ok(socketInodesOf(process.pid).has(sock.inode));
       assert.equal(pidListensOn(process.pid, port), true);
       const owners = portOwners(port);
-      assert.deepEqual(owners, [{ pid: process.pid, command: readFileSync('/proc/self/comm', 'utf8').trim() }]);
+      assert.deepEqual(owners, [{ pid: process.pid, command: fs.readFileSync('/proc/self/comm', 'utf8').trim() }]);
     } finally {
       await close(server);
     }
@@ -143,7 +143,7 @@ describe('with a real listening socket in this process', () => {
 });
 
 function sleepPath(): string {
-  const found = ['/usr/bin/sleep', '/bin/sleep'].find((p) => existsSync(p));
+  const found = ['/usr/bin/sleep', '/bin/sleep'].find((p) => fs.existsSync(p));
   assert.ok(found, 'sleep not found');
   return found;
 }
@@ -188,19 +188,19 @@ describe('childrenWithChildren over the real process table', () => {
 
   test('a command name with spaces and parentheses does not confuse the /proc/<pid>/stat parsing', async () => {
     // comm comes from the executed file name: run sleep through a symlink named `x) (y z`.
-    const dir = mkdtempSync(join(tmpdir(), 'sst-comm-'));
+    const dir = fs.mkdtempSync(join(tmpdir(), 'sst-comm-'));
     const odd = join(dir, 'x) (y z');
-    symlinkSync(sleepPath(), odd);
+    fs.symlinkSync(sleepPath(), odd);
     const child = spawn(odd, ['30'], { stdio: 'ignore' });
     assert.ok(child.pid);
     try {
       await new Promise((r) => setTimeout(r, 100));
-      assert.equal(readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim(), 'x) (y z');
+      assert.equal(fs.readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim(), 'x) (y z');
       assert.ok(kids(process.pid).includes(child.pid));
     } finally {
       child.kill('SIGKILL');
       await waitExit(child);
-      rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

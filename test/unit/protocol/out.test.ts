@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkProtocolLine, LINE_LIMIT, writeProtocolLine } from '../../../src/protocol/out';
@@ -13,10 +13,10 @@ import { assertSstError } from '../../helpers/assert-sst';
 
 let dir = '';
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sst-out-'));
+  dir = fs.mkdtempSync(join(tmpdir(), 'sst-out-'));
 });
 after(() => {
-  rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('line limits', () => {
@@ -91,51 +91,54 @@ describe('control characters', () => {
 
   test('a rejected line writes nothing', () => {
     const file = join(dir, 'rejected.out');
-    const fd = openSync(file, 'w');
+    const fd = fs.openSync(file, 'w');
     try {
       assertSstError(() => writeProtocolLine('donor', 'flush tables\ncontinue', fd), 255);
       assertSstError(() => writeProtocolLine('donor', 'x'.repeat(200), fd), 255);
     } finally {
-      closeSync(fd);
+      fs.closeSync(fd);
     }
-    assert.equal(readFileSync(file, 'utf8'), '');
+    assert.equal(fs.readFileSync(file, 'utf8'), '');
   });
 });
 
 describe('writing', () => {
   test('a file descriptor of a temp file receives exactly "line\\n"', () => {
     const file = join(dir, 'one.out');
-    const fd = openSync(file, 'w');
+    const fd = fs.openSync(file, 'w');
     try {
       writeProtocolLine('joiner', 'ready 127.0.0.1:4444/rsync_tunnel_sst', fd);
     } finally {
-      closeSync(fd);
+      fs.closeSync(fd);
     }
-    assert.equal(readFileSync(file, 'utf8'), 'ready 127.0.0.1:4444/rsync_tunnel_sst\n');
+    assert.equal(fs.readFileSync(file, 'utf8'), 'ready 127.0.0.1:4444/rsync_tunnel_sst\n');
   });
 
   test('successive lines arrive whole and in order', () => {
     const file = join(dir, 'donor.out');
-    const fd = openSync(file, 'w');
+    const fd = fs.openSync(file, 'w');
     try {
       writeProtocolLine('donor', 'flush tables', fd);
       writeProtocolLine('donor', 'continue', fd);
       writeProtocolLine('donor', 'done a860abba-ea9b-11f1-ad11-f22cb73f111e:3 0', fd);
     } finally {
-      closeSync(fd);
+      fs.closeSync(fd);
     }
-    assert.equal(readFileSync(file, 'utf8'), 'flush tables\ncontinue\ndone a860abba-ea9b-11f1-ad11-f22cb73f111e:3 0\n');
+    assert.equal(
+      fs.readFileSync(file, 'utf8'),
+      'flush tables\ncontinue\ndone a860abba-ea9b-11f1-ad11-f22cb73f111e:3 0\n',
+    );
   });
 
   test('multibyte content is written as UTF-8', () => {
     const file = join(dir, 'utf8.out');
-    const fd = openSync(file, 'w');
+    const fd = fs.openSync(file, 'w');
     try {
       writeProtocolLine('joiner', 'ready hôst:4444/m', fd);
     } finally {
-      closeSync(fd);
+      fs.closeSync(fd);
     }
-    assert.deepEqual(readFileSync(file), Buffer.from('ready hôst:4444/m\n', 'utf8'));
+    assert.deepEqual(fs.readFileSync(file), Buffer.from('ready hôst:4444/m\n', 'utf8'));
   });
 
   test('default fd is 1 (child process): stdout gets the line, stderr nothing', () => {
@@ -154,19 +157,19 @@ describe('mariadbd gone', () => {
     const mk = spawnSync('mkfifo', [fifo]);
     assert.equal(mk.status, 0);
     // A reader must exist for the writer's open to succeed without blocking.
-    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const writer = openSync(fifo, constants.O_WRONLY);
+    const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const writer = fs.openSync(fifo, fs.constants.O_WRONLY);
     try {
-      closeSync(reader);
+      fs.closeSync(reader);
       assertSstError(() => writeProtocolLine('joiner', 'ready 127.0.0.1:4444/m', writer), 32, /EPIPE/);
     } finally {
-      closeSync(writer);
+      fs.closeSync(writer);
     }
   });
 
   test('a closed file descriptor (EBADF) → SstError 32 as well', () => {
-    const fd = openSync(join(dir, 'closed.out'), 'w');
-    closeSync(fd);
+    const fd = fs.openSync(join(dir, 'closed.out'), 'w');
+    fs.closeSync(fd);
     assertSstError(() => writeProtocolLine('donor', 'continue', fd), 32);
   });
 
@@ -193,13 +196,13 @@ describe('a non-blocking pipe that is momentarily full (EAGAIN)', () => {
   test('the line is retried until the reader drains the pipe, and arrives whole', async () => {
     const fifo = join(dir, 'eagain.fifo');
     assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
-    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const writer = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
     let filled = 0;
     const chunk = Buffer.alloc(4096, 'f');
     for (;;) {
       try {
-        filled += writeSync(writer, chunk);
+        filled += fs.writeSync(writer, chunk);
       } catch (e) {
         assert.equal((e as NodeJS.ErrnoException).code, 'EAGAIN');
         break;
@@ -215,11 +218,11 @@ describe('a non-blocking pipe that is momentarily full (EAGAIN)', () => {
     try {
       writeProtocolLine('joiner', 'ready 127.0.0.1:4444/rsync_tunnel_sst', writer);
     } finally {
-      closeSync(writer);
+      fs.closeSync(writer);
     }
     const elapsed = Date.now() - started;
     await new Promise<void>((r) => drain.once('close', () => r()));
-    closeSync(reader);
+    fs.closeSync(reader);
     const all = Buffer.concat(got).toString('latin1');
     assert.ok(elapsed < 5000, `write took ${elapsed} ms`);
     // The drained bytes end with our line; `cat` may share the FIFO with our read end,

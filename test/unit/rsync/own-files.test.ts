@@ -1,7 +1,7 @@
 /** Which of a node's configured paths lie inside its datadir, by name and through symlinks. */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TlsSettings } from '../../../src/config/tls';
@@ -11,18 +11,18 @@ describe('pathsInside', () => {
   let dir = '';
   let data = '';
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sst-ownfiles-'));
+    dir = fs.mkdtempSync(join(tmpdir(), 'sst-ownfiles-'));
     data = join(dir, 'real-data');
-    mkdirSync(join(data, 'certs'), { recursive: true });
-    writeFileSync(join(data, 'certs', 'node.pem'), 'c');
-    mkdirSync(join(dir, 'etc'));
-    writeFileSync(join(dir, 'etc', 'ca.pem'), 'ca');
-    symlinkSync(join(data, 'certs', 'node.pem'), join(dir, 'etc', 'link.pem'));
-    symlinkSync(data, join(dir, 'data-link'));
-    symlinkSync(join(dir, 'etc'), join(data, 'linked-certs'));
+    fs.mkdirSync(join(data, 'certs'), { recursive: true });
+    fs.writeFileSync(join(data, 'certs', 'node.pem'), 'c');
+    fs.mkdirSync(join(dir, 'etc'));
+    fs.writeFileSync(join(dir, 'etc', 'ca.pem'), 'ca');
+    fs.symlinkSync(join(data, 'certs', 'node.pem'), join(dir, 'etc', 'link.pem'));
+    fs.symlinkSync(data, join(dir, 'data-link'));
+    fs.symlinkSync(join(dir, 'etc'), join(data, 'linked-certs'));
   });
   after(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('relative paths are read against the datadir; outside paths and the datadir itself are not inside', () => {

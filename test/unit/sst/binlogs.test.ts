@@ -5,18 +5,7 @@
  */
 import { test, describe, beforeEach, afterEach, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -47,14 +36,14 @@ let datadir = '';
 let staging = '';
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'sst-binlogs-'));
+  root = fs.mkdtempSync(join(tmpdir(), 'sst-binlogs-'));
   datadir = join(root, 'data');
   staging = join(datadir, BINLOG_STAGING);
-  mkdirSync(staging, { recursive: true });
+  fs.mkdirSync(staging, { recursive: true });
 });
 
 afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
+  fs.rmSync(root, { recursive: true, force: true });
 });
 
 /** The settings the program would derive from `--binlog`/`--binlog-index`. */
@@ -75,11 +64,11 @@ function settings(binlog: string, binlogIndex?: string): BinlogSettings {
 }
 
 function put(file: string, content = 'x'): void {
-  mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, content);
+  fs.mkdirSync(join(file, '..'), { recursive: true });
+  fs.writeFileSync(file, content);
 }
 
-const ls = (dir: string): string[] => readdirSync(dir).sort();
+const ls = (dir: string): string[] => fs.readdirSync(dir).sort();
 
 function throws32(fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -143,7 +132,7 @@ describe('binlogsToSend (donor)', () => {
 
   test('entries that are not files (missing, directories) are skipped', () => {
     put(join(datadir, 'mysql-bin.000002'));
-    mkdirSync(join(datadir, 'mysql-bin.000003'));
+    fs.mkdirSync(join(datadir, 'mysql-bin.000003'));
     put(join(datadir, 'mysql-bin.index'), './mysql-bin.000001\n./mysql-bin.000002\n./mysql-bin.000003\n');
     assert.deepEqual(binlogsToSend(settings('mysql-bin'), datadir, -1), [join(datadir, 'mysql-bin.000002')]);
   });
@@ -182,7 +171,7 @@ describe('binlogsToSend (donor)', () => {
       put(join(root, 'secret.000001'), 'root only');
       put(join(root, 'shadow'), 'root only');
       put(join(datadir, 'mysql-bin.000002'));
-      symlinkSync(join(root, 'secret.000001'), join(datadir, 'mysql-bin.000003'));
+      fs.symlinkSync(join(root, 'secret.000001'), join(datadir, 'mysql-bin.000003'));
       put(
         join(datadir, 'mysql-bin.index'),
         `${join(root, 'secret.000001')}\n../shadow\n./mysql-bin.000002\n./mysql-bin.000003\n`,
@@ -199,7 +188,7 @@ describe('binlogsToSend (donor)', () => {
     const warn = t.mock.method(log, 'warn', () => undefined);
     put(join(datadir, 'mysql-bin.000001'));
     put(join(root, 'elsewhere.index'), './mysql-bin.000001\n');
-    symlinkSync(join(root, 'elsewhere.index'), join(datadir, 'mysql-bin.index'));
+    fs.symlinkSync(join(root, 'elsewhere.index'), join(datadir, 'mysql-bin.index'));
     assert.deepEqual(binlogsToSend(settings('mysql-bin'), datadir, -1), []);
     assert.match(
       String(warn.mock.calls[0]?.arguments[0]),
@@ -220,11 +209,11 @@ describe('writeBinlogList', () => {
   test('one base name per line, in order', () => {
     const list = writeBinlogList(staging, ['/a/mysql-bin.000002', '/b/mysql-bin.000003']);
     assert.equal(list, join(staging, BINLOG_LIST));
-    assert.equal(readFileSync(list, 'utf8'), 'mysql-bin.000002\nmysql-bin.000003\n');
+    assert.equal(fs.readFileSync(list, 'utf8'), 'mysql-bin.000002\nmysql-bin.000003\n');
   });
 
   test('an empty list is an empty file', () => {
-    assert.equal(readFileSync(writeBinlogList(staging, []), 'utf8'), '');
+    assert.equal(fs.readFileSync(writeBinlogList(staging, []), 'utf8'), '');
   });
 });
 
@@ -339,8 +328,8 @@ describe('destinationOf', () => {
   });
 
   test('real directories and a symlink on the way', () => {
-    mkdirSync(join(root, 'target'));
-    symlinkSync(join(root, 'target'), join(root, 'link'));
+    fs.mkdirSync(join(root, 'target'));
+    fs.symlinkSync(join(root, 'target'), join(root, 'link'));
     assert.equal(destinationOf(systemBinlogFs, join(root, 'link', 'missing')), join(root, 'target', 'missing'));
   });
 });
@@ -363,7 +352,7 @@ describe('readPreviousBinlogs (joiner, before ready)', () => {
       );
       assert.match(warnings[1] ?? '', /"\.\.\/victim"/);
       assert.match(warnings[2] ?? '', /"\.\/mysql-bin\.index".*not <stem>\.<digits>/);
-      assert.deepEqual(prev.index, { kind: 'file', text: readFileSync(join(datadir, 'mysql-bin.index'), 'utf8') });
+      assert.deepEqual(prev.index, { kind: 'file', text: fs.readFileSync(join(datadir, 'mysql-bin.index'), 'utf8') });
     } finally {
       warn.mock.restore();
     }
@@ -397,9 +386,9 @@ describe('installBinlogs (joiner)', () => {
 
   /** After a refusal: the old binlogs and index are as they were, the victim too. */
   function nothingDeleted(victim?: string): void {
-    assert.equal(readFileSync(join(datadir, 'mysql-bin.000007'), 'utf8'), 'old');
-    assert.equal(readFileSync(join(datadir, 'mysql-bin.000008'), 'utf8'), 'old');
-    if (victim !== undefined) assert.equal(readFileSync(victim, 'utf8'), 'victim');
+    assert.equal(fs.readFileSync(join(datadir, 'mysql-bin.000007'), 'utf8'), 'old');
+    assert.equal(fs.readFileSync(join(datadir, 'mysql-bin.000008'), 'utf8'), 'old');
+    if (victim !== undefined) assert.equal(fs.readFileSync(victim, 'utf8'), 'victim');
   }
 
   test('old indexed and unindexed binlogs go, new ones are moved in, index rebuilt with ./', () => {
@@ -408,8 +397,8 @@ describe('installBinlogs (joiner)', () => {
     const run = joinerRun(settings('mysql-bin'), () => receive(['mysql-bin.000010', 'mysql-bin.000011']));
     assert.equal(run(), 2);
     assert.deepEqual(ls(datadir), [BINLOG_STAGING, 'mysql-bin.000010', 'mysql-bin.000011', 'mysql-bin.index'].sort());
-    assert.equal(readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), './mysql-bin.000010\n./mysql-bin.000011\n');
-    assert.equal(readFileSync(join(datadir, 'mysql-bin.000011'), 'utf8'), 'new mysql-bin.000011');
+    assert.equal(fs.readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), './mysql-bin.000010\n./mysql-bin.000011\n');
+    assert.equal(fs.readFileSync(join(datadir, 'mysql-bin.000011'), 'utf8'), 'new mysql-bin.000011');
     assert.deepEqual(ls(staging), [BINLOG_LIST]);
   });
 
@@ -418,9 +407,9 @@ describe('installBinlogs (joiner)', () => {
     put(join(datadir, 'node2-bin.index'), './node2-bin.000004\n');
     const s = settings('node2-bin');
     assert.equal(joinerRun(s, () => receive(['node1-bin.000002']))(), 1);
-    assert.equal(readFileSync(join(datadir, 'node2-bin.index'), 'utf8'), './node1-bin.000002\n');
-    rmSync(staging, { recursive: true });
-    mkdirSync(staging);
+    assert.equal(fs.readFileSync(join(datadir, 'node2-bin.index'), 'utf8'), './node1-bin.000002\n');
+    fs.rmSync(staging, { recursive: true });
+    fs.mkdirSync(staging);
     assert.equal(joinerRun(s, () => receive(['node3-bin.000009']))(), 1);
     assert.deepEqual(ls(datadir), [BINLOG_STAGING, 'node2-bin.index', 'node3-bin.000009'].sort());
   });
@@ -429,14 +418,14 @@ describe('installBinlogs (joiner)', () => {
     joinerRun(settings('mysql-bin'), () =>
       receive(['mysql-bin.000010', 'mysql-bin.000009'], ['mysql-bin.000010', 'mysql-bin.000009']),
     )();
-    assert.equal(readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), './mysql-bin.000010\n./mysql-bin.000009\n');
+    assert.equal(fs.readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), './mysql-bin.000010\n./mysql-bin.000009\n');
   });
 
   test('absolute binlog dir: files and index there, absolute index lines, dirs created', () => {
     const logs = join(root, 'var', 'log', 'mysql');
     assert.equal(joinerRun(settings(join(logs, 'mysql-bin')), () => receive(['mysql-bin.000003']))(), 1);
-    assert.equal(readFileSync(join(logs, 'mysql-bin.index'), 'utf8'), `${logs}/mysql-bin.000003\n`);
-    assert.equal(existsSync(join(logs, 'mysql-bin.000003')), true);
+    assert.equal(fs.readFileSync(join(logs, 'mysql-bin.index'), 'utf8'), `${logs}/mysql-bin.000003\n`);
+    assert.equal(fs.existsSync(join(logs, 'mysql-bin.000003')), true);
   });
 
   test('absolute binlog dir with an old absolute index: old ones deleted there', () => {
@@ -449,8 +438,8 @@ describe('installBinlogs (joiner)', () => {
 
   test('relative binlog sub-directory: prefix as given', () => {
     joinerRun(settings('binlogs/mysql-bin'), () => receive(['mysql-bin.000003']))();
-    assert.equal(readFileSync(join(datadir, 'binlogs', 'mysql-bin.index'), 'utf8'), 'binlogs/mysql-bin.000003\n');
-    assert.equal(existsSync(join(datadir, 'binlogs', 'mysql-bin.000003')), true);
+    assert.equal(fs.readFileSync(join(datadir, 'binlogs', 'mysql-bin.index'), 'utf8'), 'binlogs/mysql-bin.000003\n');
+    assert.equal(fs.existsSync(join(datadir, 'binlogs', 'mysql-bin.000003')), true);
   });
 
   test('custom index in another directory: old one removed, new one written there', () => {
@@ -458,14 +447,14 @@ describe('installBinlogs (joiner)', () => {
     put(join(datadir, 'mysql-bin.000001'), 'old');
     put(join(idxDir, 'custom.index'), './mysql-bin.000001\n');
     joinerRun(settings('mysql-bin', join(idxDir, 'custom')), () => receive(['mysql-bin.000002']))();
-    assert.equal(readFileSync(join(idxDir, 'custom.index'), 'utf8'), './mysql-bin.000002\n');
-    assert.equal(existsSync(join(datadir, 'mysql-bin.000001')), false);
-    assert.equal(existsSync(join(datadir, 'mysql-bin.index')), false);
+    assert.equal(fs.readFileSync(join(idxDir, 'custom.index'), 'utf8'), './mysql-bin.000002\n');
+    assert.equal(fs.existsSync(join(datadir, 'mysql-bin.000001')), false);
+    assert.equal(fs.existsSync(join(datadir, 'mysql-bin.index')), false);
   });
 
   test('names starting with "-" are installed like any other', () => {
     joinerRun(settings('-bin'), () => receive(['-bin.000001']))();
-    assert.equal(readFileSync(join(datadir, '-bin.index'), 'utf8'), './-bin.000001\n');
+    assert.equal(fs.readFileSync(join(datadir, '-bin.index'), 'utf8'), './-bin.000001\n');
   });
 
   test('leaves mysql-bin.index.bak, another basename’s unindexed files and non-numeric suffixes', () => {
@@ -482,7 +471,7 @@ describe('installBinlogs (joiner)', () => {
     for (const k of keep) put(join(datadir, k), 'keep');
     put(join(datadir, 'mysql-bin.000003'), 'old');
     put(join(datadir, 'mysql-bin.index'), './mysql-bin.000003\n');
-    rmSync(staging, { recursive: true });
+    fs.rmSync(staging, { recursive: true });
     joinerRun(settings('mysql-bin'), () => undefined)();
     assert.deepEqual(ls(datadir), keep.sort());
   });
@@ -496,14 +485,14 @@ describe('installBinlogs (joiner)', () => {
 
   test('no list (donor without binlogs) → 0, old binlogs still removed, no index written', () => {
     oldBinlogs();
-    rmSync(staging, { recursive: true });
+    fs.rmSync(staging, { recursive: true });
     assert.equal(joinerRun(settings('mysql-bin'), () => undefined)(), 0);
     assert.deepEqual(ls(datadir), []);
   });
 
   test('an empty list → 0 and an empty index', () => {
     assert.equal(joinerRun(settings('mysql-bin'), () => receive([]))(), 0);
-    assert.equal(readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), '');
+    assert.equal(fs.readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), '');
   });
 
   test('stagingHasBinlogs follows the list file', () => {
@@ -520,7 +509,7 @@ describe('installBinlogs (joiner)', () => {
       put(join(datadir, 'mysql-bin.000001'), 'old');
       put(join(datadir, 'mysql-bin.index'), `${victim}\n./mysql-bin.000001\n`);
       assert.equal(joinerRun(settings('mysql-bin'), () => receive(['mysql-bin.000002']))(), 1);
-      assert.equal(readFileSync(victim, 'utf8'), 'victim');
+      assert.equal(fs.readFileSync(victim, 'utf8'), 'victim');
       assert.deepEqual(ls(datadir), [BINLOG_STAGING, 'mysql-bin.000002', 'mysql-bin.index'].sort());
       assert.match(String(warn.mock.calls[0]?.arguments[0]), /victim\.txt" is not deleted/);
     } finally {
@@ -534,13 +523,13 @@ describe('installBinlogs (joiner)', () => {
       const outside = join(root, 'outside');
       put(join(outside, 'a'), 'victim');
       put(join(outside, 'b'), 'victim');
-      symlinkSync(join(outside, 'a'), join(datadir, 'mysql-bin.000001'));
-      symlinkSync(join(outside, 'b'), join(datadir, 'mysql-bin.000009'));
+      fs.symlinkSync(join(outside, 'a'), join(datadir, 'mysql-bin.000001'));
+      fs.symlinkSync(join(outside, 'b'), join(datadir, 'mysql-bin.000009'));
       put(join(datadir, 'mysql-bin.index'), './mysql-bin.000001\n');
       joinerRun(settings('mysql-bin'), () => receive(['mysql-bin.000002']))();
-      assert.equal(readFileSync(join(outside, 'a'), 'utf8'), 'victim');
-      assert.equal(readFileSync(join(outside, 'b'), 'utf8'), 'victim');
-      assert.ok(lstatSync(join(datadir, 'mysql-bin.000009')).isSymbolicLink());
+      assert.equal(fs.readFileSync(join(outside, 'a'), 'utf8'), 'victim');
+      assert.equal(fs.readFileSync(join(outside, 'b'), 'utf8'), 'victim');
+      assert.ok(fs.lstatSync(join(datadir, 'mysql-bin.000009')).isSymbolicLink());
       assert.equal(warn.mock.calls.length, 2);
     } finally {
       warn.mock.restore();
@@ -573,8 +562,11 @@ describe('installBinlogs (joiner)', () => {
         new RegExp(`binlog list from the donor: entry ${literal(quoted(evil))} refused.*no binary log was deleted`),
       );
       nothingDeleted(victim);
-      assert.equal(readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), './mysql-bin.000007\n./mysql-bin.000008\n');
-      assert.equal(existsSync(join(datadir, 'mysql-bin.000010')), false);
+      assert.equal(
+        fs.readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'),
+        './mysql-bin.000007\n./mysql-bin.000008\n',
+      );
+      assert.equal(fs.existsSync(join(datadir, 'mysql-bin.000010')), false);
     });
   }
 
@@ -592,23 +584,23 @@ describe('installBinlogs (joiner)', () => {
     const victim = join(root, 'victim');
     put(victim, 'victim');
     const run = joinerRun(settings('mysql-bin'), () => {
-      symlinkSync(victim, join(staging, 'mysql-bin.000010'));
+      fs.symlinkSync(victim, join(staging, 'mysql-bin.000010'));
       put(join(staging, BINLOG_LIST), 'mysql-bin.000010\n');
     });
     throws32(run, /entry "mysql-bin\.000010" refused: it arrived as a symlink/);
     nothingDeleted(victim);
-    assert.equal(existsSync(join(datadir, 'mysql-bin.000010')), false);
+    assert.equal(fs.existsSync(join(datadir, 'mysql-bin.000010')), false);
   });
 
   test('a listed binlog that arrived as a directory, or twice in the list → 32', () => {
     oldBinlogs();
     const dir = joinerRun(settings('mysql-bin'), () => {
-      mkdirSync(join(staging, 'mysql-bin.000010'));
+      fs.mkdirSync(join(staging, 'mysql-bin.000010'));
       put(join(staging, BINLOG_LIST), 'mysql-bin.000010\n');
     });
     throws32(dir, /arrived as a directory/);
-    rmSync(staging, { recursive: true });
-    mkdirSync(staging);
+    fs.rmSync(staging, { recursive: true });
+    fs.mkdirSync(staging);
     throws32(
       joinerRun(settings('mysql-bin'), () => receive(['mysql-bin.000010'], ['mysql-bin.000010', 'mysql-bin.000010'])),
       /listed twice/,
@@ -640,7 +632,7 @@ describe('installBinlogs (joiner)', () => {
         new RegExp(`index .*mysql-bin\\.index received from the donor: entry ${literal(quoted(evil))} refused`),
       );
       nothingDeleted(victim);
-      assert.equal(readFileSync(join(datadir, 'ibdata1'), 'utf8'), 'data');
+      assert.equal(fs.readFileSync(join(datadir, 'ibdata1'), 'utf8'), 'data');
     });
   }
 
@@ -650,8 +642,8 @@ describe('installBinlogs (joiner)', () => {
     put(victim, 'victim');
     const run = joinerRun(settings('mysql-bin'), () => {
       receive(['mysql-bin.000010']);
-      rmSync(join(datadir, 'mysql-bin.index'));
-      symlinkSync(victim, join(datadir, 'mysql-bin.index'));
+      fs.rmSync(join(datadir, 'mysql-bin.index'));
+      fs.symlinkSync(victim, join(datadir, 'mysql-bin.index'));
     });
     throws32(run, /mysql-bin\.index was replaced during the transfer by a symlink/);
     nothingDeleted(victim);
@@ -660,15 +652,15 @@ describe('installBinlogs (joiner)', () => {
   test('the node’s own index kept as a symlink, unchanged by the transfer: accepted, replaced by a file', () => {
     put(join(datadir, 'mysql-bin.000001'), 'old');
     put(join(root, 'real.index'), './mysql-bin.000001\n');
-    symlinkSync(join(root, 'real.index'), join(datadir, 'mysql-bin.index'));
+    fs.symlinkSync(join(root, 'real.index'), join(datadir, 'mysql-bin.index'));
     assert.equal(joinerRun(settings('mysql-bin'), () => receive(['mysql-bin.000002']))(), 1);
-    assert.equal(readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), './mysql-bin.000002\n');
+    assert.equal(fs.readFileSync(join(datadir, 'mysql-bin.index'), 'utf8'), './mysql-bin.000002\n');
     assert.equal(
-      readFileSync(join(root, 'real.index'), 'utf8'),
+      fs.readFileSync(join(root, 'real.index'), 'utf8'),
       './mysql-bin.000001\n',
       'never written through the link',
     );
-    assert.equal(existsSync(join(datadir, 'mysql-bin.000001')), false);
+    assert.equal(fs.existsSync(join(datadir, 'mysql-bin.000001')), false);
   });
 
   test('a valid index pushed by the donor: its binlogs go too', () => {
@@ -690,12 +682,12 @@ describe('installBinlogs (joiner)', () => {
     put(join(elsewhere, 'mysql-bin.000001'), 'victim');
     const run = joinerRun(settings('binlogs/mysql-bin'), () => {
       receive(['mysql-bin.000002']);
-      renameSync(logs, join(root, 'moved'));
-      symlinkSync(elsewhere, logs);
+      fs.renameSync(logs, join(root, 'moved'));
+      fs.symlinkSync(elsewhere, logs);
     });
     throws32(run, /binlog directory .*binlogs now leads to .*elsewhere/);
     assert.deepEqual(ls(elsewhere), ['mysql-bin.000001']);
-    assert.equal(readFileSync(join(elsewhere, 'mysql-bin.000001'), 'utf8'), 'victim');
+    assert.equal(fs.readFileSync(join(elsewhere, 'mysql-bin.000001'), 'utf8'), 'victim');
   });
 
   test('a staging directory replaced by a symlink → 32', () => {
@@ -704,11 +696,11 @@ describe('installBinlogs (joiner)', () => {
     put(join(elsewhere, 'mysql-bin.000010'), 'victim');
     put(join(elsewhere, BINLOG_LIST), 'mysql-bin.000010\n');
     const run = joinerRun(settings('mysql-bin'), () => {
-      rmSync(staging, { recursive: true });
-      symlinkSync(elsewhere, staging);
+      fs.rmSync(staging, { recursive: true });
+      fs.symlinkSync(elsewhere, staging);
     });
     throws32(run, /staging directory .* is not a directory/);
     nothingDeleted();
-    assert.equal(readFileSync(join(elsewhere, 'mysql-bin.000010'), 'utf8'), 'victim');
+    assert.equal(fs.readFileSync(join(elsewhere, 'mysql-bin.000010'), 'utf8'), 'victim');
   });
 });

@@ -6,16 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import {
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-  existsSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -36,17 +27,17 @@ let root = '';
 let counter = 0;
 
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'sst-datadir-files-'));
+  root = fs.mkdtempSync(join(tmpdir(), 'sst-datadir-files-'));
 });
-after(() => rmSync(root, { recursive: true, force: true }));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** A fresh datadir, and a victim file outside it. */
 function scene(): { datadir: string; victim: string } {
   const dir = join(root, String(++counter));
   const datadir = join(dir, 'data');
-  mkdirSync(datadir, { recursive: true });
+  fs.mkdirSync(datadir, { recursive: true });
   const victim = join(dir, 'victim');
-  writeFileSync(victim, `${SECRET}\n${process.pid}\n`);
+  fs.writeFileSync(victim, `${SECRET}\n${process.pid}\n`);
   return { datadir, victim };
 }
 
@@ -64,29 +55,29 @@ describe('createDatadirFile', () => {
   test('a symlink in place: the link is replaced by a file, its target stays unchanged', () => {
     const { datadir, victim } = scene();
     const file = join(datadir, FILES.sstPid);
-    symlinkSync(victim, file);
+    fs.symlinkSync(victim, file);
     createDatadirFile(file, '123\n');
-    assert.equal(readFileSync(victim, 'utf8'), `${SECRET}\n${process.pid}\n`);
-    assert.ok(lstatSync(file).isFile());
-    assert.equal(readFileSync(file, 'utf8'), '123\n');
+    assert.equal(fs.readFileSync(victim, 'utf8'), `${SECRET}\n${process.pid}\n`);
+    assert.ok(fs.lstatSync(file).isFile());
+    assert.equal(fs.readFileSync(file, 'utf8'), '123\n');
   });
 
   test('a dangling symlink: its target is not created', () => {
     const { datadir } = scene();
     const target = join(datadir, '..', 'created-through-link');
     const file = join(datadir, FILES.inProgress);
-    symlinkSync(target, file);
+    fs.symlinkSync(target, file);
     createDatadirFile(file, '');
-    assert.equal(existsSync(target), false);
-    assert.ok(lstatSync(file).isFile());
+    assert.equal(fs.existsSync(target), false);
+    assert.ok(fs.lstatSync(file).isFile());
   });
 
   test('a stale regular file is replaced, not appended to', () => {
     const { datadir } = scene();
     const file = join(datadir, FILES.listenerPid);
-    writeFileSync(file, '99999999\nold\n');
+    fs.writeFileSync(file, '99999999\nold\n');
     createDatadirFile(file, '42\n');
-    assert.equal(readFileSync(file, 'utf8'), '42\n');
+    assert.equal(fs.readFileSync(file, 'utf8'), '42\n');
   });
 
   test('a directory where the file should be cannot be created: an SstError, not a crash', () => {
@@ -101,14 +92,14 @@ describe('readDatadirFile', () => {
     const { datadir } = scene();
     const file = join(datadir, FILES.tablesFlushed);
     assert.equal(readDatadirFile(file), undefined);
-    writeFileSync(file, 'a:1 0\n');
+    fs.writeFileSync(file, 'a:1 0\n');
     assert.equal(readDatadirFile(file), 'a:1 0\n');
   });
 
   test('a symlink, even to a readable file, is refused without quoting the target', () => {
     const { datadir, victim } = scene();
     const file = join(datadir, FILES.marker);
-    symlinkSync(victim, file);
+    fs.symlinkSync(victim, file);
     assert.throws(() => readDatadirFile(file), refused(/is a symbolic link: refused/));
     assert.throws(() => readDatadirFile(file, Exit.ABORTED), refused(/is a symbolic link/, Exit.ABORTED));
   });
@@ -123,16 +114,16 @@ describe('readDatadirFile', () => {
   test('a directory is refused', () => {
     const { datadir } = scene();
     const file = join(datadir, FILES.marker);
-    mkdirSync(file);
+    fs.mkdirSync(file);
     assert.throws(() => readDatadirFile(file), refused(/is not a regular file/));
   });
 
   test(`a file larger than ${READ_LIMIT} bytes is refused; exactly ${READ_LIMIT} is read whole`, () => {
     const { datadir } = scene();
     const file = join(datadir, FILES.marker);
-    writeFileSync(file, 'x'.repeat(READ_LIMIT));
+    fs.writeFileSync(file, 'x'.repeat(READ_LIMIT));
     assert.equal(readDatadirFile(file)?.length, READ_LIMIT);
-    writeFileSync(file, `${SECRET}\n${'x'.repeat(READ_LIMIT)}`);
+    fs.writeFileSync(file, `${SECRET}\n${'x'.repeat(READ_LIMIT)}`);
     assert.throws(() => readDatadirFile(file), refused(/larger than 4096 bytes: refused/));
   });
 });
@@ -142,7 +133,7 @@ describe('entryExists', () => {
     const { datadir } = scene();
     const file = join(datadir, FILES.sstError);
     assert.equal(entryExists(file), false);
-    symlinkSync(join(datadir, 'nowhere'), file);
+    fs.symlinkSync(join(datadir, 'nowhere'), file);
     assert.equal(entryExists(file), true);
   });
 });
@@ -151,15 +142,15 @@ describe('readPid', () => {
   test('a pid file symlinked to a file naming a live process names nothing', () => {
     const { datadir, victim } = scene();
     const file = join(datadir, FILES.sstPid);
-    writeFileSync(victim, `${process.pid}\n`);
-    symlinkSync(victim, file);
+    fs.writeFileSync(victim, `${process.pid}\n`);
+    fs.symlinkSync(victim, file);
     assert.equal(readPid(file), undefined);
   });
 
   test('a regular pid file names its PID', () => {
     const { datadir } = scene();
     const file = join(datadir, FILES.sstPid);
-    writeFileSync(file, '4242 extra\n');
+    fs.writeFileSync(file, '4242 extra\n');
     assert.equal(readPid(file), 4242);
   });
 });
@@ -168,21 +159,21 @@ describe('claimDatadir', () => {
   test('a symlinked wsrep_sst.pid: our PID goes into a new file, the link target stays unchanged', async () => {
     const { datadir, victim } = scene();
     // The victim names no live process: a symlink must not make us wait either.
-    writeFileSync(victim, `${SECRET}\n`);
+    fs.writeFileSync(victim, `${SECRET}\n`);
     const pidFile = join(datadir, FILES.sstPid);
-    symlinkSync(victim, pidFile);
+    fs.symlinkSync(victim, pidFile);
     const life = new Lifecycle();
     try {
       await claimDatadir(life, datadir);
-      assert.equal(readFileSync(victim, 'utf8'), `${SECRET}\n`);
-      assert.ok(lstatSync(pidFile).isFile());
+      assert.equal(fs.readFileSync(victim, 'utf8'), `${SECRET}\n`);
+      assert.ok(fs.lstatSync(pidFile).isFile());
       // Our PID and start time: a later SST tells us from a reused PID by both.
-      assert.match(readFileSync(pidFile, 'utf8'), new RegExp(`^${process.pid} \\d+\\n$`));
+      assert.match(fs.readFileSync(pidFile, 'utf8'), new RegExp(`^${process.pid} \\d+\\n$`));
     } finally {
       await life.shutdown();
       life.dispose();
     }
-    assert.equal(existsSync(pidFile), false, 'the cleanup removes our pid file');
-    assert.equal(readFileSync(victim, 'utf8'), `${SECRET}\n`);
+    assert.equal(fs.existsSync(pidFile), false, 'the cleanup removes our pid file');
+    assert.equal(fs.readFileSync(victim, 'utf8'), `${SECRET}\n`);
   });
 });

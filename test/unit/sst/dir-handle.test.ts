@@ -4,18 +4,7 @@
  * group or others stands for one another user owns, so these run as any user.
  */
 import assert from 'node:assert/strict';
-import {
-  chmodSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
@@ -27,14 +16,14 @@ import { openBelow, openDirectory, trustedForLinks } from '../../../src/sst/dir-
 let root = '';
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'sst-dirhandle-'));
+  root = fs.mkdtempSync(join(tmpdir(), 'sst-dirhandle-'));
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** A directory others may write: a symlink in it could be anyone's. */
 function openToOthers(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  chmodSync(dir, 0o777);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.chmodSync(dir, 0o777);
   return dir;
 }
 
@@ -63,22 +52,22 @@ describe('trustedForLinks', () => {
 
 describe('openDirectory', () => {
   test('follows a symlink in a directory only its owner may write', () => {
-    mkdirSync(join(root, 'real', 'sub'), { recursive: true });
-    symlinkSync(join(root, 'real'), join(root, 'link'));
+    fs.mkdirSync(join(root, 'real', 'sub'), { recursive: true });
+    fs.symlinkSync(join(root, 'real'), join(root, 'link'));
     const dir = openDirectory(join(root, 'link', 'sub'));
     assert.ok(dir);
-    writeFileSync(dir.at('f'), 'x');
+    fs.writeFileSync(dir.at('f'), 'x');
     dir.close();
-    assert.equal(readFileSync(join(root, 'real', 'sub', 'f'), 'utf8'), 'x');
+    assert.equal(fs.readFileSync(join(root, 'real', 'sub', 'f'), 'utf8'), 'x');
   });
 
   test('refuses a symlink in a directory others may write, and creates nothing through it', () => {
     const shared = openToOthers(join(root, 'shared'));
-    mkdirSync(join(root, 'target'));
-    symlinkSync(join(root, 'target'), join(shared, 'link'));
+    fs.mkdirSync(join(root, 'target'));
+    fs.symlinkSync(join(root, 'target'), join(shared, 'link'));
     assert.throws(() => openDirectory(join(shared, 'link')), refused(/shared\/link is a symbolic link in a directory/));
     assert.throws(() => openDirectory(join(shared, 'link', 'new'), {}), refused(/not followed/));
-    assert.equal(existsSync(join(root, 'target', 'new')), false);
+    assert.equal(fs.existsSync(join(root, 'target', 'new')), false);
   });
 
   test('undefined for a missing directory; `create` makes every missing one', () => {
@@ -86,25 +75,25 @@ describe('openDirectory', () => {
     const made = openDirectory(join(root, 'a', 'b'), {});
     assert.ok(made);
     made.close();
-    assert.ok(lstatSync(join(root, 'a', 'b')).isDirectory());
+    assert.ok(fs.lstatSync(join(root, 'a', 'b')).isDirectory());
   });
 
   test('the handle stays on the directory it opened when its path is swapped afterwards', () => {
     const data = join(root, 'data');
-    mkdirSync(data);
+    fs.mkdirSync(data);
     const dir = openDirectory(data);
     assert.ok(dir);
-    renameSync(data, join(root, 'moved'));
-    mkdirSync(join(root, 'elsewhere'));
-    symlinkSync(join(root, 'elsewhere'), data);
-    writeFileSync(dir.at('f'), 'x');
+    fs.renameSync(data, join(root, 'moved'));
+    fs.mkdirSync(join(root, 'elsewhere'));
+    fs.symlinkSync(join(root, 'elsewhere'), data);
+    fs.writeFileSync(dir.at('f'), 'x');
     dir.close();
-    assert.ok(existsSync(join(root, 'moved', 'f')));
-    assert.equal(existsSync(join(root, 'elsewhere', 'f')), false);
+    assert.ok(fs.existsSync(join(root, 'moved', 'f')));
+    assert.equal(fs.existsSync(join(root, 'elsewhere', 'f')), false);
   });
 
   test('a component that is a file is refused', () => {
-    writeFileSync(join(root, 'file'), '');
+    fs.writeFileSync(join(root, 'file'), '');
     assert.throws(() => openDirectory(join(root, 'file', 'x')), /is not a directory/);
   });
 });
@@ -112,9 +101,9 @@ describe('openDirectory', () => {
 describe('openBelow', () => {
   test('walks from the handle: relative components, no following in a directory others may write', () => {
     const data = openToOthers(join(root, 'data'));
-    mkdirSync(join(data, 'redo'));
-    mkdirSync(join(root, 'outside'));
-    symlinkSync(join(root, 'outside'), join(data, 'logs'));
+    fs.mkdirSync(join(data, 'redo'));
+    fs.mkdirSync(join(root, 'outside'));
+    fs.symlinkSync(join(root, 'outside'), join(data, 'logs'));
     const top = openDirectory(data);
     assert.ok(top);
     const redo = openBelow(top, 'redo');
@@ -130,47 +119,47 @@ describe('removeEntry and removeTree', () => {
     'removeEntry: a symlink goes, its target stays; ' + 'an empty directory goes; a full one stays, with a WARNING',
     (t) => {
       const warn = t.mock.method(log, 'warn', () => undefined);
-      writeFileSync(join(root, 'target'), 'keep');
-      symlinkSync(join(root, 'target'), join(root, 'link'));
+      fs.writeFileSync(join(root, 'target'), 'keep');
+      fs.symlinkSync(join(root, 'target'), join(root, 'link'));
       removeEntry(join(root, 'link'));
-      assert.equal(existsSync(join(root, 'link')), false);
-      assert.equal(readFileSync(join(root, 'target'), 'utf8'), 'keep');
-      mkdirSync(join(root, 'empty'));
+      assert.equal(fs.existsSync(join(root, 'link')), false);
+      assert.equal(fs.readFileSync(join(root, 'target'), 'utf8'), 'keep');
+      fs.mkdirSync(join(root, 'empty'));
       removeEntry(join(root, 'empty'));
-      assert.equal(existsSync(join(root, 'empty')), false);
-      mkdirSync(join(root, 'full'));
-      writeFileSync(join(root, 'full', 'f'), '');
+      assert.equal(fs.existsSync(join(root, 'empty')), false);
+      fs.mkdirSync(join(root, 'full'));
+      fs.writeFileSync(join(root, 'full', 'f'), '');
       removeEntry(join(root, 'full'));
-      assert.ok(existsSync(join(root, 'full', 'f')));
+      assert.ok(fs.existsSync(join(root, 'full', 'f')));
       assert.match(String(warn.mock.calls[0]?.arguments[0]), /full is a directory that is not empty: left in place/);
       removeEntry(join(root, 'missing'));
     },
   );
 
   test('removeTree: removes a tree through handles; a symlink inside goes, never what it leads to', () => {
-    mkdirSync(join(root, 'victims'));
-    writeFileSync(join(root, 'victims', 'v'), 'keep');
+    fs.mkdirSync(join(root, 'victims'));
+    fs.writeFileSync(join(root, 'victims', 'v'), 'keep');
     const tree = join(root, 'data', 'staging');
-    mkdirSync(join(tree, 'deep'), { recursive: true });
-    writeFileSync(join(tree, 'deep', 'f'), '');
-    symlinkSync(join(root, 'victims'), join(tree, 'link'));
+    fs.mkdirSync(join(tree, 'deep'), { recursive: true });
+    fs.writeFileSync(join(tree, 'deep', 'f'), '');
+    fs.symlinkSync(join(root, 'victims'), join(tree, 'link'));
     const data = openDirectory(join(root, 'data'));
     assert.ok(data);
     removeTree(data, 'staging');
     removeTree(data, 'missing');
     data.close();
-    assert.equal(existsSync(tree), false);
-    assert.equal(readFileSync(join(root, 'victims', 'v'), 'utf8'), 'keep');
+    assert.equal(fs.existsSync(tree), false);
+    assert.equal(fs.readFileSync(join(root, 'victims', 'v'), 'utf8'), 'keep');
   });
 
   test('createDatadirFile through a handle: a symlink at the name is replaced, its target untouched', () => {
-    writeFileSync(join(root, 'target'), 'keep');
+    fs.writeFileSync(join(root, 'target'), 'keep');
     const data = openDirectory(root);
     assert.ok(data);
-    symlinkSync(join(root, 'target'), join(root, 'keep-file'));
+    fs.symlinkSync(join(root, 'target'), join(root, 'keep-file'));
     createDatadirFile(join(root, 'keep-file'), '', { via: data.at('keep-file') });
     data.close();
-    assert.equal(readFileSync(join(root, 'target'), 'utf8'), 'keep');
-    assert.ok(lstatSync(join(root, 'keep-file')).isFile());
+    assert.equal(fs.readFileSync(join(root, 'target'), 'utf8'), 'keep');
+    assert.ok(fs.lstatSync(join(root, 'keep-file')).isFile());
   });
 });
