@@ -536,17 +536,8 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
         assert.equal(fs.readFileSync(join(dst, 'ib_logfile0'), 'utf8'), 'planted redo');
 
         // 0.2.0's shapes, which the plan test above does not make: a --relative database copy, then the marker.
-        const common = [
-          '--owner',
-          '--group',
-          '--perms',
-          '--links',
-          '--specials',
-          '--ignore-times',
-          '--inplace',
-          '--quiet',
-          '--whole-file',
-        ];
+        const flags = '--owner --group --perms --links --specials --ignore-times --inplace --quiet --whole-file';
+        const common = flags.split(' ');
         const relative = push([
           ...common,
           '--recursive',

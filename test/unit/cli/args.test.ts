@@ -7,23 +7,17 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import type { SstArgs } from '../../../src/config/args';
 import { parseArgs, parseMysqldArgs, normaliseDir, type Command } from '../../../src/cli/args';
 import { assertSstError } from '../../helpers/assert-sst';
+import { shWords } from '../../helpers/sh-words';
 
-/** Lets the real sh split a command line the way mariadbd's `sh -c` does. */
-function sh(commandLine: string): string[] {
-  const r = spawnSync('sh', ['-c', `set -- ${commandLine}\nfor a in "$@"; do printf '%s\\0' "$a"; done`], {
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.split('\0').slice(0, -1);
-}
+/** An argument list written as one line: words split on single spaces, no shell. */
+const words = (line: string): string[] => line.split(' ');
 
 /** A full mariadbd command line: drops the leading `wsrep_sst_<method>` word. */
 function argvOf(commandLine: string): string[] {
-  const tokens = sh(commandLine);
+  const tokens = shWords(commandLine);
   assert.match(tokens[0] ?? '', /^wsrep_sst_/);
   return tokens.slice(1);
 }
@@ -39,7 +33,7 @@ const JOINER_BASE = ['--role', 'joiner', '--address', '10.0.0.2:4444', '--datadi
 
 describe('the sh tokeniser used by these tests', () => {
   test('removes quotes and keeps quoted blanks', () => {
-    assert.deepEqual(sh(`--a 'x y' --b "z \\"q\\"" --c=\\$d`), ['--a', 'x y', '--b', 'z "q"', '--c=$d']);
+    assert.deepEqual(shWords(`--a 'x y' --b "z \\"q\\"" --c=\\$d`), ['--a', 'x y', '--b', 'z "q"', '--c=$d']);
   });
 });
 
@@ -49,22 +43,12 @@ describe('10.11.19 command lines (verbatim from the spec, observed on Debian 12)
       `wsrep_sst_rsync --role 'joiner' --address '10.0.0.2:4444' --datadir '/var/lib/mysql/' --defaults-file ` +
         `'/etc/mysql/my.cnf' --parent 4242 --progress 0 --mysqld-args --defaults-file=/etc/mysql/my.cnf`,
     );
-    assert.deepEqual(argv, [
-      '--role',
-      'joiner',
-      '--address',
-      '10.0.0.2:4444',
-      '--datadir',
-      '/var/lib/mysql/',
-      '--defaults-file',
-      '/etc/mysql/my.cnf',
-      '--parent',
-      '4242',
-      '--progress',
-      '0',
-      '--mysqld-args',
-      '--defaults-file=/etc/mysql/my.cnf',
-    ]);
+    assert.deepEqual(
+      argv,
+      words(
+        '--role joiner --address 10.0.0.2:4444 --datadir /var/lib/mysql/ --defaults-file /etc/mysql/my.cnf --parent 4242 --progress 0 --mysqld-args --defaults-file=/etc/mysql/my.cnf',
+      ),
+    );
     const a = sst(argv);
     assert.deepEqual(a, {
       role: 'joiner',
@@ -223,24 +207,11 @@ describe('older and newer servers', () => {
 
 describe('--opt=value forms', () => {
   test('every option accepts --name=value', () => {
-    const a = sst([
-      '--role=donor',
-      '--address=h:1/m',
-      '--datadir=/d/',
-      '--defaults-file=/f',
-      '--defaults-extra-file=/e',
-      '--defaults-group-suffix=.s',
-      '--progress=1',
-      '--binlog=b',
-      '--binlog-index=b.idx',
-      '--log-basename=lb',
-      '--gtid=a860abba-ea9b-11f1-ad11-f22cb73f111e:1',
-      '--gtid-domain-id=7',
-      '--local-port=3307',
-      '--socket=/s.sock',
-      '--port=4444',
-      '--parent=12',
-    ]);
+    const a = sst(
+      words(
+        '--role=donor --address=h:1/m --datadir=/d/ --defaults-file=/f --defaults-extra-file=/e --defaults-group-suffix=.s --progress=1 --binlog=b --binlog-index=b.idx --log-basename=lb --gtid=a860abba-ea9b-11f1-ad11-f22cb73f111e:1 --gtid-domain-id=7 --local-port=3307 --socket=/s.sock --port=4444 --parent=12',
+      ),
+    );
     assert.equal(a.role, 'donor');
     assert.equal(a.address, 'h:1/m');
     assert.equal(a.datadir, '/d');
@@ -264,20 +235,7 @@ describe('--opt=value forms', () => {
   });
 
   test('a repeated option: the last one wins', () => {
-    const a = sst([
-      '--role',
-      'joiner',
-      '--address',
-      'h',
-      '--datadir',
-      '/a/',
-      '--datadir',
-      '/b/',
-      '--progress',
-      '1',
-      '--progress',
-      '0',
-    ]);
+    const a = sst(words('--role joiner --address h --datadir /a/ --datadir /b/ --progress 1 --progress 0'));
     assert.equal(a.datadir, '/b');
     assert.equal(a.progress, false);
   });
@@ -291,16 +249,9 @@ describe('options we do not know or do not need (docs/protocol.md §7.4)', () =>
   });
 
   test('an unknown flag right before a known option leaves the option intact', () => {
-    const a = sst([
-      '--role',
-      'joiner',
-      '--future-flag',
-      '--address',
-      '10.0.0.2:4444',
-      '--another-flag',
-      '--datadir',
-      '/var/lib/mysql/',
-    ]);
+    const a = sst(
+      words('--role joiner --future-flag --address 10.0.0.2:4444 --another-flag --datadir /var/lib/mysql/'),
+    );
     assert.equal(a.address, '10.0.0.2:4444');
     assert.equal(a.datadir, '/var/lib/mysql');
   });
@@ -633,25 +584,11 @@ describe('--mysqld-args tail (docs/protocol.md §1.3)', () => {
   });
 
   test('explicit top-level options win over the tail', () => {
-    const a = sst([
-      '--role',
-      'joiner',
-      '--address',
-      'h',
-      '--datadir',
-      '/top/',
-      '--binlog',
-      'top-bin',
-      '--binlog-index',
-      'top.index',
-      '--log-basename',
-      'top',
-      '--mysqld-args',
-      '--datadir=/tail',
-      '--log-bin=tail-bin',
-      '--log-bin-index=tail.index',
-      '--log-basename=tail',
-    ]);
+    const a = sst(
+      words(
+        '--role joiner --address h --datadir /top/ --binlog top-bin --binlog-index top.index --log-basename top --mysqld-args --datadir=/tail --log-bin=tail-bin --log-bin-index=tail.index --log-basename=tail',
+      ),
+    );
     assert.equal(a.datadir, '/top');
     assert.equal(a.binlog, 'top-bin');
     assert.equal(a.binlogIndex, 'top.index');
@@ -662,17 +599,9 @@ describe('--mysqld-args tail (docs/protocol.md §1.3)', () => {
 
   test('options we do not extract are skipped with their values', () => {
     assert.deepEqual(
-      parseMysqldArgs([
-        '--user',
-        'mysql',
-        '-u',
-        'mysql',
-        '--port=3306',
-        '--socket',
-        '/s',
-        '--wsrep-new-cluster',
-        '--defaults-file=/etc/my.cnf',
-      ]),
+      parseMysqldArgs(
+        words('--user mysql -u mysql --port=3306 --socket /s --wsrep-new-cluster --defaults-file=/etc/my.cnf'),
+      ),
       {},
     );
   });

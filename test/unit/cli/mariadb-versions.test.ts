@@ -6,24 +6,17 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from '../../../src/cli/args';
 import { parseDonorAddress, parseJoinerAddress } from '../../../src/net/address';
 import { parseAuthLines } from '../../../src/protocol/stdin';
 import { joinerSecret } from '../../../src/sst/donor';
 import { MARIADB_FIXTURES, type Invocation } from '../../fixtures/mariadb/versions';
-
-function shTokens(commandLine: string): string[] {
-  const r = spawnSync('sh', ['-c', `set -- ${commandLine}\nfor a in "$@"; do printf '%s\\0' "$a"; done`], {
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.split('\0').slice(0, -1);
-}
+import { shWords } from '../../helpers/sh-words';
 
 function argvOf(inv: Invocation): string[] {
-  const tokens = shTokens(inv.commandLine);
+  const tokens = shWords(inv.commandLine);
   assert.equal(tokens[0], 'wsrep_sst_rsync_tunnel');
   return tokens.slice(1);
 }

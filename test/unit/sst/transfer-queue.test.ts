@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Pass } from '../../../src/rsync/plan';
-import { formatDuration, HANDSHAKE_READ_BYTES, TransferMonitor } from '../../../src/sst/transfer-monitor';
+import {
+  formatDuration,
+  HANDSHAKE_READ_BYTES,
+  type Actions,
+  type MonitorOptions,
+  TransferMonitor,
+} from '../../../src/sst/transfer-monitor';
 import { runQueue, TransferState, type PassRunner } from '../../../src/sst/transfer-queue';
 
 const pass = (name: string, bytes: number): Pass => ({ name, bytes, first: false, args: [] });
@@ -141,15 +147,22 @@ describe('TransferMonitor (fake clock and counters)', () => {
     for (const [p, pid] of entries) s.running.set(p, pid);
     return s;
   };
+  /** A monitor from 0 ms that logs nothing and never times out unless the test says otherwise. */
+  const monitor = (o: Partial<MonitorOptions> & { total: number }): TransferMonitor =>
+    new TransferMonitor({ startedAt: 0, logEveryMs: 0, protocolEveryMs: 0, idleTimeoutMs: 0, ...o });
+  /** One look at streams a (pid 1) and b (pid 2), whose byte counters are in io. */
+  const tickBoth = (m: TransferMonitor, at: number, a: Pass, b: Pass, io: Map<number, number>): Actions =>
+    m.tick(
+      at,
+      running([
+        [a, 1],
+        [b, 2],
+      ]),
+      (pid) => io.get(pid),
+    );
 
   test('progress: finished passes plus what each running rsync read, capped at its pass; a line every interval', () => {
-    const m = new TransferMonitor({
-      total: 400 * MiB,
-      startedAt: 0,
-      logEveryMs: 10_000,
-      protocolEveryMs: 0,
-      idleTimeoutMs: 0,
-    });
+    const m = monitor({ total: 400 * MiB, logEveryMs: 10_000 });
     const big = pass('big', 300 * MiB);
     const small = pass('small', 10 * MiB);
     const io = new Map([
@@ -173,12 +186,10 @@ describe('TransferMonitor (fake clock and counters)', () => {
   });
 
   test('a precopy round names itself in its progress lines, and counts its own bytes', () => {
-    const m = new TransferMonitor({
+    const m = monitor({
       total: 100 * MiB,
-      startedAt: 0,
       logEveryMs: 1000,
       protocolEveryMs: 1000,
-      idleTimeoutMs: 0,
       offset: 400 * MiB,
       label: 'precopy round 2',
     });
@@ -188,7 +199,7 @@ describe('TransferMonitor (fake clock and counters)', () => {
   });
 
   test('protocol lines: complete N at their own interval', () => {
-    const m = new TransferMonitor({ total: 100, startedAt: 0, logEveryMs: 0, protocolEveryMs: 1000, idleTimeoutMs: 0 });
+    const m = monitor({ total: 100, protocolEveryMs: 1000 });
     assert.equal(m.tick(500, running([], 40), () => undefined).protocol, undefined);
     assert.equal(m.tick(1000, running([], 60), () => undefined).protocol, 'complete 60');
     assert.equal(m.tick(1500, running([], 70), () => undefined).protocol, undefined);
@@ -196,14 +207,7 @@ describe('TransferMonitor (fake clock and counters)', () => {
   });
 
   test('rate limit: all running streams pause while ahead of limit × elapsed, and resume when not', () => {
-    const m = new TransferMonitor({
-      total: 1000 * MiB,
-      startedAt: 0,
-      logEveryMs: 0,
-      protocolEveryMs: 0,
-      rateLimit: 10 * MiB,
-      idleTimeoutMs: 0,
-    });
+    const m = monitor({ total: 1000 * MiB, rateLimit: 10 * MiB });
     const a = pass('a', 500 * MiB);
     const b = pass('b', 500 * MiB);
     const io = new Map([
@@ -211,43 +215,15 @@ describe('TransferMonitor (fake clock and counters)', () => {
       [2, 5 * MiB],
     ]);
     // 1 s in: 10 MiB allowed (+2 MiB credit), 10 sent.
-    let act = m.tick(
-      1000,
-      running([
-        [a, 1],
-        [b, 2],
-      ]),
-      (pid) => io.get(pid),
-    );
+    let act = tickBoth(m, 1000, a, b, io);
     assert.deepEqual([act.pause, act.resume], [[], []]);
     io.set(1, 9 * MiB);
     io.set(2, 9 * MiB);
-    act = m.tick(
-      1100,
-      running([
-        [a, 1],
-        [b, 2],
-      ]),
-      (pid) => io.get(pid),
-    );
+    act = tickBoth(m, 1100, a, b, io);
     assert.deepEqual(act.pause, [1, 2]);
-    act = m.tick(
-      1200,
-      running([
-        [a, 1],
-        [b, 2],
-      ]),
-      (pid) => io.get(pid),
-    );
+    act = tickBoth(m, 1200, a, b, io);
     assert.deepEqual([act.pause, act.resume], [[], []], 'already paused');
-    act = m.tick(
-      1700,
-      running([
-        [a, 1],
-        [b, 2],
-      ]),
-      (pid) => io.get(pid),
-    );
+    act = tickBoth(m, 1700, a, b, io);
     assert.deepEqual(act.resume, [1, 2]);
   });
 
@@ -255,14 +231,7 @@ describe('TransferMonitor (fake clock and counters)', () => {
     'rate limit: a stream that ends while paused is forgotten; ' +
       'a new one is paused too; takePaused hands back the rest',
     () => {
-      const m = new TransferMonitor({
-        total: 100 * MiB,
-        startedAt: 0,
-        logEveryMs: 0,
-        protocolEveryMs: 0,
-        rateLimit: MiB,
-        idleTimeoutMs: 0,
-      });
+      const m = monitor({ total: 100 * MiB, rateLimit: MiB });
       const a = pass('a', 50 * MiB);
       const b = pass('b', 50 * MiB);
       let act = m.tick(100, running([[a, 1]]), () => 10 * MiB);
@@ -277,48 +246,20 @@ describe('TransferMonitor (fake clock and counters)', () => {
     'rate limit: a stream still at its handshake (little read) is not paused, so the joiner sees it ' +
       'authenticate; it is once past it',
     () => {
-      const m = new TransferMonitor({
-        total: 100 * MiB,
-        startedAt: 0,
-        logEveryMs: 0,
-        protocolEveryMs: 0,
-        rateLimit: MiB,
-        idleTimeoutMs: 0,
-      });
+      const m = monitor({ total: 100 * MiB, rateLimit: MiB });
       const a = pass('a', 50 * MiB);
       const b = pass('b', 50 * MiB);
       const io = new Map([
         [1, 10 * MiB],
         [2, 7 * 1024],
       ]);
-      let act = m.tick(
-        100,
-        running([
-          [a, 1],
-          [b, 2],
-        ]),
-        (pid) => io.get(pid),
-      );
+      let act = tickBoth(m, 100, a, b, io);
       assert.deepEqual(act.pause, [1]);
       io.set(2, HANDSHAKE_READ_BYTES - 1);
-      act = m.tick(
-        200,
-        running([
-          [a, 1],
-          [b, 2],
-        ]),
-        (pid) => io.get(pid),
-      );
+      act = tickBoth(m, 200, a, b, io);
       assert.deepEqual(act.pause, []);
       io.set(2, HANDSHAKE_READ_BYTES);
-      act = m.tick(
-        300,
-        running([
-          [a, 1],
-          [b, 2],
-        ]),
-        (pid) => io.get(pid),
-      );
+      act = tickBoth(m, 300, a, b, io);
       assert.deepEqual(act.pause, [2]);
       // A stream whose counters cannot be read is paused as before.
       act = m.tick(
@@ -336,14 +277,7 @@ describe('TransferMonitor (fake clock and counters)', () => {
 
   test('the limit is kept over the whole copy: pausing by the rule gives limit × time within the credit', () => {
     const limit = 50 * MiB;
-    const m = new TransferMonitor({
-      total: 10_000 * MiB,
-      startedAt: 0,
-      logEveryMs: 0,
-      protocolEveryMs: 0,
-      rateLimit: limit,
-      idleTimeoutMs: 0,
-    });
+    const m = monitor({ total: 10_000 * MiB, rateLimit: limit });
     // A stream that could go at 400 MiB/s when not paused, looked at every 100 ms for 20 s.
     const p = pass('one', 10_000 * MiB);
     let read = 0;
@@ -359,18 +293,12 @@ describe('TransferMonitor (fake clock and counters)', () => {
   });
 
   test('idle timeout: no byte for the whole time while a pass runs; not while nothing runs or we paused it', () => {
-    const m = new TransferMonitor({ total: 100, startedAt: 0, logEveryMs: 0, protocolEveryMs: 0, idleTimeoutMs: 5000 });
+    const m = monitor({ total: 100, idleTimeoutMs: 5000 });
     const a = pass('a', 100);
     assert.equal(m.tick(1000, running([[a, 1]]), () => 10).idleFor, undefined);
     assert.equal(m.tick(5999, running([[a, 1]]), () => 10).idleFor, undefined);
     assert.equal(m.tick(6000, running([[a, 1]]), () => 10).idleFor, 5000);
-    const idleBetween = new TransferMonitor({
-      total: 100,
-      startedAt: 0,
-      logEveryMs: 0,
-      protocolEveryMs: 0,
-      idleTimeoutMs: 1000,
-    });
+    const idleBetween = monitor({ total: 100, idleTimeoutMs: 1000 });
     assert.equal(idleBetween.tick(5000, running([], 0), () => undefined).idleFor, undefined);
   });
 
