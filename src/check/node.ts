@@ -112,40 +112,17 @@ function accessItem(a: Access, identity: Identity | undefined, user: string): Ch
 function tlsFiles(tls: TlsContext, suffix: string): Access[] {
   const s = tls.settings;
   const tag = suffix ? `:${suffix.replace(/[^a-z]/g, '')}` : '';
-  const files: Access[] = [
-    {
-      id: `readable:cert${tag}`,
-      label: `cert readable${suffix}`,
-      path: s.cert,
-      need: 'read-file',
-      createMissing: false,
-    },
+  const parts: [string, string, string | undefined, Access['need']][] = [
+    ['cert', 'cert', s.cert, 'read-file'],
+    ['key', 'key', s.key, 'read-file'],
+    ['ca', 'CA file', s.caFile, 'read-file'],
+    ['capath', 'CA dir', s.caPath, 'read-dir'],
   ];
-  if (s.key !== undefined)
-    files.push({
-      id: `readable:key${tag}`,
-      label: `key readable${suffix}`,
-      path: s.key,
-      need: 'read-file',
-      createMissing: false,
-    });
-  if (s.caFile !== undefined)
-    files.push({
-      id: `readable:ca${tag}`,
-      label: `CA file readable${suffix}`,
-      path: s.caFile,
-      need: 'read-file',
-      createMissing: false,
-    });
-  if (s.caPath !== undefined)
-    files.push({
-      id: `readable:capath${tag}`,
-      label: `CA dir readable${suffix}`,
-      path: s.caPath,
-      need: 'read-dir',
-      createMissing: false,
-    });
-  return files;
+  return parts.flatMap(([id, name, path, need]) =>
+    path === undefined
+      ? []
+      : [{ id: `readable:${id}${tag}`, label: `${name} readable${suffix}`, path, need, createMissing: false }],
+  );
 }
 
 function sameMaterial(a: TlsContext, b: TlsContext): boolean {

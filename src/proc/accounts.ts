@@ -30,38 +30,34 @@ function numeric(text: string | undefined): number | undefined {
   return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
 }
 
+/** The colon-separated fields of each line that is not a comment. */
+function records(text: string): string[][] {
+  return text
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .map((line) => line.split(':'));
+}
+
 /** `name:password:uid:gid:gecos:home:shell`; comments, blank and malformed lines are skipped. */
 export function parsePasswd(text: string): PasswdEntry[] {
-  const out: PasswdEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const f = line.split(':');
-    const uid = numeric(f[2]);
-    const gid = numeric(f[3]);
-    if (!f[0] || uid === undefined || gid === undefined) continue;
-    out.push({ name: f[0], uid, gid });
-  }
-  return out;
+  return records(text).flatMap(([name, , u, g]) => {
+    const uid = numeric(u);
+    const gid = numeric(g);
+    return name && uid !== undefined && gid !== undefined ? [{ name, uid, gid }] : [];
+  });
 }
 
 /** `name:password:gid:member,member`. */
 export function parseGroup(text: string): GroupEntry[] {
-  const out: GroupEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const f = line.split(':');
-    const gid = numeric(f[2]);
-    if (!f[0] || gid === undefined) continue;
-    out.push({
-      name: f[0],
-      gid,
-      members: (f[3] ?? '')
-        .split(',')
-        .map((m) => m.trim())
-        .filter((m) => m !== ''),
-    });
-  }
-  return out;
+  return records(text).flatMap(([name, , g, members]) => {
+    const gid = numeric(g);
+    if (!name || gid === undefined) return [];
+    const list = (members ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter((m) => m !== '');
+    return [{ name, gid, members: list }];
+  });
 }
 
 /**

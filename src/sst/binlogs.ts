@@ -9,7 +9,7 @@ import { Exit, SstError } from '../errors';
 import { log } from '../log';
 import { BINLOG_LIST } from '../rsync/modules';
 import { createDatadirFile, readDatadirFile, removeEntry } from './datadir-files';
-import { openDirectory, type DirHandle } from './dir-handle';
+import { openDirectory, type DirHandle, using } from './dir-handle';
 import type { BinlogSettings } from '../config/settings';
 
 /** An index lists one binlog a line: a long-lived server's may list thousands. */
@@ -19,13 +19,7 @@ const INDEX_LIMIT = 64 * 1024 * 1024;
  * Runs `work` on the directory holding `file`, opened as dir-handle.ts does; undefined when that directory is missing.
  */
 function inParent<T>(file: string, work: (dir: DirHandle, name: string) => T): T | undefined {
-  const dir = openDirectory(path.dirname(file));
-  if (dir === undefined) return undefined;
-  try {
-    return work(dir, path.basename(file));
-  } finally {
-    dir.close();
-  }
+  return using(openDirectory(path.dirname(file)), (dir) => work(dir, path.basename(file)));
 }
 
 /** A file's text, never through a symlink at its name; undefined when it is missing or refused. */

@@ -13,7 +13,7 @@ import { log } from '../log';
 import { identityText, judgeSstPid, parseIdentity, selfStartTime, selfView, viewProcess } from '../proc/identity';
 import type { Lifecycle } from '../proc/lifecycle';
 import { FILES } from '../rsync/modules';
-import { errnoCode, type DirHandle } from './dir-handle';
+import { errnoCode, type DirHandle, using } from './dir-handle';
 
 export { FILES };
 
@@ -110,6 +110,19 @@ export function readPid(file: string): number | undefined {
   }
 }
 
+/** unlink: 'gone' once removed or absent, 'directory' when unlink refuses one (EISDIR; EPERM on Linux). */
+function unlinkEntry(entry: string): 'gone' | 'directory' {
+  try {
+    fs.unlinkSync(entry);
+    return 'gone';
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT') return 'gone';
+    if (code === 'EISDIR' || code === 'EPERM') return 'directory';
+    throw error;
+  }
+}
+
 /**
  * Removes the entry `file` names, never what it points to or holds: unlink (a symlink goes, not
  * its target), or rmdir when it is a directory. A directory that is not empty is left, with a
@@ -118,15 +131,10 @@ export function readPid(file: string): number | undefined {
 export function removeEntry(file: string, how: Via = {}): void {
   const entry = how.via ?? file;
   try {
-    fs.unlinkSync(entry);
-    return;
+    if (unlinkEntry(entry) === 'gone') return;
   } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT') return;
-    if (code !== 'EISDIR' && code !== 'EPERM') {
-      log.warn(`cannot remove ${file}: ${error instanceof Error ? error.message : String(error)}: left in place`);
-      return;
-    }
+    log.warn(`cannot remove ${file}: ${error instanceof Error ? error.message : String(error)}: left in place`);
+    return;
   }
   try {
     fs.rmdirSync(entry);
@@ -146,14 +154,7 @@ export function removeEntry(file: string, how: Via = {}): void {
  */
 export function removeTree(dir: DirHandle, name: string): void {
   const entry = dir.at(name);
-  try {
-    fs.unlinkSync(entry);
-    return;
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT') return;
-    if (code !== 'EISDIR' && code !== 'EPERM') throw error;
-  }
+  if (unlinkEntry(entry) === 'gone') return;
   let inner: DirHandle | undefined;
   try {
     inner = dir.child(name);
@@ -163,11 +164,9 @@ export function removeTree(dir: DirHandle, name: string): void {
     return;
   }
   if (inner === undefined) return;
-  try {
-    for (const child of inner.list()) removeTree(inner, child);
-  } finally {
-    inner.close();
-  }
+  using(inner, (d) => {
+    for (const child of d.list()) removeTree(d, child);
+  });
   removeEntry(dir.shown(name), { via: entry });
 }
 

@@ -7,7 +7,7 @@
  */
 import { lstatSync, unlinkSync } from 'node:fs';
 import { posix as path } from 'node:path';
-import { openDirectory, type DirHandle } from './dir-handle';
+import { openDirectory, type DirHandle, using } from './dir-handle';
 
 /** Device files below `roots` (not following symlinks), each removed; their paths. */
 export function removeDeviceFiles(roots: readonly string[]): string[] {
@@ -33,23 +33,12 @@ export function removeDeviceFiles(roots: readonly string[]): string[] {
           // Swapped for something else since: not a directory of this tree any more.
           continue;
         }
-        if (inner === undefined) continue;
-        try {
-          walk(inner, path.join(shown, name));
-        } finally {
-          inner.close();
-        }
+        using(inner, (d) => walk(d, path.join(shown, name)));
       }
     }
   };
   for (const root of new Set(roots)) {
-    const dir = openDirectory(root);
-    if (dir === undefined) continue;
-    try {
-      walk(dir, root);
-    } finally {
-      dir.close();
-    }
+    using(openDirectory(root), (dir) => walk(dir, root));
   }
   return removed;
 }

@@ -232,3 +232,13 @@ function makeChild(parent: DirHandle, name: string, owner: NewOwner | undefined,
   if (owner !== undefined && made.stat().uid === euid && euid !== owner.uid) made.chown(owner.uid, owner.gid);
   return made;
 }
+
+/** Runs `work` on `handle`, then closes it; undefined, and nothing run, when there is no handle. */
+export function using<T>(handle: DirHandle | undefined, work: (dir: DirHandle) => T): T | undefined {
+  if (handle === undefined) return undefined;
+  try {
+    return work(handle);
+  } finally {
+    handle.close();
+  }
+}

@@ -50,7 +50,7 @@ import {
   removeEntry,
   removeTree,
 } from './datadir-files';
-import { openBelow, openDirectory, type DirHandle } from './dir-handle';
+import { openBelow, openDirectory, type DirHandle, using } from './dir-handle';
 import { clearOrphansAmong, clearPreviousListener } from './leftovers';
 import { parseMarker } from './marker';
 import {
@@ -148,13 +148,7 @@ function removeStaleFiles(datadir: string): void {
 
 /** The staging directory holds what the donor sent: removed through handles (datadir-files.ts). */
 function removeStaging(datadir: string): void {
-  const dir = openDirectory(datadir);
-  if (dir === undefined) return;
-  try {
-    removeTree(dir, BINLOG_STAGING);
-  } finally {
-    dir.close();
-  }
+  using(openDirectory(datadir), (dir) => removeTree(dir, BINLOG_STAGING));
 }
 
 function chooseDaemonUser(datadir: string): DaemonUser {
