@@ -142,6 +142,21 @@ function expectedEcho(argv: readonly string[]): Buffer {
 
 const simpleExec = (): string => execAddress([fx.script]);
 
+/** A listener on a fresh port, on every address, answering with the test script. */
+async function tlsListener(
+  t: TestContext,
+  tls: TunnelTls,
+  sockopt: string[] = [],
+): Promise<Listener & { port: number }> {
+  const port = await freePort();
+  const listener = await startListener(t, listenAddress({ port, ipv6: false, tls, sockopt }), port, simpleExec());
+  return { ...listener, port };
+}
+
+/** The client's address of 127.0.0.1:port. */
+const toLoopback = (port: number, tls: TunnelTls, sockopt: string[] = []): string =>
+  connectAddress({ host: '127.0.0.1', port, ipv6: false, tls, sockopt });
+
 function hasIpv6Loopback(): boolean {
   return Object.values(networkInterfaces()).some((list) =>
     (list ?? []).some((i) => i.family === 'IPv6' && i.address === '::1'),
@@ -173,53 +188,23 @@ describe('socat tunnel with the real socat', () => {
       exec,
     );
     const connectTls: TunnelTls = { cert: fx.donorBundle, caFile: fx.caFile, verify: true };
-    const r = await runClient(
-      t,
-      connectAddress({ host: '127.0.0.1', port, ipv6: false, tls: connectTls, sockopt: [] }),
-    );
+    const r = await runClient(t, toLoopback(port, connectTls));
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout, expectedEcho(ARGV_TOKENS), listener.stderr());
   });
 
   test('a server certificate whose name does not match the host is refused', async (t) => {
-    const port = await freePort();
-    await startListener(
-      t,
-      listenAddress({ port, ipv6: false, tls: { cert: fx.wrongName.bundle, verify: false }, sockopt: [] }),
-      port,
-      simpleExec(),
-    );
-    const r = await runClient(
-      t,
-      connectAddress({
-        host: '127.0.0.1',
-        port,
-        ipv6: false,
-        tls: { cert: fx.donor.bundle, caFile: fx.caFile, verify: true },
-        sockopt: [],
-      }),
-    );
+    const { port } = await tlsListener(t, { cert: fx.wrongName.bundle, verify: false });
+    const r = await runClient(t, toLoopback(port, { cert: fx.donor.bundle, caFile: fx.caFile, verify: true }));
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /commonName does not match hostname "127\.0\.0\.1"/);
     assert.equal(r.stdout.length, 0);
   });
 
   test("commonName '' skips the name check but still verifies the chain", async (t) => {
-    const port = await freePort();
-    await startListener(
-      t,
-      listenAddress({ port, ipv6: false, tls: { cert: fx.wrongName.bundle, verify: false }, sockopt: [] }),
-      port,
-      simpleExec(),
-    );
+    const { port } = await tlsListener(t, { cert: fx.wrongName.bundle, verify: false });
     const chainOnly = (caFile: string): string =>
-      connectAddress({
-        host: '127.0.0.1',
-        port,
-        ipv6: false,
-        tls: { cert: fx.donor.bundle, caFile, verify: true, commonName: '' },
-        sockopt: [],
-      });
+      toLoopback(port, { cert: fx.donor.bundle, caFile, verify: true, commonName: '' });
     const ok = await runClient(t, chainOnly(fx.caFile));
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(ok.stdout, expectedEcho([]));
@@ -230,50 +215,19 @@ describe('socat tunnel with the real socat', () => {
   });
 
   test('an explicit commonName replaces the host in the check', async (t) => {
-    const port = await freePort();
-    await startListener(
-      t,
-      listenAddress({ port, ipv6: false, tls: { cert: fx.wrongName.bundle, verify: false }, sockopt: [] }),
-      port,
-      simpleExec(),
-    );
+    const { port } = await tlsListener(t, { cert: fx.wrongName.bundle, verify: false });
     const r = await runClient(
       t,
-      connectAddress({
-        host: '127.0.0.1',
-        port,
-        ipv6: false,
-        tls: { cert: fx.donor.bundle, caFile: fx.caFile, verify: true, commonName: 'wrong.example' },
-        sockopt: [],
-      }),
+      toLoopback(port, { cert: fx.donor.bundle, caFile: fx.caFile, verify: true, commonName: 'wrong.example' }),
     );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout, expectedEcho([]));
   });
 
   test('the listener with verify=1 refuses a client certificate from another CA', async (t) => {
-    const port = await freePort();
-    const listener = await startListener(
-      t,
-      listenAddress({
-        port,
-        ipv6: false,
-        tls: { cert: fx.serverCert, key: fx.serverKey, caFile: fx.caFile, verify: true },
-        sockopt: [],
-      }),
-      port,
-      simpleExec(),
-    );
-    const r = await runClient(
-      t,
-      connectAddress({
-        host: '127.0.0.1',
-        port,
-        ipv6: false,
-        tls: { cert: fx.stranger.bundle, caFile: fx.caFile, verify: true },
-        sockopt: [],
-      }),
-    );
+    const listener = await tlsListener(t, { cert: fx.serverCert, key: fx.serverKey, caFile: fx.caFile, verify: true });
+    const port = listener.port;
+    const r = await runClient(t, toLoopback(port, { cert: fx.stranger.bundle, caFile: fx.caFile, verify: true }));
     // With TLS 1.3 the client may finish its handshake and exit 0 before the server's verdict
     // arrives, so what proves the refusal is that nothing came back and the server said why.
     assert.equal(r.stdout.length, 0);
@@ -313,27 +267,10 @@ describe('socat tunnel with the real socat', () => {
   });
 
   test("sockopt 'verify=0' replaces our verify=1", async (t) => {
-    const port = await freePort();
-    await startListener(
-      t,
-      listenAddress({
-        port,
-        ipv6: false,
-        tls: { cert: fx.wrongName.bundle, verify: true },
-        sockopt: parseSockopt('verify=0'),
-      }),
-      port,
-      simpleExec(),
-    );
+    const { port } = await tlsListener(t, { cert: fx.wrongName.bundle, verify: true }, parseSockopt('verify=0'));
     const r = await runClient(
       t,
-      connectAddress({
-        host: '127.0.0.1',
-        port,
-        ipv6: false,
-        tls: { cert: fx.stranger.bundle, caFile: fx.caFile, verify: true },
-        sockopt: parseSockopt(',verify=0,'),
-      }),
+      toLoopback(port, { cert: fx.stranger.bundle, caFile: fx.caFile, verify: true }, parseSockopt(',verify=0,')),
     );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout, expectedEcho([]));
@@ -356,27 +293,14 @@ describe('socat tunnel with the real socat', () => {
     assert.notEqual(code, 0);
     assert.ok(err.includes(`$(touch ${canary})`), err);
 
-    const goodPort = await freePort();
-    await startListener(
-      t,
-      listenAddress({
-        port: goodPort,
-        ipv6: false,
-        tls: { cert: fx.serverCert, key: fx.serverKey, verify: false },
-        sockopt: [],
-      }),
-      goodPort,
-      simpleExec(),
-    );
+    const { port: goodPort } = await tlsListener(t, { cert: fx.serverCert, key: fx.serverKey, verify: false });
     const r = await runClient(
       t,
-      connectAddress({
-        host: '127.0.0.1',
-        port: goodPort,
-        ipv6: false,
-        tls: { cert: fx.donor.bundle, caFile: fx.caFile, verify: true },
-        sockopt: parseSockopt(`commonname=$(touch ${canary});id`),
-      }),
+      toLoopback(
+        goodPort,
+        { cert: fx.donor.bundle, caFile: fx.caFile, verify: true },
+        parseSockopt(`commonname=$(touch ${canary});id`),
+      ),
     );
     assert.notEqual(r.code, 0);
     assert.equal(r.stdout.length, 0);
@@ -395,16 +319,7 @@ describe('socat tunnel with the real socat', () => {
     child.stderr?.on('data', (b: Buffer) => (err += b.toString('utf8')));
     await waitListening(child, port, () => err);
     // The leftover option is noticed per connection, after the fork.
-    const r = await runClient(
-      t,
-      connectAddress({
-        host: '127.0.0.1',
-        port,
-        ipv6: false,
-        tls: { cert: fx.donor.bundle, verify: false },
-        sockopt: [],
-      }),
-    );
+    const r = await runClient(t, toLoopback(port, { cert: fx.donor.bundle, verify: false }));
     assert.equal(r.stdout.length, 0);
     assert.match(await waitFor(() => err, /could not be used/, 5000), /1 option\(s\) could not be used/);
   });
