@@ -224,18 +224,20 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
     assert.equal(fs.readFileSync(join(layout.datadir, 'db1', 't.ibd'), 'utf8'), 't');
   });
 });
-describe("the joiner's own paths survive a whole donor plan, real rsync daemon (system and compat builds)", () => {
+/** [name, program] of the system rsync (when present) and of each compat build; a SKIP line without those. */
+function rsyncBuilds(what: string): [string, string][] {
   const compat = compatBin();
-  const builds = [
-    ...(skip === false ? [['system', 'rsync']] : []),
-    ...(fs.existsSync(compat)
-      ? fs
-          .readdirSync(compat)
-          .filter((b) => /^rsync-/.test(b))
-          .sort()
-          .map((b) => [b, join(compat, b)])
-      : []),
+  if (!fs.existsSync(compat))
+    console.log(`SKIP ${what} against compat rsync builds: none at ${compat} (set SST_COMPAT_BIN)`);
+  const found = fs.existsSync(compat) ? fs.readdirSync(compat).filter((b) => /^rsync-/.test(b)) : [];
+  return [
+    ...(skip === false ? [['system', 'rsync'] as [string, string]] : []),
+    ...found.sort().map((b): [string, string] => [b, join(compat, b)]),
   ];
+}
+
+describe("the joiner's own paths survive a whole donor plan, real rsync daemon (system and compat builds)", () => {
+  const builds = rsyncBuilds('own paths');
   let dir = '';
   before(() => {
     dir = fs.mkdtempSync(join(tmpdir(), 'sst-own-'));
@@ -243,10 +245,8 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
   after(() => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
-  if (!fs.existsSync(compat))
-    console.log(`SKIP own paths against compat rsync builds: none at ${compat} (set SST_COMPAT_BIN)`);
 
-  for (const [name, rsync] of builds as [string, string][]) {
+  for (const [name, rsync] of builds) {
     test(`${name}: layout directories (empty ones too) and TLS files stay; a same-layout donor is not refused`, () => {
       const base = join(dir, name);
       const src = join(base, 'donor');
@@ -337,19 +337,7 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
  * 0.2.0's shapes: --relative database copies, the --archive --checksum marker) still go through.
  */
 describe('what the daemon refuses, real rsync daemon (system and compat builds)', () => {
-  const compat = compatBin();
-  const builds = [
-    ...(skip === false ? [['system', 'rsync']] : []),
-    ...(fs.existsSync(compat)
-      ? fs
-          .readdirSync(compat)
-          .filter((b) => /^rsync-/.test(b))
-          .sort()
-          .map((b) => [b, join(compat, b)])
-      : []),
-  ];
-  if (!fs.existsSync(compat))
-    console.log(`SKIP refused options against compat rsync builds: none at ${compat} (set SST_COMPAT_BIN)`);
+  const builds = rsyncBuilds('refused options');
   let dir = '';
   before(() => {
     dir = fs.mkdtempSync(join(tmpdir(), 'sst-refuse-'));
@@ -402,7 +390,7 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
     'trust-sender': ['-M--trust-sender'],
   };
 
-  for (const [name, rsync] of builds as [string, string][]) {
+  for (const [name, rsync] of builds) {
     test(
       `${name}: every refused option ends the connection before ` +
         `anything is written; the joiner's key, control files and data stay`,
