@@ -18,6 +18,14 @@ import { assertSstError } from '../../helpers/assert-sst';
  * socat's lexer as measured on 1.7.4.4 (see socat-address.ts), for what our output can contain:
  * a backslash takes the next character literally. Used to prove escaping is lossless.
  */
+type ListenOptions = Parameters<typeof listenAddress>[0];
+type ConnectOptions = Parameters<typeof connectAddress>[0];
+/** Port 1, IPv4, no sockopt unless the case says otherwise. */
+const listen = (o: Omit<ListenOptions, 'port' | 'ipv6' | 'sockopt'> & Partial<ListenOptions>): string =>
+  listenAddress({ port: 1, ipv6: false, sockopt: [], ...o });
+const connect = (o: Omit<ConnectOptions, 'port' | 'ipv6' | 'sockopt'> & Partial<ConnectOptions>): string =>
+  connectAddress({ port: 1, ipv6: false, sockopt: [], ...o });
+
 function unescapeSocat(text: string): string {
   return text.replace(/\\(.)/gs, '$1');
 }
@@ -200,13 +208,7 @@ describe('parseSockopt', () => {
 describe('listenAddress', () => {
   test('all options, IPv4 bind', () => {
     assert.equal(
-      listenAddress({
-        port: 4444,
-        bind: { host: '10.0.0.2', ipv6: false },
-        ipv6: false,
-        tls: { ...tls, caPath: '/etc/mysql/cas' },
-        sockopt: [],
-      }),
+      listen({ port: 4444, bind: { host: '10.0.0.2', ipv6: false }, tls: { ...tls, caPath: '/etc/mysql/cas' } }),
       'OPENSSL-LISTEN:4444,reuseaddr,fork,bind=10.0.0.2,cert=/etc/mysql/cert.pem,key=/etc/mysql/key.pem,' +
         'cafile=/etc/mysql/ca.pem,capath=/etc/mysql/cas,verify=1',
     );
@@ -214,67 +216,43 @@ describe('listenAddress', () => {
 
   test('max-children caps the connections served at once; a user max-children (or its alias) replaces ours', () => {
     assert.equal(
-      listenAddress({ port: 1, ipv6: false, tls: { cert: '/c.pem', verify: false }, sockopt: [], maxChildren: 9 }),
+      listen({ tls: { cert: '/c.pem', verify: false }, maxChildren: 9 }),
       'OPENSSL-LISTEN:1,reuseaddr,fork,max-children=9,cert=/c.pem,verify=0',
     );
     assert.equal(
-      listenAddress({
-        port: 1,
-        ipv6: false,
-        tls: { cert: '/c.pem', verify: false },
-        sockopt: ['maxchildren=3'],
-        maxChildren: 9,
-      }),
+      listen({ tls: { cert: '/c.pem', verify: false }, sockopt: ['maxchildren=3'], maxChildren: 9 }),
       'OPENSSL-LISTEN:1,reuseaddr,fork,cert=/c.pem,verify=0,maxchildren=3',
     );
   });
 
   test('minimal: all interfaces, bundle only, no verification', () => {
     assert.equal(
-      listenAddress({ port: 1, ipv6: false, tls: { cert: '/c.pem', verify: false }, sockopt: [] }),
+      listen({ tls: { cert: '/c.pem', verify: false } }),
       'OPENSSL-LISTEN:1,reuseaddr,fork,cert=/c.pem,verify=0',
     );
   });
 
   test('IPv6 bind: brackets, zone and pf=ip6', () => {
     assert.equal(
-      listenAddress({
-        port: 4444,
-        bind: { host: '::1', ipv6: true },
-        ipv6: true,
-        tls: { cert: '/c', verify: true },
-        sockopt: [],
-      }),
+      listen({ port: 4444, bind: { host: '::1', ipv6: true }, ipv6: true, tls: { cert: '/c', verify: true } }),
       'OPENSSL-LISTEN:4444,reuseaddr,fork,bind=[::1],pf=ip6,cert=/c,verify=1',
     );
     assert.equal(
-      listenAddress({
-        port: 4444,
-        bind: { host: 'fe80::1', zone: 'eth0', ipv6: true },
-        ipv6: false,
-        tls: { cert: '/c', verify: true },
-        sockopt: [],
-      }),
+      listen({ port: 4444, bind: { host: 'fe80::1', zone: 'eth0', ipv6: true }, tls: { cert: '/c', verify: true } }),
       'OPENSSL-LISTEN:4444,reuseaddr,fork,bind=[fe80::1%eth0],pf=ip6,cert=/c,verify=1',
     );
   });
 
   test('IPv6 joiner on all interfaces: pf=ip6 without bind', () => {
     assert.equal(
-      listenAddress({ port: 4444, ipv6: true, tls: { cert: '/c', verify: true }, sockopt: [] }),
+      listen({ port: 4444, ipv6: true, tls: { cert: '/c', verify: true } }),
       'OPENSSL-LISTEN:4444,reuseaddr,fork,pf=ip6,cert=/c,verify=1',
     );
   });
 
   test('a bind host name is escaped like any value', () => {
     assert.equal(
-      listenAddress({
-        port: 1,
-        bind: { host: 'db1.example', ipv6: false },
-        ipv6: false,
-        tls: { cert: '/c', verify: false },
-        sockopt: [],
-      }),
+      listen({ bind: { host: 'db1.example', ipv6: false }, tls: { cert: '/c', verify: false } }),
       'OPENSSL-LISTEN:1,reuseaddr,fork,bind=db1.example,cert=/c,verify=0',
     );
   });
@@ -282,34 +260,26 @@ describe('listenAddress', () => {
   test('client name check only for a non-empty commonName with verify', () => {
     const base = { port: 1, ipv6: false, sockopt: [] };
     assert.match(
-      listenAddress({ ...base, tls: { cert: '/c', verify: true, commonName: 'donor.example' } }),
+      listen({ ...base, tls: { cert: '/c', verify: true, commonName: 'donor.example' } }),
       /,verify=1,commonname=donor\.example$/,
     );
-    assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: true, commonName: '' } }), /,verify=1$/);
-    assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: true } }), /,verify=1$/);
+    assert.match(listen({ ...base, tls: { cert: '/c', verify: true, commonName: '' } }), /,verify=1$/);
+    assert.match(listen({ ...base, tls: { cert: '/c', verify: true } }), /,verify=1$/);
     // An empty commonname keeps socat 1.7.4.0/1.7.4.1 from crashing on a client certificate with an IPv6 SAN.
     const crashes = { listenerNeedsCommonName: true };
+    assert.match(listen({ ...base, tls: { cert: '/c', verify: true }, socat: crashes }), /,verify=1,commonname=$/);
     assert.match(
-      listenAddress({ ...base, tls: { cert: '/c', verify: true }, socat: crashes }),
-      /,verify=1,commonname=$/,
-    );
-    assert.match(
-      listenAddress({ ...base, tls: { cert: '/c', verify: true, commonName: 'd' }, socat: crashes }),
+      listen({ ...base, tls: { cert: '/c', verify: true, commonName: 'd' }, socat: crashes }),
       /,verify=1,commonname=d$/,
     );
-    assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: false }, socat: crashes }), /,verify=0$/);
-    assert.match(listenAddress({ ...base, tls: { cert: '/c', verify: false, commonName: 'x' } }), /,verify=0$/);
+    assert.match(listen({ ...base, tls: { cert: '/c', verify: false }, socat: crashes }), /,verify=0$/);
+    assert.match(listen({ ...base, tls: { cert: '/c', verify: false, commonName: 'x' } }), /,verify=0$/);
   });
 
   test('hostile paths are escaped and come back unchanged', () => {
     for (const p of HOSTILE) {
       const dir = p.replace(/:/g, ';');
-      const addr = listenAddress({
-        port: 1,
-        ipv6: false,
-        tls: { cert: p, key: p, caFile: p, caPath: dir, verify: true },
-        sockopt: [],
-      });
+      const addr = listen({ tls: { cert: p, key: p, caFile: p, caPath: dir, verify: true } });
       const opts = splitUnescaped(addr, ',');
       assert.deepEqual(
         opts.map((o) => o.split('=', 1)[0]),
@@ -325,11 +295,11 @@ describe('listenAddress', () => {
   test('sockopt comes last and replaces our option of the same name or alias', () => {
     const base = { port: 1, ipv6: true, tls: { cert: '/c', key: '/k', caFile: '/ca', verify: true, commonName: 'd' } };
     assert.equal(
-      listenAddress({ ...base, sockopt: ['verify=0'] }),
+      listen({ ...base, sockopt: ['verify=0'] }),
       'OPENSSL-LISTEN:1,reuseaddr,fork,pf=ip6,cert=/c,key=/k,cafile=/ca,commonname=d,verify=0',
     );
     assert.equal(
-      listenAddress({
+      listen({
         ...base,
         sockopt: ['OPENSSL-VERIFY=0', 'certificate=/other', 'CN=x', 'protocol-family=ip4', 'so-reuseaddr=0'],
       }),
@@ -337,63 +307,37 @@ describe('listenAddress', () => {
         'so-reuseaddr=0',
     );
     assert.equal(
-      listenAddress({ ...base, sockopt: ['cipher=HIGH:!aNULL', 'keepalive'] }),
+      listen({ ...base, sockopt: ['cipher=HIGH:!aNULL', 'keepalive'] }),
       'OPENSSL-LISTEN:1,reuseaddr,fork,pf=ip6,cert=/c,key=/k,cafile=/ca,verify=1,commonname=d,' +
         'cipher=HIGH:!aNULL,keepalive',
     );
   });
 
   test('sockopt items are validated again', () => {
-    assertSstError(
-      () => listenAddress({ port: 1, ipv6: false, tls, sockopt: ['verify=0!!EXEC:/bin/sh'] }),
-      Exit.BAD_CONFIG,
-    );
-    assertSstError(() => listenAddress({ port: 1, ipv6: false, tls, sockopt: ["x='"] }), Exit.BAD_CONFIG);
+    assertSstError(() => listen({ tls, sockopt: ['verify=0!!EXEC:/bin/sh'] }), Exit.BAD_CONFIG);
+    assertSstError(() => listen({ tls, sockopt: ["x='"] }), Exit.BAD_CONFIG);
   });
 
   test('bad ports and bind addresses', () => {
     for (const port of [0, 65536, 1.5, -1, Number.NaN]) {
-      assertSstError(() => listenAddress({ port, ipv6: false, tls, sockopt: [] }), Exit.BAD_CONFIG);
+      assertSstError(() => listen({ port, tls }), Exit.BAD_CONFIG);
     }
-    assertSstError(
-      () => listenAddress({ port: 1, bind: { host: 'db1', ipv6: true }, ipv6: true, tls, sockopt: [] }),
-      Exit.BAD_CONFIG,
-    );
-    assertSstError(
-      () => listenAddress({ port: 1, bind: { host: '::1', zone: 'a]b', ipv6: true }, ipv6: true, tls, sockopt: [] }),
-      Exit.BAD_CONFIG,
-    );
+    assertSstError(() => listen({ bind: { host: 'db1', ipv6: true }, ipv6: true, tls }), Exit.BAD_CONFIG);
+    assertSstError(() => listen({ bind: { host: '::1', zone: 'a]b', ipv6: true }, ipv6: true, tls }), Exit.BAD_CONFIG);
   });
 
   test('control characters in a path: 21', () => {
-    assertSstError(
-      () => listenAddress({ port: 1, ipv6: false, tls: { cert: '/a\nb', verify: true }, sockopt: [] }),
-      Exit.UNSAFE_VALUE,
-      /cert=/,
-    );
+    assertSstError(() => listen({ tls: { cert: '/a\nb', verify: true } }), Exit.UNSAFE_VALUE, /cert=/);
   });
 
   test("a CA directory with ':' is refused: OpenSSL would split it", () => {
     assertSstError(
-      () =>
-        listenAddress({
-          port: 1,
-          ipv6: false,
-          tls: { cert: '/c', caPath: '/etc/my:ssl/certs', verify: true },
-          sockopt: [],
-        }),
+      () => listen({ tls: { cert: '/c', caPath: '/etc/my:ssl/certs', verify: true } }),
       Exit.UNSAFE_VALUE,
       /list separator/,
     );
     assertSstError(
-      () =>
-        connectAddress({
-          host: 'db1',
-          port: 1,
-          ipv6: false,
-          tls: { cert: '/c', caPath: '/a:b', verify: true },
-          sockopt: [],
-        }),
+      () => connect({ host: 'db1', tls: { cert: '/c', caPath: '/a:b', verify: true } }),
       Exit.UNSAFE_VALUE,
       /list separator/,
     );
@@ -401,79 +345,60 @@ describe('listenAddress', () => {
 
   test('option values socat cannot hold (2047 bytes) are refused', () => {
     const at = (n: number): string => `/${'a'.repeat(n - 1)}`;
-    assert.ok(
-      listenAddress({ port: 1, ipv6: false, tls: { cert: at(2047), verify: true }, sockopt: [] }).length > 2047,
-    );
-    assertSstError(
-      () => listenAddress({ port: 1, ipv6: false, tls: { cert: at(2048), verify: true }, sockopt: [] }),
-      Exit.UNSAFE_VALUE,
-      /2048 bytes/,
-    );
-    assertSstError(
-      () => listenAddress({ port: 1, ipv6: false, tls: { cert: `/${'é'.repeat(1024)}`, verify: true }, sockopt: [] }),
-      Exit.UNSAFE_VALUE,
-    );
+    assert.ok(listen({ tls: { cert: at(2047), verify: true } }).length > 2047);
+    assertSstError(() => listen({ tls: { cert: at(2048), verify: true } }), Exit.UNSAFE_VALUE, /2048 bytes/);
+    assertSstError(() => listen({ tls: { cert: `/${'é'.repeat(1024)}`, verify: true } }), Exit.UNSAFE_VALUE);
   });
 });
 
 describe('connectAddress', () => {
   test('IPv4: the host is the name socat checks', () => {
     assert.equal(
-      connectAddress({ host: '10.0.0.2', port: 4444, ipv6: false, tls, sockopt: [] }),
+      connect({ host: '10.0.0.2', port: 4444, tls }),
       'OPENSSL:10.0.0.2:4444,cert=/etc/mysql/cert.pem,key=/etc/mysql/key.pem,cafile=/etc/mysql/ca.pem,verify=1',
     );
   });
 
   test('host name', () => {
     assert.equal(
-      connectAddress({ host: 'db1.example', port: 5, ipv6: false, tls: { cert: '/c', verify: true }, sockopt: [] }),
+      connect({ host: 'db1.example', port: 5, tls: { cert: '/c', verify: true } }),
       'OPENSSL:db1.example:5,cert=/c,verify=1',
     );
   });
 
   test('IPv6 literal: brackets, and the bare address as commonname so a CN=::1 certificate matches', () => {
     assert.equal(
-      connectAddress({ host: '::1', port: 4444, ipv6: true, tls: { cert: '/c', verify: true }, sockopt: [] }),
+      connect({ host: '::1', port: 4444, ipv6: true, tls: { cert: '/c', verify: true } }),
       'OPENSSL:[::1]:4444,cert=/c,verify=1,commonname=\\:\\:1',
     );
     assert.equal(
-      connectAddress({
-        host: 'fe80::1',
-        zone: 'eth0',
-        port: 4444,
-        ipv6: true,
-        tls: { cert: '/c', verify: true },
-        sockopt: [],
-      }),
+      connect({ host: 'fe80::1', zone: 'eth0', port: 4444, ipv6: true, tls: { cert: '/c', verify: true } }),
       'OPENSSL:[fe80::1%eth0]:4444,cert=/c,verify=1,commonname=fe80\\:\\:1',
     );
   });
 
   test('an IPv6 literal passed without the flag is still bracketed', () => {
-    assert.match(
-      connectAddress({ host: '::1', port: 1, ipv6: false, tls: { cert: '/c', verify: false }, sockopt: [] }),
-      /^OPENSSL:\[::1\]:1,/,
-    );
+    assert.match(connect({ host: '::1', tls: { cert: '/c', verify: false } }), /^OPENSSL:\[::1\]:1,/);
   });
 
   test("commonName: '' skips the name check (needs nosni), a value replaces the host", () => {
     const base = { host: '10.0.0.2', port: 1, ipv6: false, sockopt: [] };
     assert.match(
-      connectAddress({ ...base, tls: { cert: '/c', verify: true, commonName: '' } }),
+      connect({ ...base, tls: { cert: '/c', verify: true, commonName: '' } }),
       /,verify=1,commonname=,nosni=1$/,
     );
     // socat 1.7.3 has no nosni and sends no SNI: an empty commonname alone skips its name check.
     assert.match(
-      connectAddress({ ...base, tls: { cert: '/c', verify: true, commonName: '' }, socat: { noSni: false } }),
+      connect({ ...base, tls: { cert: '/c', verify: true, commonName: '' }, socat: { noSni: false } }),
       /,verify=1,commonname=$/,
     );
-    assert.match(connectAddress({ ...base, tls: { cert: '/c', verify: true }, socat: { noSni: false } }), /,verify=1$/);
+    assert.match(connect({ ...base, tls: { cert: '/c', verify: true }, socat: { noSni: false } }), /,verify=1$/);
     assert.match(
-      connectAddress({ ...base, tls: { cert: '/c', verify: true, commonName: 'db,1 x' } }),
+      connect({ ...base, tls: { cert: '/c', verify: true, commonName: 'db,1 x' } }),
       /,verify=1,commonname=db\\,1\\ x$/,
     );
     assert.match(
-      connectAddress({ ...base, host: '::1', ipv6: true, tls: { cert: '/c', verify: true, commonName: 'db1' } }),
+      connect({ ...base, host: '::1', ipv6: true, tls: { cert: '/c', verify: true, commonName: 'db1' } }),
       /,commonname=db1$/,
     );
   });
@@ -481,12 +406,10 @@ describe('connectAddress', () => {
   test('no name options without verification', () => {
     for (const commonName of [undefined, '', 'x']) {
       assert.equal(
-        connectAddress({
+        connect({
           host: '::1',
-          port: 1,
           ipv6: true,
           tls: { cert: '/c', verify: false, ...(commonName === undefined ? {} : { commonName }) },
-          sockopt: [],
         }),
         'OPENSSL:[::1]:1,cert=/c,verify=0',
       );
@@ -495,20 +418,16 @@ describe('connectAddress', () => {
 
   test('sockopt overrides verify and commonname', () => {
     assert.equal(
-      connectAddress({
+      connect({
         host: '10.0.0.2',
-        port: 1,
-        ipv6: false,
         tls: { cert: '/c', verify: true, commonName: '' },
         sockopt: parseSockopt('verify=0'),
       }),
       'OPENSSL:10.0.0.2:1,cert=/c,commonname=,nosni=1,verify=0',
     );
     assert.equal(
-      connectAddress({
+      connect({
         host: '10.0.0.2',
-        port: 1,
-        ipv6: false,
         tls: { cert: '/c', verify: true, commonName: '' },
         sockopt: parseSockopt('cn=db1,no-sni=0'),
       }),
@@ -518,7 +437,7 @@ describe('connectAddress', () => {
 
   test('hostile paths', () => {
     for (const p of HOSTILE) {
-      const addr = connectAddress({ host: 'db1', port: 1, ipv6: false, tls: { cert: p, verify: true }, sockopt: [] });
+      const addr = connect({ host: 'db1', tls: { cert: p, verify: true } });
       const opts = splitUnescaped(addr, ',');
       assert.equal(opts.length, 3, addr);
       assert.equal(unescapeSocat((opts[1] ?? '').slice('cert='.length)), p);
@@ -526,13 +445,10 @@ describe('connectAddress', () => {
   });
 
   test('refused hosts and ports', () => {
-    assertSstError(() => connectAddress({ host: 'db1', port: 1, ipv6: true, tls, sockopt: [] }), Exit.BAD_CONFIG);
-    assertSstError(
-      () => connectAddress({ host: '::1', zone: 'x,y', port: 1, ipv6: true, tls, sockopt: [] }),
-      Exit.BAD_CONFIG,
-    );
-    assertSstError(() => connectAddress({ host: 'db1', port: 0, ipv6: false, tls, sockopt: [] }), Exit.BAD_CONFIG);
-    assertSstError(() => connectAddress({ host: 'db\n1', port: 1, ipv6: false, tls, sockopt: [] }), Exit.UNSAFE_VALUE);
+    assertSstError(() => connect({ host: 'db1', ipv6: true, tls }), Exit.BAD_CONFIG);
+    assertSstError(() => connect({ host: '::1', zone: 'x,y', ipv6: true, tls }), Exit.BAD_CONFIG);
+    assertSstError(() => connect({ host: 'db1', port: 0, tls }), Exit.BAD_CONFIG);
+    assertSstError(() => connect({ host: 'db\n1', tls }), Exit.UNSAFE_VALUE);
   });
 });
 
