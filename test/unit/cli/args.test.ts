@@ -11,6 +11,7 @@ import type { SstArgs } from '../../../src/config/args';
 import { parseArgs, parseMysqldArgs, normaliseDir, type Command } from '../../../src/cli/args';
 import { assertSstError } from '../../helpers/assert-sst';
 import { shWords } from '../../helpers/sh-words';
+import { sstArgs } from '../../fixtures/mariadb/versions';
 
 /** An argument list written as one line: words split on single spaces, no shell. */
 const words = (line: string): string[] => line.split(' ');
@@ -46,30 +47,21 @@ describe('10.11.19 command lines (verbatim from the spec, observed on Debian 12)
     assert.deepEqual(
       argv,
       words(
-        '--role joiner --address 10.0.0.2:4444 --datadir /var/lib/mysql/ --defaults-file /etc/mysql/my.cnf --parent 4242 --progress 0 --mysqld-args --defaults-file=/etc/mysql/my.cnf',
+        '--role joiner --address 10.0.0.2:4444 --datadir /var/lib/mysql/ --defaults-file /etc/mysql/my.cnf ' +
+          '--parent 4242 --progress 0 --mysqld-args --defaults-file=/etc/mysql/my.cnf',
       ),
     );
     const a = sst(argv);
-    assert.deepEqual(a, {
-      role: 'joiner',
-      address: '10.0.0.2:4444',
-      datadir: '/var/lib/mysql',
-      defaultsFile: '/etc/mysql/my.cnf',
-      defaultsExtraFile: undefined,
-      defaultsGroupSuffix: undefined,
-      parent: 4242,
-      progress: false,
-      binlog: undefined,
-      binlogIndex: undefined,
-      logBasename: undefined,
-      gtid: undefined,
-      gtidDomainId: undefined,
-      bypass: false,
-      localPort: undefined,
-      socket: undefined,
-      port: undefined,
-      mysqld: {},
-    } satisfies SstArgs);
+    assert.deepEqual(
+      a,
+      sstArgs({
+        role: 'joiner',
+        address: '10.0.0.2:4444',
+        datadir: '/var/lib/mysql',
+        defaultsFile: '/etc/mysql/my.cnf',
+        parent: 4242,
+      }),
+    );
   });
 
   test('donor', () => {
@@ -80,26 +72,19 @@ describe('10.11.19 command lines (verbatim from the spec, observed on Debian 12)
         `--defaults-file=/etc/mysql/my.cnf --wsrep-new-cluster`,
     );
     const a = sst(argv);
-    assert.deepEqual(a, {
-      role: 'donor',
-      address: '10.0.0.2:4444/rsync_sst',
-      datadir: '/var/lib/mysql',
-      defaultsFile: '/etc/mysql/my.cnf',
-      defaultsExtraFile: undefined,
-      defaultsGroupSuffix: undefined,
-      parent: undefined,
-      progress: false,
-      binlog: undefined,
-      binlogIndex: undefined,
-      logBasename: undefined,
-      gtid: 'a860abba-ea9b-11f1-ad11-f22cb73f111e:3',
-      gtidDomainId: '0',
-      bypass: false,
-      localPort: 3306,
-      socket: '/run/mysqld/mysqld.sock',
-      port: undefined,
-      mysqld: {},
-    } satisfies SstArgs);
+    assert.deepEqual(
+      a,
+      sstArgs({
+        role: 'donor',
+        address: '10.0.0.2:4444/rsync_sst',
+        datadir: '/var/lib/mysql',
+        defaultsFile: '/etc/mysql/my.cnf',
+        gtid: 'a860abba-ea9b-11f1-ad11-f22cb73f111e:3',
+        gtidDomainId: '0',
+        localPort: 3306,
+        socket: '/run/mysqld/mysqld.sock',
+      }),
+    );
   });
 
   test('joiner with every optional part: defaults trio, binlog, binlog index, --progress 1', () => {
@@ -209,7 +194,10 @@ describe('--opt=value forms', () => {
   test('every option accepts --name=value', () => {
     const a = sst(
       words(
-        '--role=donor --address=h:1/m --datadir=/d/ --defaults-file=/f --defaults-extra-file=/e --defaults-group-suffix=.s --progress=1 --binlog=b --binlog-index=b.idx --log-basename=lb --gtid=a860abba-ea9b-11f1-ad11-f22cb73f111e:1 --gtid-domain-id=7 --local-port=3307 --socket=/s.sock --port=4444 --parent=12',
+        '--role=donor --address=h:1/m --datadir=/d/ --defaults-file=/f --defaults-extra-file=/e ' +
+          '--defaults-group-suffix=.s --progress=1 --binlog=b --binlog-index=b.idx --log-basename=lb ' +
+          '--gtid=a860abba-ea9b-11f1-ad11-f22cb73f111e:1 --gtid-domain-id=7 --local-port=3307 ' +
+          '--socket=/s.sock --port=4444 --parent=12',
       ),
     );
     assert.equal(a.role, 'donor');
@@ -586,7 +574,9 @@ describe('--mysqld-args tail (docs/protocol.md §1.3)', () => {
   test('explicit top-level options win over the tail', () => {
     const a = sst(
       words(
-        '--role joiner --address h --datadir /top/ --binlog top-bin --binlog-index top.index --log-basename top --mysqld-args --datadir=/tail --log-bin=tail-bin --log-bin-index=tail.index --log-basename=tail',
+        '--role joiner --address h --datadir /top/ --binlog top-bin --binlog-index top.index ' +
+          '--log-basename top --mysqld-args --datadir=/tail --log-bin=tail-bin --log-bin-index=tail.index ' +
+          '--log-basename=tail',
       ),
     );
     assert.equal(a.datadir, '/top');
