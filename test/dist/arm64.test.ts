@@ -12,15 +12,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { findOnPath, repoRoot, run } from '../helpers/binary';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
-import {
-  donorArgv,
-  joinerArgv,
-  splitReady,
-  startRole,
-  STATE_UUID,
-  writeTablesFlushed,
-  type NodeSide,
-} from '../helpers/driver';
+import * as driver from '../helpers/driver';
 import { createCa, issueCert, type NodeCert, type Pki } from '../helpers/pki';
 import { freePort, killTagged, taggedProcesses, waitNoTagged } from '../helpers/procs';
 import { sstTls, writeOptionFile } from '../helpers/option-file';
@@ -138,7 +130,7 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
     tag = `arm64-${randomBytes(4).toString('hex')}`;
     // startRole adds the runner's environment: its NODE_* go, as cleanEnv explains.
     const env: NodeJS.ProcessEnv = { ...nodeVariablesUnset(), SST_TEST_TAG: tag };
-    const side = (name: string, cert: NodeCert): NodeSide => {
+    const side = (name: string, cert: NodeCert): driver.NodeSide => {
       const dir = join(root, tag, name);
       return { datadir: join(dir, 'data'), cnf: writeOptionFile(dir, sstTls(pki, cert)), env };
     };
@@ -152,7 +144,7 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
     // first arguments name the arm64 executable. This test file is its own process.
     const { command, args: prefix } = underQemu(qemu, BIN);
     process.env.SST_TEST_BINARY = command;
-    const joiner = startRole([...prefix, ...joinerArgv(joinerSide, address, process.pid)], env);
+    const joiner = driver.startRole([...prefix, ...driver.joinerArgv(joinerSide, address, process.pid)], env);
     const ready = await joiner.nextLine(120_000);
     assert.match(ready ?? '', /^ready /, `joiner stderr:\n${joiner.stderr()}`);
 
@@ -163,24 +155,24 @@ describe('arm64 executable under qemu user emulation', { skip: SKIP }, () => {
     assert.ok(socat !== undefined, 'no socat on PATH');
     assert.ok(exes.includes(fs.realpathSync(socat)), `no native socat among ${exes.join(', ')}`);
 
-    const { auth, address: donorAddress } = splitReady(ready ?? '');
-    const donor = startRole([...prefix, ...donorArgv(donorSide, donorAddress, SEQNO)], {
+    const { auth, address: donorAddress } = driver.splitReady(ready ?? '');
+    const donor = driver.startRole([...prefix, ...driver.donorArgv(donorSide, donorAddress, SEQNO)], {
       ...env,
       WSREP_SST_OPT_REMOTE_AUTH: auth ?? '',
     });
     for (;;) {
       const line = await donor.nextLine(240_000);
       if (line === undefined) break;
-      if (line === 'flush tables') writeTablesFlushed(donorSide.datadir, `${STATE_UUID}:${SEQNO} 0`);
+      if (line === 'flush tables') driver.writeTablesFlushed(donorSide.datadir, `${driver.STATE_UUID}:${SEQNO} 0`);
       if (line.startsWith('done')) break;
     }
     const detail = (): string => `joiner stderr:\n${joiner.stderr()}\ndonor stderr:\n${donor.stderr()}`;
     assert.equal(await donor.exit, 0, detail());
-    assert.equal(await joiner.nextLine(120_000), `${STATE_UUID}:${SEQNO} 0`, detail());
+    assert.equal(await joiner.nextLine(120_000), `${driver.STATE_UUID}:${SEQNO} 0`, detail());
     assert.equal(await joiner.exit, 0, detail());
     t.diagnostic(`SST under qemu: ${Date.now() - started} ms`);
 
-    assert.deepEqual(donor.lines, ['flush tables', 'continue', `done ${STATE_UUID}:${SEQNO} 0`]);
+    assert.deepEqual(donor.lines, ['flush tables', 'continue', `done ${driver.STATE_UUID}:${SEQNO} 0`]);
     const copied = (rel: string): boolean => !STAYS_HOME.test(rel);
     assert.deepEqual(treeDigest(joinerSide.datadir, copied), treeDigest(donorSide.datadir, copied));
     assert.deepEqual(await waitNoTagged(tag, 15_000), [], 'no process of the SST may survive it');

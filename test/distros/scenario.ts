@@ -14,7 +14,7 @@ import { lchownSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Cluster, ClusterNode } from '../e2e/cluster';
-import { assertReplicates, assertSameData, bootstrap, destroyCluster, sstLines } from '../e2e/harness';
+import { assertIstTaken, assertReplicates, assertSameData, bootstrap, destroyCluster, sstLines } from '../e2e/harness';
 import { binaryPath, repoRoot, run } from '../helpers/binary';
 import { installRecorder, recordedFixture, checkFixture } from './record';
 import { rootTarball, unpackRoot, type DistroRelease, type DistroRoot } from './root';
@@ -176,16 +176,7 @@ export function distroSuite(release: DistroRelease): void {
         const before = sstLines(c, n2).length;
         c.start(n2);
         await c.waitSynced(n2);
-        assert.ok(
-          sstLines(c, n2)
-            .slice(before)
-            .some((l) => /rsync IST completed on joiner/.test(l)),
-          c.tail(n2),
-        );
-        assert.ok(
-          sstLines(c, n1).some((l) => /IST chosen: sending only the marker/.test(l)),
-          c.tail(n1),
-        );
+        assertIstTaken(c, n1, n2, before);
         assertEveryTable(c, n1, n2);
         assertReplicates(c, n1, n2);
         await destroyCluster();

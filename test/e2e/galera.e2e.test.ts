@@ -8,7 +8,15 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import type { ClusterNode } from './cluster';
-import { assertReplicates, assertSameData, bootstrap, destroyCluster, sstLines, waitFor } from './harness';
+import {
+  assertIstTaken,
+  assertReplicates,
+  assertSameData,
+  bootstrap,
+  destroyCluster,
+  sstLines,
+  waitFor,
+} from './harness';
 
 afterEach(() => destroyCluster());
 
@@ -142,16 +150,7 @@ describe('Galera cluster with rsync_tunnel', { timeout: 900_000 }, () => {
     c.start(n2);
     await c.waitSynced(n2);
     assertSameData(c, n1, n2);
-    assert.ok(
-      sstLines(c, n2)
-        .slice(before)
-        .some((l) => /rsync IST completed on joiner/.test(l)),
-      c.tail(n2),
-    );
-    assert.ok(
-      sstLines(c, n1).some((l) => /IST chosen: sending only the marker/.test(l)),
-      c.tail(n1),
-    );
+    assertIstTaken(c, n1, n2, before);
   });
 
   test('node 2 datadir wiped while it is down: restart forces a full SST', async () => {

@@ -96,6 +96,19 @@ export function sstLines(c: Cluster, n: ClusterNode): string[] {
     .filter((l) => l.includes('WSREP_SST:'));
 }
 
+/** The joiner's log since line `since` says it took IST, and the donor's that it sent only the marker. */
+export function assertIstTaken(c: Cluster, donor: ClusterNode, joiner: ClusterNode, since: number): void {
+  const joined = sstLines(c, joiner).slice(since);
+  assert.ok(
+    joined.some((l) => /rsync IST completed on joiner/.test(l)),
+    c.tail(joiner),
+  );
+  assert.ok(
+    sstLines(c, donor).some((l) => /IST chosen: sending only the marker/.test(l)),
+    c.tail(donor),
+  );
+}
+
 /** The cluster's tagged processes other than its mariadbd, once they are gone or `ms` has passed. */
 export async function leftoverProcesses(c: Cluster, ms: number): Promise<Tagged[]> {
   const nodePids = new Set(c.nodes.map((n) => n.process?.pid));

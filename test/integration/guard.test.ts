@@ -53,12 +53,14 @@ function side(name: string, cn: string): NodeSide {
 const tagOf = (s: NodeSide): string => s.env?.SST_TEST_TAG ?? '';
 
 /** The side's private directories (wsrep_sst_rsync_tunnel.*) in its TMPDIR. */
-function privateDirsOf(s: NodeSide): string[] {
+/** The one private directory of `s`, which holds `secret`. */
+function privateDirOf(s: NodeSide, secret: string): string {
   const tmp = s.env?.TMPDIR ?? '';
-  return fs
-    .readdirSync(tmp)
-    .filter((n) => n.startsWith('wsrep_sst_rsync_tunnel.'))
-    .map((n) => join(tmp, n));
+  const dirs = fs.readdirSync(tmp).filter((n) => n.startsWith('wsrep_sst_rsync_tunnel.'));
+  assert.equal(dirs.length, 1, `private directories: ${dirs.join(' ') || 'none'}`);
+  const dir = join(tmp, dirs[0] ?? '');
+  assert.ok(fs.existsSync(join(dir, secret)), `no ${secret} in ${dir}`);
+  return dir;
 }
 
 async function until(what: string, check: () => boolean, ms = 30_000): Promise<void> {
@@ -111,10 +113,7 @@ describe('nothing of ours outlives us', () => {
     const port = await freePort(JOINER_IP);
     const j = startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env);
     assert.match((await j.nextLine()) ?? '', /^ready /, j.stderr());
-    const [dir, ...more] = privateDirsOf(joiner);
-    assert.ok(dir !== undefined, 'no private directory');
-    assert.deepEqual(more, [], 'one private directory');
-    assert.ok(fs.existsSync(join(dir, 'rsyncd.secrets')), `no rsyncd.secrets in ${dir}`);
+    const dir = privateDirOf(joiner, 'rsyncd.secrets');
     j.child.kill('SIGKILL');
     await j.exit;
     assert.deepEqual(await waitNoTagged(tagOf(joiner), 10_000), []);
@@ -133,10 +132,7 @@ describe('nothing of ours outlives us', () => {
       WSREP_SST_OPT_REMOTE_AUTH: ready.auth ?? '',
     });
     assert.equal(await d.nextLine(), 'flush tables', d.stderr());
-    const [dir, ...more] = privateDirsOf(donor);
-    assert.ok(dir !== undefined, 'no private directory');
-    assert.deepEqual(more, [], 'one private directory');
-    assert.ok(fs.existsSync(join(dir, 'rsync.password')), `no rsync.password in ${dir}`);
+    const dir = privateDirOf(donor, 'rsync.password');
     d.child.kill('SIGKILL');
     await d.exit;
     assert.deepEqual(await waitNoTagged(tagOf(donor), 10_000), []);

@@ -157,12 +157,7 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
     const base = join(dir, 'pct-proof');
     fs.mkdirSync(join(base, 'a%%b'), { recursive: true });
     fs.mkdirSync(join(base, 'a%b'), { recursive: true });
-    const conf = join(base, 'rsyncd.conf');
-    fs.writeFileSync(
-      conf,
-      `use chroot = no\nread only = no\nuid = ${process.getuid?.() ?? 0}\ngid = ` +
-        `${process.getgid?.() ?? 0}\n[m]\npath = ${base}/a%%b\n`,
-    );
+    const conf = handWrittenConf(base, `[m]\npath = ${base}/a%%b\n`);
     const src = join(base, 'f');
     fs.writeFileSync(src, 'x');
     const r = rsync(conf, ['--quiet', src, 'rsync://localhost/m/']);
@@ -177,12 +172,7 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
     const base = join(dir, 'backslash-proof');
     fs.mkdirSync(join(base, 'a\\'), { recursive: true });
     fs.mkdirSync(join(base, 'b'), { recursive: true });
-    const conf = join(base, 'rsyncd.conf');
-    fs.writeFileSync(
-      conf,
-      `use chroot = no\nread only = no\nuid = ${process.getuid?.() ?? 0}\ngid = ` +
-        `${process.getgid?.() ?? 0}\n[m]\npath = ${base}/a\\\n[n]\npath = ${base}/b\n`,
-    );
+    const conf = handWrittenConf(base, `[m]\npath = ${base}/a\\\n[n]\npath = ${base}/b\n`);
     const listed = rsync(conf, ['rsync://localhost/']);
     assert.equal(listed.status, 0, listed.stderr);
     assert.deepEqual(
@@ -224,6 +214,14 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
     assert.equal(fs.readFileSync(join(layout.datadir, 'db1', 't.ibd'), 'utf8'), 't');
   });
 });
+/** base/rsyncd.conf: a writable daemon as this user, then `modules`, written by hand. */
+function handWrittenConf(base: string, modules: string): string {
+  const conf = join(base, 'rsyncd.conf');
+  const ids = `uid = ${process.getuid?.() ?? 0}\ngid = ${process.getgid?.() ?? 0}\n`;
+  fs.writeFileSync(conf, `use chroot = no\nread only = no\n${ids}${modules}`);
+  return conf;
+}
+
 /** [name, program] of the system rsync (when present) and of each compat build; a SKIP line without those. */
 function rsyncBuilds(what: string): [string, string][] {
   const compat = compatBin();
