@@ -51,6 +51,12 @@ function env(dir: string, extra: OptionFileEnv = {}): OptionFileEnv {
   return { cwd: dir, home: join(dir, 'no-home'), ...extra };
 }
 
+/** Writes dir/my.cnf and loads it as --defaults-file, from dir. */
+function loadMyCnf(dir: string, content: string, extra: OptionFileEnv = {}): OptionFiles {
+  write(dir, 'my.cnf', content);
+  return OptionFiles.load({ defaultsFile: 'my.cnf' }, env(dir, extra), []);
+}
+
 function loadFile(content: string | Buffer, sources: Omit<OptionFileSources, 'defaultsFile'> = {}): OptionFiles {
   const dir = caseDir();
   write(dir, 'my.cnf', content);
@@ -272,12 +278,10 @@ describe('!include', () => {
   test('reads the file in place; relative names are taken from the working directory', () => {
     const dir = caseDir();
     write(dir, 'inc/a.cnf', '[sst]\nfrom-a=1\n');
-    write(
+    const files = loadMyCnf(
       dir,
-      'my.cnf',
       '[sst]\nbefore=1\n!include inc/a.cnf\nafter=1\n  !include   ./inc/../inc/a.cnf   \n!include\tinc/a.cnf\n',
     );
-    const files = OptionFiles.load({ defaultsFile: 'my.cnf' }, env(dir), []);
     assert.deepEqual(files.print(['sst']), ['--before=1', '--from-a=1', '--after=1', '--from-a=1', '--from-a=1']);
     assert.deepEqual(files.files, [
       join(dir, 'my.cnf'),
@@ -290,8 +294,7 @@ describe('!include', () => {
   test('the including file keeps its group after the include', () => {
     const dir = caseDir();
     const inc = write(dir, 'inc.cnf', '[sst]\nin=1\n[other]\nin=2\n');
-    write(dir, 'my.cnf', `[mysqld]\n!include ${inc}\nx=1\n`);
-    const files = OptionFiles.load({ defaultsFile: 'my.cnf' }, env(dir), []);
+    const files = loadMyCnf(dir, `[mysqld]\n!include ${inc}\nx=1\n`);
     assert.deepEqual(files.print(['mysqld']), ['--x=1']);
     assert.deepEqual(files.print(['sst']), ['--in=1']);
   });
@@ -299,20 +302,20 @@ describe('!include', () => {
   test('~/ is the home directory', () => {
     const dir = caseDir();
     write(dir, 'home/h.cnf', '[sst]\nhome=1\n');
-    write(dir, 'my.cnf', '[sst]\n!include ~/h.cnf\n');
-    const files = OptionFiles.load({ defaultsFile: 'my.cnf' }, env(dir, { home: join(dir, 'home') }), []);
+    const files = loadMyCnf(dir, '[sst]\n!include ~/h.cnf\n', { home: join(dir, 'home') });
     assert.deepEqual(files.print(['sst']), ['--home=1']);
   });
 
   test('a missing file, a trailing comment (part of the name) and unknown directives are ignored', () => {
     const dir = caseDir();
     write(dir, 'a.cnf', '[sst]\na=1\n');
-    write(
-      dir,
-      'my.cnf',
-      '[sst]\n!include missing.cnf\n!include a.cnf # c\n!includex a.cnf\n!INCLUDE a.cnf\n!bogus\nend=1\n!include',
+    assert.deepEqual(
+      loadMyCnf(
+        dir,
+        '[sst]\n!include missing.cnf\n!include a.cnf # c\n!includex a.cnf\n!INCLUDE a.cnf\n!bogus\nend=1\n!include',
+      ).print(['sst']),
+      ['--end=1'],
     );
-    assert.deepEqual(OptionFiles.load({ defaultsFile: 'my.cnf' }, env(dir), []).print(['sst']), ['--end=1']);
   });
 
   test('a directive without a name is fatal at the top level', () => {
@@ -328,8 +331,7 @@ describe('!include', () => {
     const dir = caseDir();
     write(dir, 'bad-group.cnf', '[sst]\nkept=1\n[broken\nlost=1\n');
     write(dir, 'no-group.cnf', 'orphan=1\n[sst]\nlost=1\n');
-    write(dir, 'my.cnf', '[sst]\n!include bad-group.cnf\na=1\n!include no-group.cnf\nb=1\n');
-    const files = OptionFiles.load({ defaultsFile: 'my.cnf' }, env(dir), []);
+    const files = loadMyCnf(dir, '[sst]\n!include bad-group.cnf\na=1\n!include no-group.cnf\nb=1\n');
     assert.deepEqual(files.print(['sst']), ['--kept=1', '--a=1', '--b=1']);
     assert.equal(files.warnings.length, 2);
     assert.match(files.warnings[0] ?? '', /Wrong group definition .*bad-group\.cnf at line 3/);
@@ -370,8 +372,7 @@ describe('!includedir', () => {
     write(dir, 'conf.d/sub.cnf/inner.cnf', '[sst]\nfile=inner\n');
     fs.symlinkSync('a.cnf', join(dir, 'conf.d/link.cnf'));
     fs.symlinkSync('nowhere', join(dir, 'conf.d/dangling.cnf'));
-    write(dir, 'my.cnf', '[mysqld]\n!includedir conf.d\n');
-    const files = OptionFiles.load({ defaultsFile: 'my.cnf' }, env(dir), []);
+    const files = loadMyCnf(dir, '[mysqld]\n!includedir conf.d\n');
     const order = ['.hidden.cnf', '10.cnf', '9.cnf', 'A.cnf', '_u.cnf', 'a.b.cnf', 'a.cnf', 'b.cnf', 'a.cnf'];
     assert.deepEqual(
       files.print(['sst']),
@@ -389,8 +390,7 @@ describe('!includedir', () => {
     );
     const dir = caseDir();
     write(dir, 'inc.cnf', '[sst]\nkept=1\n!includedir nope\nlost=1\n');
-    write(dir, 'my.cnf', '[sst]\n!include inc.cnf\nafter=1\n');
-    const files = OptionFiles.load({ defaultsFile: 'my.cnf' }, env(dir), []);
+    const files = loadMyCnf(dir, '[sst]\n!include inc.cnf\nafter=1\n');
     assert.deepEqual(files.print(['sst']), ['--kept=1', '--after=1']);
     assert.equal(files.warnings.length, 1);
   });

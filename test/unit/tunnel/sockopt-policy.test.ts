@@ -136,11 +136,7 @@ describe('classifySockopt: verify', () => {
 
   test('C escapes before the 0 (socat: white space, so verify=0) are refused, not misread', () => {
     for (const raw of [
-      'verify=\\t0',
-      'verify=\\n0',
-      'verify=\\r0',
-      'verify=\\f0',
-      'verify=\\v0',
+      ...'tnrfv'.split('').map((c) => `verify=\\${c}0`),
       "verify='\\t0'",
       'verify= \\t0',
       'verify=\\t\\n0',
