@@ -137,6 +137,11 @@ export function splitReady(line: string): { auth?: string; address: string } {
   return at < 0 ? { address: payload } : { auth: payload.slice(0, at), address: payload.slice(at + 1) };
 }
 
+/** The secret of a ready line's `user:secret` authentication, as a client holding it would use it. */
+export function authSecret(auth: string | undefined): string {
+  return (auth ?? '').slice((auth ?? '').indexOf(':') + 1);
+}
+
 export interface SstResult {
   joiner: RoleRun;
   donor?: RoleRun;

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AUTH_USER, BINLOG_LIST, MODULES } from '../../src/rsync/modules';
-import { runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
+import { authSecret, runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
 import { makeDatadir } from '../helpers/datadir';
 import type { NodeCert } from '../helpers/pki';
 import { JOINER_IP, nodeSide, twoNodeHooks } from '../helpers/two-nodes';
@@ -128,13 +128,7 @@ describe('binary logs from a hostile donor', () => {
         donor: p.donor,
         address: p.address,
         onReady: async (address, auth) => {
-          pushed = push(
-            p,
-            address,
-            (auth ?? '').slice((auth ?? '').indexOf(':') + 1),
-            `${hostile}/`,
-            `${MODULES.binlog}/`,
-          );
+          pushed = push(p, address, authSecret(auth), `${hostile}/`, `${MODULES.binlog}/`);
         },
       });
       const detail = `joiner stderr:\n${r.joiner.stderr()}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;

@@ -170,19 +170,16 @@ describe('a flood of idle connections to the joiner (docs/architecture.md §8.3)
       let flood: Flood | undefined;
       const started = Date.now();
       const overshooting = OVERSHOOTING.has(version);
+      const address = `${JOINER_IP}:${port}`;
+      const onReady = async (): Promise<void> => {
+        flood = openIdle(JOINER_IP, port, IDLE_CONNECTIONS, overshooting ? undefined : PLAINTEXT_EVERY);
+        // Let the idle connections take every slot before the donor comes.
+        const deadline = Date.now() + 5_000;
+        while (watch.maxChildren < LISTENER_CHILDREN && Date.now() < deadline)
+          await new Promise((res) => setTimeout(res, 50));
+      };
       try {
-        const r = await runSst({
-          joiner,
-          donor,
-          address: `${JOINER_IP}:${port}`,
-          onReady: async () => {
-            flood = openIdle(JOINER_IP, port, IDLE_CONNECTIONS, overshooting ? undefined : PLAINTEXT_EVERY);
-            // Let the idle connections take every slot before the donor comes.
-            const deadline = Date.now() + 5_000;
-            while (watch.maxChildren < LISTENER_CHILDREN && Date.now() < deadline)
-              await new Promise((res) => setTimeout(res, 50));
-          },
-        });
+        const r = await runSst({ joiner, donor, address, onReady });
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         const stderr = r.joiner.stderr();
         const detail = `after ${seconds} s; joiner stderr:\n${stderr}\ndonor stderr:\n${r.donor?.stderr() ?? ''}`;

@@ -26,6 +26,15 @@ function runLocally(pass: Pass, dest: string): void {
   assert.equal(r.status, 0, `${pass.name}: ${r.stderr}`);
 }
 
+/** A layout with every directory in the datadir. */
+const allIn = (datadir: string) => ({
+  datadir,
+  dataHome: datadir,
+  logDir: datadir,
+  undoDir: datadir,
+  ariaLog: datadir,
+});
+
 describe('what the passes do, checked with the real rsync (local copy, no daemon)', () => {
   let dir = '';
   let src = '';
@@ -79,14 +88,10 @@ describe('what the passes do, checked with the real rsync (local copy, no daemon
     const linked = { linked_db: real };
     return transferPlan({
       target: TARGET,
-      datadir: src,
-      dataHome: src,
-      logDir: src,
-      undoDir: src,
-      ariaLog: src,
+      ...allIn(src),
       symlinkedDatabases: linked,
       files: databaseFiles(src, dbs, linked, []),
-      engineBytes: engineBytes({ datadir: src, dataHome: src, logDir: src, undoDir: src, ariaLog: src }),
+      engineBytes: engineBytes(allIn(src)),
       binlogs: [],
       listDir: dir,
     });
@@ -105,7 +110,7 @@ describe('what the passes do, checked with the real rsync (local copy, no daemon
       { path: 'shop/nested/deep.bin', size: 4 },
       { path: 'shop/orders.ibd', size: 6 },
     ]);
-    assert.deepEqual(engineBytes({ datadir: src, dataHome: src, logDir: src, undoDir: src, ariaLog: src }), {
+    assert.deepEqual(engineBytes(allIn(src)), {
       dataHome: 3,
       logDir: 1,
       undoDir: 1,
@@ -180,11 +185,7 @@ describe('kept files with the real rsync (local copy, no daemon)', () => {
     const keptOnDonor = ['cacerts', 'certs/node.pem', 'with space/x[1].pem'];
     const plan = transferPlan({
       target: TARGET,
-      datadir: src,
-      dataHome: src,
-      logDir: src,
-      undoDir: src,
-      ariaLog: src,
+      ...allIn(src),
       files: databaseFiles(src, ['cacerts', 'certs', 'with space'], {}, keptOnDonor),
       binlogs: [],
       keptOnDonor,

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
-import { runSst, type NodeSide } from '../helpers/driver';
+import { authSecret, runSst, type NodeSide, type SstResult } from '../helpers/driver';
 import type { NodeCert } from '../helpers/pki';
 import { freePort, waitNoTagged } from '../helpers/procs';
 import { sstTls } from '../helpers/option-file';
@@ -86,32 +86,40 @@ async function sstUnderAttack(owner: {
   const src = join(base, 'hostile');
   hostileTree(src);
   const out = join(base, 'stolen');
-  const port = await freePort(JOINER_IP);
   let attack: Attack | undefined;
-  const r = await runSst({
-    joiner,
-    donor,
-    address: `${JOINER_IP}:${port}`,
-    onReady: async (address, auth) => {
-      const secret = (auth ?? '').slice((auth ?? '').indexOf(':') + 1);
-      attack = {
-        pushed: attacker(address, secret, [
-          '--recursive',
-          '--perms',
-          '--devices',
-          '--specials',
-          '--owner',
-          '--group',
-          `${src}/`,
-          'TARGET/rsync_tunnel_sst/',
-        ]),
-        read: attacker(address, secret, ['--recursive', 'TARGET/rsync_tunnel_sst/private.key', `${out}/`]),
-      };
-      assert.equal(fs.existsSync(join(out, 'private.key')), false, 'a file was read back through the daemon');
-    },
+  const r = await sstWithSecret(joiner, donor, (address, secret) => {
+    attack = {
+      pushed: attacker(address, secret, [
+        '--recursive',
+        '--perms',
+        '--devices',
+        '--specials',
+        '--owner',
+        '--group',
+        `${src}/`,
+        'TARGET/rsync_tunnel_sst/',
+      ]),
+      read: attacker(address, secret, ['--recursive', 'TARGET/rsync_tunnel_sst/private.key', `${out}/`]),
+    };
+    assert.equal(fs.existsSync(join(out, 'private.key')), false, 'a file was read back through the daemon');
   });
   assert.ok(attack);
   return { attack, r, joiner, donor };
+}
+
+/** A whole SST on a fresh joiner port; `attack` runs once the joiner is ready, with the secret it announced. */
+async function sstWithSecret(
+  joiner: NodeSide,
+  donor: NodeSide,
+  attack: (address: string, secret: string) => void,
+): Promise<SstResult> {
+  const port = await freePort(JOINER_IP);
+  return runSst({
+    joiner,
+    donor,
+    address: `${JOINER_IP}:${port}`,
+    onReady: async (address, auth) => attack(address, authSecret(auth)),
+  });
 }
 
 function devicesBelow(dir: string): string[] {
@@ -293,34 +301,27 @@ describe('a secret holder reads no joiner file and plants no metadata (root daem
       fs.writeFileSync(joiner.cnf, `[mysqld]\n\n[sst]\ntca=${nodes.pki.caCert}\ntcert=${key}\n`);
       const src = join(base, 'attacker');
       issue13Sources(src, keyBytes.length);
-      const port = await freePort(JOINER_IP);
       const results: { name: string; status: number | null; stderr: string }[] = [];
       let during:
         | { xattrs: string[]; caps: string; links: string[]; pid: string; key: boolean; rootMode: number }
         | undefined;
-      const r = await runSst({
-        joiner,
-        donor,
-        address: `${JOINER_IP}:${port}`,
-        onReady: async (address, auth) => {
-          const secret = (auth ?? '').slice((auth ?? '').indexOf(':') + 1);
-          for (const { name, args } of [...ISSUE13_ATTACKS, ...ISSUE13_HIDDEN]) {
-            const target = args[args.length - 1] ?? '';
-            const dest = target.startsWith('MODULE:')
-              ? `TARGET/${target.slice('MODULE:'.length)}/`
-              : `TARGET/rsync_tunnel_sst/${target}`;
-            const source = join(src, args[args.length - 2] ?? '');
-            results.push({ name, ...attacker(address, secret, [...args.slice(0, -2), `${source}/`, dest]) });
-          }
-          during = {
-            xattrs: xattrsBelow(joiner.datadir),
-            caps: spawnSync('getcap', ['-r', joiner.datadir], { encoding: 'utf8' }).stdout.trim(),
-            links: hardLinksBelow(joiner.datadir),
-            pid: fs.readFileSync(join(joiner.datadir, 'wsrep_sst.pid'), 'utf8'),
-            key: fs.readFileSync(key).equals(keyBytes),
-            rootMode: fs.statSync(joiner.datadir).mode,
-          };
-        },
+      const r = await sstWithSecret(joiner, donor, (address, secret) => {
+        for (const { name, args } of [...ISSUE13_ATTACKS, ...ISSUE13_HIDDEN]) {
+          const target = args[args.length - 1] ?? '';
+          const dest = target.startsWith('MODULE:')
+            ? `TARGET/${target.slice('MODULE:'.length)}/`
+            : `TARGET/rsync_tunnel_sst/${target}`;
+          const source = join(src, args[args.length - 2] ?? '');
+          results.push({ name, ...attacker(address, secret, [...args.slice(0, -2), `${source}/`, dest]) });
+        }
+        during = {
+          xattrs: xattrsBelow(joiner.datadir),
+          caps: spawnSync('getcap', ['-r', joiner.datadir], { encoding: 'utf8' }).stdout.trim(),
+          links: hardLinksBelow(joiner.datadir),
+          pid: fs.readFileSync(join(joiner.datadir, 'wsrep_sst.pid'), 'utf8'),
+          key: fs.readFileSync(key).equals(keyBytes),
+          rootMode: fs.statSync(joiner.datadir).mode,
+        };
       });
       const detail =
         `joiner:\n${r.joiner.stderr()}\ndonor:\n${r.donor?.stderr() ?? ''}\nattacks:\n` +

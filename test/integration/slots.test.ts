@@ -20,7 +20,7 @@ import { HANDSHAKE_LIMIT_MS, LISTENER_CHILDREN } from '../../src/protocol/stream
 import { AUTH_USER, MODULES } from '../../src/rsync/modules';
 import { programCommand } from '../helpers/binary';
 import { makeDatadir, STAYS_HOME, treeDigest } from '../helpers/datadir';
-import { runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
+import { authSecret, runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
 import type { NodeCert } from '../helpers/pki';
 import { freePort, taggedProcesses, waitNoTagged } from '../helpers/procs';
 import { toolSkip } from '../helpers/tool-skip';
@@ -271,7 +271,7 @@ describe('CA-signed strangers without the secret (docs/architecture.md §8.10 (4
           address: `${JOINER_IP}:${port}`,
           onReady: async (address, auth) => {
             const passwordFile = join(base, 'secret');
-            fs.writeFileSync(passwordFile, `${(auth ?? '').slice((auth ?? '').indexOf(':') + 1)}\n`, { mode: 0o600 });
+            fs.writeFileSync(passwordFile, `${authSecret(auth)}\n`, { mode: 0o600 });
             const tls = { cert: nodes.donorCert.bundle, caFile: nodes.pki.caCert };
             const { host, env } = tunnelClient(address, tls, tag);
             const client = spawn(
