@@ -131,7 +131,13 @@ export function writeTablesFlushed(datadir: string, state: string): void {
 }
 
 /** mariadbd's split of the ready payload: auth before the last '@' goes to the donor's environment. */
-export function splitReady(line: string): { auth?: string; address: string } {
+/** A joiner's ready line: its address and, when it announced one, `user:secret`. */
+export interface Ready {
+  auth?: string;
+  address: string;
+}
+
+export function splitReady(line: string): Ready {
   const payload = line.slice('ready '.length);
   const at = payload.lastIndexOf('@');
   return at < 0 ? { address: payload } : { auth: payload.slice(0, at), address: payload.slice(at + 1) };

@@ -22,6 +22,7 @@ import {
   STATE_UUID,
   writeTablesFlushed,
   type NodeSide,
+  type Ready,
 } from '../helpers/driver';
 import { createCa, issueCert, type Pki } from '../helpers/pki';
 import { freePort, killTagged, listeningPortsOf, taggedProcesses, waitNoTagged } from '../helpers/procs';
@@ -53,6 +54,13 @@ function side(name: string, cn: string): NodeSide {
 const tagOf = (s: NodeSide): string => s.env?.SST_TEST_TAG ?? '';
 
 /** The side's private directories (wsrep_sst_rsync_tunnel.*) in its TMPDIR. */
+/** A joiner started on a fresh port of JOINER_IP, once it has announced itself. */
+async function readyJoiner(joiner: NodeSide): Promise<{ j: ReturnType<typeof startRole>; ready: Ready }> {
+  const port = await freePort(JOINER_IP);
+  const j = startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env);
+  return { j, ready: splitReady((await j.nextLine()) ?? '') };
+}
+
 /** The one private directory of `s`, which holds `secret`. */
 function privateDirOf(s: NodeSide, secret: string): string {
   const tmp = s.env?.TMPDIR ?? '';
@@ -89,9 +97,7 @@ describe('nothing of ours outlives us', () => {
     const joiner = side('joiner', JOINER_IP);
     const donor = side('donor', '127.0.0.3');
     makeDatadir(donor.datadir, { bigTable: 256 * 1024 * 1024 });
-    const port = await freePort(JOINER_IP);
-    const j = startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env);
-    const ready = splitReady((await j.nextLine()) ?? '');
+    const { j, ready } = await readyJoiner(joiner);
     const d = startRole(donorArgv(donor, ready.address, 42), {
       ...donor.env,
       WSREP_SST_OPT_REMOTE_AUTH: ready.auth ?? '',
@@ -124,9 +130,7 @@ describe('nothing of ours outlives us', () => {
     const joiner = side('joiner', JOINER_IP);
     const donor = side('donor', '127.0.0.3');
     makeDatadir(donor.datadir);
-    const port = await freePort(JOINER_IP);
-    const j = startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env);
-    const ready = splitReady((await j.nextLine()) ?? '');
+    const { j, ready } = await readyJoiner(joiner);
     const d = startRole(donorArgv(donor, ready.address, 42), {
       ...donor.env,
       WSREP_SST_OPT_REMOTE_AUTH: ready.auth ?? '',
@@ -147,9 +151,7 @@ describe('nothing of ours outlives us', () => {
       const joiner = side('joiner', JOINER_IP);
       const donor = side('donor', '127.0.0.3');
       makeDatadir(donor.datadir);
-      const port = await freePort(JOINER_IP);
-      const j = startRole(joinerArgv(joiner, `${JOINER_IP}:${port}`, process.pid), joiner.env);
-      const ready = splitReady((await j.nextLine()) ?? '');
+      const { j, ready } = await readyJoiner(joiner);
       // The stand-in mariadbd is `timeout` (not a shell): it runs `sh -c` (which forks, as dash does
       // for a command followed by another), which runs the donor; killing it is mariadbd dying.
       const { command, args } = programCommand();

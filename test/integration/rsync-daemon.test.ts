@@ -75,6 +75,13 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
+  /** Sends base/f (created here) to module m of the daemon that `conf` describes; rsync must succeed. */
+  const sendToModuleM = (base: string, conf: string): void => {
+    const src = join(base, 'f');
+    fs.writeFileSync(src, 'x');
+    const r = rsync(conf, ['--quiet', src, 'rsync://localhost/m/']);
+    assert.equal(r.status, 0, r.stderr);
+  };
 
   const SPACED = {
     datadir: 'data dir',
@@ -158,10 +165,7 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
     fs.mkdirSync(join(base, 'a%%b'), { recursive: true });
     fs.mkdirSync(join(base, 'a%b'), { recursive: true });
     const conf = handWrittenConf(base, `[m]\npath = ${base}/a%%b\n`);
-    const src = join(base, 'f');
-    fs.writeFileSync(src, 'x');
-    const r = rsync(conf, ['--quiet', src, 'rsync://localhost/m/']);
-    assert.equal(r.status, 0, r.stderr);
+    sendToModuleM(base, conf);
     assert.equal(fs.existsSync(join(base, 'a%%b', 'f')), true);
     assert.equal(fs.existsSync(join(base, 'a%b', 'f')), false);
   });
@@ -182,10 +186,7 @@ describe('the rendered config read by the real rsync (inetd mode over a pipe, no
         .filter((n) => n),
       ['m'],
     );
-    const src = join(base, 'f');
-    fs.writeFileSync(src, 'x');
-    const r = rsync(conf, ['--quiet', src, 'rsync://localhost/m/']);
-    assert.equal(r.status, 0, r.stderr);
+    sendToModuleM(base, conf);
     assert.equal(fs.existsSync(join(base, 'b', 'f')), true);
     assert.equal(fs.existsSync(join(base, 'a\\', 'f')), false);
   });
