@@ -10,6 +10,9 @@ import { SstError } from '../../../src/errors';
 
 const PASS1 = 'pass 1 (top-level directories)';
 const PASS6 = "pass 6 (database directory 'shop')";
+/** rsync's exit 12 (protocol data stream error), as a broken tunnel gives it, with these stderr lines. */
+const exit12 = (pass: string, stderr: readonly string[], firstPass: boolean): SstError =>
+  classifyRsyncFailure(pass, 12, null, stderr, firstPass);
 
 const RSYNC_12 = 'rsync error: error in rsync protocol data stream (code 12) at io.c(232) [sender=3.2.7]';
 const CONNECTION_UNEXPECTEDLY_CLOSED = 'rsync: connection unexpectedly closed (0 bytes received so far) [sender]';
@@ -48,7 +51,7 @@ describe('TLS failures → 13 (EACCES)', () => {
   ];
   for (const [name, line] of tlsCases) {
     test(name, () => {
-      const e = classifyRsyncFailure(PASS1, 12, null, [line, RSYNC_12], true);
+      const e = exit12(PASS1, [line, RSYNC_12], true);
       assert.ok(e instanceof SstError);
       assert.equal(e.code, 13);
       assert.match(e.message, new RegExp(`^TLS verification failed in ${PASS1.replace(/[()]/g, '\\$&')}: `));
@@ -56,10 +59,8 @@ describe('TLS failures → 13 (EACCES)', () => {
   }
 
   test('the message carries socat’s text without its timestamp prefix', () => {
-    const e = classifyRsyncFailure(
+    const e = exit12(
       PASS1,
-      12,
-      null,
       [
         CONNECTION_UNEXPECTEDLY_CLOSED,
         '2026/11/27 21:00:00 socat[123] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed',
@@ -74,10 +75,8 @@ describe('TLS failures → 13 (EACCES)', () => {
   });
 
   test('a TLS failure in a later pass is still 13, not 255', () => {
-    const e = classifyRsyncFailure(
+    const e = exit12(
       PASS6,
-      12,
-      null,
       ['2026/11/27 21:00:00 socat[9] E certificate is valid but its commonName does not match hostname'],
       false,
     );
@@ -86,26 +85,20 @@ describe('TLS failures → 13 (EACCES)', () => {
   });
 
   test('a TLS failure carries its kind, for the donor to add the names it found', () => {
-    const name = classifyRsyncFailure(
+    const name = exit12(
       PASS6,
-      12,
-      null,
       ['socat[9] E certificate is valid but its subjectAltName does not match hostname'],
       false,
     );
     assert.equal(name.kind, 'peer-name-mismatch');
-    const chain = classifyRsyncFailure(
+    const chain = exit12(
       PASS1,
-      12,
-      null,
       ['socat[1] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed'],
       true,
     );
     assert.equal(chain.kind, 'peer-chain-unverified');
-    const alert = classifyRsyncFailure(
+    const alert = exit12(
       PASS1,
-      12,
-      null,
       ['socat[1] E SSL_connect(): error:0A000418:SSL routines::tlsv1 alert unknown ca'],
       true,
     );
@@ -119,22 +112,14 @@ describe('TLS failures → 13 (EACCES)', () => {
 
   test('TLS beats rsync code 12 → 71 on the first pass', () => {
     assert.equal(
-      classifyRsyncFailure(
-        PASS1,
-        12,
-        null,
-        ['socat[1] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed'],
-        true,
-      ).code,
+      exit12(PASS1, ['socat[1] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed'], true).code,
       13,
     );
   });
 
   test('TLS beats a connection failure in the same stderr', () => {
-    const e = classifyRsyncFailure(
+    const e = exit12(
       PASS1,
-      12,
-      null,
       [
         'socat[1] E connect(5, AF=2 10.0.0.2:4444, 16): Connection refused',
         'socat[2] E SSL_connect(): error:0A000086:SSL routines::certificate verify failed',
@@ -170,17 +155,15 @@ describe('joiner unreachable → 111 (ECONNREFUSED)', () => {
   ];
   for (const [name, line] of cases) {
     test(name, () => {
-      const e = classifyRsyncFailure(PASS1, 12, null, [line, CONNECTION_UNEXPECTEDLY_CLOSED, RSYNC_12], true);
+      const e = exit12(PASS1, [line, CONNECTION_UNEXPECTEDLY_CLOSED, RSYNC_12], true);
       assert.equal(e.code, 111);
       assert.match(e.message, new RegExp(`^joiner unreachable in .*: ${name}$`));
     });
   }
 
   test('the message names the pass and strips the socat prefix', () => {
-    const e = classifyRsyncFailure(
+    const e = exit12(
       PASS6,
-      12,
-      null,
       ['2026/11/27 21:00:00 socat[123] E connect(5, AF=2 10.0.0.2:4444, 16): Connection refused'],
       false,
     );
@@ -190,7 +173,7 @@ describe('joiner unreachable → 111 (ECONNREFUSED)', () => {
 
 describe('rsync exit codes (docs/protocol.md §7.23)', () => {
   test('12 on the first pass → 71 with the upstream hint', () => {
-    const e = classifyRsyncFailure(PASS1, 12, null, [CONNECTION_UNEXPECTEDLY_CLOSED, RSYNC_12], true);
+    const e = exit12(PASS1, [CONNECTION_UNEXPECTEDLY_CLOSED, RSYNC_12], true);
     assert.equal(e.code, 71);
     assert.match(e.message, /incompatible protocol/);
     assert.match(e.message, /same version of rsync on all nodes/);
@@ -211,7 +194,7 @@ describe('rsync exit codes (docs/protocol.md §7.23)', () => {
   });
 
   test('12 and 22 on later passes → 255', () => {
-    assert.equal(classifyRsyncFailure(PASS6, 12, null, [RSYNC_12], false).code, 255);
+    assert.equal(exit12(PASS6, [RSYNC_12], false).code, 255);
     assert.equal(classifyRsyncFailure(PASS6, 22, null, [], false).code, 255);
   });
 
@@ -328,10 +311,8 @@ describe('rsync daemon refusals', () => {
 
 describe('a broken tunnel is not a protocol mismatch', () => {
   test('rc 12 with "Connection reset by peer" → 255 naming the broken connection', () => {
-    const e = classifyRsyncFailure(
+    const e = exit12(
       'pass 1 (top-level directories)',
-      12,
-      null,
       [
         'rsync: [sender] safe_read failed to read 1 bytes: Connection reset by peer (104)',
         'rsync error: error in rsync protocol data stream (code 12) at io.c(340) [sender=3.5.0]',
