@@ -200,22 +200,27 @@ describe('--opt=value forms', () => {
           '--socket=/s.sock --port=4444 --parent=12',
       ),
     );
-    assert.equal(a.role, 'donor');
-    assert.equal(a.address, 'h:1/m');
-    assert.equal(a.datadir, '/d');
-    assert.equal(a.defaultsFile, '/f');
-    assert.equal(a.defaultsExtraFile, '/e');
-    assert.equal(a.defaultsGroupSuffix, '.s');
-    assert.equal(a.progress, true);
-    assert.equal(a.binlog, 'b');
-    assert.equal(a.binlogIndex, 'b.idx');
-    assert.equal(a.logBasename, 'lb');
-    assert.equal(a.gtid, 'a860abba-ea9b-11f1-ad11-f22cb73f111e:1');
-    assert.equal(a.gtidDomainId, '7');
-    assert.equal(a.localPort, 3307);
-    assert.equal(a.socket, '/s.sock');
-    assert.equal(a.port, 4444);
-    assert.equal(a.parent, 12);
+    assert.deepEqual(
+      a,
+      sstArgs({
+        role: 'donor',
+        address: 'h:1/m',
+        datadir: '/d',
+        defaultsFile: '/f',
+        defaultsExtraFile: '/e',
+        defaultsGroupSuffix: '.s',
+        progress: true,
+        binlog: 'b',
+        binlogIndex: 'b.idx',
+        logBasename: 'lb',
+        gtid: 'a860abba-ea9b-11f1-ad11-f22cb73f111e:1',
+        gtidDomainId: '7',
+        localPort: 3307,
+        socket: '/s.sock',
+        port: 4444,
+        parent: 12,
+      }),
+    );
   });
 
   test('a value containing "=" is kept whole', () => {
