@@ -2,7 +2,6 @@
  * The configuration `check` judges, read by the SST's own loader (src/config/load.ts): the same
  * option-file reader, groups and TLS rules, so a PASS here means the SST sees the same.
  */
-import { statSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import { loadServerConfig, type ServerConfig } from '../config/load';
 import { installedServerVersion } from '../config/server-version';
@@ -11,6 +10,7 @@ import { describeWeakening } from '../tunnel/sockopt-policy';
 import { resolveTunnelSettings } from '../tunnel/tunnel-tls';
 import type { AddressSettings } from './advertised';
 import type { CheckArgs } from './args';
+import { isDirectory } from '../proc/file-kind';
 
 /** Debian's and upstream's compiled-in defaults. */
 export const DEFAULT_USER = 'mysql';
@@ -65,14 +65,6 @@ export interface TlsContext {
   verifyPeer: boolean;
   /** One sentence per sockopt item that weakens peer verification, as the SST logs it. */
   weakens: string[];
-}
-
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** The SST's TLS decisions for `role`; throws SstError with the SST's own message. */

@@ -9,11 +9,12 @@
  * from the certificate file when no key file is given, and a CA directory is a trust store.
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Exit, SstError } from '../errors';
 import { canonicalIp } from '../net/address';
 import type { TlsSettings } from './tls';
+import { isFile } from '../proc/file-kind';
 
 export interface CertificateInfo {
   subjectCN?: string;
@@ -272,15 +273,6 @@ function anchorsFromFile(caFile: string): TrustAnchor[] {
     throw new SstError(Exit.BAD_CONFIG, `No PEM certificate found in the CA file '${caFile}'.`);
   }
   return certs.map((cert) => ({ cert, origin: `CA file '${caFile}'`, hashNamed: true }));
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    // A dangling link or an unreadable entry: OpenSSL skips it as well.
-    return false;
-  }
 }
 
 /**

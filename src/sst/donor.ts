@@ -23,6 +23,7 @@ import { formatDuration, TransferMonitor } from './transfer-monitor';
 import { runQueue, TransferState } from './transfer-queue';
 import { Precopy, type PrecopyTools } from './precopy';
 import { readIo } from '../proc/io-meter';
+import { isDirectory, isSymlink } from '../proc/file-kind';
 
 /**
  * mariadbd renames tables_flushed into place; a look costs one stat, and each one late keeps the tables locked longer.
@@ -250,22 +251,6 @@ export function databaseDirectories(datadir: string): string[] {
     .filter((e) => e.isDirectory() || (e.isSymbolicLink() && isDirectory(path.join(datadir, e.name))))
     .map((e) => e.name)
     .sort();
-}
-
-function isSymlink(p: string): boolean {
-  try {
-    return fs.lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
-function isDirectory(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 async function transfer(run: DonorRun, runner: RsyncRunner, rsyncTarget: string): Promise<void> {

@@ -65,6 +65,7 @@ import { pathsInside, tlsFiles } from '../rsync/own-files';
 import type { Prepared } from './prepare';
 import { SOCAT_BUFFER } from './rsync-runner';
 import { tunnelTls } from '../tunnel/tunnel-tls';
+import { isDirectory } from '../proc/file-kind';
 
 /** Also how often the copy is watched: a receiver that lives longer than this is seen. */
 const POLL_MS = 100;
@@ -182,14 +183,6 @@ function refuseDeviceFiles(p: Prepared, staging: string): void {
 function createDirectories(p: Prepared, user: DaemonUser): void {
   for (const dir of [p.layout.datadir, p.layout.dataHome, p.layout.logDir, p.layout.undoDir, p.layout.ariaLog]) {
     if (!isDirectory(dir)) makeDirectory(dir, user);
-  }
-}
-
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
   }
 }
 

@@ -29,6 +29,7 @@ import type { RsyncRunner } from './rsync-runner';
 import { databaseFiles, engineBytes, totalSize, type ListingFs } from './source-files';
 import { formatDuration, type TransferMonitor } from './transfer-monitor';
 import { runQueue, TransferState } from './transfer-queue';
+import { isSymlink } from '../proc/file-kind';
 
 /** What donor.ts lends the rounds, so that they list, watch and report as its own copy does. */
 export interface PrecopyTools {
@@ -117,14 +118,6 @@ function probe(dirs: readonly string[]): Map<number, number> {
 function look(dirs: readonly string[]): ClockLook {
   const refs = probe(dirs);
   return { wallMs: Date.now(), monotonicMs: performance.now(), refs };
-}
-
-function isSymlink(p: string): boolean {
-  try {
-    return fs.lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
-  }
 }
 
 /** Where a symlinked database directory leads, or undefined once it is gone (dropped during an online round). */

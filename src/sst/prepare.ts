@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { SstArgs } from '../config/args';
 import { describeGroups, loadServerConfig } from '../config/load';
@@ -23,6 +22,7 @@ import {
   type Layout,
   type PrecopySettings,
 } from '../config/settings';
+import { isDirectory } from '../proc/file-kind';
 
 /** Everything both roles decide before they print their first protocol line. */
 export interface Prepared {
@@ -42,14 +42,6 @@ export interface Prepared {
   timeouts: { initial: number; idle: number };
   /** Online rounds before the lock (docs/protocol.md §3.3.1). */
   precopy: PrecopySettings;
-}
-
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /**
