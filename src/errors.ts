@@ -58,3 +58,12 @@ export class SstError extends Error {
     this.kind = kind;
   }
 }
+
+/** What `read` returns, or undefined when it throws: for reads whose failure only means "not known". */
+export function attempt<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}

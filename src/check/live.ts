@@ -189,14 +189,19 @@ async function planListener(
   return { bind, port, where, socatArgs };
 }
 
-export async function runListen(args: CheckArgs, sink: Sink, owner: SocatOwner): Promise<Report> {
+/** The items of one run, each shown as it comes, and the report they make. */
+function collector(mode: Report['mode'], sink: Sink) {
   const items: CheckItem[] = [];
   const context: [string, string][] = [];
   const emit = (i: CheckItem): void => {
     items.push(i);
     sink.item(i);
   };
-  const report = (): Report => ({ mode: 'listen', context, items });
+  return { context, emit, report: (): Report => ({ mode, context, items }) };
+}
+
+export async function runListen(args: CheckArgs, sink: Sink, owner: SocatOwner): Promise<Report> {
+  const { context, emit, report } = collector('listen', sink);
   const s = setup(args, 'joiner', emit);
   if (s === undefined) return report();
 
@@ -322,13 +327,7 @@ async function connectOnce(
 const DRAIN_STEPS = 30;
 
 export async function runPeer(args: CheckArgs, sink: Sink, owner: SocatOwner): Promise<Report> {
-  const items: CheckItem[] = [];
-  const context: [string, string][] = [];
-  const emit = (i: CheckItem): void => {
-    items.push(i);
-    sink.item(i);
-  };
-  const report = (): Report => ({ mode: 'peer', context, items });
+  const { context, emit, report } = collector('peer', sink);
   const s = setup(args, 'donor', emit);
   if (s === undefined) return report();
 

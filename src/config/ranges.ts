@@ -72,22 +72,16 @@ export const PROGRESS_INTERVAL: NumberRule = {
 };
 
 /** Timeouts: long enough for any FLUSH TABLES WITH READ LOCK, short of a forgotten node. */
-export const SST_INITIAL_TIMEOUT: NumberRule = {
-  name: 'sst-initial-timeout',
+const timeout = (name: string): NumberRule => ({
+  name,
   min: 1,
   max: 7 * DAY,
   whole: false,
   zero: 'off',
   what: 'a number of seconds',
-};
-export const SST_IDLE_TIMEOUT: NumberRule = {
-  name: 'sst-idle-timeout',
-  min: 1,
-  max: 7 * DAY,
-  whole: false,
-  zero: 'off',
-  what: 'a number of seconds',
-};
+});
+export const SST_INITIAL_TIMEOUT = timeout('sst-initial-timeout');
+export const SST_IDLE_TIMEOUT = timeout('sst-idle-timeout');
 
 const RATE_SUFFIX: readonly [number, string][] = [
   [1024 ** 3, 'g'],

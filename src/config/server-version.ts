@@ -25,6 +25,7 @@ import { posix as path } from 'node:path';
 import { skipShells } from '../proc/ancestors';
 import { findProgram } from '../proc/find-program';
 import { startTimeOf } from '../proc/identity';
+import { attempt } from '../errors';
 
 export interface ServerVersion {
   /** "major.minor"; undefined when unknown, and then only the unversioned groups are read. */
@@ -85,14 +86,6 @@ function readRegularFile(file: string): Buffer | undefined {
     return fs.fstatSync(fd).isFile() ? fs.readFileSync(fd) : undefined;
   } finally {
     fs.closeSync(fd);
-  }
-}
-
-function attempt<T>(read: () => T): T | undefined {
-  try {
-    return read();
-  } catch {
-    return undefined;
   }
 }
 

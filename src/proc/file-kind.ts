@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { attempt } from '../errors';
 
 /*
  * What a path names. Each answers false for a path it cannot look at (missing, a dangling link,
@@ -6,29 +7,15 @@ import * as fs from 'node:fs';
  * OpenSSL does with a CA directory's entries.
  */
 
-/** A directory, or a link to one. */
-export function isDirectory(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
+function holds(look: (p: string) => fs.Stats, p: string, test: (s: fs.Stats) => boolean): boolean {
+  return attempt(() => test(look(p))) ?? false;
 }
+
+/** A directory, or a link to one. */
+export const isDirectory = (p: string): boolean => holds(fs.statSync, p, (s) => s.isDirectory());
 
 /** A regular file, or a link to one. */
-export function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
+export const isFile = (p: string): boolean => holds(fs.statSync, p, (s) => s.isFile());
 
 /** A symbolic link itself, whatever it points to. */
-export function isSymlink(p: string): boolean {
-  try {
-    return fs.lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
+export const isSymlink = (p: string): boolean => holds(fs.lstatSync, p, (s) => s.isSymbolicLink());

@@ -10,6 +10,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import { isSea } from 'node:sea';
+import { attempt } from '../errors';
 
 /** In the listener's environment: `<pid>:<start time>` of the program that started it. */
 export const OWNER_ENV = 'WSREP_SST_RSYNC_TUNNEL_OWNER';
@@ -40,14 +41,6 @@ export function startTimeOf(statText: string): string | undefined {
   if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
   const start = fields[19];
   return start !== undefined && /^\d+$/.test(start) ? start : undefined;
-}
-
-function attempt<T>(read: () => T): T | undefined {
-  try {
-    return read();
-  } catch {
-    return undefined;
-  }
 }
 
 export function viewProcess(pid: number): ProcView {

@@ -1,3 +1,4 @@
+import type { Layout } from '../config/settings';
 import { BINLOG_STAGING, MODULES } from './modules';
 
 /** Flags every data pass uses, as 10.11's rsync method does (docs/protocol.md §3.3). */
@@ -46,14 +47,9 @@ export interface SourceFile {
   size: number;
 }
 
-export interface PlanInput {
+export interface PlanInput extends Layout {
   /** `rsync://host:port` of the joiner (the tunnel replaces the connection itself). */
   target: string;
-  datadir: string;
-  dataHome: string;
-  logDir: string;
-  undoDir: string;
-  ariaLog: string;
   /** Database directories that are symlinks to a directory elsewhere, each with the directory it resolves to. */
   symlinkedDatabases?: Readonly<Record<string, string>>;
   /** Everything below the database directories but directories, kept files left out (sst/source-files.ts). */
@@ -88,6 +84,11 @@ export interface PlanInput {
 export type EnginePass = 'dataHome' | 'logDir' | 'undoDir' | 'ariaLog';
 
 /** Which files each engine pass sends from its directory (docs/protocol.md §3.3 rows 2–5). */
+/** The directory each engine pass copies from. */
+export function engineDirs(layout: Layout): Record<EnginePass, string> {
+  return { dataHome: layout.dataHome, logDir: layout.logDir, undoDir: layout.undoDir, ariaLog: layout.ariaLog };
+}
+
 export const ENGINE_FILES: Record<EnginePass, { name: string; patterns: readonly string[] }> = {
   dataHome: { name: 'pass 2 (InnoDB system tablespace)', patterns: ['ibdata*', 'ib_lru_dump'] },
   logDir: { name: 'pass 3 (InnoDB redo log)', patterns: ['ib_logfile0'] },
@@ -250,14 +251,9 @@ export function transferPlan(input: PlanInput): { structure: Pass[]; queue: Pass
       ],
     });
   }
-  const engineDirs: Record<EnginePass, string> = {
-    dataHome: input.dataHome,
-    logDir: input.logDir,
-    undoDir: input.undoDir,
-    ariaLog: input.ariaLog,
-  };
+  const dirs = engineDirs(input);
   for (const pass of input.engines === false ? [] : (Object.keys(ENGINE_FILES) as EnginePass[])) {
-    queue.push(onlyFiles(pass, engineDirs[pass], url(MODULES[pass]), input.engineBytes?.[pass] ?? 0));
+    queue.push(onlyFiles(pass, dirs[pass], url(MODULES[pass]), input.engineBytes?.[pass] ?? 0));
   }
   queue.push(...batchPasses(input, url(MODULES.data)));
   // Stable: equal sizes keep the order above (binary logs, engine passes, batches).

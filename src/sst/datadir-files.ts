@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import { posix as path } from 'node:path';
-import { Exit, SstError, type ExitCode } from '../errors';
+import { attempt, Exit, SstError, type ExitCode } from '../errors';
 import { log } from '../log';
 import { identityText, judgeSstPid, parseIdentity, selfStartTime, selfView, viewProcess } from '../proc/identity';
 import type { Lifecycle } from '../proc/lifecycle';
@@ -178,7 +178,7 @@ export function removeTree(dir: DirHandle, name: string): void {
  */
 async function waitPreviousSst(life: Lifecycle, file: string): Promise<void> {
   for (let second = 0; ; second++) {
-    const recorded = parseIdentity(readQuietly(file) ?? '');
+    const recorded = parseIdentity(attempt(() => readDatadirFile(file)) ?? '');
     if (recorded === undefined || recorded.pid === process.pid) return;
     const verdict = judgeSstPid(recorded, viewProcess(recorded.pid), selfView());
     if (verdict === 'gone') return;
@@ -198,14 +198,6 @@ async function waitPreviousSst(life: Lifecycle, file: string): Promise<void> {
     if (second === 0)
       log.info(`waiting up to ${PREVIOUS_WAIT_SECONDS} s for the previous SST script (PID: ${recorded.pid}) to finish`);
     await life.sleep(1000);
-  }
-}
-
-function readQuietly(file: string): string | undefined {
-  try {
-    return readDatadirFile(file);
-  } catch {
-    return undefined;
   }
 }
 

@@ -8,7 +8,7 @@
  * can start a process carrying our owner tag and naming another SST's private directory, and
  * the directory is removed only when it is provably one of ours (src/proc/private-dir.ts).
  */
-import { Exit, SstError } from '../errors';
+import { attempt, Exit, SstError } from '../errors';
 import { log } from '../log';
 import { judgeListener, listenerPrivateDir, parseIdentity, viewProcess, type ProcView } from '../proc/identity';
 import type { Lifecycle } from '../proc/lifecycle';
@@ -16,14 +16,6 @@ import { ownerHere, removePrivateDir } from '../proc/private-dir';
 import { FILES, inDatadir, PREVIOUS_WAIT_SECONDS, readDatadirFile, removeEntry } from './datadir-files';
 
 const ORPHAN_GONE_MS = 2_000;
-
-function readQuietly(file: string): string | undefined {
-  try {
-    return readDatadirFile(file);
-  } catch {
-    return undefined;
-  }
-}
 
 /** SIGKILLs the orphan's process group (it led one, as every child of ours) and removes its secret. */
 export async function stopOrphanListener(life: Lifecycle, pid: number, view: ProcView): Promise<void> {
@@ -50,7 +42,7 @@ const ourUid = (): number => process.geteuid?.() ?? 0;
 export async function clearPreviousListener(life: Lifecycle, datadir: string): Promise<void> {
   const file = inDatadir(datadir, FILES.listenerPid);
   for (let second = 0; ; second++) {
-    const recorded = parseIdentity(readQuietly(file) ?? '');
+    const recorded = parseIdentity(attempt(() => readDatadirFile(file)) ?? '');
     if (recorded === undefined) break;
     const view = viewProcess(recorded.pid);
     const verdict = judgeListener(view, viewProcess, ourUid());

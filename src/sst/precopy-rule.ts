@@ -35,7 +35,7 @@
 
 import { posix as path } from 'node:path';
 import type { Layout } from '../config/settings';
-import { ENGINE_FILES, matchesEnginePattern, type EnginePass } from '../rsync/plan';
+import { ENGINE_FILES, engineDirs, matchesEnginePattern, type EnginePass } from '../rsync/plan';
 
 /** What the rule compares; from lstat, so a symlink is judged as a link. */
 export interface FileStamp {
@@ -141,12 +141,7 @@ export function alwaysSent(
   list: (dir: string) => readonly string[],
   binlogs: readonly string[],
 ): string[] {
-  const dirs: Record<EnginePass, string> = {
-    dataHome: layout.dataHome,
-    logDir: layout.logDir,
-    undoDir: layout.undoDir,
-    ariaLog: layout.ariaLog,
-  };
+  const dirs = engineDirs(layout);
   const out = new Set<string>();
   for (const pass of Object.keys(ENGINE_FILES) as EnginePass[]) {
     for (const name of list(dirs[pass])) {

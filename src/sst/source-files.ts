@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { posix as path } from 'node:path';
-import { ENGINE_FILES, matchesEnginePattern, type EnginePass, type SourceFile } from '../rsync/plan';
+import { ENGINE_FILES, engineDirs, matchesEnginePattern, type EnginePass, type SourceFile } from '../rsync/plan';
 import type { Layout } from '../config/settings';
 
 /** The file system calls the listing makes, passed in so a test can hand it a tree. */
@@ -53,12 +53,7 @@ export function databaseFiles(
 
 /** Bytes each engine pass sends: the regular files of its directory that match its patterns. */
 export function engineBytes(layout: Layout, fs: ListingFs = systemListingFs): Record<EnginePass, number> {
-  const dirs: Record<EnginePass, string> = {
-    dataHome: layout.dataHome,
-    logDir: layout.logDir,
-    undoDir: layout.undoDir,
-    ariaLog: layout.ariaLog,
-  };
+  const dirs = engineDirs(layout);
   const out = { dataHome: 0, logDir: 0, undoDir: 0, ariaLog: 0 };
   for (const pass of Object.keys(dirs) as EnginePass[]) {
     let names: string[];
