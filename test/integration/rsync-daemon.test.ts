@@ -22,6 +22,7 @@ import { databaseFiles } from '../../src/sst/source-files';
 import { MARKER, MODULES } from '../../src/rsync/modules';
 import { missingProgram, toolSkip } from '../helpers/tool-skip';
 import { compatBin } from '../helpers/compat-bin';
+import { suiteDir } from '../helpers/suite-dir';
 
 const skip = toolSkip('the rendered rsyncd.conf read by the system rsync', missingProgram('rsync'));
 
@@ -237,17 +238,11 @@ function rsyncBuilds(what: string): [string, string][] {
 
 describe("the joiner's own paths survive a whole donor plan, real rsync daemon (system and compat builds)", () => {
   const builds = rsyncBuilds('own paths');
-  let dir = '';
-  before(() => {
-    dir = fs.mkdtempSync(join(tmpdir(), 'sst-own-'));
-  });
-  after(() => {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = suiteDir('sst-own-');
 
   for (const [name, rsync] of builds) {
     test(`${name}: layout directories (empty ones too) and TLS files stay; a same-layout donor is not refused`, () => {
-      const base = join(dir, name);
+      const base = join(dir(), name);
       const src = join(base, 'donor');
       const dst = join(base, 'joiner');
       const put = (file: string, content: string): void => {
@@ -337,13 +332,7 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
  */
 describe('what the daemon refuses, real rsync daemon (system and compat builds)', () => {
   const builds = rsyncBuilds('refused options');
-  let dir = '';
-  before(() => {
-    dir = fs.mkdtempSync(join(tmpdir(), 'sst-refuse-'));
-  });
-  after(() => {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = suiteDir('sst-refuse-');
 
   /** Each option in the raw form a hostile client puts on the daemon's command line. */
   const RAW: Record<(typeof REFUSED_OPTIONS)[number], string[]> = {
@@ -394,7 +383,7 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
       `${name}: every refused option ends the connection before ` +
         `anything is written; the joiner's key, control files and data stay`,
       async () => {
-        const base = join(dir, name);
+        const base = join(dir(), name);
         const dst = join(base, 'joiner');
         const src = join(base, 'attacker');
         const put = (file: string, content: string): void => {
