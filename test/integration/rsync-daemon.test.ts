@@ -224,6 +224,35 @@ function handWrittenConf(base: string, modules: string): string {
   return conf;
 }
 
+/** Writes `file`, with the directories above it. */
+function put(file: string, content: string): void {
+  fs.mkdirSync(join(file, '..'), { recursive: true });
+  fs.writeFileSync(file, content);
+}
+
+/**
+ * In base: the daemon's configuration for `layout` with the joiner's own paths excluded, its secret and the client's
+ * password file (s3cret), and `rsh`, which starts `rsync` as a single-use daemon on its stdio for `--rsh`.
+ */
+function daemonOverRsh(
+  base: string,
+  rsync: string,
+  layout: DaemonLayout,
+  own: Parameters<typeof renderOwnExcludes>[0],
+): { conf: string; rsh: string } {
+  const excludeFrom = join(base, 'rsyncd.exclude');
+  fs.writeFileSync(excludeFrom, renderOwnExcludes(own));
+  const secretsFile = join(base, 'rsyncd.secrets');
+  fs.writeFileSync(secretsFile, renderSecrets('s3cret'), { mode: 0o600 });
+  fs.writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
+  const conf = join(base, 'rsyncd.conf');
+  const ids = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  fs.writeFileSync(conf, renderDaemonConfig({ layout, ...ids, secretsFile, excludeFrom }));
+  const rsh = join(base, 'rsh');
+  fs.writeFileSync(rsh, `#!/bin/sh\nexec '${rsync}' --server --daemon --config='${conf}' .\n`, { mode: 0o755 });
+  return { conf, rsh };
+}
+
 /** [name, program] of the system rsync (when present) and of each compat build; a SKIP line without those. */
 function rsyncBuilds(what: string): [string, string][] {
   const compat = compatBin();
@@ -245,10 +274,6 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
       const base = join(dir(), name);
       const src = join(base, 'donor');
       const dst = join(base, 'joiner');
-      const put = (file: string, content: string): void => {
-        fs.mkdirSync(join(file, '..'), { recursive: true });
-        fs.writeFileSync(file, content);
-      };
       put(join(src, 'db1', 't.ibd'), 'table');
       put(join(src, 'in side', 'ibdata', 'ibdata1'), 'donor ibdata');
       put(join(src, 'certs', 't.ibd'), 'a database named certs');
@@ -266,27 +291,8 @@ describe("the joiner's own paths survive a whole donor plan, real rsync daemon (
       };
       for (const d of [layout.logDir, layout.dataHome, layout.binlogStaging]) fs.mkdirSync(d, { recursive: true });
       for (const d of [layout.logDir, layout.dataHome]) fs.writeFileSync(join(d, KEEP_FILE), '');
-      const excludeFrom = join(base, 'rsyncd.exclude');
-      fs.writeFileSync(
-        excludeFrom,
-        renderOwnExcludes({ layoutDirs: ['redo', 'in side/ibdata'], files: ['certs/node.pem'], trees: ['cacerts'] }),
-      );
-      const conf = join(base, 'rsyncd.conf');
-      const secretsFile = join(base, 'rsyncd.secrets');
-      fs.writeFileSync(secretsFile, renderSecrets('s3cret'), { mode: 0o600 });
-      fs.writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
-      fs.writeFileSync(
-        conf,
-        renderDaemonConfig({
-          layout,
-          uid: process.getuid?.() ?? 0,
-          gid: process.getgid?.() ?? 0,
-          secretsFile,
-          excludeFrom,
-        }),
-      );
-      const rsh = join(base, 'rsh');
-      fs.writeFileSync(rsh, `#!/bin/sh\nexec '${rsync}' --server --daemon --config='${conf}' .\n`, { mode: 0o755 });
+      const own = { layoutDirs: ['redo', 'in side/ibdata'], files: ['certs/node.pem'], trees: ['cacerts'] };
+      const { rsh } = daemonOverRsh(base, rsync, layout, own);
 
       const dataHome = join(src, 'in side', 'ibdata');
       const plan = transferPlan({
@@ -386,10 +392,6 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
         const base = join(dir(), name);
         const dst = join(base, 'joiner');
         const src = join(base, 'attacker');
-        const put = (file: string, content: string): void => {
-          fs.mkdirSync(join(file, '..'), { recursive: true });
-          fs.writeFileSync(file, content);
-        };
         put(join(dst, 'ssl', 'j.pem'), 'JOINER KEY');
         put(join(dst, 'db', 't.ibd'), 'joiner table');
         put(join(dst, 'ib_logfile0'), 'joiner redo');
@@ -409,23 +411,7 @@ describe('what the daemon refuses, real rsync daemon (system and compat builds)'
           binlogStaging: join(dst, '.staging'),
         };
         fs.mkdirSync(layout.binlogStaging, { recursive: true });
-        const excludeFrom = join(base, 'rsyncd.exclude');
-        fs.writeFileSync(excludeFrom, renderOwnExcludes({ layoutDirs: [], files: ['ssl/j.pem'], trees: [] }));
-        const conf = join(base, 'rsyncd.conf');
-        fs.writeFileSync(join(base, 'rsyncd.secrets'), renderSecrets('s3cret'), { mode: 0o600 });
-        fs.writeFileSync(join(base, 'password'), 's3cret\n', { mode: 0o600 });
-        fs.writeFileSync(
-          conf,
-          renderDaemonConfig({
-            layout,
-            uid: process.getuid?.() ?? 0,
-            gid: process.getgid?.() ?? 0,
-            secretsFile: join(base, 'rsyncd.secrets'),
-            excludeFrom,
-          }),
-        );
-        const rsh = join(base, 'rsh');
-        fs.writeFileSync(rsh, `#!/bin/sh\nexec '${rsync}' --server --daemon --config='${conf}' .\n`, { mode: 0o755 });
+        const { rsh } = daemonOverRsh(base, rsync, layout, { layoutDirs: [], files: ['ssl/j.pem'], trees: [] });
         const push = (args: string[]): { status: number | null; stderr: string } => {
           const r = spawnSync(rsync, [`--rsh=${rsh}`, `--password-file=${join(base, 'password')}`, ...args], {
             encoding: 'utf8',
