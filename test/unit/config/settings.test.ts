@@ -225,33 +225,22 @@ describe('resolveBinlog', () => {
     });
   });
 
+  /** The index file for `--binlog mysql-bin --binlog-index <given>`. */
+  const indexFor = (given: string): string | undefined =>
+    resolveBinlog(args({ binlog: 'mysql-bin', binlogIndex: given }), none, MYSQLD)?.index;
+
   test('--binlog-index without extension gets .index', () => {
-    assert.equal(
-      resolveBinlog(args({ binlog: 'mysql-bin', binlogIndex: 'custom' }), none, MYSQLD)?.index,
-      `${DATADIR}/custom.index`,
-    );
-    assert.equal(
-      resolveBinlog(args({ binlog: 'mysql-bin', binlogIndex: '/idx/custom' }), none, MYSQLD)?.index,
-      '/idx/custom.index',
-    );
+    assert.equal(indexFor('custom'), `${DATADIR}/custom.index`);
+    assert.equal(indexFor('/idx/custom'), '/idx/custom.index');
   });
 
   test('--binlog-index with an extension is kept', () => {
-    assert.equal(
-      resolveBinlog(args({ binlog: 'mysql-bin', binlogIndex: 'custom.idx' }), none, MYSQLD)?.index,
-      `${DATADIR}/custom.idx`,
-    );
-    assert.equal(
-      resolveBinlog(args({ binlog: 'mysql-bin', binlogIndex: '/var/log/mysql/mysql-bin.index' }), none, MYSQLD)?.index,
-      '/var/log/mysql/mysql-bin.index',
-    );
+    assert.equal(indexFor('custom.idx'), `${DATADIR}/custom.idx`);
+    assert.equal(indexFor('/var/log/mysql/mysql-bin.index'), '/var/log/mysql/mysql-bin.index');
   });
 
   test('a dot in a directory name is not an extension', () => {
-    assert.equal(
-      resolveBinlog(args({ binlog: 'mysql-bin', binlogIndex: '/srv/my.sql/custom' }), none, MYSQLD)?.index,
-      '/srv/my.sql/custom.index',
-    );
+    assert.equal(indexFor('/srv/my.sql/custom'), '/srv/my.sql/custom.index');
   });
 
   test('--log-basename → <log-basename>-bin.index in the datadir', () => {
