@@ -17,9 +17,10 @@ export interface DatadirOptions {
   ariaLog?: string;
 }
 
-function put(file: string, size: number | string): void {
+/** Writes `file`, with the directories above it: `content` as given, or that many random bytes. */
+export function put(file: string, content: number | string | Buffer): void {
   fs.mkdirSync(join(file, '..'), { recursive: true });
-  fs.writeFileSync(file, typeof size === 'string' ? size : randomBytes(size));
+  fs.writeFileSync(file, typeof content === 'number' ? randomBytes(content) : content);
 }
 
 export function makeDatadir(dir: string, o: DatadirOptions = {}): void {

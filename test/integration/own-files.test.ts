@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { KEEP_FILE } from '../../src/rsync/daemon-config';
 import { runSst, STATE_UUID, type NodeSide } from '../helpers/driver';
-import { makeDatadir } from '../helpers/datadir';
+import { makeDatadir, put } from '../helpers/datadir';
 import { subjectHash } from '../helpers/pki';
 import { JOINER_IP, twoNodeHooks } from '../helpers/two-nodes';
 import { freePort, waitNoTagged } from '../helpers/procs';
@@ -18,11 +18,6 @@ import { writeOptionFile } from '../helpers/option-file';
 
 let tag = '';
 const nodes = twoNodeHooks('sst-own-', () => [tag]);
-
-function put(file: string, content: string | Buffer): void {
-  fs.mkdirSync(join(file, '..'), { recursive: true });
-  fs.writeFileSync(file, content);
-}
 
 describe('own files inside the datadir (docs/architecture.md §8.6)', () => {
   test(

@@ -22,6 +22,7 @@ import { databaseFiles } from '../../src/sst/source-files';
 import { MARKER, MODULES } from '../../src/rsync/modules';
 import { missingProgram, toolSkip } from '../helpers/tool-skip';
 import { compatBin } from '../helpers/compat-bin';
+import { put } from '../helpers/datadir';
 import { suiteDir } from '../helpers/suite-dir';
 
 const skip = toolSkip('the rendered rsyncd.conf read by the system rsync', missingProgram('rsync'));
@@ -222,12 +223,6 @@ function handWrittenConf(base: string, modules: string): string {
   const ids = `uid = ${process.getuid?.() ?? 0}\ngid = ${process.getgid?.() ?? 0}\n`;
   fs.writeFileSync(conf, `use chroot = no\nread only = no\n${ids}${modules}`);
   return conf;
-}
-
-/** Writes `file`, with the directories above it. */
-function put(file: string, content: string): void {
-  fs.mkdirSync(join(file, '..'), { recursive: true });
-  fs.writeFileSync(file, content);
 }
 
 /**
